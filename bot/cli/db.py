@@ -1,0 +1,51 @@
+"""`narrator db migrate|status`: apply or show schema migrations."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from bot.cli import CliError
+from bot.config import Settings
+from bot.store import Database, MigrationError, StoreError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("db", help="database maintenance")
+    dbsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    m = dbsub.add_parser("migrate", help="apply pending migrations (safe to run twice)")
+    m.set_defaults(func=_migrate)
+    s = dbsub.add_parser("status", help="show applied and pending migrations")
+    s.set_defaults(func=_status)
+
+
+async def _with_db(settings: Settings, status_only: bool) -> int:
+    try:
+        async with await Database.open(settings.database_path) as db:
+            if status_only:
+                st = await db.migration_status()
+                print(f"database: {settings.database_path}")
+                print(f"schema version: {st.version}")
+                for v, n in st.applied:
+                    print(f"  applied  {v:04d}_{n}")
+                for v, n in st.pending:
+                    print(f"  pending  {v:04d}_{n}")
+                return 0
+            applied = await db.migrate()
+            if applied:
+                for name in applied:
+                    print(f"applied {name}")
+            else:
+                print("database is up to date")
+            return 0
+    except (MigrationError, StoreError) as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_with_db(settings, status_only=False))
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_with_db(settings, status_only=True))

@@ -1,0 +1,119 @@
+"""Typed, frozen settings read from the environment (after `.env`) when the program starts."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message is one sentence the user can act on."""
+
+
+@dataclass(frozen=True, repr=False)
+class Settings:
+    discord_token: str | None
+    database_path: Path
+    story_dir: Path
+    dev_guild_id: int | None
+    log_level: str
+    log_file: Path | None
+    discord_api_base: str | None
+    discord_gateway_url: str | None
+    llm_base_url: str | None
+    llm_model: str | None
+    llm_api_key: str | None
+    llm_timeout: float
+
+    def __repr__(self) -> str:
+        # Never let a token reach a log line or a traceback through repr().
+        shown = {
+            k: ("<set>" if k in ("discord_token", "llm_api_key") and v else v)
+            for k, v in self.__dict__.items()
+        }
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+    def require_token(self) -> str:
+        if not self.discord_token:
+            raise ConfigError(
+                "DISCORD_TOKEN is not set: copy .env.example to .env and put your bot token "
+                "from the Discord developer portal there."
+            )
+        return self.discord_token
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    value = _optional(env, name)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.netloc:
+        raise ConfigError(f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}"
+                          f" (got {value!r}).")
+    return value.rstrip("/")
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+    """Build settings from `env` (default: the process environment after loading `.env`)."""
+    if env is None:
+        if dotenv:
+            from dotenv import load_dotenv
+
+            load_dotenv(override=False)
+        env = os.environ
+
+    token = _optional(env, "DISCORD_TOKEN")
+    if token is not None and (any(c.isspace() for c in token) or len(token) < 20):
+        raise ConfigError("DISCORD_TOKEN does not look like a bot token: paste it again from the "
+                          "Bot page of the Discord developer portal, without quotes or spaces.")
+
+    guild_raw = _optional(env, "DEV_GUILD_ID")
+    dev_guild_id: int | None = None
+    if guild_raw is not None:
+        if not guild_raw.isdigit():
+            raise ConfigError(f"DEV_GUILD_ID must be a numeric server id (got {guild_raw!r}); "
+                              "leave it empty to sync commands globally.")
+        dev_guild_id = int(guild_raw)
+
+    level = (env.get("LOG_LEVEL") or "INFO").strip().upper()
+    if level not in _LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)} (got {level!r}).")
+
+    timeout_raw = _optional(env, "LLM_TIMEOUT") or "8"
+    try:
+        llm_timeout = float(timeout_raw)
+    except ValueError:
+        llm_timeout = -1.0
+    if not 0 < llm_timeout <= 60:
+        raise ConfigError(f"LLM_TIMEOUT must be a number of seconds between 0 and 60 (got {timeout_raw!r}).")
+
+    log_file = _optional(env, "LOG_FILE")
+    return Settings(
+        discord_token=token,
+        database_path=Path(_optional(env, "DATABASE_PATH") or "data/narrator.sqlite3"),
+        story_dir=Path(_optional(env, "STORY_DIR") or "story_data"),
+        dev_guild_id=dev_guild_id,
+        log_level=level,
+        log_file=Path(log_file) if log_file else None,
+        discord_api_base=_url(env, "DISCORD_API_BASE", ("http", "https")),
+        discord_gateway_url=_url(env, "DISCORD_GATEWAY_URL", ("ws", "wss")),
+        llm_base_url=_url(env, "LLM_BASE_URL", ("http", "https")),
+        llm_model=_optional(env, "LLM_MODEL"),
+        llm_api_key=_optional(env, "LLM_API_KEY"),
+        llm_timeout=llm_timeout,
+    )
+
+
+def log_level_number(settings: Settings) -> int:
+    return int(logging.getLevelName(settings.log_level))

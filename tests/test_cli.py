@@ -1,0 +1,46 @@
+import subprocess
+from pathlib import Path
+
+from tests.conftest import PYTHON
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PYTHON, "-m", "bot", *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_run_without_token_explains_itself(cli_env: dict[str, str], tmp_path: Path) -> None:
+    r = _run(["run"], cli_env, tmp_path)
+    assert r.returncode != 0
+    assert "DISCORD_TOKEN" in r.stderr and ".env" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_default_command_is_run(cli_env: dict[str, str], tmp_path: Path) -> None:
+    r = _run([], cli_env, tmp_path)
+    assert r.returncode != 0 and "DISCORD_TOKEN" in r.stderr
+
+
+def test_db_migrate_twice_is_idempotent(cli_env: dict[str, str], tmp_path: Path) -> None:
+    first = _run(["db", "migrate"], cli_env, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "applied 0001_initial.sql" in first.stdout
+    second = _run(["db", "migrate"], cli_env, tmp_path)
+    assert second.returncode == 0 and "up to date" in second.stdout
+    status = _run(["db", "status"], cli_env, tmp_path)
+    assert status.returncode == 0 and "applied  0001_initial" in status.stdout
+    assert "pending" not in status.stdout
+
+
+def test_help_lists_every_subcommand(cli_env: dict[str, str], tmp_path: Path) -> None:
+    r = _run(["--help"], cli_env, tmp_path)
+    assert r.returncode == 0
+    for cmd in ("run", "demo", "import", "segment", "export", "check", "ask", "db"):
+        assert cmd in r.stdout
+
+
+def test_bad_setting_is_one_sentence(cli_env: dict[str, str], tmp_path: Path) -> None:
+    cli_env["LOG_LEVEL"] = "shouty"
+    r = _run(["db", "status"], cli_env, tmp_path)
+    assert r.returncode == 2
+    assert "LOG_LEVEL must be one of" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+TOKEN = "MTIz.fake-token-for-tests.abcdefghijklmnop"
+
+
+def test_defaults_without_token() -> None:
+    s = load_settings({})
+    assert s.discord_token is None
+    assert s.database_path == Path("data/narrator.sqlite3")
+    assert s.story_dir == Path("story_data")
+    assert s.log_level == "INFO"
+    with pytest.raises(ConfigError, match="DISCORD_TOKEN is not set.*\\.env"):
+        s.require_token()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEV_GUILD_ID": "abc"}, "DEV_GUILD_ID must be a numeric"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of"),
+        ({"DISCORD_API_BASE": "ftp://x"}, "DISCORD_API_BASE must be a URL"),
+        ({"DISCORD_GATEWAY_URL": "http://127.0.0.1:1/"}, "DISCORD_GATEWAY_URL must be a URL starting with ws://"),
+        ({"LLM_TIMEOUT": "never"}, "LLM_TIMEOUT must be a number"),
+        ({"DISCORD_TOKEN": "has spaces in it but is long"}, "does not look like a bot token"),
+    ],
+)
+def test_invalid_values_fail_with_one_sentence(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        load_settings(env)
+    assert "\n" not in str(info.value)
+
+
+def test_token_never_in_repr_or_errors() -> None:
+    s = load_settings({"DISCORD_TOKEN": TOKEN, "LLM_API_KEY": "sk-secret-key-value"})
+    assert TOKEN not in repr(s)
+    assert "sk-secret-key-value" not in repr(s)
+    assert s.require_token() == TOKEN
+
+
+def test_valid_values_are_parsed() -> None:
+    s = load_settings(
+        {
+            "DEV_GUILD_ID": "123456789012345678",
+            "LOG_LEVEL": "debug",
+            "DISCORD_API_BASE": "http://127.0.0.1:9000/api/v10/",
+            "DISCORD_GATEWAY_URL": "ws://127.0.0.1:9000/gateway",
+        }
+    )
+    assert s.dev_guild_id == 123456789012345678
+    assert s.log_level == "DEBUG"
+    assert s.discord_api_base == "http://127.0.0.1:9000/api/v10"
