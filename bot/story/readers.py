@@ -1,0 +1,436 @@
+"""Readers: plain text, Markdown and single-file HTML become one `Document`.
+
+A `Document` is the story's plain text as read (UTF-8, BOM stripped, every newline style turned
+into ``\\n``) plus what the markup said about it: emphasised spans, explicit scene breaks and
+chapter headings. Every offset, here and in the segmenter, is a Python string index into
+`Document.text`.
+
+Bad input never escapes as anything but `StoryImportError`, whose message reads
+``FILE[:LINE]: what is wrong; what to do``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Literal, cast
+
+Format = Literal["txt", "md", "html"]
+
+MAX_IMPORT_BYTES = 50_000_000
+
+
+class StoryImportError(Exception):
+    """The file cannot be read as a story; ``str(e)`` says where, what and what to do."""
+
+
+@dataclass(frozen=True)
+class Document:
+    text: str  # plain text as read; all offsets point here
+    fmt: Format
+    italics: tuple[tuple[int, int], ...] = ()  # emphasised spans (HTML <i>/<em>, md *x*/_x_)
+    breaks: tuple[int, ...] = ()  # offsets of explicit scene-break markers
+    headings: tuple[tuple[int, int], ...] = ()  # chapter-heading spans
+    name: str = ""  # file name for error messages
+
+
+def _fail(name: str, line: int | None, what: str) -> StoryImportError:
+    where = name or "<input>"
+    if line is not None:
+        where = f"{where}:{line}"
+    return StoryImportError(f"{where}: {what}")
+
+
+# Characters that are not text: C0/C1 controls except tab and the newline family.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+_NEWLINES = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _decode(data: bytes, name: str) -> str:
+    if len(data) > MAX_IMPORT_BYTES:
+        raise _fail(name, None, f"the file is {len(data) // 1_000_000} MB, more than the "
+                    f"{MAX_IMPORT_BYTES // 1_000_000} MB a story may have; split it into parts and import each")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as e:
+            line = data[: e.start].count(b"\n\x00") + data[: e.start].count(b"\x00\n") + 1
+            raise _fail(name, line, "the file says it is UTF-16 but is not readable as UTF-16; "
+                        "re-save it as UTF-8 text") from None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise _fail(name, data[:nul].count(b"\n") + 1,
+                    "this looks like a binary file (it contains NUL bytes), not a story; export the "
+                    "story as plain text (.txt), Markdown (.md) or a single HTML page (.html)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        bad = data[e.start : e.start + 1].hex()
+        raise _fail(name, line, f"byte 0x{bad} is not valid UTF-8 (the file may be a binary file or use "
+                    "another encoding such as Windows-1252); re-save it as UTF-8 text "
+                    "(in most editors: Save As, Encoding: UTF-8)") from None
+
+
+def _clean(text: str, name: str) -> str:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    text = _NEWLINES.sub("\n", text)
+    text = _SURROGATE.sub("\ufffd", text)
+    junk = _CONTROL.findall(text)
+    if junk:
+        if "\x00" in junk or len(junk) > max(8, len(text) // 200):
+            first = _CONTROL.search(text)
+            line = text.count("\n", 0, first.start() if first else 0) + 1
+            raise _fail(name, line, "this looks like a binary file (it is full of control characters), "
+                        "not a story; export the story as plain text (.txt), Markdown (.md) or HTML")
+        text = _CONTROL.sub("", text)
+    return text
+
+
+def _sniff(text: str, name: str, fmt: str | None) -> Format:
+    if fmt:
+        f = fmt.lower().lstrip(".")
+        table = {"txt": "txt", "text": "txt", "md": "md", "markdown": "md", "html": "html", "htm": "html"}
+        if f not in table:
+            raise _fail(name, None, f"unknown format {fmt!r}; use txt, md or html")
+        return cast(Format, table[f])
+    low = name.lower()
+    if low.endswith((".html", ".htm", ".xhtml")):
+        return "html"
+    if low.endswith((".md", ".markdown", ".mdown")):
+        return "md"
+    if low.endswith(".txt"):
+        return "txt"
+    head = text[:2000].lstrip().lower()
+    if head.startswith(("<!doctype html", "<html", "<?xml")) or (
+        len(re.findall(r"<p[\s>]|<br\s*/?>|<div[\s>]", text[:20000], re.I)) >= 3
+    ):
+        return "html"
+    return "txt"
+
+
+def read_document(data: bytes | str, *, fmt: str | None = None, name: str = "") -> Document:
+    """Read a story file's contents. `fmt` is "txt", "md" or "html" (guessed from `name` or the
+    contents when absent). Raises `StoryImportError` for empty, binary or undecodable input."""
+    try:
+        if isinstance(data, bytes | bytearray | memoryview):
+            raw = _decode(bytes(data), name)
+        elif isinstance(data, str):
+            raw = data
+        else:
+            raise _fail(name, None, f"cannot read a {type(data).__name__}; pass the file's bytes or text")
+        text = _clean(raw, name)
+        kind = _sniff(text, name, fmt)
+        if kind == "html":
+            doc = _read_html(text, name)
+        elif kind == "md":
+            doc = _read_markdown(text, name)
+        else:
+            doc = Document(text=text, fmt="txt", name=name)
+    except StoryImportError:
+        raise
+    except (RecursionError, MemoryError, ValueError, AssertionError) as e:  # pragma: no cover - defensive
+        raise _fail(name, None, f"the file could not be read ({type(e).__name__}); check it is a text, "
+                    "Markdown or HTML story") from None
+    if not doc.text.strip():
+        raise _fail(name, None, "the file is empty (no text after reading it); choose the file that holds "
+                    "the story")
+    if not _LETTER.search(doc.text):
+        raise _fail(name, 1, "the file holds no words (only symbols, digits or markup); choose the file that "
+                    "holds the story")
+    return doc
+
+
+# ---------------------------------------------------------------------------------------- HTML
+
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "head", "nav", "form", "button", "select",
+                        "iframe", "svg", "template", "textarea", "object", "embed", "canvas", "title"})
+_VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed",
+                   "param", "source", "track", "wbr"})
+_BLOCK = frozenset({"p", "div", "li", "ul", "ol", "blockquote", "section", "article", "main",
+                    "table", "tr", "td", "th", "h4", "h5", "h6", "pre", "center", "dd", "dt", "dl",
+                    "figure", "figcaption", "body", "aside"})
+_HEADINGS = frozenset({"h1", "h2", "h3"})
+_ITALIC = frozenset({"i", "em", "cite", "dfn", "var"})
+_BOILER = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|footer|sidebar|breadcrumbs?|comments?|share|sharing|"
+    r"kudos|ads?|advert|advertisement|login|toolbar|social|cookie|banner|pagination|pager|"
+    r"review-?box|reviews)(?:$|[\s_-])",
+    re.I,
+)
+_WS = re.compile(r"[ \t\n\r\f\v\xa0]+")
+
+
+class _HtmlText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.pos = 0
+        self.space = False  # a collapsed space is pending
+        self.at_para_start = True
+        self.skip: list[tuple[str, int]] = []  # (tag, depth) of the element being dropped
+        self.italic_open: list[int] = []
+        self.italics: list[tuple[int, int]] = []
+        self.breaks: list[int] = []
+        self.headings: list[tuple[int, int]] = []
+        self.heading_start: int | None = None
+
+    # -- output helpers
+    def _write(self, s: str) -> None:
+        self.parts.append(s)
+        self.pos += len(s)
+
+    def _para(self) -> None:
+        if not self.at_para_start:
+            self._write("\n\n")
+        self.at_para_start = True
+        self.space = False
+
+    # -- parser callbacks
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.skip:
+            if tag == self.skip[-1][0] and tag not in _VOID:
+                name, depth = self.skip[-1]
+                self.skip[-1] = (name, depth + 1)
+            return
+        marks = " ".join(v or "" for k, v in attrs if k in ("class", "id", "role"))
+        if tag in _SKIP_TAGS or (tag not in _VOID and tag not in ("body", "html") and marks
+                                  and _BOILER.search(marks)):
+            if tag not in _VOID:
+                self.skip.append((tag, 1))
+            return
+        if tag == "br":
+            self._para()
+        elif tag == "hr":
+            self._para()
+            self.breaks.append(self.pos)
+        elif tag in _HEADINGS:
+            self._para()
+            self.heading_start = self.pos
+        elif tag in _BLOCK:
+            self._para()
+        elif tag in _ITALIC:
+            self.italic_open.append(self.pos)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skip:
+            name, depth = self.skip[-1]
+            if tag == name:
+                if depth <= 1:
+                    self.skip.pop()
+                else:
+                    self.skip[-1] = (name, depth - 1)
+            return
+        if tag in _HEADINGS:
+            if self.heading_start is not None and self.pos > self.heading_start:
+                self.headings.append((self.heading_start, self.pos))
+            self.heading_start = None
+            self._para()
+        elif tag in _BLOCK:
+            self._para()
+        elif tag in _ITALIC and self.italic_open:
+            start = self.italic_open.pop()
+            if self.pos > start:
+                self.italics.append((start, self.pos))
+
+    def handle_data(self, data: str) -> None:
+        if self.skip or not data:
+            return
+        pieces = _WS.split(data)
+        lead = data[0] in " \t\n\r\f\v\xa0"
+        trail = data[-1] in " \t\n\r\f\v\xa0"
+        words = [p for p in pieces if p]
+        if not words:
+            if lead:
+                self.space = True
+            return
+        if (lead or self.space) and not self.at_para_start:
+            self._write(" ")
+        self._write(" ".join(words))
+        self.at_para_start = False
+        self.space = trail
+
+
+def _trim(text: str, spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    out = []
+    for a, b in spans:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            out.append((a, b))
+    return tuple(sorted(set(out)))
+
+
+def _read_html(text: str, name: str) -> Document:
+    p = _HtmlText()
+    p.feed(text)
+    p.close()
+    body = "".join(p.parts)
+    # Drop trailing paragraph separators; offsets all lie before them.
+    end = len(body.rstrip())
+    body = body[:end]
+    breaks = tuple(sorted({min(b, end) for b in p.breaks}))
+    return Document(text=body, fmt="html", italics=_trim(body, [(a, min(b, end)) for a, b in p.italics]),
+                    breaks=breaks, headings=_trim(body, [(a, min(b, end)) for a, b in p.headings]),
+                    name=name)
+
+
+# ------------------------------------------------------------------------------------ Markdown
+
+_MD_BREAK = re.compile(r"^[ \t]{0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,}|(?:~[ \t]*){3,})$")
+_MD_HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
+_MD_PREFIX = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)+|^[ \t]{0,3}(?:[-+*]|\d{1,3}[.)])[ \t]+(?=\S)")
+_MD_INLINE = re.compile(
+    r"\\([\\`*_{}\[\]()#+\-.!>~|])"  # 1 escaped char
+    r"|!?\[([^\]\n]*)\]\([^)\n]*\)"  # 2 link / image text
+    r"|`([^`\n]*)`"  # 3 code
+    r"|<(?:br|/?(?:p|span|div|b|strong|u|sup|sub|small|font)\b)[^>\n]*>"  # simple inline HTML
+    r"|(\*+|_+)"  # 4 emphasis delimiter run
+)
+
+
+def _md_inline(line: str) -> tuple[str, list[tuple[int, int]]]:
+    """Strip inline markup from one paragraph; return the text and its italic spans (offsets in it)."""
+    # Pass 1: tokens. Each is (kind, raw, text) where kind "d" is a delimiter run.
+    tokens: list[list[object]] = []
+    last = 0
+    for m in _MD_INLINE.finditer(line):
+        if m.start() > last:
+            tokens.append(["t", line[last : m.start()]])
+        if m.group(1) is not None:
+            tokens.append(["t", m.group(1)])
+        elif m.group(2) is not None:
+            tokens.append(["t", m.group(2)])
+        elif m.group(3) is not None:
+            tokens.append(["t", m.group(3)])
+        elif m.group(4) is not None:
+            run = m.group(4)
+            before = line[m.start() - 1] if m.start() > 0 else " "
+            after = line[m.end()] if m.end() < len(line) else " "
+            can_open = not after.isspace()
+            can_close = not before.isspace()
+            if run[0] == "_":  # intraword underscores are not emphasis
+                can_open = can_open and not before.isalnum()
+                can_close = can_close and not after.isalnum()
+            tokens.append(["d", run, can_open, can_close, 0, 0])  # [.., opened_len, closed_len]
+        else:
+            tokens.append(["t", ""])
+        last = m.end()
+    if last < len(line):
+        tokens.append(["t", line[last:]])
+    # Pass 2: match delimiter runs (closer to nearest opener of the same character).
+    stack: list[int] = []
+    pairs: list[tuple[int, int, int]] = []  # opener token, closer token, length used
+    for i, tok in enumerate(tokens):
+        if tok[0] != "d":
+            continue
+        run = cast(str, tok[1])
+        if tok[3]:
+            j = len(stack) - 1
+            while j >= 0 and cast(str, tokens[stack[j]][1])[0] != run[0]:
+                j -= 1
+            if j >= 0:
+                o = stack[j]
+                n = min(len(cast(str, tokens[o][1])), len(run))
+                pairs.append((o, i, n))
+                del stack[j:]
+                continue
+        if tok[2]:
+            stack.append(i)
+    used: dict[int, int] = {}
+    for o, c, n in pairs:
+        used[o] = n
+        used[c] = n
+    # Pass 3: emit.
+    out: list[str] = []
+    pos = 0
+    starts: dict[int, int] = {}
+    spans: list[tuple[int, int]] = []
+    pair_of = {c: (o, n) for o, c, n in pairs}
+    for i, tok in enumerate(tokens):
+        if tok[0] == "t":
+            s = cast(str, tok[1])
+        else:
+            run = cast(str, tok[1])
+            n = used.get(i, 0)
+            if i in pair_of:  # closer: delimiters nearest the text are consumed first
+                s = run[n:]
+                o, n2 = pair_of[i]
+                if n2 in (1, 3):
+                    spans.append((starts.get(o, pos), pos))
+            else:
+                s = run[: len(run) - n]
+                starts[i] = pos + len(s)
+        out.append(s)
+        pos += len(s)
+    return "".join(out), spans
+
+
+def _read_markdown(text: str, name: str) -> Document:
+    out: list[str] = []
+    pos = 0
+    italics: list[tuple[int, int]] = []
+    breaks: list[int] = []
+    headings: list[tuple[int, int]] = []
+    lines = text.split("\n")
+    para: list[str] = []
+    in_fence = False
+
+    def emit(s: str) -> None:
+        nonlocal pos
+        out.append(s)
+        pos += len(s)
+
+    def flush(nl: str) -> None:
+        # A paragraph's lines are stripped of inline markup together, so emphasis may span lines.
+        if not para:
+            return
+        body = "\n".join(para)
+        para.clear()
+        stripped, spans = _md_inline(body)
+        italics.extend((pos + a, pos + b) for a, b in spans)
+        emit(stripped + nl)
+
+    for i, line in enumerate(lines):
+        nl = "\n" if i < len(lines) - 1 else ""
+        if line.lstrip().startswith(("```", "~~~~")) and not _MD_BREAK.match(line):
+            in_fence = not in_fence
+            flush("\n")
+            emit(nl)
+            continue
+        if in_fence:
+            emit(line + nl)
+            continue
+        if _MD_BREAK.match(line):
+            flush("\n")
+            breaks.append(pos)
+            emit(line + nl)
+            continue
+        h = _MD_HEADING.match(line)
+        if h:
+            flush("\n")
+            title, _ = _md_inline(h.group(2))
+            if title.strip():
+                headings.append((pos, pos + len(title)))
+            emit(title + nl)
+            continue
+        if not line.strip():
+            flush("\n")
+            emit(line + nl)
+            continue
+        para.append(_MD_PREFIX.sub("", line))
+    flush("")
+    body = "".join(out)
+    return Document(text=body, fmt="md", italics=_trim(body, italics), breaks=tuple(breaks),
+                    headings=_trim(body, headings), name=name)
