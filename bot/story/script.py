@@ -1,0 +1,513 @@
+"""The script format: a segmented story as plain text a moderator can fix in any editor.
+
+```
+# comments start with '#'
+=== Scene 1: After the battle ===
+NARRATION: The sand had stopped moving.
+
+GAARA: “Lee.” Gaara's voice was hoarse, and the words
+    after an indented line break continue the same beat.
+
+GAARA (thought): “He came back for me,” Gaara thought.
+
+KIBA + NARUTO: “Yes!” Kiba and Naruto said together.
+
+NOTE: A/N: thanks for reading!
+```
+
+Every beat is `LABEL: text`; the label is NARRATION, NOTE, UNKNOWN (a line whose speaker is
+not known) or one or more speakers (key, display name or alias, any case) joined by `+`,
+optionally followed by `(thought)`. Blank lines separate beats; indented lines continue the
+beat above (a wrap, joined with one space). The script stores no offsets: `align` recomputes
+each beat's place in the source text at load time, so hand edits never leave stale numbers.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import textwrap
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.story.model import MAX_BEAT_CHARS, Beat, BeatKind, Character, Scene, Story
+
+SCRIPT_NAME = "script.txt"
+WRAP_WIDTH = 100
+_INDENT = "    "
+
+_WS = re.compile(r"\s+")
+_SCENE = re.compile(r"^===+(.*?)===+\s*$")
+_SCENE_INNER = re.compile(r"^\s*scene\b\s*(\d+)?\s*(?::\s*(.*?))?\s*$", re.IGNORECASE)
+_LABEL = re.compile(r"^(?P<names>[^()]*?)\s*(?:\(\s*(?P<kind>[^()]*?)\s*\))?\s*$")
+_WORDY = re.compile(r"\w")
+
+NARRATION_LABELS = ("narration", "narrator")
+NOTE_LABELS = ("note", "a/n", "author's note")
+UNKNOWN_LABELS = ("unknown", "?")
+_THOUGHT_KINDS = ("thought", "thinks", "thinking")
+_SPEECH_KINDS = ("dialogue", "says", "said", "speech")
+RESERVED_LABELS = frozenset(NARRATION_LABELS + NOTE_LABELS + UNKNOWN_LABELS)
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptBeat:
+    """One beat as written in the script, before it is placed in the source."""
+
+    line: int
+    kind: BeatKind
+    speakers: tuple[str, ...]  # keys; empty for narration, notes and UNKNOWN lines
+    text: str  # the words, wrapped lines joined with single spaces
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptScene:
+    line: int  # 0 when the script starts without a scene header
+    title: str | None
+    beats: tuple[ScriptBeat, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def label_for(beat: Beat) -> str:
+    if beat.kind == "narration":
+        return "NARRATION"
+    if beat.kind == "note":
+        return "NOTE"
+    keys = beat.speakers or ((beat.speaker,) if beat.speaker else ())
+    names = " + ".join(k.upper() for k in keys) if keys else "UNKNOWN"
+    return f"{names} (thought)" if beat.kind == "thought" else names
+
+
+def _one_line(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+def render_beat(beat: Beat, *, width: int = WRAP_WIDTH) -> str:
+    first = f"{label_for(beat)}: "
+    lines = textwrap.wrap(
+        _one_line(beat.text), width=width, initial_indent=first, subsequent_indent=_INDENT,
+        break_long_words=False, break_on_hyphens=False,
+    )
+    return "\n".join(lines) if lines else first.rstrip()
+
+
+def render_script(story: Story, *, width: int = WRAP_WIDTH, note: str = "") -> str:
+    """The script text for `story` (what `parse_script` + `align` read back)."""
+    out = [
+        f"# {story.title} — script: one beat per block, blank lines between beats.",
+        "#",
+        "# Each beat starts with who speaks, before the colon:",
+        "#   NARRATION: ...            the narrator",
+        "#   GAARA: ...                dialogue spoken by that character (key, name or alias, any case)",
+        "#   GAARA (thought): ...      a thought",
+        "#   KIBA + NARUTO: ...        a line several characters say together",
+        "#   UNKNOWN: ...              dialogue whose speaker the importer could not tell: put a name",
+        "#   NOTE: ...                 an author's note (played only when include_notes = true)",
+        "# Fix a wrong speaker by changing the name before the colon. Indented lines continue the",
+        "# beat above. '=== Scene N: title ===' starts a scene. Lines starting with '#' are comments.",
+        f"# After editing run:  narrator check {story.slug}",
+    ]
+    if story.characters:
+        out.append("#")
+        out.append("# Speakers:")
+        for c in story.characters:
+            extra = f" — also {', '.join(c.aliases)}" if c.aliases else ""
+            out.append(f"#   {c.key.upper()} = {c.name}{extra}")
+    if note:
+        out.append("#")
+        out.extend(f"# {line}".rstrip() for line in note.splitlines())
+    for scene in story.scenes:
+        title = _one_line(scene.title or "")
+        head = f"=== Scene {scene.index + 1}: {title} ===" if title else f"=== Scene {scene.index + 1} ==="
+        out.append("")
+        out.append(head)
+        for beat in scene.beats:
+            out.append("")
+            out.append(render_beat(beat, width=width))
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+class SpeakerIndex:
+    """Resolves a label's names to cast keys: key first, then display name, then alias."""
+
+    def __init__(self, characters: Sequence[Character]) -> None:
+        self.keys = [c.key for c in characters]
+        self._by_key = {c.key.casefold(): c.key for c in characters}
+        self._by_name: dict[str, set[str]] = {}
+        self._by_alias: dict[str, set[str]] = {}
+        for c in characters:
+            self._by_name.setdefault(_one_line(c.name).casefold(), set()).add(c.key)
+            for a in c.aliases:
+                self._by_alias.setdefault(_one_line(a).casefold(), set()).add(c.key)
+
+    def resolve(self, name: str) -> tuple[str | None, str]:
+        """(key, "") or (None, why it failed; what to do)."""
+        wanted = _one_line(name).casefold()
+        if wanted in self._by_key:
+            return self._by_key[wanted], ""
+        for table in (self._by_name, self._by_alias):
+            found = table.get(wanted)
+            if found and len(found) == 1:
+                return next(iter(found)), ""
+            if found:
+                return None, (f"speaker {name!r} could mean {' or '.join(sorted(found))}; "
+                              "write the key instead")
+        known = ", ".join(k.upper() for k in self.keys) or "(the cast is empty)"
+        close = difflib.get_close_matches(
+            wanted, [*self._by_key, *self._by_name, *self._by_alias], n=1, cutoff=0.75)
+        hint = ""
+        if close:
+            key, _ = self.resolve(close[0])
+            if key:
+                hint = f"did you mean {key.upper()}? "
+        return None, (f"unknown speaker {name!r}; {hint}use one of {known} (or NARRATION, NOTE, "
+                      "UNKNOWN), or add the character to story.toml")
+
+
+def _parse_label(label: str, speakers: SpeakerIndex, where: str,
+                 errors: list[str]) -> tuple[BeatKind, tuple[str, ...]] | None:
+    m = _LABEL.match(label)
+    if not m or not m.group("names").strip():
+        errors.append(f"{where}: cannot read the speaker label {label!r}; write it like "
+                      "'GAARA:' or 'GAARA (thought):' or 'NARRATION:'")
+        return None
+    names = [n.strip() for n in re.split(r"[+&]", m.group("names"))]
+    kind_word = (m.group("kind") or "").casefold()
+    if kind_word and kind_word not in _THOUGHT_KINDS + _SPEECH_KINDS:
+        errors.append(f"{where}: unknown kind '({m.group('kind')})'; write '(thought)' for a "
+                      "thought, or nothing for spoken dialogue")
+        return None
+    thought = kind_word in _THOUGHT_KINDS
+    if len(names) == 1:
+        word = names[0].casefold()
+        if word in NARRATION_LABELS or word in NOTE_LABELS:
+            if kind_word:
+                errors.append(f"{where}: {names[0].upper()} cannot be '({m.group('kind')})'; "
+                              "put a character's name before the brackets instead")
+                return None
+            return ("narration" if word in NARRATION_LABELS else "note"), ()
+        if word in UNKNOWN_LABELS:
+            return ("thought" if thought else "dialogue"), ()
+    keys: list[str] = []
+    ok = True
+    for name in names:
+        if not name:
+            errors.append(f"{where}: empty name in {label!r}; join speakers like 'KIBA + NARUTO'")
+            ok = False
+            continue
+        if name.casefold() in RESERVED_LABELS:
+            errors.append(f"{where}: {name.upper()} cannot be part of a group line; "
+                          "list only characters, like 'KIBA + NARUTO'")
+            ok = False
+            continue
+        key, why = speakers.resolve(name)
+        if key is None:
+            errors.append(f"{where}: {why}")
+            ok = False
+        elif key not in keys:
+            keys.append(key)
+    if not ok:
+        return None
+    return ("thought" if thought else "dialogue"), tuple(keys)
+
+
+def parse_script(text: str, characters: Sequence[Character], *,
+                 path: str = SCRIPT_NAME) -> tuple[list[ScriptScene], list[str]]:
+    """Read a script. Returns (scenes, errors); every error is `path:line: what; what to do`."""
+    speakers = SpeakerIndex(characters)
+    errors: list[str] = []
+    scenes: list[ScriptScene] = []
+    scene_line, scene_title = 0, None
+    beats: list[ScriptBeat] = []
+    # the beat being read: (line, label result, text parts)
+    open_line = 0
+    open_head: tuple[BeatKind, tuple[str, ...]] | None = None
+    open_parts: list[str] = []
+    open_valid = False
+
+    def close_beat() -> None:
+        nonlocal open_line, open_head, open_parts, open_valid
+        if open_valid:
+            words = _one_line(" ".join(open_parts))
+            if not words:
+                errors.append(f"{path}:{open_line}: beat has no text; write the words after the "
+                              "colon, or delete the line")
+            elif open_head is not None:
+                beats.append(ScriptBeat(open_line, open_head[0], open_head[1], words))
+        open_line, open_head, open_parts, open_valid = 0, None, [], False
+
+    def close_scene(next_line: int) -> None:
+        nonlocal beats
+        close_beat()
+        if beats:
+            scenes.append(ScriptScene(scene_line, scene_title, tuple(beats)))
+        elif scene_line:
+            errors.append(f"{path}:{scene_line}: scene has no beats; add beats below the header "
+                          "or delete it")
+        beats = []
+
+    lines = text.split("\n")
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r")
+        where = f"{path}:{number}"
+        if not line.strip():
+            close_beat()
+            continue
+        if line.startswith("#"):
+            continue
+        if line[0].isspace():
+            if open_line:
+                open_parts.append(line.strip())
+            else:
+                errors.append(f"{where}: indented line does not continue a beat (is there a blank "
+                              "line above it?); start it with a speaker like 'NARRATION:' or join "
+                              "it to the beat above")
+            continue
+        scene = _SCENE.match(line)
+        if scene:
+            close_scene(number)
+            inner = scene.group(1).strip()
+            head = _SCENE_INNER.match(inner)
+            scene_line = number
+            scene_title = (head.group(2) or None) if head else (inner or None)
+            continue
+        close_beat()
+        label, colon, rest = line.partition(":")
+        if not colon or not label.strip() or len(label) > 120:
+            errors.append(f"{where}: line does not start with a speaker label; write "
+                          "'NARRATION: text' or 'NAME: text', or indent it to continue the beat "
+                          "above")
+            continue
+        head_result = _parse_label(label.strip(), speakers, where, errors)
+        open_line = number
+        open_head = head_result
+        open_parts = [rest.strip()]
+        open_valid = head_result is not None
+        if head_result is None:  # the error is reported; keep its continuation lines quiet
+            open_valid = False
+    close_scene(len(lines) + 1)
+    if not scenes and not errors:
+        errors.append(f"{path}:1: the script has no beats; re-import the story or write beats "
+                      "like 'NARRATION: text'")
+    return scenes, errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Quotes
+
+
+_DOUBLE = "\"“”„‟«»"
+_SINGLE = "'‘’‚‛"
+_DASHES = "—―–"
+_OPENERS = " \t\n([{—–-“\""
+_CLOSE_AFTER = ",.!?;:—–-…"
+
+
+def _single_close(text: str, start: int) -> int:
+    """Where a single-quoted span opened at `start` ends. Speech nearly always closes right
+    after punctuation ('Go,' / 'Yes!'), while a plural possessive (the boys' turn) closes after
+    a letter: prefer the first, fall back to the second, else the end of the text."""
+    fallback = -1
+    for j in range(start + 1, len(text)):
+        if text[j] not in _SINGLE:
+            continue
+        before = text[j - 1]
+        after = text[j + 1] if j + 1 < len(text) else " "
+        if before.isspace() or after.isalnum():
+            continue
+        if before in _CLOSE_AFTER:
+            return j
+        if fallback < 0:
+            fallback = j
+    return fallback if fallback >= 0 else len(text.rstrip())
+
+
+def quote_spans(text: str) -> list[tuple[int, int]]:
+    """Spans (inside the marks) of the quoted words in one beat's text.
+
+    Double quotes of any style; without any, British single quotes (an apostrophe inside a word
+    is not a mark); without either, em-dash dialogue. A quote left open runs to the end of the
+    beat (speech continuing into the next paragraph).
+    """
+    spans: list[tuple[int, int]] = []
+    open_at: int | None = None
+    for i, ch in enumerate(text):
+        if ch in _DOUBLE:
+            if open_at is None:
+                open_at = i + 1
+            else:
+                spans.append((open_at, i))
+                open_at = None
+    if open_at is not None:
+        spans.append((open_at, len(text.rstrip())))
+    if spans:
+        return [s for s in spans if s[1] > s[0]]
+    n = len(text)
+    i = 0
+    while i < n:
+        ch = text[i]
+        before = text[i - 1] if i else " "
+        after = text[i + 1] if i + 1 < n else " "
+        if ch in _SINGLE and before in _OPENERS and not after.isspace():
+            close = _single_close(text, i + 1)
+            spans.append((i + 1, close))
+            i = close + 1
+            continue
+        i += 1
+    if spans:
+        return [s for s in spans if s[1] > s[0]]
+    stripped = text.lstrip()
+    if stripped[:1] in _DASHES:
+        start = len(text) - len(stripped) + 1
+        while start < n and text[start].isspace():
+            start += 1
+        end = len(text.rstrip())
+        return [(start, end)] if end > start else []
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# Placing beats in the source
+
+
+class _Squeezed:
+    """The source with every whitespace run made one space, plus the way back to real offsets."""
+
+    def __init__(self, text: str) -> None:
+        self.text = _WS.sub(" ", text)
+        self._starts: list[int] = []  # squeezed index of each shortened run's single space
+        self._removed: list[int] = [0]  # characters removed before run k
+        removed = 0
+        for m in _WS.finditer(text):
+            size = m.end() - m.start()
+            if size > 1:
+                self._starts.append(m.start() - removed)
+                removed += size - 1
+                self._removed.append(removed)
+
+    def original(self, index: int) -> int:
+        return index + self._removed[bisect_left(self._starts, index)]
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    start: int
+    end: int
+    matched: bool
+
+
+def place_beats(beats: Sequence[ScriptBeat], source: str) -> list[Placement]:
+    """Find each beat's words in `source`, in order, ignoring differences in whitespace.
+
+    A beat whose words are not found (edited by hand) gets the stretch of source between its
+    neighbours. Linear: each search starts where the previous beat ended.
+    """
+    sq = _Squeezed(source)
+    needles = [_one_line(b.text) for b in beats]
+    found: list[tuple[int, int] | None] = []
+    pos = 0
+    for i, needle in enumerate(needles):
+        m = sq.text.find(needle, pos) if needle else -1
+        if m >= 0 and sq.text[pos:m].strip():
+            # Something lies between the last beat and this match: make sure the match is not a
+            # later repeat of an edited beat's words by checking where the next beat sits.
+            nxt = needles[i + 1] if i + 1 < len(needles) else ""
+            n = sq.text.find(nxt, pos) if nxt else -1
+            if 0 <= n < m:
+                m = -1
+        if m < 0:
+            found.append(None)
+            continue
+        end = m + len(needle)
+        found.append((sq.original(m), sq.original(end - 1) + 1))
+        pos = end
+    out: list[Placement] = []
+    prev_end = 0
+    for i, f in enumerate(found):
+        if f is not None:
+            out.append(Placement(f[0], f[1], True))
+            prev_end = f[1]
+            continue
+        nxt_start = next((g[0] for g in found[i + 1:] if g is not None), len(source))
+        a, b = prev_end, max(prev_end, nxt_start)
+        while a < b and source[a].isspace():
+            a += 1
+        while b > a and source[b - 1].isspace():
+            b -= 1
+        out.append(Placement(a, b, False))
+    return out
+
+
+def _italic_quotes(start: int, end: int,
+                   italics: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    return tuple((max(a, start), min(b, end)) for a, b in italics if a < end and b > start)
+
+
+def build_scenes(script: Sequence[ScriptScene], source: str, *, path: str = SCRIPT_NAME,
+                 source_name: str = "source.txt", italics: Sequence[tuple[int, int]] = (),
+                 ) -> tuple[tuple[Scene, ...], list[str], list[str]]:
+    """Place the script's beats in `source`; returns (scenes, errors, warnings)."""
+    flat = [b for s in script for b in s.beats]
+    places = place_beats(flat, source)
+    errors: list[str] = []
+    warnings: list[str] = []
+    scenes: list[Scene] = []
+    titles = [_one_line(s.title or "") for s in script if s.title]
+    index = 0
+    prev_end = 0
+    prev_matched = True
+    for si, sc in enumerate(script):
+        beats: list[Beat] = []
+        for sb in sc.beats:
+            place = places[index]
+            where = f"{path}:{sb.line}"
+            if place.matched:
+                text = source[place.start:place.end]
+                gap = source[prev_end:place.start] if prev_matched else ""
+                for t in titles:
+                    gap = gap.replace(t, "", 1) if t else gap
+                if _WORDY.search(_WS.sub(" ", gap)):
+                    shown = _one_line(gap)
+                    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+                    warnings.append(f"{where}: warning: the source text before this beat is in no "
+                                    f"beat ({shown!r}); add it back if it was deleted by mistake")
+                prev_end, prev_matched = place.end, True
+            else:
+                text = sb.text
+                warnings.append(f"{where}: warning: this beat's text is not in {source_name} "
+                                "(edited?); it will be played as written — check the spelling if "
+                                "it should match")
+                prev_matched = False
+            if len(text) > MAX_BEAT_CHARS:
+                errors.append(f"{where}: beat is {len(text):,} characters, over Discord's "
+                              f"{MAX_BEAT_CHARS:,}-character message limit; split it into two "
+                              "beats (a blank line, then the same label again)")
+            quotes: tuple[tuple[int, int], ...] = ()
+            if sb.kind in ("dialogue", "thought"):
+                local = quote_spans(text)
+                if local:
+                    quotes = tuple((place.start + a, place.start + b) for a, b in local)
+                elif place.matched:
+                    quotes = _italic_quotes(place.start, place.end, italics)
+            speaker = sb.speakers[0] if sb.speakers else None
+            beats.append(Beat(index=index, scene=si, kind=sb.kind, text=text, speaker=speaker,
+                              speakers=sb.speakers, source=(place.start, place.end),
+                              quotes=quotes))
+            index += 1
+        scenes.append(Scene(index=si, title=sc.title, beats=tuple(beats)))
+    if prev_matched and flat:
+        tail = source[prev_end:]
+        if _WORDY.search(tail):
+            shown = _one_line(tail)
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            warnings.append(f"{path}:{flat[-1].line}: warning: the source text after the last beat "
+                            f"is in no beat ({shown!r}); add it back if it was deleted by mistake")
+    return tuple(scenes), errors, warnings
