@@ -1,0 +1,429 @@
+"""The Discord implementation of the engine's Stage: every character speaks through one
+application-owned webhook per channel, under its own name and avatar.
+
+- The webhook is created once per channel, stored in the DB, found again by owner + name when
+  the DB lost it, and recreated when Discord says 10015 Unknown Webhook.
+- Threads post through their parent channel's webhook with `thread=`.
+- Without Manage Webhooks the bot posts itself (an embed author carries the character) and tells
+  the channel's moderators once how to fix it.
+- Sends are budgeted before they happen (budget.py) so the story never meets a 429.
+- Every send and edit carries AllowedMentions.none(); webhook URLs/tokens are never logged.
+- discord.py errors become the engine's typed StageErrors (`stage_error`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from typing import Any
+
+import aiohttp
+import discord
+
+from bot.discord_app.budget import (
+    SendBudget,
+    bot_windows,
+    reaction_windows,
+    webhook_edit_windows,
+    webhook_windows,
+)
+from bot.discord_app.buttons import CONTINUE_EMOJI, continue_view
+from bot.discord_app.render import Part, Rendered, as_bot_message, plain_text, render_cue
+from bot.engine.stage import (
+    Cue,
+    Forbidden,
+    Gone,
+    MessageRef,
+    Place,
+    RateLimited,
+    SeenMessage,
+    StageError,
+    Unavailable,
+)
+from bot.logs import SECRETS
+from bot.store.guilds import GuildStore
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+WEBHOOK_NAME = "Story Narrator"
+
+UNKNOWN_WEBHOOK = 10015
+INVALID_WEBHOOK_TOKEN = 50027
+UNKNOWN_CHANNEL = 10003
+UNKNOWN_MESSAGE = 10008
+MISSING_ACCESS = 50001
+MISSING_PERMISSIONS = 50013
+ARCHIVED_THREAD = 50083
+LOCKED_THREAD = 160005
+GONE_CODES = frozenset({UNKNOWN_CHANNEL, UNKNOWN_MESSAGE, ARCHIVED_THREAD, LOCKED_THREAD})
+
+# How long to keep posting as the bot before trying to make a webhook again.
+NO_WEBHOOK_RETRY_SECONDS = 600.0
+
+WEBHOOK_FIX = (
+    "Give the bot the **Manage Webhooks** permission in this channel (Server Settings → Roles, or "
+    "the channel's Permissions) so every character speaks under their own name and avatar."
+)
+NO_WEBHOOK_NOTICE = (
+    "⚠️ I can't create a webhook here, so characters speak through me for now (their names are "
+    "shown in each message). " + WEBHOOK_FIX
+)
+
+
+def stage_error(exc: BaseException, *, doing: str, fix: str = "") -> StageError:
+    """Map a discord.py / network failure to the engine's typed stage errors."""
+    if isinstance(exc, StageError):
+        return exc
+    if isinstance(exc, discord.RateLimited):
+        return RateLimited(exc.retry_after, f"rate limited while {doing}")
+    if isinstance(exc, discord.HTTPException):
+        code, status = exc.code, exc.status
+        detail = SECRETS.scrub(f"{doing}: Discord {status} (code {code}) {exc.text[:120]}".strip())
+        if status == 429:
+            retry = _retry_after(exc)
+            return RateLimited(retry, detail)
+        if code in GONE_CODES:
+            return Gone(detail)
+        if status == 403 or code in (MISSING_PERMISSIONS, MISSING_ACCESS):
+            return Forbidden(detail, fix=fix or "Check the bot's permissions in this channel: View Channel, "
+                             "Send Messages, Send Messages in Threads, Manage Webhooks, Embed Links, "
+                             "Add Reactions and Read Message History.")
+        if status == 404:
+            return Gone(detail)
+        return Unavailable(detail)
+    if isinstance(exc, (TimeoutError, aiohttp.ClientError, OSError, discord.ConnectionClosed,
+                        discord.GatewayNotFound)):
+        return Unavailable(f"{doing}: {type(exc).__name__}")
+    return Unavailable(SECRETS.scrub(f"{doing}: unexpected {type(exc).__name__}: {exc}"))
+
+
+def _retry_after(exc: discord.HTTPException) -> float:
+    try:
+        headers = exc.response.headers
+        value = headers.get("Retry-After") or headers.get("X-RateLimit-Reset-After") or "1"
+        return max(float(value), 0.0)
+    except (AttributeError, ValueError, TypeError):
+        return 1.0
+
+
+class _LRU(OrderedDict[int, Any]):
+    def __init__(self, size: int = 4096) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: int, value: Any) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+class WebhookStage:
+    def __init__(self, client: discord.Client, store: GuildStore, *, webhook_name: str = WEBHOOK_NAME,
+                 budget: SendBudget | None = None) -> None:
+        self.client = client
+        self.store = store
+        self.webhook_name = webhook_name
+        self.budget = budget or SendBudget()
+        self._hooks: dict[int, discord.Webhook] = {}
+        self._no_hooks: dict[int, float] = {}  # channel -> monotonic time to try again
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._via_bot = _LRU()  # message id -> True when posted by the bot (fallback)
+        self._extra = _LRU()  # last message id -> earlier message ids of a split cue
+        self._controls = _LRU()  # message ids carrying our ▶ reaction
+        self._notified: set[tuple[int, str]] = set()
+        self._typing_at: dict[int, float] = {}
+
+    # ------------------------------------------------------------------ webhooks
+
+    @staticmethod
+    def _home(place: Place) -> int:
+        """The channel whose webhook serves `place` (the parent for a thread)."""
+        return place.parent_id or place.channel_id
+
+    def _lock(self, channel_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(channel_id, asyncio.Lock())
+
+    async def _resolve_channel(self, channel_id: int) -> Any:
+        channel = self.client.get_channel(channel_id)
+        if channel is None:
+            channel = await self.client.fetch_channel(channel_id)
+        if isinstance(channel, discord.Thread) and channel.parent_id:
+            parent = self.client.get_channel(channel.parent_id)
+            channel = parent if parent is not None else await self.client.fetch_channel(channel.parent_id)
+        return channel
+
+    def _mine(self, hook: discord.Webhook) -> bool:
+        if hook.name != self.webhook_name or not hook.token:
+            return False
+        user = self.client.user
+        return user is not None and hook.user is not None and hook.user.id == user.id
+
+    async def webhook(self, channel_id: int) -> discord.Webhook | None:
+        """The channel's webhook, or None when the bot may not manage webhooks there."""
+        hook = self._hooks.get(channel_id)
+        if hook is not None:
+            return hook
+        async with self._lock(channel_id):
+            hook = self._hooks.get(channel_id)
+            if hook is not None:
+                return hook
+            retry_at = self._no_hooks.get(channel_id)
+            if retry_at is not None and time.monotonic() < retry_at:
+                return None
+            stored = await self.store.webhook(channel_id)
+            if stored is not None:
+                hook = discord.Webhook.partial(stored.webhook_id, stored.token, client=self.client)
+            else:
+                hook = await self._find_or_create(channel_id)
+                if hook is None:
+                    self._no_hooks[channel_id] = time.monotonic() + NO_WEBHOOK_RETRY_SECONDS
+                    return None
+                assert hook.token is not None
+                await self.store.save_webhook(channel_id, hook.id, hook.token)
+                log.info("using webhook %s in channel %s", hook.id, channel_id)
+            self._no_hooks.pop(channel_id, None)
+            self._hooks[channel_id] = hook
+        await self.store.reset_webhook_notice(channel_id)
+        return hook
+
+    async def _find_or_create(self, channel_id: int) -> discord.Webhook | None:
+        try:
+            channel = await self._resolve_channel(channel_id)
+            if not hasattr(channel, "create_webhook"):
+                raise Gone(f"channel {channel_id} cannot hold webhooks")
+            for hook in await channel.webhooks():
+                if self._mine(hook):
+                    return hook  # type: ignore[no-any-return]
+            created = await channel.create_webhook(name=self.webhook_name,
+                                                   reason="Story Narrator: character voices")
+            return created  # type: ignore[no-any-return]
+        except discord.Forbidden as exc:
+            log.warning("no Manage Webhooks in channel %s (code %s): posting as the bot", channel_id, exc.code)
+            return None
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise stage_error(exc, doing="getting the channel webhook") from None
+
+    async def _forget(self, channel_id: int, hook: discord.Webhook) -> None:
+        log.warning("webhook %s in channel %s is gone; making a new one", hook.id, channel_id)
+        if self._hooks.get(channel_id) is hook:
+            del self._hooks[channel_id]
+        await self.store.forget_webhook(channel_id, hook.id)
+
+    # ------------------------------------------------------------------ posting
+
+    async def post(self, place: Place, cue: Cue) -> MessageRef:
+        rendered = render_cue(cue)
+        home = self._home(place)
+        ids: list[int] = []
+        try:
+            for i, part in enumerate(rendered.parts):
+                last = i == len(rendered.parts) - 1
+                view = self._view(cue) if last else None
+                ids.append(await self._send(place, home, rendered, part, view))
+        except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise stage_error(exc, doing=f"posting in channel {place.channel_id}") from None
+        message_id = ids[-1]
+        if len(ids) > 1:
+            self._extra.put(message_id, ids[:-1])
+        if cue.controls:
+            await self._react(place, message_id)
+        return MessageRef(place, message_id)
+
+    @staticmethod
+    def _view(cue: Cue) -> discord.ui.View | None:
+        if not cue.controls or cue.session_id is None:
+            return None
+        position = cue.beats[1] + 1 if cue.beats else 0
+        return continue_view(cue.session_id, position)
+
+    async def _send(self, place: Place, home: int, rendered: Rendered, part: Part,
+                    view: discord.ui.View | None) -> int:
+        for attempt in range(2):
+            hook = await self.webhook(home)
+            if hook is None:
+                return await self._send_as_bot(place, home, rendered, part, view)
+            await self.budget.acquire(webhook_windows(hook.id, home))
+            try:
+                msg = await hook.send(
+                    content=part.content or discord.utils.MISSING,
+                    embeds=list(part.embeds) if part.embeds else discord.utils.MISSING,
+                    username=rendered.username,
+                    avatar_url=rendered.avatar_url,
+                    allowed_mentions=NO_MENTIONS,
+                    view=view if view is not None else discord.utils.MISSING,
+                    thread=discord.Object(place.channel_id) if place.is_thread else discord.utils.MISSING,
+                    wait=True,
+                )
+            except (discord.NotFound, discord.Forbidden, discord.HTTPException) as exc:
+                if exc.code in (UNKNOWN_WEBHOOK, INVALID_WEBHOOK_TOKEN) or (
+                    exc.status == 401 and attempt == 0
+                ):
+                    await self._forget(home, hook)
+                    if attempt == 0:
+                        continue
+                raise
+            return msg.id
+        raise Unavailable("the channel webhook keeps disappearing")  # pragma: no cover
+
+    async def _send_as_bot(self, place: Place, home: int, rendered: Rendered, part: Part,
+                           view: discord.ui.View | None) -> int:
+        channel = self.client.get_partial_messageable(place.channel_id, guild_id=place.guild_id)
+        if await self.store.claim_webhook_notice(home):
+            await self.budget.acquire(bot_windows(place.channel_id))
+            try:
+                await channel.send(NO_WEBHOOK_NOTICE, allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException as exc:
+                log.warning("could not post the Manage Webhooks notice in %s: %s", place.channel_id, exc.code)
+        (fallback,) = as_bot_message(Rendered(rendered.username, rendered.avatar_url, rendered.colour, (part,)))
+        await self.budget.acquire(bot_windows(place.channel_id))
+        msg = await channel.send(
+            content=fallback.content or None,
+            embeds=list(fallback.embeds),
+            allowed_mentions=NO_MENTIONS,
+            view=view if view is not None else discord.utils.MISSING,
+        )
+        self._via_bot.put(msg.id, True)
+        return msg.id
+
+    async def _react(self, place: Place, message_id: int) -> None:
+        try:
+            await self.budget.acquire(reaction_windows(place.channel_id))
+            await self.client.http.add_reaction(place.channel_id, message_id, CONTINUE_EMOJI)
+            self._controls.put(message_id, True)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.info("could not add ▶ in %s: %s", place.channel_id, getattr(exc, "code", type(exc).__name__))
+
+    # ------------------------------------------------------------------ edit / delete
+
+    async def edit(self, ref: MessageRef, cue: Cue) -> None:
+        rendered = render_cue(cue)
+        part = rendered.parts[-1]
+        view = self._view(cue)
+        place = ref.place
+        try:
+            done = False
+            if not self._via_bot.get(ref.message_id):
+                hook = await self.webhook(self._home(place))
+                if hook is not None:
+                    await self.budget.acquire(webhook_edit_windows(hook.id))
+                    try:
+                        await hook.edit_message(
+                            ref.message_id,
+                            content=part.content or None,
+                            embeds=list(part.embeds),
+                            view=view,
+                            allowed_mentions=NO_MENTIONS,
+                            thread=discord.Object(place.channel_id) if place.is_thread else discord.utils.MISSING,
+                        )
+                        done = True
+                    except discord.HTTPException as exc:
+                        if exc.code == UNKNOWN_WEBHOOK:
+                            await self._forget(self._home(place), hook)
+                        elif exc.code not in (UNKNOWN_MESSAGE,) and exc.status not in (403, 404):
+                            raise
+            if not done:
+                (fallback,) = as_bot_message(Rendered(rendered.username, rendered.avatar_url,
+                                                      rendered.colour, (part,)))
+                channel = self.client.get_partial_messageable(place.channel_id, guild_id=place.guild_id)
+                await channel.get_partial_message(ref.message_id).edit(
+                    content=fallback.content or None,
+                    embeds=list(fallback.embeds),
+                    view=view,
+                    allowed_mentions=NO_MENTIONS,
+                )
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise stage_error(exc, doing=f"editing message {ref.message_id}") from None
+        if not cue.controls and (ref.message_id in self._controls or ref.message_id not in self._via_bot):
+            await self._unreact(place, ref.message_id)
+
+    async def _unreact(self, place: Place, message_id: int) -> None:
+        self._controls.pop(message_id, None)
+        try:
+            await self.budget.acquire(reaction_windows(place.channel_id))
+            await self.client.http.remove_own_reaction(place.channel_id, message_id, CONTINUE_EMOJI)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError):
+            pass
+
+    async def delete(self, ref: MessageRef) -> None:
+        place = ref.place
+        extra: list[int] = self._extra.pop(ref.message_id, None) or []
+        for message_id in [*extra, ref.message_id]:
+            await self._delete_one(place, message_id)
+
+    async def _delete_one(self, place: Place, message_id: int) -> None:
+        try:
+            if not self._via_bot.get(message_id):
+                hook = await self.webhook(self._home(place))
+                if hook is not None:
+                    await self.budget.acquire(webhook_edit_windows(hook.id))
+                    try:
+                        await hook.delete_message(
+                            message_id,
+                            thread=discord.Object(place.channel_id) if place.is_thread else discord.utils.MISSING,
+                        )
+                        return
+                    except discord.HTTPException as exc:
+                        if exc.code == UNKNOWN_WEBHOOK:
+                            await self._forget(self._home(place), hook)
+                        elif exc.status not in (403, 404):
+                            raise
+            channel = self.client.get_partial_messageable(place.channel_id, guild_id=place.guild_id)
+            await channel.get_partial_message(message_id).delete()
+        except discord.NotFound:
+            return  # already gone: not an error
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise stage_error(exc, doing=f"deleting message {message_id}",
+                              fix="Give the bot Manage Messages here so rewinds can remove later posts.") from None
+        finally:
+            self._via_bot.pop(message_id, None)
+
+    # ------------------------------------------------------------------ the rest
+
+    async def typing(self, place: Place) -> None:
+        now = time.monotonic()
+        if now - self._typing_at.get(place.channel_id, -1e9) < 8.0:
+            return
+        self._typing_at[place.channel_id] = now
+        try:
+            await self.client.http.send_typing(place.channel_id)
+        except Exception as exc:  # best effort by contract: never raises
+            log.debug("typing in %s failed: %s", place.channel_id, type(exc).__name__)
+
+    async def recent(self, place: Place, limit: int = 20) -> list[SeenMessage]:
+        hook = self._hooks.get(self._home(place))
+        stored = await self.store.webhook(self._home(place))
+        hook_ids = {h for h in (hook.id if hook else None, stored.webhook_id if stored else None) if h}
+        me = self.client.user.id if self.client.user else None
+        channel = self.client.get_partial_messageable(place.channel_id, guild_id=place.guild_id)
+        out: list[SeenMessage] = []
+        try:
+            async for msg in channel.history(limit=limit):
+                by_hook = msg.webhook_id is not None and (not hook_ids or msg.webhook_id in hook_ids)
+                if not by_hook and msg.author.id != me:
+                    continue
+                name = msg.author.display_name
+                if not by_hook and msg.embeds and msg.embeds[0].author and msg.embeds[0].author.name:
+                    name = msg.embeds[0].author.name
+                content = plain_text(Part(content=msg.content, embeds=tuple(msg.embeds)))
+                out.append(SeenMessage(msg.id, name, content, msg.created_at.timestamp()))
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise stage_error(exc, doing=f"reading recent messages in {place.channel_id}",
+                              fix="Give the bot Read Message History here.") from None
+        return out
+
+    async def notify_moderators(self, place: Place, text: str) -> None:
+        key = (place.channel_id, text)
+        if key in self._notified:
+            return
+        self._notified.add(key)
+        channel = self.client.get_partial_messageable(place.channel_id, guild_id=place.guild_id)
+        try:
+            await self.budget.acquire(bot_windows(place.channel_id))
+            await channel.send(f"⚠️ {text}"[:2000], allowed_mentions=NO_MENTIONS)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.warning("could not tell moderators in %s (%s): %s", place.channel_id,
+                        getattr(exc, "code", type(exc).__name__), text)
