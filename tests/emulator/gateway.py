@@ -1,0 +1,200 @@
+"""The gateway: HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeats, RESUME with replay, drops.
+
+Frames are plain JSON text (discord.py only decompresses binary frames, so `compress=zlib-stream`
+in the query is accepted and ignored)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from .state import new_token
+
+if TYPE_CHECKING:
+    from .server import Emulator
+
+log = logging.getLogger("tests.emulator.gateway")
+
+DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, INVALID_SESSION, HELLO, HEARTBEAT_ACK = (
+    0, 1, 2, 6, 7, 9, 10, 11)
+
+
+@dataclass
+class GatewaySession:
+    session_id: str
+    seq: int = 0
+    buffer: list[dict[str, Any]] = field(default_factory=list)  # every dispatch, for RESUME
+    intents: int = 0
+
+
+@dataclass
+class GatewayLog:
+    """What happened on the gateway, for tests."""
+
+    identifies: int = 0
+    resumes: int = 0  # successful RESUMEs
+    failed_resumes: int = 0
+    connections: int = 0
+    drops: int = 0
+    heartbeats: int = 0
+    received: list[dict[str, Any]] = field(default_factory=list)  # every op the client sent
+
+
+class Gateway:
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+        self.session: GatewaySession | None = None
+        self.ws: web.WebSocketResponse | None = None
+        self.ready = False  # READY and every GUILD_CREATE sent on the current session
+        self.log = GatewayLog()
+        self.heartbeat_interval_ms = 41250
+        self._send_lock = asyncio.Lock()
+
+    @property
+    def connected(self) -> bool:
+        return self.ws is not None and not self.ws.closed
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
+        await ws.prepare(request)
+        self.log.connections += 1
+        previous = self.ws
+        self.ws = ws
+        if previous is not None and not previous.closed:
+            await previous.close(code=4000)
+        await self._send(ws, {"op": HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms},
+                              "s": None, "t": None})
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    break
+                payload = json.loads(msg.data)
+                self.log.received.append(_redacted(payload))
+                await self._on_op(ws, payload)
+        finally:
+            if self.ws is ws:
+                self.ws = None
+                self.ready = False
+            await self.emu.changed()
+        return ws
+
+    async def _on_op(self, ws: web.WebSocketResponse, payload: dict[str, Any]) -> None:
+        op, d = payload.get("op"), payload.get("d")
+        if op == HEARTBEAT:
+            self.log.heartbeats += 1
+            await self._send(ws, {"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
+        elif op == IDENTIFY:
+            if not self.emu.check_token(str(d.get("token", ""))):
+                await ws.close(code=4004, message=b"Authentication failed.")
+                return
+            await self._identify(ws, d)
+        elif op == RESUME:
+            await self._resume(ws, d)
+        elif op in (3, 4, 8):  # presence / voice / request members: accepted, nothing to do
+            return
+        else:
+            await ws.close(code=4001, message=b"Unknown opcode.")
+
+    async def _identify(self, ws: web.WebSocketResponse, d: dict[str, Any]) -> None:
+        self.log.identifies += 1
+        self.ready = False
+        self.session = GatewaySession(session_id=new_token(16), intents=int(d.get("intents", 0)))
+        emu = self.emu
+        ready = {
+            "v": 10, "user": emu.bot_user.payload() | {"verified": True, "mfa_enabled": False,
+                                                        "email": None, "locale": "en-US"},
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in emu.guilds.values()],
+            "session_id": self.session.session_id, "session_type": "normal",
+            "resume_gateway_url": emu.gateway_url,
+            "application": {"id": str(emu.application_id), "flags": 0},
+            "private_channels": [], "relationships": [], "presences": [],
+            "guild_join_requests": [], "geo_ordered_rtc_regions": [], "auth": {},
+            "user_settings": {}, "_trace": ["emulator"],
+        }
+        if "shard" in d:
+            ready["shard"] = d["shard"]
+        await self.dispatch("READY", ready)
+        for guild in list(emu.guilds.values()):
+            await self.dispatch("GUILD_CREATE", guild.payload(bot_id=emu.bot_user.id))
+        self.ready = True
+        await emu.changed()
+
+    async def _resume(self, ws: web.WebSocketResponse, d: dict[str, Any]) -> None:
+        s = self.session
+        if (s is None or d.get("session_id") != s.session_id
+                or not self.emu.check_token(str(d.get("token", "")))):
+            self.log.failed_resumes += 1
+            await self._send(ws, {"op": INVALID_SESSION, "d": False, "s": None, "t": None})
+            return
+        seq = int(d.get("seq") or 0)
+        for event in s.buffer:
+            if event["s"] > seq:
+                await self._send(ws, event)
+        s.seq += 1
+        resumed = {"op": DISPATCH, "t": "RESUMED", "s": s.seq, "d": {"_trace": ["emulator"]}}
+        s.buffer.append(resumed)
+        await self._send(ws, resumed)
+        self.log.resumes += 1
+        self.ready = True
+        await self.emu.changed()
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send (or buffer, while disconnected, for RESUME to replay) one dispatch event."""
+        s = self.session
+        if s is None:
+            return  # no bot has identified yet: nothing to tell
+        s.seq += 1
+        frame = {"op": DISPATCH, "t": event, "s": s.seq, "d": data}
+        s.buffer.append(frame)
+        if len(s.buffer) > 5000:
+            del s.buffer[:1000]
+        ws = self.ws
+        if ws is not None and not ws.closed:
+            try:
+                await self._send(ws, frame)
+            except ConnectionError:
+                pass  # the client will RESUME and get it replayed
+
+    async def _send(self, ws: web.WebSocketResponse, frame: dict[str, Any]) -> None:
+        async with self._send_lock:
+            await ws.send_str(json.dumps(frame))
+
+    async def drop(self, code: int = 4000) -> None:
+        """Close the current connection. 4000 (and 1006, an abrupt TCP close) make discord.py
+        RESUME; 4004/4010.. would stop it."""
+        ws = self.ws
+        if ws is None:
+            return
+        self.log.drops += 1
+        self.ready = False
+        if code == 1006:
+            transport = ws._req.transport if ws._req is not None else None
+            if transport is not None:
+                transport.abort()
+        else:
+            await ws.close(code=code, message=b"emulator drop")
+        self.ws = None
+        await self.emu.changed()
+
+    async def invalidate(self, resumable: bool = False) -> None:
+        """Send op 9 (the client then re-IDENTIFYs, or RESUMEs when `resumable`)."""
+        if self.ws is not None:
+            if not resumable:
+                self.session = None
+            await self._send(self.ws, {"op": INVALID_SESSION, "d": resumable, "s": None, "t": None})
+
+    async def close(self) -> None:
+        if self.ws is not None and not self.ws.closed:
+            await self.ws.close(code=1001)
+
+
+def _redacted(payload: dict[str, Any]) -> dict[str, Any]:
+    d = payload.get("d")
+    if isinstance(d, dict) and "token" in d:
+        return payload | {"d": d | {"token": "<redacted>"}}
+    return payload
