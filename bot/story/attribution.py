@@ -1,0 +1,561 @@
+"""Who says (or thinks) each quoted line.
+
+Rule-based and linear: every paragraph is looked at once, with a small memory of the scene
+(recent mentions, the last speakers of the conversation, a speech that runs on). The rules, in
+order of trust:
+
+1. a speech tag next to the quote: "X said", "said X", "she whispered", "X and Y said together",
+   before the quote ("Lee said, “…”"), after it, or between two halves of one line;
+2. an action beat in the same paragraph ("Gaara nodded. “…”", "“…” Lee grinned.");
+3. other quotes of the same paragraph (one paragraph, one speaker, unless a tag says otherwise);
+4. a speech running on from the previous paragraph (opening quote, no closing one);
+5. the subject of the narration paragraph just before;
+6. turn-taking in a two-person exchange.
+
+A name addressed inside the quote ("Gaara-kun, wait!") is a vocative: that character is
+probably not the speaker, so rules 2-6 skip them. Pronouns resolve against the cast's pronouns
+and the most recent compatible mention.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.story.model import Character
+from bot.story.quotes import Quote
+from bot.story.sentences import sentence_ends
+
+HONORIFICS = ("kun", "chan", "san", "sama", "sensei", "senpai", "sempai", "dono", "hime", "nii",
+              "nee", "niisan", "neesan", "nii-san", "nee-san", "nii-chan", "nee-chan", "tan", "chi",
+              "jii", "baa-chan", "jiji", "baachan", "shishou", "shisho", "taichou", "teme")
+_TITLE_WORDS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "lady", "lord", "madam", "madame",
+                          "captain", "capt", "the", "of", "de", "von", "van", "la", "le", "du", "st",
+                          "saint", "king", "queen", "prince", "princess", "uncle", "aunt", "old", "young",
+                          "little", "big", "master", "mistress", "professor", "prof", "colonel", "general",
+                          "doctor", "father", "mother", "brother", "sister", "no"})
+
+_SPEECH = (
+    "said say says saying asked ask asks asking replied reply replies answered answers answer "
+    "whispered whispers whisper shouted shouts shout yelled yells yell muttered mutters mutter "
+    "murmured murmurs murmur cried cries exclaimed exclaims called calls added adds continued continues "
+    "began begins snapped snaps growled growls hissed hisses sighed sighs laughed laughs chuckled "
+    "chuckles screamed screams remarked remarks observed observes returned returns rejoined "
+    "responded responds repeated repeats interrupted interrupts insisted insists demanded demands "
+    "declared declares stated states announced announces agreed agrees admitted admits protested "
+    "protests explained explains suggested suggests pleaded pleads begged begs breathed breathes "
+    "gasped gasps groaned groans grumbled grumbles grunted grunts mumbled mumbles stammered stammers "
+    "stuttered stutters sobbed sobs squeaked squeaks squealed squeals snarled snarls spat spits "
+    "barked barks bellowed bellows roared roars cackled cackles purred purrs drawled drawls teased "
+    "teases joked jokes offered offers ordered orders commanded commands warned warns retorted retorts "
+    "countered counters corrected corrects echoed echoes finished finishes concluded concludes "
+    "pressed presses prompted prompts urged urges inquired inquires enquired enquires queried queries "
+    "told tells greeted greets piped chirped chirps managed croaked croaks rasped rasps huffed huffs "
+    "scoffed scoffs snorted snorts sneered sneers taunted taunts mocked mocks cooed coos crooned "
+    "sang sings ventured ventures persisted persists objected objects resumed resumes interposed "
+    "reasoned assured assures promised promises reminded reminds spoke speaks sniffed sniffs "
+    "sniffled whined whines wailed wails howled howls boomed booms thundered grinned grins smiled "
+    "smiles giggled giggles scolded scolds shrieked shrieks blurted blurts panted pants wheezed "
+    "choked chokes gritted confirmed confirms acknowledged noted notes pointed commented comments "
+    "complained complains argued argues accused accuses conceded concedes "
+    "mouthed mouths intoned intones quipped quips breathed cut interjected interjects called out "
+    "went on trailed off spoke up piped up chimed in cut in broke in burst out"
+)
+_THOUGHT = "thought thinks think thinking wondered wonders mused muses reflected reflects pondered ponders"
+SPEECH_VERBS = frozenset(_SPEECH.split())
+THOUGHT_VERBS = frozenset(_THOUGHT.split())
+_VERB_RE = re.compile(
+    r"(?<![\w'’-])(?:"
+    + "|".join(sorted({*SPEECH_VERBS, *THOUGHT_VERBS}, key=len, reverse=True))
+    + r")(?![\w'’-])"
+)
+_MIND = re.compile(r"\b(?:in|inside|within|at) (?:the (?:back|depths|recesses|corner) of )?"
+                   r"(?:his|her|their|my|your|its|[A-Z]\w+['’]s) (?:mind|head|skull|thoughts)\b")
+_PRONOUN = re.compile(r"(?<![\w'’-])(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Hh]is|[Hh]er|[Tt]heir|[Hh]im|[Tt]hem|I|[Ww]e)(?![\w'’-])")
+_PRON_CLASS = {"he": "he", "his": "he", "him": "he", "she": "she", "her": "she", "they": "they",
+               "their": "they", "them": "they", "it": "it", "i": "i", "we": "we"}
+_GROUP = re.compile(r"(?<![\w'’-])(?:[Tt]he (?:pair|two(?: of them)?|three(?: of them)?|duo|trio|twins|"
+                    r"boys|girls|brothers|sisters|siblings|others|group)|[Bb]oth(?: of them)?|"
+                    r"[Tt]hey (?:both|all)|[Aa]ll of them|[Ee]veryone|[Tt]ogether)(?![\w'’-])")
+_PREPOSITIONS = frozenset({"to", "at", "with", "from", "of", "for", "toward", "towards", "on", "by",
+                           "behind", "beside", "as", "than", "like", "about", "into", "onto", "upon",
+                           "under", "over", "past", "around", "near", "against", "before", "after",
+                           "between", "among", "through", "without", "within", "unlike", "watched",
+                           "saw", "told", "asked", "and", "let", "made", "help", "helped"})
+_LAST_WORD = re.compile(r"([\w'’-]+)\W*$")
+_WORDS = re.compile(r"[\w'’-]+")
+_GENERIC_SUBJECT = re.compile(r"(?<![\w'’-])(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Oo]ne|[Ss]omeone|"
+                              r"[Aa]nother|[Tt]his|[Tt]hat)\s+(?:[a-z][\w-]*\s+){0,2}[a-z][\w-]*")
+
+
+def _pron_class(pronouns: str) -> str | None:
+    p = pronouns.strip().lower().split("/")[0].strip()
+    return {"he": "he", "she": "she", "they": "they", "it": "it"}.get(p)
+
+
+def _trie_regex(words: Sequence[str]) -> str:
+    trie: dict[str, dict] = {}  # type: ignore[type-arg]
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:  # type: ignore[type-arg]
+        alts = []
+        end = False
+        for ch in sorted(node):
+            if ch == "":
+                end = True
+            else:
+                alts.append(re.escape(ch) + build(node[ch]))
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if end else body
+
+    return build(trie)
+
+
+@dataclass(slots=True)
+class Mention:
+    start: int
+    end: int
+    key: str
+
+
+class NameIndex:
+    """Finds mentions of cast members: names, aliases, parts of full names, honorific forms."""
+
+    def __init__(self, cast: Sequence[Character]) -> None:
+        self.cast = list(cast)
+        self.pron: dict[str, str | None] = {c.key: _pron_class(c.pronouns) for c in cast}
+        self.keys = [c.key for c in cast]
+        exact: dict[str, set[str]] = {}
+        lower: dict[str, set[str]] = {}
+        derived: dict[str, set[str]] = {}
+        for c in cast:
+            for n in c.names():
+                n = n.strip()
+                if not n:
+                    continue
+                base = _strip_honorific(n)
+                for form in {n, base}:
+                    if form[:1].isupper():
+                        exact.setdefault(form, set()).add(c.key)
+                        exact.setdefault(form.upper(), set()).add(c.key)
+                    elif form:
+                        lower.setdefault(form.lower(), set()).add(c.key)
+            parts = [p for p in re.split(r"[\s]+", c.name.strip()) if p]
+            if len(parts) > 1:
+                for p in parts:
+                    p2 = p.strip(".,")
+                    if len(p2) >= 2 and p2[:1].isupper() and p2.lower().rstrip(".") not in _TITLE_WORDS:
+                        derived.setdefault(p2, set()).add(c.key)
+        for form, keys in derived.items():
+            if len(keys) == 1 and form not in exact:
+                exact[form] = set(keys)
+                exact.setdefault(form.upper(), set()).update(keys)
+        # A form naming two characters ("Bennet" for Mr. and Mrs. Bennet) is ambiguous: skip it.
+        self.by_form: dict[str, str] = {f: next(iter(k)) for f, k in exact.items() if len(k) == 1}
+        self.by_lower: dict[str, str] = {f: next(iter(k)) for f, k in lower.items() if len(k) == 1}
+        suffix = "(?:-(?:" + "|".join(sorted(HONORIFICS, key=len, reverse=True)) + "))?"
+        self.rx: re.Pattern[str] | None = None
+        if self.by_form:
+            self.rx = re.compile(r"(?<![\w'’-])(" + _trie_regex(list(self.by_form)) + ")" + suffix + r"(?![\w-])")
+        self.rx_lower: re.Pattern[str] | None = None
+        if self.by_lower:
+            self.rx_lower = re.compile(r"(?<![\w'’-])(" + _trie_regex(list(self.by_lower)) + ")" + suffix
+                                       + r"(?![\w-])", re.I)
+
+    def find(self, text: str, start: int, end: int) -> list[Mention]:
+        out: list[Mention] = []
+        if self.rx is not None:
+            for m in self.rx.finditer(text, start, end):
+                out.append(Mention(m.start(), m.end(), self.by_form[m.group(1)]))
+        if self.rx_lower is not None:
+            for m in self.rx_lower.finditer(text, start, end):
+                key = self.by_lower.get(m.group(1).lower())
+                if key is not None:
+                    out.append(Mention(m.start(), m.end(), key))
+            out.sort(key=lambda x: x.start)
+        return out
+
+
+def _strip_honorific(name: str) -> str:
+    low = name.lower()
+    for h in sorted(HONORIFICS, key=len, reverse=True):
+        if low.endswith("-" + h):
+            return name[: -len(h) - 1]
+    return name
+
+
+@dataclass(slots=True)
+class Voice:
+    speakers: tuple[str, ...]
+    thought: bool = False
+    source: str = ""  # which rule decided: tag, action, paragraph, runon, narration, turn, none
+
+
+@dataclass(slots=True)
+class _Subject:
+    keys: tuple[str, ...]  # resolved speakers (may be empty when unknown)
+    named: bool  # a name (not a pronoun or description)
+
+
+@dataclass
+class Attributor:
+    text: str
+    names: NameIndex
+    recent: list[str] = field(default_factory=list)  # keys, most recent last
+    speakers: list[str] = field(default_factory=list)  # speaker per voiced paragraph, most recent last
+    runon: str | None = None  # speaker whose speech runs on into the next paragraph
+    prev_subject: str | None = None  # subject of the narration paragraph just before
+    prev_voiced: bool = False
+
+    def reset(self) -> None:
+        self.recent.clear()
+        self.speakers.clear()
+        self.runon = None
+        self.prev_subject = None
+        self.prev_voiced = False
+
+    # ---------------------------------------------------------------- helpers
+    def _note_mentions(self, keys: Sequence[str]) -> None:
+        for k in keys:
+            if self.recent and self.recent[-1] == k:
+                continue
+            self.recent.append(k)
+        if len(self.recent) > 64:
+            del self.recent[:-32]
+
+    def _compatible(self, key: str, cls: str) -> bool:
+        p = self.names.pron.get(key)
+        if cls in ("i", "we"):
+            return False
+        return p is None or p == cls or (cls == "they" and p == "they")
+
+    def _last_two(self, exclude: set[str]) -> tuple[str, ...]:
+        out: list[str] = []
+        for k in reversed(self.speakers + self.recent):
+            if k not in out and k not in exclude:
+                out.append(k)
+            if len(out) == 2:
+                break
+        return tuple(out)
+
+    def _resolve_pronoun(self, cls: str, before: list[Mention], subjects: list[Mention],
+                         speech_tag: bool, exclude: set[str]) -> tuple[str, ...]:
+        if cls == "they":
+            pair = self._last_two(exclude)
+            return pair if len(pair) == 2 else ()
+        for m in reversed(subjects):
+            if self._compatible(m.key, cls) and m.key not in exclude:
+                return (m.key,)
+        for m in reversed(before):
+            if self._compatible(m.key, cls) and m.key not in exclude:
+                return (m.key,)
+        if speech_tag:
+            # "“Hi,” said Lee. / “Hello,” he said.": the other party of the exchange answers.
+            conv = self._conversation()
+            if len(conv) == 2 and all(self._compatible(k, cls) for k in conv) and conv[1] not in exclude:
+                return (conv[1],)
+        for k in reversed(self.recent + ([self.speakers[-1]] if self.speakers else [])):
+            if self._compatible(k, cls) and k not in exclude:
+                return (k,)
+        return ()
+
+    def _conversation(self) -> tuple[str, ...]:
+        """(last speaker, the one before them) when the exchange has two distinct voices."""
+        out: list[str] = []
+        for k in reversed(self.speakers[-6:]):
+            if k not in out:
+                out.append(k)
+            if len(out) == 2:
+                break
+        return tuple(out)
+
+    def _subject_in(self, a: int, b: int, mentions: list[Mention], *, first_words: int | None,
+                    before: list[Mention], subjects: list[Mention], speech_tag: bool,
+                    exclude: set[str]) -> _Subject | None:
+        """The grammatical subject of text[a:b]: the first name, pronoun or group phrase not
+        governed by a preposition, optionally only within the first `first_words` words."""
+        text = self.text
+        limit = b
+        if first_words is not None:
+            n = 0
+            for w in _WORDS.finditer(text, a, b):
+                n += 1
+                if n > first_words:
+                    limit = w.start()
+                    break
+        cands: list[tuple[int, str, object]] = []
+        for m in mentions:
+            if a <= m.start < limit:
+                cands.append((m.start, "name", m))
+        for pm in _PRONOUN.finditer(text, a, limit):
+            cands.append((pm.start(), "pron", pm.group(0).lower()))
+        for gm in _GROUP.finditer(text, a, limit):
+            cands.append((gm.start(), "group", gm.group(0)))
+        for dm in _GENERIC_SUBJECT.finditer(text, a, limit):
+            cands.append((dm.start(), "generic", dm.group(0)))
+        cands.sort(key=lambda c: c[0])
+        for pos, kind, val in cands:
+            lw = _LAST_WORD.search(text, max(a, pos - 20), pos)
+            prevword = lw.group(1).lower() if lw and pos > a and text[lw.end(1):pos].strip() in ("", ",") else ""
+            if prevword in _PREPOSITIONS and prevword != "and":
+                continue
+            if kind == "name":
+                assert isinstance(val, Mention)
+                m = val
+                # "Lee and Naruto said": a group of named speakers
+                keys = [m.key]
+                j = m.end
+                for m2 in mentions:
+                    if m2.start >= j and m2.start < limit and re.fullmatch(r"(?:\s*,\s*|\s+and\s+|\s*,\s*and\s+)",
+                                                                          text[j : m2.start]):
+                        if m2.key not in keys:
+                            keys.append(m2.key)
+                        j = m2.end
+                return _Subject(tuple(keys), True)
+            if kind == "pron":
+                if prevword in ("and",):
+                    continue
+                cls = _PRON_CLASS[str(val)]
+                if str(val) in ("him", "them") or (str(val) == "her" and not _starts_clause(text, a, pos)):
+                    continue
+                if cls in ("i", "we"):
+                    return _Subject((), False)
+                return _Subject(self._resolve_pronoun(cls, before, subjects, speech_tag, exclude), False)
+            if kind == "group":
+                return _Subject(self._last_two(set()), False)
+            if kind == "generic":
+                return _Subject((), False)
+        return None
+
+    # ---------------------------------------------------------------- the paragraph
+    def paragraph(self, ps: int, pe: int, quotes: Sequence[Quote]) -> list[Voice]:
+        text = self.text
+        mentions = self.names.find(text, ps, pe)
+        n = len(quotes)
+        outside: list[Mention] = []
+        inside: list[list[Mention]] = [[] for _ in quotes]
+        qi = 0
+        for m in mentions:
+            while qi < n and quotes[qi].end <= m.start:
+                qi += 1
+            if qi < n and quotes[qi].start <= m.start < quotes[qi].end:
+                inside[qi].append(m)
+            else:
+                outside.append(m)
+        if not quotes:
+            first: str | None = None
+            for s0, s1 in _sentences(text, ps, pe):
+                found = self._subject_in(s0, s1, outside, first_words=4, before=[], subjects=[],
+                                         speech_tag=False, exclude=set())
+                if found and found.keys:
+                    first = found.keys[0]
+                    break
+            self.prev_subject = first or (outside[0].key if outside else None)
+            self._note_mentions([m.key for m in outside])
+            self.prev_voiced = False
+            self.runon = None
+            return []
+
+        voc = [self._vocatives(q, inside[i]) for i, q in enumerate(quotes)]
+        ev: list[Voice | None] = [None] * n
+        subjects_so_far: list[Mention] = []
+        for i, q in enumerate(quotes):
+            lo = _after(quotes[i - 1]) if i > 0 else ps
+            hi = _before(quotes[i + 1]) if i + 1 < n else pe
+            before_m = [m for m in outside if m.start < _before(q)]
+            subjects_so_far = [m for m in before_m if _is_subject_pos(text, ps, m.start)]
+            tag = self._tag_after(q, hi, outside, before_m, subjects_so_far, voc[i])
+            if tag is None:
+                tag = self._tag_before(q, lo, outside, before_m, subjects_so_far, voc[i])
+            if tag is not None:
+                ev[i] = tag
+        # action beats in the paragraph
+        for i, q in enumerate(quotes):
+            if ev[i] is not None:
+                continue
+            lo = _after(quotes[i - 1]) if i > 0 else ps
+            before_m = [m for m in outside if m.start < _before(q)]
+            subj: _Subject | None = None
+            inner = False
+            for s0, s1 in reversed(_sentences(text, lo, _before(q))):
+                subj = self._subject_in(s0, s1, outside, first_words=4, before=before_m, subjects=[],
+                                        speech_tag=False, exclude=voc[i])
+                if subj is not None:
+                    inner = bool(_MIND.search(text, s0, s1)) and bool(_VERB_RE.search(text, s0, s1))
+                    break
+            if subj and subj.keys and not (set(subj.keys) & voc[i]):
+                ev[i] = Voice(subj.keys, inner, "action")
+        for i in range(1, n):
+            if ev[i] is None and ev[i - 1] is not None:
+                prev = ev[i - 1]
+                assert prev is not None
+                if not (set(prev.speakers) & voc[i]) and prev.speakers:
+                    ev[i] = Voice(prev.speakers, prev.thought, "paragraph")
+        for i in range(n - 2, -1, -1):
+            nxt = ev[i + 1]
+            if ev[i] is None and nxt is not None and nxt.speakers and not (set(nxt.speakers) & voc[i]):
+                ev[i] = Voice(nxt.speakers, nxt.thought if quotes[i].kind == quotes[i + 1].kind else False,
+                              "paragraph")
+        for i, q in enumerate(quotes):
+            if ev[i] is not None:
+                continue
+            hi = _before(quotes[i + 1]) if i + 1 < n else pe
+            sents = _sentences(text, _after(q), hi)
+            if sents:
+                s0, s1 = sents[0]
+                before_m = [m for m in outside if m.start < s0]
+                subj = self._subject_in(s0, s1, outside, first_words=3, before=before_m, subjects=[],
+                                        speech_tag=False, exclude=voc[i])
+                if subj and subj.keys and not (set(subj.keys) & voc[i]):
+                    ev[i] = Voice(subj.keys, False, "action_after")
+        fallback: Voice | None = None
+        out: list[Voice] = []
+        for i, q in enumerate(quotes):
+            v = ev[i]
+            if v is None or not v.speakers:
+                if fallback is None:
+                    fallback = self._fallback(voc[i], starts_para=_before(quotes[0]) - ps < 3)
+                v = Voice(fallback.speakers, v.thought if v else False, fallback.source)
+            thought = v.thought or q.kind == "italic" or (q.kind == "aside" and not v.source.startswith("tag"))
+            out.append(Voice(v.speakers, thought, v.source))
+        # remember
+        for v in out:
+            if v.speakers:
+                if not self.speakers or self.speakers[-1] != v.speakers[0]:
+                    self.speakers.append(v.speakers[0])
+        if len(self.speakers) > 64:
+            del self.speakers[:-32]
+        self._note_mentions([m.key for m in outside])
+        last = quotes[-1]
+        self.runon = out[-1].speakers[0] if (last.close == -1 and last.kind in ("double", "single")
+                                             and out[-1].speakers) else None
+        self.prev_subject = None
+        self.prev_voiced = True
+        return out
+
+    def _vocatives(self, q: Quote, inside: list[Mention]) -> set[str]:
+        text = self.text
+        out: set[str] = set()
+        for m in inside:
+            before = text[q.start : m.start].rstrip()
+            after = text[m.end : q.end].lstrip()
+            b_ok = before == "" or before[-1] in ",!?.…—–-" or before.endswith(("Oh", "oh", "Hey", "hey"))
+            a_ok = after == "" or after[0] in ",!?.…—–-;"
+            if b_ok and a_ok:
+                out.add(m.key)
+        return out
+
+    def _fallback(self, voc: set[str], *, starts_para: bool) -> Voice:
+        if self.runon is not None and starts_para and self.runon not in voc:
+            return Voice((self.runon,), False, "runon")
+        if self.prev_subject is not None and self.prev_subject not in voc:
+            return Voice((self.prev_subject,), False, "narration")
+        conv = self._conversation()
+        if len(conv) == 2 and self.prev_voiced and conv[1] not in voc:
+            return Voice((conv[1],), False, "turn")
+        last = self.speakers[-1] if self.speakers else None
+        for k in reversed(self.recent):
+            if k != last and k not in voc:
+                return Voice((k,), False, "recent")
+        if last is not None and last not in voc:
+            return Voice((last,), False, "recent")
+        return Voice((), False, "none")
+
+    def _tag_after(self, q: Quote, hi: int, outside: list[Mention], before_m: list[Mention],
+                   subjects: list[Mention], voc: set[str]) -> Voice | None:
+        text = self.text
+        a = _after(q)
+        if a >= hi:
+            return None
+        b = min(hi, a + 160)
+        ends = sentence_ends(text, a, b)
+        win = ends[0] if ends else b
+        v = _VERB_RE.search(text, a, win)
+        if v is None:
+            return None
+        if len(_WORDS.findall(text, a, v.start())) > 6:
+            return None
+        thought = v.group(0) in THOUGHT_VERBS or bool(_MIND.search(text, a, win))
+        subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
+                                speech_tag=True, exclude=voc)
+        if subj is None:
+            subj = self._subject_in(v.end(), win, outside, first_words=3, before=before_m, subjects=subjects,
+                                    speech_tag=True, exclude=voc)
+        if subj is None:
+            return None
+        return Voice(subj.keys, thought, "tag_after")
+
+    def _tag_before(self, q: Quote, lo: int, outside: list[Mention], before_m: list[Mention],
+                    subjects: list[Mention], voc: set[str]) -> Voice | None:
+        text = self.text
+        b = _before(q)
+        if b <= lo:
+            return None
+        ends = sentence_ends(text, lo, b)
+        a = ends[-1] if ends else lo
+        while a < b and text[a].isspace():
+            a += 1
+        if a >= b:
+            return None
+        tail = text[a:b].rstrip()
+        if not tail or (tail[-1] not in ",:—–-" and not _VERB_RE.search(tail[-12:])):
+            return None
+        v = None
+        for v_ in _VERB_RE.finditer(text, a, b):
+            v = v_
+        if v is None or len(_WORDS.findall(text, v.end(), b)) > 4:
+            return None
+        thought = v.group(0) in THOUGHT_VERBS or bool(_MIND.search(text, a, b))
+        subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
+                                speech_tag=True, exclude=voc)
+        if subj is None:
+            subj = self._subject_in(v.end(), b, outside, first_words=3, before=before_m, subjects=subjects,
+                                    speech_tag=True, exclude=voc)
+        if subj is None:
+            return None
+        return Voice(subj.keys, thought, "tag_before")
+
+
+def _before(q: Quote) -> int:
+    return q.open if q.open >= 0 else q.start
+
+
+def _after(q: Quote) -> int:
+    return q.close + 1 if q.close >= 0 else q.end
+
+
+def _starts_clause(text: str, a: int, pos: int) -> bool:
+    return not text[a:pos].strip() or text[a:pos].rstrip()[-1:] in ".!?,;:—"
+
+
+def _is_subject_pos(text: str, ps: int, pos: int) -> bool:
+    """Is a mention at `pos` at the start of a sentence (the likely subject)?"""
+    j = pos - 1
+    while j >= ps and text[j] in " \t\n":
+        j -= 1
+    return j < ps or text[j] in ".!?…\"”’—"
+
+
+def _sentences(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    out = []
+    pos = a
+    for e in sentence_ends(text, a, b):
+        if e > pos:
+            out.append((pos, e))
+        pos = e
+    if pos < b and text[pos:b].strip():
+        out.append((pos, b))
+    res = []
+    for s0, s1 in out:
+        while s0 < s1 and text[s0].isspace():
+            s0 += 1
+        if s0 < s1:
+            res.append((s0, s1))
+    return res

@@ -1,0 +1,124 @@
+"""Finding a story's cast when nobody wrote a cast file.
+
+Speakers are named next to speech verbs ("Gaara said", "said Lee"), so capitalised words in
+those places, seen more than once and also capitalised in the middle of sentences (so not just
+"Then" or "Well" at a sentence start), are the candidates. Forms of one name are merged (a full
+name and its parts, honorific forms like "Lee-san"), and a pronoun is guessed from the he/she
+words that follow the name's mentions. The result is a draft for a human to review.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+from bot.story.attribution import _VERB_RE, HONORIFICS
+from bot.story.model import Character
+
+_CAP = re.compile(r"(?<![\w'’-])([A-Z][a-z'’]+(?:[ ][A-Z][a-z'’]+)?)(?:-(" + "|".join(HONORIFICS) + r"))?(?![\w-])")
+_CAPWORD = re.compile(r"(?<![\w'’-])[A-Z][a-z'’]+(?![\w-])")
+_STOP = frozenset("""
+the then but and he she it they i we you what why how when where who whom whose which yes no oh ah
+well now so if this that there here his her their my your our its a an as at in on of for with mr mrs
+miss ms sir lady lord god okay ok not just all even still after before finally suddenly instead maybe
+perhaps please thank thanks hey hi hello sorry good come go let dont don’t can’t cant im i’m i'm
+one two three some any every each both neither either none nothing something everything someone
+everyone anyone nobody really very too also only again yet or nor because since while until though
+although unless whether once soon later never always sometimes often quietly softly slowly quickly
+said asked replied look listen wait stop right sure fine great what’s that’s it’s there’s he’s
+she’s we’re they’re you’re i’ll we’ll let’s don’t didn’t won’t wasn’t isn’t aren’t couldn’t
+wouldn’t shouldn’t hadn’t hasn’t haven’t man woman boy girl sensei kun san chan sama dear mom dad
+mother father brother sister uncle aunt grandma grandpa chapter part end note author disclaimer
+monday tuesday wednesday thursday friday saturday sunday january february march april may june
+july august september october november december english french god lord heaven hell christmas
+""".split())
+_HE = re.compile(r"(?<![\w'’])(?:he|him|his|himself)(?![\w'’])", re.I)
+_SHE = re.compile(r"(?<![\w'’])(?:she|her|hers|herself)(?![\w'’])", re.I)
+
+
+def _ok(word: str) -> bool:
+    return all(w.lower().replace("'", "’") not in _STOP and w.lower() not in _STOP for w in word.split())
+
+
+def find_cast(text: str, *, limit: int = 30) -> list[Character]:
+    tagged: Counter[str] = Counter()
+    for v in _VERB_RE.finditer(text):
+        before = text[max(0, v.start() - 40) : v.start()]
+        m = None
+        for m_ in _CAP.finditer(before):
+            m = m_
+        if m is not None and m.end() >= len(before) - 1 and _ok(m.group(1)):
+            tagged[m.group(1)] += 1
+        after = text[v.end() : v.end() + 40]
+        m2 = _CAP.match(after.lstrip(" "))
+        if m2 and _ok(m2.group(1)):
+            tagged[m2.group(1)] += 1
+    if not tagged:
+        return []
+    mid: Counter[str] = Counter()  # capitalised in the middle of a sentence
+    total: Counter[str] = Counter()
+    honor: dict[str, set[str]] = defaultdict(set)
+    wanted = set(tagged)
+    wanted_parts = {p for w in wanted for p in w.split()}
+    for m in _CAP.finditer(text):
+        word = m.group(1)
+        seen_forms = [word, *word.split()] if " " in word else [word]
+        for f in seen_forms:
+            if f in wanted or f in wanted_parts:
+                total[f] += 1
+                j = m.start() - 1
+                while j >= 0 and text[j] == " ":
+                    j -= 1
+                if j >= 0 and (text[j].isalpha() or text[j] == ","):
+                    mid[f] += 1
+                if m.group(2):
+                    honor[f].add(f"{f}-{m.group(2)}")
+    cands = [w for w, n in tagged.items() if (n >= 2 or total[w] >= 4) and mid[w] >= 1]
+    # merge full names with their parts: "Rock Lee" + "Lee"
+    groups: dict[str, set[str]] = {}
+    for w in sorted(cands, key=lambda x: -len(x.split())):
+        home = None
+        for g, forms in groups.items():
+            if any(w in f.split() or f in w.split() for f in forms | {g}):
+                home = g
+                break
+        if home is None:
+            groups[w] = {w}
+        else:
+            groups[home].add(w)
+    chars: list[Character] = []
+    used: set[str] = set()
+    ranked = sorted(groups.items(), key=lambda kv: -sum(tagged[f] + total[f] for f in kv[1]))
+    for full, forms in ranked[:limit]:
+        name = max(forms, key=lambda f: (tagged[f] + total[f], len(f)))
+        aliases: list[str] = sorted({*forms, *(h for f in forms for h in honor.get(f, ()))} - {name})
+        if " " in full and full not in aliases and full != name:
+            aliases.append(full)
+        key = re.sub(r"[^a-z0-9]+", "-", name.split()[0].lower()).strip("-") or "character"
+        base, i = key, 2
+        while key in used:
+            key = f"{base}-{i}"
+            i += 1
+        used.add(key)
+        chars.append(Character(key=key, name=name, aliases=tuple(aliases), pronouns=_pronoun(text, forms)))
+    return chars
+
+
+def _pronoun(text: str, forms: set[str]) -> str:
+    he = she = 0
+    rx = re.compile(r"(?<![\w'’-])(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+                    + r")(?![\w-])")
+    for n, m in enumerate(rx.finditer(text)):
+        if n > 400:
+            break
+        window = text[m.end() : m.end() + 80]
+        cut = re.search(r"[“\"‘]|(?<![\w'’-])[A-Z][a-z]+(?![\w-])", window)
+        if cut:
+            window = window[: cut.start()]
+        he += len(_HE.findall(window))
+        she += len(_SHE.findall(window))
+    if he > she * 1.5 and he >= 2:
+        return "he/him"
+    if she > he * 1.5 and she >= 2:
+        return "she/her"
+    return ""

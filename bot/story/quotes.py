@@ -1,0 +1,215 @@
+"""Finding quoted speech inside one paragraph.
+
+Handles straight and curly double quotes, British single-quote dialogue (where the closing
+quote is also the apostrophe), nested quotes (the inner style is left inside the outer span),
+speech that runs on past the end of a paragraph, and em-dash dialogue. Everything is a single
+left-to-right pass over the quote characters of the paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+QuoteStyle = Literal["double", "single"]
+
+
+@dataclass(slots=True)
+class Quote:
+    start: int  # first character inside the quote marks
+    end: int  # one past the last character inside
+    open: int  # offset of the opening mark; -1 when there is none (dash dialogue)
+    close: int  # offset of the closing mark; -1 when the paragraph ends inside the quote
+    kind: str = "double"  # "double", "single", "dash", "aside" (single quotes in a double-quote text)
+
+
+_DOUBLE = re.compile(r"[\"“”„‟«»]")
+_SINGLE = re.compile(r"['‘’‚‛]")
+_OPEN_PREV = frozenset(" \t\n([{—–-\"“„«…/")
+_CLOSE_STRONG_PREV = frozenset(",.!?…—–-;:)\"”")
+_CLOSE_NEXT_OK = frozenset(" \t\n,.;:!?…—–-)]}\"“”'’")
+# Words that start with an apostrophe (elisions), not with an opening quote.
+_ELISION = re.compile(
+    r"(?:em|tis|twas|twere|cause|cos|coz|bout|til|till|n|un|ere|ave|e|im|er|ow|alf|appen|ello|ome|"
+    r"nother|round|fraid|specially|kay|sup|s|t|d|ll|re|ve)(?![^\W\d_])",
+    re.I,
+)
+_SINGLE_OPENER_SCAN = re.compile(r"(?:^|(?<=[\s(\[—–\-\"“]))[‘'](?=[^\W\d_])")
+_DASH_START = re.compile(r"[ \t]*(?:[—―]|–(?=\s)|--(?=\s))[ \t]*")
+_DASH_SPLIT = re.compile(r"\s*(?:[—―]|–(?=\s)|(?<=\s)–|--)\s*")
+
+
+def detect_style(text: str) -> QuoteStyle:
+    """Which quote marks carry the dialogue of a whole text: "double" or "single" (British)."""
+    doubles = len(_DOUBLE.findall(text)) // 2
+    singles = 0
+    for m in _SINGLE_OPENER_SCAN.finditer(text):
+        if not _ELISION.match(text, m.end()):
+            singles += 1
+    return "single" if singles >= 2 and singles > doubles * 1.5 else "double"
+
+
+def find_quotes(text: str, start: int, end: int, style: QuoteStyle) -> list[Quote]:
+    """Quoted spans of the paragraph text[start:end], in order."""
+    if style == "single":
+        quotes = _singles(text, start, end, "single")
+    else:
+        quotes = _doubles(text, start, end)
+        # Single quotes outside double ones: inner voice / asides in many fan fictions.
+        asides: list[Quote] = []
+        pos = start
+        for q in [*quotes, None]:
+            stop = end if q is None else (q.open if q.open >= 0 else q.start)
+            if stop > pos and _SINGLE.search(text, pos, stop):
+                for a in _singles(text, pos, stop, "aside"):
+                    words = text[a.start : a.end].split()
+                    if a.close >= 0 and len(words) >= 2 and a.end - a.start >= 6:
+                        asides.append(a)
+            if q is not None:
+                pos = q.close + 1 if q.close >= 0 else end
+        if asides:
+            quotes = sorted([*quotes, *asides], key=lambda x: x.start)
+    if not quotes:
+        m = _DASH_START.match(text, start, end)
+        if m and m.end() < end:
+            quotes = _dashes(text, m.end(), end)
+    return [q for q in quotes if q.end > q.start and text[q.start : q.end].strip()]
+
+
+def _doubles(text: str, start: int, end: int) -> list[Quote]:
+    out: list[Quote] = []
+    open_at = -1
+    for m in _DOUBLE.finditer(text, start, end):
+        i = m.start()
+        c = text[i]
+        prev = text[i - 1] if i > start else " "
+        nxt = text[i + 1] if i + 1 < end else " "
+        if c in "“„«":
+            if open_at >= 0:  # a missing closing mark: end the open quote here
+                out.append(Quote(open_at + 1, _rstrip(text, open_at + 1, i), open_at, -1))
+            open_at = i
+        elif c in "”»‟":
+            if open_at >= 0:
+                out.append(Quote(open_at + 1, i, open_at, i))
+                open_at = -1
+        else:  # straight quote: direction from context
+            if open_at < 0:
+                if nxt.isspace() and not prev.isspace() and i > start:
+                    continue  # a stray closing mark
+                open_at = i
+            else:
+                out.append(Quote(open_at + 1, i, open_at, i))
+                open_at = -1
+    if open_at >= 0:
+        out.append(Quote(open_at + 1, _rstrip(text, open_at + 1, end), open_at, -1))
+    return out
+
+
+def _rstrip(text: str, a: int, b: int) -> int:
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return b
+
+
+def _is_opener(text: str, i: int, start: int, end: int) -> bool:
+    c = text[i]
+    if c not in "‘'‛‚":
+        return False
+    if i + 1 >= end or text[i + 1].isspace():
+        return False
+    if i > start and text[i - 1] not in _OPEN_PREV:
+        return False
+    # 'em, 'tis, 'cause ... are elisions, except at the very start of a paragraph
+    return not (i > start and _ELISION.match(text, i + 1))
+
+
+def _closer(text: str, i: int, start: int, end: int) -> int:
+    """0 = not a closing mark, 1 = weak (after a letter), 2 = strong (after punctuation)."""
+    if text[i] not in "’'":
+        return 0
+    if i == start:
+        return 0
+    prev = text[i - 1]
+    if prev.isspace():
+        return 0
+    nxt = text[i + 1] if i + 1 < end else " "
+    if nxt not in _CLOSE_NEXT_OK and not nxt.isspace():
+        return 0  # don't, it's: an apostrophe inside a word
+    if prev in _CLOSE_STRONG_PREV:
+        return 2
+    return 1
+
+
+def _possessive_like(text: str, i: int, end: int) -> bool:
+    """boys’ room, goin’ home: an apostrophe that ends a word inside running text."""
+    prev = text[i - 1]
+    j = i + 1
+    while j < end and text[j] in " \t":
+        j += 1
+    follows_lower = j < end and text[j].islower()
+    return (prev in "sS" or text[i - 2 : i] == "in" or prev == "o") and follows_lower
+
+
+def _singles(text: str, start: int, end: int, kind: str) -> list[Quote]:
+    marks = [m.start() for m in _SINGLE.finditer(text, start, end)]
+    out: list[Quote] = []
+    k = 0
+    n = len(marks)
+    while k < n:
+        i = marks[k]
+        if not _is_opener(text, i, start, end):
+            k += 1
+            continue
+        # look for the closing mark before the next opening one
+        strong = weak = weak_poss = -1
+        j = k + 1
+        while j < n:
+            p = marks[j]
+            if _is_opener(text, p, start, end):
+                break
+            level = _closer(text, p, start, end)
+            if level == 2:
+                strong = j
+                break
+            if level == 1:
+                if _possessive_like(text, p, end):
+                    if weak_poss < 0:
+                        weak_poss = j
+                elif weak < 0:
+                    weak = j
+            j += 1
+        pick = strong if strong >= 0 else (weak if weak >= 0 else weak_poss)
+        if pick >= 0:
+            c = marks[pick]
+            out.append(Quote(i + 1, c, i, c, kind))
+            k = pick + 1
+        elif j < n:  # no closing mark before the next opening one
+            b = _rstrip(text, i + 1, marks[j])
+            out.append(Quote(i + 1, b, i, b, kind))
+            k = j
+        else:
+            out.append(Quote(i + 1, _rstrip(text, i + 1, end), i, -1, kind))
+            break
+    return out
+
+
+def _dashes(text: str, start: int, end: int) -> list[Quote]:
+    """Em-dash dialogue: "—Speech —tag— speech" alternates speech and tag between dashes."""
+    out: list[Quote] = []
+    pos = start
+    speech = True
+    for m in _DASH_SPLIT.finditer(text, start, end):
+        if speech:
+            b = _rstrip(text, pos, m.start())
+            if b > pos:
+                out.append(Quote(pos, b, -1, m.start(), "dash"))
+        pos = m.end()
+        speech = not speech
+    if speech and pos < end:
+        while pos < end and text[pos] in ".,;: \t":  # "—said Lee—. But why?"
+            pos += 1
+        b = _rstrip(text, pos, end)
+        if b > pos:
+            out.append(Quote(pos, b, -1, -1, "dash"))
+    return out

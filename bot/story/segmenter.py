@@ -1,0 +1,271 @@
+"""Prose to scenes and beats: paragraphs, scene breaks, notes, quotes, thoughts and speakers.
+
+`segment(doc, cast)` turns a `Document` into a `Story`. Every word of the text lands in exactly
+one beat, in order, except scene-break markers and chapter headings (headings become scene
+titles). `Beat.text` is always `Story.text[beat.source[0]:beat.source[1]]` and `Beat.quotes`
+are the spans inside the quote marks. The whole pass is linear in the length of the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.story.attribution import Attributor, NameIndex, Voice
+from bot.story.model import MAX_BEAT_CHARS, Beat, BeatKind, Character, Scene, Story
+from bot.story.quotes import Quote, detect_style, find_quotes
+from bot.story.readers import Document, StoryImportError
+from bot.story.sentences import sentence_ends, split_long
+
+__all__ = ["discover_cast", "segment"]
+
+_LINE = re.compile(r"[^\n]*\S[^\n]*")
+_MARKER = re.compile(
+    r"(?:[*~=_#+•·◇◆○●◊♦♥☆★-]\s*){3,}|[#*§⁂]|(?:[-~=]\s*)?(?:o0o|oOo|0o0|OoO|xXx|XxX|xox|oxo|o\.o|x\.x)"
+    r"(?:\s*[-~=])?|(?:[oO0xX]\s*){3,}[oO0xX]"
+)
+_HEADING = re.compile(
+    r"(?:(?:chapter|part|book|volume|act)\s+(?:\d+|[ivxlcdm]+|[a-z]+(?:[- ][a-z]+)?)\b[^\n]{0,70}"
+    r"|(?:prologue|epilogue|interlude|afterword|foreword|preface|introduction)\b[^\n]{0,70}"
+    r"|[IVXLC]{1,7}\.?|\d{1,3}\.?)",
+    re.I,
+)
+_NOTE = re.compile(
+    r"\s*[(\[]?\s*(?:A\s*/\s*N\b|A\.\s?N\.|AN\s*[:\-–—]|Author['’]?s?['’]?\s*Notes?\b|Authors?\s+Notes?\b|"
+    r"Disclaimer\b|N/A\b|Translator['’]?s?\s+Notes?\b|Beta['’]?s?\s+Notes?\b|Edit\s*:|Update\s*:|"
+    r"Warnings?\s*:|Summary\s*:|Rating\s*:|Pairings?\s*:|Notes?\s*:|Author\s*:|Fandom\s*:|"
+    r"Word count\s*:|Written for\b)",
+    re.I,
+)
+_SENTENCE_PUNCT_END = re.compile(r"[.!?…][\"”’')\]]*\s*$")
+_FIRST_SECOND_PERSON = re.compile(r"(?<![\w'’])(?:I|me|my|mine|myself|you|your|yours|we|us|our|I'm|I’m)(?![\w'’])")
+
+
+@dataclass(slots=True)
+class _Para:
+    start: int
+    end: int
+    brk: bool = False  # a scene break comes before it
+
+
+@dataclass
+class _Builder:
+    text: str
+    beats: list[Beat] = field(default_factory=list)
+    scenes: list[Scene] = field(default_factory=list)
+    scene_beats: list[Beat] = field(default_factory=list)
+    scene_title: str | None = None
+
+    def close_scene(self) -> None:
+        if self.scene_beats:
+            self.scenes.append(Scene(len(self.scenes), self.scene_title, tuple(self.scene_beats)))
+            self.scene_beats = []
+            self.scene_title = None
+
+    def add(self, kind: BeatKind, a: int, b: int, speakers: tuple[str, ...] = (),
+            quotes: Sequence[tuple[int, int]] = ()) -> None:
+        for p0, p1 in split_long(self.text, a, b, MAX_BEAT_CHARS):
+            qs = tuple((max(q0, p0), min(q1, p1)) for q0, q1 in quotes if q0 < p1 and q1 > p0)
+            k: BeatKind = kind
+            spk = speakers
+            if kind in ("dialogue", "thought") and not qs:
+                k, spk = "narration", ()
+            beat = Beat(index=len(self.beats), scene=len(self.scenes), kind=k, text=self.text[p0:p1],
+                        speaker=spk[0] if spk else None, speakers=spk if len(spk) > 1 else (),
+                        source=(p0, p1), quotes=qs)
+            self.beats.append(beat)
+            self.scene_beats.append(beat)
+
+
+def _paragraphs(doc: Document) -> list[_Para]:
+    text = doc.text
+    lines = [(m.start(), m.end()) for m in _LINE.finditer(text)]
+    if not lines:
+        return []
+    gaps = [0] + [text.count("\n", lines[i - 1][1], lines[i][0]) - 1 for i in range(1, len(lines))]
+    lens = sorted(b - a for a, b in lines)
+    median_len = lens[len(lens) // 2]
+    blocks = 1 + sum(1 for g in gaps[1:] if g >= 1)
+    line_mode = doc.fmt != "html" and (blocks * 3 < len(lines) and median_len > 100)
+    if doc.fmt == "html":
+        line_mode = True
+    block_gaps = sorted(g for g in gaps[1:] if g >= 1)
+    typical = block_gaps[len(block_gaps) // 2] if block_gaps else 1
+    threshold = 1 if line_mode and doc.fmt != "html" else max(2, typical + 1)
+    if doc.fmt == "html":
+        threshold = 10**9  # HTML breaks come from <hr>, not blank lines
+    # In one-paragraph-per-line text a single blank line is a scene break, unless blank lines
+    # separate most lines anyway.
+    paras: list[_Para] = []
+    cur: _Para | None = None
+    for (a, b), g in zip(lines, gaps, strict=True):
+        indented = text[a] in " \t" and cur is not None and text[cur.start - 1: cur.start] != " "
+        if cur is None or g >= 1 or line_mode or (indented and _indent_starts_para(text, a)):
+            if cur is not None:
+                paras.append(cur)
+            cur = _Para(_lstrip(text, a, b), b, brk=bool(paras) and g >= threshold)
+        else:
+            cur.end = b
+    if cur is not None:
+        paras.append(cur)
+    for p in paras:
+        p.end = _rstrip(text, p.start, p.end)
+    return paras
+
+
+def _indent_starts_para(text: str, a: int) -> bool:
+    return text.startswith(("  ", "\t"), a)
+
+
+def _lstrip(text: str, a: int, b: int) -> int:
+    while a < b and text[a].isspace():
+        a += 1
+    return a
+
+
+def _rstrip(text: str, a: int, b: int) -> int:
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return b
+
+
+def _italic_thoughts(doc: Document, p: _Para, quotes: list[Quote], italics: list[tuple[int, int]]) -> list[Quote]:
+    text = doc.text
+    out: list[Quote] = []
+    for a, b in italics:
+        if any(q.start - 1 <= b and a <= q.end + 1 for q in quotes):
+            continue
+        body = text[a:b]
+        words = body.split()
+        if len(words) < 2:
+            continue
+        j = a - 1
+        while j >= p.start and text[j] in " \t\n\"“‘'":
+            j -= 1
+        at_start = j < p.start or text[j] in ".!?…—–-:;”’\")"
+        if not at_start:
+            continue
+        whole = (b - a) >= 0.9 * (p.end - p.start)
+        follow = text[b : min(p.end, b + 40)]
+        tagged = bool(re.match(r"\s*[,—–-]?\s*(?:\w+\s+){0,2}(?:thought|wondered|mused|thinks|wonders)\b", follow))
+        sentence = bool(_SENTENCE_PUNCT_END.search(body)) and body[:1].isupper()
+        inner = bool(_FIRST_SECOND_PERSON.search(body)) or body.rstrip().endswith(("?", "!", "…", "..."))
+        if tagged or (sentence and inner) or (whole and len(words) >= 3 and inner):
+            out.append(Quote(a, b, -1, -1, "italic"))
+    return out
+
+
+def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str = "story",
+            title: str = "", progress: Callable[[int, int], None] | None = None) -> Story:
+    """Split `doc` into scenes and beats and attribute every quoted line. Without a `cast`, one
+    is discovered from the text (see `discover_cast`). `progress(done, total)` is called every
+    few hundred paragraphs and once at the end (counts are paragraphs)."""
+    text = doc.text
+    characters = list(cast) if cast is not None else discover_cast(doc)
+    paras = _paragraphs(doc)
+    total = len(paras)
+    style = detect_style(text)
+    att = Attributor(text, NameIndex(characters))
+    out = _Builder(text)
+    breaks = sorted(doc.breaks)
+    bi = 0
+    headings = sorted(doc.headings)
+    hi = 0
+    italics = sorted(doc.italics)
+    ii = 0
+    prev_end = 0
+    for n, p in enumerate(paras):
+        if progress is not None and n % 250 == 0:
+            progress(n, total)
+        brk = p.brk
+        while bi < len(breaks) and breaks[bi] <= p.start:
+            if breaks[bi] >= prev_end:
+                brk = True
+            bi += 1
+        prev_end = p.end
+        while hi < len(headings) and headings[hi][1] <= p.start:
+            hi += 1
+        body = text[p.start : p.end]
+        is_heading = (hi < len(headings) and headings[hi][0] < p.end) or (
+            "\n" not in body and len(body) <= 80 and _HEADING.fullmatch(body) is not None
+        )
+        if brk:
+            out.close_scene()
+            att.reset()
+        if is_heading:
+            out.close_scene()
+            att.reset()
+            out.scene_title = " ".join(body.split())
+            continue
+        if len(body) <= 40 and _MARKER.fullmatch(body):
+            out.close_scene()
+            att.reset()
+            continue
+        if _NOTE.match(text, p.start, p.end):
+            out.add("note", p.start, p.end)
+            continue
+        quotes = find_quotes(text, p.start, p.end, style)
+        while ii < len(italics) and italics[ii][1] <= p.start:
+            ii += 1
+        local: list[tuple[int, int]] = []
+        k = ii
+        while k < len(italics) and italics[k][0] < p.end:
+            local.append(italics[k])
+            k += 1
+        if local:
+            extra = _italic_thoughts(doc, p, quotes, local)
+            if extra:
+                quotes = sorted([*quotes, *extra], key=lambda q: q.start)
+        if not quotes:
+            att.paragraph(p.start, p.end, [])
+            out.add("narration", p.start, p.end)
+            continue
+        voices = att.paragraph(p.start, p.end, quotes)
+        _emit_voiced(out, text, p, quotes, voices)
+    if progress is not None:
+        progress(total, total)
+    out.close_scene()
+    if not out.scenes:
+        where = doc.name or "<input>"
+        raise StoryImportError(f"{where}: no story text found (only headings or scene-break markers); "
+                               "check that this is the story file")
+    return Story(slug=slug, title=title or slug, scenes=tuple(out.scenes), characters=tuple(characters),
+                 text=text)
+
+
+def _emit_voiced(out: _Builder, text: str, p: _Para, quotes: list[Quote], voices: list[Voice]) -> None:
+    # consecutive quotes with the same voice form one beat
+    runs: list[tuple[list[Quote], Voice]] = []
+    for q, v in zip(quotes, voices, strict=True):
+        if runs and runs[-1][1].speakers == v.speakers and runs[-1][1].thought == v.thought:
+            runs[-1][0].append(q)
+        else:
+            runs.append(([q], v))
+    cuts = [p.start]
+    for r in range(1, len(runs)):
+        last_q = runs[r - 1][0][-1]
+        first_q = runs[r][0][0]
+        gap0 = last_q.close + 1 if last_q.close >= 0 else last_q.end
+        gap1 = first_q.open if first_q.open >= 0 else first_q.start
+        cut = gap0
+        if runs[r - 1][1].source in ("tag_after", "action_after"):
+            ends = sentence_ends(text, gap0, gap1)
+            cut = ends[0] if ends else gap1
+        cut = max(cut, cuts[-1])
+        cuts.append(min(cut, gap1))
+    cuts.append(p.end)
+    for r, (qs, v) in enumerate(runs):
+        a, b = cuts[r], cuts[r + 1]
+        kind: BeatKind = "thought" if v.thought else "dialogue"
+        out.add(kind, a, b, v.speakers, [(q.start, q.end) for q in qs])
+
+
+# ----------------------------------------------------------------------------- cast discovery
+
+def discover_cast(doc: Document) -> list[Character]:
+    """Characters found in the text: recurring capitalised names next to speech verbs, with
+    honorific and full-name forms as aliases and a pronoun guessed from nearby he/she."""
+    from bot.story.castfinder import find_cast
+
+    return find_cast(doc.text)
