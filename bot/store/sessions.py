@@ -1,0 +1,304 @@
+"""Every SQL statement the narration engine needs: sessions, posts, votes and the audit log.
+
+The hot path (record a post as "posting", then "posted" together with the new session position)
+runs each transaction in ONE round trip to the database thread: BEGIN, statements, COMMIT.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
+
+from bot.store.db import Database
+
+T = TypeVar("T")
+
+
+class LiveSessionExists(Exception):
+    """Another live session already holds this channel (the unique index said so)."""
+
+
+@dataclass(slots=True)
+class SessionRow:
+    id: int
+    guild_id: int | None
+    channel_id: int
+    parent_id: int | None
+    story_slug: str
+    story_hash: str
+    position: int
+    state: str
+    mode: str
+    wpm: int
+    votes_needed: int
+    scene_breather: float
+    fix_on_rewind: str
+    include_notes: int
+    pause_reason: str | None
+    next_due_at: float | None
+    started_by: int
+    created_at: float
+    updated_at: float
+    title_posted: int
+
+
+_COLUMNS = tuple(f.name for f in fields(SessionRow))
+_MUTABLE = tuple(c for c in _COLUMNS if c not in ("id", "guild_id", "channel_id", "parent_id", "created_at"))
+_SELECT = "SELECT " + ", ".join(_COLUMNS) + " FROM sessions"
+_UPDATE = "UPDATE sessions SET " + ", ".join(f"{c} = ?" for c in _MUTABLE) + " WHERE id = ?"
+_INSERT = ("INSERT INTO sessions (" + ", ".join(_COLUMNS[1:]) + ") VALUES ("
+           + ", ".join("?" for _ in _COLUMNS[1:]) + ")")
+
+
+def _row(r: Sequence[Any]) -> SessionRow:
+    return SessionRow(*r)
+
+
+def _update_params(row: SessionRow) -> tuple[Any, ...]:
+    return (*(getattr(row, c) for c in _MUTABLE), row.id)
+
+
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    session_id: int
+    seq: int
+    kind: str
+    first_beat: int | None
+    last_beat: int | None
+    status: str
+    message_id: int | None
+    created_at: float
+    posted_at: float | None
+
+
+_POST_COLS = "session_id, seq, kind, first_beat, last_beat, status, message_id, created_at, posted_at"
+
+
+@dataclass(frozen=True, slots=True)
+class PostSummary:
+    max_seq: int
+    last_message_id: int | None  # newest posted message
+    unresolved: bool  # some post is still "posting"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    session_id: int | None
+    guild_id: int | None
+    channel_id: int
+    actor_id: int
+    action: str
+    from_beat: int | None
+    to_beat: int | None
+    detail: str
+    at: float
+
+
+_AUDIT_INSERT = ("INSERT INTO audit_log (session_id, guild_id, channel_id, actor_id, action, from_beat, "
+                 "to_beat, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _audit_params(a: AuditEntry) -> tuple[Any, ...]:
+    return (a.session_id, a.guild_id, a.channel_id, a.actor_id, a.action, a.from_beat, a.to_beat,
+            a.detail, a.at)
+
+
+class SessionStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- one-round-trip transactions ------------------------------------------------------------
+    async def _txn(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def run(conn: sqlite3.Connection) -> T:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                out = fn(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return out
+
+        aconn = self.db._conn
+        async with self.db._lock:
+            result: T = await aconn._execute(run, aconn._conn)  # type: ignore[no-untyped-call]
+            return result
+
+    # -- sessions -------------------------------------------------------------------------------
+    async def create(self, row: SessionRow, audit: AuditEntry | None = None) -> int:
+        values = tuple(getattr(row, c) for c in _COLUMNS[1:])
+
+        def fn(conn: sqlite3.Connection) -> int:
+            try:
+                cur = conn.execute(_INSERT, values)
+            except sqlite3.IntegrityError as exc:
+                raise LiveSessionExists(str(exc)) from exc
+            sid = int(cur.lastrowid or 0)
+            if audit is not None:
+                conn.execute(_AUDIT_INSERT, _audit_params(_with_session(audit, sid)))
+            return sid
+
+        return await self._txn(fn)
+
+    async def save(self, row: SessionRow, audit: Iterable[AuditEntry] = (), *,
+                   clear_votes: bool = False, post_status: tuple[Sequence[int], str] | None = None) -> None:
+        """Write the session row, with its audit entries and side effects, in one transaction."""
+        params = _update_params(row)
+        entries = [_audit_params(a) for a in audit]
+
+        def fn(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute(_UPDATE, params)
+            except sqlite3.IntegrityError as exc:
+                raise LiveSessionExists(str(exc)) from exc
+            if clear_votes:
+                conn.execute("DELETE FROM votes WHERE session_id = ?", (row.id,))
+            if post_status is not None:
+                seqs, status = post_status
+                conn.executemany("UPDATE posts SET status = ? WHERE session_id = ? AND seq = ?",
+                                 [(status, row.id, s) for s in seqs])
+            if entries:
+                conn.executemany(_AUDIT_INSERT, entries)
+
+        await self._txn(fn)
+
+    async def save_many(self, rows: Sequence[SessionRow]) -> None:
+        params = [_update_params(r) for r in rows]
+
+        def fn(conn: sqlite3.Connection) -> None:
+            conn.executemany(_UPDATE, params)
+
+        await self._txn(fn)
+
+    async def get(self, session_id: int) -> SessionRow | None:
+        r = await self.db.fetchone(_SELECT + " WHERE id = ?", (session_id,))
+        return _row(tuple(r)) if r else None
+
+    async def latest_for_channel(self, channel_id: int) -> SessionRow | None:
+        """The live session in the channel, else the most recent ended one."""
+        r = await self.db.fetchone(
+            _SELECT + " WHERE channel_id = ? ORDER BY state IN ('playing', 'waiting', 'paused') DESC, id DESC"
+            " LIMIT 1", (channel_id,))
+        return _row(tuple(r)) if r else None
+
+    async def resumable(self) -> list[SessionRow]:
+        rows = await self.db.fetchall(_SELECT + " WHERE state IN ('playing', 'waiting') ORDER BY id")
+        return [_row(tuple(r)) for r in rows]
+
+    async def post_summaries(self, session_ids: Sequence[int] | None = None) -> dict[int, PostSummary]:
+        """Per session: highest seq, newest posted message, whether any post is unresolved."""
+        where = ""
+        params: tuple[Any, ...] = ()
+        if session_ids is not None:
+            if not session_ids:
+                return {}
+            if len(session_ids) <= 500:
+                where = " WHERE session_id IN (" + ",".join("?" for _ in session_ids) + ")"
+                params = tuple(session_ids)
+        rows = await self.db.fetchall(
+            "SELECT session_id, MAX(seq), MAX(CASE WHEN status = 'posting' THEN 1 ELSE 0 END) FROM posts"
+            + where + " GROUP BY session_id", params)
+        last = await self.db.fetchall(
+            "SELECT p.session_id, p.message_id FROM posts p JOIN (SELECT session_id, MAX(seq) AS s FROM posts"
+            " WHERE status = 'posted'" + (where.replace("WHERE", "AND") if where else "")
+            + " GROUP BY session_id) m ON p.session_id = m.session_id AND p.seq = m.s", params)
+        last_ids = {int(r[0]): (int(r[1]) if r[1] is not None else None) for r in last}
+        return {int(r[0]): PostSummary(int(r[1]), last_ids.get(int(r[0])), bool(r[2])) for r in rows}
+
+    # -- posts ----------------------------------------------------------------------------------
+    async def begin_post(self, session_id: int, seq: int, kind: str, first: int | None, last: int | None,
+                         now: float) -> None:
+        """Record that we are about to submit this post (committed before the stage is called)."""
+
+        def fn(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT INTO posts (session_id, seq, kind, first_beat, last_beat, status, created_at)"
+                         " VALUES (?, ?, ?, ?, ?, 'posting', ?)", (session_id, seq, kind, first, last, now))
+
+        await self._txn(fn)
+
+    async def finish_post(self, session_id: int, seq: int, message_id: int, now: float,
+                          row: SessionRow, *, clear_votes: bool = False) -> None:
+        """Mark the post posted AND move the session on, atomically."""
+        params = _update_params(row)
+
+        def fn(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE posts SET status = 'posted', message_id = ?, posted_at = ?"
+                         " WHERE session_id = ? AND seq = ?", (message_id, now, session_id, seq))
+            conn.execute(_UPDATE, params)
+            if clear_votes:
+                conn.execute("DELETE FROM votes WHERE session_id = ?", (session_id,))
+
+        await self._txn(fn)
+
+    async def set_post_status(self, session_id: int, seqs: Sequence[int], status: str) -> None:
+        def fn(conn: sqlite3.Connection) -> None:
+            conn.executemany("UPDATE posts SET status = ? WHERE session_id = ? AND seq = ?",
+                             [(status, session_id, s) for s in seqs])
+
+        await self._txn(fn)
+
+    async def unresolved_posts(self, session_id: int) -> list[PostRow]:
+        rows = await self.db.fetchall(f"SELECT {_POST_COLS} FROM posts WHERE session_id = ? AND status = 'posting'"
+                                      " ORDER BY seq", (session_id,))
+        return [PostRow(*tuple(r)) for r in rows]
+
+    async def posts(self, session_id: int, status: str | None = None) -> list[PostRow]:
+        if status is None:
+            rows = await self.db.fetchall(f"SELECT {_POST_COLS} FROM posts WHERE session_id = ? ORDER BY seq",
+                                          (session_id,))
+        else:
+            rows = await self.db.fetchall(f"SELECT {_POST_COLS} FROM posts WHERE session_id = ? AND status = ?"
+                                          " ORDER BY seq", (session_id, status))
+        return [PostRow(*tuple(r)) for r in rows]
+
+    async def posted_after(self, session_id: int, position: int) -> list[PostRow]:
+        """Posted messages showing beats at or after `position`, plus a closing card: what a
+        rewind to `position` takes back."""
+        rows = await self.db.fetchall(
+            f"SELECT {_POST_COLS} FROM posts WHERE session_id = ? AND status = 'posted'"
+            " AND (last_beat >= ? OR kind = 'closing') ORDER BY seq", (session_id, position))
+        return [PostRow(*tuple(r)) for r in rows]
+
+    async def known_message_ids(self, session_id: int) -> set[int]:
+        rows = await self.db.fetchall("SELECT message_id FROM posts WHERE session_id = ? AND message_id IS NOT NULL",
+                                      (session_id,))
+        return {int(r[0]) for r in rows}
+
+    async def session_for_message(self, message_id: int) -> int | None:
+        r = await self.db.fetchone("SELECT session_id FROM posts WHERE message_id = ? LIMIT 1", (message_id,))
+        return int(r[0]) if r else None
+
+    # -- votes ----------------------------------------------------------------------------------
+    async def add_vote(self, session_id: int, position: int, user_id: int, now: float) -> None:
+        def fn(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT OR IGNORE INTO votes (session_id, position, user_id, voted_at) VALUES (?, ?, ?, ?)",
+                         (session_id, position, user_id, now))
+
+        await self._txn(fn)
+
+    async def voters(self, session_id: int, position: int) -> set[int]:
+        rows = await self.db.fetchall("SELECT user_id FROM votes WHERE session_id = ? AND position = ?",
+                                      (session_id, position))
+        return {int(r[0]) for r in rows}
+
+    # -- audit ----------------------------------------------------------------------------------
+    async def audit(self, entry: AuditEntry) -> None:
+        params = _audit_params(entry)
+
+        def fn(conn: sqlite3.Connection) -> None:
+            conn.execute(_AUDIT_INSERT, params)
+
+        await self._txn(fn)
+
+    async def audit_log(self, channel_id: int, limit: int = 100) -> list[AuditEntry]:
+        rows = await self.db.fetchall(
+            "SELECT session_id, guild_id, channel_id, actor_id, action, from_beat, to_beat, detail, at"
+            " FROM audit_log WHERE channel_id = ? ORDER BY id DESC LIMIT ?", (channel_id, limit))
+        return [AuditEntry(*tuple(r)) for r in reversed(rows)]
+
+
+def _with_session(a: AuditEntry, session_id: int) -> AuditEntry:
+    return AuditEntry(session_id, a.guild_id, a.channel_id, a.actor_id, a.action, a.from_beat, a.to_beat,
+                      a.detail, a.at)
