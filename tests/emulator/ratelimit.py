@@ -69,13 +69,15 @@ class RateLimiter:
         self.webhook_limit, self.webhook_per = webhook_limit, webhook_per
         self.channel_webhook_limit, self.channel_webhook_per = channel_webhook_limit, channel_webhook_per
         self.enabled = True
+        #: multiply every window (tests of pacing may shrink them; the default is Discord's)
+        self.scale = 1.0
         self._windows: dict[str, Window] = {}
         self.clock = time.monotonic
 
     def _window(self, key: str, limit: int, per: float) -> Window:
         w = self._windows.get(key)
-        if w is None:
-            w = self._windows[key] = Window(limit, per)
+        if w is None or w.per != per * self.scale:
+            w = self._windows[key] = Window(limit, per * self.scale)
         return w
 
     def reset(self) -> None:
@@ -90,7 +92,7 @@ class RateLimiter:
         route_w = self._window("route:" + bucket, limit, per) if bucket else None
         if route_w is not None:
             headers = {
-                "X-RateLimit-Limit": str(limit),
+                "X-RateLimit-Limit": str(route_w.limit),
                 "X-RateLimit-Bucket": _bucket_hash(bucket or ""),
             }
         if not self.enabled:
