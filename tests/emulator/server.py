@@ -604,6 +604,15 @@ class Emulator:
                 if choices:
                     assert opt["value"] in [c["value"] for c in choices], \
                         f"{value!r} is not one of the choices of {name!r}: {choices}"
+                # the Discord client refuses out-of-range input before it is ever sent
+                v = opt["value"]
+                if otype in (INTEGER, NUMBER):
+                    lo, hi = spec.get("min_value"), spec.get("max_value")
+                    assert (lo is None or v >= lo) and (hi is None or v <= hi), \
+                        f"{name}={v} is outside [{lo}, {hi}]: Discord would not send it"
+                if otype == STRING:
+                    lo, hi = spec.get("min_length", 0), spec.get("max_length", 6000)
+                    assert lo <= len(v) <= hi, f"{name} must be {lo}..{hi} characters: Discord would not send it"
             leaf.append(opt)
         if focused is None:
             missing = [o["name"] for o in schema if o.get("required") and o["name"] not in given]

@@ -1,0 +1,1 @@
+from tests.emulator.fixtures import bot_process, emulator  # noqa: F401
