@@ -446,6 +446,16 @@ def place_beats(beats: Sequence[ScriptBeat], source: str) -> list[Placement]:
     return out
 
 
+_THOUGHT_TAG = re.compile(
+    r"[,.!?…—–-](?=\s+(?:[\w’'-]+\s+){0,3}?(?:thought|wondered|mused|reflected|asked (?:him|her|them)self)\b)")
+
+
+def _unquoted_thought(text: str) -> int:
+    """End of the thought in 'Why would he do that? he thought to himself.' (0: no such tag)."""
+    m = _THOUGHT_TAG.search(text)
+    return m.end() if m else 0
+
+
 def _italic_quotes(start: int, end: int,
                    italics: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     return tuple((max(a, start), min(b, end)) for a, b in italics if a < end and b > start)
@@ -497,9 +507,13 @@ def build_scenes(script: Sequence[ScriptScene], source: str, *, path: str = SCRI
                     quotes = tuple((place.start + a, place.start + b) for a, b in local)
                 elif place.matched:
                     quotes = _italic_quotes(place.start, place.end, italics)
+                if not quotes and sb.kind == "thought":
+                    cut = _unquoted_thought(text)
+                    quotes = ((place.start, place.start + cut),) if cut else ()
             speaker = sb.speakers[0] if sb.speakers else None
+            group = sb.speakers if len(sb.speakers) > 1 else ()  # the model's convention
             beats.append(Beat(index=index, scene=si, kind=sb.kind, text=text, speaker=speaker,
-                              speakers=sb.speakers, source=(place.start, place.end),
+                              speakers=group, source=(place.start, place.end),
                               quotes=quotes))
             index += 1
         scenes.append(Scene(index=si, title=sc.title, beats=tuple(beats)))

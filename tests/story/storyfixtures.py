@@ -40,8 +40,9 @@ def make_story(slug: str = "tale", text: str = TEXT) -> Story:
              quotes: tuple[str, ...] = ()) -> Beat:
         s = span(text, part)
         qs = tuple(span(text, q, s[0]) for q in quotes)
+        group = speakers if len(speakers) > 1 else ()  # Beat.speakers lists group lines only
         return Beat(i, scene, kind, text[s[0]:s[1]], speakers[0] if speakers else None,  # type: ignore[arg-type]
-                    speakers, s, qs)
+                    group, s, qs)
 
     first = (
         beat(0, 0, "note", "A/N: thanks for reading!"),

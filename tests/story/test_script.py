@@ -48,7 +48,7 @@ def test_long_beats_wrap_and_read_back_exactly(tmp_path: Path) -> None:
     text = f"{long_text}\n\n“Done,” Gaara said.\n"
     from bot.story.model import Beat, Scene, Story
     beats = (Beat(0, 0, "narration", long_text, source=(0, len(long_text))),
-             Beat(1, 0, "dialogue", "“Done,” Gaara said.", "gaara", ("gaara",),
+             Beat(1, 0, "dialogue", "“Done,” Gaara said.", "gaara", (),
                   (len(long_text) + 2, len(text) - 1), ((len(long_text) + 3, len(long_text) + 8),)))
     story = Story("w", "W", (Scene(0, None, beats),), CAST, text=text)
     script = render_script(story)
@@ -68,8 +68,9 @@ def test_speakers_by_key_name_or_alias_in_any_case(tmp_path: Path) -> None:
     text = text.replace("KIBA + NARUTO:", "kiba & Naruto Uzumaki (said):")
     script.write_text(text, encoding="utf-8")
     loaded = load_story(folder)
-    assert [b.speakers for b in loaded.beats] == [(), (), ("gaara",), ("shukaku",), ("lee",),
-                                                  ("kiba", "naruto"), ()]
+    assert [(b.speaker, b.speakers) for b in loaded.beats] == [
+        (None, ()), (None, ()), ("gaara", ()), ("shukaku", ()), ("lee", ()), ("kiba", ("kiba", "naruto")),
+        (None, ())]
     assert loaded.beats == make_story().beats
 
 
@@ -79,7 +80,7 @@ def test_fixing_a_speaker_in_the_editor_changes_the_beat(tmp_path: Path) -> None
     script.write_text(script.read_text(encoding="utf-8").replace("LEE: Lee grinned.", "NARUTO: Lee grinned."),
                       encoding="utf-8")
     beat = load_story(folder).beat(4)
-    assert (beat.kind, beat.speaker, beat.speakers) == ("dialogue", "naruto", ("naruto",))
+    assert (beat.kind, beat.speaker, beat.speakers) == ("dialogue", "naruto", ())
     assert beat.quoted_text() == ["You are awake! I thought—"]
 
 
@@ -239,3 +240,14 @@ def test_quote_spans(text: str, quoted: list[str]) -> None:
 
 def test_fixture_text_is_what_the_story_holds() -> None:
     assert make_story().text == TEXT
+
+
+def test_unquoted_thought_gets_its_words_as_the_quote(tmp_path: Path) -> None:
+    from bot.story.model import Beat, Scene, Story
+    from bot.story.storage import save_story
+    text = "Why would he do that? he thought to himself.\n"
+    story = Story("u", "U", (Scene(0, None, (Beat(0, 0, "thought", text.strip(), "gaara", (),
+                                                     (0, len(text) - 1), ((0, 21),)),)),), CAST, text=text)
+    save_story(tmp_path / "u", story)
+    loaded = load_story(tmp_path / "u")
+    assert loaded == story and loaded.beat(0).quoted_text() == ["Why would he do that?"]

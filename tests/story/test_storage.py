@@ -166,7 +166,7 @@ def test_source_in_other_formats_is_read_with_the_same_reader(tmp_path: Path) ->
     b = doc.text.index("Kill them, Shukaku whispered.")
     italic = doc.italics[0]
     beats = (Beat(0, 0, "narration", "The sand stirred.", source=(a, a + 17)),
-             Beat(1, 0, "thought", doc.text[b:b + 29], "shukaku", ("shukaku",), (b, b + 29), (italic,)))
+             Beat(1, 0, "thought", doc.text[b:b + 29], "shukaku", (), (b, b + 29), (italic,)))
     from tests.story.storyfixtures import CAST
     story = Story("h", "H", (Scene(0, None, beats),), CAST, text=doc.text)
     save_story(tmp_path / "h", story, source=html, source_name="source.html")

@@ -1,0 +1,63 @@
+"""Generated stories survive the script format: save -> load gives back the same beats."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.story.model import Beat, Scene, Story
+from bot.story.script import quote_spans
+from bot.story.storage import load_story, save_story
+from tests.story.storyfixtures import CAST
+
+_WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyzÉéカ’'\"“”‘—:#=+()?!.,-0123456789", min_size=1,
+                 max_size=12)
+_PARA = st.lists(st.tuples(_WORDS, st.sampled_from([" ", " ", " ", "\n", "  ", "\t"])), min_size=1,
+                 max_size=40)
+_KEYS = [c.key for c in CAST]
+
+
+@st.composite
+def stories(draw: st.DrawFn) -> Story:
+    n = draw(st.integers(1, 12))
+    paragraphs = []
+    for _ in range(n):
+        parts = draw(_PARA)
+        para = "".join(w + sep for w, sep in parts).strip()
+        if any(ch.isalpha() for ch in para):
+            paragraphs.append(para)
+    if not paragraphs:
+        paragraphs = ["Nothing happened."]
+    text = "\n\n".join(paragraphs) + "\n"
+    breaks = set(draw(st.lists(st.integers(1, max(1, len(paragraphs) - 1)), max_size=2)))
+    scenes: list[list[Beat]] = [[]]
+    pos = 0
+    for i, para in enumerate(paragraphs):
+        if i in breaks and scenes[-1]:
+            scenes.append([])
+        start = text.index(para, pos)
+        pos = start + len(para)
+        kind = draw(st.sampled_from(["narration", "dialogue", "thought", "note"]))
+        speakers: tuple[str, ...] = ()
+        quotes: tuple[tuple[int, int], ...] = ()
+        if kind in ("dialogue", "thought"):
+            speakers = tuple(dict.fromkeys(draw(st.lists(st.sampled_from(_KEYS), min_size=1, max_size=3))))
+            quotes = tuple((start + a, start + b) for a, b in quote_spans(para))
+        group = speakers if len(speakers) > 1 else ()
+        scenes[-1].append(Beat(i, len(scenes) - 1, kind, para, speakers[0] if speakers else None,  # type: ignore[arg-type]
+                               group, (start, pos), quotes))
+    return Story("fuzz", "Fuzz", tuple(Scene(i, None, tuple(bs)) for i, bs in enumerate(scenes)), CAST,
+                 text=text)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stories())
+def test_generated_stories_round_trip(story: Story) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        save_story(Path(tmp) / "fuzz", story)
+        loaded = load_story(Path(tmp) / "fuzz")
+    assert loaded.beats == story.beats
+    assert [s.index for s in loaded.scenes] == [s.index for s in story.scenes]
