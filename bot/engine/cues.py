@@ -61,9 +61,21 @@ def _spans(beat: Beat) -> list[tuple[int, int]]:
     return out
 
 
+_FALLBACK = re.compile(r"“([^”]+)”|\"([^\"]+)\"|\*([^*]+)\*|‘([^’]+)’(?!\w)")
+
+
+def _find_spans(text: str) -> list[tuple[int, int]]:
+    """Quoted (or *emphasised*) spans found in the text itself, for beats without quote offsets."""
+    out = []
+    for m in _FALLBACK.finditer(text):
+        g = next(i for i in range(1, 5) if m.group(i) is not None)
+        out.append((m.start(g), m.end(g)))
+    return out
+
+
 def spoken_parts(beat: Beat) -> tuple[str, str | None]:
     """(the quoted words joined, the rest of the paragraph) for a dialogue or thought beat."""
-    spans = _spans(beat)
+    spans = _spans(beat) or _find_spans(beat.text)
     if not spans:
         return _clean(beat.text), None
     text = beat.text
@@ -80,6 +92,8 @@ def spoken_parts(beat: Beat) -> tuple[str, str | None]:
         pieces.append(words)
         prev_end = b
     said = "".join(pieces)
+    if said.endswith(",") and len(spans) and spans[-1][1] < len(text.rstrip()) - 1:
+        said = said[:-1] + "."  # “Good,” said Gaara.  ->  Good.
     # The aside: the paragraph with every quoted span (and its quote marks) removed.
     rest: list[str] = []
     pos = 0

@@ -182,6 +182,12 @@ class Narrator:
             return src(slug)
         return src.get(slug)
 
+    def _include_notes(self, slug: str) -> bool:
+        per_story = getattr(self._stories, "include_notes", None)  # Library: story.toml's setting
+        if callable(per_story) and not isinstance(self._stories, Mapping):
+            return bool(per_story(slug)) or self.include_notes
+        return self.include_notes
+
     @staticmethod
     def _require_mod(actor: Actor, what: str) -> None:
         if not actor.moderator:
@@ -651,7 +657,7 @@ class Narrator:
             id=0, guild_id=place.guild_id, channel_id=place.channel_id, parent_id=place.parent_id,
             story_slug=story.slug, story_hash=story.content_hash(), position=0, state="playing", mode=mode,
             wpm=wpm, votes_needed=self.votes_needed, scene_breather=self.pacing.breather,
-            fix_on_rewind=self.fix_on_rewind, include_notes=int(self.include_notes), pause_reason=None,
+            fix_on_rewind=self.fix_on_rewind, include_notes=int(self._include_notes(story.slug)), pause_reason=None,
             next_due_at=now, started_by=actor.user_id, created_at=now, updated_at=now, title_posted=0,
         )
         entry = AuditEntry(None, place.guild_id, place.channel_id, actor.user_id, "start", None, 0,
@@ -938,31 +944,45 @@ class Narrator:
         if not rows:
             return 0
         summaries = await self.store.post_summaries([r.id for r in rows] if len(rows) <= 500 else None)
-        now = self.clock.now()
         count = 0
-        halted: list[_Live] = []
         for row in rows:
             cur = self._live.get(row.channel_id)
             if cur is not None and cur.row.id == row.id and cur.task is not None and not cur.task.done():
                 continue
-            lv = self._adopt(row, summaries.get(row.id))
-            if lv.story is None:
-                halted.append(lv)
-                continue
-            if lv.story.content_hash() != row.story_hash:
-                log.warning("session %s: the story '%s' changed since it started; continuing at beat %s",
-                            row.id, row.story_slug, row.position)
-            if row.state == "playing" and row.next_due_at is not None and row.next_due_at < now:
-                row.next_due_at = now  # catch-up policy: one beat now, then normal pace
-            if row.state == "waiting" and row.mode == "vote":
-                lv.votes.position = row.position
-                lv.votes.voters = await self.store.voters(row.id, row.position)
-            self._spawn(lv)
-            count += 1
-        for lv in halted:
-            async with lv.lock:
-                await self._halt(lv, f"the story '{lv.row.story_slug}' is no longer in the library")
+            if await self._resume_row(row, summaries.get(row.id)):
+                count += 1
         return count
+
+    async def resume_session(self, place: Place) -> SessionView | None:
+        """Start-up for ONE place (the terminal demo): like `resume_all`, for this place only."""
+        row = await self.store.latest_for_channel(place.channel_id)
+        if row is None:
+            return None
+        cur = self._live.get(row.channel_id)
+        if cur is None or cur.row.id != row.id or cur.task is None or cur.task.done():
+            if row.state in ("playing", "waiting"):
+                await self._resume_row(row, (await self.store.post_summaries([row.id])).get(row.id))
+            else:
+                await self._get(place)
+        return await self.status(place)
+
+    async def _resume_row(self, row: SessionRow, summary: PostSummary | None) -> bool:
+        lv = self._adopt(row, summary)
+        if lv.story is None:
+            async with lv.lock:
+                await self._halt(lv, f"the story '{row.story_slug}' is no longer in the library")
+            return False
+        if lv.story.content_hash() != row.story_hash:
+            log.warning("session %s: the story '%s' changed since it started; continuing at beat %s",
+                        row.id, row.story_slug, row.position)
+        now = self.clock.now()
+        if row.state == "playing" and row.next_due_at is not None and row.next_due_at < now:
+            row.next_due_at = now  # catch-up policy: one beat now, then normal pace
+        if row.state == "waiting" and row.mode == "vote":
+            lv.votes.position = row.position
+            lv.votes.voters = await self.store.voters(row.id, row.position)
+        self._spawn(lv)
+        return True
 
     async def close(self) -> None:
         self._closing = True

@@ -73,7 +73,7 @@ class TerminalStage:
             c = cue.card
             lines = [c.title.upper() if cue.kind == "title" else c.title]
             if c.description:
-                lines += ["", c.description]
+                lines += ["", c.description.replace("*", "")]
             for name, value in c.fields:
                 lines += ["", f"{name}: {value}"]
             if c.footer:
