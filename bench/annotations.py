@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.story.attribution import SPEECH_VERBS, THOUGHT_VERBS  # noqa: E402
 from bot.story.model import Character, Story  # noqa: E402
+from bot.story.quotes import SPEECH_VERBS, THOUGHT_VERBS  # noqa: E402
 from bot.story.readers import read_document  # noqa: E402
 from bot.story.segmenter import segment  # noqa: E402
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.story.model import Character
-from bot.story.quotes import Quote
+from bot.story.quotes import _VERB_RE, THOUGHT_VERBS, Quote
 from bot.story.sentences import sentence_ends
 
 HONORIFICS = ("kun", "chan", "san", "sama", "sensei", "senpai", "sempai", "dono", "hime", "nii",
@@ -36,40 +36,6 @@ _TITLE_WORDS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "lady", 
                           "little", "big", "master", "mistress", "professor", "prof", "colonel", "general",
                           "doctor", "father", "mother", "brother", "sister", "no"})
 
-_SPEECH = (
-    "said say says saying asked ask asks asking replied reply replies answered answers answer "
-    "whispered whispers whisper shouted shouts shout yelled yells yell muttered mutters mutter "
-    "murmured murmurs murmur cried cries exclaimed exclaims called calls added adds continued continues "
-    "began begins snapped snaps growled growls hissed hisses sighed sighs laughed laughs chuckled "
-    "chuckles screamed screams remarked remarks observed observes returned returns rejoined "
-    "responded responds repeated repeats interrupted interrupts insisted insists demanded demands "
-    "declared declares stated states announced announces agreed agrees admitted admits protested "
-    "protests explained explains suggested suggests pleaded pleads begged begs breathed breathes "
-    "gasped gasps groaned groans grumbled grumbles grunted grunts mumbled mumbles stammered stammers "
-    "stuttered stutters sobbed sobs squeaked squeaks squealed squeals snarled snarls spat spits "
-    "barked barks bellowed bellows roared roars cackled cackles purred purrs drawled drawls teased "
-    "teases joked jokes offered offers ordered orders commanded commands warned warns retorted retorts "
-    "countered counters corrected corrects echoed echoes finished finishes concluded concludes "
-    "pressed presses prompted prompts urged urges inquired inquires enquired enquires queried queries "
-    "told tells greeted greets piped chirped chirps managed croaked croaks rasped rasps huffed huffs "
-    "scoffed scoffs snorted snorts sneered sneers taunted taunts mocked mocks cooed coos crooned "
-    "sang sings ventured ventures persisted persists objected objects resumed resumes interposed "
-    "reasoned assured assures promised promises reminded reminds spoke speaks sniffed sniffs "
-    "sniffled whined whines wailed wails howled howls boomed booms thundered grinned grins smiled "
-    "smiles giggled giggles scolded scolds shrieked shrieks blurted blurts panted pants wheezed "
-    "choked chokes gritted confirmed confirms acknowledged noted notes pointed commented comments "
-    "complained complains argued argues accused accuses conceded concedes "
-    "mouthed mouths intoned intones quipped quips breathed cut interjected interjects called out "
-    "went on trailed off spoke up piped up chimed in cut in broke in burst out"
-)
-_THOUGHT = "thought thinks think thinking wondered wonders mused muses reflected reflects pondered ponders"
-SPEECH_VERBS = frozenset(_SPEECH.split())
-THOUGHT_VERBS = frozenset(_THOUGHT.split())
-_VERB_RE = re.compile(
-    r"(?<![\w'’-])(?:"
-    + "|".join(sorted({*SPEECH_VERBS, *THOUGHT_VERBS}, key=len, reverse=True))
-    + r")(?![\w'’-])"
-)
 _MIND = re.compile(r"\b(?:in|inside|within|at) (?:the (?:back|depths|recesses|corner) of )?"
                    r"(?:his|her|their|my|your|its|[A-Z]\w+['’]s) (?:mind|head|skull|thoughts)\b")
 _PRONOUN = re.compile(r"(?<![\w'’-])(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Hh]is|[Hh]er|[Tt]heir|[Hh]im|[Tt]hem|I|[Ww]e)(?![\w'’-])")
@@ -213,6 +179,7 @@ class Attributor:
     runon: str | None = None  # speaker whose speech runs on into the next paragraph
     prev_subject: str | None = None  # subject of the narration paragraph just before
     prev_voiced: bool = False
+    narrator: str | None = None  # the character who says "I" in the narration, if known
 
     def reset(self) -> None:
         self.recent.clear()
@@ -250,19 +217,35 @@ class Attributor:
         if cls == "they":
             pair = self._last_two(exclude)
             return pair if len(pair) == 2 else ()
+        if cls in ("i", "we"):
+            return (self.narrator,) if self.narrator and cls == "i" and self.narrator not in exclude else ()
+        ok = [k for k in self.names.keys if self._compatible(k, cls) and k not in exclude]
+        if not ok:
+            return ()
+        okset = set(ok)
         for m in reversed(subjects):
-            if self._compatible(m.key, cls) and m.key not in exclude:
+            if m.key in okset:
                 return (m.key,)
         for m in reversed(before):
-            if self._compatible(m.key, cls) and m.key not in exclude:
+            if m.key in okset:
                 return (m.key,)
-        if speech_tag:
+        if not self.prev_voiced:
+            # the narration paragraph just before: its subject, then its latest mention
+            if self.prev_subject in okset:
+                return (self.prev_subject,)
+            for k in reversed(self.recent[-8:]):
+                if k in okset:
+                    return (k,)
+        elif speech_tag:
             # "“Hi,” said Lee. / “Hello,” he said.": the other party of the exchange answers.
             conv = self._conversation()
-            if len(conv) == 2 and all(self._compatible(k, cls) for k in conv) and conv[1] not in exclude:
+            if len(conv) == 2 and conv[1] in okset:
                 return (conv[1],)
-        for k in reversed(self.recent + ([self.speakers[-1]] if self.speakers else [])):
-            if self._compatible(k, cls) and k not in exclude:
+        for k in reversed(self.speakers[-4:]):
+            if k in okset:
+                return (k,)
+        for k in reversed(self.recent):
+            if k in okset:
                 return (k,)
         return ()
 
@@ -350,6 +333,9 @@ class Attributor:
             else:
                 outside.append(m)
         if not quotes:
+            opening = self._opening_subject(ps, pe, quotes, outside)
+            if opening is not None:
+                outside = sorted([*outside, opening], key=lambda m: m.start)
             first: str | None = None
             for s0, s1 in _sentences(text, ps, pe):
                 found = self._subject_in(s0, s1, outside, first_words=4, before=[], subjects=[],
@@ -363,6 +349,9 @@ class Attributor:
             self.runon = None
             return []
 
+        opening = self._opening_subject(ps, pe, quotes, outside)
+        if opening is not None:
+            outside = sorted([*outside, opening], key=lambda m: m.start)
         voc = [self._vocatives(q, inside[i]) for i, q in enumerate(quotes)]
         ev: list[Voice | None] = [None] * n
         subjects_so_far: list[Mention] = []
@@ -385,7 +374,8 @@ class Attributor:
             subj: _Subject | None = None
             inner = False
             for s0, s1 in reversed(_sentences(text, lo, _before(q))):
-                subj = self._subject_in(s0, s1, outside, first_words=4, before=before_m, subjects=[],
+                subj = self._subject_in(s0, s1, outside, first_words=4, before=before_m,
+                                        subjects=[m for m in before_m if _is_subject_pos(text, ps, m.start)],
                                         speech_tag=False, exclude=voc[i])
                 if subj is not None:
                     inner = bool(_MIND.search(text, s0, s1)) and bool(_VERB_RE.search(text, s0, s1))
@@ -439,6 +429,36 @@ class Attributor:
         self.prev_subject = None
         self.prev_voiced = True
         return out
+
+    def _opening_subject(self, ps: int, pe: int, quotes: Sequence[Quote], outside: list[Mention]) -> Mention | None:
+        """A paragraph that opens with "He"/"She" continues with someone from before: resolve it
+        now (before this paragraph's own names can mislead) and treat it as a mention there."""
+        if quotes and _before(quotes[0]) <= ps + 1:
+            return None
+        m = _PRONOUN.match(self.text, ps, pe)
+        if m is None:
+            return None
+        cls = _PRON_CLASS[m.group(0).lower()]
+        if cls not in ("he", "she", "it"):
+            return None
+        ok = [k for k in self.names.keys if self._compatible(k, cls)]
+        if not ok:
+            return None
+        okset = set(ok)
+        cand: str | None = None
+        if not self.prev_voiced and self.prev_subject in okset:
+            cand = self.prev_subject
+        if cand is None:
+            for k in reversed(self.speakers[-3:] if self.prev_voiced else []):
+                if k in okset:
+                    cand = k
+                    break
+        if cand is None:
+            for k in reversed(self.recent):
+                if k in okset:
+                    cand = k
+                    break
+        return Mention(m.start(), m.end(), cand) if cand is not None else None
 
     def _vocatives(self, q: Quote, inside: list[Mention]) -> set[str]:
         text = self.text

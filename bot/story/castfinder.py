@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
-from bot.story.attribution import _VERB_RE, HONORIFICS
+from bot.story.attribution import HONORIFICS
 from bot.story.model import Character
+from bot.story.quotes import _VERB_RE
 
 _CAP = re.compile(r"(?<![\w'’-])([A-Z][a-z'’]+(?:[ ][A-Z][a-z'’]+)?)(?:-(" + "|".join(HONORIFICS) + r"))?(?![\w-])")
 _CAPWORD = re.compile(r"(?<![\w'’-])[A-Z][a-z'’]+(?![\w-])")

@@ -24,6 +24,37 @@ class Quote:
     kind: str = "double"  # "double", "single", "dash", "aside" (single quotes in a double-quote text)
 
 
+_SPEECH = (
+    "said say says saying asked ask asks asking replied reply replies answered answers answer "
+    "whispered whispers whisper shouted shouts shout yelled yells yell muttered mutters mutter "
+    "murmured murmurs murmur cried cries exclaimed exclaims called calls added adds continued continues "
+    "began begins snapped snaps growled growls hissed hisses sighed sighs laughed laughs chuckled "
+    "chuckles screamed screams remarked remarks observed observes returned returns rejoined "
+    "responded responds repeated repeats interrupted interrupts insisted insists demanded demands "
+    "declared declares stated states announced announces agreed agrees admitted admits protested "
+    "protests explained explains suggested suggests pleaded pleads begged begs breathed breathes "
+    "gasped gasps groaned groans grumbled grumbles grunted grunts mumbled mumbles stammered stammers "
+    "stuttered stutters sobbed sobs squeaked squeaks squealed squeals snarled snarls spat spits "
+    "barked barks bellowed bellows roared roars cackled cackles purred purrs drawled drawls teased "
+    "teases joked jokes offered offers ordered orders commanded commands warned warns retorted retorts "
+    "countered counters corrected corrects echoed echoes finished finishes concluded concludes "
+    "pressed presses prompted prompts urged urges inquired inquires enquired enquires queried queries "
+    "told tells greeted greets piped chirped chirps managed croaked croaks rasped rasps huffed huffs "
+    "scoffed scoffs snorted snorts sneered sneers taunted taunts mocked mocks cooed coos crooned "
+    "sang sings ventured ventures persisted persists objected objects resumed resumes interposed "
+    "reasoned assured assures promised promises reminded reminds spoke speaks sniffed sniffs "
+    "sniffled whined whines wailed wails howled howls boomed booms thundered grinned grins smiled "
+    "smiles giggled giggles scolded scolds shrieked shrieks blurted blurts panted pants wheezed "
+    "choked chokes gritted confirmed confirms acknowledged noted notes pointed commented comments "
+    "complained complains argued argues accused accuses conceded concedes "
+    "mouthed mouths intoned intones quipped quips breathed cut interjected interjects called out "
+    "went on trailed off spoke up piped up chimed in cut in broke in burst out"
+)
+_THOUGHT = "thought thinks think thinking wondered wonders mused muses reflected reflects pondered ponders"
+SPEECH_VERBS = frozenset(_SPEECH.split())
+THOUGHT_VERBS = frozenset(_THOUGHT.split())
+_VERB_ALT = "|".join(sorted({*SPEECH_VERBS, *THOUGHT_VERBS}, key=len, reverse=True))
+_VERB_RE = re.compile(r"(?<![\w'’-])(?:" + _VERB_ALT + r")(?![\w'’-])")
 _DOUBLE = re.compile(r"[\"“”„‟«»]")
 _SINGLE = re.compile(r"['‘’‚‛]")
 _OPEN_PREV = frozenset(" \t\n([{—–-\"“„«…/")
@@ -194,6 +225,44 @@ def _singles(text: str, start: int, end: int, kind: str) -> list[Quote]:
     return out
 
 
+_TAG_START = re.compile(
+    r"(?<=[,?!.…])\s+(?=(?:(?:[Hh]e|[Ss]he|[Tt]hey|I|[Ww]e|[Ii]t)\s+(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b"
+    r"|(?:" + _VERB_ALT + r")\b|(?:[A-Z][\w'’-]*\s+){1,3}(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b"
+    r"|[Tt]he\s+(?:\w+\s+){0,2}(?:" + _VERB_ALT + r")\b))"
+)
+_TAG_TAIL = re.compile(r"[^.;!?…]*?(?:[.;!?…]+(?=\s|$)|,\s*(?=[^\W\d_]))")
+_TAG_GOES_ON = re.compile(r"\s*(?:\w+ing|\w+ly|with|without|as|and|but|then|at|to|in|his|her|their)\b")
+
+
+def _split_tags(text: str, q: Quote) -> list[Quote]:
+    """Dash dialogue has no closing mark before its tag: "— Yes, he said, I know." """
+    out: list[Quote] = []
+    pos = q.start
+    while True:
+        m = _TAG_START.search(text, pos, q.end)
+        if m is None:
+            break
+        b = _rstrip(text, pos, m.start())
+        if b > pos:
+            out.append(Quote(pos, b, -1, -1, "dash"))
+        t = _TAG_TAIL.match(text, m.end(), q.end)
+        if t is None:
+            return out
+        tail_end = t.end()
+        while text[tail_end - 1 : tail_end] == "," or (tail_end < q.end and text[tail_end - 1].isspace()):
+            if _TAG_GOES_ON.match(text, tail_end, q.end):
+                t2 = re.compile(r"[^.;!?…]*[.;!?…]+(?=\s|$)").match(text, tail_end, q.end)
+                tail_end = t2.end() if t2 else q.end
+            break
+        pos = tail_end
+        while pos < q.end and text[pos].isspace():
+            pos += 1
+    b = _rstrip(text, pos, q.end)
+    if b > pos:
+        out.append(Quote(pos, b, -1, q.close, "dash"))
+    return out
+
+
 def _dashes(text: str, start: int, end: int) -> list[Quote]:
     """Em-dash dialogue: "—Speech —tag— speech" alternates speech and tag between dashes."""
     out: list[Quote] = []
@@ -212,4 +281,4 @@ def _dashes(text: str, start: int, end: int) -> list[Quote]:
         b = _rstrip(text, pos, end)
         if b > pos:
             out.append(Quote(pos, b, -1, -1, "dash"))
-    return out
+    return [piece for q in out for piece in _split_tags(text, q)]
