@@ -84,16 +84,18 @@ class RateLimiter:
         self._windows.clear()
 
     def check(self, *, identity: str | None, bucket: str | None, limit: int, per: float,
-              shared: str | None = None) -> Verdict:
+              shared: str | None = None, route: str = "") -> Verdict:
         """Account one request. `identity` is the bot token (None: exempt from the global limit),
-        `bucket` the route bucket key, `shared` the per-channel webhook key (if any)."""
+        `bucket` the route bucket key (route + major parameters), `shared` the per-channel webhook
+        key (if any), `route` the template: like Discord, the reported bucket hash names the route
+        only — discord.py combines it with the major parameters itself."""
         now = self.clock()
         headers: dict[str, str] = {}
         route_w = self._window("route:" + bucket, limit, per) if bucket else None
         if route_w is not None:
             headers = {
                 "X-RateLimit-Limit": str(route_w.limit),
-                "X-RateLimit-Bucket": _bucket_hash(bucket or ""),
+                "X-RateLimit-Bucket": _bucket_hash(route or (bucket or "")),
             }
         if not self.enabled:
             if route_w is not None:

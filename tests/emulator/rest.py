@@ -177,7 +177,7 @@ class RestApi:
             if wh is not None:
                 shared = str(query.get("thread_id") or wh.channel_id)
         verdict = emu.ratelimits.check(identity=identity, bucket=bucket, limit=route.limit, per=route.per,
-                                       shared=shared)
+                                       shared=shared, route=route.name)
         if not verdict.allowed:
             emu.stats.record_429(method, rel_path, verdict.scope)
             rec.status = 429
@@ -539,8 +539,13 @@ class RestApi:
                 thread.archived = False  # posting through the webhook unarchives it, like Discord
                 await emu.gateway.dispatch("THREAD_UPDATE", thread.payload())
             target = thread
-        elif target.type == GUILD_FORUM and not body.get("thread_name"):
-            raise ApiError(400, 220001, "Webhooks posted to forum channels must have a thread_name or thread_id")
+        elif target.type == GUILD_FORUM:
+            name = body.get("thread_name")
+            if not name:
+                raise ApiError(400, 220001, "Webhooks posted to forum channels must have a thread_name or thread_id")
+            target = await emu.create_thread(target, str(name)[:100], owner=emu.webhook_user(wh))
+        elif body.get("thread_name"):
+            raise form_error("thread_name", "BASE_TYPE_INVALID", "thread_name is only valid for forum channels")
         data = dict(body)
         data["components"] = self._webhook_components(wh, data, req)
         msg = emu.store_message(target, emu.webhook_user(wh), data, webhook=wh)

@@ -463,6 +463,21 @@ async def test_discord_py_paces_itself_from_headers(emu: Emulator, harness: Harn
     assert executes[-1].time - executes[0].time >= 0.35  # two full windows were waited out
 
 
+async def test_discord_py_paces_per_channel_buckets(emu: Emulator, harness: Harness,
+                                                            clean_limits: Emulator) -> None:
+    emu.ratelimits.scale = 0.1  # channel messages: 5 per 0.5 s per channel
+    other = emu.add_channel(emu.guild, "second")
+    await emu.wait_for(lambda: harness.client.get_channel(other.id), 5)
+    a, b = harness.client.get_channel(emu.channel.id), harness.client.get_channel(other.id)
+    assert isinstance(a, discord.TextChannel) and isinstance(b, discord.TextChannel)
+    before, start = emu.stats.rate_limited, len(emu.requests)
+    for i in range(7):
+        await a.send(f"a{i}")
+        await b.send(f"b{i}")
+    posts = [r for r in emu.requests[start:] if r.route == "POST /channels/{channel_id}/messages"]
+    assert len(posts) == 14 and emu.stats.rate_limited == before
+
+
 # ---------------------------------------------------------------------------- faults & strictness
 async def test_injected_faults(emu: Emulator, harness: Harness, clean_limits: Emulator) -> None:
     channel = harness.client.get_channel(emu.channel.id)
@@ -515,3 +530,17 @@ async def test_resume_after_drop_replays_missed_events(emu: Emulator, harness: H
     assert emu.gateway.log.identifies == identifies  # resumed, not re-identified
     inter = await emu.invoke(emu.reader, emu.channel, "story", subcommand="start", options={"story": "a"})
     await inter.wait_response()
+
+
+async def test_forum_posts_need_a_thread(emu: Emulator, harness: Harness, clean_limits: Emulator) -> None:
+    forum = emu.add_channel(emu.guild, "stories", type=15)
+    wh = emu.add_webhook(forum, "forum voices", application_owned=True)
+    status, body, _ = await raw(emu, "POST", f"/webhooks/{wh.id}/{wh.token}?wait=1", bot=False,
+                                json={"content": "no thread"})
+    assert (status, body["code"]) == (400, 220001)
+    status, body, _ = await raw(emu, "POST", f"/webhooks/{wh.id}/{wh.token}?wait=1", bot=False,
+                                json={"content": "Scene one", "thread_name": "Precious Person"})
+    assert status == 200
+    thread = emu.channels[int(body["channel_id"])]
+    assert thread.is_thread and thread.parent_id == forum.id and thread.name == "Precious Person"
+    assert [m.content for m in emu.messages(thread)] == ["Scene one"]
