@@ -49,6 +49,7 @@ _PREPOSITIONS = frozenset({"to", "at", "with", "from", "of", "for", "toward", "t
                            "under", "over", "past", "around", "near", "against", "before", "after",
                            "between", "among", "through", "without", "within", "unlike", "watched",
                            "saw", "told", "asked", "and", "let", "made", "help", "helped"})
+_INTRO = re.compile(r"(?:[Mm]y name is|[Mm]y name’s|[Mm]y name's|\bI am|\bI'm|\bI’m|[Cc]all me)\s+$")
 _LAST_WORD = re.compile(r"([\w'’-]+)\W*$")
 _WORDS = re.compile(r"[\w'’-]+")
 _GENERIC_SUBJECT = re.compile(r"(?<![\w'’-])(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Oo]ne|[Ss]omeone|"
@@ -161,13 +162,16 @@ def _strip_honorific(name: str) -> str:
 class Voice:
     speakers: tuple[str, ...]
     thought: bool = False
-    source: str = ""  # which rule decided: tag, action, paragraph, runon, narration, turn, none
+    source: str = ""  # which rule decided: tag_after, tag_before, action, paragraph, runon, turn...
+    named: bool = False  # the tag names the speaker (not a pronoun)
+    exclude: tuple[str, ...] = ()  # "said his wife": not the husband
 
 
 @dataclass(slots=True)
 class _Subject:
     keys: tuple[str, ...]  # resolved speakers (may be empty when unknown)
     named: bool  # a name (not a pronoun or description)
+    exclude: tuple[str, ...] = ()  # "his wife", "her mother": someone other than him / her
 
 
 @dataclass
@@ -180,6 +184,7 @@ class Attributor:
     prev_subject: str | None = None  # subject of the narration paragraph just before
     prev_voiced: bool = False
     narrator: str | None = None  # the character who says "I" in the narration, if known
+    addressee: str | None = None  # who the last voiced paragraph spoke to ("…, Mr. Darcy?")
 
     def reset(self) -> None:
         self.recent.clear()
@@ -187,6 +192,7 @@ class Attributor:
         self.runon = None
         self.prev_subject = None
         self.prev_voiced = False
+        self.addressee = None
 
     # ---------------------------------------------------------------- helpers
     def _note_mentions(self, keys: Sequence[str]) -> None:
@@ -238,6 +244,8 @@ class Attributor:
                     return (k,)
         elif speech_tag:
             # "“Hi,” said Lee. / “Hello,” he said.": the other party of the exchange answers.
+            if self.addressee in okset:
+                return (self.addressee,)
             conv = self._conversation()
             if len(conv) == 2 and conv[1] in okset:
                 return (conv[1],)
@@ -301,6 +309,8 @@ class Attributor:
                         if m2.key not in keys:
                             keys.append(m2.key)
                         j = m2.end
+                if self.narrator and self.narrator not in keys and re.match(r"\s+and\s+I\b", text[j:limit]):
+                    keys.append(self.narrator)
                 return _Subject(tuple(keys), True)
             if kind == "pron":
                 if prevword in ("and",):
@@ -308,12 +318,18 @@ class Attributor:
                 cls = _PRON_CLASS[str(val)]
                 if str(val) in ("him", "them") or (str(val) == "her" and not _starts_clause(text, a, pos)):
                     continue
-                if cls in ("i", "we"):
-                    return _Subject((), False)
+                if cls == "i" and self.narrator and re.match(r"I\s+and\s+", text[pos:limit]):
+                    after = [m2 for m2 in mentions if pos < m2.start < limit]
+                    if after:
+                        return _Subject((self.narrator, after[0].key), False)
                 return _Subject(self._resolve_pronoun(cls, before, subjects, speech_tag, exclude), False)
             if kind == "group":
                 return _Subject(self._last_two(set()), False)
             if kind == "generic":
+                owner = str(val).split()[0].lower()
+                if owner in ("his", "her", "their"):
+                    res = self._resolve_pronoun(_PRON_CLASS[owner], before, subjects, False, set())
+                    return _Subject((), False, res)
                 return _Subject((), False)
         return None
 
@@ -405,13 +421,19 @@ class Attributor:
                                         speech_tag=False, exclude=voc[i])
                 if subj and subj.keys and not (set(subj.keys) & voc[i]):
                     ev[i] = Voice(subj.keys, False, "action_after")
+        for i in range(n):
+            intro = self._introduces(quotes[i], inside[i])
+            cur = ev[i]
+            if intro is not None and (cur is None or not cur.named):
+                ev[i] = Voice((intro,), cur.thought if cur else False, "intro", True)
         fallback: Voice | None = None
         out: list[Voice] = []
         for i, q in enumerate(quotes):
             v = ev[i]
             if v is None or not v.speakers:
                 if fallback is None:
-                    fallback = self._fallback(voc[i], starts_para=_before(quotes[0]) - ps < 3)
+                    avoid = voc[i] | set(v.exclude if v else ())
+                    fallback = self._fallback(avoid, starts_para=_before(quotes[0]) - ps < 3)
                 v = Voice(fallback.speakers, v.thought if v else False, fallback.source)
             thought = v.thought or q.kind == "italic" or (q.kind == "aside" and not v.source.startswith("tag"))
             out.append(Voice(v.speakers, thought, v.source))
@@ -428,7 +450,20 @@ class Attributor:
                                              and out[-1].speakers) else None
         self.prev_subject = None
         self.prev_voiced = True
+        self.addressee = None
+        spk = out[-1].speakers[0] if out[-1].speakers else None
+        for k in sorted(voc[-1]):
+            if k != spk:
+                self.addressee = k
         return out
+
+    def _introduces(self, q: Quote, inside: list[Mention]) -> str | None:
+        """“My name is Edith Carrow”: the speaker names themself."""
+        for m in inside:
+            lead = self.text[max(q.start, m.start - 14) : m.start]
+            if _INTRO.search(lead):
+                return m.key
+        return None
 
     def _opening_subject(self, ps: int, pe: int, quotes: Sequence[Quote], outside: list[Mention]) -> Mention | None:
         """A paragraph that opens with "He"/"She" continues with someone from before: resolve it
@@ -475,6 +510,8 @@ class Attributor:
     def _fallback(self, voc: set[str], *, starts_para: bool) -> Voice:
         if self.runon is not None and starts_para and self.runon not in voc:
             return Voice((self.runon,), False, "runon")
+        if self.addressee is not None and self.prev_voiced and self.addressee not in voc:
+            return Voice((self.addressee,), False, "addressee")
         if self.prev_subject is not None and self.prev_subject not in voc:
             return Voice((self.prev_subject,), False, "narration")
         conv = self._conversation()
@@ -510,7 +547,7 @@ class Attributor:
                                     speech_tag=True, exclude=voc)
         if subj is None:
             return None
-        return Voice(subj.keys, thought, "tag_after")
+        return Voice(subj.keys, thought, "tag_after", subj.named, subj.exclude)
 
     def _tag_before(self, q: Quote, lo: int, outside: list[Mention], before_m: list[Mention],
                     subjects: list[Mention], voc: set[str]) -> Voice | None:
@@ -540,7 +577,7 @@ class Attributor:
                                     speech_tag=True, exclude=voc)
         if subj is None:
             return None
-        return Voice(subj.keys, thought, "tag_before")
+        return Voice(subj.keys, thought, "tag_before", subj.named, subj.exclude)
 
 
 def _before(q: Quote) -> int:

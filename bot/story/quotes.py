@@ -47,13 +47,14 @@ _SPEECH = (
     "smiles giggled giggles scolded scolds shrieked shrieks blurted blurts panted pants wheezed "
     "choked chokes gritted confirmed confirms acknowledged noted notes pointed commented comments "
     "complained complains argued argues accused accuses conceded concedes "
-    "mouthed mouths intoned intones quipped quips breathed cut interjected interjects called out "
-    "went on trailed off spoke up piped up chimed in cut in broke in burst out"
+    "mouthed mouths intoned intones quipped quips breathed interjected interjects called_out "
+    "went_on goes_on trailed_off spoke_up piped_up chimed_in cut_in broke_in burst_out"
 )
 _THOUGHT = "thought thinks think thinking wondered wonders mused muses reflected reflects pondered ponders"
-SPEECH_VERBS = frozenset(_SPEECH.split())
+SPEECH_VERBS = frozenset(w.replace("_", " ") for w in _SPEECH.split())
 THOUGHT_VERBS = frozenset(_THOUGHT.split())
-_VERB_ALT = "|".join(sorted({*SPEECH_VERBS, *THOUGHT_VERBS}, key=len, reverse=True))
+_VERB_ALT = "|".join(sorted((v.replace(" ", r"\s+") for v in {*SPEECH_VERBS, *THOUGHT_VERBS}),
+                            key=len, reverse=True))
 _VERB_RE = re.compile(r"(?<![\w'’-])(?:" + _VERB_ALT + r")(?![\w'’-])")
 _DOUBLE = re.compile(r"[\"“”„‟«»]")
 _SINGLE = re.compile(r"['‘’‚‛]")

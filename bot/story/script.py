@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.story.model import MAX_BEAT_CHARS, Beat, BeatKind, Character, Scene, Story
+from bot.story.quotes import QuoteStyle, detect_style, find_quotes
 
 SCRIPT_NAME = "script.txt"
 WRAP_WIDTH = 100
@@ -307,71 +308,51 @@ def parse_script(text: str, characters: Sequence[Character], *,
 _DOUBLE = "\"“”„‟«»"
 _SINGLE = "'‘’‚‛"
 _DASHES = "—―–"
-_OPENERS = " \t\n([{—–-“\""
-_CLOSE_AFTER = ",.!?;:—–-…"
 
 
-def _single_close(text: str, start: int) -> int:
-    """Where a single-quoted span opened at `start` ends. Speech nearly always closes right
-    after punctuation ('Go,' / 'Yes!'), while a plural possessive (the boys' turn) closes after
-    a letter: prefer the first, fall back to the second, else the end of the text."""
-    fallback = -1
-    for j in range(start + 1, len(text)):
-        if text[j] not in _SINGLE:
-            continue
-        before = text[j - 1]
-        after = text[j + 1] if j + 1 < len(text) else " "
-        if before.isspace() or after.isalnum():
-            continue
-        if before in _CLOSE_AFTER:
+def quote_spans(text: str, style: QuoteStyle | None = None) -> list[tuple[int, int]]:
+    """Spans (inside the marks) of the quoted words in one beat's text, found the way the
+    segmenter finds them (`bot.story.quotes`); `style` defaults to the text's own."""
+    spans, _ = _beat_quotes(text, 0, len(text), style or detect_style(text), carry=False)
+    return spans
+
+
+def _first_close(text: str, start: int, end: int, style: QuoteStyle) -> int:
+    for j in range(start, end):
+        ch = text[j]
+        if style == "double" and ch in _DOUBLE:
             return j
-        if fallback < 0:
-            fallback = j
-    return fallback if fallback >= 0 else len(text.rstrip())
+        if style == "single" and ch in _SINGLE and not text[j - 1].isspace() and (
+                j + 1 >= len(text) or not text[j + 1].isalnum()):
+            return j
+    return -1
 
 
-def quote_spans(text: str) -> list[tuple[int, int]]:
-    """Spans (inside the marks) of the quoted words in one beat's text.
+def _beat_quotes(text: str, start: int, end: int, style: QuoteStyle,
+                 carry: bool) -> tuple[list[tuple[int, int]], bool]:
+    """Quotes of text[start:end] and whether the beat ends inside an open quote.
 
-    Double quotes of any style; without any, British single quotes (an apostrophe inside a word
-    is not a mark); without either, em-dash dialogue. A quote left open runs to the end of the
-    beat (speech continuing into the next paragraph).
+    `carry`: the previous beat of the same paragraph ended inside a quote (a long speech split
+    at a sentence), so this beat starts inside it unless it opens with a quote mark itself.
     """
     spans: list[tuple[int, int]] = []
-    open_at: int | None = None
-    for i, ch in enumerate(text):
-        if ch in _DOUBLE:
-            if open_at is None:
-                open_at = i + 1
-            else:
-                spans.append((open_at, i))
-                open_at = None
-    if open_at is not None:
-        spans.append((open_at, len(text.rstrip())))
-    if spans:
-        return [s for s in spans if s[1] > s[0]]
-    n = len(text)
-    i = 0
-    while i < n:
-        ch = text[i]
-        before = text[i - 1] if i else " "
-        after = text[i + 1] if i + 1 < n else " "
-        if ch in _SINGLE and before in _OPENERS and not after.isspace():
-            close = _single_close(text, i + 1)
-            spans.append((i + 1, close))
-            i = close + 1
-            continue
-        i += 1
-    if spans:
-        return [s for s in spans if s[1] > s[0]]
-    stripped = text.lstrip()
-    if stripped[:1] in _DASHES:
-        start = len(text) - len(stripped) + 1
-        while start < n and text[start].isspace():
-            start += 1
-        end = len(text.rstrip())
-        return [(start, end)] if end > start else []
-    return []
+    pos = start
+    while pos < end and text[pos].isspace():
+        pos += 1
+    if carry and pos < end and text[pos] not in _DOUBLE + _SINGLE + _DASHES:
+        close = _first_close(text, pos, end, style)
+        if close < 0:
+            stop = end
+            while stop > pos and text[stop - 1].isspace():
+                stop -= 1
+            return [(pos, stop)], True
+        if close > pos:
+            spans.append((pos, close))
+        pos = close + 1
+    found = find_quotes(text, pos, end, style)
+    spans.extend((q.start, q.end) for q in found)
+    still_open = bool(found) and found[-1].close < 0 and found[-1].open >= 0
+    return spans, still_open
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,6 +455,9 @@ def build_scenes(script: Sequence[ScriptScene], source: str, *, path: str = SCRI
     index = 0
     prev_end = 0
     prev_matched = True
+    style = detect_style(source)
+    carry = False  # the last placed beat ended inside an open quote
+    last_start = last_end = 0
     for si, sc in enumerate(script):
         beats: list[Beat] = []
         for sb in sc.beats:
@@ -501,11 +485,22 @@ def build_scenes(script: Sequence[ScriptScene], source: str, *, path: str = SCRI
                               f"{MAX_BEAT_CHARS:,}-character message limit; split it into two "
                               "beats (a blank line, then the same label again)")
             quotes: tuple[tuple[int, int], ...] = ()
+            if place.matched:
+                # A beat continues the previous one's paragraph when only spaces lie between
+                # them (or one line break, in hard-wrapped text).
+                gap_text = source[last_end:place.start]
+                same_paragraph = "\n" not in gap_text or (
+                    gap_text.count("\n") == 1 and "\n" in source[last_start:last_end])
+                spans, carry = _beat_quotes(source, place.start, place.end, style,
+                                            carry and same_paragraph)
+                last_start, last_end = place.start, place.end
+            else:
+                local, _ = _beat_quotes(text, 0, len(text), style, False)
+                spans = [(place.start + a, place.start + b) for a, b in local]
+                carry = False
             if sb.kind in ("dialogue", "thought"):
-                local = quote_spans(text)
-                if local:
-                    quotes = tuple((place.start + a, place.start + b) for a, b in local)
-                elif place.matched:
+                quotes = tuple(spans)
+                if not quotes and place.matched:
                     quotes = _italic_quotes(place.start, place.end, italics)
                 if not quotes and sb.kind == "thought":
                     cut = _unquoted_thought(text)
