@@ -50,7 +50,8 @@ World building (dispatched to a connected bot): ``add_guild(name) -> Guild``,
 -> Member``, ``await create_thread(parent, name, owner=None, type=11) -> Channel``
 (THREAD_CREATE), ``await set_thread_state(thread, archived=, locked=)``,
 ``await set_bot_permissions(channel, deny=MANAGE_WEBHOOKS, allow=0)`` (member overwrite +
-CHANNEL_UPDATE; both 0 removes it), ``bot_permissions(channel)``,
+CHANNEL_UPDATE; both 0 removes it), ``await set_overwrite(channel, role_or_member, allow=0,
+deny=0)``, ``await set_role_permissions(role, permissions)``, ``bot_permissions(channel)``,
 ``member_permissions(member, channel)``. Permission bits are in ``tests.emulator.state``.
 
 Acting as a user (each returns after the gateway event was sent):
@@ -72,7 +73,8 @@ text of every reply), ``choices``, ``await wait_response(timeout=5)``,
 ``await wait_reply(timeout=10) -> str``, ``await wait_followups(n=1, timeout=10)``.
 Callbacks later than ``emu.interaction_timeout`` (3 s) get 404 10062 like Discord; a second
 callback gets 400 40060; a deferred (type 5) "thinking" reply is replaced by the first
-follow-up (as on Discord); follow-ups cannot set username/avatar.
+follow-up (as on Discord); follow-ups cannot set username/avatar; after a component's type 6/7
+response, ``@original`` is the message the button sits on.
 
 Observing: ``emu.messages(channel_or_id, include_deleted=False) -> list[StoredMessage]`` (oldest
 first; ephemeral replies excluded), ``emu.message(id)``, ``emu.messages_by_id``. StoredMessage:

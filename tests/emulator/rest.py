@@ -589,9 +589,12 @@ class RestApi:
         if self._is_interaction_webhook(req.params):
             inter = self._interaction(req)
             if mid == "@original":
-                if inter.original is None or inter.original.deleted:
+                target = inter.original
+                if target is None and inter.message is not None and inter.response_type in (6, 7):
+                    target = inter.message  # a component's @original is the message it sits on
+                if target is None or target.deleted:
                     raise ApiError(404, 10008, "Unknown Message")
-                return inter.original, None, inter
+                return target, None, inter
             msg = emu.messages_by_id.get(_int_or_zero(mid))
             if msg is None or msg.deleted or msg.interaction_id != inter.id:
                 raise ApiError(404, 10008, "Unknown Message")

@@ -323,11 +323,25 @@ class Emulator:
     async def set_bot_permissions(self, channel: Channel, *, deny: int = 0, allow: int = 0) -> None:
         """Give the bot a member overwrite in `channel` (e.g. deny=MANAGE_WEBHOOKS) and tell it
         through CHANNEL_UPDATE. deny=0, allow=0 removes the overwrite."""
+        await self.set_overwrite(channel, self.guilds[channel.guild_id].members[self.bot_user.id],
+                                 deny=deny, allow=allow)
+
+    async def set_overwrite(self, channel: Channel, target: Role | Member, *, allow: int = 0,
+                            deny: int = 0) -> None:
+        """A channel permission overwrite for a role or a member (both 0 removes it), dispatched
+        as CHANNEL_UPDATE. Interactions in the channel then carry the recomputed permissions."""
+        kind = 0 if isinstance(target, Role) else 1
         if deny or allow:
-            channel.overwrites[self.bot_user.id] = Overwrite(self.bot_user.id, 1, allow=allow, deny=deny)
+            channel.overwrites[target.id] = Overwrite(target.id, kind, allow=allow, deny=deny)
         else:
-            channel.overwrites.pop(self.bot_user.id, None)
+            channel.overwrites.pop(target.id, None)
         await self.gateway.dispatch("CHANNEL_UPDATE", channel.payload())
+        await self.changed()
+
+    async def set_role_permissions(self, role: Role, permissions: int) -> None:
+        """Change a role's guild-wide permissions (GUILD_ROLE_UPDATE)."""
+        role.permissions = permissions
+        await self.gateway.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(role.guild_id), "role": role.payload()})
         await self.changed()
 
     def bot_permissions(self, channel: Channel) -> int:

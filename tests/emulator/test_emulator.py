@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
 from tests.emulator import Emulator
-from tests.emulator.state import MANAGE_WEBHOOKS
+from tests.emulator.state import MANAGE_MESSAGES, MANAGE_WEBHOOKS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -73,6 +73,14 @@ class Harness:
 
             btn.callback = pressed  # type: ignore[method-assign]
             view.add_item(btn)
+            later: discord.ui.Button[discord.ui.View] = discord.ui.Button(label="Later", custom_id="story:later")
+
+            async def deferred(i: discord.Interaction) -> None:
+                await i.response.defer()
+                await i.edit_original_response(content="edited through @original")
+
+            later.callback = deferred  # type: ignore[method-assign]
+            view.add_item(later)
             await inter.response.send_message("beat one", view=view)
 
         @group.command(description="Who am I")
@@ -253,6 +261,9 @@ async def test_button_press_updates_the_message(emu: Emulator, harness: Harness)
     assert msg is not None and msg.content == "beat one" and not msg.ephemeral
     with pytest.raises(AssertionError, match="no component"):
         await emu.press_button(emu.reader, msg, "nope")
+    later = await emu.press_button(emu.reader, msg, "story:later")
+    await emu.wait_for(lambda: msg.content == "edited through @original", 5)
+    assert later.response_type == 6 and later.original is None
     press = await emu.press_button(emu.reader, msg.id, "story:next")
     cb = await press.wait_response()
     assert cb["type"] == 7
@@ -544,3 +555,13 @@ async def test_forum_posts_need_a_thread(emu: Emulator, harness: Harness, clean_
     thread = emu.channels[int(body["channel_id"])]
     assert thread.is_thread and thread.parent_id == forum.id and thread.name == "Precious Person"
     assert [m.content for m in emu.messages(thread)] == ["Scene one"]
+
+
+async def test_permission_overwrites_reach_interactions(emu: Emulator, harness: Harness) -> None:
+    ch = emu.add_channel(emu.guild, "read-only-mods")
+    await emu.set_overwrite(ch, emu.mod_role, deny=MANAGE_MESSAGES)
+    inter = await emu.invoke(emu.moderator, ch, "story", subcommand="start", options={"story": "a"})
+    assert "manage_messages=False" in await inter.wait_reply()
+    await emu.set_overwrite(ch, emu.moderator, allow=MANAGE_MESSAGES)  # member beats role
+    inter = await emu.invoke(emu.moderator, ch, "story", subcommand="start", options={"story": "a"})
+    assert "manage_messages=True" in await inter.wait_reply()
