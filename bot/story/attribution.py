@@ -105,7 +105,7 @@ class NameIndex:
         for c in cast:
             for n in c.names():
                 n = n.strip()
-                if not n:
+                if not n or n.lower() in ("i", "me", "narrator", "the narrator"):
                     continue
                 base = _strip_honorific(n)
                 for form in {n, base}:

@@ -166,7 +166,12 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
     paras = _paragraphs(doc)
     total = len(paras)
     style = detect_style(text)
-    att = Attributor(text, NameIndex(characters))
+    names = NameIndex(characters)
+    att = Attributor(text, names)
+    pre_quotes: list[list[Quote] | None] = [
+        None if _NOTE.match(text, p.start, p.end) else find_quotes(text, p.start, p.end, style) for p in paras
+    ]
+    att.narrator = _narrator(text, paras, pre_quotes, names, characters)
     out = _Builder(text)
     breaks = sorted(doc.breaks)
     bi = 0
@@ -205,7 +210,8 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
         if _NOTE.match(text, p.start, p.end):
             out.add("note", p.start, p.end)
             continue
-        quotes = find_quotes(text, p.start, p.end, style)
+        found = pre_quotes[n]
+        quotes = found if found is not None else find_quotes(text, p.start, p.end, style)
         while ii < len(italics) and italics[ii][1] <= p.start:
             ii += 1
         local: list[tuple[int, int]] = []
@@ -232,6 +238,48 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
                                "check that this is the story file")
     return Story(slug=slug, title=title or slug, scenes=tuple(out.scenes), characters=tuple(characters),
                  text=text)
+
+
+_FIRST_PERSON = re.compile(r"(?<![\w'’])I(?![\w'’])")
+_THIRD_PERSON = re.compile(r"(?<![\w'’])(?:[Hh]e|[Ss]he)(?![\w'’])")
+
+
+def _narrator(text: str, paras: list[_Para], quotes: list[list[Quote] | None], names: NameIndex,
+              cast: Sequence[Character]) -> str | None:
+    """The cast member telling a first-person story ("said I"): named in other people's speech,
+    hardly ever in the narration. A cast alias "I" or "narrator" says so outright."""
+    for c in cast:
+        if any(a.strip().lower() in ("i", "narrator", "the narrator") for a in c.aliases):
+            return c.key
+    first = third = 0
+    inside: dict[str, int] = {}
+    outside: dict[str, int] = {}
+    for p, qs in zip(paras, quotes, strict=True):
+        if qs is None:
+            continue
+        pos = p.start
+        spans = [(q.start, q.end) for q in qs]
+        for a, b in [*spans, (p.end, p.end)]:
+            if a > pos:
+                first += len(_FIRST_PERSON.findall(text, pos, a))
+                third += len(_THIRD_PERSON.findall(text, pos, a))
+            pos = max(pos, b)
+        if not spans:
+            for m in names.find(text, p.start, p.end):
+                outside[m.key] = outside.get(m.key, 0) + 1
+            continue
+        for m in names.find(text, p.start, p.end):
+            hit = any(a <= m.start < b for a, b in spans)
+            d = inside if hit else outside
+            d[m.key] = d.get(m.key, 0) + 1
+    if first < 3 or first * 10 < third:
+        return None
+    best, score = None, 0
+    for key, n in inside.items():
+        sc = n - 3 * outside.get(key, 0)
+        if n >= 2 and sc > score:
+            best, score = key, sc
+    return best
 
 
 def _emit_voiced(out: _Builder, text: str, p: _Para, quotes: list[Quote], voices: list[Voice]) -> None:
