@@ -243,6 +243,8 @@ class Attributor:
                 if k in okset:
                     return (k,)
         elif speech_tag:
+            if self.runon in okset:
+                return (self.runon,)
             # "“Hi,” said Lee. / “Hello,” he said.": the other party of the exchange answers.
             if self.addressee in okset:
                 return (self.addressee,)
@@ -269,7 +271,7 @@ class Attributor:
 
     def _subject_in(self, a: int, b: int, mentions: list[Mention], *, first_words: int | None,
                     before: list[Mention], subjects: list[Mention], speech_tag: bool,
-                    exclude: set[str]) -> _Subject | None:
+                    exclude: set[str], nearest: bool = False) -> _Subject | None:
         """The grammatical subject of text[a:b]: the first name, pronoun or group phrase not
         governed by a preposition, optionally only within the first `first_words` words."""
         text = self.text
@@ -292,6 +294,8 @@ class Attributor:
         for dm in _GENERIC_SUBJECT.finditer(text, a, limit):
             cands.append((dm.start(), "generic", dm.group(0)))
         cands.sort(key=lambda c: c[0])
+        if nearest:  # "…; and Fred laughed, and Bob said “Tim!”": the subject nearest the verb
+            cands.reverse()
         for pos, kind, val in cands:
             lw = _LAST_WORD.search(text, max(a, pos - 20), pos)
             prevword = lw.group(1).lower() if lw and pos > a and text[lw.end(1):pos].strip() in ("", ",") else ""
@@ -452,9 +456,9 @@ class Attributor:
         self.prev_voiced = True
         self.addressee = None
         spk = out[-1].speakers[0] if out[-1].speakers else None
-        for k in sorted(voc[-1]):
-            if k != spk:
-                self.addressee = k
+        called = {k for vs in voc for k in vs} - {spk}
+        if len(called) == 1 and self.runon is None:
+            self.addressee = called.pop()
         return out
 
     def _introduces(self, q: Quote, inside: list[Mention]) -> str | None:
@@ -571,7 +575,7 @@ class Attributor:
             return None
         thought = v.group(0) in THOUGHT_VERBS or bool(_MIND.search(text, a, b))
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
-                                speech_tag=True, exclude=voc)
+                                speech_tag=True, exclude=voc, nearest=True)
         if subj is None:
             subj = self._subject_in(v.end(), b, outside, first_words=3, before=before_m, subjects=subjects,
                                     speech_tag=True, exclude=voc)

@@ -432,6 +432,13 @@ def import_story(root: Path, slug: str, data: bytes, *, file_name: str,
     _write(toml_path, story_toml_text(story, source_name=source_name,
                                       include_notes=bool(old_meta.get("include_notes", False)),
                                       import_info=info, comment=comment))
+    if not kept_edits:
+        # What was written must load: say so now rather than when a moderator starts the story.
+        try:
+            load_story_files(folder)
+        except StoryFileError as exc:
+            messages.extend(exc.errors[:10])
+            messages.append(f"fix the problems above, then run: narrator check {slug}")
     return ImportResult(folder=folder, story=story, script_written=written,
                         kept_edits=kept_edits, backup=backup, cast_from=cast_from,
                         messages=tuple(messages))
