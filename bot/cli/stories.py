@@ -166,6 +166,8 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         loaded = load_story_files(folder)
     except StoryFileError as exc:
         raise CliError(_summary(exc.errors) + f"\n  (run: narrator check {args.slug})") from None
+    for line in loaded.warnings:
+        print(line, file=sys.stderr)
     _print_json(story_to_json(loaded.story))
     return 0
 

@@ -30,7 +30,7 @@ from bot.story.cast import (
 )
 from bot.story.model import Character, Scene, Story
 from bot.story.readers import Document, StoryImportError, read_document
-from bot.story.script import SCRIPT_NAME, build_scenes, parse_script, render_script
+from bot.story.script import RESERVED_LABELS, SCRIPT_NAME, build_scenes, parse_script, render_script
 
 __all__ = ["ImportResult", "LoadedStory", "StoryFileError", "import_story", "load_story",
            "load_story_files", "save_story", "script_hash", "valid_slug"]
@@ -349,7 +349,10 @@ def import_story(root: Path, slug: str, data: bytes, *, file_name: str,
     elif old_cast:
         chars, cast_from = list(old_cast), "story.toml"
     else:
-        chars, cast_from = discover_cast(doc), "discovered"
+        # a guessed "Narrator" or "Note" would clash with the script's own labels
+        chars = [c for c in discover_cast(doc)
+                 if c.key.casefold() not in RESERVED_LABELS and c.name.casefold() not in RESERVED_LABELS]
+        cast_from = "discovered"
     errors: list[str] = []
     warnings: list[str] = []
     check_cast(chars, lambda i: f"cast: character {i + 1} ({chars[i].name})", errors, warnings)
