@@ -19,6 +19,7 @@ from typing import Any
 
 import tomli_w
 
+from bot.story.cards import CardError, card_persona, load_card
 from bot.story.cast import (
     StoryFileError,
     cast_to_tables,
@@ -310,13 +311,22 @@ def _existing(folder: Path) -> tuple[dict[str, Any], list[Character], dict[str, 
 
 
 def _copy_cards(cast: Sequence[Character], cast_dir: Path, folder: Path) -> list[Character]:
+    """Copy the cast's card files into the story folder. A persona that merely repeats the card
+    is left out of story.toml, so editing the card later still changes the character."""
     out = []
     for c in cast:
-        if c.card and (cast_dir / c.card).is_file() and not (folder / c.card).is_file():
-            target = Path("cards") / Path(c.card).name
-            (folder / "cards").mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(cast_dir / c.card, folder / target)
-            c = replace(c, card=target.as_posix())
+        card = c.card
+        if card and (cast_dir / card).is_file():
+            try:
+                if c.persona == card_persona(load_card(cast_dir / card), c.name):
+                    c = replace(c, persona="")
+            except CardError:
+                pass  # load_cast already reported a bad card
+            if not (folder / card).is_file():
+                target = Path("cards") / Path(card).name
+                (folder / "cards").mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(cast_dir / card, folder / target)
+                c = replace(c, card=target.as_posix())
         out.append(c)
     return out
 

@@ -227,3 +227,24 @@ def test_shipped_seed_checks_clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     code, out, err = run(capsys, "check", "precious-person")
     assert code == 0, out + err
     assert out.startswith("OK: 1 story, ")
+
+
+def test_cast_cards_are_copied_into_the_story(story_dir: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "cards").mkdir()
+    card = {"spec": "chara_card_v2", "data": {"name": "Mara", "description": "{{char}} keeps the lamp.",
+                                              "personality": "Stubborn."}}
+    (tmp_path / "cards" / "mara.json").write_text(json.dumps(card), encoding="utf-8")
+    (tmp_path / "cast.toml").write_text(CAST.replace('name = "Mara"', 'name = "Mara"\ncard = "cards/mara.json"'),
+                                        encoding="utf-8")
+    code, _, err = run(capsys, "import", "tale.txt", "--slug", "lighthouse", "--cast", "cast.toml")
+    assert code == 0, err
+    folder = story_dir / "lighthouse"
+    assert (folder / "cards" / "mara.json").is_file()
+    meta = tomllib.loads((folder / "story.toml").read_text(encoding="utf-8"))
+    assert meta["character"][0]["card"] == "cards/mara.json"
+    assert "persona" not in meta["character"][0]  # the card stays the persona's source
+    assert run(capsys, "check", "lighthouse")[0] == 0
+    from bot.story.storage import load_story
+    mara = load_story(folder).character("mara")
+    assert mara is not None and mara.persona == "Mara keeps the lamp. Stubborn."
