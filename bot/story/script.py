@@ -519,4 +519,12 @@ def build_scenes(script: Sequence[ScriptScene], source: str, *, path: str = SCRI
             shown = shown if len(shown) <= 60 else shown[:57] + "..."
             warnings.append(f"{path}:{flat[-1].line}: warning: the source text after the last beat "
                             f"is in no beat ({shown!r}); add it back if it was deleted by mistake")
+    unmatched = [w for w in warnings if "this beat's text is not in" in w]
+    if len(unmatched) > 10 and len(unmatched) * 4 > len(flat):
+        # Most of the script does not match: the source was replaced, not a few lines edited.
+        first = unmatched[0].split(": warning: ")[0]
+        warnings = [w for w in warnings if w not in unmatched]
+        warnings.insert(0, f"{first}: warning: {len(unmatched)} of {len(flat)} beats are not in "
+                        f"{source_name}; was the source replaced? Re-import it to rebuild the "
+                        "script (your edited script is kept)")
     return tuple(scenes), errors, warnings

@@ -252,3 +252,18 @@ def test_unquoted_thought_gets_its_words_as_the_quote(tmp_path: Path) -> None:
     save_story(tmp_path / "u", story)
     loaded = load_story(tmp_path / "u")
     assert loaded == story and loaded.beat(0).quoted_text() == ["Why would he do that?"]
+
+
+def test_a_replaced_source_gives_one_warning_not_hundreds(tmp_path: Path) -> None:
+    from bot.story.model import Beat, Scene, Story
+    from bot.story.storage import save_story
+    paras = [f"Paragraph number {i} of the old text." for i in range(30)]
+    text = "\n\n".join(paras) + "\n"
+    beats = tuple(Beat(i, 0, "narration", p, source=(text.index(p), text.index(p) + len(p)))
+                  for i, p in enumerate(paras))
+    save_story(tmp_path / "r", Story("r", "R", (Scene(0, None, beats),), CAST, text=text))
+    (tmp_path / "r" / "source.txt").write_text("A completely different story.\n", encoding="utf-8")
+    loaded = load_story_files(tmp_path / "r")
+    assert len(loaded.warnings) == 1
+    assert "30 of 30 beats are not in source.txt; was the source replaced?" in loaded.warnings[0]
+    assert [b.text for b in loaded.story.beats] == paras  # still playable as written
