@@ -248,3 +248,23 @@ def test_cast_cards_are_copied_into_the_story(story_dir: Path, tmp_path: Path,
     from bot.story.storage import load_story
     mara = load_story(folder).character("mara")
     assert mara is not None and mara.persona == "Mara keeps the lamp. Stubborn."
+
+
+def test_reimporting_the_seed_keeps_its_reviewed_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+    root = tmp_path / "stories"
+    shutil.copytree(SEED, root / "precious-person")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STORY_DIR", str(root))
+    reviewed = (SEED / "script.txt").read_text(encoding="utf-8")
+    code, _, err = run(capsys, "import", str(SEED / "source.txt"), "--slug", "precious-person",
+                       "--cast", str(SEED / "cast.toml"))
+    assert code == 0, err
+    folder = root / "precious-person"
+    assert (folder / "script.txt").read_text(encoding="utf-8") == reviewed
+    assert (folder / "script.new.txt").is_file() and "has manual edits" in err
+    meta = tomllib.loads((folder / "story.toml").read_text(encoding="utf-8"))
+    assert meta["story"]["credit"] == "An anonymous fan-fiction author"  # hand-written metadata kept
+    assert meta["story"]["content_warnings"] == ["injury", "hospital", "mild violence"]
+    assert run(capsys, "check", "precious-person")[0] == 0
