@@ -74,7 +74,7 @@ def _cast(path: Path | None) -> list[Character] | None:
 
 def _summary(errors: list[str]) -> str:
     more = len(errors) - 1
-    return errors[0] + (f"\n  ... and {more} more problem{'s' * (more > 1)}" if more > 0 else "")
+    return errors[0] + (f" (and {more} more problem{'s' * (more > 1)})" if more > 0 else "")
 
 
 def _progress_printer(total_chars: int, out: TextIO) -> Callable[[int, int], None] | None:
@@ -165,7 +165,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     try:
         loaded = load_story_files(folder)
     except StoryFileError as exc:
-        raise CliError(_summary(exc.errors) + f"\n  (run: narrator check {args.slug})") from None
+        raise CliError(f"{_summary(exc.errors)}; run: narrator check {args.slug}") from None
     for line in loaded.warnings:
         print(line, file=sys.stderr)
     _print_json(story_to_json(loaded.story))

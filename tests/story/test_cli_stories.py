@@ -186,6 +186,7 @@ def test_bad_input_is_one_clear_line(story_dir: Path, capsys: pytest.CaptureFixt
     assert code == 1
     assert out == ""
     assert err.startswith("narrator: ") and message in err and "Traceback" not in err
+    assert err.count("\n") == 1  # one line
 
 
 def test_binary_input_is_an_import_error(story_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -213,6 +214,7 @@ def test_check_reports_file_and_line_and_exits_1(story_dir: Path, capsys: pytest
     # export refuses a broken story with the first error and a pointer to check
     code, _, err = run(capsys, "export", "lighthouse")
     assert code == 1 and "unknown speaker 'TIM'" in err and "narrator check lighthouse" in err
+    assert err.count("\n") == 1
 
 
 def test_check_with_no_stories(story_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
