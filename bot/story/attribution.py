@@ -49,6 +49,15 @@ _PREPOSITIONS = frozenset({"to", "at", "with", "from", "of", "for", "toward", "t
                            "under", "over", "past", "around", "near", "against", "before", "after",
                            "between", "among", "through", "without", "within", "unlike", "watched",
                            "saw", "told", "asked", "and", "let", "made", "help", "helped"})
+_GENDER = {w: "he" for w in ("man", "boy", "brother", "father", "husband", "son", "uncle", "king",
+                              "prince", "gentleman", "lord", "sir", "nephew", "grandfather", "fellow",
+                              "lad", "monk", "priest", "duke", "emperor")}
+_GENDER.update({w: "she" for w in ("woman", "girl", "sister", "mother", "wife", "daughter", "aunt", "queen",
+                                   "princess", "lady", "niece", "grandmother", "lass", "nun", "duchess",
+                                   "empress", "maid", "mistress", "widow")})
+_BODY = frozenset("""eyes eye voice voices hand hands face mouth lips jaw head gaze expression smile brow brows
+heart fingers finger shoulders shoulder arms arm legs leg breath tone throat cheeks cheek chin fists fist
+hair body knees feet foot words reply answer laugh grin frown look gaze glance stomach chest""".split())
 _INTRO = re.compile(r"(?:[Mm]y name is|[Mm]y name’s|[Mm]y name's|\bI am|\bI'm|\bI’m|[Cc]all me)\s+$")
 _LAST_WORD = re.compile(r"([\w'’-]+)\W*$")
 _WORDS = re.compile(r"[\w'’-]+")
@@ -165,6 +174,7 @@ class Voice:
     source: str = ""  # which rule decided: tag_after, tag_before, action, paragraph, runon, turn...
     named: bool = False  # the tag names the speaker (not a pronoun)
     exclude: tuple[str, ...] = ()  # "said his wife": not the husband
+    gender: str | None = None  # "said the girl": someone who is "she"
 
 
 @dataclass(slots=True)
@@ -172,6 +182,7 @@ class _Subject:
     keys: tuple[str, ...]  # resolved speakers (may be empty when unknown)
     named: bool  # a name (not a pronoun or description)
     exclude: tuple[str, ...] = ()  # "his wife", "her mother": someone other than him / her
+    gender: str | None = None
 
 
 @dataclass
@@ -293,7 +304,8 @@ class Attributor:
             cands.append((gm.start(), "group", gm.group(0)))
         for dm in _GENERIC_SUBJECT.finditer(text, a, limit):
             cands.append((dm.start(), "generic", dm.group(0)))
-        cands.sort(key=lambda c: c[0])
+        order = {"name": 0, "group": 1, "generic": 2, "pron": 3}
+        cands.sort(key=lambda c: (c[0], order[c[1]]))
         if nearest:  # "…; and Fred laughed, and Bob said “Tim!”": the subject nearest the verb
             cands.reverse()
         for pos, kind, val in cands:
@@ -330,11 +342,15 @@ class Attributor:
             if kind == "group":
                 return _Subject(self._last_two(set()), False)
             if kind == "generic":
-                owner = str(val).split()[0].lower()
+                words = str(val).split()
+                owner = words[0].lower()
+                gender = _GENDER.get(words[-1].lower())
+                if owner in ("his", "her", "their") and words[-1].lower() in _BODY:
+                    continue  # "His voice shook": the owner is the subject (the pronoun, next)
                 if owner in ("his", "her", "their"):
                     res = self._resolve_pronoun(_PRON_CLASS[owner], before, subjects, False, set())
-                    return _Subject((), False, res)
-                return _Subject((), False)
+                    return _Subject((), False, res, gender)
+                return _Subject((), False, (), gender)
         return None
 
     # ---------------------------------------------------------------- the paragraph
@@ -437,7 +453,8 @@ class Attributor:
             if v is None or not v.speakers:
                 if fallback is None:
                     avoid = voc[i] | set(v.exclude if v else ())
-                    fallback = self._fallback(avoid, starts_para=_before(quotes[0]) - ps < 3)
+                    fallback = self._fallback(avoid, starts_para=_before(quotes[0]) - ps < 3,
+                                              gender=v.gender if v else None)
                 v = Voice(fallback.speakers, v.thought if v else False, fallback.source)
             thought = v.thought or q.kind == "italic" or (q.kind == "aside" and not v.source.startswith("tag"))
             out.append(Voice(v.speakers, thought, v.source))
@@ -511,22 +528,35 @@ class Attributor:
                 out.add(m.key)
         return out
 
-    def _fallback(self, voc: set[str], *, starts_para: bool) -> Voice:
-        if self.runon is not None and starts_para and self.runon not in voc:
+    def _fallback(self, voc: set[str], *, starts_para: bool, gender: str | None = None) -> Voice:
+        """No tag, no action, no other quote in the paragraph: the scene decides."""
+
+        def ok(k: str | None) -> bool:
+            return k is not None and k not in voc and (gender is None or self._compatible(k, gender))
+
+        if ok(self.runon) and starts_para:
+            assert self.runon is not None
             return Voice((self.runon,), False, "runon")
-        if self.addressee is not None and self.prev_voiced and self.addressee not in voc:
+        if ok(self.addressee) and self.prev_voiced:
+            assert self.addressee is not None
             return Voice((self.addressee,), False, "addressee")
-        if self.prev_subject is not None and self.prev_subject not in voc:
+        if ok(self.prev_subject):
+            assert self.prev_subject is not None
             return Voice((self.prev_subject,), False, "narration")
         conv = self._conversation()
-        if len(conv) == 2 and self.prev_voiced and conv[1] not in voc:
+        if len(conv) == 2 and self.prev_voiced and ok(conv[1]):
             return Voice((conv[1],), False, "turn")
         last = self.speakers[-1] if self.speakers else None
         for k in reversed(self.recent):
-            if k != last and k not in voc:
+            if k != last and ok(k):
                 return Voice((k,), False, "recent")
-        if last is not None and last not in voc:
+        if ok(last):
+            assert last is not None
             return Voice((last,), False, "recent")
+        if gender is not None:
+            only = [k for k in self.names.keys if ok(k)]
+            if len(only) == 1:
+                return Voice((only[0],), False, "gender")
         return Voice((), False, "none")
 
     def _tag_after(self, q: Quote, hi: int, outside: list[Mention], before_m: list[Mention],
@@ -551,7 +581,7 @@ class Attributor:
                                     speech_tag=True, exclude=voc)
         if subj is None:
             return None
-        return Voice(subj.keys, thought, "tag_after", subj.named, subj.exclude)
+        return Voice(subj.keys, thought, "tag_after", subj.named, subj.exclude, subj.gender)
 
     def _tag_before(self, q: Quote, lo: int, outside: list[Mention], before_m: list[Mention],
                     subjects: list[Mention], voc: set[str]) -> Voice | None:
@@ -581,7 +611,7 @@ class Attributor:
                                     speech_tag=True, exclude=voc)
         if subj is None:
             return None
-        return Voice(subj.keys, thought, "tag_before", subj.named, subj.exclude)
+        return Voice(subj.keys, thought, "tag_before", subj.named, subj.exclude, subj.gender)
 
 
 def _before(q: Quote) -> int:

@@ -33,6 +33,8 @@ mother father brother sister uncle aunt grandma grandpa chapter part end note au
 monday tuesday wednesday thursday friday saturday sunday january february march april may june
 july august september october november december english french god lord heaven hell christmas
 """.split())
+_CUT = re.compile(r"[“\"‘]|(?<![\w'’-])(?!(?:He|She|His|Her|Hers|Him|It|Its|They|Their|The|A|An|But|And|Then|"
+                  r"When|As|So|If|In|On|At|With)\b)[A-Z][a-z]+(?![\w-])")
 _HE = re.compile(r"(?<![\w'’])(?:he|him|his|himself)(?![\w'’])", re.I)
 _SHE = re.compile(r"(?<![\w'’])(?:she|her|hers|herself)(?![\w'’])", re.I)
 
@@ -113,13 +115,13 @@ def _pronoun(text: str, forms: set[str]) -> str:
         if n > 400:
             break
         window = text[m.end() : m.end() + 80]
-        cut = re.search(r"[“\"‘]|(?<![\w'’-])[A-Z][a-z]+(?![\w-])", window)
+        cut = _CUT.search(window)
         if cut:
             window = window[: cut.start()]
         he += len(_HE.findall(window))
         she += len(_SHE.findall(window))
-    if he > she * 1.5 and he >= 2:
+    if he > she * 1.5 and he >= 1:
         return "he/him"
-    if she > he * 1.5 and she >= 2:
+    if she > he * 1.5 and she >= 1:
         return "she/her"
     return ""
