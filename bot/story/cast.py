@@ -253,6 +253,24 @@ def read_characters(data: Mapping[str, Any], lines: TomlLines, path: Path, *,
     return out
 
 
+def lenient_cast(data: Mapping[str, Any]) -> list[Character]:
+    """Names and keys of every [[character]] table, valid or not: enough to check a script's
+    speakers while story.toml still has other problems (a bad colour hides no script errors)."""
+    out: list[Character] = []
+    tables = data.get("character", [])
+    for table in tables if isinstance(tables, list) else []:
+        if not isinstance(table, dict):
+            continue
+        name = table.get("name") if isinstance(table.get("name"), str) else ""
+        key = table.get("key") if isinstance(table.get("key"), str) else ""
+        key = (key or slugify(name or "")).strip()
+        aliases = table.get("aliases")
+        names = tuple(a for a in aliases if isinstance(a, str)) if isinstance(aliases, list) else ()
+        if key:
+            out.append(Character(key=key, name=(name or key).strip(), aliases=names))
+    return out
+
+
 def load_cast(path: Path) -> list[Character]:
     """Read a `--cast` TOML file. Raises StoryFileError listing every problem."""
     errors: list[str] = []

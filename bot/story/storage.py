@@ -25,6 +25,7 @@ from bot.story.cast import (
     cast_to_tables,
     check_cast,
     image_url_problem,
+    lenient_cast,
     merge_cast,
     parse_toml,
     read_characters,
@@ -164,7 +165,7 @@ def load_story_files(folder: Path) -> LoadedStory:
     errors_before_cast = len(errors)
     characters = read_characters(data, lines, toml_path, folder=folder, errors=errors,
                                  warnings=warnings)
-    cast_ok = len(errors) == errors_before_cast
+    speakers = characters if len(errors) == errors_before_cast else lenient_cast(data)
 
     doc: Document | None = None
     source_path = folder / source_name
@@ -182,8 +183,7 @@ def load_story_files(folder: Path) -> LoadedStory:
 
     scenes: tuple[Scene, ...] = ()
     script_path = folder / script_name
-    if Path(script_name).name == script_name and cast_ok:
-        # (with a broken cast every line of that character would be reported again: fix it first)
+    if Path(script_name).name == script_name:
         try:
             script_text = script_path.read_bytes().decode("utf-8-sig")
         except FileNotFoundError:
@@ -195,7 +195,7 @@ def load_story_files(folder: Path) -> LoadedStory:
                           "save it as UTF-8 in your editor")
             script_text = None
         if script_text is not None:
-            parsed_script, script_errors = parse_script(script_text, characters,
+            parsed_script, script_errors = parse_script(script_text, speakers,
                                                         path=str(script_path))
             errors.extend(script_errors)
             if doc is not None and not script_errors:

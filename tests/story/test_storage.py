@@ -178,3 +178,12 @@ def test_source_in_other_formats_is_read_with_the_same_reader(tmp_path: Path) ->
 def test_save_writes_atomically_and_leaves_no_temp_files(tmp_path: Path) -> None:
     folder = write_story(tmp_path)
     assert sorted(p.name for p in folder.iterdir()) == ["script.txt", "source.txt", "story.toml"]
+
+
+def test_a_bad_cast_field_does_not_hide_script_errors(tmp_path: Path) -> None:
+    folder = write_story(tmp_path)
+    _edit(folder / "story.toml", 'colour = "#b5362c"', 'colour = "red"')
+    _edit(folder / "script.txt", "LEE: Lee grinned.", "LEEE: Lee grinned.")
+    errors = _errors(folder)
+    assert [e.split(":")[0] for e in errors] == [str(folder / "story.toml"), str(folder / "script.txt")]
+    assert "unknown speaker 'LEEE'" in errors[1] and "GAARA" in errors[1]  # the cast is still known
