@@ -234,7 +234,8 @@ def read_characters(data: Mapping[str, Any], lines: TomlLines, path: Path, *,
                     warnings: list[str]) -> list[Character]:
     tables = data.get("character", [])
     if not isinstance(tables, list):
-        errors.append(f"{path}:1: 'character' must be [[character]] tables")
+        errors.append(f"{path}:{lines.table('[character')[0]}: write [[character]] (double "
+                      "brackets) for each character, not [character]")
         return []
     out: list[Character] = []
     spans: list[tuple[int, int]] = []

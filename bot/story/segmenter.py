@@ -85,13 +85,18 @@ def _paragraphs(doc: Document) -> list[_Para]:
         return []
     gaps = [0] + [text.count("\n", lines[i - 1][1], lines[i][0]) - 1 for i in range(1, len(lines))]
     lens = sorted(b - a for a, b in lines)
-    median_len = lens[len(lens) // 2]
+    long_len = lens[(len(lens) * 9) // 10]  # hard-wrapped text keeps (nearly) every line under ~80
     blocks = 1 + sum(1 for g in gaps[1:] if g >= 1)
-    line_mode = doc.fmt != "html" and (blocks * 3 < len(lines) and median_len > 100)
+    line_mode = doc.fmt != "html" and (blocks * 3 < len(lines) and long_len > 90)
     if doc.fmt == "html":
         line_mode = True
-    block_gaps = sorted(g for g in gaps[1:] if g >= 1)
-    typical = block_gaps[len(block_gaps) // 2] if block_gaps else 1
+    counts: dict[int, int] = {}
+    for g in gaps[1:]:
+        if g >= 1:
+            counts[g] = counts.get(g, 0) + 1
+    typical = max(sorted(counts), key=lambda g: counts[g]) if counts else 1
+    if counts.get(typical, 0) < 2:
+        typical = 1  # too few gaps to call a wide one the normal paragraph spacing
     threshold = 1 if line_mode and doc.fmt != "html" else max(2, typical + 1)
     if doc.fmt == "html":
         threshold = 10**9  # HTML breaks come from <hr>, not blank lines
