@@ -34,6 +34,7 @@ def test_slugify() -> None:
     ('[[character]]\nname = "A"\ncolour = "#12345"\n', 3, "must look like"),
     ('[[character]\nname = "A"\n', 1, "invalid TOML"),
     ('title = "no characters"\n', 1, "no characters; add [[character]] tables"),
+    ('# cast\n[character]\nname = "A"\n', 2, "write [[character]] (double brackets)"),
 ])
 def test_cast_errors_name_file_and_line(tmp_path: Path, body: str, line: int, message: str) -> None:
     path = tmp_path / "cast.toml"

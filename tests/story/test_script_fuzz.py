@@ -62,3 +62,41 @@ def test_generated_stories_round_trip(story: Story) -> None:
         loaded = load_story(Path(tmp) / "fuzz")
     assert loaded.beats == story.beats
     assert [s.index for s in loaded.scenes] == [s.index for s in story.scenes]
+
+
+_LINES = st.lists(st.one_of(
+    st.sampled_from(["", "# c", "=== Scene 1: x ===", "===", "GAARA: hi", "  continued", "\tmore",
+                     "KIBA + NARUTO (thought): “x”", "NARRATION:", "? : y", "a:b:c", ":", "(thought): z",
+                     "LEE (): w", "+ : v", "UNKNOWN + LEE: u", "\ufeffNOTE: n", "x" * 3000]),
+    st.text(max_size=60),
+), max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_LINES)
+def test_any_script_text_gives_errors_with_lines_never_a_crash(lines: list[str]) -> None:
+    from bot.story.script import parse_script
+    text = "\n".join(lines)
+    scenes, errors = parse_script(text, CAST, path="s.txt")
+    count = text.count("\n") + 2
+    for e in errors:
+        assert e.startswith("s.txt:")
+        assert 1 <= int(e.split(":")[1]) <= count
+    for scene in scenes:
+        for beat in scene.beats:
+            assert beat.text.strip() and beat.kind in ("narration", "dialogue", "thought", "note")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=300))
+def test_any_story_toml_is_a_story_file_error_or_loads(body: str) -> None:
+    from bot.story.storage import StoryFileError, load_story_files
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "x"
+        save_story(folder, Story("x", "X", (Scene(0, None, (Beat(0, 0, "narration", "Hello there."),)),),
+                                 CAST, text="Hello there.\n"))
+        (folder / "story.toml").write_text(body, encoding="utf-8")
+        try:
+            load_story_files(folder)
+        except StoryFileError as exc:
+            assert exc.errors and all(e.startswith(str(folder)) for e in exc.errors)
