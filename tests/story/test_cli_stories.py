@@ -270,3 +270,15 @@ def test_reimporting_the_seed_keeps_its_reviewed_script(tmp_path: Path, monkeypa
     assert meta["story"]["credit"] == "An anonymous fan-fiction author"  # hand-written metadata kept
     assert meta["story"]["content_warnings"] == ["injury", "hospital", "mild violence"]
     assert run(capsys, "check", "precious-person")[0] == 0
+
+
+def test_check_passes_with_warnings_and_counts_them(story_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "import", "tale.txt", "--slug", "lighthouse", "--cast", "cast.toml")[0] == 0
+    script = story_dir / "lighthouse" / "script.txt"
+    script.write_text(script.read_text(encoding="utf-8").replace("Tom asked.", "Tom asked, shivering."),
+                      encoding="utf-8")
+    code, out, _ = run(capsys, "check")
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[0].startswith(f"{script}:") and ": warning: this beat's text is not in source.txt" in lines[0]
+    assert lines[-1] == "OK: 1 story, 5 beats, 1 warning"
