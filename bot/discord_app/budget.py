@@ -23,7 +23,9 @@ class Window:
 
 class SendBudget:
     def __init__(self, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, scale: float = 1.0) -> None:
+        # `scale` shrinks every window (only for an emulator whose windows are shrunk alike).
+        self.scale = scale
         self._clock = clock
         self._sleep = sleep
         self._sent: dict[Hashable, deque[float]] = {}
@@ -35,10 +37,11 @@ class SendBudget:
             q = self._sent.get(w.key)
             if not q:
                 continue
-            while q and q[0] <= now - w.seconds:
+            span = w.seconds * self.scale
+            while q and q[0] <= now - span:
                 q.popleft()
             if len(q) >= w.limit:
-                wait = max(wait, q[len(q) - w.limit] + w.seconds - now)
+                wait = max(wait, q[len(q) - w.limit] + span - now)
         return wait
 
     async def acquire(self, windows: Sequence[Window]) -> float:

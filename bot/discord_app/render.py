@@ -248,15 +248,13 @@ def as_bot_message(rendered: Rendered) -> tuple[Part, ...]:
 
 
 def plain_text(part: Part) -> str:
-    """What a posted message says, for matching messages we see again after a restart."""
-    if part.content:
-        return part.content
+    """Everything a posted message says (content, then embed author/title/description/fields),
+    for matching messages we see again after a restart."""
+    out = [part.content] if part.content else []
     for e in part.embeds:
-        if e.description:
-            return e.description
-        if e.title:
-            return e.title
-    return ""
+        out += [e.author.name or "", e.title or "", e.description or ""]
+        out += [f"{f.name or ''} {f.value or ''}" for f in e.fields]
+    return "\n".join(x for x in out if x)
 
 
 def progress_bar(done: int, total: int, width: int = 16) -> str:

@@ -17,6 +17,8 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Coroutine
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -30,7 +32,7 @@ from bot.discord_app.budget import (
     webhook_windows,
 )
 from bot.discord_app.buttons import CONTINUE_EMOJI, continue_view
-from bot.discord_app.render import Part, Rendered, as_bot_message, plain_text, render_cue
+from bot.discord_app.render import ZWSP, Part, Rendered, as_bot_message, plain_text, render_cue
 from bot.engine.stage import (
     Cue,
     Forbidden,
@@ -136,6 +138,9 @@ class WebhookStage:
         self._controls = _LRU()  # message ids carrying our ▶ reaction
         self._notified: set[tuple[int, str]] = set()
         self._typing_at: dict[int, float] = {}
+        self._latest: dict[int, tuple[MessageRef, Cue]] = {}  # channel -> newest message with controls
+        self._after_locks: dict[int, asyncio.Lock] = {}
+        self._pending: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ webhooks
 
@@ -229,9 +234,49 @@ class WebhookStage:
         message_id = ids[-1]
         if len(ids) > 1:
             self._extra.put(message_id, ids[:-1])
+        ref = MessageRef(place, message_id)
+        # Only the newest beat carries ▶ and Continue. The reaction and the tidy-up of the
+        # previous beat happen after we return, so the engine records this post at once (a
+        # reader's ▶ on it then counts), in order per channel; `drain()` waits for them.
+        previous = self._latest.pop(place.channel_id, None)
         if cue.controls:
-            await self._react(place, message_id)
-        return MessageRef(place, message_id)
+            self._latest[place.channel_id] = (ref, cue)
+        if cue.controls or previous is not None:
+            self._after(place, self._tidy(place, ref if cue.controls else None, previous))
+        return ref
+
+    def latest_controls(self, place: Place) -> int | None:
+        """The message that carries ▶/Continue in `place` (as far as this process knows)."""
+        entry = self._latest.get(place.channel_id)
+        return entry[0].message_id if entry else None
+
+    def _after(self, place: Place, work: Coroutine[Any, Any, None]) -> None:
+        lock = self._after_locks.setdefault(place.channel_id, asyncio.Lock())
+
+        async def run() -> None:
+            async with lock:
+                try:
+                    await work
+                except StageError as exc:
+                    log.info("tidying controls in %s: %s", place.channel_id, exc)
+                except Exception:
+                    log.exception("tidying controls in %s failed", place.channel_id)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _tidy(self, place: Place, new: MessageRef | None, previous: tuple[MessageRef, Cue] | None) -> None:
+        if new is not None:
+            await self._react(place, new.message_id)
+        if previous is not None:
+            ref, cue = previous
+            await self.edit(ref, replace(cue, controls=False))
+
+    async def drain(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait for reactions and control tidy-ups still in flight (shutdown)."""
+        if self._pending:
+            await asyncio.wait(set(self._pending), timeout=timeout)
 
     @staticmethod
     def _view(cue: Cue) -> discord.ui.View | None:
@@ -350,6 +395,9 @@ class WebhookStage:
 
     async def delete(self, ref: MessageRef) -> None:
         place = ref.place
+        latest = self._latest.get(place.channel_id)
+        if latest is not None and latest[0].message_id == ref.message_id:
+            del self._latest[place.channel_id]
         extra: list[int] = self._extra.pop(ref.message_id, None) or []
         for message_id in [*extra, ref.message_id]:
             await self._delete_one(place, message_id)
@@ -409,7 +457,8 @@ class WebhookStage:
                 if not by_hook and msg.embeds and msg.embeds[0].author and msg.embeds[0].author.name:
                     name = msg.embeds[0].author.name
                 content = plain_text(Part(content=msg.content, embeds=tuple(msg.embeds)))
-                out.append(SeenMessage(msg.id, name, content, msg.created_at.timestamp()))
+                # undo sanitize_name's zero-width spaces so the name compares with the cue's voice
+                out.append(SeenMessage(msg.id, name.replace(ZWSP, ""), content, msg.created_at.timestamp()))
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise stage_error(exc, doing=f"reading recent messages in {place.channel_id}",
                               fix="Give the bot Read Message History here.") from None

@@ -1,0 +1,1 @@
+from tests.emulator.fixtures import emulator  # noqa: F401
