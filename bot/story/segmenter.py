@@ -56,6 +56,8 @@ class _Builder:
     scenes: list[Scene] = field(default_factory=list)
     scene_beats: list[Beat] = field(default_factory=list)
     scene_title: str | None = None
+    title_span: tuple[int, int] | None = None  # where the pending scene title came from
+    content: int = 0  # beats that are story text, not stranded headings
 
     def close_scene(self) -> None:
         if self.scene_beats:
@@ -63,8 +65,18 @@ class _Builder:
             self.scene_beats = []
             self.scene_title = None
 
+    def keep_stranded_title(self) -> None:
+        """A heading with no text under it (two headings in a row, a heading at the very end)
+        would lose its words as a title of nothing: keep it as a narration beat instead."""
+        if self.title_span is not None and not self.scene_beats:
+            a, b = self.title_span
+            self.add("narration", a, b)
+            self.content -= 1
+        self.title_span = None
+
     def add(self, kind: BeatKind, a: int, b: int, speakers: tuple[str, ...] = (),
             quotes: Sequence[tuple[int, int]] = ()) -> None:
+        self.content += 1
         for p0, p1 in split_long(self.text, a, b, MAX_BEAT_CHARS):
             qs = tuple((max(q0, p0), min(q1, p1)) for q0, q1 in quotes if q0 < p1 and q1 > p0)
             k: BeatKind = kind
@@ -204,9 +216,11 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
             out.close_scene()
             att.reset()
         if is_heading:
+            out.keep_stranded_title()
             out.close_scene()
             att.reset()
             out.scene_title = " ".join(body.split())
+            out.title_span = (p.start, p.end)
             continue
         if len(body) <= 40 and _MARKER.fullmatch(body):
             out.close_scene()
@@ -236,8 +250,9 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
         _emit_voiced(out, text, p, quotes, voices)
     if progress is not None:
         progress(total, total)
+    out.keep_stranded_title()
     out.close_scene()
-    if not out.scenes:
+    if not out.content:
         where = doc.name or "<input>"
         raise StoryImportError(f"{where}: no story text found (only headings or scene-break markers); "
                                "check that this is the story file")
