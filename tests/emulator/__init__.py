@@ -49,6 +49,7 @@ World building (dispatched to a connected bot): ``add_guild(name) -> Guild``,
 ``add_role(guild, name, permissions=0) -> Role``, ``add_member(guild, name, roles=(), bot=False)
 -> Member``, ``await create_thread(parent, name, owner=None, type=11) -> Channel``
 (THREAD_CREATE), ``await set_thread_state(thread, archived=, locked=)``,
+``await delete_channel(channel)`` (CHANNEL_DELETE/THREAD_DELETE, its webhooks go too),
 ``await set_bot_permissions(channel, deny=MANAGE_WEBHOOKS, allow=0)`` (member overwrite +
 CHANNEL_UPDATE; both 0 removes it), ``await set_overwrite(channel, role_or_member, allow=0,
 deny=0)``, ``await set_role_permissions(role, permissions)``, ``bot_permissions(channel)``,
@@ -65,6 +66,10 @@ options=...) -> Interaction`` (then ``(await i.wait_response())`` and ``i.choice
 ``await press_button(user, message_or_id, custom_id) -> Interaction`` (the button must exist,
 be enabled, on a bot / application-owned webhook message),
 ``await react(user, message_or_id, "▶")``, ``await unreact(...)``.
+
+Speed note: a test acts the instant a message is stored, i.e. possibly before the bot has even
+read the REST response for it (no human is that fast). To press ▶ "like a reader", wait for the
+bot's own reaction first: ``await emu.wait_for(lambda: emu.bot_user.id in msg.reactions.get("▶️", []))``.
 
 Interaction: ``id, token, type, user, channel_id, data, payload, callback`` ({"type", "data"}
 as sent), ``response_type``, ``response_delay`` (s), ``original`` / ``followups``

@@ -311,6 +311,18 @@ class Emulator:
         await self.changed()
         return th
 
+    async def delete_channel(self, channel: Channel) -> None:
+        """Delete a channel (or thread) with its threads and webhooks; later requests get 10003."""
+        guild = self.guilds[channel.guild_id]
+        doomed = [channel] + [c for c in guild.channels.values() if c.parent_id == channel.id and c.is_thread]
+        for ch in doomed:
+            guild.channels.pop(ch.id, None)
+            self.channels.pop(ch.id, None)
+            for wh in self.channel_webhooks(ch):
+                self.remove_webhook(wh.id)
+            await self.gateway.dispatch("THREAD_DELETE" if ch.is_thread else "CHANNEL_DELETE", ch.payload())
+        await self.changed()
+
     async def set_thread_state(self, thread: Channel, *, archived: bool | None = None,
                                locked: bool | None = None) -> None:
         if archived is not None:

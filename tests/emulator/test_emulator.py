@@ -565,3 +565,16 @@ async def test_permission_overwrites_reach_interactions(emu: Emulator, harness: 
     await emu.set_overwrite(ch, emu.moderator, allow=MANAGE_MESSAGES)  # member beats role
     inter = await emu.invoke(emu.moderator, ch, "story", subcommand="start", options={"story": "a"})
     assert "manage_messages=True" in await inter.wait_reply()
+
+
+async def test_deleted_channel_is_unknown(emu: Emulator, harness: Harness, clean_limits: Emulator) -> None:
+    ch = emu.add_channel(emu.guild, "doomed")
+    wh = emu.add_webhook(ch, "voice", application_owned=True)
+    await emu.wait_for(lambda: harness.client.get_channel(ch.id), 5)
+    await emu.delete_channel(ch)
+    await emu.wait_for(lambda: harness.client.get_channel(ch.id) is None, 5)
+    with pytest.raises(discord.NotFound) as exc:
+        await harness.client.fetch_channel(ch.id)
+    assert exc.value.code == 10003
+    status, body, _ = await raw(emu, "POST", f"/webhooks/{wh.id}/{wh.token}?wait=1", bot=False, json={"content": "x"})
+    assert (status, body["code"]) == (404, 10015)
