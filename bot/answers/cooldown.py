@@ -1,0 +1,40 @@
+"""Per-user cooldown for /ask, on an injected monotonic clock so tests never sleep."""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+
+class MonotonicClock(Protocol):
+    def monotonic(self) -> float: ...
+
+
+class Cooldown:
+    """Remembers when each user last got an answer; `remaining()` says how long they must wait."""
+
+    def __init__(self, seconds: float, clock: MonotonicClock, *, max_users: int = 10_000) -> None:
+        if seconds < 0:
+            raise ValueError("cooldown seconds must be >= 0")
+        self.seconds = seconds
+        self._clock = clock
+        self._last: dict[int, float] = {}
+        self._max_users = max_users
+
+    def remaining(self, user_id: int) -> float:
+        last = self._last.get(user_id)
+        if last is None:
+            return 0.0
+        return max(0.0, last + self.seconds - self._clock.monotonic())
+
+    def mark(self, user_id: int) -> None:
+        now = self._clock.monotonic()
+        if len(self._last) >= self._max_users:
+            # Forget everyone whose cooldown is over; memory stays bounded on a busy server.
+            self._last = {u: t for u, t in self._last.items() if t + self.seconds > now}
+        self._last[user_id] = now
+
+    @staticmethod
+    def wait_text(seconds: float) -> str:
+        whole = max(1, math.ceil(seconds))
+        return f"{whole} second{'s' if whole != 1 else ''}"

@@ -1,0 +1,336 @@
+"""From a question to ranked beats: word extraction, synonyms, the FTS5 query, and re-ranking that
+favours the asked character's own lines. The question is data: only word tokens reach SQL, each
+as a quoted FTS string, so no operator a reader types (NEAR, AND, *, quotes) means anything."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.store import answers as store
+from bot.store.db import Database
+from bot.story.model import Beat, Character, Story
+
+QuestionKind = Literal["why", "opinion", "feel", "what", "how", "who", "where", "when", "yesno", "other"]
+
+# Bumped whenever the index rows change shape, so stored indexes are rebuilt.
+INDEX_VERSION = "1"
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+MAX_TERMS = 24  # bounds the MATCH expression whatever the question
+
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all am an and any are aren as at be because been before being
+    below between both but by can cannot could couldn d did didn do does doesn doing don down during
+    each few for from further had hadn has hasn have haven having he her here hers herself him
+    himself his how i if in into is isn it its itself just ll m me might more most mustn my myself
+    no nor not now o of off on once only or other ought our ours ourselves out over own re s same
+    shan she should shouldn so some such t than that the their theirs them themselves then there
+    these they this those through to too under until up ve very was wasn we were weren what when
+    where which while who whom why will with won would wouldn y you your yours yourself yourselves
+    tell told say said ask asked know knew really ever also get got going go went much many thing
+    things something anything everything one ones like please okay ok hey hi hello well yes yeah oh
+    way kind sort lot bit gonna wanna let us
+    """.split()
+)
+
+# Words that decide what sort of answer fits rather than what it is about.
+_OPINION_WORDS = frozenset({"think", "thinks", "thought", "opinion", "feel", "feels", "felt", "feeling",
+                            "feelings", "believe", "view", "consider", "regard"})
+
+# Small synonym groups: a question word brings its group along (the porter stemmer does the rest).
+_SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("scared", "afraid", "fear", "feared", "frightened", "terrified", "scare", "fright", "panic",
+     "nervous", "worried", "worry", "terror"),
+    ("angry", "anger", "mad", "furious", "rage", "annoyed", "irritated"),
+    ("sad", "sorrow", "cry", "cried", "tears", "grief", "upset", "weep", "crying"),
+    ("happy", "glad", "smile", "smiled", "joy", "laugh", "laughed", "relieved", "relief"),
+    ("friend", "friends", "friendship", "bond", "comrade"),
+    ("precious", "important", "treasure", "cherish", "dear"),
+    ("love", "loved", "care", "cared", "caring", "affection"),
+    ("kill", "killed", "murder", "death", "die", "died", "dead", "dying"),
+    ("hurt", "injured", "injury", "wound", "wounded", "pain", "bleed", "bleeding", "bandage",
+     "bandages", "broken"),
+    ("hospital", "ward", "infirmary", "medic", "medical", "nurse", "doctor"),
+    ("fight", "fought", "battle", "combat", "match", "duel"),
+    ("protect", "protected", "save", "saved", "guard", "defend", "shield"),
+    ("strong", "strength", "power", "powerful", "stronger"),
+    ("tired", "exhausted", "sleep", "weary", "asleep", "rest"),
+    ("brother", "brothers", "sister", "sibling", "siblings", "family"),
+    ("mother", "mom", "mum", "mama"),
+    ("father", "dad", "papa"),
+    ("sorry", "apologize", "apologise", "apology", "forgive", "regret"),
+    ("lonely", "alone", "loneliness", "isolated"),
+    ("monster", "demon", "beast", "creature"),
+    ("home", "village", "house"),
+    ("eat", "food", "hungry", "ate", "meal"),
+    ("win", "won", "victory", "beat", "defeat", "defeated", "lose", "lost"),
+    ("help", "helped", "aid", "assist"),
+    ("want", "wanted", "wish", "desire", "hope"),
+    ("blood", "bloody", "bleed"),
+    ("look", "looked", "see", "saw", "watch", "watched", "stare", "stared", "glance"),
+)
+_SYNONYMS: dict[str, tuple[str, ...]] = {}
+for _group in _SYNONYM_GROUPS:
+    for _w in _group:
+        _SYNONYMS.setdefault(_w, _group)
+
+# Cues that make a line a good fit for a question kind (checked on lowercase text).
+_CAUSAL = re.compile(r"\b(because|since|so|cause|reason|why|thought|afraid|scared|fear\w*|couldn't|"
+                     r"wanted|need\w*|had to|so that)\b")
+_PLACE = re.compile(r"\b(in|at|inside|outside|near|room|village|hospital|forest|home|bed|window)\b")
+_TIME = re.compile(r"\b(when|after|before|then|once|yesterday|today|tomorrow|night|morning|while)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    kind: QuestionKind
+    terms: tuple[str, ...]  # content words (lower case), synonyms not included
+    forms: tuple[str, ...]  # every word sent to FTS: terms, synonyms, names of named characters
+    named: tuple[str, ...]  # keys of other characters the question names
+
+    def match(self) -> str | None:
+        """The FTS5 MATCH expression: quoted words joined by OR; None when there is nothing to find."""
+        if not self.forms:
+            return None
+        return " OR ".join(f'"{w}"' for w in self.forms)
+
+
+def words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(unicodedata.normalize("NFKC", text))]
+
+
+def question_kind(tokens: Sequence[str]) -> QuestionKind:
+    toks = list(tokens)
+    head = toks[:3]
+    if "why" in toks or ("what" in head and "for" in toks[-2:]) or "reason" in toks:
+        return "why"
+    if any(t in _OPINION_WORDS for t in toks):
+        if "how" in head and any(t in ("feel", "felt", "feeling") for t in toks) and \
+                not any(t in ("about", "of", "towards", "toward") for t in toks):
+            return "feel"
+        return "opinion"
+    kinds: tuple[QuestionKind, ...] = ("who", "where", "when", "how", "what")
+    for kind in kinds:
+        if kind in head or (kind == "what" and "which" in head):
+            return kind
+    if toks and toks[0] in ("do", "did", "does", "are", "were", "is", "was", "have", "had", "can",
+                            "could", "will", "would", "should"):
+        return "yesno"
+    return "other"
+
+
+def name_patterns(story: Story) -> dict[str, re.Pattern[str]]:
+    """One regex per character matching any of its names as whole words (case-insensitive)."""
+    out: dict[str, re.Pattern[str]] = {}
+    for c in story.characters:
+        names = sorted({n for n in (*c.names(), c.key) if n.strip()}, key=len, reverse=True)
+        alts = "|".join(re.escape(n) for n in names)
+        out[c.key] = re.compile(rf"(?<![^\W_])(?:{alts})(?![^\W_])", re.IGNORECASE)
+    return out
+
+
+def analyse(question: str, story: Story, asked: Character,
+            patterns: dict[str, re.Pattern[str]] | None = None) -> Query:
+    tokens = words(question)
+    kind = question_kind(tokens)
+    pats = patterns if patterns is not None else name_patterns(story)
+    named = [k for k, p in pats.items() if p.search(question)]
+    asked_words = {w for n in (*asked.names(), asked.key) for w in words(n)}
+    name_words = {w for c in story.characters if c.key in named for n in (*c.names(), c.key) for w in words(n)}
+    terms: list[str] = []
+    for t in tokens:
+        if t in STOP_WORDS or t in _OPINION_WORDS or t in asked_words or t in name_words:
+            continue
+        if len(t) < 2 and not t.isdigit():
+            continue
+        if t not in terms:
+            terms.append(t)
+    forms: list[str] = []
+
+    def add(w: str) -> None:
+        if w and w not in forms and len(forms) < MAX_TERMS:
+            forms.append(w)
+
+    for t in terms:
+        add(t)
+    for c in story.characters:
+        if c.key in named and c.key != asked.key:
+            for n in (*c.names(), c.key):
+                for w in words(n):
+                    if w not in STOP_WORDS:
+                        add(w)
+            add(mention_token(c.key))
+    for t in terms:
+        for s in _SYNONYMS.get(t, ()):
+            add(s)
+    return Query(kind, tuple(terms), tuple(forms), tuple(k for k in named if k != asked.key))
+
+
+def mention_token(key: str) -> str:
+    """A word standing for 'this character is mentioned' in the mentions column."""
+    return "xk" + "".join(ch for ch in key.casefold() if ch.isalnum())
+
+
+def light_stem(word: str) -> str:
+    """A crude stemmer for picking sentences in Python (FTS5 does real porter stemming)."""
+    w = word.casefold()
+    for suf in ("ingly", "edly", "ness", "ing", "ied", "ies", "ed", "es", "ly", "s"):
+        if len(w) - len(suf) >= 3 and w.endswith(suf):
+            return w[: -len(suf)]
+    return w
+
+
+# ---------------------------------------------------------------- in-memory view of an indexed story
+
+
+@dataclass(frozen=True, slots=True)
+class StoryFacts:
+    """What the engine keeps in memory per indexed story (derived, rebuilt with the index)."""
+
+    index_hash: str
+    patterns: dict[str, re.Pattern[str]]
+    mentions: tuple[frozenset[str], ...]  # per beat: keys of characters named in it
+    speakers: tuple[frozenset[str], ...]  # per beat: keys of everyone voicing it
+    first_seen: dict[str, int]  # key -> first beat that voices or names the character
+    own_beats: dict[str, tuple[int, ...]]  # key -> beats the character voices, in order
+
+
+def beat_speakers(beat: Beat) -> frozenset[str]:
+    keys = set(beat.speakers)
+    if beat.speaker:
+        keys.add(beat.speaker)
+    return frozenset(keys) if beat.kind in ("dialogue", "thought") else frozenset()
+
+
+def index_hash(story: Story) -> str:
+    h = hashlib.sha256(INDEX_VERSION.encode())
+    h.update(story.content_hash().encode())
+    for c in story.characters:
+        h.update(repr((c.key, c.name, c.aliases)).encode())
+    return h.hexdigest()[:24]
+
+
+def story_facts(story: Story) -> StoryFacts:
+    pats = name_patterns(story)
+    mentions: list[frozenset[str]] = []
+    speakers: list[frozenset[str]] = []
+    first_seen: dict[str, int] = {}
+    own: dict[str, list[int]] = {c.key: [] for c in story.characters}
+    for b in story.beats:
+        named = frozenset(k for k, p in pats.items() if p.search(b.text))
+        voiced = beat_speakers(b)
+        mentions.append(named)
+        speakers.append(voiced)
+        if b.kind == "note":
+            continue
+        for k in named | voiced:
+            first_seen.setdefault(k, b.index)
+        for k in voiced:
+            own.setdefault(k, []).append(b.index)
+    return StoryFacts(index_hash(story), pats, tuple(mentions), tuple(speakers), first_seen,
+                      {k: tuple(v) for k, v in own.items()})
+
+
+def index_rows(story: Story, facts: StoryFacts) -> list[store.IndexRow]:
+    by_key = {c.key: c for c in story.characters}
+
+    def name_words(keys: frozenset[str]) -> str:
+        out: list[str] = []
+        for k in sorted(keys):
+            c = by_key.get(k)
+            out.append(mention_token(k))
+            if c is not None:
+                out.extend(c.names())
+        return " ".join(out)
+
+    rows = []
+    for b in story.beats:
+        around: set[str] = set()
+        for j in range(max(0, b.index - 2), b.index):
+            if story.beat(j).scene == b.scene:
+                around |= facts.mentions[j] | facts.speakers[j]
+        rows.append(store.IndexRow(
+            beat_index=b.index, scene_index=b.scene, kind=b.kind, speakers=tuple(sorted(facts.speakers[b.index])),
+            body=b.text, mentions=name_words(facts.mentions[b.index] | facts.speakers[b.index]),
+            nearby=name_words(frozenset(around)),
+        ))
+    return rows
+
+
+# ---------------------------------------------------------------- ranking
+
+
+Relation = Literal["own", "about", "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    beat: Beat
+    relation: Relation  # "own": the asked character voices it; "about": it names them; else "other"
+    score: float
+
+
+async def retrieve(db: Database, story: Story, facts: StoryFacts, asked: Character, query: Query,
+                   upto: int, *, limit: int = 5) -> list[Candidate]:
+    """Ranked candidates among beats 0..upto only (checked again here after the SQL filter)."""
+    match = query.match()
+    if match is None:
+        return []
+    general = await store.search(db, story.slug, match, upto, limit=40)
+    own = await store.search(db, story.slug, match, upto, speaker=asked.key, limit=20)
+    seen: dict[int, store.SearchHit] = {}
+    for hit in (*own, *general):
+        if hit.beat_index <= upto and 0 <= hit.beat_index < len(story):  # spoiler guard, twice
+            seen.setdefault(hit.beat_index, hit)
+    scored = [c for c in (_score(story.beat(i), h.score, facts, asked, query) for i, h in seen.items())
+              if c.beat.index <= upto]
+    scored.sort(key=lambda c: (-c.score, -c.beat.index))
+    return scored[:limit]
+
+
+def _score(beat: Beat, bm25: float, facts: StoryFacts, asked: Character, query: Query) -> Candidate:
+    key = asked.key
+    speakers = facts.speakers[beat.index]
+    mentioned = key in facts.mentions[beat.index]
+    relation: Relation
+    if key in speakers:
+        relation = "own"
+        weight = 3.0 if beat.kind == "dialogue" else 2.7
+        if query.kind in ("opinion", "feel") and beat.kind == "thought":
+            weight = 3.4
+        if len(speakers) > 1:
+            weight *= 0.8  # a group line says less about this one character
+    elif mentioned:
+        relation = "about"
+        weight = 1.4 if beat.kind == "narration" else 1.2
+    else:
+        relation = "other"
+        weight = 0.45
+    low = beat.text.casefold()
+    if query.kind == "why" and _CAUSAL.search(low):
+        weight *= 1.3
+    elif query.kind in ("opinion", "feel") and beat.kind == "thought":
+        weight *= 1.2
+    elif query.kind == "where" and _PLACE.search(low):
+        weight *= 1.15
+    elif query.kind == "when" and _TIME.search(low):
+        weight *= 1.15
+    if query.named and any(k in facts.mentions[beat.index] for k in query.named):
+        weight *= 1.25
+    # A sliver of recency: what happened most recently is what the character has in mind.
+    weight *= 1.0 + 0.05 * (beat.index / max(1, len(facts.mentions)))
+    return Candidate(beat, relation, bm25 * weight)
+
+
+def latest_own(story: Story, facts: StoryFacts, asked: Character, upto: int) -> Beat | None:
+    """The character's most recent line up to `upto` (used for questions with no content words)."""
+    for i in reversed(facts.own_beats.get(asked.key, ())):
+        if i <= upto and story.beat(i).kind != "note":
+            return story.beat(i)
+    return None

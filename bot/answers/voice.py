@@ -1,0 +1,312 @@
+"""Reply composition: turns retrieved beats into a first-person answer in the character's voice.
+
+Template-driven and deterministic (the same question gets the same reply); the frame is generic and
+every fact comes from a quotation of the story's own words. Everything that leaves this module is
+safe for Discord: no live mentions, and the reader's own words are markdown-escaped.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.answers.retrieval import Candidate, Query, light_stem, words
+from bot.story.model import Beat, Character, Story
+
+MAX_QUOTE_CHARS = 360
+MAX_REPLY_CHARS = 1900  # one Discord message, with room to spare
+MAX_ECHO_CHARS = 120
+
+ZWSP = "\u200b"
+_MENTION = re.compile(r"@(everyone|here)|<(@[!&]?|#)(\d*)", re.IGNORECASE)
+_MARKDOWN = re.compile(r"([\\*_~`|>#\[\]<@])")
+_SENTENCE = re.compile(r"(?<=[.!?…])[\"”’']?\s+(?=\S)")
+_QUOTE = re.compile(r"“([^”]+)”|\"([^\"]+)\"|«([^»]+)»")
+_ITALIC = re.compile(r"(?<![\w*])\*([^*]+)\*(?![\w*])|(?<![\w_])_([^_]+)_(?![\w_])")
+_EMPHASIS = re.compile(r"(?<!\w)[*_]+|[*_]+(?!\w)")
+
+
+def neutralise_mentions(text: str) -> str:
+    """Break @everyone, @here, <@id>, <@!id>, <@&id>, <#id> with a zero-width space so Discord shows
+    them as text and never pings (AllowedMentions.none() is the second lock on the door)."""
+
+    def fix(m: re.Match[str]) -> str:
+        s = m.group(0)
+        return s[0] + ZWSP + s[1:]
+
+    return _MENTION.sub(fix, text)
+
+
+def escape_markdown(text: str) -> str:
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def clean_story_text(text: str) -> str:
+    """Story words as we quote them: emphasis markers dropped (we add our own), one line, no pings."""
+    text = _EMPHASIS.sub("", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    text = text.replace("`", "'").replace("|", "/")
+    return neutralise_mentions(text)
+
+
+# ---------------------------------------------------------------- the reader's question, turned round
+
+_SWAP_PAIRS = {
+    ("were", "you"): "was I", ("are", "you"): "am I", ("do", "you"): "do I", ("did", "you"): "did I",
+    ("have", "you"): "have I", ("can", "you"): "can I", ("could", "you"): "could I",
+    ("will", "you"): "will I", ("would", "you"): "would I", ("should", "you"): "should I",
+    ("you", "are"): "I am", ("you", "were"): "I was", ("am", "i"): "are you", ("was", "i"): "were you",
+}
+_SWAP_ONE = {
+    "your": "my", "yours": "mine", "yourself": "myself", "you're": "I'm", "you've": "I've",
+    "you'll": "I'll", "you'd": "I'd", "my": "your", "mine": "yours", "myself": "yourself",
+    "i'm": "you're", "i've": "you've", "i'll": "you'll", "i'd": "you'd", "me": "you", "i": "you",
+}
+_OBJECT_BEFORE = frozenset({"to", "of", "for", "with", "about", "at", "from", "tell", "told", "ask",
+                            "asked", "help", "helped", "hurt", "saw", "see", "like", "love", "hate",
+                            "save", "saved", "protect", "make", "made", "call", "called", "by", "than"})
+
+
+def echo_question(question: str, asked: Character) -> str:
+    """The question as the character repeats it to themselves: 'why were you scared' -> 'Why was I
+    scared?'. Markdown-escaped; empty when too long to echo gracefully."""
+    q = re.sub(r"\s+", " ", question).strip()
+    # Drop a leading vocative ("Temari, why ...").
+    for n in sorted(asked.names(), key=len, reverse=True):
+        q = re.sub(rf"^(hey\s+)?{re.escape(n)}\s*[,:!-]\s*", "", q, flags=re.IGNORECASE)
+    q = q.strip(" ?!.,")
+    if not q or len(q) > MAX_ECHO_CHARS or "\n" in q:
+        return ""
+    toks = re.findall(r"[\w’']+|[^\w\s]", q)
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        low = t.casefold().replace("’", "'")
+        nxt = toks[i + 1].casefold() if i + 1 < len(toks) else ""
+        if (low, nxt) in _SWAP_PAIRS:
+            out.append(_SWAP_PAIRS[(low, nxt)])
+            i += 2
+            continue
+        if low == "you":
+            prev = out[-1].casefold() if out else ""
+            out.append("me" if prev in _OBJECT_BEFORE or i == len(toks) - 1 else "I")
+        elif low in _SWAP_ONE:
+            out.append(_SWAP_ONE[low])
+        else:
+            out.append(t)
+        i += 1
+    text = ""
+    for t in out:
+        if text and (t[0].isalnum() or t[0] in "'’") and not text.endswith(("'", "’", "-")):
+            text += " "
+        elif text and not t[0].isalnum() and t in "([“\"":
+            text += " "
+        text += t
+    text = text.replace(" '", "'").replace(" ’", "’")
+    text = text[0].upper() + text[1:]
+    return escape_markdown(neutralise_mentions(text)) + "?"
+
+
+# ---------------------------------------------------------------- picking the words to quote
+
+
+def spoken_part(beat: Beat) -> str:
+    """For a voiced beat, the words inside the quote marks (joined); else the whole beat."""
+    if beat.kind in ("dialogue", "thought"):
+        for found in (_QUOTE.finditer(beat.text), _ITALIC.finditer(beat.text)):
+            pieces = [p.strip() for m in found if (p := "".join(g for g in m.groups() if g)).strip()]
+            if pieces:
+                return join_pieces(pieces)
+        pieces = [p.strip() for p in beat.quoted_text() if p.strip()]
+        if pieces:
+            return join_pieces(pieces)
+    return beat.text
+
+
+def join_pieces(pieces: Sequence[str]) -> str:
+    """Quoted pieces of one beat as one quotation: “A, Gaara,” she said. “B.” -> A, Gaara… B."""
+    out = ""
+    for p in pieces:
+        if not out:
+            out = p
+        elif out.endswith(("—", "…")):
+            out += " " + p
+        else:
+            # The ellipsis marks where the narration between the quotes was left out.
+            out = out.rstrip(",;: ") + "… " + p
+    return out.rstrip(",;: ")
+
+
+def excerpt(text: str, query: Query, *, limit: int = MAX_QUOTE_CHARS) -> str:
+    """The best one or two sentences for the question, whole when short; elisions marked with '…'."""
+    text = clean_story_text(text)
+    if len(text) <= limit:
+        return text
+    sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+    stems = {light_stem(t) for t in query.forms}
+
+    def hits(s: str) -> int:
+        return sum(1 for w in words(s) if light_stem(w) in stems)
+
+    best = max(range(len(sentences)), key=lambda i: (hits(sentences[i]), -i))
+    chosen = [best]
+    for j in (best + 1, best - 1):
+        if 0 <= j < len(sentences) and len(" ".join(sentences[k] for k in [*chosen, j])) <= limit:
+            chosen.append(j)
+            break
+    chosen.sort()
+    picked = " ".join(sentences[i] for i in chosen)
+    if len(picked) > limit:
+        cut = picked[:limit].rsplit(" ", 1)[0]
+        picked = cut.rstrip(",;: ") + "…"
+    if chosen[0] > 0:
+        picked = "…" + picked
+    if chosen[-1] < len(sentences) - 1 and not picked.endswith("…"):
+        picked += " …"
+    return picked
+
+
+def addressee(quote: str, story: Story, asked: Character) -> str | None:
+    """The name a line is said *to*, when the line itself says it as a vocative ("…, Gaara.")."""
+    for c in story.characters:
+        if c.key == asked.key:
+            continue
+        for n in sorted(c.names(), key=len, reverse=True):
+            if re.search(rf"(,\s*{re.escape(n)}\s*[,.!?…—-])|(^{re.escape(n)}\s*[,!])|(,\s*{re.escape(n)}$)",
+                         quote):
+                return c.name
+    return None
+
+
+# ---------------------------------------------------------------- the reply
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    scene: int | None
+    beats: tuple[int, ...]
+
+
+def _pick(options: Sequence[str], seed: str) -> str:
+    return options[zlib.crc32(seed.encode()) % len(options)]
+
+
+def _pronouns(c: Character) -> tuple[str, str]:
+    p = c.pronouns.casefold()
+    if p.startswith("she"):
+        return "she", "her"
+    if p.startswith("he"):
+        return "he", "his"
+    if p.startswith("it"):
+        return "it", "its"
+    return "they", "their"
+
+
+def scene_note(story: Story, scene: int) -> str:
+    title = story.scenes[scene].title if 0 <= scene < len(story.scenes) else None
+    label = f"scene {scene + 1}"
+    if title:
+        label += f" · {clean_story_text(title)[:60]}"
+    return f"-# recalling {label}"
+
+
+def compose(story: Story, asked: Character, question: str, query: Query,
+            picks: Sequence[Candidate]) -> Reply:
+    """A first-person reply quoting the best line (and a second one from the same scene if it
+    adds something)."""
+    first = picks[0]
+    seed = f"{question}|{first.beat.index}"
+    echo = echo_question(question, asked)
+    lead = (echo + " ") if echo else ""
+    line = excerpt(spoken_part(first.beat), query)
+    to = addressee(line, story, asked)
+    to_part = f" to {to}" if to else ""
+    speaker_names = [story.character(k) for k in sorted(first.beat.speakers or
+                                                          ((first.beat.speaker,) if first.beat.speaker else ()))]
+
+    if first.relation == "own" and first.beat.kind == "thought":
+        gesture = _pick(("*lowers voice*", "*smirks*" if asked.pronouns.startswith("it") else "*looks away*",
+                         "*thinks back*"), seed)
+        body = _pick((
+            f"{lead}I never said it out loud, but I thought it: *“{line}”*",
+            f"{lead}Between you and me, this is what went through my head: *“{line}”*",
+            f"{lead}You want the truth? I thought: *“{line}”*",
+        ), seed)
+    elif first.relation == "own":
+        gesture = _pick(("*thinks back*", "*remembers*", "*pauses, remembering*"), seed)
+        if query.kind == "why":
+            options = [f"{lead}I said it myself{to_part}: “{line}”",
+                       f"{lead}I put it plainly{to_part}: “{line}”"]
+            if to:
+                options.append(f"{lead}That's what I told {to}: “{line}”")
+        elif query.kind in ("opinion", "feel"):
+            options = [f"{lead}I didn't hide it{to_part}: “{line}”",
+                       f"{lead}I'll tell you what I said{to_part}: “{line}”"]
+        else:
+            options = [f"{lead}I remember saying{to_part}: “{line}”",
+                       f"{lead}In my own words{to_part}: “{line}”",
+                       f"{lead}Here's what I said{to_part}: “{line}”"]
+        body = _pick(options, seed)
+    elif first.beat.kind in ("dialogue", "thought") and speaker_names and speaker_names[0] is not None:
+        who = clean_story_text(speaker_names[0].name)
+        gesture = _pick(("*thinks back*", "*remembers*"), seed)
+        verb = "thought" if first.beat.kind == "thought" else "said"
+        body = _pick((
+            f"{lead}{who} {verb} it, not me: “{line}”",
+            f"{lead}I remember what {who} {verb}: “{line}”",
+        ), seed)
+    elif first.relation == "other":
+        gesture = _pick(("*thinks back*", "*considers*"), seed)
+        body = _pick((
+            f"{lead}From what I heard: “{line}”",
+            f"{lead}Word is, it went like this: “{line}”",
+        ), seed)
+    else:
+        gesture = _pick(("*thinks back*", "*remembers*", "*pauses, remembering*"), seed)
+        body = _pick((
+            f"{lead}I remember how it went: “{line}”",
+            f"{lead}Let me think back… “{line}”",
+            f"{lead}It went like this: “{line}”",
+        ), seed)
+
+    used = [first.beat.index]
+    if len(picks) > 1:
+        second = picks[1]
+        near = second.beat.scene == first.beat.scene and abs(second.beat.index - first.beat.index) <= 4
+        if (near and second.relation == "own" and first.relation == "own"
+                and second.score >= 0.6 * first.score):
+            more = excerpt(spoken_part(second.beat), query, limit=200)
+            if more and more not in line and line not in more:
+                later = second.beat.index > first.beat.index
+                body += f" {'And then' if later else 'Before that'}: “{more}”"
+                used.append(second.beat.index)
+
+    text = f"{gesture} {body}\n{scene_note(story, first.beat.scene)}"
+    return Reply(_fit(text), first.beat.scene, tuple(sorted(used)))
+
+
+def deflection(story: Story, asked: Character, question: str) -> Reply:
+    """In-character refusal when nothing relevant is known yet; never quotes the story."""
+    if asked.deflection and asked.deflection.strip():
+        # The story's author wrote it (markdown intended); only pings are taken out.
+        body = neutralise_mentions(re.sub(r"\s+", " ", asked.deflection).strip())
+    else:
+        _, poss = _pronouns(asked)
+        body = _pick((
+            f"*shakes {poss} head* That's not something I can talk about — not yet.",
+            "*considers the question* I don't know anything about that. Not yet, anyway.",
+            f"*narrows {poss} eyes* Ask me again later. Right now I've got nothing to tell you.",
+        ), f"{asked.key}|{question}")
+    return Reply(_fit(f"{body}\n-# nothing to recall yet"), None, ())
+
+
+def _fit(text: str) -> str:
+    text = neutralise_mentions(text)
+    if len(text) <= MAX_REPLY_CHARS:
+        return text
+    head, _, note = text.rpartition("\n")
+    return head[: MAX_REPLY_CHARS - len(note) - 2].rstrip() + "…\n" + note
