@@ -229,10 +229,23 @@ class Attributor:
                 break
         return tuple(out)
 
+    def _group(self) -> tuple[str, ...]:
+        """"They said together" answering someone: the two others of the exchange; otherwise the
+        last two voices."""
+        three: list[str] = []
+        for k in reversed(self.speakers[-8:]):
+            if k not in three:
+                three.append(k)
+            if len(three) == 3:
+                break
+        if len(three) == 3 and self.prev_voiced:
+            return (three[1], three[2])
+        return self._last_two(set())
+
     def _resolve_pronoun(self, cls: str, before: list[Mention], subjects: list[Mention],
                          speech_tag: bool, exclude: set[str]) -> tuple[str, ...]:
         if cls == "they":
-            pair = self._last_two(exclude)
+            pair = self._group()
             return pair if len(pair) == 2 else ()
         if cls in ("i", "we"):
             return (self.narrator,) if self.narrator and cls == "i" and self.narrator not in exclude else ()
@@ -340,7 +353,7 @@ class Attributor:
                         return _Subject((self.narrator, after[0].key), False)
                 return _Subject(self._resolve_pronoun(cls, before, subjects, speech_tag, exclude), False)
             if kind == "group":
-                return _Subject(self._last_two(set()), False)
+                return _Subject(self._group(), False)
             if kind == "generic":
                 words = str(val).split()
                 owner = words[0].lower()
