@@ -1,0 +1,76 @@
+"""Each quote style: which words are inside the marks."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.story.quotes import detect_style, find_quotes
+
+
+def inside(text: str, style: str | None = None) -> list[str]:
+    st = style or detect_style(text)
+    return [text[q.start : q.end] for q in find_quotes(text, 0, len(text), st)]  # type: ignore[arg-type]
+
+
+def test_curly_double_quotes_with_apostrophes_inside() -> None:
+    assert inside("“I don’t know,” said Lee. “Maybe.”") == ["I don’t know,", "Maybe."]
+
+
+def test_straight_double_quotes() -> None:
+    assert inside('"Hi," she said, "come in."') == ["Hi,", "come in."]
+
+
+def test_nested_single_quotes_stay_inside_the_double_span() -> None:
+    assert inside("“He said ‘go away’ to me,” Lee said.") == ["He said ‘go away’ to me,"]
+
+
+def test_british_single_quotes_with_apostrophes_and_possessives() -> None:
+    text = "‘I don’t know,’ he said. ‘The boys’ room is upstairs, isn’t it?’ ‘Give ’em hell, boys’ she said"
+    assert detect_style(text) == "single"
+    assert inside(text) == ["I don’t know,", "The boys’ room is upstairs, isn’t it?", "Give ’em hell, boys"]
+
+
+def test_british_straight_single_quotes_and_elisions() -> None:
+    text = "'I can't,' he said. 'Give 'em a go, lads.' 'Right, James'"
+    assert inside(text, "single") == ["I can't,", "Give 'em a go, lads.", "Right, James"]
+
+
+def test_british_nested_double_quotes() -> None:
+    assert inside("‘He said “go away” to me,’ said Lee.", "single") == ["He said “go away” to me,"]
+
+
+def test_speech_running_past_the_paragraph_end() -> None:
+    (q,) = find_quotes("“It began long ago. I was small.", 0, 32, "double")
+    assert q.close == -1 and q.end == 32
+
+
+def test_missing_closing_mark_ends_at_the_next_opening_one() -> None:
+    assert inside("“Hello there. “Next one.”") == ["Hello there.", "Next one."]
+
+
+def test_stray_closing_mark_is_ignored() -> None:
+    assert inside("He sighed” and left.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("—Where are you going? —asked Lee—. Home, I hope.", ["Where are you going?", "Home, I hope."]),
+        ("— You are not cold, my child? he asked.", ["You are not cold, my child?"]),
+        ("— Mademoiselle, he said, forgive me. I was passing.", ["Mademoiselle,", "forgive me. I was passing."]),
+        ("— That is the little one, said Cosette, laughing. He comes every day.",
+         ["That is the little one,", "He comes every day."]),
+    ],
+)
+def test_em_dash_dialogue(text: str, want: list[str]) -> None:
+    assert inside(text) == want
+
+
+def test_single_quoted_inner_voice_in_a_double_quote_text() -> None:
+    text = "“Go,” said Lee. ‘Why does he care?’ Gaara wondered. Scare ‘quotes’ are not speech."
+    assert inside(text, "double") == ["Go,", "Why does he care?"]
+
+
+def test_style_detection_counts_openers_not_apostrophes() -> None:
+    assert detect_style("“Don’t,” he said. “It’s Lee’s.” ‘Quoted’ once.") == "double"
+    assert detect_style("‘Don’t,’ he said. ‘It’s Lee’s.’") == "single"
