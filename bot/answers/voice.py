@@ -69,7 +69,7 @@ _OBJECT_BEFORE = frozenset({"to", "of", "for", "with", "about", "at", "from", "t
                             "save", "saved", "protect", "make", "made", "call", "called", "by", "than"})
 
 
-def echo_question(question: str, asked: Character) -> str:
+def echo_question(question: str, asked: Character, cast: Sequence[Character] = ()) -> str:
     """The question as the character repeats it to themselves: 'why were you scared' -> 'Why was I
     scared?'. Markdown-escaped; empty when too long to echo gracefully."""
     q = re.sub(r"\s+", " ", question).strip()
@@ -80,6 +80,8 @@ def echo_question(question: str, asked: Character) -> str:
     if not q or len(q) > MAX_ECHO_CHARS or "\n" in q:
         return ""
     toks = re.findall(r"[\w’']+|[^\w\s]", q)
+    # Names keep the story's spelling ("naruto" -> "Naruto").
+    proper = {w.casefold(): w for c in cast for n in c.names() for w in re.findall(r"\w+", n) if w[0].isupper()}
     out: list[str] = []
     i = 0
     while i < len(toks):
@@ -96,7 +98,7 @@ def echo_question(question: str, asked: Character) -> str:
         elif low in _SWAP_ONE:
             out.append(_SWAP_ONE[low])
         else:
-            out.append(t)
+            out.append(proper.get(low, t))
         i += 1
     text = ""
     for t in out:
@@ -132,7 +134,7 @@ def join_pieces(pieces: Sequence[str]) -> str:
     for p in pieces:
         if not out:
             out = p
-        elif out.endswith(("—", "…")):
+        elif out.endswith(("—", "…", ".", "!", "?")):
             out += " " + p
         else:
             # The ellipsis marks where the narration between the quotes was left out.
@@ -177,7 +179,7 @@ def addressee(quote: str, story: Story, asked: Character) -> str | None:
         for n in sorted(c.names(), key=len, reverse=True):
             if re.search(rf"(,\s*{re.escape(n)}\s*[,.!?…—-])|(^{re.escape(n)}\s*[,!])|(,\s*{re.escape(n)}$)",
                          quote):
-                return c.name
+                return n
     return None
 
 
@@ -220,7 +222,7 @@ def compose(story: Story, asked: Character, question: str, query: Query,
     adds something)."""
     first = picks[0]
     seed = f"{question}|{first.beat.index}"
-    echo = echo_question(question, asked)
+    echo = echo_question(question, asked, story.characters)
     lead = (echo + " ") if echo else ""
     line = excerpt(spoken_part(first.beat), query)
     to = addressee(line, story, asked)

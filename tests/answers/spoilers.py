@@ -13,7 +13,7 @@ _QUOTED = re.compile(r"“([^”]*)”")
 def quoted_fragments(answer_text: str) -> list[str]:
     out = []
     for m in _QUOTED.finditer(answer_text):
-        for piece in re.split(r"[…—]", m.group(1)):
+        for piece in re.split(r"[…—]|(?<=[.!?])\s", m.group(1)):
             piece = piece.strip(" .,!?")
             if len(piece) >= 12:
                 out.append(piece)
