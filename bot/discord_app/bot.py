@@ -149,7 +149,7 @@ class NarratorBot(commands.Bot):
             actor = Actor(interaction.user.id, interaction.user.display_name, moderator)
             message_id = interaction.message.id if interaction.message else None
             result = await self.narrator.advance(place, actor, message_id=message_id)
-            if not result.advanced and result.votes_needed > 1:
+            if not result.advanced and result.votes > 0:
                 await send_ephemeral(
                     interaction, f"Your vote counts: {result.votes}/{result.votes_needed} readers want to go on."
                 )

@@ -26,7 +26,7 @@ from bot.discord_app.render import (
     progress_bar,
     trim,
 )
-from bot.engine.api import Actor, Mode, SessionView
+from bot.engine.api import Actor, AdvanceResult, Mode, SessionView
 from bot.engine.stage import Cue, Place, Voice
 from bot.story.model import Beat, Character, Story
 
@@ -215,11 +215,7 @@ class StoryGroup(app_commands.Group):
         if current.mode == "auto":
             raise Refused("The story moves on by itself in auto mode; only moderators can skip ahead.")
         result = await self.bot.narrator.advance(place, actor)
-        if result.advanced:
-            await send_ephemeral(interaction, "On we go.")
-        else:
-            await send_ephemeral(interaction, f"Your vote counts: {result.votes}/{result.votes_needed} "
-                                              "readers want to go on.")
+        await send_ephemeral(interaction, advance_reply(current.mode, result))
 
     @app_commands.command(name="rewind", description="Go back some beats, or to a scene's start (moderators)")
     @app_commands.describe(beats="How many beats to go back", scene="Go back to the start of a scene")
@@ -351,6 +347,14 @@ class StoryGroup(app_commands.Group):
     async def _jump_scene_ac(self, interaction: discord.Interaction[Any],
                              current: str) -> list[app_commands.Choice[int]]:
         return await self.scene_autocomplete(interaction, current)
+
+
+def advance_reply(mode: str, result: AdvanceResult) -> str:
+    if result.advanced:
+        return "On we go."
+    if mode == "vote" and result.votes > 0:
+        return f"Your vote counts: {result.votes}/{result.votes_needed} readers want to go on."
+    return "The next beat is already on its way."
 
 
 def cast_embeds(story: Story) -> list[discord.Embed]:

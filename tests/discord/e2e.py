@@ -128,7 +128,7 @@ def continue_id(m: StoredMessage) -> str:
     raise AssertionError(f"no Continue button on {m.id}")
 
 
-async def press(emu: Emulator, channel: Channel, user: Any, seen: set[int], *, timeout: float = 20.0,
+async def press(emu: Emulator, channel: Channel, user: Any, seen: set[int], *, timeout: float = 20.0,  # noqa: ASYNC109
                 button: bool = False) -> bool:
     """Wait for the next controlled message and press ▶ (or Continue); False at The End."""
     try:
@@ -150,7 +150,7 @@ async def press(emu: Emulator, channel: Channel, user: Any, seen: set[int], *, t
     return True
 
 
-async def play_by_reactions(emu: Emulator, channel: Channel, user: Any, *, timeout: float = 20.0,
+async def play_by_reactions(emu: Emulator, channel: Channel, user: Any, *, timeout: float = 20.0,  # noqa: ASYNC109
                             limit: int | None = None, button: bool = False) -> int:
     """Press ▶ on each newest controlled message until The End (or `limit` presses)."""
     seen: set[int] = set()

@@ -53,7 +53,7 @@ def short_story(slug: str = "short-tale", beats: int = 12, scenes: int = 2) -> S
     per = max(1, beats // scenes)
     lines = []
     n = 0
-    for s in range(scenes):
+    for _s in range(scenes):
         scene = []
         for _ in range(per):
             if n % 3 == 0:
