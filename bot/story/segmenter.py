@@ -21,6 +21,8 @@ from bot.story.sentences import sentence_ends, split_long
 __all__ = ["discover_cast", "segment"]
 
 _LINE = re.compile(r"[^\n]*\S[^\n]*")
+_LINE_END = frozenset(".!?…:;\"”’'»)]*-—–")
+_HUGE_PARA = 3 * MAX_BEAT_CHARS
 _MARKER = re.compile(
     r"(?:[*~=_#+•·◇◆○●◊♦♥☆★-]\s*){3,}|[#*§⁂]|(?:[-~=]\s*)?(?:o0o|oOo|0o0|OoO|xXx|XxX|xox|oxo|o\.o|x\.x)"
     r"(?:\s*[-~=])?|(?:[oO0xX]\s*){3,}[oO0xX]"
@@ -99,7 +101,10 @@ def _paragraphs(doc: Document) -> list[_Para]:
     lens = sorted(b - a for a, b in lines)
     long_len = lens[(len(lens) * 9) // 10]  # hard-wrapped text keeps (nearly) every line under ~80
     blocks = 1 + sum(1 for g in gaps[1:] if g >= 1)
-    line_mode = doc.fmt != "html" and (blocks * 3 < len(lines) and long_len > 90)
+    # Hard-wrapped prose breaks lines mid-sentence; one-paragraph-per-line text ends (nearly)
+    # every line with punctuation.
+    ends = sum(1 for a, b in lines if text[b - 1] in _LINE_END)
+    line_mode = doc.fmt != "html" and blocks * 3 < len(lines) and (long_len > 90 or ends > 0.6 * len(lines))
     if doc.fmt == "html":
         line_mode = True
     counts: dict[int, int] = {}
@@ -126,9 +131,17 @@ def _paragraphs(doc: Document) -> list[_Para]:
             cur.end = b
     if cur is not None:
         paras.append(cur)
+    out: list[_Para] = []
     for p in paras:
         p.end = _rstrip(text, p.start, p.end)
-    return paras
+        if p.end - p.start <= _HUGE_PARA:
+            out.append(p)
+            continue
+        # A paragraph this long is not prose anyone wrote by hand; cutting it first at sentence
+        # ends keeps the per-paragraph work bounded (and the whole pass linear).
+        for k, (a, b) in enumerate(split_long(text, p.start, p.end, MAX_BEAT_CHARS)):
+            out.append(_Para(a, b, brk=p.brk and k == 0))
+    return out
 
 
 def _indent_starts_para(text: str, a: int) -> bool:
