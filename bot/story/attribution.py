@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.story.model import Character
-from bot.story.quotes import _VERB_RE, THOUGHT_VERBS, Quote
+from bot.story.quotes import _VERB_RE, SPEECH_VERBS, THOUGHT_VERBS, Quote
 from bot.story.sentences import sentence_ends
 
 HONORIFICS = ("kun", "chan", "san", "sama", "sensei", "senpai", "sempai", "dono", "hime", "nii",
@@ -58,6 +58,7 @@ _GENDER.update({w: "she" for w in ("woman", "girl", "sister", "mother", "wife", 
 _BODY = frozenset("""eyes eye voice voices hand hands face mouth lips jaw head gaze expression smile brow brows
 heart fingers finger shoulders shoulder arms arm legs leg breath tone throat cheeks cheek chin fists fist
 hair body knees feet foot words reply answer laugh grin frown look gaze glance stomach chest""".split())
+_POSSESSIVE = re.compile(r"['’]s\s+(?:(?:own|old|young|little|elder|younger|older|big|best)\s+)?([a-z]+)")
 _INTRO = re.compile(r"(?:[Mm]y name is|[Mm]y name’s|[Mm]y name's|\bI am|\bI'm|\bI’m|[Cc]all me)\s+$")
 _LAST_WORD = re.compile(r"([\w'’-]+)\W*$")
 _WORDS = re.compile(r"[\w'’-]+")
@@ -329,6 +330,10 @@ class Attributor:
             if kind == "name":
                 assert isinstance(val, Mention)
                 m = val
+                rel = _POSSESSIVE.match(text, m.end, limit)
+                if rel and rel.group(1) not in _BODY and rel.group(1) not in SPEECH_VERBS:
+                    # "said Gaara's brother": someone else, of the noun's gender if it has one
+                    return _Subject((), False, (m.key,), _GENDER.get(rel.group(1)))
                 # "Lee and Naruto said": a group of named speakers
                 keys = [m.key]
                 j = m.end

@@ -16,7 +16,9 @@ from bot.story.attribution import HONORIFICS
 from bot.story.model import Character
 from bot.story.quotes import _VERB_RE
 
-_CAP = re.compile(r"(?<![\w'’-])([A-Z][a-z'’]+(?:[ ][A-Z][a-z'’]+)?)(?:-(" + "|".join(HONORIFICS) + r"))?(?![\w-])")
+_TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sir|Lady|Lord|Madame|Madam|Monsieur|Mademoiselle|Captain|Professor|Aunt|Uncle)"
+_CAP = re.compile(r"(?<![\w'’-])((?:" + _TITLES + r"\.?\s)?[A-Z][a-z'’]+(?:[ ][A-Z][a-z'’]+)?)(?:-("
+                  + "|".join(HONORIFICS) + r"))?(?![\w-])")
 _CAPWORD = re.compile(r"(?<![\w'’-])[A-Z][a-z'’]+(?![\w-])")
 _STOP = frozenset("""
 the then but and he she it they i we you what why how when where who whom whose which yes no oh ah
@@ -30,6 +32,8 @@ said asked replied look listen wait stop right sure fine great what’s that’s
 she’s we’re they’re you’re i’ll we’ll let’s don’t didn’t won’t wasn’t isn’t aren’t couldn’t
 wouldn’t shouldn’t hadn’t hasn’t haven’t man woman boy girl sensei kun san chan sama dear mom dad
 mother father brother sister uncle aunt grandma grandpa chapter part end note author disclaimer
+meanwhile somewhere somehow anyway besides behind beside above below across outside inside
+later earlier tonight today tomorrow yesterday morning evening night suddenly slowly carefully
 monday tuesday wednesday thursday friday saturday sunday january february march april may june
 july august september october november december english french god lord heaven hell christmas
 """.split())
@@ -40,7 +44,10 @@ _SHE = re.compile(r"(?<![\w'’])(?:she|her|hers|herself)(?![\w'’])", re.I)
 
 
 def _ok(word: str) -> bool:
-    return all(w.lower().replace("'", "’") not in _STOP and w.lower() not in _STOP for w in word.split())
+    words = word.replace(".", "").split()
+    if len(words) > 1 and re.fullmatch(_TITLES, words[0]):
+        words = words[1:]
+    return all(w.lower().replace("'", "’") not in _STOP and w.lower() not in _STOP for w in words)
 
 
 def find_cast(text: str, *, limit: int = 30) -> list[Character]:
@@ -76,7 +83,7 @@ def find_cast(text: str, *, limit: int = 30) -> list[Character]:
                     mid[f] += 1
                 if m.group(2):
                     honor[f].add(f"{f}-{m.group(2)}")
-    cands = [w for w, n in tagged.items() if (n >= 2 or total[w] >= 4) and mid[w] >= 1]
+    cands = [w for w, n in tagged.items() if n >= 2 or (total[w] >= 3 and (mid[w] >= 1 or n >= 1))]
     # merge full names with their parts: "Rock Lee" + "Lee"
     groups: dict[str, set[str]] = {}
     for w in sorted(cands, key=lambda x: -len(x.split())):

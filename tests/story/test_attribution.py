@@ -174,3 +174,13 @@ def test_em_dash_dialogue() -> None:
     beats = voiced(story)
     assert [b.speaker for b in beats] == ["valjean", "cosette"]
     assert beats[1].quoted_text() == ["Not in the least, Father,", "It is warm."]
+
+
+def test_possessive_relation_is_someone_else() -> None:
+    text = "Lee and Gaara sat by the fire.\n\n“Come inside,” said Gaara’s sister."
+    assert speakers(text) == ["temari"]
+
+
+def test_possessive_body_part_is_the_owner() -> None:
+    text = "“Go,” said Lee.\n\nGaara’s voice was very quiet. “No.”"
+    assert speakers(text) == ["lee", "gaara"]
