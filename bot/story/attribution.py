@@ -250,7 +250,8 @@ class Attributor:
             return pair if len(pair) == 2 else ()
         if cls in ("i", "we"):
             return (self.narrator,) if self.narrator and cls == "i" and self.narrator not in exclude else ()
-        ok = [k for k in self.names.keys if self._compatible(k, cls) and k not in exclude]
+        # the first-person narrator is "I" in the narration, never "he" or "she"
+        ok = [k for k in self.names.keys if self._compatible(k, cls) and k not in exclude and k != self.narrator]
         if not ok:
             return ()
         okset = set(ok)
@@ -515,7 +516,7 @@ class Attributor:
         cls = _PRON_CLASS[m.group(0).lower()]
         if cls not in ("he", "she", "it"):
             return None
-        ok = [k for k in self.names.keys if self._compatible(k, cls)]
+        ok = [k for k in self.names.keys if self._compatible(k, cls) and k != self.narrator]
         if not ok:
             return None
         okset = set(ok)
@@ -593,10 +594,10 @@ class Attributor:
             return None
         thought = v.group(0) in THOUGHT_VERBS or bool(_MIND.search(text, a, win))
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
-                                speech_tag=True, exclude=voc)
+                                speech_tag=not thought, exclude=voc)
         if subj is None:
             subj = self._subject_in(v.end(), win, outside, first_words=3, before=before_m, subjects=subjects,
-                                    speech_tag=True, exclude=voc)
+                                    speech_tag=not thought, exclude=voc)
         if subj is None:
             return None
         return Voice(subj.keys, thought, "tag_after", subj.named, subj.exclude, subj.gender)
@@ -623,10 +624,10 @@ class Attributor:
             return None
         thought = v.group(0) in THOUGHT_VERBS or bool(_MIND.search(text, a, b))
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
-                                speech_tag=True, exclude=voc, nearest=True)
+                                speech_tag=not thought, exclude=voc, nearest=True)
         if subj is None:
             subj = self._subject_in(v.end(), b, outside, first_words=3, before=before_m, subjects=subjects,
-                                    speech_tag=True, exclude=voc)
+                                    speech_tag=not thought, exclude=voc)
         if subj is None:
             return None
         return Voice(subj.keys, thought, "tag_before", subj.named, subj.exclude, subj.gender)

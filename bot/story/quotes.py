@@ -106,7 +106,29 @@ def find_quotes(text: str, start: int, end: int, style: QuoteStyle) -> list[Quot
         m = _DASH_START.match(text, start, end)
         if m and m.end() < end:
             quotes = _dashes(text, m.end(), end)
-    return [q for q in quotes if q.end > q.start and text[q.start : q.end].strip()]
+    return [q for q in quotes if q.end > q.start and text[q.start : q.end].strip() and not _is_mention(text, q, start)]
+
+
+_PREV_WORD = re.compile(r"([^\W\d_][\w'’-]*)[ \t]*$")
+_SPOKEN_END = frozenset(",.!?…—–-;:")
+
+
+def _is_mention(text: str, q: Quote, para_start: int) -> bool:
+    """A title or scare quote inside a running sentence (called her “studies”, the “Relay”),
+    not speech: a word right before the mark, no speech verb, a short span without the
+    punctuation that ends spoken words, and the sentence going on after the closing mark."""
+    if q.kind not in ("double", "single") or q.open < 0 or q.close < 0:
+        return False
+    body = text[q.start : q.end].rstrip()
+    if not body or body[-1] in _SPOKEN_END or len(body.split()) > 8:
+        return False
+    m = _PREV_WORD.search(text, max(para_start, q.open - 40), q.open)
+    if m is None or m.end() != q.open:
+        return False
+    if _VERB_RE.fullmatch(m.group(1)) or m.group(1) in ("Said", "Asked"):
+        return False
+    after = text[q.close + 1 : q.close + 3]
+    return not after.strip() or after[0] in " ,.;:)!?" or after[0].isalnum()
 
 
 def _doubles(text: str, start: int, end: int) -> list[Quote]:

@@ -160,6 +160,22 @@ def _rstrip(text: str, a: int, b: int) -> int:
     return b
 
 
+_UNQUOTED_THOUGHT = re.compile(
+    r"(?:(?<=^)|(?<=[.!?…]\s)|(?<=\n))([^.!?…\n“”\"]{3,}?[,?!.…])\s+(?:(?:[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?|he|she|I|they)"
+    r"\s+(?:thought|wondered|mused)(?:\s+to\s+\w+sel(?:f|ves))?|(?:thought|wondered|mused)\s+[A-Z][\w'’-]*)"
+    r"(?:\s+\w+ly)?(?=[.!?,;]|\s*$)"
+)
+
+
+def _unquoted_thoughts(text: str, p: _Para) -> list[Quote]:
+    """Plain-text thoughts without marks: "Why does he even care? Gaara thought." """
+    if "thought" not in text[p.start : p.end] and "wondered" not in text[p.start : p.end] and \
+            "mused" not in text[p.start : p.end]:
+        return []
+    return [Quote(m.start(1), m.end(1), -1, -1, "italic")
+            for m in _UNQUOTED_THOUGHT.finditer(text, p.start, p.end)]
+
+
 def _italic_thoughts(doc: Document, p: _Para, quotes: list[Quote], italics: list[tuple[int, int]]) -> list[Quote]:
     text = doc.text
     out: list[Quote] = []
@@ -255,6 +271,8 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
             extra = _italic_thoughts(doc, p, quotes, local)
             if extra:
                 quotes = sorted([*quotes, *extra], key=lambda q: q.start)
+        if not quotes:
+            quotes = _unquoted_thoughts(text, p)
         if not quotes:
             att.paragraph(p.start, p.end, [])
             out.add("narration", p.start, p.end)

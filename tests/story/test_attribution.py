@@ -184,3 +184,15 @@ def test_possessive_relation_is_someone_else() -> None:
 def test_possessive_body_part_is_the_owner() -> None:
     text = "“Go,” said Lee.\n\nGaara’s voice was very quiet. “No.”"
     assert speakers(text) == ["lee", "gaara"]
+
+
+def test_unquoted_thought_with_a_tag() -> None:
+    story = run("Gaara looked away. Why does he even care? Gaara thought. The fire crackled.")
+    (beat,) = story.beats
+    assert beat.kind == "thought" and beat.speaker == "gaara"
+    assert beat.quoted_text() == ["Why does he even care?"]
+
+
+def test_narration_with_thought_as_a_noun_is_not_a_thought() -> None:
+    story = run("Gaara had a thought. It was not a happy thought, and he kept it to himself.")
+    assert [b.kind for b in story.beats] == ["narration"]

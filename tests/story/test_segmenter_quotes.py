@@ -74,3 +74,12 @@ def test_single_quoted_inner_voice_in_a_double_quote_text() -> None:
 def test_style_detection_counts_openers_not_apostrophes() -> None:
     assert detect_style("“Don’t,” he said. “It’s Lee’s.” ‘Quoted’ once.") == "double"
     assert detect_style("‘Don’t,’ he said. ‘It’s Lee’s.’") == "single"
+
+
+def test_titles_and_scare_quotes_are_not_speech() -> None:
+    text = "She had taken up what she called her “studies”, and Naruto named it “the Bushy Brows Relay” at once."
+    assert inside(text) == []
+
+
+def test_quote_right_after_a_speech_verb_is_speech() -> None:
+    assert inside("And Bob said “Tim!” in a reproving voice.") == ["Tim!"]
