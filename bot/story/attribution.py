@@ -495,6 +495,10 @@ class Attributor:
         called = {k for vs in voc for k in vs} - {spk}
         if len(called) == 1 and self.runon is None:
             self.addressee = called.pop()
+        elif called and self.runon is None and text[last.start : last.end].rstrip().endswith("?"):
+            # several people addressed; the one asked the closing question answers
+            ordered = [m.key for i in range(n) for m in inside[i] if m.key in voc[i] and m.key != spk]
+            self.addressee = ordered[-1] if ordered else None
         return out
 
     def _introduces(self, q: Quote, inside: list[Mention]) -> str | None:
