@@ -63,7 +63,7 @@ class Answer:
     text: str  # ready to post: first person, mentions neutralised, ends with a "-# recalling" note
     recalled_scene: int | None  # 0-based scene index of the main line quoted (None: deflection)
     source: Source
-    beats: tuple[int, ...] = field(default=())  # story-wide indexes of the beats the answer draws on
+    beats: tuple[int, ...] = field(default=())  # story-wide indexes of the beats drawn on, main one first
 
 
 class _SystemClock:
@@ -177,7 +177,7 @@ class AnswerEngine:
             worded = await self._llm_answer(story, asked, q, upto, picks)
             if worded is not None:
                 return Answer(asked.key, worded + "\n" + scene_note(story, picks[0].beat.scene),
-                              picks[0].beat.scene, "llm", tuple(sorted(p.beat.index for p in picks)))
+                              picks[0].beat.scene, "llm", tuple(p.beat.index for p in picks))
         return self._from_reply(asked, reply, "retrieval")
 
     @staticmethod

@@ -18,23 +18,24 @@ from bot.story.model import Beat, Character, Story
 QuestionKind = Literal["why", "opinion", "feel", "what", "how", "who", "where", "when", "yesno", "other"]
 
 # Bumped whenever the index rows change shape, so stored indexes are rebuilt.
-INDEX_VERSION = "1"
+INDEX_VERSION = "2"
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_TERMS = 24  # bounds the MATCH expression whatever the question
+NEARBY_BEATS = 4  # who is "around" a beat: characters named or speaking in the beats just before
 
 STOP_WORDS = frozenset(
     """
     a about above after again against all am an and any are aren as at be because been before being
-    below between both but by can cannot could couldn d did didn do does doesn doing don down during
+    below between both but by can cannot could couldn d did didn do does doesn doing don during
     each few for from further had hadn has hasn have haven having he her here hers herself him
     himself his how i if in into is isn it its itself just ll m me might more most mustn my myself
-    no nor not now o of off on once only or other ought our ours ourselves out over own re s same
+    no nor not now o of on once only or other ought our ours ourselves over own re s same
     shan she should shouldn so some such t than that the their theirs them themselves then there
-    these they this those through to too under until up ve very was wasn we were weren what when
+    these they this those through to too under until ve very was wasn we were weren what when
     where which while who whom why will with won would wouldn y you your yours yourself yourselves
     tell told say said ask asked know knew really ever also get got going go went much many thing
-    things something anything everything one ones like please okay ok hey hi hello well yes yeah oh
+    things something anything everything one ones like please okay ok hey hi hello yes yeah oh
     way kind sort lot bit gonna wanna let us
     """.split()
 )
@@ -55,7 +56,7 @@ _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("love", "loved", "care", "cared", "caring", "affection"),
     ("kill", "killed", "murder", "death", "die", "died", "dead", "dying"),
     ("hurt", "injured", "injury", "wound", "wounded", "pain", "bleed", "bleeding", "bandage",
-     "bandages", "broken"),
+     "bandages", "broken", "cracked", "ribs", "dislocated", "bruised"),
     ("hospital", "ward", "infirmary", "medic", "medical", "nurse", "doctor"),
     ("fight", "fought", "battle", "combat", "match", "duel"),
     ("protect", "protected", "save", "saved", "guard", "defend", "shield"),
@@ -73,6 +74,14 @@ _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("help", "helped", "aid", "assist"),
     ("want", "wanted", "wish", "desire", "hope"),
     ("blood", "bloody", "bleed"),
+    # Irregular verbs the porter stemmer cannot join.
+    ("come", "came", "coming"), ("go", "went", "gone"), ("find", "found"), ("run", "ran"),
+    ("sleep", "slept"), ("give", "gave", "given"), ("take", "took", "taken"), ("leave", "left"),
+    ("hold", "held"), ("break", "broke", "broken"), ("wake", "woke", "awake", "woken"),
+    ("speak", "spoke", "spoken"), ("stand", "stood"), ("sit", "sat"), ("make", "made"),
+    ("bring", "brought"), ("catch", "caught"), ("teach", "taught"), ("fall", "fell", "fallen"),
+    ("hide", "hid", "hidden"), ("keep", "kept"), ("meet", "met"), ("lie", "lay"), ("fly", "flew"),
+    ("throw", "threw", "thrown"), ("begin", "began", "begun"), ("choose", "chose", "chosen"),
     ("look", "looked", "see", "saw", "watch", "watched", "stare", "stared", "glance"),
 )
 _SYNONYMS: dict[str, tuple[str, ...]] = {}
@@ -80,9 +89,19 @@ for _group in _SYNONYM_GROUPS:
     for _w in _group:
         _SYNONYMS.setdefault(_w, _group)
 
+_HONORIFICS = frozenset({"kun", "san", "chan", "sama", "sensei", "senpai", "dono", "sempai"})
+
+# A question about what the character said wants their own spoken lines.
+_SPEECH_WORDS = frozenset({"say", "said", "tell", "told", "shout", "shouted", "ask", "asked", "call",
+                           "called", "answer", "answered", "reply", "replied", "yell", "yelled", "words"})
+
 # Cues that make a line a good fit for a question kind (checked on lowercase text).
-_CAUSAL = re.compile(r"\b(because|since|so|cause|reason|why|thought|afraid|scared|fear\w*|couldn't|"
-                     r"wanted|need\w*|had to|so that)\b")
+_CAUSAL = re.compile(r"\b(because|cause|reason|why|so that|that's why|that is why)\b")
+_CAUSAL_WEAK = re.compile(r"\b(since|afraid|scared|fear\w*|had to|must|so)\b")
+_EMOTION = re.compile(r"\b(tears?|cr(y|ied|ying)|laugh\w*|smil\w*|grin\w*|wonderful|happy|glad|sad|"
+                      r"angry|scared|afraid|fear\w*|sorry|love\w*|hate\w*|proud|ashamed|lonely|"
+                      r"relie\w*|pleased|wail\w*|sob\w*|trembl\w*|shook|shaking)\b")
+_QUESTION_WORDS = frozenset({"why", "what", "how", "who", "where", "when", "which"})
 _PLACE = re.compile(r"\b(in|at|inside|outside|near|room|village|hospital|forest|home|bed|window)\b")
 _TIME = re.compile(r"\b(when|after|before|then|once|yesterday|today|tomorrow|night|morning|while)\b")
 
@@ -91,8 +110,10 @@ _TIME = re.compile(r"\b(when|after|before|then|once|yesterday|today|tomorrow|nig
 class Query:
     kind: QuestionKind
     terms: tuple[str, ...]  # content words (lower case), synonyms not included
+    about_speech: bool  # "what did you say/tell/shout ..."
     forms: tuple[str, ...]  # every word sent to FTS: terms, synonyms, names of named characters
     named: tuple[str, ...]  # keys of other characters the question names
+    signature: frozenset[str] = frozenset()  # content words + question word, to spot the same question
 
     def match(self) -> str | None:
         """The FTS5 MATCH expression: quoted words joined by OR; None when there is nothing to find."""
@@ -159,17 +180,21 @@ def analyse(question: str, story: Story, asked: Character,
 
     for t in terms:
         add(t)
-    for c in story.characters:
-        if c.key in named and c.key != asked.key:
-            for n in (*c.names(), c.key):
-                for w in words(n):
-                    if w not in STOP_WORDS:
-                        add(w)
-            add(mention_token(c.key))
+    for key in named:
+        if key == asked.key:
+            continue
+        # The name as the reader wrote it; every other alias is caught by the mention token.
+        for m in pats[key].finditer(question):
+            for w in words(m.group(0)):
+                if w not in STOP_WORDS and w not in _HONORIFICS:
+                    add(w)
+        add(mention_token(key))
     for t in terms:
         for s in _SYNONYMS.get(t, ()):
             add(s)
-    return Query(kind, tuple(terms), tuple(forms), tuple(k for k in named if k != asked.key))
+    signature = {t for t in tokens if t in _QUESTION_WORDS or t in terms or (t in name_words and t not in asked_words)}
+    return Query(kind, tuple(terms), any(t in _SPEECH_WORDS for t in tokens), tuple(forms),
+                 tuple(k for k in named if k != asked.key), frozenset(signature))
 
 
 def mention_token(key: str) -> str:
@@ -252,13 +277,17 @@ def index_rows(story: Story, facts: StoryFacts) -> list[store.IndexRow]:
     rows = []
     for b in story.beats:
         around: set[str] = set()
-        for j in range(max(0, b.index - 2), b.index):
+        for j in range(max(0, b.index - NEARBY_BEATS), b.index):
             if story.beat(j).scene == b.scene:
                 around |= facts.mentions[j] | facts.speakers[j]
+        # The beat before, when it is in the same scene: a reply is found by the question it answers
+        # ("Your arm… broken?" -> "In two places."). Never a later beat: that would leak spoilers.
+        prompt = story.beat(b.index - 1).text if b.index > 0 and story.beat(b.index - 1).scene == b.scene \
+            and story.beat(b.index - 1).kind != "note" else ""
         rows.append(store.IndexRow(
             beat_index=b.index, scene_index=b.scene, kind=b.kind, speakers=tuple(sorted(facts.speakers[b.index])),
             body=b.text, mentions=name_words(facts.mentions[b.index] | facts.speakers[b.index]),
-            nearby=name_words(frozenset(around)),
+            nearby=(name_words(frozenset(around)) + "\n" + prompt).strip(),
         ))
     return rows
 
@@ -288,13 +317,14 @@ async def retrieve(db: Database, story: Story, facts: StoryFacts, asked: Charact
     for hit in (*own, *general):
         if hit.beat_index <= upto and 0 <= hit.beat_index < len(story):  # spoiler guard, twice
             seen.setdefault(hit.beat_index, hit)
-    scored = [c for c in (_score(story.beat(i), h.score, facts, asked, query) for i, h in seen.items())
+    scored = [c for c in (_score(story, story.beat(i), h.score, facts, asked, query) for i, h in seen.items())
               if c.beat.index <= upto]
     scored.sort(key=lambda c: (-c.score, -c.beat.index))
     return scored[:limit]
 
 
-def _score(beat: Beat, bm25: float, facts: StoryFacts, asked: Character, query: Query) -> Candidate:
+def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Character,
+           query: Query) -> Candidate:
     key = asked.key
     speakers = facts.speakers[beat.index]
     mentioned = key in facts.mentions[beat.index]
@@ -314,6 +344,10 @@ def _score(beat: Beat, bm25: float, facts: StoryFacts, asked: Character, query: 
         weight = 0.45
     low = beat.text.casefold()
     if query.kind == "why" and _CAUSAL.search(low):
+        weight *= 1.6
+    elif query.kind == "why" and _CAUSAL_WEAK.search(low):
+        weight *= 1.2
+    elif query.kind == "feel" and _EMOTION.search(low):
         weight *= 1.3
     elif query.kind in ("opinion", "feel") and beat.kind == "thought":
         weight *= 1.2
@@ -321,11 +355,37 @@ def _score(beat: Beat, bm25: float, facts: StoryFacts, asked: Character, query: 
         weight *= 1.15
     elif query.kind == "when" and _TIME.search(low):
         weight *= 1.15
+    if query.about_speech:
+        if relation == "own" and beat.kind == "dialogue":
+            weight *= 1.3
+        elif beat.kind == "narration":
+            weight *= 0.6  # "what did you say" is not answered by the narrator's words
+    reply_to = _prompt(story, beat) if relation == "own" else ""
+    if reply_to and "?" in reply_to and query.signature:
+        # Someone in the story asked (nearly) this question and the character answered it.
+        overlap = len(query.signature & set(words(reply_to))) / len(query.signature)
+        weight *= 1.0 + 1.5 * overlap
     if query.named and any(k in facts.mentions[beat.index] for k in query.named):
         weight *= 1.25
+    if query.terms:
+        # BM25 sees synonyms as equals; the reader's own words count a little more.
+        stems = {light_stem(w) for w in words(beat.text + " " + reply_to)}
+        exact = sum(1 for t in query.terms if light_stem(t) in stems)
+        weight *= 1.0 + 0.2 * min(3, exact)
     # A sliver of recency: what happened most recently is what the character has in mind.
     weight *= 1.0 + 0.05 * (beat.index / max(1, len(facts.mentions)))
-    return Candidate(beat, relation, bm25 * weight)
+    # bm25 is ~0 for words in most beats (a main character's name); the floor lets weights decide.
+    return Candidate(beat, relation, (max(bm25, 0.0) + 0.3) * weight)
+
+
+def _prompt(story: Story, beat: Beat) -> str:
+    """The words of the line just before `beat` when someone else said it in the same scene."""
+    if beat.index == 0:
+        return ""
+    prev = story.beat(beat.index - 1)
+    if prev.scene != beat.scene or prev.kind != "dialogue" or prev.speaker == beat.speaker:
+        return ""
+    return prev.text
 
 
 def latest_own(story: Story, facts: StoryFacts, asked: Character, upto: int) -> Beat | None:

@@ -288,7 +288,7 @@ def compose(story: Story, asked: Character, question: str, query: Query,
                 used.append(second.beat.index)
 
     text = f"{gesture} {body}\n{scene_note(story, first.beat.scene)}"
-    return Reply(_fit(text), first.beat.scene, tuple(sorted(used)))
+    return Reply(_fit(text), first.beat.scene, tuple(used))  # the main line first
 
 
 def deflection(story: Story, asked: Character, question: str) -> Reply:

@@ -16,7 +16,7 @@ from bot.story.model import Story
 
 # bm25() takes one weight per column, UNINDEXED ones included:
 # story_slug, beat_index, scene_index, kind, speaker, body, mentions, nearby.
-_WEIGHTS = "0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.5, 0.2"
+_WEIGHTS = "0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.5, 0.3"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ class IndexRow:
     speakers: tuple[str, ...]  # keys of everyone who speaks or thinks the beat
     body: str
     mentions: str  # words naming the characters the beat mentions (names, aliases, key tokens)
-    nearby: str  # the same for the beats just before it in its scene (who is around)
+    nearby: str  # who is around (names from the beats just before it) and the previous beat's text
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,7 +166,7 @@ async def test_two_stories_do_not_mix(db: Database) -> None:
     engine = AnswerEngine(db)
     await engine.index_story(one)
     await engine.index_story(two)
-    hits = await answer_store.search(db, "two", '"scared"', END)
+    hits = await answer_store.search(db, "two", 'body : "scared"', END)
     assert [h.beat_index for h in hits] == [HOSPITAL_TEMARI]
     rows = await db.fetchall("SELECT count(*) FROM answer_fts")
     assert rows[0][0] == 2 * len(one)
