@@ -150,7 +150,8 @@ def read_document(data: bytes | str, *, fmt: str | None = None, name: str = "") 
 # ---------------------------------------------------------------------------------------- HTML
 
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "head", "nav", "form", "button", "select",
-                        "iframe", "svg", "template", "textarea", "object", "embed", "canvas", "title"})
+                        "iframe", "svg", "template", "textarea", "object", "embed", "canvas", "title",
+                        "footer"})
 _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed",
                    "param", "source", "track", "wbr"})
 _BLOCK = frozenset({"p", "div", "li", "ul", "ol", "blockquote", "section", "article", "main",

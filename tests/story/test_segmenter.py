@@ -192,3 +192,38 @@ def test_fidelity_on_shipped_story_sources(path: Path) -> None:
     story = segment(read_document(path.read_bytes(), name=path.name))
     check_fidelity(story)
     assert len(story.beats) > 10
+
+
+FANFIC_HTML = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Precious - Chapter 1</title>
+<script>window.ads = 1;</script></head><body>
+<div id="top-nav" class="nav"><a href="/">Home</a> &gt; <a>Naruto</a></div>
+<div class="storytext">
+<p><strong>A/N:</strong> Thanks for all the reviews!</p>
+<h2>Chapter 1: Sand</h2>
+<p>Gaara lay still in the sand. <em>Why did he come back for me?</em></p>
+<p>&#8220;You are awake!&#8221; Lee said.</p>
+<p>&ldquo;I do not sleep,&rdquo; Gaara said.</p>
+<hr size="1" noshade>
+<p>Temari found them at dawn. &ldquo;There you are.&rdquo;</p>
+</div>
+<div class="reviews"><p>Review this story!</p></div>
+<footer>Copyright 2008</footer></body></html>"""
+
+
+def test_fan_fiction_html_page() -> None:
+    story = run(FANFIC_HTML, fmt="html")
+    kinds = [(b.kind, b.speaker) for b in story.beats]
+    assert kinds == [("note", None), ("thought", "gaara"), ("dialogue", "lee"), ("dialogue", "gaara"),
+                     ("dialogue", "temari")]
+    assert story.scenes[0].title is None and story.scenes[1].title == "Chapter 1: Sand"
+    assert len(story.scenes) == 3
+    assert story.beats[1].quoted_text() == ["Why did he come back for me?"]
+    for junk in ("Home", "Review this story", "Copyright", "ads"):
+        assert junk not in story.text
+
+
+def test_markdown_story_with_italic_thought_and_break() -> None:
+    md = "# Sand\n\nGaara lay still. *Why did he come back for me?*\n\n***\n\n\"You are awake!\" Lee said."
+    story = run(md, fmt="md")
+    assert [(b.kind, b.speaker) for b in story.beats] == [("thought", "gaara"), ("dialogue", "lee")]
+    assert [s.title for s in story.scenes] == ["Sand", None]
