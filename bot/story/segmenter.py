@@ -27,9 +27,13 @@ _MARKER = re.compile(
     r"(?:[*~=_#+•·◇◆○●◊♦♥☆★-]\s*){3,}|[#*§⁂]|(?:[-~=]\s*)?(?:o0o|oOo|0o0|OoO|xXx|XxX|xox|oxo|o\.o|x\.x)"
     r"(?:\s*[-~=])?|(?:[oO0xX]\s*){3,}[oO0xX]"
 )
+_NUM = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+        r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+        r"hundred|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|last|final)")
 _HEADING = re.compile(
-    r"(?:(?:chapter|part|book|volume|act)\s+(?:\d+|[ivxlcdm]+|[a-z]+(?:[- ][a-z]+)?)\b[^\n]{0,70}"
-    r"|(?:prologue|epilogue|interlude|afterword|foreword|preface|introduction)\b[^\n]{0,70}"
+    r"(?:(?:chapter|part|book|volume|act)\s+(?:\d+|[ivxlc]+|(?:the\s+)?" + _NUM + r"(?:[- ]" + _NUM + r")*)\b"
+    r"(?:\s*[.:—–-]\s*[^\n]{0,70}|\s+\(?(?-i:[A-Z])[^\n]{0,70})?"
+    r"|(?:prologue|epilogue|interlude|afterword|foreword|preface|introduction)\b(?:\s*[.:—–-]\s*[^\n]{0,70})?"
     r"|[IVXLC]{1,7}\.?|\d{1,3}\.?)",
     re.I,
 )

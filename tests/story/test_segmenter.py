@@ -227,3 +227,10 @@ def test_markdown_story_with_italic_thought_and_break() -> None:
     story = run(md, fmt="md")
     assert [(b.kind, b.speaker) for b in story.beats] == [("thought", "gaara"), ("dialogue", "lee")]
     assert [s.title for s in story.scenes] == ["Sand", None]
+
+
+@pytest.mark.parametrize("line", ["Part of me wanted to stay.", "Book me a room.", "Part two of the plan failed.",
+                                  "Act now.", "Introduction of the new rules was slow."])
+def test_sentences_that_start_like_headings_are_text(line: str) -> None:
+    story = run(f"Gaara slept.\n\n{line}\n\nLee woke.")
+    assert len(story.scenes) == 1 and len(story.beats) == 3
