@@ -6,6 +6,7 @@ in the query is accepted and ignored)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ class Gateway:
         self.ready = False  # READY and every GUILD_CREATE sent on the current session
         self.log = GatewayLog()
         self.heartbeat_interval_ms = 41250
+        self.heartbeat_ack_delay = 0.05
+        self._tasks: set[asyncio.Task[None]] = set()
         self._send_lock = asyncio.Lock()
 
     @property
@@ -87,7 +90,12 @@ class Gateway:
         op, d = payload.get("op"), payload.get("d")
         if op == HEARTBEAT:
             self.log.heartbeats += 1
-            await self._send(ws, {"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
+            # Answer after a realistic round trip: discord.py records the send time only after its
+            # keep-alive thread hears back from the loop, so an instant loopback ACK is measured
+            # against the previous beat ("Can't keep up, websocket is 41s behind").
+            task = asyncio.get_running_loop().create_task(self._ack_later(ws))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         elif op == IDENTIFY:
             if not self.emu.check_token(str(d.get("token", ""))):
                 await ws.close(code=4004, message=b"Authentication failed.")
@@ -99,6 +107,12 @@ class Gateway:
             return
         else:
             await ws.close(code=4001, message=b"Unknown opcode.")
+
+    async def _ack_later(self, ws: web.WebSocketResponse) -> None:
+        await asyncio.sleep(self.heartbeat_ack_delay)
+        if not ws.closed:
+            with contextlib.suppress(ConnectionError):
+                await self._send(ws, {"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
 
     async def _identify(self, ws: web.WebSocketResponse, d: dict[str, Any]) -> None:
         self.log.identifies += 1

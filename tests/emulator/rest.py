@@ -325,6 +325,20 @@ class RestApi:
             total += len(footer) + len(author)
         if total > 6000:
             raise form_error("embeds", "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
+        for i, e in enumerate(embeds):
+            for path, url in _embed_urls(e):
+                _check_url(url, f"embeds.{i}.{path}")
+        if webhook and body.get("avatar_url") is not None:
+            _check_url(body["avatar_url"], "avatar_url")
+        am = body.get("allowed_mentions")
+        if am is not None:
+            parse = am.get("parse") or []
+            for kind in ("users", "roles"):
+                if kind in parse and am.get(kind):
+                    raise form_error(f"allowed_mentions.{kind}", "ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                                     f"parse:[\"{kind}\"] and {kind}: [ids...] are mutually exclusive.")
+            if any(p not in ("users", "roles", "everyone") for p in parse):
+                raise form_error("allowed_mentions.parse", "BASE_TYPE_CHOICES", "Value must be one of users, roles, everyone.")
         components = body.get("components") or []
         if len(components) > 5:
             raise form_error("components", "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
@@ -914,15 +928,51 @@ def _validate_options(options: list[dict[str, Any]], where: str) -> None:
             raise form_error(f"{where}.{i}.name", "APPLICATION_COMMAND_INVALID_NAME", "Option name is invalid")
         if not 1 <= len(opt.get("description", "")) <= 100:
             raise form_error(f"{where}.{i}.description", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
-        if int(opt.get("type", 0)) in (1, 2):
-            _validate_options(opt.get("options") or [], f"{where}.{i}.options")
+        otype = int(opt.get("type", 0))
+        if otype not in range(1, 12):
+            raise form_error(f"{where}.{i}.type", "BASE_TYPE_CHOICES", f"Value must be one of 1..11, not {otype}")
+        if otype in (1, 2):
+            inner = opt.get("options") or []
+            if otype == 1 and any(int(o.get("type", 0)) in (1, 2) for o in inner):
+                raise form_error(f"{where}.{i}.options", "APPLICATION_COMMAND_OPTION_TYPE_INVALID",
+                                 "Subcommands cannot contain subcommands")
+            _validate_options(inner, f"{where}.{i}.options")
             continue
+        choices = opt.get("choices") or []
+        if len(choices) > 25:
+            raise form_error(f"{where}.{i}.choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+        if choices and opt.get("autocomplete"):
+            raise form_error(f"{where}.{i}.autocomplete", "APPLICATION_COMMAND_AUTOCOMPLETE_INVALID",
+                             "Autocomplete cannot be enabled on options with choices")
+        for j, choice in enumerate(choices):
+            if not 1 <= len(str(choice.get("name", ""))) <= 100:
+                raise form_error(f"{where}.{i}.choices.{j}.name", "BASE_TYPE_BAD_LENGTH",
+                                 "Must be between 1 and 100 in length.")
         if opt.get("required"):
             if seen_optional:
                 raise form_error(f"{where}.{i}.required", "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
                                  "Required options must be placed before non-required options")
         else:
             seen_optional = True
+
+
+def _embed_urls(embed: dict[str, Any]) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    if embed.get("url") is not None:
+        out.append(("url", embed["url"]))
+    for part in ("author", "footer", "thumbnail", "image"):
+        sub = embed.get(part) or {}
+        for key in ("url", "icon_url"):
+            if sub.get(key) is not None:
+                out.append((f"{part}.{key}", sub[key]))
+    return out
+
+
+def _check_url(url: Any, where: str) -> None:
+    """Discord refuses anything but absolute http(s) (or attachment://) URLs in embeds/avatars."""
+    text = str(url)
+    if not re.match(r"^(https?://[^\s/]+|attachment://\S+)", text) or len(text) > 2048:
+        raise form_error(where, "URL_TYPE_INVALID_URL", f"Not a well formed URL: {text[:100]!r}")
 
 
 def _interactive(components: list[dict[str, Any]]) -> bool:

@@ -110,6 +110,7 @@ class Harness:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def emu() -> AsyncIterator[Emulator]:
     emulator = await Emulator().start()
+    emulator.gateway.heartbeat_interval_ms = 200  # many beats in a short module
     try:
         yield emulator
     finally:
@@ -578,3 +579,27 @@ async def test_deleted_channel_is_unknown(emu: Emulator, harness: Harness, clean
     assert exc.value.code == 10003
     status, body, _ = await raw(emu, "POST", f"/webhooks/{wh.id}/{wh.token}?wait=1", bot=False, json={"content": "x"})
     assert (status, body["code"]) == (404, 10015)
+
+
+async def test_urls_and_allowed_mentions_are_checked(emu: Emulator, harness: Harness, clean_limits: Emulator) -> None:
+    wh = emu.add_webhook(emu.channel, "checks", application_owned=True)
+    url = f"/webhooks/{wh.id}/{wh.token}?wait=1"
+    bad = [
+        {"content": "x", "avatar_url": "cards/gaara.png"},
+        {"embeds": [{"description": "x", "author": {"name": "Gaara", "icon_url": "file:///tmp/a.png"}}]},
+        {"content": "x", "allowed_mentions": {"parse": ["users"], "users": ["1"]}},
+    ]
+    for body in bad:
+        status, answer, _ = await raw(emu, "POST", url, bot=False, json=body)
+        assert (status, answer["code"]) == (400, 50035), body
+    status, _, _ = await raw(emu, "POST", url, bot=False, json={
+        "content": "fine", "avatar_url": "https://cdn.example/a.png", "allowed_mentions": {"parse": []}})
+    assert status == 200
+
+
+async def test_heartbeats_are_acked_like_a_remote_server(emu: Emulator, harness: Harness) -> None:
+    start = emu.gateway.log.heartbeats
+    await emu.wait_for(lambda: emu.gateway.log.heartbeats >= start + 3, 5)
+    await emu.wait_for(lambda: 0.0 < harness.client.latency < 0.15, 2, what="a sane latency")
+    # an instant loopback ACK would race discord.py's keep-alive thread and read as ~1 interval
+    assert harness.client.latency >= emu.gateway.heartbeat_ack_delay * 0.9
