@@ -86,6 +86,17 @@ def find_quotes(text: str, start: int, end: int, style: QuoteStyle) -> list[Quot
     """Quoted spans of the paragraph text[start:end], in order."""
     if style == "single":
         quotes = _singles(text, start, end, "single")
+        # double quotes outside single ones: a text whose thoughts are 'single' and speech "double"
+        extra: list[Quote] = []
+        pos = start
+        for q in [*quotes, None]:
+            stop = end if q is None else q.open
+            if stop > pos and _DOUBLE.search(text, pos, stop):
+                extra.extend(_doubles(text, pos, stop))
+            if q is not None:
+                pos = q.close + 1 if q.close >= 0 else end
+        if extra:
+            quotes = sorted([*quotes, *extra], key=lambda x: x.start)
     else:
         quotes = _doubles(text, start, end)
         # Single quotes outside double ones: inner voice / asides in many fan fictions.

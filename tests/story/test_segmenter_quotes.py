@@ -83,3 +83,9 @@ def test_titles_and_scare_quotes_are_not_speech() -> None:
 
 def test_quote_right_after_a_speech_verb_is_speech() -> None:
     assert inside("And Bob said “Tim!” in a reproving voice.") == ["Tim!"]
+
+
+def test_double_quoted_speech_in_a_text_full_of_single_quoted_thoughts() -> None:
+    text = "'Why me?' 'Not again.' 'Go away.' \"Hello,\" said Lee. 'Idiot.'"
+    assert detect_style(text) == "single"
+    assert inside(text) == ["Why me?", "Not again.", "Go away.", "Hello,", "Idiot."]
