@@ -99,6 +99,8 @@ received ops with tokens redacted), ``emu.interactions``.
 Waiting: ``await emu.wait_for(predicate, timeout=10, what=None)`` returns the truthy value;
 woken on every emulator state change (plus a 50 ms re-check for outside state), raises
 ``WaitTimeout`` (AssertionError). ``await emu.wait_ready(commands=True, timeout=30)``.
+Gateway knobs: ``emu.gateway.heartbeat_interval_ms`` (41250), ``heartbeat_ack_delay`` (0.05 s,
+a realistic round trip), ``emu.gateway.ready``, ``emu.gateway.connected``.
 
 Faults: ``emu.fail(kind, route, count=1, retry_after=1.0, hang=5.0, is_global=False) -> Fault``
 where kind is "429", "500", "502", "503", "timeout" (hang, then close the connection),
@@ -117,7 +119,10 @@ bot must budget for it (keep a small margin: the emulator measures arrival times
 50 / s per bot token (interactions exempt), channel messages 5 / 5 s, reactions 1 / 0.25 s per
 channel. 429s carry {"message", "retry_after", "global"}, ``Via: 1.1 google`` and the
 X-RateLimit headers; every one is counted in ``emu.stats.rate_limited``.
-``emu.ratelimits.enabled = False`` turns enforcement off.
+``emu.ratelimits.enabled = False`` turns enforcement off; ``emu.ratelimits.scale = 0.05``
+shrinks every window (same algorithm, for tests that also scale the bot's budget);
+``emu.ratelimits.reset()`` forgets all windows. ``emu.stats.invalid`` counts 401/403/429
+answers (Discord's IP-ban counter; shared-scope 429s excluded, as on Discord).
 
 Strictness: unknown routes -> 404 ``{"emulator_unhandled": true}`` + ``emu.unhandled``; wrong
 bot token -> 401; content > 2000, > 10 embeds, embed limits, names with "clyde"/"discord" or

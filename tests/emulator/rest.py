@@ -156,6 +156,7 @@ class RestApi:
         if route.auth == "bot" and auth != f"Bot {emu.token}":
             rec.status = 401
             emu.stats.unauthorized += 1
+            emu.stats.invalid += 1
             return self._json(401, {"message": "401: Unauthorized", "code": 0})
         rel_path = rel or ""
         fault = emu.faults.take(route.name, method, rel_path)
@@ -163,6 +164,8 @@ class RestApi:
             emu.stats.faults += 1
             resp = await self._fault(request, fault)
             rec.status = resp.status
+            if resp.status in (401, 403):
+                emu.stats.invalid += 1
             await emu.changed()
             return resp
         identity = None

@@ -53,10 +53,12 @@ class Stats:
     rate_limited_requests: list[str] = field(default_factory=list)  # "METHOD /path (scope)"
     faults: int = 0
     unauthorized: int = 0
-    invalid: int = 0  # 401/403/429 answers from handlers (Discord bans IPs for too many)
+    invalid: int = 0  # 401/403/429 answers (Discord bans an IP after 10,000 in 10 minutes)
 
     def record_429(self, method: str, path: str, scope: str) -> None:
         self.rate_limited += 1
+        if scope != "shared":  # Discord does not count shared-resource 429s as invalid requests
+            self.invalid += 1
         self.rate_limited_by_scope[scope] = self.rate_limited_by_scope.get(scope, 0) + 1
         self.rate_limited_requests.append(f"{method} {path} ({scope})")
 
