@@ -92,7 +92,8 @@ content + allowed_mentions), ``reactions`` {emoji: [user ids]}, ``edits`` (PATCH
 ``emu.commands`` {id: Command}, ``emu.command_syncs`` (guild id or None per PUT),
 ``emu.requests`` (RecordedRequest: method, path relative to /api/v10, route template, query,
 json, headers without Authorization, status, time), ``emu.requests_to(method, template_or_regex)``,
-``emu.unhandled`` (strict 404s), ``emu.typing`` [(channel id, time)], ``emu.stats`` (requests,
+``emu.unhandled`` (strict 404s), ``emu.errors`` (exceptions inside the emulator, answered
+with 500 ``{"emulator_error": true}``; the fixture asserts it is empty too), ``emu.typing`` [(channel id, time)], ``emu.stats`` (requests,
 rate_limited, rate_limited_by_scope, rate_limited_requests, faults, unauthorized, invalid),
 ``emu.gateway.log`` (identifies, resumes, failed_resumes, connections, drops, heartbeats,
 received ops with tokens redacted), ``emu.interactions``.

@@ -167,13 +167,14 @@ class BotProcess:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def emulator() -> AsyncIterator[Emulator]:
     """A started emulator for the whole module; at teardown no request may have hit an
-    unimplemented route."""
+    unimplemented route or crashed the emulator (`emu.unhandled`, `emu.errors`)."""
     emu = await Emulator().start()
     try:
         yield emu
     finally:
         await emu.stop()
     assert not emu.unhandled, f"requests to routes the emulator does not implement: {emu.unhandled}"
+    assert not emu.errors, "the emulator failed on requests:\n" + "\n".join(emu.errors)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -198,6 +199,12 @@ class RestApi:
                 emu.stats.invalid += 1
             await emu.changed()
             return self._json(exc.status, exc.body(), verdict.headers)
+        except Exception as exc:  # an emulator bug or input it cannot parse: fail loudly, never hang
+            emu.errors.append(f"{method} {rel_path}: {type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+            rec.status = 500
+            await emu.changed()
+            return self._json(500, {"message": f"emulator error: {type(exc).__name__}: {exc}", "code": 0,
+                                    "emulator_error": True})
         rec.status = status
         await emu.changed()
         if status == 204 or out is None:

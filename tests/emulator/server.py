@@ -173,6 +173,7 @@ class Emulator:
         self.typing: list[tuple[int, float]] = []
         self.requests: list[RecordedRequest] = []
         self.unhandled: list[str] = []
+        self.errors: list[str] = []  # exceptions inside the emulator (answered with 500)
         self.stats = Stats()
         self.faults = Faults()
         self.ratelimits = RateLimiter()

@@ -133,6 +133,7 @@ async def harness(emu: Emulator) -> AsyncIterator[Harness]:
         await asyncio.wait_for(task, 20)
         discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old_base, old_gateway
     assert not emu.unhandled, emu.unhandled
+    assert not emu.errors, emu.errors
 
 
 @pytest.fixture
@@ -603,3 +604,10 @@ async def test_heartbeats_are_acked_like_a_remote_server(emu: Emulator, harness:
     await emu.wait_for(lambda: 0.0 < harness.client.latency < 0.15, 2, what="a sane latency")
     # an instant loopback ACK would race discord.py's keep-alive thread and read as ~1 interval
     assert harness.client.latency >= emu.gateway.heartbeat_ack_delay * 0.9
+
+
+async def test_unparseable_input_is_a_loud_500(emu: Emulator, harness: Harness) -> None:
+    status, body, _ = await raw(emu, "GET", f"/channels/{emu.channel.id}/messages?limit=lots")
+    assert status == 500 and body["emulator_error"] is True
+    assert len(emu.errors) == 1 and "ValueError" in emu.errors[0]
+    emu.errors.clear()
