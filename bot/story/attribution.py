@@ -59,6 +59,12 @@ _BODY = frozenset("""eyes eye voice voices hand hands face mouth lips jaw head g
 heart fingers finger shoulders shoulder arms arm legs leg breath tone throat cheeks cheek chin fists fist
 hair body knees feet foot words reply answer laugh grin frown look gaze glance stomach chest""".split())
 _POSSESSIVE = re.compile(r"['’]s\s+(?:(?:own|old|young|little|elder|younger|older|big|best)\s+)?([a-z]+)")
+_STRANGER = re.compile(r"(?<![\w'’-])([A-Z][a-z'’]+)(?:\s[A-Z][a-z'’]+)?(?![\w'’-])")
+_NOT_NAMES = frozenset("""The Then But And He She It They I We You His Her Their Its A An Mr Mrs Ms Miss Dr Sir
+Lady Lord Someone Somebody Everyone Everybody Nobody No Yes Oh Ah Well Now So If This That There Here What Why
+How When Where Who Which One Two Both All Another Each Still Just Even After Before Finally Suddenly Instead
+Maybe Perhaps Again Once Later Soon Meanwhile Outside Inside Behind Beside Across Around Together Slowly
+Quietly Softly God""".split())
 _INTRO = re.compile(r"(?:[Mm]y name is|[Mm]y name’s|[Mm]y name's|\bI am|\bI'm|\bI’m|[Cc]all me)\s+$")
 _LAST_WORD = re.compile(r"([\w'’-]+)\W*$")
 _WORDS = re.compile(r"[\w'’-]+")
@@ -216,15 +222,15 @@ class Attributor:
             del self.recent[:-32]
 
     def _compatible(self, key: str, cls: str) -> bool:
-        p = self.names.pron.get(key)
-        if cls in ("i", "we"):
-            return False
+        if key not in self.names.pron or cls in ("i", "we"):
+            return False  # "?Peter": someone outside the cast
+        p = self.names.pron[key]
         return p is None or p == cls or (cls == "they" and p == "they")
 
     def _last_two(self, exclude: set[str]) -> tuple[str, ...]:
         out: list[str] = []
         for k in reversed(self.speakers + self.recent):
-            if k not in out and k not in exclude:
+            if k not in out and k not in exclude and k in self.names.pron:
                 out.append(k)
             if len(out) == 2:
                 break
@@ -235,7 +241,7 @@ class Attributor:
         last two voices."""
         three: list[str] = []
         for k in reversed(self.speakers[-8:]):
-            if k not in three:
+            if k not in three and k in self.names.pron:
                 three.append(k)
             if len(three) == 3:
                 break
@@ -319,7 +325,12 @@ class Attributor:
             cands.append((gm.start(), "group", gm.group(0)))
         for dm in _GENERIC_SUBJECT.finditer(text, a, limit):
             cands.append((dm.start(), "generic", dm.group(0)))
-        order = {"name": 0, "group": 1, "generic": 2, "pron": 3}
+        if speech_tag:
+            taken = [(m.start, m.end) for m in mentions if a <= m.start < limit]
+            for sm in _STRANGER.finditer(text, a, limit):
+                if sm.group(1) not in _NOT_NAMES and not any(x <= sm.start() < y for x, y in taken):
+                    cands.append((sm.start(), "stranger", sm.group(0)))
+        order = {"name": 0, "group": 1, "generic": 2, "pron": 3, "stranger": 4}
         cands.sort(key=lambda c: (c[0], order[c[1]]))
         if nearest:  # "…; and Fred laughed, and Bob said “Tim!”": the subject nearest the verb
             cands.reverse()
@@ -360,6 +371,9 @@ class Attributor:
                 return _Subject(self._resolve_pronoun(cls, before, subjects, speech_tag, exclude), False)
             if kind == "group":
                 return _Subject(self._group(), False)
+            if kind == "stranger":
+                # "said Peter" with no Peter in the cast: someone we cannot name, not a guess
+                return _Subject(("?" + str(val),), True)
             if kind == "generic":
                 words = str(val).split()
                 owner = words[0].lower()
@@ -477,11 +491,13 @@ class Attributor:
                 v = Voice(fallback.speakers, v.thought if v else False, fallback.source)
             thought = v.thought or q.kind == "italic" or (q.kind == "aside" and not v.source.startswith("tag"))
             out.append(Voice(v.speakers, thought, v.source))
+        stranger = [v.speakers[0] if v.speakers and v.speakers[0].startswith("?") else None for v in out]
+        out = [Voice((), v.thought, "stranger") if stranger[i] else v for i, v in enumerate(out)]
         # remember
-        for v in out:
-            if v.speakers:
-                if not self.speakers or self.speakers[-1] != v.speakers[0]:
-                    self.speakers.append(v.speakers[0])
+        for i, v in enumerate(out):
+            who = v.speakers[0] if v.speakers else stranger[i]
+            if who and (not self.speakers or self.speakers[-1] != who):
+                self.speakers.append(who)
         if len(self.speakers) > 64:
             del self.speakers[:-32]
         self._note_mentions([m.key for m in outside])
@@ -555,7 +571,8 @@ class Attributor:
         """No tag, no action, no other quote in the paragraph: the scene decides."""
 
         def ok(k: str | None) -> bool:
-            return k is not None and k not in voc and (gender is None or self._compatible(k, gender))
+            return (k is not None and k in self.names.pron and k not in voc
+                    and (gender is None or self._compatible(k, gender)))
 
         if ok(self.runon) and starts_para:
             assert self.runon is not None
@@ -567,8 +584,8 @@ class Attributor:
             assert self.prev_subject is not None
             return Voice((self.prev_subject,), False, "narration")
         conv = self._conversation()
-        if len(conv) == 2 and self.prev_voiced and ok(conv[1]):
-            return Voice((conv[1],), False, "turn")
+        if len(conv) == 2 and self.prev_voiced and (ok(conv[1]) or (conv[1].startswith("?") and gender is None)):
+            return Voice((conv[1],), False, "turn")  # may be "?Name": the unnamed one answers
         last = self.speakers[-1] if self.speakers else None
         for k in reversed(self.recent):
             if k != last and ok(k):

@@ -196,3 +196,11 @@ def test_unquoted_thought_with_a_tag() -> None:
 def test_narration_with_thought_as_a_noun_is_not_a_thought() -> None:
     story = run("Gaara had a thought. It was not a happy thought, and he kept it to himself.")
     assert [b.kind for b in story.beats] == ["narration"]
+
+
+def test_a_named_speaker_outside_the_cast_stays_unknown() -> None:
+    text = "“Tickets, please,” said Hanzo.\n\n“Here,” said Lee.\n\n“Thank you.”"
+    story = run(text)
+    assert [b.speaker for b in voiced(story)] == [None, "lee", None]
+    assert all(not (b.speaker or "").startswith("?") for b in story.beats)
+    assert all(not any(k.startswith("?") for k in b.speakers) for b in story.beats)
