@@ -55,7 +55,7 @@ class Gateway:
         self.log = GatewayLog()
         self.heartbeat_interval_ms = 41250
         self.heartbeat_ack_delay = 0.05
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._send_lock = asyncio.Lock()
 
     @property
@@ -66,10 +66,8 @@ class Gateway:
         ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
         await ws.prepare(request)
         self.log.connections += 1
-        previous = self.ws
-        self.ws = ws
-        if previous is not None and not previous.closed:
-            await previous.close(code=4000)
+        # `self.ws` (where dispatches go) only switches to this socket after IDENTIFY or RESUME:
+        # until then events are buffered, and a RESUME replays them in order.
         await self._send(ws, {"op": HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms},
                               "s": None, "t": None})
         try:
@@ -117,7 +115,11 @@ class Gateway:
     async def _identify(self, ws: web.WebSocketResponse, d: dict[str, Any]) -> None:
         self.log.identifies += 1
         self.ready = False
+        previous = self.ws
         self.session = GatewaySession(session_id=new_token(16), intents=int(d.get("intents", 0)))
+        self.ws = ws
+        if previous is not None and previous is not ws and not previous.closed:
+            await previous.close(code=4000)
         emu = self.emu
         ready = {
             "v": 10, "user": emu.bot_user.payload() | {"verified": True, "mfa_enabled": False,
@@ -146,9 +148,23 @@ class Gateway:
             await self._send(ws, {"op": INVALID_SESSION, "d": False, "s": None, "t": None})
             return
         seq = int(d.get("seq") or 0)
-        for event in s.buffer:
-            if event["s"] > seq:
+        if s.buffer and s.buffer[0]["s"] > seq + 1:  # too far behind: the replay buffer moved on
+            self.log.failed_resumes += 1
+            await self._send(ws, {"op": INVALID_SESSION, "d": False, "s": None, "t": None})
+            return
+        while True:  # events dispatched during the replay are buffered and picked up here
+            pending = [e for e in s.buffer if e["s"] > seq]
+            if not pending:
+                break
+            for event in pending:
                 await self._send(ws, event)
+                seq = event["s"]
+        previous = self.ws
+        self.ws = ws  # no await between the last buffer check and this: nothing can slip past
+        if previous is not None and previous is not ws and not previous.closed:
+            task = asyncio.get_running_loop().create_task(previous.close(code=4000))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         s.seq += 1
         resumed = {"op": DISPATCH, "t": "RESUMED", "s": s.seq, "d": {"_trace": ["emulator"]}}
         s.buffer.append(resumed)

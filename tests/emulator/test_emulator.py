@@ -537,9 +537,13 @@ async def test_resume_after_drop_replays_missed_events(emu: Emulator, harness: H
     sent = await channel.send(f"before drop {code}")
     resumes, identifies = emu.gateway.log.resumes, emu.gateway.log.identifies
     await emu.drop_gateway(code)
-    await emu.react(emu.reader, sent.id, "▶")  # dispatched while the bot is away
+    missed = [(emu.reader, "⏩"), (emu.moderator, "▶"), (emu.reader, "▶")]
+    for user, emoji in missed:  # dispatched while the bot is away
+        await emu.react(user, sent.id, emoji)
     await emu.wait_for(lambda: emu.gateway.log.resumes > resumes, 15, what="a RESUME")
-    await emu.wait_for(lambda: any(r.message_id == sent.id for r in harness.reactions), 5)
+    await emu.wait_for(lambda: len([r for r in harness.reactions if r.message_id == sent.id]) == 3, 5)
+    got = [(r.user_id, str(r.emoji)) for r in harness.reactions if r.message_id == sent.id]
+    assert got == [(u.id, e) for u, e in missed]  # replayed once each, in order
     assert emu.gateway.log.identifies == identifies  # resumed, not re-identified
     inter = await emu.invoke(emu.reader, emu.channel, "story", subcommand="start", options={"story": "a"})
     await inter.wait_response()
