@@ -290,6 +290,7 @@ def _read_html(text: str, name: str) -> Document:
 # ------------------------------------------------------------------------------------ Markdown
 
 _MD_BREAK = re.compile(r"^[ \t]{0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,}|(?:~[ \t]*){3,})$")
+_MD_SETEXT = re.compile(r"^[ \t]{0,3}(?:=+|-+)[ \t]*$")
 _MD_HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 _MD_PREFIX = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)+|^[ \t]{0,3}(?:[-+*]|\d{1,3}[.)])[ \t]+(?=\S)")
 _MD_INLINE = re.compile(
@@ -412,6 +413,12 @@ def _read_markdown(text: str, name: str) -> Document:
             continue
         if in_fence:
             emit(line + nl)
+            continue
+        if len(para) == 1 and _MD_SETEXT.match(line):  # "Title\n=====": a heading, not a break
+            title, _ = _md_inline(para.pop())
+            if title.strip():
+                headings.append((pos, pos + len(title)))
+            emit(title + nl)
             continue
         if _MD_BREAK.match(line):
             flush("\n")

@@ -95,3 +95,10 @@ def test_undecodable_bytes_name_the_line_and_the_fix() -> None:
 
 def test_stray_control_characters_are_dropped_not_fatal() -> None:
     assert read_document("Hello\x07 there.").text == "Hello there."
+
+
+def test_markdown_setext_heading_is_a_heading_not_a_break() -> None:
+    doc = read_document("Chapter One\n===========\n\nText here.\n\nPart Two\n--------\n\nMore.", fmt="md")
+    assert [doc.text[a:b] for a, b in doc.headings] == ["Chapter One", "Part Two"]
+    assert doc.breaks == ()
+    assert "=" not in doc.text and "Text here." in doc.text
