@@ -615,3 +615,31 @@ async def test_unparseable_input_is_a_loud_500(emu: Emulator, harness: Harness) 
     assert status == 500 and body["emulator_error"] is True
     assert len(emu.errors) == 1 and "ValueError" in emu.errors[0]
     emu.errors.clear()
+
+
+async def test_guild_command_sync_and_validation(emu: Emulator, harness: Harness) -> None:
+    path = f"/applications/{emu.application_id}/guilds/{emu.guild.id}/commands"
+    body = [{"name": "story", "description": "guild copy", "type": 1, "options": [
+        {"name": "start", "description": "Start", "type": 1, "options": [
+            {"name": "story", "description": "Which", "type": 3, "required": True}]}]}]
+    status, synced, _ = await raw(emu, "PUT", path, json=body)
+    assert status == 200 and synced[0]["guild_id"] == str(emu.guild.id)
+    assert {"id", "application_id", "name", "description", "version", "options"} <= set(synced[0])
+    assert emu.synced_command("story", emu.guild.id).body["description"] == "guild copy"
+    status, listed, _ = await raw(emu, "GET", path)
+    assert [c["id"] for c in listed] == [synced[0]["id"]]
+    again = (await raw(emu, "PUT", path, json=body))[1]
+    assert again[0]["id"] == synced[0]["id"]  # re-syncing keeps the command id
+
+    for bad in ([{"name": "Story", "description": "x"}],
+                [{"name": "a", "description": ""}],
+                [{"name": "a", "description": "x", "options": [
+                    {"name": "o", "description": "x", "type": 3, "autocomplete": True,
+                     "choices": [{"name": "c", "value": "c"}]}]}],
+                [{"name": "a", "description": "x", "options": [
+                    {"name": "o", "description": "x", "type": 3},
+                    {"name": "p", "description": "x", "type": 3, "required": True}]}]):
+        status, err, _ = await raw(emu, "PUT", path, json=bad)
+        assert (status, err["code"]) == (400, 50035), bad
+    status, _, _ = await raw(emu, "PUT", path, json=[])
+    assert status == 200 and all(c.guild_id is None for c in emu.commands.values())
