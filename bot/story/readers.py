@@ -33,6 +33,7 @@ class Document:
     breaks: tuple[int, ...] = ()  # offsets of explicit scene-break markers
     headings: tuple[tuple[int, int], ...] = ()  # chapter-heading spans
     name: str = ""  # file name for error messages
+    notes: tuple[tuple[int, int], ...] = ()  # spans the markup calls notes / metadata (AO3 preface)
 
 
 def _fail(name: str, line: int | None, what: str) -> StoryImportError:
@@ -165,6 +166,8 @@ _BOILER = re.compile(
     r"review-?box|reviews)(?:$|[\s_-])",
     re.I,
 )
+_NOTES = re.compile(r"(?:^|[\s_-])(?:preface|afterword|notes|endnotes|end-notes|summary|byline|tags|"
+                    r"author-?notes?|a-?n|disclaimer|landmark)(?:$|[\s_-])", re.I)
 _WS = re.compile(r"[ \t\n\r\f\v\xa0]+")
 
 
@@ -181,6 +184,8 @@ class _HtmlText(HTMLParser):
         self.breaks: list[int] = []
         self.headings: list[tuple[int, int]] = []
         self.heading_start: int | None = None
+        self.note_open: list[tuple[str, int, int]] = []  # (tag, depth, start) of a notes element
+        self.notes: list[tuple[int, int]] = []
 
     # -- output helpers
     def _write(self, s: str) -> None:
@@ -206,6 +211,13 @@ class _HtmlText(HTMLParser):
             if tag not in _VOID:
                 self.skip.append((tag, 1))
             return
+        if tag not in _VOID and marks and _NOTES.search(marks):
+            self._para()
+            self.note_open.append((tag, 1, self.pos))
+            return
+        if self.note_open and tag == self.note_open[-1][0] and tag not in _VOID:
+            t, depth, start = self.note_open[-1]
+            self.note_open[-1] = (t, depth + 1, start)
         if tag == "br":
             self._para()
         elif tag == "hr":
@@ -231,6 +243,15 @@ class _HtmlText(HTMLParser):
                 else:
                     self.skip[-1] = (name, depth - 1)
             return
+        if self.note_open and tag == self.note_open[-1][0]:
+            t, depth, start = self.note_open[-1]
+            if depth <= 1:
+                self.note_open.pop()
+                self._para()
+                if self.pos > start:
+                    self.notes.append((start, self.pos))
+                return
+            self.note_open[-1] = (t, depth - 1, start)
         if tag in _HEADINGS:
             if self.heading_start is not None and self.pos > self.heading_start:
                 self.headings.append((self.heading_start, self.pos))
@@ -284,7 +305,7 @@ def _read_html(text: str, name: str) -> Document:
     breaks = tuple(sorted({min(b, end) for b in p.breaks}))
     return Document(text=body, fmt="html", italics=_trim(body, [(a, min(b, end)) for a, b in p.italics]),
                     breaks=breaks, headings=_trim(body, [(a, min(b, end)) for a, b in p.headings]),
-                    name=name)
+                    name=name, notes=_trim(body, [(a, min(b, end)) for a, b in p.notes]))
 
 
 # ------------------------------------------------------------------------------------ Markdown

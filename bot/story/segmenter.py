@@ -229,6 +229,8 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
     hi = 0
     italics = sorted(doc.italics)
     ii = 0
+    notes = sorted(doc.notes)
+    ni = 0
     prev_end = 0
     for n, p in enumerate(paras):
         if progress is not None and n % 250 == 0:
@@ -259,7 +261,9 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
             out.close_scene()
             att.reset()
             continue
-        if _NOTE.match(text, p.start, p.end):
+        while ni < len(notes) and notes[ni][1] <= p.start:
+            ni += 1
+        if _NOTE.match(text, p.start, p.end) or (ni < len(notes) and notes[ni][0] < p.end):
             out.add("note", p.start, p.end)
             continue
         found = pre_quotes[n]

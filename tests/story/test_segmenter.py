@@ -234,3 +234,22 @@ def test_markdown_story_with_italic_thought_and_break() -> None:
 def test_sentences_that_start_like_headings_are_text(line: str) -> None:
     story = run(f"Gaara slept.\n\n{line}\n\nLee woke.")
     assert len(story.scenes) == 1 and len(story.beats) == 3
+
+
+AO3_HTML = """<html><body><div id="preface"><h2 class="toc-heading">Precious</h2>
+<dl class="tags"><dt>Rating:</dt><dd>Teen And Up Audiences</dd></dl>
+<div class="meta"><p>Summary</p><blockquote class="userstuff"><p>Gaara learns a thing.</p></blockquote></div></div>
+<div id="chapters" class="userstuff"><h2 class="toc-heading">Chapter 1</h2>
+<div class="notes module"><p>Thanks to my beta!</p></div>
+<div class="userstuff"><p>Gaara woke. “Lee?”</p><p>“Here,” said Lee.</p></div></div>
+<div id="afterword"><p>Posted originally on the Archive.</p></div></body></html>"""
+
+
+def test_ao3_download_metadata_and_notes_are_notes() -> None:
+    story = run(AO3_HTML, fmt="html")
+    kinds = [(b.kind, b.text) for b in story.beats]
+    story_beats = [(k, t) for k, t in kinds if k != "note"]
+    assert story_beats == [("dialogue", "Gaara woke. “Lee?”"), ("dialogue", "“Here,” said Lee.")]
+    notes = " ".join(t for k, t in kinds if k == "note")
+    for bit in ("Teen And Up", "Gaara learns", "beta", "Posted originally"):
+        assert bit in notes
