@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -694,9 +695,8 @@ class Emulator:
         await self.gateway.drop(code)
 
     def requests_to(self, method: str, template_or_regex: str) -> list[RecordedRequest]:
-        """Recorded requests whose route template equals, or whose "METHOD /path" matches, the pattern."""
-        import re
-
+        """Recorded `method` requests whose route template equals `template_or_regex` (e.g.
+        "/channels/{channel_id}/messages") or whose path (relative to /api/v10) matches it as a regex."""
         rx = re.compile(template_or_regex)
         return [r for r in self.requests
                 if r.method == method and (r.route == f"{method} {template_or_regex}"

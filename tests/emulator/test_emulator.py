@@ -394,6 +394,9 @@ async def test_channel_messages_reactions_history(emu: Emulator, harness: Harnes
     before = len(harness.reactions)
     await sent.add_reaction("▶")
     assert emu.message(sent.id).reactions == {"▶": [emu.bot_user.id]}
+    by_template = emu.requests_to("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me")
+    assert by_template and by_template == emu.requests_to("PUT", r"/reactions/.+/@me$")
+    assert by_template[-1].path.endswith(f"/{sent.id}/reactions/▶/@me")
     await emu.react(emu.reader, sent.id, "▶")
     await emu.wait_for(lambda: len(harness.reactions) >= before + 2, 5)
     got = next(r for r in harness.reactions[before:] if r.user_id != emu.bot_user.id)
