@@ -135,7 +135,9 @@ class NarratorBot(commands.Bot):
         name = payload.member.display_name if payload.member else ""
         actor = Actor(user_id=payload.user_id, name=name, moderator=False)
         try:
-            await self._narrator.advance(place, actor, message_id=payload.message_id)
+            result = await self._narrator.advance(place, actor, message_id=payload.message_id)
+            log.debug("▶ from %s on %s in %s: advanced=%s votes=%s/%s", payload.user_id, payload.message_id,
+                      payload.channel_id, result.advanced, result.votes, result.votes_needed)
         except NarratorError as exc:
             log.debug("▶ from %s in %s ignored: %s", payload.user_id, payload.channel_id, exc)
         except Exception:

@@ -141,6 +141,7 @@ class WebhookStage:
         self._latest: dict[int, tuple[MessageRef, Cue]] = {}  # channel -> newest message with controls
         self._after_locks: dict[int, asyncio.Lock] = {}
         self._pending: set[asyncio.Task[None]] = set()
+        self._scanned: set[int] = set()  # places checked for buttons left by a previous run
 
     # ------------------------------------------------------------------ webhooks
 
@@ -242,7 +243,7 @@ class WebhookStage:
         if cue.controls:
             self._latest[place.channel_id] = (ref, cue)
         if cue.controls or previous is not None:
-            self._after(place, self._tidy(place, ref if cue.controls else None, previous))
+            self._after(place, self._tidy(place, ref, cue.controls, previous))
         return ref
 
     def latest_controls(self, place: Place) -> int | None:
@@ -266,12 +267,40 @@ class WebhookStage:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _tidy(self, place: Place, new: MessageRef | None, previous: tuple[MessageRef, Cue] | None) -> None:
-        if new is not None:
+    async def _tidy(self, place: Place, new: MessageRef, controls: bool,
+                    previous: tuple[MessageRef, Cue] | None) -> None:
+        if controls:
             await self._react(place, new.message_id)
         if previous is not None:
             ref, cue = previous
             await self.edit(ref, replace(cue, controls=False))
+        elif place.channel_id not in self._scanned:
+            # First post here since start-up: a Continue button left on an older beat by the
+            # previous run would look pressable; take it off.
+            self._scanned.add(place.channel_id)
+            await self._strip_stale(place, before=new.message_id)
+
+    async def _strip_stale(self, place: Place, before: int) -> None:
+        hook = self._hooks.get(self._home(place))
+        me = self.client.user.id if self.client.user else None
+        channel = self.client.get_partial_messageable(place.channel_id, guild_id=place.guild_id)
+        try:
+            async for msg in channel.history(limit=15, before=discord.Object(before)):
+                if not msg.components:
+                    continue
+                if hook is not None and msg.webhook_id == hook.id:
+                    await self.budget.acquire(webhook_edit_windows(hook.id))
+                    await hook.edit_message(msg.id, view=None, allowed_mentions=NO_MENTIONS,
+                                            thread=discord.Object(place.channel_id) if place.is_thread
+                                            else discord.utils.MISSING)
+                elif msg.author.id == me:
+                    await self.budget.acquire(bot_windows(place.channel_id))
+                    await msg.edit(view=None, allowed_mentions=NO_MENTIONS)
+                else:
+                    continue
+                await self._unreact(place, msg.id)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.info("could not tidy old buttons in %s: %s", place.channel_id, getattr(exc, "code", exc))
 
     async def drain(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait for reactions and control tidy-ups still in flight (shutdown)."""

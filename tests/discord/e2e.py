@@ -142,12 +142,25 @@ async def press(emu: Emulator, channel: Channel, user: Any, seen: set[int], *, t
         return False
     assert isinstance(found, StoredMessage)
     seen.add(found.id)
-    if button:
-        inter = await emu.press_button(user, found, continue_id(found))
-        await inter.wait_response()
-    else:
-        await emu.react(user, found)
-    return True
+    def moved_on() -> bool:
+        newest = posted(emu, channel)
+        return bool(newest) and (newest[-1].id > found.id or not found.components or found.deleted)
+
+    for wait in (0.15, 0.3, 0.6, 1.2, 2.4, 5.0):
+        if button:
+            inter = await emu.press_button(user, found, continue_id(found))
+            await inter.wait_response()
+        else:
+            await emu.react(user, found)
+        try:
+            await emu.wait_for(moved_on, wait)
+            return True
+        except AssertionError:
+            # pressed during the ▶ cooldown, or while the bot was still recording the beat:
+            # a reader would press again
+            if not button:
+                await emu.unreact(user, found)
+    raise AssertionError(f"pressing ▶ on {found.id} never moved the story on")
 
 
 async def play_by_reactions(emu: Emulator, channel: Channel, user: Any, *, timeout: float = 20.0,  # noqa: ASYNC109
