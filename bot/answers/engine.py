@@ -18,6 +18,7 @@ from bot.answers.cooldown import Cooldown, MonotonicClock
 from bot.answers.retrieval import (
     Candidate,
     StoryFacts,
+    TermStats,
     analyse,
     index_hash,
     index_rows,
@@ -93,9 +94,10 @@ class AnswerEngine:
         self.llm = llm
         self._cooldown = Cooldown(cooldown_seconds, clock or _SystemClock())
         self._max_chars = max_question_chars
-        self._facts: dict[str, StoryFacts] = {}
+        self._facts: dict[str, tuple[Story, StoryFacts]] = {}
         self._shingles: dict[str, tuple[str, dict[int, int]]] = {}
         self._lock = asyncio.Lock()
+        self._stats = TermStats()
 
     # ------------------------------------------------------------------ indexing
 
@@ -104,19 +106,21 @@ class AnswerEngine:
         await self._ensure_indexed(story)
 
     async def _ensure_indexed(self, story: Story) -> StoryFacts:
+        known = self._facts.get(story.slug)
+        if known is not None and known[0] is story:
+            return known[1]  # the very object indexed before (Story is frozen): nothing to hash
         wanted = index_hash(story)
-        facts = self._facts.get(story.slug)
-        if facts is not None and facts.index_hash == wanted:
-            return facts
         async with self._lock:
-            facts = self._facts.get(story.slug)
-            if facts is not None and facts.index_hash == wanted:
-                return facts
+            known = self._facts.get(story.slug)
+            if known is not None and known[1].index_hash == wanted:
+                self._facts[story.slug] = (story, known[1])
+                return known[1]
             facts = story_facts(story)
             if await store.indexed_hash(self._db, story.slug) != wanted:
                 await store.rebuild_index(self._db, story, index_rows(story, facts), wanted)
+                self._stats.clear()
                 log.info("indexed story %s for /ask (%d beats)", story.slug, len(story))
-            self._facts[story.slug] = facts
+            self._facts[story.slug] = (story, facts)
             return facts
 
     # ------------------------------------------------------------------ asking
@@ -164,7 +168,7 @@ class AnswerEngine:
         if upto < 0 or seen is None or seen > upto:
             return self._from_reply(asked, deflection(story, asked, q), "deflection")
         query = analyse(q, story, asked, facts.patterns)
-        picks: list[Candidate] = await retrieve(self._db, story, facts, asked, query, upto)
+        picks: list[Candidate] = await retrieve(self._db, story, facts, asked, query, upto, stats=self._stats)
         if not picks and query.match() is None:
             recent = latest_own(story, facts, asked, upto)
             if recent is not None:

@@ -4,6 +4,7 @@ as a quoted FTS string, so no operator a reader types (NEAR, AND, *, quotes) mea
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import unicodedata
@@ -18,7 +19,7 @@ from bot.story.model import Beat, Character, Story
 QuestionKind = Literal["why", "opinion", "feel", "what", "how", "who", "where", "when", "yesno", "other"]
 
 # Bumped whenever the index rows change shape, so stored indexes are rebuilt.
-INDEX_VERSION = "2"
+INDEX_VERSION = "3"
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_TERMS = 24  # bounds the MATCH expression whatever the question
@@ -69,7 +70,7 @@ _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("lonely", "alone", "loneliness", "isolated"),
     ("monster", "demon", "beast", "creature"),
     ("home", "village", "house"),
-    ("eat", "food", "hungry", "ate", "meal"),
+    ("eat", "food", "hungry", "meal", "eaten"),  # not "ate": the porter stem is "at"
     ("win", "won", "victory", "beat", "defeat", "defeated", "lose", "lost"),
     ("help", "helped", "aid", "assist"),
     ("want", "wanted", "wish", "desire", "hope"),
@@ -111,9 +112,10 @@ class Query:
     kind: QuestionKind
     terms: tuple[str, ...]  # content words (lower case), synonyms not included
     about_speech: bool  # "what did you say/tell/shout ..."
-    forms: tuple[str, ...]  # every word sent to FTS: terms, synonyms, names of named characters
+    forms: tuple[str, ...]  # every word sent to FTS: the terms and their synonyms
     named: tuple[str, ...]  # keys of other characters the question names
     signature: frozenset[str] = frozenset()  # content words + question word, to spot the same question
+    exact: re.Pattern[str] | None = None  # finds the reader's own words (by light stem) in a text
 
     def match(self) -> str | None:
         """The FTS5 MATCH expression: quoted words joined by OR; None when there is nothing to find."""
@@ -178,23 +180,18 @@ def analyse(question: str, story: Story, asked: Character,
         if w and w not in forms and len(forms) < MAX_TERMS:
             forms.append(w)
 
+    # Names are not search words: a main character is named in half the beats, and BM25 over
+    # half a story is slow and says nothing. Named characters are matched from StoryFacts instead.
     for t in terms:
         add(t)
-    for key in named:
-        if key == asked.key:
-            continue
-        # The name as the reader wrote it; every other alias is caught by the mention token.
-        for m in pats[key].finditer(question):
-            for w in words(m.group(0)):
-                if w not in STOP_WORDS and w not in _HONORIFICS:
-                    add(w)
-        add(mention_token(key))
     for t in terms:
         for s in _SYNONYMS.get(t, ()):
             add(s)
     signature = {t for t in tokens if t in _QUESTION_WORDS or t in terms or (t in name_words and t not in asked_words)}
+    stems = sorted({re.escape(light_stem(t)) for t in terms})
+    exact = re.compile(rf"(?<![^\W_])({'|'.join(stems)})", re.IGNORECASE) if stems else None
     return Query(kind, tuple(terms), any(t in _SPEECH_WORDS for t in tokens), tuple(forms),
-                 tuple(k for k in named if k != asked.key), frozenset(signature))
+                 tuple(k for k in named if k != asked.key), frozenset(signature), exact)
 
 
 def mention_token(key: str) -> str:
@@ -224,6 +221,7 @@ class StoryFacts:
     speakers: tuple[frozenset[str], ...]  # per beat: keys of everyone voicing it
     first_seen: dict[str, int]  # key -> first beat that voices or names the character
     own_beats: dict[str, tuple[int, ...]]  # key -> beats the character voices, in order
+    around: tuple[frozenset[str], ...]  # per beat: keys named or voiced in the few beats before it
 
 
 def beat_speakers(beat: Beat) -> frozenset[str]:
@@ -258,8 +256,15 @@ def story_facts(story: Story) -> StoryFacts:
             first_seen.setdefault(k, b.index)
         for k in voiced:
             own.setdefault(k, []).append(b.index)
+    around: list[frozenset[str]] = []
+    for b in story.beats:
+        near: set[str] = set()
+        for j in range(max(0, b.index - NEARBY_BEATS), b.index):
+            if story.beat(j).scene == b.scene:
+                near |= mentions[j] | speakers[j]
+        around.append(frozenset(near))
     return StoryFacts(index_hash(story), pats, tuple(mentions), tuple(speakers), first_seen,
-                      {k: tuple(v) for k, v in own.items()})
+                      {k: tuple(v) for k, v in own.items()}, tuple(around))
 
 
 def index_rows(story: Story, facts: StoryFacts) -> list[store.IndexRow]:
@@ -276,10 +281,6 @@ def index_rows(story: Story, facts: StoryFacts) -> list[store.IndexRow]:
 
     rows = []
     for b in story.beats:
-        around: set[str] = set()
-        for j in range(max(0, b.index - NEARBY_BEATS), b.index):
-            if story.beat(j).scene == b.scene:
-                around |= facts.mentions[j] | facts.speakers[j]
         # The beat before, when it is in the same scene: a reply is found by the question it answers
         # ("Your arm… broken?" -> "In two places."). Never a later beat: that would leak spoilers.
         prompt = story.beat(b.index - 1).text if b.index > 0 and story.beat(b.index - 1).scene == b.scene \
@@ -287,7 +288,7 @@ def index_rows(story: Story, facts: StoryFacts) -> list[store.IndexRow]:
         rows.append(store.IndexRow(
             beat_index=b.index, scene_index=b.scene, kind=b.kind, speakers=tuple(sorted(facts.speakers[b.index])),
             body=b.text, mentions=name_words(facts.mentions[b.index] | facts.speakers[b.index]),
-            nearby=(name_words(frozenset(around)) + "\n" + prompt).strip(),
+            nearby=prompt,
         ))
     return rows
 
@@ -305,22 +306,87 @@ class Candidate:
     score: float
 
 
+class TermStats:
+    """Document counts of search words, cached until an index changes. Words in a large share of
+    all beats ("back", "sand") barely move BM25 but make every search read thousands of rows, so
+    they are left out of the MATCH unless nothing rarer is left."""
+
+    MAX_SHARE = 0.1  # of all indexed beats: the most rows one search may have to rank
+    MIN_BUDGET = 400
+    MAX_CACHED = 50_000
+
+    def __init__(self) -> None:
+        self._df: dict[str, int] = {}
+        self._total: int | None = None
+
+    def clear(self) -> None:
+        self._df.clear()
+        self._total = None
+
+    async def prune(self, db: Database, query: Query) -> str | None:
+        if not query.forms:
+            return None
+        if self._total is None:
+            self._total = await store.indexed_beats(db)
+        missing = [w for w in query.forms if w not in self._df]
+        if missing:
+            if len(self._df) > self.MAX_CACHED:
+                self._df.clear()
+            self._df.update(await store.document_counts(db, missing))
+        # The reader's words first, then synonyms, rarest first, within a budget of matching rows.
+        budget = max(self.MIN_BUDGET, self.MAX_SHARE * self._total)
+        ordered = sorted((w for w in query.forms if self._df[w] > 0),
+                         key=lambda w: (w not in query.terms, self._df[w]))
+        kept: list[str] = []
+        spent = 0
+        for w in ordered:
+            if spent + self._df[w] <= budget:
+                kept.append(w)
+                spent += self._df[w]
+        if not any(w in query.terms for w in kept):
+            # Only common words asked about: search by the rarest of the reader's own words.
+            present = [t for t in ordered if t in query.terms]
+            kept = present[:1] + kept
+        return Query(query.kind, query.terms, query.about_speech, tuple(kept), query.named).match()
+
+
 async def retrieve(db: Database, story: Story, facts: StoryFacts, asked: Character, query: Query,
-                   upto: int, *, limit: int = 5) -> list[Candidate]:
+                   upto: int, *, limit: int = 5, stats: TermStats | None = None) -> list[Candidate]:
     """Ranked candidates among beats 0..upto only (checked again here after the SQL filter)."""
-    match = query.match()
-    if match is None:
-        return []
-    general = await store.search(db, story.slug, match, upto, limit=40)
-    own = await store.search(db, story.slug, match, upto, speaker=asked.key, limit=20)
-    seen: dict[int, store.SearchHit] = {}
-    for hit in (*own, *general):
-        if hit.beat_index <= upto and 0 <= hit.beat_index < len(story):  # spoiler guard, twice
-            seen.setdefault(hit.beat_index, hit)
-    scored = [c for c in (_score(story, story.beat(i), h.score, facts, asked, query) for i, h in seen.items())
-              if c.beat.index <= upto]
+    found: dict[int, float] = {}  # beat -> BM25
+    match = await stats.prune(db, query) if stats is not None else query.match()
+    if match is not None:
+        for hit in await store.search(db, story.slug, match, upto, favour=asked.key, limit=60):
+            found.setdefault(hit.beat_index, hit.score)
+    for i in _named_candidates(story, facts, asked, query, upto):
+        found.setdefault(i, 0.0)
+    scored = [_score(story, story.beat(i), bm25, facts, asked, query)
+              for i, bm25 in found.items() if 0 <= i <= upto]  # spoiler guard, again after the SQL
     scored.sort(key=lambda c: (-c.score, -c.beat.index))
     return scored[:limit]
+
+
+_RECENT = 300  # how far back (in the character's own lines) a name-only question looks
+
+
+def _named_candidates(story: Story, facts: StoryFacts, asked: Character, query: Query,
+                      upto: int) -> list[int]:
+    """Beats about the characters the question names: the asked one's lines with them in or just
+    before the line, and the named ones' lines with the asked one around."""
+    if not query.named:
+        return []
+    named = set(query.named)
+    out: list[int] = []
+    own = facts.own_beats.get(asked.key, ())
+    for i in own[: bisect.bisect_right(own, upto)][-_RECENT:]:
+        if named & (facts.mentions[i] | facts.around[i]):
+            out.append(i)
+    for key in named:
+        theirs = facts.own_beats.get(key, ())
+        for i in theirs[: bisect.bisect_right(theirs, upto)][-_RECENT:]:
+            if asked.key in facts.mentions[i] or asked.key in facts.around[i]:
+                out.append(i)
+    return out
 
 
 def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Character,
@@ -365,12 +431,14 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
         # Someone in the story asked (nearly) this question and the character answered it.
         overlap = len(query.signature & set(words(reply_to))) / len(query.signature)
         weight *= 1.0 + 1.5 * overlap
-    if query.named and any(k in facts.mentions[beat.index] for k in query.named):
-        weight *= 1.25
-    if query.terms:
+    if query.named:
+        if any(k in facts.mentions[beat.index] for k in query.named):
+            weight *= 1.5
+        elif any(k in facts.around[beat.index] for k in query.named):
+            weight *= 1.2
+    if query.exact is not None:
         # BM25 sees synonyms as equals; the reader's own words count a little more.
-        stems = {light_stem(w) for w in words(beat.text + " " + reply_to)}
-        exact = sum(1 for t in query.terms if light_stem(t) in stems)
+        exact = len({m.group(1).casefold() for m in query.exact.finditer(beat.text + " " + reply_to)})
         weight *= 1.0 + 0.2 * min(3, exact)
     # A sliver of recency: what happened most recently is what the character has in mind.
     weight *= 1.0 + 0.05 * (beat.index / max(1, len(facts.mentions)))

@@ -67,10 +67,13 @@ async def rebuild_index(db: Database, story: Story, rows: Sequence[IndexRow], in
 
 
 async def search(
-    db: Database, slug: str, match: str, upto: int, *, speaker: str | None = None, limit: int = 40
+    db: Database, slug: str, match: str, upto: int, *, speaker: str | None = None,
+    favour: str | None = None, limit: int = 40,
 ) -> list[SearchHit]:
-    """Best BM25 hits among beats 0..upto (never later ones), author's notes excluded; with
-    `speaker`, only beats that character speaks or thinks."""
+    """Best BM25 hits among beats 0..upto (never later ones), author's notes excluded. With
+    `speaker`, only beats that character speaks or thinks; with `favour`, that character's beats
+    rank as if three times as relevant (so they make the cut; `score` stays plain BM25)."""
+    boost = "CASE WHEN instr(speaker, ?) > 0 THEN 3.0 ELSE 1.0 END" if favour is not None else "1.0"
     sql = (
         f"SELECT beat_index, scene_index, kind, speaker, bm25(answer_fts, {_WEIGHTS}) AS rank "
         "FROM answer_fts WHERE answer_fts MATCH ? AND story_slug = ? AND beat_index <= ? "
@@ -80,13 +83,29 @@ async def search(
     if speaker is not None:
         sql += " AND instr(speaker, ?) > 0"
         params.append(_speaker_field((speaker,)))
-    sql += " ORDER BY rank LIMIT ?"
+    sql += f" ORDER BY rank * {boost} LIMIT ?"
+    if favour is not None:
+        params.append(_speaker_field((favour,)))
     params.append(limit)
     rows = await db.fetchall(sql, params)
     return [
         SearchHit(int(r[0]), int(r[1]), str(r[2]), tuple(str(r[3]).split()), -float(r[4]))
         for r in rows
     ]
+
+
+async def document_counts(db: Database, words: Sequence[str]) -> dict[str, int]:
+    """How many indexed beats (all stories) contain each word; cheap, no row content is read."""
+    out: dict[str, int] = {}
+    for w in words:
+        row = await db.fetchone("SELECT count(*) FROM answer_fts WHERE answer_fts MATCH ?", (f'"{w}"',))
+        out[w] = int(row[0]) if row else 0
+    return out
+
+
+async def indexed_beats(db: Database) -> int:
+    row = await db.fetchone("SELECT coalesce(sum(beat_count), 0) FROM answer_index")
+    return int(row[0]) if row else 0
 
 
 def _speaker_field(keys: Sequence[str]) -> str:
