@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -27,12 +28,24 @@ class Cooldown:
             return 0.0
         return max(0.0, last + self.seconds - self._clock.monotonic())
 
-    def mark(self, user_id: int) -> None:
+    def mark(self, user_id: int) -> Callable[[], None]:
+        """Start the user's cooldown now; returns a function that takes it back (if the answer
+        failed for a reason that is not the user's)."""
         now = self._clock.monotonic()
         if len(self._last) >= self._max_users:
             # Forget everyone whose cooldown is over; memory stays bounded on a busy server.
             self._last = {u: t for u, t in self._last.items() if t + self.seconds > now}
+        before = self._last.get(user_id)
         self._last[user_id] = now
+
+        def undo() -> None:
+            if self._last.get(user_id) == now:
+                if before is None:
+                    del self._last[user_id]
+                else:
+                    self._last[user_id] = before
+
+        return undo
 
     @staticmethod
     def wait_text(seconds: float) -> str:

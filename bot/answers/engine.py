@@ -157,10 +157,14 @@ class AnswerEngine:
             if wait > 0:
                 raise AskRefused(f"{clean_story_text(asked.name)} needs a moment — you can ask again in "
                                  f"{Cooldown.wait_text(wait)}.", retry_after=wait)
-        result = await self._answer(story, asked, q, min(upto_beat, len(story) - 1))
-        if user_id is not None:
-            self._cooldown.mark(user_id)
-        return result
+        # Marked before the work so two quick /asks from one user cannot both slip through.
+        undo = self._cooldown.mark(user_id) if user_id is not None else None
+        try:
+            return await self._answer(story, asked, q, min(upto_beat, len(story) - 1))
+        except BaseException:
+            if undo is not None:
+                undo()
+            raise
 
     async def _answer(self, story: Story, asked: Character, q: str, upto: int) -> Answer:
         facts = await self._ensure_indexed(story)
