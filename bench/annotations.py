@@ -177,6 +177,8 @@ class Score:
     named: int  # spans with an explicit named tag
     named_correct: int
     mistakes: list[str]
+    kind_ok: int = 0  # matched spans whose beat kind (thought vs dialogue) agrees with the gold
+    kind_total: int = 0
 
     @property
     def accuracy(self) -> float:
@@ -208,16 +210,17 @@ def _named_tag_regexes(cast: tuple[Character, ...]) -> tuple[re.Pattern[str], re
 def score(doc: Annotated, text: str | None = None) -> tuple[Score, Story]:
     plain = doc.text if text is None else text
     story = segment(read_document(plain, fmt="txt", name=doc.name), list(doc.cast), slug=doc.name)
-    preds: list[tuple[int, int, tuple[str, ...]]] = []
+    preds: list[tuple[int, int, tuple[str, ...], bool]] = []
     for b in story.beats:
         spk = b.speakers or ((b.speaker,) if b.speaker else ())
         for q0, q1 in b.quotes:
-            preds.append((q0, q1, spk))
+            preds.append((q0, q1, spk, b.kind == "thought"))
     preds.sort()
     starts = [p[0] for p in preds]
     gold = [g for g in doc.golds if g.label != "-"]
     gstarts = [g.start for g in gold]
     hits = 0
+    kind_ok = kind_total = 0
     correct = attributed = named = named_correct = 0
     mistakes: list[str] = []
     rx = _named_tag_regexes(doc.cast)
@@ -235,6 +238,9 @@ def score(doc: Annotated, text: str | None = None) -> tuple[Score, Story]:
                 best, best_ov = p, ov
         found = cover * 2 >= (g.end - g.start)
         hits += found
+        if found and best is not None and g.label == "key":
+            kind_total += 1
+            kind_ok += best[3] == g.thought
         if g.label != "key":
             continue
         attributed += 1
@@ -267,4 +273,4 @@ def score(doc: Annotated, text: str | None = None) -> tuple[Score, Story]:
     recall = hits / len(gold) if gold else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return Score(doc.name, len(gold), len(preds), precision, recall, f1, attributed, correct, named,
-                 named_correct, mistakes), story
+                 named_correct, mistakes, kind_ok, kind_total), story

@@ -18,7 +18,8 @@ from annotations import Annotated, Score, corpus_files, load, parse_annotated, s
 
 def _row(label: str, s: Score) -> str:
     return (f"{label:<38} {s.gold:>5} {s.precision:>6.1%} {s.recall:>6.1%} {s.f1:>6.1%} "
-            f"{s.accuracy:>7.1%} ({s.correct}/{s.attributed}) {s.named_accuracy:>7.1%} ({s.named_correct}/{s.named})")
+            f"{s.accuracy:>7.1%} ({s.correct}/{s.attributed}) {s.named_accuracy:>7.1%} ({s.named_correct}/{s.named})"
+            f"  kind {s.kind_ok}/{s.kind_total}")
 
 
 def main() -> int:
@@ -27,7 +28,7 @@ def main() -> int:
     if not files:
         print("no *.annotated.txt files found in bench/corpus, tests/data or tests/story/data")
         return 0
-    print(f"{'text':<38} {'spans':>5} {'prec':>6} {'recall':>6} {'F1':>6} {'attrib':>7}          {'named':>7}")
+    print(f"{'text':<38} {'spans':>5} {'prec':>6} {'recall':>6} {'F1':>6} {'attrib':>7}          {'named':>7}          thought/dialogue")
     totals: dict[str, list[int]] = {"double": [0, 0, 0, 0], "british": [0, 0, 0, 0]}
     f1s: dict[str, list[float]] = {"double": [], "british": []}
     for path in files:

@@ -36,6 +36,7 @@ _TITLE_WORDS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "lady", 
                           "little", "big", "master", "mistress", "professor", "prof", "colonel", "general",
                           "doctor", "father", "mother", "brother", "sister", "no"})
 
+_SILENT = re.compile(r"\b(?:silently|inwardly|mentally|wordlessly)\b")
 _MIND = re.compile(r"\b(?:in|inside|within|at) (?:the (?:back|depths|recesses|corner) of )?"
                    r"(?:his|her|their|my|your|its|[A-Z]\w+['’]s) (?:mind|head|skull|thoughts)\b")
 _PRONOUN = re.compile(r"(?<![\w'’-])(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Hh]is|[Hh]er|[Tt]heir|[Hh]im|[Tt]hem|I|[Ww]e)(?![\w'’-])")
@@ -203,6 +204,9 @@ class Attributor:
     prev_voiced: bool = False
     narrator: str | None = None  # the character who says "I" in the narration, if known
     addressee: str | None = None  # who the last voiced paragraph spoke to ("…, Mr. Darcy?")
+    # voices heard only inside someone's head ("… cackled in the back of his mind"): every line
+    # of theirs is a thought, for the whole story
+    inner_voices: set[str] = field(default_factory=set)
 
     def reset(self) -> None:
         self.recent.clear()
@@ -450,6 +454,8 @@ class Attributor:
                     inner = bool(_MIND.search(text, s0, s1)) and bool(_VERB_RE.search(text, s0, s1))
                     break
             if subj and subj.keys and not (set(subj.keys) & voc[i]):
+                if inner and len(subj.keys) == 1:
+                    self.inner_voices.add(subj.keys[0])
                 ev[i] = Voice(subj.keys, inner, "action")
         for i in range(1, n):
             if ev[i] is None and ev[i - 1] is not None:
@@ -489,7 +495,8 @@ class Attributor:
                     fallback = self._fallback(avoid, starts_para=_before(quotes[0]) - ps < 3,
                                               gender=v.gender if v else None)
                 v = Voice(fallback.speakers, v.thought if v else False, fallback.source)
-            thought = v.thought or q.kind == "italic" or (q.kind == "aside" and not v.source.startswith("tag"))
+            thought = (v.thought or q.kind == "italic" or (q.kind == "aside" and not v.source.startswith("tag"))
+                       or (len(v.speakers) == 1 and v.speakers[0] in self.inner_voices))
             out.append(Voice(v.speakers, thought, v.source))
         stranger = [v.speakers[0] if v.speakers and v.speakers[0].startswith("?") else None for v in out]
         out = [Voice((), v.thought, "stranger") if stranger[i] else v for i, v in enumerate(out)]
@@ -613,7 +620,8 @@ class Attributor:
             return None
         if len(_WORDS.findall(text, a, v.start())) > 6:
             return None
-        thought = v.group(0) in THOUGHT_VERBS or bool(_MIND.search(text, a, win))
+        mind = bool(_MIND.search(text, a, win))
+        thought = v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, win))
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
                                 speech_tag=not thought, exclude=voc)
         if subj is None:
@@ -621,6 +629,8 @@ class Attributor:
                                     speech_tag=not thought, exclude=voc)
         if subj is None:
             return None
+        if mind and len(subj.keys) == 1:
+            self.inner_voices.add(subj.keys[0])
         return Voice(subj.keys, thought, "tag_after", subj.named, subj.exclude, subj.gender)
 
     def _tag_before(self, q: Quote, lo: int, outside: list[Mention], before_m: list[Mention],
@@ -643,7 +653,8 @@ class Attributor:
             v = v_
         if v is None or len(_WORDS.findall(text, v.end(), b)) > 4:
             return None
-        thought = v.group(0) in THOUGHT_VERBS or bool(_MIND.search(text, a, b))
+        mind = bool(_MIND.search(text, a, b))
+        thought = v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, b))
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
                                 speech_tag=not thought, exclude=voc, nearest=True)
         if subj is None:
@@ -651,6 +662,8 @@ class Attributor:
                                     speech_tag=not thought, exclude=voc)
         if subj is None:
             return None
+        if mind and len(subj.keys) == 1:
+            self.inner_voices.add(subj.keys[0])
         return Voice(subj.keys, thought, "tag_before", subj.named, subj.exclude, subj.gender)
 
 

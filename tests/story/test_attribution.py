@@ -204,3 +204,16 @@ def test_a_named_speaker_outside_the_cast_stays_unknown() -> None:
     assert [b.speaker for b in voiced(story)] == [None, "lee", None]
     assert all(not (b.speaker or "").startswith("?") for b in story.beats)
     assert all(not any(k.startswith("?") for k in b.speakers) for b in story.beats)
+
+
+def test_a_voice_heard_in_the_head_stays_a_thought() -> None:
+    text = ("Gaara lay still. “Weakling,” Shukaku cackled in the back of his mind.\n\n"
+            "“Let me out,” the demon hissed.\n\n“No,” Gaara said.")
+    beats = voiced(run(text))
+    assert [(b.speaker, b.kind) for b in beats] == [("shukaku", "thought"), ("shukaku", "thought"),
+                                                     ("gaara", "dialogue")]
+
+
+def test_told_it_silently_is_a_thought_but_not_an_inner_voice() -> None:
+    text = "“Be quiet,” Gaara told it silently.\n\n“Lee,” Gaara said."
+    assert [b.kind for b in voiced(run(text))] == ["thought", "dialogue"]
