@@ -56,6 +56,7 @@ class Gateway:
         self.heartbeat_interval_ms = 41250
         self.heartbeat_ack_delay = 0.05
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._sockets: set[web.WebSocketResponse] = set()
         self._send_lock = asyncio.Lock()
 
     @property
@@ -66,6 +67,7 @@ class Gateway:
         ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
         await ws.prepare(request)
         self.log.connections += 1
+        self._sockets.add(ws)
         # `self.ws` (where dispatches go) only switches to this socket after IDENTIFY or RESUME:
         # until then events are buffered, and a RESUME replays them in order.
         await self._send(ws, {"op": HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms},
@@ -78,6 +80,7 @@ class Gateway:
                 self.log.received.append(_redacted(payload))
                 await self._on_op(ws, payload)
         finally:
+            self._sockets.discard(ws)
             if self.ws is ws:
                 self.ws = None
                 self.ready = False
@@ -219,8 +222,11 @@ class Gateway:
             await self._send(self.ws, {"op": INVALID_SESSION, "d": resumable, "s": None, "t": None})
 
     async def close(self) -> None:
-        if self.ws is not None and not self.ws.closed:
-            await self.ws.close(code=1001)
+        for ws in list(self._sockets):
+            if not ws.closed:
+                await ws.close(code=1001)
+        for task in list(self._tasks):
+            task.cancel()
 
 
 def _redacted(payload: dict[str, Any]) -> dict[str, Any]:
