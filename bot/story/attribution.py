@@ -131,6 +131,11 @@ class NameIndex:
                         exact.setdefault(form.upper(), set()).add(c.key)
                     elif form:
                         lower.setdefault(form.lower(), set()).add(c.key)
+                        if form.lower().startswith("the ") and len(form) > 6:
+                            # "the young man" is first met as "a young man"
+                            rest = form[4:].lower()
+                            art = "an " if rest[:1] in "aeiou" else "a "
+                            lower.setdefault(art + rest, set()).add(c.key)
             parts = [p for p in re.split(r"[\s]+", c.name.strip()) if p]
             if len(parts) > 1:
                 for p in parts:

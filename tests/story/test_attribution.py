@@ -217,3 +217,10 @@ def test_a_voice_heard_in_the_head_stays_a_thought() -> None:
 def test_told_it_silently_is_a_thought_but_not_an_inner_voice() -> None:
     text = "“Be quiet,” Gaara told it silently.\n\n“Lee,” Gaara said."
     assert [b.kind for b in voiced(run(text))] == ["thought", "dialogue"]
+
+
+def test_the_alias_matches_its_indefinite_first_mention() -> None:
+    cast = [Character("marius", "Marius", ("the young man",), "he/him"),
+            Character("cosette", "Cosette", (), "she/her")]
+    text = "Cosette sewed. A young man stopped at the gate.\n\n“Forgive me,” he said."
+    assert speakers(text, cast) == ["marius"]
