@@ -79,35 +79,35 @@ def echo_question(question: str, asked: Character, cast: Sequence[Character] = (
     q = q.strip(" ?!.,")
     if not q or len(q) > MAX_ECHO_CHARS or "\n" in q:
         return ""
-    toks = re.findall(r"[\w’']+|[^\w\s]", q)
+    # Words are swapped in place; spaces and punctuation stay exactly as the reader typed them.
+    toks = re.findall(r"[\w’']+|\s+|[^\w\s]", q)
+    word_at = [i for i, t in enumerate(toks) if t[0].isalnum() or t[0] in "_'’"]
     # Names keep the story's spelling ("naruto" -> "Naruto").
     proper = {w.casefold(): w for c in cast for n in c.names() for w in re.findall(r"\w+", n) if w[0].isupper()}
-    out: list[str] = []
-    i = 0
-    while i < len(toks):
-        t = toks[i]
-        low = t.casefold().replace("’", "'")
-        nxt = toks[i + 1].casefold() if i + 1 < len(toks) else ""
-        if (low, nxt) in _SWAP_PAIRS:
-            out.append(_SWAP_PAIRS[(low, nxt)])
-            i += 2
+    out = list(toks)
+    k = 0
+    while k < len(word_at):
+        i = word_at[k]
+        low = toks[i].casefold().replace("’", "'")
+        j = word_at[k + 1] if k + 1 < len(word_at) else None
+        nxt = toks[j].casefold() if j is not None else ""
+        if j is not None and (low, nxt) in _SWAP_PAIRS and all(t.isspace() for t in toks[i + 1:j]):
+            out[i] = _SWAP_PAIRS[(low, nxt)]
+            for m in range(i + 1, j + 1):
+                out[m] = ""
+            k += 2
             continue
         if low == "you":
-            prev = out[-1].casefold() if out else ""
-            out.append("me" if prev in _OBJECT_BEFORE or i == len(toks) - 1 else "I")
+            prev = toks[word_at[k - 1]].casefold() if k > 0 else ""
+            out[i] = "me" if prev in _OBJECT_BEFORE or k == len(word_at) - 1 else "I"
         elif low in _SWAP_ONE:
-            out.append(_SWAP_ONE[low])
+            out[i] = _SWAP_ONE[low]
         else:
-            out.append(proper.get(low, t))
-        i += 1
-    text = ""
-    for t in out:
-        if text and (t[0].isalnum() or t[0] in "'’") and not text.endswith(("'", "’", "-")):
-            text += " "
-        elif text and not t[0].isalnum() and t in "([“\"":
-            text += " "
-        text += t
-    text = text.replace(" '", "'").replace(" ’", "’")
+            out[i] = proper.get(low, toks[i])
+        k += 1
+    text = "".join(out).strip()
+    if not text:
+        return ""
     text = text[0].upper() + text[1:]
     return escape_markdown(neutralise_mentions(text)) + "?"
 
