@@ -397,6 +397,8 @@ class Attributor:
 
     # ---------------------------------------------------------------- the paragraph
     def paragraph(self, ps: int, pe: int, quotes: Sequence[Quote]) -> list[Voice]:
+        """Voices for the quotes of paragraph text[ps:pe] (empty for a narration paragraph, which
+        still updates the scene's memory)."""
         text = self.text
         mentions = self.names.find(text, ps, pe)
         n = len(quotes)
