@@ -373,6 +373,8 @@ class Attributor:
                 cls = _PRON_CLASS[str(val)]
                 if str(val) in ("him", "them") or (str(val) == "her" and not _starts_clause(text, a, pos)):
                     continue
+                if cls == "it" and not any(self._compatible(k, "it") for k in self.names.keys):
+                    continue  # "It was Ruth who spoke first."
                 if cls == "i" and self.narrator and re.match(r"I\s+and\s+", text[pos:limit]):
                     after = [m2 for m2 in mentions if pos < m2.start < limit]
                     if after:
@@ -416,11 +418,13 @@ class Attributor:
             opening = self._opening_subject(ps, pe, quotes, outside)
             if opening is not None:
                 outside = sorted([*outside, opening], key=lambda m: m.start)
+            # the paragraph's first single subject ("The two women looked at each other. It was
+            # Ruth who spoke first." -> Ruth) leads into what comes next
             first: str | None = None
             for s0, s1 in _sentences(text, ps, pe):
                 found = self._subject_in(s0, s1, outside, first_words=4, before=[], subjects=[],
                                          speech_tag=False, exclude=set())
-                if found and found.keys:
+                if found and len(found.keys) == 1:
                     first = found.keys[0]
                     break
             self.prev_subject = first or (outside[0].key if outside else None)
@@ -547,7 +551,12 @@ class Attributor:
         m = _PRONOUN.match(self.text, ps, pe)
         if m is None:
             return None
-        cls = _PRON_CLASS[m.group(0).lower()]
+        word = m.group(0).lower()
+        if word in ("his", "her", "their"):
+            nxt = _WORDS.match(self.text, m.end() + 1, pe)
+            if nxt is None or nxt.group(0).lower() not in _BODY:
+                return None  # "Her sister was…": someone else is the subject
+        cls = _PRON_CLASS[word]
         if cls not in ("he", "she", "it"):
             return None
         ok = [k for k in self.names.keys if self._compatible(k, cls) and k != self.narrator]
