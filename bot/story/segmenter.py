@@ -125,9 +125,14 @@ def _paragraphs(doc: Document) -> list[_Para]:
     # separate most lines anyway.
     paras: list[_Para] = []
     cur: _Para | None = None
+    prev_indent = 0
     for (a, b), g in zip(lines, gaps, strict=True):
-        indented = text[a] in " \t" and cur is not None and text[cur.start - 1: cur.start] != " "
-        if cur is None or g >= 1 or line_mode or (indented and _indent_starts_para(text, a)):
+        indent = _lstrip(text, a, b) - a
+        # wrapped text whose paragraphs start indented: a line indented deeper than the one
+        # before it starts a new paragraph
+        deeper = indent >= 2 and indent > prev_indent
+        prev_indent = indent
+        if cur is None or g >= 1 or line_mode or deeper:
             if cur is not None:
                 paras.append(cur)
             cur = _Para(_lstrip(text, a, b), b, brk=bool(paras) and g >= threshold)
@@ -146,10 +151,6 @@ def _paragraphs(doc: Document) -> list[_Para]:
         for k, (a, b) in enumerate(split_long(text, p.start, p.end, MAX_BEAT_CHARS)):
             out.append(_Para(a, b, brk=p.brk and k == 0))
     return out
-
-
-def _indent_starts_para(text: str, a: int) -> bool:
-    return text.startswith(("  ", "\t"), a)
 
 
 def _lstrip(text: str, a: int, b: int) -> int:

@@ -253,3 +253,12 @@ def test_ao3_download_metadata_and_notes_are_notes() -> None:
     notes = " ".join(t for k, t in kinds if k == "note")
     for bit in ("Teen And Up", "Gaara learns", "beta", "Posted originally"):
         assert bit in notes
+
+
+def test_wrapped_text_with_indented_paragraph_starts() -> None:
+    text = ("    Gaara lay on his back in the sand and\nwatched the sky above him.\n"
+            "    “You are awake,” said Lee, who had\ncome back for him.\n"
+            "    Gaara did not answer.")
+    story = run(text)
+    assert [b.kind for b in story.beats] == ["narration", "dialogue", "narration"]
+    assert story.beats[1].speaker == "lee"
