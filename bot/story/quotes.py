@@ -265,6 +265,7 @@ _TAG_START = re.compile(
     r"|[Tt]he\s+(?:\w+\s+){0,2}(?:" + _VERB_ALT + r")\b))"
 )
 _TAG_TAIL = re.compile(r"[^.;!?…]*?(?:[.;!?…]+(?=\s|$)|,\s*(?=[^\W\d_]))")
+_TO_SENTENCE_END = re.compile(r"[^.;!?…]*[.;!?…]+(?=\s|$)")
 _TAG_GOES_ON = re.compile(r"\s*(?:\w+ing|\w+ly|with|without|as|and|but|then|at|to|in|his|her|their)\b")
 
 
@@ -283,11 +284,10 @@ def _split_tags(text: str, q: Quote) -> list[Quote]:
         if t is None:
             return out
         tail_end = t.end()
-        while text[tail_end - 1 : tail_end] == "," or (tail_end < q.end and text[tail_end - 1].isspace()):
-            if _TAG_GOES_ON.match(text, tail_end, q.end):
-                t2 = re.compile(r"[^.;!?…]*[.;!?…]+(?=\s|$)").match(text, tail_end, q.end)
-                tail_end = t2.end() if t2 else q.end
-            break
+        # "said Cosette, laughing." goes on to the sentence end; "he said, forgive me" does not
+        if text[tail_end - 1 : tail_end] in (",", " ") and _TAG_GOES_ON.match(text, tail_end, q.end):
+            t2 = _TO_SENTENCE_END.match(text, tail_end, q.end)
+            tail_end = t2.end() if t2 else q.end
         pos = tail_end
         while pos < q.end and text[pos].isspace():
             pos += 1
