@@ -39,6 +39,7 @@ july august september october november december english french god lord heaven h
 """.split())
 _CUT = re.compile(r"[“\"‘]|(?<![\w'’-])(?!(?:He|She|His|Her|Hers|Him|It|Its|They|Their|The|A|An|But|And|Then|"
                   r"When|As|So|If|In|On|At|With)\b)[A-Z][a-z]+(?![\w-])")
+_PAIR = re.compile(r"(?<![\w'’-])([A-Z][a-z'’]+) ([A-Z][a-z'’]+)(?![\w'’-])")
 _HE = re.compile(r"(?<![\w'’])(?:he|him|his|himself)(?![\w'’])", re.I)
 _SHE = re.compile(r"(?<![\w'’])(?:she|her|hers|herself)(?![\w'’])", re.I)
 
@@ -84,6 +85,14 @@ def find_cast(text: str, *, limit: int = 30) -> list[Character]:
                 if m.group(2):
                     honor[f].add(f"{f}-{m.group(2)}")
     cands = [w for w, n in tagged.items() if n >= 2 or (total[w] >= 3 and (mid[w] >= 1 or n >= 1))]
+    # "Naruto Uzumaki" written out somewhere: the two single-word candidates are one person
+    single = {w for w in cands if " " not in w}
+    pairs = Counter(m.group(0) for m in _PAIR.finditer(text)
+                    if m.group(1) in single and m.group(2) in single and m.group(1) != m.group(2))
+    for full in pairs:
+        if full not in cands:
+            cands.append(full)
+            tagged[full] += 0
     # merge full names with their parts: "Rock Lee" + "Lee"
     groups: dict[str, set[str]] = {}
     for w in sorted(cands, key=lambda x: -len(x.split())):
@@ -104,7 +113,9 @@ def find_cast(text: str, *, limit: int = 30) -> list[Character]:
         aliases: list[str] = sorted({*forms, *(h for f in forms for h in honor.get(f, ()))} - {name})
         if " " in full and full not in aliases and full != name:
             aliases.append(full)
-        key = re.sub(r"[^a-z0-9]+", "-", name.split()[0].lower()).strip("-") or "character"
+        first = name.split()[0].rstrip(".")
+        base_name = name if re.fullmatch(_TITLES, first) else first  # "Mrs. Bennet" -> mrs-bennet
+        key = re.sub(r"[^a-z0-9]+", "-", base_name.lower()).strip("-") or "character"
         base, i = key, 2
         while key in used:
             key = f"{base}-{i}"

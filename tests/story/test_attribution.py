@@ -224,3 +224,18 @@ def test_the_alias_matches_its_indefinite_first_mention() -> None:
             Character("cosette", "Cosette", (), "she/her")]
     text = "Cosette sewed. A young man stopped at the gate.\n\n“Forgive me,” he said."
     assert speakers(text, cast) == ["marius"]
+
+
+def test_discovered_cast_merges_full_names_and_keys_titles() -> None:
+    text = "\n\n".join([
+        "Naruto Uzumaki burst in. “Hey!” said Naruto.",
+        "“Quiet,” said Mrs. Parsons. She frowned at him.",
+        "“Sorry!” Uzumaki said. He grinned.",
+        "“Out,” Mrs. Parsons said, and she pointed at the door.",
+        "Naruto laughed. “Fine, fine,” said Naruto.",
+        "“Now,” said Mrs. Parsons.",
+        "“Uzumaki is leaving,” Uzumaki said, and he left.",
+    ])
+    cast = {c.key: c for c in segment(read_document(text)).characters}
+    assert set(cast) == {"naruto", "mrs-parsons"}
+    assert "Uzumaki" in cast["naruto"].aliases and cast["mrs-parsons"].pronouns == "she/her"
