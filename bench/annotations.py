@@ -207,12 +207,31 @@ def _named_tag_regexes(cast: tuple[Character, ...]) -> tuple[re.Pattern[str], re
     return after, before
 
 
-def score(doc: Annotated, text: str | None = None) -> tuple[Score, Story]:
+def discovered_key_map(found: list[Character], gold: tuple[Character, ...]) -> dict[str, str]:
+    """Discovered character key -> gold key, by a shared name or alias (case-insensitive)."""
+    out: dict[str, str] = {}
+    for c in found:
+        mine = {n.casefold() for n in c.names()}
+        for g in gold:
+            theirs = {n.casefold() for n in (*g.names(), *g.name.split())}
+            if mine & theirs:
+                out[c.key] = g.key
+                break
+    return out
+
+
+def score(doc: Annotated, text: str | None = None, *, discover: bool = False) -> tuple[Score, Story]:
+    """Score segment() on the plain text (or `text`, e.g. the British edition) against the gold.
+    With `discover`, no cast is given: the segmenter finds one, mapped to gold keys by name."""
     plain = doc.text if text is None else text
-    story = segment(read_document(plain, fmt="txt", name=doc.name), list(doc.cast), slug=doc.name)
+    story = segment(read_document(plain, fmt="txt", name=doc.name), None if discover else list(doc.cast),
+                    slug=doc.name)
+    key_map = discovered_key_map(list(story.characters), doc.cast) if discover else {}
     preds: list[tuple[int, int, tuple[str, ...], bool]] = []
     for b in story.beats:
         spk = b.speakers or ((b.speaker,) if b.speaker else ())
+        if key_map:
+            spk = tuple(key_map.get(k, "?" + k) for k in spk)
         for q0, q1 in b.quotes:
             preds.append((q0, q1, spk, b.kind == "thought"))
     preds.sort()

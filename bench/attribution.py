@@ -29,7 +29,7 @@ def main() -> int:
         print("no *.annotated.txt files found in bench/corpus, tests/data or tests/story/data")
         return 0
     print(f"{'text':<38} {'spans':>5} {'prec':>6} {'recall':>6} {'F1':>6} {'attrib':>7}          {'named':>7}          thought/dialogue")
-    totals: dict[str, list[int]] = {"double": [0, 0, 0, 0], "british": [0, 0, 0, 0]}
+    totals: dict[str, list[int]] = {"double": [0, 0, 0, 0], "british": [0, 0, 0, 0], "no cast": [0, 0, 0, 0]}
     f1s: dict[str, list[float]] = {"double": [], "british": []}
     for path in files:
         doc: Annotated = load(path)
@@ -39,6 +39,10 @@ def main() -> int:
         brit_text, _g = parse_annotated(brit_raw)
         b, _ = score(doc, brit_text)
         print(_row("  british single quotes", b))
+        nc, _ = score(doc, discover=True)
+        print(_row("  no cast file (discover_cast)", nc))
+        totals["no cast"][0] += nc.correct
+        totals["no cast"][1] += nc.attributed
         for key, sc in (("double", s), ("british", b)):
             t = totals[key]
             t[0] += sc.correct
@@ -56,6 +60,8 @@ def main() -> int:
         c, a, nc, n = totals[key]
         print(f"ALL {key:<8} attribution {c / max(1, a):.1%} ({c}/{a})  named tags {nc / max(1, n):.1%} "
               f"({nc}/{n})  mean F1 {sum(f1s[key]) / max(1, len(f1s[key])):.1%}")
+    c, a = totals["no cast"][:2]
+    print(f"ALL no cast  attribution {c / max(1, a):.1%} ({c}/{a}) with a discovered cast (keys mapped by name)")
     d = totals["double"][0] / max(1, totals["double"][1])
     br = totals["british"][0] / max(1, totals["british"][1])
     print(f"british - double: {100 * (br - d):+.1f} points (target: within 3)")
