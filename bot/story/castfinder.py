@@ -40,6 +40,8 @@ july august september october november december english french god lord heaven h
 _CUT = re.compile(r"[“\"‘]|(?<![\w'’-])(?!(?:He|She|His|Her|Hers|Him|It|Its|They|Their|The|A|An|But|And|Then|"
                   r"When|As|So|If|In|On|At|With)\b)[A-Z][a-z]+(?![\w-])")
 _PAIR = re.compile(r"(?<![\w'’-])([A-Z][a-z'’]+) ([A-Z][a-z'’]+)(?![\w'’-])")
+_VOCATIVE = re.compile(r"(?:[“\"‘]|,\s|\bdear\s)((?:" + _TITLES + r"\.?\s)?[A-Z][a-z'’]+)(?:-(?:"
+                       + "|".join(HONORIFICS) + r"))?(?=[,.!?…]\s*[”\"’]?)")
 _HE = re.compile(r"(?<![\w'’])(?:he|him|his|himself)(?![\w'’])", re.I)
 _SHE = re.compile(r"(?<![\w'’])(?:she|her|hers|herself)(?![\w'’])", re.I)
 
@@ -52,7 +54,7 @@ def _ok(word: str) -> bool:
 
 
 def find_cast(text: str, *, limit: int = 30) -> list[Character]:
-    tagged: Counter[str] = Counter()
+    tagged: defaultdict[str, float] = defaultdict(float)  # a vocative weighs half a speech tag
     for v in _VERB_RE.finditer(text):
         before = text[max(0, v.start() - 40) : v.start()]
         m = None
@@ -64,6 +66,11 @@ def find_cast(text: str, *, limit: int = 30) -> list[Character]:
         m2 = _CAP.match(after.lstrip(" "))
         if m2 and _ok(m2.group(1)):
             tagged[m2.group(1)] += 1
+    # people spoken to ("Watson, …", "…, my dear Watson."): the first-person narrator is often
+    # named only like this
+    for m in _VOCATIVE.finditer(text):
+        if _ok(m.group(1)):
+            tagged[m.group(1)] += 0.5
     if not tagged:
         return []
     mid: Counter[str] = Counter()  # capitalised in the middle of a sentence
@@ -105,6 +112,12 @@ def find_cast(text: str, *, limit: int = 30) -> list[Character]:
             groups[w] = {w}
         else:
             groups[home].add(w)
+    every = {p for forms in groups.values() for f in forms for p in (f, *f.split())
+             if p[:1].isupper() and p.rstrip(".") not in ("Mr", "Mrs", "Ms", "Miss", "Dr")}
+
+    every_rx = re.compile(r"[“\"‘]|(?<![\w'’-])(?:" + "|".join(re.escape(f) for f in sorted(every, key=len, reverse=True))
+                          + r")(?![\w-])") if every else re.compile(r"[“\"‘]")
+
     chars: list[Character] = []
     used: set[str] = set()
     ranked = sorted(groups.items(), key=lambda kv: -sum(tagged[f] + total[f] for f in kv[1]))
@@ -121,21 +134,26 @@ def find_cast(text: str, *, limit: int = 30) -> list[Character]:
             key = f"{base}-{i}"
             i += 1
         used.add(key)
-        chars.append(Character(key=key, name=name, aliases=tuple(aliases), pronouns=_pronoun(text, forms)))
+        chars.append(Character(key=key, name=name, aliases=tuple(aliases), pronouns=_pronoun(text, forms, every_rx)))
     return chars
 
 
-def _pronoun(text: str, forms: set[str]) -> str:
+def _pronoun(text: str, forms: set[str], names_rx: re.Pattern[str]) -> str:
+    """he/him or she/her from the pronouns that follow the name, up to the next quote or the
+    next mention of someone else."""
     he = she = 0
+    suffix = r"(?:-(?:" + "|".join(HONORIFICS) + r"))?"
     rx = re.compile(r"(?<![\w'’-])(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
-                    + r")(?![\w-])")
+                    + r")" + suffix + r"(?![\w-])")
+    mine = {p for f in forms for p in (f, *f.split())}
     for n, m in enumerate(rx.finditer(text)):
         if n > 400:
             break
-        window = text[m.end() : m.end() + 80]
-        cut = _CUT.search(window)
-        if cut:
-            window = window[: cut.start()]
+        window = text[m.end() : m.end() + 100]
+        for cut in names_rx.finditer(window):
+            if cut.group(0) not in mine:  # a quote, or someone else's name
+                window = window[: cut.start()]
+                break
         he += len(_HE.findall(window))
         she += len(_SHE.findall(window))
     if he > she * 1.5 and he >= 1:
