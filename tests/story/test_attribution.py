@@ -239,3 +239,17 @@ def test_discovered_cast_merges_full_names_and_keys_titles() -> None:
     cast = {c.key: c for c in segment(read_document(text)).characters}
     assert set(cast) == {"naruto", "mrs-parsons"}
     assert "Uzumaki" in cast["naruto"].aliases and cast["mrs-parsons"].pronouns == "she/her"
+
+
+def test_discovery_finds_a_narrator_named_only_when_spoken_to() -> None:
+    text = "\n\n".join([
+        "Holmes was at the window when I came in.",
+        "“You are late, Watson,” said Holmes. He did not turn.",
+        "“I was at the hospital,” said I.",
+        "“Of course you were, Watson. I can smell it.” Holmes smiled.",
+        "“Is it so obvious, Holmes?”",
+        "“To me, Watson, everything is obvious,” Holmes said.",
+    ])
+    story = segment(read_document(text))
+    assert {"holmes", "watson"} <= {c.key for c in story.characters}
+    assert [b.speaker for b in voiced(story)][:2] == ["holmes", "watson"]
