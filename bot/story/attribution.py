@@ -66,6 +66,9 @@ Lady Lord Someone Somebody Everyone Everybody Nobody No Yes Oh Ah Well Now So If
 How When Where Who Which One Two Both All Another Each Still Just Even After Before Finally Suddenly Instead
 Maybe Perhaps Again Once Later Soon Meanwhile Outside Inside Behind Beside Across Around Together Slowly
 Quietly Softly God""".split())
+_ELDERS = frozenset({"mother", "father", "wife", "husband", "mama", "papa", "mamma"})
+_SIBLINGS = frozenset({"sister", "brother", "daughter", "son"})
+_KIN = _ELDERS | _SIBLINGS | {"aunt", "uncle", "cousin", "niece", "nephew"}
 _INTRO = re.compile(r"(?:[Mm]y name is|[Mm]y name’s|[Mm]y name's|\bI am|\bI'm|\bI’m|[Cc]all me)\s+$")
 _LAST_WORD = re.compile(r"([\w'’-]+)\W*$")
 _WORDS = re.compile(r"[\w'’-]+")
@@ -116,6 +119,15 @@ class NameIndex:
         self.cast = list(cast)
         self.pron: dict[str, str | None] = {c.key: _pron_class(c.pronouns) for c in cast}
         self.keys = [c.key for c in cast]
+        # family names and titles, for "said her mother" (Mrs. Bennet, mother of Elizabeth Bennet)
+        self.surname: dict[str, str] = {}
+        self.titled: set[str] = set()
+        for c in cast:
+            words = [w.strip(".,") for w in c.name.split()]
+            if len(words) >= 2:
+                self.surname[c.key] = words[-1]
+            if words and words[0].lower() in ("mr", "mrs", "madame", "monsieur", "lord", "lady", "sir"):
+                self.titled.add(c.key)
         exact: dict[str, set[str]] = {}
         lower: dict[str, set[str]] = {}
         derived: dict[str, set[str]] = {}
@@ -244,6 +256,20 @@ class Attributor:
             if len(out) == 2:
                 break
         return tuple(out)
+
+    def _relative(self, owner: tuple[str, ...], noun: str, gender: str | None) -> str | None:
+        """"her mother" of Elizabeth Bennet: the one other cast member of her family that fits
+        (parents and spouses are the titled ones: Mrs. Bennet, Mr. Bennet)."""
+        if len(owner) != 1 or noun not in _KIN or owner[0] not in self.names.surname:
+            return None
+        family = self.names.surname[owner[0]]
+        fits = [k for k in self.names.keys if k != owner[0] and self.names.surname.get(k) == family
+                and (gender is None or self.names.pron.get(k) in (gender, None))]
+        if noun in _ELDERS:
+            fits = [k for k in fits if k in self.names.titled]
+        elif noun in _SIBLINGS:
+            fits = [k for k in fits if k not in self.names.titled]
+        return fits[0] if len(fits) == 1 else None
 
     def _group(self) -> tuple[str, ...]:
         """"They said together" answering someone: the two others of the exchange; otherwise the
@@ -393,6 +419,9 @@ class Attributor:
                     continue  # "His voice shook": the owner is the subject (the pronoun, next)
                 if owner in ("his", "her", "their"):
                     res = self._resolve_pronoun(_PRON_CLASS[owner], before, subjects, False, set())
+                    kin = self._relative(res, words[-1].lower(), gender)
+                    if kin is not None:
+                        return _Subject((kin,), False)
                     return _Subject((), False, res, gender)
                 return _Subject((), False, (), gender)
         return None

@@ -253,3 +253,13 @@ def test_discovery_finds_a_narrator_named_only_when_spoken_to() -> None:
     story = segment(read_document(text))
     assert {"holmes", "watson"} <= {c.key for c in story.characters}
     assert [b.speaker for b in voiced(story)][:2] == ["holmes", "watson"]
+
+
+def test_family_relations_resolve_through_surnames_and_titles() -> None:
+    cast = [Character("elizabeth", "Elizabeth Bennet", ("Elizabeth", "Lizzy"), "she/her"),
+            Character("jane", "Jane Bennet", ("Jane",), "she/her"),
+            Character("mrs_bennet", "Mrs. Bennet", (), "she/her"),
+            Character("mr_bennet", "Mr. Bennet", (), "he/him")]
+    text = ("Elizabeth put down her book.\n\n“Lizzy, sit up,” said her mother.\n\n"
+            "Mr. Bennet looked up from his paper.\n\n“Happened!” said his wife.")
+    assert speakers(text, cast) == ["mrs_bennet", "mrs_bennet"]
