@@ -218,17 +218,27 @@ class StoryGroup(app_commands.Group):
         await send_ephemeral(interaction, advance_reply(current.mode, result))
 
     @app_commands.command(name="rewind", description="Go back some beats, or to a scene's start (moderators)")
-    @app_commands.describe(beats="How many beats to go back", scene="Go back to the start of a scene")
+    @app_commands.describe(beats="How many beats to go back", scene="Go back to the start of a scene",
+                           tidy="What happens to the messages after that point (default: delete them)")
     @app_commands.choices(scene=[app_commands.Choice(name="start of the current scene", value="current"),
-                                 app_commands.Choice(name="start of the previous scene", value="previous")])
+                                 app_commands.Choice(name="start of the previous scene", value="previous")],
+                          tidy=[app_commands.Choice(name="delete them", value="delete"),
+                                app_commands.Choice(name="mark them as rewound", value="mark"),
+                                app_commands.Choice(name="keep them as they are", value="none")])
     async def rewind(self, interaction: discord.Interaction[Any],
                      beats: app_commands.Range[int, 1, 10000] | None = None,
-                     scene: app_commands.Choice[str] | None = None) -> None:
+                     scene: app_commands.Choice[str] | None = None,
+                     tidy: app_commands.Choice[str] | None = None) -> None:
         actor = await self._actor(interaction, moderator=True)
         place = await self.bot.interaction_place(interaction)
         if beats is None and scene is None:
             beats = 1
         await interaction.response.defer(ephemeral=True, thinking=True)
+        if tidy is not None:
+            setter = getattr(self.bot.narrator, "set_session_rewind_fix", None)
+            if setter is None:
+                raise Refused("This narrator cannot change how rewinds tidy the channel.")
+            await setter(place, actor, tidy.value)
         which: Literal["current", "previous"] | None = scene.value if scene else None  # type: ignore[assignment]
         view = await self.bot.narrator.rewind(place, actor, beats=beats, scene=which)
         await send_ephemeral(interaction, f"Rewound: {describe(view)}")

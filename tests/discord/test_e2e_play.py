@@ -247,3 +247,75 @@ async def test_reader_commands_list_characters_and_autocomplete(bot: BotProcess,
     assert "No story is playing" in await i.wait_reply()
     i = await emu.invoke(emu.reader, emu.channel, "ask", options={"character": "gaara", "question": "hi?"})
     assert "No story is playing" in await i.wait_reply()
+
+
+async def test_vote_mode_needs_two_readers_and_bots_do_not_vote(bot: BotProcess, emulator: Emulator) -> None:
+    emu = emulator
+    ch = emu.add_channel(emu.guild, "vote")
+    other_bot = emu.add_member(emu.guild, "other-bot", bot=True)
+    second = emu.add_member(emu.guild, "second-reader")
+    await start(emu, ch, "short-tale", mode="vote")
+    first = await emu.wait_for(lambda: controls_message(emu, ch, set()), 10, what="the first beat")
+    count = len(posted(emu, ch))
+    i = await emu.press_button(emu.reader, first, continue_id_of(first))
+    await i.wait_response()
+    await emu.wait_for(lambda: "1/2" in i.text, 5, what=f"the vote count reply (got {i.text!r})")
+    assert i.ephemeral or i.response_type == 6
+    await emu.react(other_bot, first)
+    assert len(posted(emu, ch)) == count, "one reader (and a bot) is not enough"
+    await emu.react(second, first)
+    await emu.wait_for(lambda: len(posted(emu, ch)) > count, 10, what="the second vote to move the story on")
+
+
+def continue_id_of(m: object) -> str:
+    from tests.discord.e2e import continue_id
+
+    return continue_id(m)  # type: ignore[arg-type]
+
+
+async def test_config_mod_role_and_ask_switch(bot: BotProcess, emulator: Emulator) -> None:
+    emu = emulator
+    ch = emu.add_channel(emu.guild, "config")
+    narrators = emu.add_role(emu.guild, "Story keepers")
+    keeper = emu.add_member(emu.guild, "keeper", roles=[narrators])
+    owner = emu.guilds[emu.guild.id].members[emu.owner.id]
+    i = await emu.invoke(emu.moderator, ch, "story", subcommand="config", options={"mod_role": narrators})
+    assert "Manage Server" in await i.wait_reply()
+    i = await emu.invoke(keeper, ch, "story", subcommand="pause")
+    assert "Only moderators" in await i.wait_reply()
+    i = await emu.invoke(owner, ch, "story", subcommand="config", options={"mod_role": narrators})
+    assert "moderator role is now" in await i.wait_reply()
+    await start(emu, ch, "short-tale")
+    i = await emu.invoke(keeper, ch, "story", subcommand="pause")
+    assert "Paused" in await i.wait_reply()
+    i = await emu.invoke(keeper, ch, "story", subcommand="config", options={"ask": "off"})
+    assert "/ask is off" in await i.wait_reply()
+    i = await emu.invoke(emu.reader, ch, "ask", options={"character": "gaara", "question": "Are you well?"})
+    assert "turned off" in await i.wait_reply()
+    i = await emu.invoke(keeper, ch, "story", subcommand="config", options={"ask": "on"})
+    await i.wait_reply()
+    asker = emu.add_member(emu.guild, "asker")  # /ask has a per-reader cooldown
+    i = await emu.invoke(asker, ch, "ask", options={"character": "lee", "question": "Are you well?"})
+    await i.wait_reply(timeout=15)
+    await emu.wait_for(lambda: any(m.name == "Rock Lee" and "answering asker" in m.content
+                                   for m in posted(emu, ch)), 10, what=f"Lee's answer ({i.text!r})")
+    i = await emu.autocomplete(emu.reader, ch, "ask", focused="character", value="ro")
+    await i.wait_response()
+    assert [c["value"] for c in i.choices] == ["lee"]
+
+
+async def test_rewind_can_mark_instead_of_delete_and_gateway_drop_is_survived(
+        bot: BotProcess, emulator: Emulator) -> None:
+    emu = emulator
+    ch = emu.add_channel(emu.guild, "mark")
+    await start(emu, ch, "short-tale")
+    await play_by_reactions(emu, ch, emu.reader, limit=3)
+    await emu.wait_for(lambda: controls_message(emu, ch, set()), 10)
+    last = posted(emu, ch)[-1]
+    i = await emu.invoke(emu.moderator, ch, "story", subcommand="rewind", options={"beats": 1, "tidy": "mark"})
+    assert "Rewound" in await i.wait_reply()
+    await emu.wait_for(lambda: bool(last.edits) and not last.deleted, 10, what="the rewound beat to be marked")
+    assert not last.deleted
+    await emu.drop_gateway()
+    await play_by_reactions(emu, ch, emu.reader, timeout=30)
+    assert finished(emu, ch)
