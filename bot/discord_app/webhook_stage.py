@@ -62,6 +62,9 @@ ARCHIVED_THREAD = 50083
 LOCKED_THREAD = 160005
 GONE_CODES = frozenset({UNKNOWN_CHANNEL, UNKNOWN_MESSAGE, ARCHIVED_THREAD, LOCKED_THREAD})
 
+# A send that has not answered by then is abandoned (its outcome is unknown: the engine checks
+# the channel before posting again).
+SEND_TIMEOUT = 30.0
 # How long to keep posting as the bot before trying to make a webhook again.
 NO_WEBHOOK_RETRY_SECONDS = 600.0
 
@@ -83,7 +86,9 @@ def stage_error(exc: BaseException, *, doing: str, fix: str = "") -> StageError:
         return RateLimited(exc.retry_after, f"rate limited while {doing}")
     if isinstance(exc, discord.HTTPException):
         code, status = exc.code, exc.status
-        detail = SECRETS.scrub(f"{doing}: Discord {status} (code {code}) {exc.text[:120]}".strip())
+        log.info("%s: Discord %s (code %s) %s", doing, status, code, SECRETS.scrub(exc.text[:200]))
+        what = _EXPLAIN.get(code) or (f"Discord answered {status}" if status else "Discord failed")
+        detail = f"{what} — Discord code {code}" if code else what
         if status == 429:
             retry = _retry_after(exc)
             return RateLimited(retry, detail)
@@ -100,6 +105,17 @@ def stage_error(exc: BaseException, *, doing: str, fix: str = "") -> StageError:
                         discord.GatewayNotFound)):
         return Unavailable(f"{doing}: {type(exc).__name__}")
     return Unavailable(SECRETS.scrub(f"{doing}: unexpected {type(exc).__name__}: {exc}"))
+
+
+_EXPLAIN = {
+    UNKNOWN_CHANNEL: "the channel no longer exists",
+    UNKNOWN_MESSAGE: "the message no longer exists",
+    ARCHIVED_THREAD: "the thread is archived",
+    LOCKED_THREAD: "the thread is locked",
+    MISSING_PERMISSIONS: "the bot is missing a permission here",
+    MISSING_ACCESS: "the bot cannot see this channel",
+    UNKNOWN_WEBHOOK: "the channel's webhook was deleted",
+}
 
 
 def _retry_after(exc: discord.HTTPException) -> float:
@@ -322,7 +338,7 @@ class WebhookStage:
                 return await self._send_as_bot(place, home, rendered, part, view)
             await self.budget.acquire(webhook_windows(hook.id, home))
             try:
-                msg = await hook.send(
+                msg = await asyncio.wait_for(hook.send(
                     content=part.content or discord.utils.MISSING,
                     embeds=list(part.embeds) if part.embeds else discord.utils.MISSING,
                     username=rendered.username,
@@ -331,7 +347,7 @@ class WebhookStage:
                     view=view if view is not None else discord.utils.MISSING,
                     thread=discord.Object(place.channel_id) if place.is_thread else discord.utils.MISSING,
                     wait=True,
-                )
+                ), SEND_TIMEOUT)
             except (discord.NotFound, discord.Forbidden, discord.HTTPException) as exc:
                 if exc.code in (UNKNOWN_WEBHOOK, INVALID_WEBHOOK_TOKEN) or (
                     exc.status == 401 and attempt == 0
@@ -354,12 +370,12 @@ class WebhookStage:
                 log.warning("could not post the Manage Webhooks notice in %s: %s", place.channel_id, exc.code)
         (fallback,) = as_bot_message(Rendered(rendered.username, rendered.avatar_url, rendered.colour, (part,)))
         await self.budget.acquire(bot_windows(place.channel_id))
-        msg = await channel.send(
+        msg = await asyncio.wait_for(channel.send(
             content=fallback.content or None,
             embeds=list(fallback.embeds),
             allowed_mentions=NO_MENTIONS,
             view=view if view is not None else discord.utils.MISSING,
-        )
+        ), SEND_TIMEOUT)
         self._via_bot.put(msg.id, True)
         return msg.id
 
@@ -494,14 +510,21 @@ class WebhookStage:
         return out
 
     async def notify_moderators(self, place: Place, text: str) -> None:
+        """Post `text` once per channel and reason; from a thread that cannot take it (locked,
+        archived, deleted), post it in the parent channel instead."""
         key = (place.channel_id, text)
         if key in self._notified:
             return
         self._notified.add(key)
-        channel = self.client.get_partial_messageable(place.channel_id, guild_id=place.guild_id)
-        try:
-            await self.budget.acquire(bot_windows(place.channel_id))
-            await channel.send(f"⚠️ {text}"[:2000], allowed_mentions=NO_MENTIONS)
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
-            log.warning("could not tell moderators in %s (%s): %s", place.channel_id,
-                        getattr(exc, "code", type(exc).__name__), text)
+        targets = [(place.channel_id, f"⚠️ {text}")]
+        if place.parent_id:
+            targets.append((place.parent_id, f"⚠️ In <#{place.channel_id}>: {text}"))
+        for channel_id, message in targets:
+            channel = self.client.get_partial_messageable(channel_id, guild_id=place.guild_id)
+            try:
+                await self.budget.acquire(bot_windows(channel_id))
+                await channel.send(message[:2000], allowed_mentions=NO_MENTIONS)
+                return
+            except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+                log.warning("could not tell moderators in %s (%s): %s", channel_id,
+                            getattr(exc, "code", type(exc).__name__), text)

@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from tests.discord.e2e import (
     assert_played_in_order,
+    controls_message,
     finished,
     make_bot,
     play_by_reactions,
@@ -119,3 +120,33 @@ async def test_discord_failures_do_not_lose_or_repeat_beats(bot: BotProcess, emu
     emu.fail("timeout", "POST /webhooks/{webhook_id}/{webhook_token}", count=1, hang=1.0)
     await emu.wait_for(lambda: finished(emu, ch), 90, what="the story to finish despite failures")
     assert_played_in_order(emu, ch, TALE)
+
+
+async def test_a_locked_thread_pauses_the_story_until_a_moderator_resumes(
+        bot: BotProcess, emulator: Emulator) -> None:
+    emu = emulator
+    parent = emu.add_channel(emu.guild, "locked-parent")
+    thread = await emu.create_thread(parent, "locked side")
+    await start(emu, thread, "manual")
+    await play_by_reactions(emu, thread, emu.reader, limit=2)
+    latest = await emu.wait_for(lambda: controls_message(emu, thread, set()), 10)
+    await emu.set_thread_state(thread, locked=True)
+    await emu.react(emu.moderator, latest)  # the next beat cannot be posted: the story pauses
+
+    async def state() -> str:
+        i = await emu.invoke(emu.reader, thread, "story", subcommand="status")
+        return await i.wait_reply()
+
+    for _ in range(50):
+        text = await state()
+        if "paused" in text:
+            break
+        await asyncio.sleep(0.1)
+    assert "paused" in text and "locked" in text, text
+    notices = [m for m in posted(emu, parent) if "paused" in m.content and "locked" in m.content]
+    assert len(notices) == 1 and f"<#{thread.id}>" in notices[0].content
+    await emu.set_thread_state(thread, locked=False)
+    i = await emu.invoke(emu.moderator, thread, "story", subcommand="resume")
+    assert "Resumed" in await i.wait_reply()
+    await play_by_reactions(emu, thread, emu.reader)
+    assert_played_in_order(emu, thread, TALE)

@@ -74,6 +74,8 @@ def test_stage_error_messages_never_carry_webhook_tokens() -> None:
     exc = http_error(discord.HTTPException, 500, 0, text="failed /webhooks/123/abcDEF-token_xyz.123 oops")
     e = stage_error(exc, doing="posting")
     assert "abcDEF-token_xyz.123" not in str(e)
+    locked = stage_error(http_error(discord.HTTPException, 400, 160005), doing="posting")
+    assert "the thread is locked" in str(locked)
 
 
 # ---------------------------------------------------------------- send budget
