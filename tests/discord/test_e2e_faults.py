@@ -4,6 +4,7 @@ repeat a beat (the real bot process against the loopback Discord)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
@@ -66,14 +67,22 @@ async def test_killed_mid_story_resumes_at_the_right_beat_without_repeats(
     await bot.kill()
     crashed_at = len(beat_messages(emu, auto))
     assert not finished(emu, auto)
+    hooks_before = {ch.id: [h.id for h in emu.channel_webhooks(ch)] for ch in (auto, manual)}
+    # the database forgets the webhooks: the bot must find its own again (owner + name)
+    with sqlite3.connect(bot.database_path) as db:
+        db.execute("DELETE FROM webhooks")
     await bot.start()
     await emu.wait_for(lambda: finished(emu, auto), 60, what="the auto story to finish after the restart")
     assert len(beat_messages(emu, auto)) > crashed_at
     assert_played_in_order(emu, auto, TALE)
-    # the manual session waits for readers again, and old buttons are taken off
-    await play_by_reactions(emu, manual, emu.reader)
+    # the manual session waits for readers again; Continue buttons from before the crash work
+    await play_by_reactions(emu, manual, emu.reader, button=True)
     assert_played_in_order(emu, manual, TALE)
     assert bot.returncodes[0] == -9
+    assert {ch.id: [h.id for h in emu.channel_webhooks(ch)] for ch in (auto, manual)} == hooks_before
+    await emu.wait_for(lambda: not any(m.components for m in posted(emu, manual)), 5,
+                       what="no Continue button left after The End")
+
 
 
 async def test_deleted_webhook_is_recreated_mid_story(bot: BotProcess, emulator: Emulator) -> None:
