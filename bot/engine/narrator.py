@@ -83,6 +83,7 @@ StoryLookup = Mapping[str, Story] | Callable[[str], Story | None] | StorySource
 SYSTEM_ACTOR = 0  # audit-log actor id for what the engine does on its own (pauses on failures)
 RECONCILE_SKEW = 120.0  # seconds of clock difference tolerated between us and the stage
 MAX_BACKOFF = 60.0
+CATCH_UP_CAP = 60.0  # seconds of lateness the schedule remembers (merging makes it up)
 
 
 @dataclass(slots=True)
@@ -516,19 +517,31 @@ class Narrator:
             row.next_due_at = None
         else:
             assert first is not None and last is not None
+            # The schedule chains from when this beat was DUE, not when it went out: a session the
+            # rate budget holds back falls measurably behind, and the next post merges narration
+            # to catch up (bounded by CATCH_UP_CAP so an outage does not end in a burst).
+            due = row.next_due_at if row.next_due_at is not None and auto else now
+            due = max(due, now - CATCH_UP_CAP)
+            covered = [b for b in story.beats[first:last + 1] if b.kind != "note" or row.include_notes]
+            for b in covered[:-1]:
+                due += self.pacing.delay_after(b.word_count(), row.wpm)
+            last_words = covered[-1].word_count() if covered else words
             row.position = last + 1
             clear = True
             lv.votes.clear()
             lv.last_message_id = message_id
             nxt = self._playable_from(lv, last + 1)
-            if nxt is None:
-                row.next_due_at = now + self.pacing.delay_after(words, row.wpm)  # then the closing card
+            floor = now + self.pacing.min_delay
+            if nxt is None:  # then the closing card
+                row.next_due_at = max(floor, due + self.pacing.delay_after(last_words, row.wpm))
             elif story.beat(nxt).scene != story.beat(last).scene:
                 row.state = self._transition(lv, "scene_end")
-                row.next_due_at = now + self.pacing.scene_end_delay(words, row.wpm) if auto else None
+                row.next_due_at = max(floor, due + self.pacing.scene_end_delay(last_words, row.wpm)) \
+                    if auto else None
             else:
                 row.state = self._transition(lv, "beat_posted")
-                row.next_due_at = now + self.pacing.delay_after(words, row.wpm) if auto else None
+                row.next_due_at = max(floor, due + self.pacing.delay_after(last_words, row.wpm)) \
+                    if auto else None
         row.updated_at = now
         await self.store.finish_post(row.id, seq, message_id, now, row, clear_votes=clear)
         self.stats.posts += 1
