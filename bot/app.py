@@ -119,8 +119,21 @@ async def _main(settings: Settings) -> None:
                     rate_scale=rate_scale)
 
 
+# Libraries that print secrets in their DEBUG lines: discord.py's gateway (raw events carry
+# interaction tokens), its webhook adapter (interaction callback URLs) and aiosqlite (statement
+# parameters, i.e. stored webhook tokens). They stay at INFO even when LOG_LEVEL=DEBUG.
+SECRET_BEARING_LOGGERS = ("discord.gateway", "discord.webhook", "discord.http", "aiosqlite")
+
+
+def quiet_secret_loggers() -> None:
+    for name in SECRET_BEARING_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+
+
 def run_bot(settings: Settings) -> int:
     setup_logging(settings)
+    quiet_secret_loggers()
     try:
         settings.require_token()
         asyncio.run(_main(settings))

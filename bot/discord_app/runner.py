@@ -24,6 +24,7 @@ async def serve(settings: Settings, db: Database, *, library: LibraryLike, narra
     finish and are recorded, then the caller closes the database)."""
     token = settings.require_token()
     point_at(settings.discord_api_base, settings.discord_gateway_url)
+
     bot = NarratorBot(settings, db, library=library, narrator_factory=narrator_factory, answers=answers,
                       rate_scale=rate_scale)
     loop = asyncio.get_running_loop()

@@ -35,7 +35,9 @@ SLOW_TIME = 0.02  # auto mode: ~0.04-0.4 s between beats, so a kill lands mid-st
 async def bot(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BotProcess]:
     emulator.ratelimits.scale = RATE_SCALE
     work = tmp_path_factory.mktemp("faults")
-    proc = make_bot(emulator, work, story_root(work, TALE), time_scale=SLOW_TIME, rate_scale=RATE_SCALE)
+    # DEBUG logging on: not even debug lines may carry the bot, webhook or interaction tokens
+    proc = make_bot(emulator, work, story_root(work, TALE), time_scale=SLOW_TIME, rate_scale=RATE_SCALE,
+                    LOG_LEVEL="DEBUG")
     await proc.start()
     try:
         yield proc
