@@ -173,10 +173,12 @@ class AnswerEngine:
             return self._from_reply(asked, deflection(story, asked, q), "deflection")
         query = analyse(q, story, asked, facts.patterns)
         picks: list[Candidate] = await retrieve(self._db, story, facts, asked, query, upto, stats=self._stats)
-        if not picks and query.match() is None:
+        if not picks and query.match() is None and (query.about_speech or
+                                                     query.kind not in ("where", "when", "why", "what")):
+            # "How are you?", "Who are you?": no words to search; what they said last will do.
             recent = latest_own(story, facts, asked, upto)
             if recent is not None:
-                picks = [Candidate(recent, "own", 1.0)]
+                picks = [Candidate(recent, "recent", 1.0)]
         picks = [p for p in picks if p.beat.index <= upto]  # the last spoiler gate before words go out
         if not picks:
             return self._from_reply(asked, deflection(story, asked, q), "deflection")

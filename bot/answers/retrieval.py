@@ -116,6 +116,7 @@ class Query:
     named: tuple[str, ...]  # keys of other characters the question names
     signature: frozenset[str] = frozenset()  # content words + question word, to spot the same question
     exact: re.Pattern[str] | None = None  # finds the reader's own words (by light stem) in a text
+    speaker_named: bool = False  # "what did <named> say": the named characters' own lines are wanted
 
     def match(self) -> str | None:
         """The FTS5 MATCH expression: quoted words joined by OR; None when there is nothing to find."""
@@ -188,10 +189,20 @@ def analyse(question: str, story: Story, asked: Character,
         for s in _SYNONYMS.get(t, ()):
             add(s)
     signature = {t for t in tokens if t in _QUESTION_WORDS or t in terms or (t in name_words and t not in asked_words)}
+    speaker_named = _speech_subject(tokens, name_words - asked_words)
     stems = sorted({re.escape(light_stem(t)) for t in terms})
     exact = re.compile(rf"(?<![^\W_])({'|'.join(stems)})", re.IGNORECASE) if stems else None
     return Query(kind, tuple(terms), any(t in _SPEECH_WORDS for t in tokens), tuple(forms),
-                 tuple(k for k in named if k != asked.key), frozenset(signature), exact)
+                 tuple(k for k in named if k != asked.key), frozenset(signature), exact, speaker_named)
+
+
+def _speech_subject(tokens: Sequence[str], others: set[str]) -> bool:
+    """True for "what did Tsunade say/tell you": the question is about another character's words."""
+    for i, t in enumerate(tokens):
+        if t in _SPEECH_WORDS:
+            before = tokens[max(0, i - 3):i]
+            return "you" not in before and any(w in others for w in before)
+    return False
 
 
 def mention_token(key: str) -> str:
@@ -296,7 +307,7 @@ def index_rows(story: Story, facts: StoryFacts) -> list[store.IndexRow]:
 # ---------------------------------------------------------------- ranking
 
 
-Relation = Literal["own", "about", "other"]
+Relation = Literal["own", "about", "other", "recent"]  # "recent": the last line, for a question with no words
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,7 +395,7 @@ def _named_candidates(story: Story, facts: StoryFacts, asked: Character, query: 
     for key in named:
         theirs = facts.own_beats.get(key, ())
         for i in theirs[: bisect.bisect_right(theirs, upto)][-_RECENT:]:
-            if asked.key in facts.mentions[i] or asked.key in facts.around[i]:
+            if query.speaker_named or asked.key in facts.mentions[i] or asked.key in facts.around[i]:
                 out.append(i)
     return out
 
@@ -421,7 +432,12 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
         weight *= 1.15
     elif query.kind == "when" and _TIME.search(low):
         weight *= 1.15
-    if query.about_speech:
+    if query.speaker_named:
+        if speakers & set(query.named):
+            weight = 2.4 * (1.2 if key in facts.mentions[beat.index] | facts.around[beat.index] else 1.0)
+        elif relation == "own":
+            weight *= 0.5
+    elif query.about_speech:
         if relation == "own" and beat.kind == "dialogue":
             weight *= 1.3
         elif beat.kind == "narration":

@@ -227,10 +227,18 @@ def compose(story: Story, asked: Character, question: str, query: Query,
     line = excerpt(spoken_part(first.beat), query)
     to = addressee(line, story, asked)
     to_part = f" to {to}" if to else ""
-    speaker_names = [story.character(k) for k in sorted(first.beat.speakers or
-                                                          ((first.beat.speaker,) if first.beat.speaker else ()))]
+    keys = ([first.beat.speaker] if first.beat.speaker else []) + sorted(first.beat.speakers)
+    speaker_names = [story.character(k) for k in keys]
 
-    if first.relation == "own" and first.beat.kind == "thought":
+    if first.relation == "recent":
+        gesture = _pick(("*thinks back*", "*shrugs*"), seed)
+        verb = "thought" if first.beat.kind == "thought" else "said"
+        quoted = f"*“{line}”*" if first.beat.kind == "thought" else f"“{line}”"
+        body = _pick((
+            f"{lead}The last thing I {verb}{to_part} was this: {quoted}",
+            f"{lead}All I can give you is what I {verb} last{to_part}: {quoted}",
+        ), seed)
+    elif first.relation == "own" and first.beat.kind == "thought":
         gesture = _pick(("*lowers voice*", "*smirks*" if asked.pronouns.startswith("it") else "*looks away*",
                          "*thinks back*"), seed)
         body = _pick((
@@ -257,10 +265,10 @@ def compose(story: Story, asked: Character, question: str, query: Query,
         who = clean_story_text(speaker_names[0].name)
         gesture = _pick(("*thinks back*", "*remembers*"), seed)
         verb = "thought" if first.beat.kind == "thought" else "said"
-        body = _pick((
-            f"{lead}{who} {verb} it, not me: “{line}”",
-            f"{lead}I remember what {who} {verb}: “{line}”",
-        ), seed)
+        options = [f"{lead}I remember what {who} {verb}: “{line}”", f"{lead}{who} put it like this: “{line}”"]
+        if first.relation == "about" and not query.speaker_named:
+            options.append(f"{lead}{who} {verb} it, not me: “{line}”")
+        body = _pick(options, seed)
     elif first.relation == "other":
         gesture = _pick(("*thinks back*", "*considers*"), seed)
         body = _pick((

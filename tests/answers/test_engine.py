@@ -180,3 +180,21 @@ async def test_search_sql_never_returns_later_beats(db: Database) -> None:
         assert all(h.beat_index <= upto for h in hits)
         own = await answer_store.search(db, story.slug, '"gaara" OR "scared"', upto, speaker="temari")
         assert all(h.beat_index <= upto and "temari" in h.speakers for h in own)
+
+
+async def test_what_did_someone_else_say_quotes_them(db: Database) -> None:
+    story = make_story()
+    a = await AnswerEngine(db).answer(story, "gaara", "What did Temari say?", END)
+    beat = story.beat(a.beats[0])
+    assert beat.speaker == "temari" and a.source == "retrieval"
+    assert "I remember what Temari said" in a.text or "Temari put it like this" in a.text
+
+
+async def test_question_without_words_gets_the_latest_line_or_a_deflection(db: Database) -> None:
+    story = make_story()
+    engine = AnswerEngine(db)
+    a = await engine.answer(story, "lee", "How are you?", END)
+    assert a.beats == (6,)
+    assert "The last thing I said" in a.text or "what I said last" in a.text
+    b = await engine.answer(story, "lee", "Where are you?", END)
+    assert b.source == "deflection"
