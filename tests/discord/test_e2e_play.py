@@ -59,6 +59,7 @@ async def start(emu: Emulator, channel: object, story: str, mode: str = "manual"
                          options={"story": story, "mode": mode, **opts})
     reply = await i.wait_reply()
     assert i.ephemeral
+    assert i.response_delay is not None and i.response_delay < 3.0, "answered within Discord's 3 s"
     return reply
 
 
@@ -262,6 +263,8 @@ async def test_vote_mode_needs_two_readers_and_bots_do_not_vote(bot: BotProcess,
     await emu.wait_for(lambda: "1/2" in i.text, 5, what=f"the vote count reply (got {i.text!r})")
     assert i.ephemeral or i.response_type == 6
     await emu.react(other_bot, first)
+    i = await emu.invoke(emu.reader, ch, "story", subcommand="status")
+    assert "(1/2 votes)" in await i.wait_reply(), "a bot's ▶ is not a vote"
     assert len(posted(emu, ch)) == count, "one reader (and a bot) is not enough"
     await emu.react(second, first)
     await emu.wait_for(lambda: len(posted(emu, ch)) > count, 10, what="the second vote to move the story on")
