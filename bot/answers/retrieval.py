@@ -189,7 +189,8 @@ def analyse(question: str, story: Story, asked: Character,
         for s in _SYNONYMS.get(t, ()):
             add(s)
     signature = {t for t in tokens if t in _QUESTION_WORDS or t in terms or (t in name_words and t not in asked_words)}
-    speaker_named = _speech_subject(tokens, name_words - asked_words)
+    # "How did you feel when Gaara called you…" is about feelings, not about Gaara's words.
+    speaker_named = kind in ("what", "how", "yesno", "other") and _speech_subject(tokens, name_words - asked_words)
     stems = sorted({re.escape(light_stem(t)) for t in terms})
     exact = re.compile(rf"(?<![^\W_])({'|'.join(stems)})", re.IGNORECASE) if stems else None
     return Query(kind, tuple(terms), any(t in _SPEECH_WORDS for t in tokens), tuple(forms),
@@ -416,6 +417,8 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     elif mentioned:
         relation = "about"
         weight = 1.4 if beat.kind == "narration" else 1.2
+        if query.kind in ("opinion", "feel") and beat.kind != "narration":
+            weight *= 0.5  # what someone else says about you is not how you feel
     else:
         relation = "other"
         weight = 0.45
