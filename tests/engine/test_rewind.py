@@ -1,0 +1,118 @@
+"""Rewind and jump: position, state, audit, and fixing the channel (delete / mark / none)."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.engine.api import NotAllowed
+from tests.engine.helpers import MOD, PLACE, beats_posted, make_rig, simple_story
+
+
+async def _play_to(rig, position: int) -> None:  # type: ignore[no-untyped-def]
+    await rig.narrator.start(PLACE, "tale", MOD)
+    for _ in range(200):
+        st = await rig.narrator.status(PLACE)
+        if st.position >= position:
+            return
+        await rig.advance(0.5)
+    raise AssertionError("never got there")
+
+
+async def test_rewind_deletes_later_messages_and_replays(tmp_path: Path) -> None:
+    rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], fix_on_rewind="delete")
+    await _play_to(rig, 5)
+    view = await rig.narrator.rewind(PLACE, MOD, beats=2)
+    assert view.position == 3 and view.state == "playing"
+    await rig.advance(0)
+    gone = [r for r in rig.stage.transcript(PLACE.channel_id, include_deleted=True) if r.deleted]
+    assert sorted(r.beats[0] for r in gone if r.beats) == [3, 4]
+    await rig.advance(600)
+    assert beats_posted(rig.stage) == list(range(8))  # visible transcript: each beat once, in order
+    log = await rig.narrator.audit_log(PLACE)
+    rew = [e for e in log if e.action == "rewind"]
+    assert len(rew) == 1 and (rew[0].from_beat, rew[0].to_beat) == (5, 3) and rew[0].actor_id == MOD.user_id
+    await rig.narrator.close()
+    await rig.db.close()
+
+
+async def test_rewind_marks_instead_of_deleting(tmp_path: Path) -> None:
+    rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], fix_on_rewind="mark")
+    await _play_to(rig, 5)
+    await rig.narrator.rewind(PLACE, MOD, beats=2)
+    await rig.advance(0)
+    everything = rig.stage.transcript(PLACE.channel_id)
+    marked = [r for r in everything if r.edited]
+    assert sorted(r.beats[0] for r in marked if r.beats) == [3, 4]
+    assert all("rewound" in (r.edited or "") for r in marked) and not any(r.deleted for r in everything)
+    await rig.narrator.close()
+    await rig.db.close()
+
+
+async def test_rewind_without_fixing_the_channel(tmp_path: Path) -> None:
+    rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], fix_on_rewind="none")
+    await _play_to(rig, 5)
+    await rig.narrator.rewind(PLACE, MOD, beats=2)
+    await rig.advance(600)
+    assert not any(r.edited or r.deleted for r in rig.stage.posts)
+    assert beats_posted(rig.stage) == [0, 1, 2, 3, 4, 3, 4, 5, 6, 7]
+    await rig.narrator.close()
+    await rig.db.close()
+
+
+async def test_rewind_to_scene_starts_and_jump(tmp_path: Path) -> None:
+    rig = await make_rig(tmp_path, [simple_story(scenes=3, beats=3)])
+    await _play_to(rig, 5)  # beats 0-4 shown: the last one (4) is in scene 2
+    await rig.narrator.pause(PLACE, MOD)
+    v = await rig.narrator.rewind(PLACE, MOD, scene="current")
+    assert v.position == 3 and v.state == "paused"
+    v = await rig.narrator.rewind(PLACE, MOD, scene="previous")
+    assert v.position == 0
+    v = await rig.narrator.jump(PLACE, MOD, 3)
+    assert v.position == 6 and v.state == "paused"
+    with pytest.raises(NotAllowed, match="from 1 to 3"):
+        await rig.narrator.jump(PLACE, MOD, 4)
+    await rig.narrator.resume(PLACE, MOD)
+    await rig.advance(600)
+    assert beats_posted(rig.stage)[-3:] == [6, 7, 8]
+    st = await rig.narrator.status(PLACE)
+    assert st is not None and st.state == "finished"
+    await rig.narrator.close()
+    await rig.db.close()
+
+
+async def test_rewind_a_finished_story_reopens_it_paused(tmp_path: Path) -> None:
+    rig = await make_rig(tmp_path, fix_on_rewind="delete")
+    await rig.narrator.start(PLACE, "tale", MOD)
+    await rig.advance(1000)
+    v = await rig.narrator.rewind(PLACE, MOD, beats=1)
+    assert v.state == "paused" and v.position == 5
+    await rig.advance(0)
+    closing = [r for r in rig.stage.transcript(PLACE.channel_id, include_deleted=True) if r.kind == "closing"]
+    assert closing and closing[0].deleted
+    await rig.narrator.resume(PLACE, MOD)
+    await rig.advance(600)
+    assert beats_posted(rig.stage) == list(range(6))
+    assert [r.kind for r in rig.stage.transcript(PLACE.channel_id)][-1] == "closing"
+    await rig.narrator.close()
+    await rig.db.close()
+
+
+async def test_recap_lists_the_current_scene_so_far(tmp_path: Path) -> None:
+    rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)])
+    await _play_to(rig, 6)
+    assert await rig.narrator.recap(PLACE) == [4, 5]
+    await rig.narrator.close()
+    await rig.db.close()
+
+
+async def test_restart_plays_again_from_the_title(tmp_path: Path) -> None:
+    rig = await make_rig(tmp_path)
+    await rig.narrator.start(PLACE, "tale", MOD)
+    await rig.advance(1000)
+    v = await rig.narrator.restart(PLACE, MOD)
+    assert v.state == "playing" and v.position == 0
+    await rig.advance(1000)
+    assert [r.kind for r in rig.stage.transcript(PLACE.channel_id)].count("title") == 2
+    assert beats_posted(rig.stage) == list(range(6)) * 2
+    await rig.narrator.close()
+    await rig.db.close()
