@@ -198,3 +198,25 @@ async def test_question_without_words_gets_the_latest_line_or_a_deflection(db: D
     assert "The last thing I said" in a.text or "what I said last" in a.text
     b = await engine.answer(story, "lee", "Where are you?", END)
     assert b.source == "deflection"
+
+
+async def test_concurrent_first_asks_index_once(db: Database) -> None:
+    import asyncio
+
+    story = make_story()
+    engine = AnswerEngine(db)
+    answers = await asyncio.gather(*(engine.answer(story, "temari", "why were you scared?", END)
+                                     for _ in range(5)))
+    assert {a.beats[0] for a in answers} == {HOSPITAL_TEMARI}
+    rows = await db.fetchall("SELECT count(*) FROM answer_fts")
+    assert rows[0][0] == len(story)
+
+
+async def test_one_user_cannot_slip_two_asks_through_at_once(db: Database, clock: FakeClock) -> None:
+    import asyncio
+
+    story = make_story()
+    engine = AnswerEngine(db, clock=clock)
+    results = await asyncio.gather(*(engine.answer(story, "gaara", "why?", END, user_id=5) for _ in range(3)),
+                                   return_exceptions=True)
+    assert sum(1 for r in results if isinstance(r, AskRefused)) == 2
