@@ -85,7 +85,7 @@ def status_embed(view: SessionView) -> discord.Embed:
     embed.add_field(name="Mode", value=mode, inline=True)
     embed.add_field(name="Pace", value=f"{view.wpm} words per minute", inline=True)
     embed.add_field(name="Started by", value=f"<@{view.started_by}>", inline=True)
-    if view.next_due_at and view.state == "playing":
+    if view.next_due_at and view.state == "playing" and view.mode == "auto":
         embed.add_field(name="Next beat", value=f"<t:{int(view.next_due_at)}:R>", inline=True)
     embed.add_field(name="Progress", value=progress_bar(view.position, view.beat_count)
                     + f" — beat {min(view.position, view.beat_count)} of {view.beat_count}", inline=False)
@@ -332,7 +332,8 @@ class StoryGroup(app_commands.Group):
     async def list_stories(self, interaction: discord.Interaction[Any]) -> None:
         lines = []
         for slug, st in sorted(self.bot.library.stories.items()):
-            by = f" by {escape(st.author)}" if st.author else ""
+            credit = st.credit or (f"by {st.author}" if st.author else "")
+            by = f" — {escape(credit)}" if credit else ""
             lines.append(f"**{escape(st.title)}**{by} — `{slug}`, {len(st.scenes)} scenes, {len(st)} beats")
         if not lines:
             lines.append("No stories yet: import one with `narrator import FILE --slug NAME`.")
