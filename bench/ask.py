@@ -100,7 +100,7 @@ async def speed(seed: Story, size_mb: float, count: int) -> None:
             await engine.index_story(story)
             indexed = time.perf_counter() - t0
             t0 = time.perf_counter()
-            await engine.index_story(story)  # unchanged: skipped
+            await AnswerEngine(db).index_story(story)  # a restart: hashed, found unchanged, skipped
             reindex = time.perf_counter() - t0
             times: list[float] = []
             sources: dict[str, int] = {}
@@ -116,7 +116,7 @@ async def speed(seed: Story, size_mb: float, count: int) -> None:
                 if any(b > upto for b in a.beats) or (i % 50 == 0 and later_only_fragments(story, a.text, upto)):
                     spoilers += 1
     print(f"story: {text_bytes / 1e6:.2f} MB of beat text, {len(story):,} beats, {len(story.scenes)} scenes; "
-          f"index built in {indexed:.2f} s, unchanged re-index {reindex * 1000:.1f} ms")
+          f"index built in {indexed:.2f} s; after a restart, unchanged check {reindex * 1000:.1f} ms")
     print(f"questions: {count:,} ({', '.join(f'{k} {v}' for k, v in sorted(sources.items()))}); "
           f"answer time p50 {statistics.median(times):.2f} ms, p99 {percentile(times, 99):.2f} ms, "
           f"max {max(times):.2f} ms (target p99 <= 10 ms); spoilers: {spoilers}")
