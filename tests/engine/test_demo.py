@@ -1,0 +1,81 @@
+"""`narrator demo` end to end as a child process, and the terminal stage's rendering."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.engine.cues import cue_for_beat, title_cue
+from bot.engine.terminal import TerminalStage
+from bot.story.storage import save_story
+from tests.conftest import PYTHON, ROOT
+from tests.engine.helpers import make_story
+
+SPEC = [
+    [("narration", "The sand settled over the village.", None),
+     ("dialogue", "“Are you awake?” Lee asked, leaning closer.", "lee"),
+     ("thought", "*Not yet,* Gaara thought.", "gaara")],
+    [("narration", "Morning came.", None),
+     ("dialogue", "“Good,” said Gaara.", "gaara")],
+]
+
+
+@pytest.fixture
+def demo_env(tmp_path: Path, cli_env: dict[str, str]) -> dict[str, str]:
+    save_story(tmp_path / "stories" / "tale", make_story(SPEC, slug="tale"))
+    return {**cli_env, "STORY_DIR": str(tmp_path / "stories")}
+
+
+def _demo(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PYTHON, "-m", "bot", "demo", *args], cwd=ROOT, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_demo_instant_plays_the_whole_story(demo_env: dict[str, str]) -> None:
+    out = _demo(demo_env, "tale", "--instant")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    order = ["A TALE", "The sand settled over the village.", "Lee: “Are you awake?”", "Lee asked, leaning closer.",
+             "Gaara (thinks): Not yet.", "Morning came.", "Gaara: “Good.”", "The End", "(The end."]
+    positions = [text.index(s) for s in order]
+    assert positions == sorted(positions)
+    assert "\x1b[" not in text  # NO_COLOR is set
+    again = _demo(demo_env, "tale", "--instant")  # finished: plays again from the start
+    assert again.returncode == 0 and again.stdout.count("A TALE") == 1 and "The End" in again.stdout
+
+
+def test_demo_manual_pauses_on_end_of_input_and_resumes(demo_env: dict[str, str]) -> None:
+    first = _demo(demo_env, "tale", "--manual", "--instant", stdin="\n")
+    assert first.returncode == 0, first.stderr
+    assert "The sand settled" in first.stdout and "Are you awake" in first.stdout
+    assert "Not yet" not in first.stdout
+    assert "Paused at scene 1, beat 3" in first.stdout
+    second = _demo(demo_env, "tale", "--instant")
+    assert second.returncode == 0, second.stderr
+    assert "Resuming at scene 1, beat 3" in second.stdout
+    assert "Are you awake" not in second.stdout  # nothing is posted twice
+    assert "Not yet" in second.stdout and "The End" in second.stdout
+
+
+def test_demo_unknown_story_says_what_to_do(demo_env: dict[str, str]) -> None:
+    out = _demo(demo_env, "nope", "--instant")
+    assert out.returncode == 1
+    assert "no playable story 'nope'" in out.stderr and "tale" in out.stderr
+
+
+def test_terminal_colours_unless_disabled() -> None:
+    story = make_story(SPEC, slug="tale")
+    cue = cue_for_beat(story, story.beat(1))
+    coloured = TerminalStage(io.StringIO(), colour=True).render(cue)
+    plain = TerminalStage(io.StringIO(), colour=False).render(cue)
+    assert "\x1b[" in coloured and "\x1b[2m" in coloured  # a colour, and the dim aside
+    assert "\x1b[" not in plain and plain.startswith("Lee: “Are you awake?”")
+    gaara = TerminalStage(io.StringIO(), colour=True).render(cue_for_beat(story, story.beat(2)))
+    assert "\x1b[38;2;170;51;34m" in gaara and "\x1b[3m" in gaara  # his colour, italic thought
+    card = TerminalStage(io.StringIO(), colour=False).render(title_cue(story))
+    assert card.splitlines()[0].startswith("┌") and "Cast: Gaara, Lee" in card
+    narration = TerminalStage(io.StringIO(), colour=True).render(cue_for_beat(story, story.beat(0)))
+    assert narration == "The sand settled over the village."  # the narrator is plain
