@@ -11,14 +11,17 @@ Bad input never escapes as anything but `StoryImportError`, whose message reads
 
 from __future__ import annotations
 
+import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from typing import Literal, cast
 
 Format = Literal["txt", "md", "html"]
 
 MAX_IMPORT_BYTES = 50_000_000
+
+log = logging.getLogger(__name__)
 
 
 class StoryImportError(Exception):
@@ -34,6 +37,9 @@ class Document:
     headings: tuple[tuple[int, int], ...] = ()  # chapter-heading spans
     name: str = ""  # file name for error messages
     notes: tuple[tuple[int, int], ...] = ()  # spans the markup calls notes / metadata (AO3 preface)
+    title: str = ""  # the work's title when the file names it (HTML <title>/<h1>, "Title\nby Author")
+    author: str = ""  # the work's author when the file names it (byline, rel="author", meta author)
+    warnings: tuple[str, ...] = ()  # "FILE: what was guessed" (e.g. a Windows-1252 decode)
 
 
 def _fail(name: str, line: int | None, what: str) -> StoryImportError:
@@ -50,7 +56,8 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
-def _decode(data: bytes, name: str) -> str:
+def _decode(data: bytes, name: str) -> tuple[str, str]:
+    """The text, and a warning ("" when none) when the encoding had to be guessed."""
     if len(data) > MAX_IMPORT_BYTES:
         raise _fail(name, None, f"the file is {len(data) // 1_000_000} MB, more than the "
                     f"{MAX_IMPORT_BYTES // 1_000_000} MB a story may have; split it into parts and import each")
@@ -58,7 +65,7 @@ def _decode(data: bytes, name: str) -> str:
         data = data[3:]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            return data.decode("utf-16"), ""
         except UnicodeDecodeError as e:
             line = data[: e.start].count(b"\n\x00") + data[: e.start].count(b"\x00\n") + 1
             raise _fail(name, line, "the file says it is UTF-16 but is not readable as UTF-16; "
@@ -69,13 +76,33 @@ def _decode(data: bytes, name: str) -> str:
                     "this looks like a binary file (it contains NUL bytes), not a story; export the "
                     "story as plain text (.txt), Markdown (.md) or a single HTML page (.html)")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), ""
     except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        bad = data[e.start : e.start + 1].hex()
-        raise _fail(name, line, f"byte 0x{bad} is not valid UTF-8 (the file may be a binary file or use "
-                    "another encoding such as Windows-1252); re-save it as UTF-8 text "
-                    "(in most editors: Save As, Encoding: UTF-8)") from None
+        first_bad = e.start
+    return _decode_fallback(data, name, first_bad)
+
+
+_UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _decode_fallback(data: bytes, name: str, first_bad: int) -> tuple[str, str]:
+    """Not valid UTF-8: old Windows / Latin-1 text is common in fan-fiction archives. Decode it
+    with a warning instead of refusing it; binary junk is still refused (by `_clean`)."""
+    line = data[:first_bad].count(b"\n") + 1
+    high = len(data) - len(data.translate(None, bytes(range(0x80, 0x100))))
+    utf8 = sum(len(m.group()) for m in _UTF8_SEQ.finditer(data))
+    if utf8 and utf8 * 10 >= high * 9:  # UTF-8 with a few stray bytes: keep it UTF-8
+        return (data.decode("utf-8", errors="replace"),
+                f"{name or '<input>'}:{line}: a few bytes are not valid UTF-8 and were replaced "
+                "with U+FFFD; re-save the file as UTF-8 to keep them")
+    try:
+        text = data.decode("cp1252")
+        enc = "Windows-1252"
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+        enc = "Latin-1"
+    return text, (f"{name or '<input>'}:{line}: the file is not UTF-8; read it as {enc} "
+                  "(check accented letters and curly quotes, or re-save the file as UTF-8)")
 
 
 def _clean(text: str, name: str) -> str:
@@ -119,9 +146,13 @@ def _sniff(text: str, name: str, fmt: str | None) -> Format:
 def read_document(data: bytes | str, *, fmt: str | None = None, name: str = "") -> Document:
     """Read a story file's contents. `fmt` is "txt", "md" or "html" (guessed from `name` or the
     contents when absent). Raises `StoryImportError` for empty, binary or undecodable input."""
+    warnings: list[str] = []
     try:
         if isinstance(data, bytes | bytearray | memoryview):
-            raw = _decode(bytes(data), name)
+            raw, warning = _decode(bytes(data), name)
+            if warning:
+                warnings.append(warning)
+                log.warning("%s", warning)
         elif isinstance(data, str):
             raw = data
         else:
@@ -134,6 +165,9 @@ def read_document(data: bytes | str, *, fmt: str | None = None, name: str = "") 
             doc = _read_markdown(text, name)
         else:
             doc = Document(text=text, fmt="txt", name=name)
+        doc = _front_matter(doc)
+        if warnings:
+            doc = replace(doc, warnings=tuple(warnings))
     except StoryImportError:
         raise
     except (RecursionError, MemoryError, ValueError, AssertionError) as e:  # pragma: no cover - defensive
@@ -163,11 +197,44 @@ _ITALIC = frozenset({"i", "em", "cite", "dfn", "var"})
 _BOILER = re.compile(
     r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|footer|sidebar|breadcrumbs?|comments?|share|sharing|"
     r"kudos|ads?|advert|advertisement|login|toolbar|social|cookie|banner|pagination|pager|"
-    r"review-?box|reviews)(?:$|[\s_-])",
+    r"review|review-?box|reviews|chap_select|chapter-?nav|actions|feedback)(?:$|[\s_-])",
     re.I,
 )
 _NOTES = re.compile(r"(?:^|[\s_-])(?:preface|afterword|notes|endnotes|end-notes|summary|byline|tags|"
-                    r"author-?notes?|a-?n|disclaimer|landmark)(?:$|[\s_-])", re.I)
+                    r"author-?notes?|a-?n|disclaimer|landmark|meta|profile|profile_top)(?:$|[\s_-])", re.I)
+# A paragraph that is only site navigation ("Review", "« Prev | Next Chapter »", "Kudos") or a
+# menu ("Home | Just In | Community | Log in"): dropped, it is no word of the story.
+_NAV_SEP = r"[\s«»<>|·•\-\[\]()→←/:]*"
+_NAV_WORDS = re.compile(
+    r"(?:" + _NAV_SEP + r"(?:reviews?|review this (?:story|chapter)|next|next chapter|prev|previous|"
+    r"previous chapter|chapter index|index|table of contents|contents|back|back to top|top|home|kudos|"
+    r"comments?|bookmarks?|share|log ?in|log ?out|sign ?up|follow|favou?rites?|subscribe|report|print|"
+    r"download|menu|search|skip to (?:main )?content|leave (?:a )?(?:review|comment|kudos)|post comment|"
+    r"add to (?:favou?rites|community)|story alert|author alert|entire work|chapter by chapter|"
+    r"(?:chapter|ch\.?) ?\d+ of \d+))+" + _NAV_SEP,
+    re.I,
+)
+_NAV_PHRASE = re.compile(r"(?:Posted originally on the Archive of Our Own\b|Please drop by the archive and "
+                         r"comment\b|Story Text Placeholder\b|Chapter Text\s*$)", re.I)
+_MENU_SPLIT = re.compile(r"\s*[|•·]\s*")
+
+
+def _is_nav(text: str) -> bool:
+    t = text.strip()
+    if not t or len(t) > 300:
+        return False
+    if _NAV_PHRASE.match(t):
+        return True
+    if any(q in t for q in "\"“”‘’«»") and not _NAV_WORDS.fullmatch(t):
+        return False
+    if _NAV_WORDS.fullmatch(t) and t[-1] not in ".!?…":
+        return True
+    parts = [x for x in _MENU_SPLIT.split(t) if x]
+    return len(parts) >= 3 and t.count("|") >= 2 and all(len(x) <= 30 for x in parts) and t[-1] not in ".!?…"
+
+
+_CHAPTERISH = re.compile(r"(?:chapter|part|book|volume|prologue|epilogue|act)\b|[IVXLC]{1,7}\.?$|\d{1,3}\.?$", re.I)
+_AUTHOR_LINK = re.compile(r"^(?:https?://[^/]*)?/u/\d+")
 _WS = re.compile(r"[ \t\n\r\f\v\xa0]+")
 
 
@@ -186,6 +253,17 @@ class _HtmlText(HTMLParser):
         self.heading_start: int | None = None
         self.note_open: list[tuple[str, int, int]] = []  # (tag, depth, start) of a notes element
         self.notes: list[tuple[int, int]] = []
+        self.para_idx = 0  # where the current paragraph starts, in parts and in pos
+        self.para_pos = 0
+        # metadata: <title>, <meta name=author>, rel="author" / profile links, the first <h1>
+        self.meta: dict[str, str] = {}
+        self.page_title: list[str] = []
+        self.in_title = False
+        self.link_author: str | None = None  # "rel" or "profile" while inside such a link
+        self.link_text: list[str] = []
+        self.h1_texts: list[str] = []
+        self.heading_tag = ""
+        self.heading_in_note = False
 
     # -- output helpers
     def _write(self, s: str) -> None:
@@ -194,12 +272,43 @@ class _HtmlText(HTMLParser):
 
     def _para(self) -> None:
         if not self.at_para_start:
+            self._drop_if_nav()
+        if not self.at_para_start:
             self._write("\n\n")
         self.at_para_start = True
         self.space = False
+        self.para_idx = len(self.parts)
+        self.para_pos = self.pos
+
+    def _drop_if_nav(self) -> None:
+        start = self.para_pos
+        if self.pos - start > 300 or not _is_nav("".join(self.parts[self.para_idx :])):
+            return
+        del self.parts[self.para_idx :]
+        self.pos = start
+        self.italics = [s for s in self.italics if s[0] < start]
+        self.italic_open = [min(s, start) for s in self.italic_open]
+        self.breaks = [b for b in self.breaks if b <= start]
+        self.at_para_start = True
+
+    def _metadata(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: (v or "") for k, v in attrs}
+        if tag == "meta":
+            key = (a.get("name") or a.get("property") or "").lower()
+            if key in ("author", "dc.creator", "dc:creator", "title", "dc.title", "dc:title", "og:title") and a.get("content"):
+                self.meta.setdefault(key.split(".")[-1].split(":")[-1], " ".join(a["content"].split()))
+        elif tag == "title":
+            self.in_title = True
+        elif tag == "a":
+            if "author" in a.get("rel", "").split():
+                self.link_author, self.link_text = "rel", []
+            elif _AUTHOR_LINK.match(a.get("href", "")):
+                self.link_author, self.link_text = "profile", []
 
     # -- parser callbacks
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("meta", "title", "a"):
+            self._metadata(tag, attrs)
         if self.skip:
             if tag == self.skip[-1][0] and tag not in _VOID:
                 name, depth = self.skip[-1]
@@ -226,6 +335,8 @@ class _HtmlText(HTMLParser):
         elif tag in _HEADINGS:
             self._para()
             self.heading_start = self.pos
+            self.heading_tag = tag
+            self.heading_in_note = bool(self.note_open)
         elif tag in _BLOCK:
             self._para()
         elif tag in _ITALIC:
@@ -235,6 +346,13 @@ class _HtmlText(HTMLParser):
         self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self.in_title = False
+        elif tag == "a" and self.link_author:
+            name = " ".join("".join(self.link_text).split())
+            if name:
+                self.meta.setdefault("rel-author" if self.link_author == "rel" else "profile-author", name)
+            self.link_author = None
         if self.skip:
             name, depth = self.skip[-1]
             if tag == name:
@@ -254,7 +372,12 @@ class _HtmlText(HTMLParser):
             self.note_open[-1] = (t, depth - 1, start)
         if tag in _HEADINGS:
             if self.heading_start is not None and self.pos > self.heading_start:
-                self.headings.append((self.heading_start, self.pos))
+                words = "".join(self.parts[self.para_idx :]).strip()
+                if self.heading_tag == "h1" and words:
+                    self.h1_texts.append(words)
+                # a heading inside a preface or notes block is part of the note, not a chapter
+                if not self.heading_in_note:
+                    self.headings.append((self.heading_start, self.pos))
             self.heading_start = None
             self._para()
         elif tag in _BLOCK:
@@ -265,6 +388,10 @@ class _HtmlText(HTMLParser):
                 self.italics.append((start, self.pos))
 
     def handle_data(self, data: str) -> None:
+        if self.in_title:
+            self.page_title.append(data)
+        if self.link_author:
+            self.link_text.append(data)
         if self.skip or not data:
             return
         pieces = _WS.split(data)
@@ -298,14 +425,91 @@ def _read_html(text: str, name: str) -> Document:
     p = _HtmlText()
     p.feed(text)
     p.close()
+    p._para()
     body = "".join(p.parts)
     # Drop trailing paragraph separators; offsets all lie before them.
     end = len(body.rstrip())
     body = body[:end]
     breaks = tuple(sorted({min(b, end) for b in p.breaks}))
+    author = p.meta.get("creator") or p.meta.get("author") or p.meta.get("rel-author") or p.meta.get("profile-author") or ""
+    title = p.meta.get("title", "")
+    if not title:
+        title = next((h for h in p.h1_texts if len(h) <= 150 and not _CHAPTERISH.match(h)), "")
+    if not title:
+        title, found = _clean_page_title("".join(p.page_title), author)
+        author = author or found
     return Document(text=body, fmt="html", italics=_trim(body, [(a, min(b, end)) for a, b in p.italics]),
                     breaks=breaks, headings=_trim(body, [(a, min(b, end)) for a, b in p.headings]),
-                    name=name, notes=_trim(body, [(a, min(b, end)) for a, b in p.notes]))
+                    name=name, notes=_trim(body, [(a, min(b, end)) for a, b in p.notes]),
+                    title=title, author=author)
+
+
+def _clean_page_title(raw: str, author: str) -> tuple[str, str]:
+    """A work's title (and author, when the page says it) from an HTML <title> as archives write
+    it: "Title - Author - Fandom [Archive of Our Own]", "Title Chapter 1: X, a Y fanfic | FanFiction",
+    "Title by Author"."""
+    t = " ".join(raw.split())
+    ao3 = t.endswith("[Archive of Our Own]")
+    t = re.sub(r"\s*\[Archive of Our Own\]$", "", t)
+    t = re.sub(r"\s*\|\s*(?:FanFiction|FictionPress|Wattpad|AO3|Archive of Our Own)\b[^|]*$", "", t, flags=re.I)
+    t = re.sub(r",\s+an?\s+[^,]*\bfanfic\b.*$", "", t, flags=re.I)
+    t = re.sub(r"\s+Chapter\s+\d+\b.*$", "", t)
+    found = ""
+    parts = t.split(" - ")
+    if len(parts) >= 2 and (ao3 or (author and parts[1].strip() == author)):
+        t, found = parts[0].strip(), parts[1].strip()
+    else:
+        m = re.fullmatch(r"(.+?)\s+by\s+(\S.{0,60})", t)
+        if m and (not author or m.group(2).strip() == author):
+            t, found = m.group(1).strip(), m.group(2).strip()
+    return (t if len(t) <= 150 else ""), found
+
+
+# ----------------------------------------------------------------------------- front matter
+
+_BYLINE = re.compile(r"[ \t]*(?:by|written by|author)[ \t]*:?[ \t]+([^\n]{1,60}?)[ \t]*$", re.I)
+_LABEL = re.compile(r"[ \t]*(title|author|by)[ \t]*:[ \t]*([^\n]{1,150}?)[ \t]*$", re.I)
+_NAMEISH = re.compile(r"(?:[A-Z0-9_@][\w.'’@-]*|[a-z0-9_.-]*[_0-9][\w.-]*|[a-z][\w.-]*(?=$))"
+                      r"(?:[ \t]+(?:[A-Z][\w.'’-]*|de|van|von|la|le|du|da|of|the))*")
+
+
+def _front_matter(doc: Document) -> Document:
+    """Title and author from the top of the text: "Title\nby Author", "Title: X / Author: Y" lines
+    (the byline and label lines become notes; a plain title line becomes a heading)."""
+    text = doc.text
+    head_end = min(len(text), 3000)
+    title, author = doc.title, doc.author
+    notes = list(doc.notes)
+    headings = list(doc.headings)
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text[:head_end])][:8]
+    prev: tuple[int, int] | None = None
+    for a, b in lines:
+        line = text[a:b]
+        lab = _LABEL.fullmatch(line)
+        if lab:
+            key, value = lab.group(1).lower(), lab.group(2).strip()
+            if key == "title":
+                title = title or value
+            else:
+                author = author or value
+            notes.append((a, b))
+            prev = (a, b)
+            continue
+        by = _BYLINE.fullmatch(line)
+        if by and _NAMEISH.fullmatch(by.group(1).strip().strip("*_")) and prev is not None:
+            author = author or by.group(1).strip().strip("*_")
+            notes.append((a, b))
+            pa, pb = prev
+            above = text[pa:pb].strip()
+            if not title and len(above) <= 120 and above[-1:] not in ".,;:\"”’'" and not _LABEL.fullmatch(above):
+                title = above
+                if not any(ha <= pa < hb for ha, hb in headings) and not any(na <= pa < nb for na, nb in notes):
+                    headings.append((pa + len(text[pa:pb]) - len(text[pa:pb].lstrip()), pb))
+            break
+        prev = (a, b)
+    if (title, author) == (doc.title, doc.author) and len(notes) == len(doc.notes):
+        return doc
+    return replace(doc, title=title, author=author, notes=_trim(text, notes), headings=_trim(text, headings))
 
 
 # ------------------------------------------------------------------------------------ Markdown

@@ -25,7 +25,7 @@ _LINE_END = frozenset(".!?…:;\"”’'»)]*-—–")
 _HUGE_PARA = 3 * MAX_BEAT_CHARS
 _MARKER = re.compile(
     r"(?:[*~=_#+•·◇◆○●◊♦♥☆★-]\s*){3,}|[#*§⁂]|(?:[-~=]\s*)?(?:o0o|oOo|0o0|OoO|xXx|XxX|xox|oxo|o\.o|x\.x)"
-    r"(?:\s*[-~=])?|(?:[oO0xX]\s*){3,}[oO0xX]"
+    r"(?:\s*[-~=])?|(?:[oO0xX]\s*){3,}[oO0xX]|[-~=]+\s*[oO0xX*]\s*[-~=]+"
 )
 _NUM = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
         r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
@@ -70,6 +70,7 @@ class _Builder:
             self.scenes.append(Scene(len(self.scenes), self.scene_title, tuple(self.scene_beats)))
             self.scene_beats = []
             self.scene_title = None
+            self.title_span = None  # the heading now titles a scene with text: its words are kept
 
     def keep_stranded_title(self) -> None:
         """A heading with no text under it (two headings in a row, a heading at the very end)
@@ -255,8 +256,17 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
             out.keep_stranded_title()
             out.close_scene()
             att.reset()
-            out.scene_title = " ".join(body.split())
-            out.title_span = (p.start, p.end)
+            h_end = p.end
+            if hi < len(headings) and headings[hi][0] <= p.start + len(body) - len(body.lstrip()):
+                h_end = min(p.end, headings[hi][1])
+            out.scene_title = " ".join(text[p.start : h_end].split())
+            out.title_span = (p.start, h_end)
+            rest = h_end + len(text[h_end : p.end]) - len(text[h_end : p.end].lstrip())
+            if rest < p.end:  # "Title\nby Author" in one paragraph: the line under the title is text
+                while ni < len(notes) and notes[ni][1] <= rest:
+                    ni += 1
+                noted = ni < len(notes) and notes[ni][0] < p.end
+                out.add("note" if noted or _NOTE.match(text, rest, p.end) else "narration", rest, p.end)
             continue
         if len(body) <= 40 and _MARKER.fullmatch(body):
             out.close_scene()
@@ -296,8 +306,8 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
         where = doc.name or "<input>"
         raise StoryImportError(f"{where}: no story text found (only headings or scene-break markers); "
                                "check that this is the story file")
-    return Story(slug=slug, title=title or slug, scenes=tuple(out.scenes), characters=tuple(characters),
-                 text=text)
+    return Story(slug=slug, title=title or doc.title or slug, scenes=tuple(out.scenes),
+                 characters=tuple(characters), text=text, author=doc.author)
 
 
 _FIRST_PERSON = re.compile(r"(?<![\w'’])I(?![\w'’])")

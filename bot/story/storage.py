@@ -374,7 +374,7 @@ def import_story(root: Path, slug: str, data: bytes, *, file_name: str,
         return value if isinstance(value, str) and value.strip() else fallback
 
     first_heading = doc.text[doc.headings[0][0]:doc.headings[0][1]].strip() if doc.headings else ""
-    story_title = title or keep("title", "") or first_heading or slug.replace("-", " ").title()
+    story_title = title or keep("title", "") or doc.title or first_heading or slug.replace("-", " ").title()
     story = segment(doc, chars, slug=slug, title=story_title, progress=progress)
     cw = old_meta.get("content_warnings")
     story = replace(
@@ -392,7 +392,7 @@ def import_story(root: Path, slug: str, data: bytes, *, file_name: str,
     )
     ext = {"txt": ".txt", "md": ".md", "html": ".html"}[doc.fmt]
     source_name = "source" + ext
-    messages: list[str] = []
+    messages: list[str] = list(doc.warnings)  # e.g. "read as Windows-1252"
     note = ""
     if cast_from == "discovered":
         note = ("The cast in story.toml was guessed from the text. Check each character's name, "

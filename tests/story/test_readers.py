@@ -85,12 +85,24 @@ def test_bad_input_raises_a_clear_error(data: bytes, needle: str) -> None:
     assert needle in str(e.value)
 
 
-def test_undecodable_bytes_name_the_line_and_the_fix() -> None:
-    with pytest.raises(StoryImportError) as e:
-        read_document(b"line one\nline two\nbad \x93quote\x94 here\n", name="win.txt")
-    msg = str(e.value)
+def test_windows_1252_is_read_with_a_warning_naming_the_line_and_the_fix() -> None:
+    doc = read_document(b"line one\nline two\nbad \x93quote\x94 here\n", name="win.txt")
+    assert doc.text == "line one\nline two\nbad \u201cquote\u201d here\n"
+    (msg,) = doc.warnings
     assert msg.startswith("win.txt:3:")
-    assert "UTF-8" in msg and "re-save" in msg
+    assert "Windows-1252" in msg and "UTF-8" in msg
+
+
+def test_utf8_with_a_stray_byte_stays_utf8_and_warns() -> None:
+    data = "Caf\u00e9 \u201cna\u00efve\u201d d\u00e9j\u00e0 vu, r\u00e9sum\u00e9.\n".encode() + b"odd \xff byte\n"
+    doc = read_document(data, name="mixed.txt")
+    assert doc.text.startswith("Caf\u00e9 \u201cna\u00efve")
+    assert "\ufffd" in doc.text
+    assert doc.warnings and doc.warnings[0].startswith("mixed.txt:2:")
+
+
+def test_utf8_input_has_no_warnings() -> None:
+    assert read_document("Plain \u201ctext\u201d.".encode(), name="a.txt").warnings == ()
 
 
 def test_stray_control_characters_are_dropped_not_fatal() -> None:
