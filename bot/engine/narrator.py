@@ -393,6 +393,7 @@ class Narrator:
             raise
         except Exception as exc:
             log.exception("session %s: unexpected error; pausing it", lv.row.id)
+            lv.unresolved = True  # a post may be left "posting": check it before posting again
             try:
                 async with lv.lock:
                     await self._halt(lv, f"an internal error stopped the narration ({type(exc).__name__})")
@@ -412,8 +413,8 @@ class Narrator:
             if self.gate.try_global():
                 try:
                     await self.stage.typing(lv.place)
-                except StageError:
-                    pass
+                except Exception as exc:  # best effort by contract
+                    log.debug("session %s: typing failed: %s", lv.row.id, exc)
             return
         await self._park(lv, wait)
 
