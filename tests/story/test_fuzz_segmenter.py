@@ -91,3 +91,67 @@ def test_unbalanced_quotes_everywhere() -> None:
 def test_empty_and_blank_inputs() -> None:
     for data in (b"", "", "\n\n\n", "\ufeff", b"\xef\xbb\xbf"):
         assert attempt(data) is None
+
+
+# --- pathological sizes: a guard against quadratic behaviour, not a benchmark -----------------
+
+def test_500kb_paragraph_without_punctuation_splits_at_white_space_only() -> None:
+    words = ["alpha", "beta", "gamma", "Gaara", "said", "quietly", "x" * 40]
+    text = " ".join(words[(i * 7 + i // 3) % len(words)] for i in range(90_000))[:500_000].rstrip()
+    story = attempt(text)
+    assert story is not None
+    assert all(len(b.text) <= 2000 for b in story.beats)
+    assert len(story.beats) >= 250
+    for b in story.beats:
+        s0, s1 = b.source
+        # never mid-word: each piece starts and ends at white space (or the text's ends)
+        assert s0 == 0 or story.text[s0 - 1].isspace()
+        assert s1 == len(story.text) or story.text[s1].isspace()
+        assert len(b.text) > 1900 or s1 == len(story.text)  # pieces are full, not crumbs
+    assert " ".join(b.text for b in story.beats) == text
+
+
+def test_only_a_word_longer_than_a_message_is_cut_inside() -> None:
+    text = "start " + "y" * 4500 + " tail words here"
+    story = attempt(text)
+    assert story is not None
+    # "start" is not glued to the giant word's first piece: the cut inside a word happens only
+    # because that word alone is longer than a message
+    assert [b.text for b in story.beats] == ["start", "y" * 2000, "y" * 2000, "y" * 500 + " tail words here"]
+
+
+_PATHOLOGICAL = {
+    "one 1 MB paragraph": "Gaara ran and said nothing at all " * 31_000,
+    "1 MB with no white space": "x" * 1_000_000,
+    "opening quotes never closed": "“" * 200_000 + " said Gaara " + "“a " * 250_000,
+    "closing quotes never opened": "”a " * 330_000,
+    "every kind of stray quote": "‘a ’b 'c \"d " * 83_000,
+    "100k blank lines": "Gaara ran.\n" + "\n" * 100_000 + "Lee ran.\n" + "  \n\t\n" * 100_000 + "End.",
+    "20k short speeches": "\n\n".join(f"“Hi {i},” said Gaara. “Yes.” Lee nodded." for i in range(20_000)),
+    "40k dash lines": "\n\n".join("— yes he said to the girl" for _ in range(40_000)),
+}
+
+
+def test_pathological_megabyte_inputs_segment_in_linear_time() -> None:
+    """Each ~1 MB input must segment in < 5 s of CPU (about 1 s on the dev machine): generous,
+    so a loaded CI box passes, while a quadratic pass (minutes) cannot."""
+    import time
+
+    for label, text in _PATHOLOGICAL.items():
+        t0 = time.process_time()
+        story = attempt(text)
+        spent = time.process_time() - t0
+        assert story is not None, label
+        assert spent < 5.0, f"{label}: {spent:.1f} s"
+        assert max(len(b.text) for b in story.beats) <= 2000
+
+
+def test_html_pathological_nesting_and_italics() -> None:
+    import time
+
+    for html in ("<div>" * 20_000 + "words" + "</div>" * 20_000, "<p>" + "<i>a</i> " * 100_000 + "</p>",
+                 "<p>" + "<i>open " * 50_000 + "</p>"):
+        t0 = time.process_time()
+        story = attempt(html, "html")
+        assert story is not None
+        assert time.process_time() - t0 < 5.0
