@@ -451,7 +451,10 @@ class Attributor:
             # Ruth who spoke first." -> Ruth) leads into what comes next
             first: str | None = None
             for s0, s1 in _sentences(text, ps, pe):
-                found = self._subject_in(s0, s1, outside, first_words=4, before=[], subjects=[],
+                # a pronoun subject ("He dug for two hours.") means the latest fitting name
+                # earlier in this same paragraph before anyone from earlier paragraphs
+                found = self._subject_in(s0, s1, outside, first_words=4,
+                                         before=[m for m in outside if m.start < s0], subjects=[],
                                          speech_tag=False, exclude=set())
                 if found and len(found.keys) == 1:
                     first = found.keys[0]
