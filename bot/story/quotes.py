@@ -260,7 +260,8 @@ def _singles(text: str, start: int, end: int, kind: str) -> list[Quote]:
 
 
 _TAG_START = re.compile(
-    r"(?<=[,?!.…])\s+(?=(?:(?:[Hh]e|[Ss]he|[Tt]hey|I|[Ww]e|[Ii]t)\s+(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b"
+    # "A student, I think." is speech: a tag with I / we / they is past tense ("I thought")
+    r"(?<=[,?!.…])\s+(?!(?:I|[Ww]e|[Tt]hey|[Yy]ou)\s+think\b)(?=(?:(?:[Hh]e|[Ss]he|[Tt]hey|I|[Ww]e|[Ii]t)\s+(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b"
     r"|(?:" + _VERB_ALT + r")\b|(?:[A-Z][\w'’-]*\s+){1,3}(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b"
     r"|[Tt]he\s+(?:\w+\s+){0,2}(?:" + _VERB_ALT + r")\b))"
 )
