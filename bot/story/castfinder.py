@@ -42,6 +42,8 @@ _CUT = re.compile(r"[“\"‘]|(?<![\w'’-])(?!(?:He|She|His|Her|Hers|Him|It|It
 _PAIR = re.compile(r"(?<![\w'’-])([A-Z][a-z'’]+) ([A-Z][a-z'’]+)(?![\w'’-])")
 _VOCATIVE = re.compile(r"(?:[“\"‘]|,\s|\bdear\s)((?:" + _TITLES + r"\.?\s)?[A-Z][a-z'’]+)(?:-(?:"
                        + "|".join(HONORIFICS) + r"))?(?=[,.!?…]\s*[”\"’]?)")
+_TITLE_PRONOUN = {t: "she/her" for t in ("mrs", "miss", "ms", "lady", "madame", "madam", "mademoiselle", "aunt")}
+_TITLE_PRONOUN.update({t: "he/him" for t in ("mr", "sir", "lord", "monsieur", "uncle")})
 _HE = re.compile(r"(?<![\w'’])(?:he|him|his|himself)(?![\w'’])", re.I)
 _SHE = re.compile(r"(?<![\w'’])(?:she|her|hers|herself)(?![\w'’])", re.I)
 
@@ -71,6 +73,15 @@ def find_cast(text: str, *, limit: int = 30) -> list[Character]:
     for m in _VOCATIVE.finditer(text):
         if _ok(m.group(1)):
             tagged[m.group(1)] += 0.5
+    # "Mr. Rochester", "Mrs. Fairfax": a title marks a person even when no tag names them
+    titled: Counter[str] = Counter()
+    for m in _CAP.finditer(text):
+        word = m.group(1)
+        if " " in word and re.fullmatch(_TITLES + r"\.?", word.split()[0]) and _ok(word):
+            titled[word] += 1
+    for word, n in titled.items():
+        if n >= 2 and word not in tagged:
+            tagged[word] += 0.5
     if not tagged:
         return []
     mid: Counter[str] = Counter()  # capitalised in the middle of a sentence
@@ -91,7 +102,8 @@ def find_cast(text: str, *, limit: int = 30) -> list[Character]:
                     mid[f] += 1
                 if m.group(2):
                     honor[f].add(f"{f}-{m.group(2)}")
-    cands = [w for w, n in tagged.items() if n >= 2 or (total[w] >= 3 and (mid[w] >= 1 or n >= 1))]
+    cands = [w for w, n in tagged.items()
+             if n >= 2 or (total[w] >= 3 and (mid[w] >= 1 or n >= 1)) or titled[w] >= 2]
     # "Naruto Uzumaki" written out somewhere: the two single-word candidates are one person
     single = {w for w in cands if " " not in w}
     pairs = Counter(m.group(0) for m in _PAIR.finditer(text)
@@ -134,7 +146,8 @@ def find_cast(text: str, *, limit: int = 30) -> list[Character]:
             key = f"{base}-{i}"
             i += 1
         used.add(key)
-        chars.append(Character(key=key, name=name, aliases=tuple(aliases), pronouns=_pronoun(text, forms, every_rx)))
+        pron = _TITLE_PRONOUN.get(first.lower()) or _pronoun(text, forms, every_rx)
+        chars.append(Character(key=key, name=name, aliases=tuple(aliases), pronouns=pron))
     return chars
 
 

@@ -263,3 +263,21 @@ def test_family_relations_resolve_through_surnames_and_titles() -> None:
     text = ("Elizabeth put down her book.\n\n“Lizzy, sit up,” said her mother.\n\n"
             "Mr. Bennet looked up from his paper.\n\n“Happened!” said his wife.")
     assert speakers(text, cast) == ["mrs_bennet", "mrs_bennet"]
+
+
+def test_discovery_counts_titled_names_never_tagged_and_takes_pronouns_from_titles() -> None:
+    # Mr. Rochester is never named in a speech tag ("he said"); his title marks him as a person,
+    # and "Mrs." / "Mr." settle pronouns the he/she window would get wrong here.
+    text = "\n\n".join([
+        "In the great chair by the fire sat Mr. Rochester. Mrs. Fairfax had gone; she was busy.",
+        "“Come in,” he said. “I do not bite.”",
+        "“I beg your pardon, sir,” said I.",
+        "Then Mrs. Fairfax came in, and he looked up at her. “Candles, sir?” said Mrs. Fairfax.",
+        "“Yes,” said he. Mr. Rochester did not look at me.",
+        "“Goodnight,” Mrs. Fairfax said, and he nodded.",
+    ])
+    cast = {c.key: c for c in segment(read_document(text)).characters}
+    assert {"mr-rochester", "mrs-fairfax"} <= set(cast)
+    assert cast["mr-rochester"].pronouns == "he/him" and cast["mrs-fairfax"].pronouns == "she/her"
+    story = segment(read_document(text))
+    assert [b.speaker for b in voiced(story)][:1] == ["mr-rochester"]
