@@ -77,7 +77,9 @@ async def test_killed_mid_story_resumes_at_the_right_beat_without_repeats(
     await emu.wait_for(lambda: finished(emu, auto), 60, what="the auto story to finish after the restart")
     assert len(beat_messages(emu, auto)) > crashed_at
     assert_played_in_order(emu, auto, TALE)
-    # the manual session waits for readers again; Continue buttons from before the crash work
+    # the manual session waits for readers again: ▶ on a message from before the crash works
+    # (reactions come from raw events), and so do Continue buttons (persistent DynamicItem)
+    assert await play_by_reactions(emu, manual, emu.reader, limit=1) == 1
     await play_by_reactions(emu, manual, emu.reader, button=True)
     assert_played_in_order(emu, manual, TALE)
     assert bot.returncodes[0] == -9
