@@ -235,6 +235,7 @@ def _is_nav(text: str) -> bool:
 
 _CHAPTERISH = re.compile(r"(?:chapter|part|book|volume|prologue|epilogue|act)\b|[IVXLC]{1,7}\.?$|\d{1,3}\.?$", re.I)
 _AUTHOR_LINK = re.compile(r"^(?:https?://[^/]*)?/u/\d+")
+_SPAN_ITALIC = re.compile(r"(?<![\w-])(?:italics?|emphasis|emph)(?![\w-])|font-style\s*:\s*(?:italic|oblique)", re.I)
 _WS = re.compile(r"[ \t\n\r\f\v\xa0]+")
 
 
@@ -264,6 +265,7 @@ class _HtmlText(HTMLParser):
         self.h1_texts: list[str] = []
         self.heading_tag = ""
         self.heading_in_note = False
+        self.span_italic: list[bool] = []  # per open <span>: does it make its text italic?
 
     # -- output helpers
     def _write(self, s: str) -> None:
@@ -341,6 +343,12 @@ class _HtmlText(HTMLParser):
             self._para()
         elif tag in _ITALIC:
             self.italic_open.append(self.pos)
+        elif tag == "span":  # Calibre / word processors: <span class="italic">, style="font-style: italic"
+            style = " ".join(v or "" for k, v in attrs if k in ("class", "style"))
+            slanted = bool(_SPAN_ITALIC.search(style))
+            self.span_italic.append(slanted)
+            if slanted:
+                self.italic_open.append(self.pos)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -382,7 +390,7 @@ class _HtmlText(HTMLParser):
             self._para()
         elif tag in _BLOCK:
             self._para()
-        elif tag in _ITALIC and self.italic_open:
+        elif (tag in _ITALIC or (tag == "span" and self.span_italic and self.span_italic.pop())) and self.italic_open:
             start = self.italic_open.pop()
             if self.pos > start:
                 self.italics.append((start, self.pos))

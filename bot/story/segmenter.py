@@ -200,7 +200,9 @@ def _italic_thoughts(doc: Document, p: _Para, quotes: list[Quote], italics: list
             continue
         whole = (b - a) >= 0.9 * (p.end - p.start)
         follow = text[b : min(p.end, b + 40)]
-        tagged = bool(re.match(r"\s*[,—–-]?\s*(?:\w+\s+){0,2}(?:thought|wondered|mused|thinks|wonders)\b", follow))
+        tagged = bool(re.match(r"\s*[,—–-]?\s*(?:\w+\s+){0,2}(?:thought|wondered|mused|thinks|wonders|"
+                               r"(?:told|reminded|asked|promised|warned)\s+(?:him|her|them|my|your|our)sel(?:f|ves))\b",
+                               follow))
         sentence = bool(_SENTENCE_PUNCT_END.search(body)) and body[:1].isupper()
         inner = bool(_FIRST_SECOND_PERSON.search(body)) or body.rstrip().endswith(("?", "!", "…", "..."))
         if tagged or (sentence and inner) or (whole and len(words) >= 3 and inner):

@@ -266,3 +266,14 @@ def test_navigation_paragraph_inside_html_is_dropped_with_its_markup() -> None:
     assert doc.text == "She ran.\n\nToo late, she thought."
     assert [doc.text[a:b] for a, b in doc.italics] == ["Too late,"]
     assert re.search("Prev|Next", doc.text) is None
+
+
+def test_calibre_span_italics_are_thoughts() -> None:
+    html = ('<p class="calibre2">Clara set the letters down. <span class="italic">Who writes to an empty '
+            'house?</span> she wondered.</p><p class="calibre2">Outside, <span class="calibre7">the</span> '
+            'thaw went on. <span style="font-style: italic">It is only water,</span> she told herself.</p>')
+    doc = read_document(html, name="book.html")
+    assert [doc.text[a:b] for a, b in doc.italics] == ["Who writes to an empty house?", "It is only water,"]
+    story = segment(doc, [_c("clara", "Clara", "she/her")])
+    check_fidelity(story)
+    assert [(b.kind, b.speaker) for b in story.beats if b.quotes] == [("thought", "clara"), ("thought", "clara")]
