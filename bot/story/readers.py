@@ -383,8 +383,9 @@ class _HtmlText(HTMLParser):
                 words = "".join(self.parts[self.para_idx :]).strip()
                 if self.heading_tag == "h1" and words:
                     self.h1_texts.append(words)
-                # a heading inside a preface or notes block is part of the note, not a chapter
-                if not self.heading_in_note:
+                # the work's <h1> title inside a preface is part of the note; an AO3 chapter
+                # heading sits inside its "meta group" block and still starts a chapter
+                if not (self.heading_in_note and self.heading_tag == "h1"):
                     self.headings.append((self.heading_start, self.pos))
             self.heading_start = None
             self._para()
