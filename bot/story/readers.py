@@ -11,6 +11,7 @@ Bad input never escapes as anything but `StoryImportError`, whose message reads
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -82,6 +83,7 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
     return _decode_fallback(data, name, first_bad)
 
 
+_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?([A-Za-z0-9_.:-]{2,40})""", re.I)
 _UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
@@ -89,6 +91,17 @@ def _decode_fallback(data: bytes, name: str, first_bad: int) -> tuple[str, str]:
     """Not valid UTF-8: old Windows / Latin-1 text is common in fan-fiction archives. Decode it
     with a warning instead of refusing it; binary junk is still refused (by `_clean`)."""
     line = data[:first_bad].count(b"\n") + 1
+    declared = _CHARSET.search(data[:4096])
+    if declared:  # an HTML page that names its own encoding (<meta charset="windows-1252">)
+        try:
+            enc_name = codecs.lookup(declared.group(1).decode("ascii")).name
+        except (LookupError, UnicodeDecodeError):
+            enc_name = ""
+        if enc_name and enc_name not in ("utf-8", "utf-16", "utf-32"):
+            try:
+                return data.decode(enc_name), ""
+            except UnicodeDecodeError:
+                pass
     high = len(data) - len(data.translate(None, bytes(range(0x80, 0x100))))
     utf8 = sum(len(m.group()) for m in _UTF8_SEQ.finditer(data))
     if utf8 and utf8 * 10 >= high * 9:  # UTF-8 with a few stray bytes: keep it UTF-8

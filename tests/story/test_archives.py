@@ -277,3 +277,12 @@ def test_calibre_span_italics_are_thoughts() -> None:
     story = segment(doc, [_c("clara", "Clara", "she/her")])
     check_fidelity(story)
     assert [(b.kind, b.speaker) for b in story.beats if b.quotes] == [("thought", "clara"), ("thought", "clara")]
+
+
+def test_html_declaring_its_own_encoding_is_read_without_a_warning() -> None:
+    page = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'
+            '</head><body><p>\x93D\xe9j\xe0 vu,\x94 said Odile.</p></body></html>').encode("latin-1")
+    doc = read_document(page, name="old.html")
+    assert doc.text == "“Déjà vu,” said Odile." and doc.warnings == ()
+    # a UTF-8 page is read as UTF-8 whatever it declares
+    assert read_document('<meta charset="iso-8859-1"><p>“Déjà”</p>'.encode(), name="x.html").text == "“Déjà”"
