@@ -224,8 +224,12 @@ class Attributor:
     # voices heard only inside someone's head ("… cackled in the back of his mind"): every line
     # of theirs is a thought, for the whole story
     inner_voices: set[str] = field(default_factory=set)
+    # two people a narration paragraph named together as its subject ("Priya and Sam listened"):
+    # while only they speak, an untagged line is the other one's
+    pair: tuple[str, ...] | None = None
 
     def reset(self) -> None:
+        self.pair = None
         self.recent.clear()
         self.speakers.clear()
         self.runon = None
@@ -287,6 +291,15 @@ class Attributor:
     def _resolve_pronoun(self, cls: str, before: list[Mention], subjects: list[Mention],
                          speech_tag: bool, exclude: set[str]) -> tuple[str, ...]:
         if cls == "they":
+            # a character who goes by they/them, just named as the subject here or in the
+            # narration before, is "they" before any group is
+            single = {k for k in self.names.keys if self.names.pron.get(k) == "they" and k not in exclude}
+            if single:
+                for m in [*reversed(subjects), *reversed(before)]:
+                    if m.key in single:
+                        return (m.key,)
+                if not self.prev_voiced and self.prev_subject in single:
+                    return (self.prev_subject,)
             pair = self._group()
             return pair if len(pair) == 2 else ()
         if cls in ("i", "we"):
@@ -450,6 +463,7 @@ class Attributor:
             # the paragraph's first single subject ("The two women looked at each other. It was
             # Ruth who spoke first." -> Ruth) leads into what comes next
             first: str | None = None
+            pair: tuple[str, ...] | None = None
             for s0, s1 in _sentences(text, ps, pe):
                 # a pronoun subject ("He dug for two hours.") means the latest fitting name
                 # earlier in this same paragraph before anyone from earlier paragraphs
@@ -459,6 +473,10 @@ class Attributor:
                 if found and len(found.keys) == 1:
                     first = found.keys[0]
                     break
+                if found and found.named and len(found.keys) == 2 and pair is None:
+                    pair = found.keys  # "Priya and Sam listened …": the two left talking
+            if pair is not None and first is None:
+                self.pair = pair
             self.prev_subject = first or (outside[0].key if outside else None)
             self._note_mentions([m.key for m in outside])
             self.prev_voiced = False
@@ -548,6 +566,8 @@ class Attributor:
             who = v.speakers[0] if v.speakers else stranger[i]
             if who and (not self.speakers or self.speakers[-1] != who):
                 self.speakers.append(who)
+            if who and self.pair and who not in self.pair:
+                self.pair = None
         if len(self.speakers) > 64:
             del self.speakers[:-32]
         self._note_mentions([m.key for m in outside])
@@ -638,6 +658,11 @@ class Attributor:
         if ok(self.prev_subject):
             assert self.prev_subject is not None
             return Voice((self.prev_subject,), False, "narration")
+        last_spk = self.speakers[-1] if self.speakers else None
+        if self.pair and self.prev_voiced and last_spk in self.pair:
+            other = next(k for k in self.pair if k != last_spk)
+            if ok(other):
+                return Voice((other,), False, "pair")
         conv = self._conversation()
         if len(conv) == 2 and self.prev_voiced and (ok(conv[1]) or (conv[1].startswith("?") and gender is None)):
             return Voice((conv[1],), False, "turn")  # may be "?Name": the unnamed one answers

@@ -281,3 +281,36 @@ def test_discovery_counts_titled_names_never_tagged_and_takes_pronouns_from_titl
     assert cast["mr-rochester"].pronouns == "he/him" and cast["mrs-fairfax"].pronouns == "she/her"
     story = segment(read_document(text))
     assert [b.speaker for b in voiced(story)][:1] == ["mr-rochester"]
+
+
+_THEY_CAST = [Character("priya", "Priya", (), "she/her"), Character("sam", "Sam", (), "they/them"),
+              Character("jonah", "Jonah", (), "he/him")]
+
+
+def test_they_of_a_they_them_character_just_named_is_that_character_not_a_group() -> None:
+    text = "\n\n".join([
+        "“Hi,” said Priya.",
+        "“Hey,” said Jonah.",
+        "Sam sat down on the floor and put their face in their hands.",
+        "“I thought you forgot,” they said.",
+    ])
+    story = run(text, _THEY_CAST)
+    last = voiced(story)[-1]
+    assert (last.speaker, last.speakers) == ("sam", ())
+
+
+def test_they_without_a_they_them_character_is_still_a_group() -> None:
+    text = "\n\n".join(["“Hi,” said Gaara.", "“Hello,” said Lee.", "“Ready,” they said together."])
+    last = voiced(run(text))[-1]
+    assert set(last.speakers) == {"gaara", "lee"}
+
+
+def test_two_people_named_together_take_turns_after_a_third_leaves() -> None:
+    text = "\n\n".join([
+        "“I’ll get the cat,” said Jonah, and went after it.",
+        "Priya and Sam listened to him crash down the hallway.",
+        "“So,” Sam said. “Frogs.”",
+        "“Frogs. And candles.”",
+        "“It will be sea shanties.”",
+    ])
+    assert speakers(text, _THEY_CAST) == ["jonah", "sam", "priya", "sam"]
