@@ -228,7 +228,7 @@ _NAV_WORDS = re.compile(
     re.I,
 )
 _NAV_PHRASE = re.compile(r"(?:Posted originally on the Archive of Our Own\b|Please drop by the archive and "
-                         r"comment\b|Story Text Placeholder\b|Chapter Text\s*$)", re.I)
+                         r"comment\b|Story Text Placeholder\b|(?:Chapter|Work) Text:?\s*$)", re.I)
 _MENU_SPLIT = re.compile(r"\s*[|•·]\s*")
 
 
@@ -278,6 +278,7 @@ class _HtmlText(HTMLParser):
         self.h1_texts: list[str] = []
         self.heading_tag = ""
         self.heading_in_note = False
+        self.heading_is_title = False
         self.span_italic: list[bool] = []  # per open <span>: does it make its text italic?
 
     # -- output helpers
@@ -352,6 +353,7 @@ class _HtmlText(HTMLParser):
             self.heading_start = self.pos
             self.heading_tag = tag
             self.heading_in_note = bool(self.note_open)
+            self.heading_is_title = bool(re.search(r"(?<![\w-])title(?![\w-])", marks, re.I))
         elif tag in _BLOCK:
             self._para()
         elif tag in _ITALIC:
@@ -396,9 +398,11 @@ class _HtmlText(HTMLParser):
                 words = "".join(self.parts[self.para_idx :]).strip()
                 if self.heading_tag == "h1" and words:
                     self.h1_texts.append(words)
+                if self.heading_is_title and words:  # AO3 work page: <h2 class="title heading">
+                    self.meta.setdefault("heading-title", words)
                 # the work's <h1> title inside a preface is part of the note; an AO3 chapter
                 # heading sits inside its "meta group" block and still starts a chapter
-                if not (self.heading_in_note and self.heading_tag == "h1"):
+                if not self.heading_in_note or (self.heading_tag != "h1" and _CHAPTERISH.match(words)):
                     self.headings.append((self.heading_start, self.pos))
             self.heading_start = None
             self._para()
@@ -457,6 +461,8 @@ def _read_html(text: str, name: str) -> Document:
     title = p.meta.get("title", "")
     if not title:
         title = next((h for h in p.h1_texts if len(h) <= 150 and not _CHAPTERISH.match(h)), "")
+    if not title:
+        title = p.meta.get("heading-title", "")
     if not title:
         title, found = _clean_page_title("".join(p.page_title), author)
         author = author or found

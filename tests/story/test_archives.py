@@ -286,3 +286,23 @@ def test_html_declaring_its_own_encoding_is_read_without_a_warning() -> None:
     assert doc.text == "“Déjà vu,” said Odile." and doc.warnings == ()
     # a UTF-8 page is read as UTF-8 whatever it declares
     assert read_document('<meta charset="iso-8859-1"><p>“Déjà”</p>'.encode(), name="x.html").text == "“Déjà”"
+
+
+def test_ao3_web_page_save_summary_and_notes_headings_stay_notes() -> None:
+    html = """<html><body>
+    <ul class="primary navigation actions"><li><a href="/">Archive of Our Own</a></li><li>Log In</li></ul>
+    <div class="preface group"><h2 class="title heading">The Salt Road</h2>
+    <h3 class="byline heading"><a rel="author" href="/users/quill">quill</a></h3>
+    <div class="summary module"><h3 class="heading">Summary:</h3>
+    <blockquote class="userstuff"><p>Two smugglers, one road.</p></blockquote></div></div>
+    <div id="chapters" role="article"><h3 class="landmark heading" id="work">Work Text:</h3>
+    <div class="userstuff"><p>The road ran white to the sea.</p></div></div>
+    <div id="feedback" class="feedback"><h3 class="landmark heading">Actions</h3><ul><li>Kudos</li></ul></div>
+    </body></html>"""
+    doc = read_document(html, name="work.html")
+    assert (doc.author, doc.title) == ("quill", "The Salt Road")  # <h2 class="title heading">
+    story = segment(doc, [])
+    assert [(b.kind, b.text) for b in story.beats] == [
+        ("note", "The Salt Road"), ("note", "quill"), ("note", "Summary:"), ("note", "Two smugglers, one road."),
+        ("narration", "The road ran white to the sea.")]
+    assert all(s.title is None for s in story.scenes)
