@@ -12,7 +12,6 @@ Bad input never escapes as anything but `StoryImportError`, whose message reads
 from __future__ import annotations
 
 import codecs
-import logging
 import re
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
@@ -21,8 +20,6 @@ from typing import Literal, cast
 Format = Literal["txt", "md", "html"]
 
 MAX_IMPORT_BYTES = 50_000_000
-
-log = logging.getLogger(__name__)
 
 
 class StoryImportError(Exception):
@@ -163,9 +160,8 @@ def read_document(data: bytes | str, *, fmt: str | None = None, name: str = "") 
     try:
         if isinstance(data, bytes | bytearray | memoryview):
             raw, warning = _decode(bytes(data), name)
-            if warning:
+            if warning:  # returned, not logged: the caller shows it (narrator import does)
                 warnings.append(warning)
-                log.warning("%s", warning)
         elif isinstance(data, str):
             raw = data
         else:
