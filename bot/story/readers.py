@@ -215,8 +215,8 @@ _NOTES = re.compile(r"(?:^|[\s_-])(?:preface|afterword|notes|endnotes|end-notes|
 # menu ("Home | Just In | Community | Log in"): dropped, it is no word of the story.
 _NAV_SEP = r"[\s«»<>|·•\-\[\]()→←/:]*"
 _NAV_WORDS = re.compile(
-    r"(?:" + _NAV_SEP + r"(?:reviews?|review this (?:story|chapter)|next|next chapter|prev|previous|"
-    r"previous chapter|chapter index|index|table of contents|contents|back|back to top|top|home|kudos|"
+    r"(?:" + _NAV_SEP + r"(?:reviews?|review this (?:story|chapter)|(?:next|prev|previous|last|first) "
+    r"(?:chapter|page|part|story)|next|prev|previous|chapter index|index|table of contents|contents|back|back to top|top|home|kudos|"
     r"comments?|bookmarks?|share|log ?in|log ?out|sign ?up|follow|favou?rites?|subscribe|report|print|"
     r"download|menu|search|skip to (?:main )?content|leave (?:a )?(?:review|comment|kudos)|post comment|"
     r"add to (?:favou?rites|community)|story alert|author alert|entire work|chapter by chapter|"

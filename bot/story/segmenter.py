@@ -248,8 +248,10 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
         while hi < len(headings) and headings[hi][1] <= p.start:
             hi += 1
         body = text[p.start : p.end]
-        is_heading = (hi < len(headings) and headings[hi][0] < p.end) or (
+        marked = hi < len(headings) and headings[hi][0] < p.end
+        is_heading = marked or (
             "\n" not in body and len(body) <= 80 and _HEADING.fullmatch(body) is not None
+            and not (len(body) <= 40 and _MARKER.fullmatch(body))  # "xXx" is a separator, not XX
         )
         if brk:
             out.close_scene()

@@ -306,3 +306,18 @@ def test_ao3_web_page_save_summary_and_notes_headings_stay_notes() -> None:
         ("note", "The Salt Road"), ("note", "quill"), ("note", "Summary:"), ("note", "Two smugglers, one road."),
         ("narration", "The road ran white to the sea.")]
     assert all(s.title is None for s in story.scenes)
+
+
+def test_old_ffnet_br_br_layout_with_separators_and_nav() -> None:
+    html = ("<div id='storytext'>Disclaimer: I don't own it.<br><br>\"Hi,\" said Ada.<br><br>&nbsp;<br><br>"
+            "<p>&nbsp;</p><center>xXx</center><br>Nell ran.<br/><br/>\"Wait!\"<br><br><b>Chapter 2</b><br><br>"
+            "Morning came.<br><br>~*~*~<br><br>Then night.<br><br>Prev Chapter | Next Chapter<br><br>"
+            "&lt;&lt; Back</div>")
+    story = segment(read_document(html, name="ffn.html"), CASTS["ffnet-orchard-song.html"])
+    check_fidelity(story)
+    assert [(s.title, [(b.kind, b.text) for b in s.beats]) for s in story.scenes] == [
+        (None, [("note", "Disclaimer: I don't own it."), ("dialogue", '"Hi," said Ada.')]),
+        (None, [("narration", "Nell ran."), ("dialogue", '"Wait!"')]),  # xXx: a break, not chapter XX
+        ("Chapter 2", [("narration", "Morning came.")]),
+        (None, [("narration", "Then night.")]),
+    ]
