@@ -765,6 +765,10 @@ class Narrator:
         new_state = self._transition(lv, command)
         fix: FixOnRewind = row.fix_on_rewind  # type: ignore[assignment]
         taken = await self.store.posted_after(row.id, target) if target < old or row.state == "finished" else []
+        # A merged message that starts before the target goes as a whole, so go back to its start.
+        starts = [p.first_beat for p in taken if p.first_beat is not None]
+        if starts and min(starts) < target:
+            target = min(starts)
         now = self.clock.now()
         row.position = target
         row.state = new_state
@@ -981,7 +985,10 @@ class Narrator:
         return await self.status(place)
 
     async def _resume_row(self, row: SessionRow, summary: PostSummary | None) -> bool:
-        lv = self._adopt(row, summary)
+        lv = self._live.get(row.channel_id)
+        if lv is None or lv.row.id != row.id:  # else a command already loaded it: keep that one
+            lv = self._adopt(row, summary)
+        row = lv.row
         if lv.story is None:
             async with lv.lock:
                 await self._halt(lv, f"the story '{row.story_slug}' is no longer in the library")

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine.api import NotAllowed
-from tests.engine.helpers import MOD, PLACE, beats_posted, make_rig, simple_story
+from tests.engine.helpers import MOD, PLACE, beats_posted, make_rig, make_story, simple_story
 
 
 async def _play_to(rig, position: int) -> None:  # type: ignore[no-untyped-def]
@@ -114,5 +114,29 @@ async def test_restart_plays_again_from_the_title(tmp_path: Path) -> None:
     await rig.advance(1000)
     assert [r.kind for r in rig.stage.transcript(PLACE.channel_id)].count("title") == 2
     assert beats_posted(rig.stage) == list(range(6)) * 2
+    await rig.narrator.close()
+    await rig.db.close()
+
+
+async def test_rewind_into_a_merged_message_goes_back_to_its_start(tmp_path: Path) -> None:
+    from bot.engine.budget import EngineLimits
+    from bot.engine.pacing import Pacing
+
+    words = " ".join(["sand"] * 38)
+    story = make_story([[("narration", f"Narration number {i}: {words}.", None) for i in range(30)]])
+    limits = EngineLimits(webhook_posts=1, webhook_window=2.0)  # one post per 2 s
+    rig = await make_rig(tmp_path, [story], limits=limits, pacing=Pacing.instant(), fix_on_rewind="delete")
+    await rig.narrator.start(PLACE, "tale", MOD)
+    await rig.advance(4.5)  # title, then merged catch-up posts (the schedule runs ahead of the limit)
+    merged = [r for r in rig.stage.posts if r.beats and r.beats[1] > r.beats[0]]
+    assert merged
+    await rig.narrator.pause(PLACE, MOD)
+    last = rig.stage.transcript(PLACE.channel_id)[-1]
+    assert last.beats is not None and last.beats[1] > last.beats[0]
+    v = await rig.narrator.rewind(PLACE, MOD, beats=1)  # lands inside that merged message
+    assert v.position == last.beats[0]
+    await rig.narrator.resume(PLACE, MOD)
+    await rig.advance(600)
+    assert beats_posted(rig.stage) == list(range(30))
     await rig.narrator.close()
     await rig.db.close()
