@@ -86,7 +86,10 @@ def spoken_parts(beat: Beat) -> tuple[str, str | None]:
         if not words:
             continue
         if pieces and prev_end is not None:
-            gap = text[prev_end:a]
+            gap = text[prev_end:a].strip(" " + _QUOTE_MARKS)
+            if pieces[-1].endswith(",") and gap.endswith((".", "!", "?")):
+                # “You look like hell,” he said. “Can you stand?” -> You look like hell. Can you stand?
+                pieces[-1] = pieces[-1][:-1] + "."
             sep = " … " if len(gap.split()) >= _PAUSE_WORDS or pieces[-1].endswith(("—", "–", "-")) else " "
             pieces.append(sep)
         pieces.append(words)

@@ -93,3 +93,8 @@ def test_reconcile_matching_ignores_markup_and_escapes() -> None:
     assert cue_matches(c, SeenMessage(1, "Gaara", "\\*Weakling.\\*", 0.0))
     assert not cue_matches(c, SeenMessage(1, "Lee", "*Weakling.*", 0.0))
     assert not cue_matches(c, SeenMessage(1, "Gaara", "Something else entirely.", 0.0))
+
+
+def test_a_speech_tag_that_ends_a_sentence_ends_the_first_piece() -> None:
+    c = _cue("dialogue", "“You look like hell,” Kankuro said roughly. “Can you stand?”")
+    assert c.text == "You look like hell. Can you stand?" and c.aside == "Kankuro said roughly."
