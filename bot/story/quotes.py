@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.story.sentences import trim_end
+
 QuoteStyle = Literal["double", "single"]
 
 
@@ -152,7 +154,7 @@ def _doubles(text: str, start: int, end: int) -> list[Quote]:
         nxt = text[i + 1] if i + 1 < end else " "
         if c in "“„«":
             if open_at >= 0:  # a missing closing mark: end the open quote here
-                out.append(Quote(open_at + 1, _rstrip(text, open_at + 1, i), open_at, -1))
+                out.append(Quote(open_at + 1, trim_end(text, open_at + 1, i), open_at, -1))
             open_at = i
         elif c in "”»‟":
             if open_at >= 0:
@@ -167,14 +169,8 @@ def _doubles(text: str, start: int, end: int) -> list[Quote]:
                 out.append(Quote(open_at + 1, i, open_at, i))
                 open_at = -1
     if open_at >= 0:
-        out.append(Quote(open_at + 1, _rstrip(text, open_at + 1, end), open_at, -1))
+        out.append(Quote(open_at + 1, trim_end(text, open_at + 1, end), open_at, -1))
     return out
-
-
-def _rstrip(text: str, a: int, b: int) -> int:
-    while b > a and text[b - 1].isspace():
-        b -= 1
-    return b
 
 
 def _is_opener(text: str, i: int, start: int, end: int) -> bool:
@@ -250,11 +246,11 @@ def _singles(text: str, start: int, end: int, kind: str) -> list[Quote]:
             out.append(Quote(i + 1, c, i, c, kind))
             k = pick + 1
         elif j < n:  # no closing mark before the next opening one
-            b = _rstrip(text, i + 1, marks[j])
+            b = trim_end(text, i + 1, marks[j])
             out.append(Quote(i + 1, b, i, b, kind))
             k = j
         else:
-            out.append(Quote(i + 1, _rstrip(text, i + 1, end), i, -1, kind))
+            out.append(Quote(i + 1, trim_end(text, i + 1, end), i, -1, kind))
             break
     return out
 
@@ -278,7 +274,7 @@ def _split_tags(text: str, q: Quote) -> list[Quote]:
         m = _TAG_START.search(text, pos, q.end)
         if m is None:
             break
-        b = _rstrip(text, pos, m.start())
+        b = trim_end(text, pos, m.start())
         if b > pos:
             out.append(Quote(pos, b, -1, -1, "dash"))
         t = _TAG_TAIL.match(text, m.end(), q.end)
@@ -292,7 +288,7 @@ def _split_tags(text: str, q: Quote) -> list[Quote]:
         pos = tail_end
         while pos < q.end and text[pos].isspace():
             pos += 1
-    b = _rstrip(text, pos, q.end)
+    b = trim_end(text, pos, q.end)
     if b > pos:
         out.append(Quote(pos, b, -1, q.close, "dash"))
     return out
@@ -305,7 +301,7 @@ def _dashes(text: str, start: int, end: int) -> list[Quote]:
     speech = True
     for m in _DASH_SPLIT.finditer(text, start, end):
         if speech:
-            b = _rstrip(text, pos, m.start())
+            b = trim_end(text, pos, m.start())
             if b > pos:
                 out.append(Quote(pos, b, -1, m.start(), "dash"))
         pos = m.end()
@@ -313,7 +309,7 @@ def _dashes(text: str, start: int, end: int) -> list[Quote]:
     if speech and pos < end:
         while pos < end and text[pos] in ".,;: \t":  # "—said Lee—. But why?"
             pos += 1
-        b = _rstrip(text, pos, end)
+        b = trim_end(text, pos, end)
         if b > pos:
             out.append(Quote(pos, b, -1, -1, "dash"))
     return [piece for q in out for piece in _split_tags(text, q)]

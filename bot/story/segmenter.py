@@ -16,7 +16,7 @@ from bot.story.attribution import Attributor, NameIndex, Voice
 from bot.story.model import MAX_BEAT_CHARS, Beat, BeatKind, Character, Scene, Story
 from bot.story.quotes import Quote, detect_style, find_quotes
 from bot.story.readers import Document, StoryImportError
-from bot.story.sentences import sentence_ends, split_long
+from bot.story.sentences import sentence_ends, skip_space, split_long, trim_end
 
 __all__ = ["discover_cast", "segment"]
 
@@ -128,7 +128,7 @@ def _paragraphs(doc: Document) -> list[_Para]:
     cur: _Para | None = None
     prev_indent = 0
     for (a, b), g in zip(lines, gaps, strict=True):
-        indent = _lstrip(text, a, b) - a
+        indent = skip_space(text, a, b) - a
         # wrapped text whose paragraphs start indented: a line indented deeper than the one
         # before it starts a new paragraph
         deeper = indent >= 2 and indent > prev_indent
@@ -136,14 +136,14 @@ def _paragraphs(doc: Document) -> list[_Para]:
         if cur is None or g >= 1 or line_mode or deeper:
             if cur is not None:
                 paras.append(cur)
-            cur = _Para(_lstrip(text, a, b), b, brk=bool(paras) and g >= threshold)
+            cur = _Para(skip_space(text, a, b), b, brk=bool(paras) and g >= threshold)
         else:
             cur.end = b
     if cur is not None:
         paras.append(cur)
     out: list[_Para] = []
     for p in paras:
-        p.end = _rstrip(text, p.start, p.end)
+        p.end = trim_end(text, p.start, p.end)
         if p.end - p.start <= _HUGE_PARA:
             out.append(p)
             continue
@@ -153,17 +153,6 @@ def _paragraphs(doc: Document) -> list[_Para]:
             out.append(_Para(a, b, brk=p.brk and k == 0))
     return out
 
-
-def _lstrip(text: str, a: int, b: int) -> int:
-    while a < b and text[a].isspace():
-        a += 1
-    return a
-
-
-def _rstrip(text: str, a: int, b: int) -> int:
-    while b > a and text[b - 1].isspace():
-        b -= 1
-    return b
 
 
 _UNQUOTED_THOUGHT = re.compile(

@@ -25,9 +25,9 @@ def split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, i
     then white space; a single word longer than `limit` is cut between characters (never
     before a combining mark). Pieces are stripped of surrounding white space."""
     pieces: list[tuple[int, int]] = []
-    a = _skip_ws(text, start, end)
+    a = skip_space(text, start, end)
     while a < end:
-        b = _rstrip(text, a, end)
+        b = trim_end(text, a, end)
         if b - a <= limit:
             if b > a:
                 pieces.append((a, b))
@@ -46,20 +46,22 @@ def split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, i
             cut = hard
             while cut > a + 1 and unicodedata.combining(text[cut]):
                 cut -= 1
-        e2 = _rstrip(text, a, cut)
+        e2 = trim_end(text, a, cut)
         if e2 > a:
             pieces.append((a, e2))
-        a = _skip_ws(text, cut, end)
+        a = skip_space(text, cut, end)
     return pieces
 
 
-def _skip_ws(text: str, a: int, b: int) -> int:
+def skip_space(text: str, a: int, b: int) -> int:
+    """First non-space index in text[a:b] (b when all space)."""
     while a < b and text[a].isspace():
         a += 1
     return a
 
 
-def _rstrip(text: str, a: int, b: int) -> int:
+def trim_end(text: str, a: int, b: int) -> int:
+    """End index of text[a:b] without trailing space."""
     while b > a and text[b - 1].isspace():
         b -= 1
     return b
