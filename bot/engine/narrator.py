@@ -510,9 +510,10 @@ class Narrator:
         now = self.clock.now()
         auto = row.mode == "auto"
         clear = False
+        playing = row.state == "playing"  # else (paused meanwhile) record progress, keep the state
         if kind == "title":
             row.title_posted = 1
-            row.next_due_at = now + self.pacing.first_beat_delay
+            row.next_due_at = now + self.pacing.first_beat_delay if playing else None
         elif kind == "closing":
             row.state = self._transition(lv, "finish")
             row.next_due_at = None
@@ -533,7 +534,9 @@ class Narrator:
             lv.last_message_id = message_id
             nxt = self._playable_from(lv, last + 1)
             floor = now + self.pacing.min_delay
-            if nxt is None:  # then the closing card
+            if not playing:
+                row.next_due_at = None
+            elif nxt is None:  # then the closing card
                 row.next_due_at = max(floor, due + self.pacing.delay_after(last_words, row.wpm))
             elif story.beat(nxt).scene != story.beat(last).scene:
                 row.state = self._transition(lv, "scene_end")
@@ -608,21 +611,27 @@ class Narrator:
                     await self._record(lv, p.seq, p.kind, p.first_beat, p.last_beat, match.message_id,
                                        cue_words(cue))
                 else:  # the session moved (rewind) meanwhile: the message is history, not progress
-                    status = "rewound" if p.kind != "title" else "posted"
                     await self.store.finish_post(row.id, p.seq, match.message_id, self.clock.now(), row)
-                    if status == "rewound":
-                        await self.store.set_post_status(row.id, [p.seq], status)
+                    fix: FixOnRewind = row.fix_on_rewind  # type: ignore[assignment]
+                    if p.kind != "title":
+                        await self.store.set_post_status(row.id, [p.seq], "deleted" if fix == "delete" else "rewound")
+                        if fix != "none":
+                            done = PostRow(p.session_id, p.seq, p.kind, p.first_beat, p.last_beat, "posted",
+                                           match.message_id, p.created_at, None)
+                            lv.cleanup.append((done, fix))
             lv.unresolved = False
             lv.backoff = 0.0
 
     def _is_current(self, lv: _Live, p: PostRow) -> bool:
+        """Is this unresolved post the one the session is waiting to see delivered?"""
         row = lv.row
-        if row.state not in ("playing", "waiting") and not (p.kind == "closing" and row.state == "playing"):
-            return p.kind == "title" and not row.title_posted and row.state == "paused"
+        if row.state in ("finished", "stopped"):
+            return False
         if p.kind == "title":
             return not row.title_posted
         if p.kind == "closing":
-            return bool(row.title_posted) and self._playable_from(lv, row.position) is None
+            return row.state == "playing" and bool(row.title_posted) \
+                and self._playable_from(lv, row.position) is None
         return bool(row.title_posted) and p.first_beat == self._playable_from(lv, row.position)
 
     async def _fix_channel(self, lv: _Live) -> None:

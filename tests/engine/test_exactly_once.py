@@ -201,3 +201,41 @@ async def test_paused_and_missing_stories(tmp_path: Path) -> None:
     assert st is not None and st.state == "paused" and "no longer in the library" in (st.pause_reason or "")
     await n.close()
     await rig.db.close()
+
+
+class LostAnswer(CrashingStage):
+    """The Nth post arrives, but the stage reports it Unavailable (the outcome looked unknown)."""
+
+    async def post(self, place: Place, cue: Cue) -> MessageRef:
+        self.calls += 1
+        ref = await self.inner.post(place, cue)
+        if self.calls == self.crash_at:
+            raise Unavailable("timeout")
+        return ref
+
+
+@pytest.mark.parametrize("then", ["pause", "rewind"])
+async def test_unknown_outcome_then_a_moderator_acts(tmp_path: Path, then: str) -> None:
+    rig = await make_rig(tmp_path, fix_on_rewind="delete")
+    stage = LostAnswer(rig.stage)
+    stage.crash_at = 3  # title, beat 0, then beat 1 is delivered but reported unavailable
+    rig.narrator = Narrator(rig.db, stage, rig.stories, clock=rig.clock, fix_on_rewind="delete")
+    await rig.narrator.start(PLACE, "tale", MOD)
+    await rig.advance(9.9)  # beat 1 went out at 9.8 s; the engine is backing off before it checks
+    assert beats_posted(rig.stage) == [0, 1]
+    if then == "pause":
+        await rig.narrator.pause(PLACE, MOD)
+        await rig.advance(30)
+        st = await rig.narrator.status(PLACE)
+        assert st is not None and st.state == "paused" and st.position == 2  # beat 1 counted as shown
+        await rig.narrator.resume(PLACE, MOD)
+        await rig.advance(600)
+        assert beats_posted(rig.stage) == list(range(6))
+    else:
+        await rig.narrator.rewind(PLACE, MOD, beats=1)  # position 1 -> 0: beat 0 again
+        await rig.advance(600)
+        assert beats_posted(rig.stage) == list(range(6))  # the stray beat 1 was tidied away
+        stray = [r for r in rig.stage.transcript(PLACE.channel_id, include_deleted=True) if r.deleted]
+        assert sorted(r.beats for r in stray if r.beats) == [(0, 0), (1, 1)]
+    await rig.narrator.close()
+    await rig.db.close()
