@@ -76,6 +76,12 @@ NO_WEBHOOK_NOTICE = (
     "⚠️ I can't create a webhook here, so characters speak through me for now (their names are "
     "shown in each message). " + WEBHOOK_FIX
 )
+TOO_MANY_WEBHOOKS_NOTICE = (
+    "⚠️ This channel (or server) already has as many webhooks as Discord allows, so characters speak "
+    "through me for now (their names are shown in each message). Delete an unused webhook in the "
+    "channel's Integrations settings so every character speaks under their own name and avatar."
+)
+MAX_WEBHOOKS_CODES = frozenset({30007, 30058})
 
 
 def stage_error(exc: BaseException, *, doing: str, fix: str = "") -> StageError:
@@ -158,6 +164,7 @@ class WebhookStage:
         self._after_locks: dict[int, asyncio.Lock] = {}
         self._pending: set[asyncio.Task[None]] = set()
         self._scanned: set[int] = set()  # places checked for buttons left by a previous run
+        self._no_hook_notice: dict[int, str] = {}  # channel -> why there is no webhook (notice text)
 
     # ------------------------------------------------------------------ webhooks
 
@@ -225,8 +232,16 @@ class WebhookStage:
             return created  # type: ignore[no-any-return]
         except discord.Forbidden as exc:
             log.warning("no Manage Webhooks in channel %s (code %s): posting as the bot", channel_id, exc.code)
+            self._no_hook_notice[channel_id] = NO_WEBHOOK_NOTICE
             return None
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except discord.HTTPException as exc:
+            if exc.code in MAX_WEBHOOKS_CODES:
+                log.warning("channel %s is at Discord's webhook limit (code %s): posting as the bot",
+                            channel_id, exc.code)
+                self._no_hook_notice[channel_id] = TOO_MANY_WEBHOOKS_NOTICE
+                return None
+            raise stage_error(exc, doing="getting the channel webhook") from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise stage_error(exc, doing="getting the channel webhook") from None
 
     async def _forget(self, channel_id: int, hook: discord.Webhook) -> None:
@@ -365,7 +380,7 @@ class WebhookStage:
         if await self.store.claim_webhook_notice(home):
             await self.budget.acquire(bot_windows(place.channel_id))
             try:
-                await channel.send(NO_WEBHOOK_NOTICE, allowed_mentions=NO_MENTIONS)
+                await channel.send(self._no_hook_notice.get(home, NO_WEBHOOK_NOTICE), allowed_mentions=NO_MENTIONS)
             except discord.HTTPException as exc:
                 log.warning("could not post the Manage Webhooks notice in %s: %s", place.channel_id, exc.code)
         (fallback,) = as_bot_message(Rendered(rendered.username, rendered.avatar_url, rendered.colour, (part,)))

@@ -163,3 +163,15 @@ async def test_a_locked_thread_pauses_the_story_until_a_moderator_resumes(
     assert "Resumed" in await i.wait_reply()
     await play_by_reactions(emu, thread, emu.reader)
     assert_played_in_order(emu, thread, TALE)
+
+
+async def test_a_channel_full_of_webhooks_falls_back_and_says_why(bot: BotProcess, emulator: Emulator) -> None:
+    emu = emulator
+    ch = emu.add_channel(emu.guild, "full-of-webhooks")
+    for n in range(emu.max_webhooks_per_channel):
+        emu.add_webhook(ch, f"someone else's {n}")
+    await start(emu, ch, "manual")
+    await play_by_reactions(emu, ch, emu.reader, limit=2)
+    notices = [m for m in posted(emu, ch) if "as many webhooks as Discord allows" in m.content]
+    assert len(notices) == 1
+    assert any((m.embeds[0].get("author") or {}).get("name") == "Gaara" for m in posted(emu, ch) if m.embeds)
