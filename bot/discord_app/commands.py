@@ -197,6 +197,8 @@ class StoryGroup(app_commands.Group):
         await interaction.response.defer(ephemeral=True, thinking=True)
         method = getattr(self.bot.narrator, action)
         view: SessionView = await method(place, actor)
+        if view.state == "stopped":
+            self.bot.stage.clear_controls(place)
         await send_ephemeral(interaction, f"{done}: {describe(view)}")
 
     @app_commands.command(name="next", description="Post the next beat now (readers: in manual or vote mode)")

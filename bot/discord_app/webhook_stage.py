@@ -333,6 +333,20 @@ class WebhookStage:
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
             log.info("could not tidy old buttons in %s: %s", place.channel_id, getattr(exc, "code", exc))
 
+    def clear_controls(self, place: Place) -> None:
+        """The story here stopped: take ▶/Continue off its newest beat (in the background)."""
+        previous = self._latest.pop(place.channel_id, None)
+
+        async def clear() -> None:
+            if previous is not None:
+                ref, cue = previous
+                await self.edit(ref, replace(cue, controls=False))
+            else:  # posted by an earlier run: look for it
+                now = discord.utils.time_snowflake(discord.utils.utcnow(), high=True)
+                await self._strip_stale(place, before=now)
+
+        self._after(place, clear())
+
     async def drain(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait for reactions and control tidy-ups still in flight (shutdown)."""
         if self._pending:

@@ -182,6 +182,8 @@ async def test_moderator_rewind_deletes_later_messages_and_jump(bot: BotProcess,
     assert "Stopped" in await i.wait_reply()
     i = await emu.invoke(emu.reader, ch, "story", subcommand="status")
     assert "stopped" in (await i.wait_reply()).lower()
+    await emu.wait_for(lambda: not any(m.components for m in posted(emu, ch)), 5,
+                       what="the Continue button to go when the story stops")
 
 
 async def test_mentions_in_story_lines_and_questions_ping_nobody(bot: BotProcess, emulator: Emulator) -> None:
