@@ -3,8 +3,9 @@
     python -m tests.engine.crash_child DB_PATH STAGE_FILE BEATS
 
 Prints one line per delivered post (after the stage wrote it, before the database recorded it,
-the most dangerous moment to die) and "DONE" when every session has finished. The parent kills
-it with SIGKILL at random moments and starts it again until it says DONE.
+the most dangerous moment to die), then waits for a line on stdin; prints "DONE" when every
+session has finished. The parent kills it with SIGKILL at random moments and starts it again
+until it says DONE.
 """
 
 from __future__ import annotations
@@ -49,8 +50,11 @@ def crash_story(beats: int) -> Story:
 
 async def main(db_path: Path, stage_file: Path, beats: int) -> int:
     def said(rec: Recorded) -> None:
+        # Report the delivery, then wait for the parent's go-ahead: the parent decides whether we
+        # die right here (delivered, not yet recorded) or a moment later, somewhere else.
         sys.stdout.write(f"POSTED {rec.channel_id} {rec.kind} {rec.beats}\n")
         sys.stdout.flush()
+        sys.stdin.readline()
 
     db = await Database.open(db_path)
     await db.migrate()
