@@ -577,7 +577,7 @@ class Narrator:
             lv.unresolved = False
             return
         try:
-            seen = await self.stage.recent(lv.place, limit=50)
+            seen = await self.stage.recent(lv.place, limit=100)
         except (Forbidden, Gone) as exc:
             async with lv.lock:
                 await self.store.set_post_status(row.id, [p.seq for p in pending], "failed")
