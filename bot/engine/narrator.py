@@ -540,8 +540,8 @@ class Narrator:
                 row.next_due_at = max(floor, due + self.pacing.delay_after(last_words, row.wpm))
             elif story.beat(nxt).scene != story.beat(last).scene:
                 row.state = self._transition(lv, "scene_end")
-                row.next_due_at = max(floor, due + self.pacing.scene_end_delay(last_words, row.wpm)) \
-                    if auto else None
+                pause = max(self.pacing.delay_after(last_words, row.wpm), row.scene_breather)
+                row.next_due_at = max(floor, due + pause) if auto else None
             else:
                 row.state = self._transition(lv, "beat_posted")
                 row.next_due_at = max(floor, due + self.pacing.delay_after(last_words, row.wpm)) \
