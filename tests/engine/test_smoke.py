@@ -56,3 +56,47 @@ async def test_manual_mode_waits_for_a_reader(tmp_path: Path) -> None:
         await rig.narrator.pause(PLACE, reader)
     await rig.narrator.close()
     await rig.db.close()
+
+
+async def test_start_refusals_and_lookups(tmp_path: Path) -> None:
+    from bot.engine.api import SessionExists, UnknownStory
+
+    rig = await make_rig(tmp_path)
+    n = rig.narrator
+    assert await n.status(PLACE) is None
+    with pytest.raises(UnknownStory, match="no story called “nope”"):
+        await n.start(PLACE, "nope", MOD)
+    with pytest.raises(NotAllowed, match="between 60 and 1000"):
+        await n.start(PLACE, "tale", MOD, wpm=5)
+    view = await n.start(PLACE, "tale", MOD, wpm=250)
+    assert (view.story_title, view.wpm, view.beat_count, view.scene_count, view.started_by) == ("A Tale", 250, 6, 2, 1)
+    with pytest.raises(SessionExists):
+        await n.start(PLACE, "tale", MOD)
+    await rig.advance(0)
+    title_id = rig.stage.posts[0].message_id
+    found = await n.session_for_message(title_id)
+    assert found is not None and found.session_id == view.session_id
+    assert await n.session_for_message(424242) is None
+    await n.set_pace(PLACE, MOD, wpm=300, mode="manual")
+    log = await n.audit_log(PLACE)
+    assert [(e.action, e.detail) for e in log[-2:]] == [("set_pace", "250 -> 300 wpm"), ("set_mode", "auto -> manual")]
+    with pytest.raises(NotAllowed):
+        await n.set_pace(PLACE, MOD)
+    await n.close()
+    await rig.db.close()
+
+
+async def test_state_survives_a_restart(tmp_path: Path) -> None:
+    rig = await make_rig(tmp_path)
+    await rig.narrator.start(PLACE, "tale", MOD, wpm=180)
+    await rig.advance(5)
+    await rig.narrator.pause(PLACE, MOD)
+    n = await rig.reopen()
+    assert await n.resume_all() == 0  # paused sessions stay paused
+    st = await n.status(PLACE)
+    assert st is not None and (st.state, st.position, st.wpm) == ("paused", 1, 180)
+    await n.resume(PLACE, MOD)
+    await rig.advance(600)
+    assert beats_posted(rig.stage) == list(range(6)) and kinds(rig.stage).count("title") == 1
+    await n.close()
+    await rig.db.close()
