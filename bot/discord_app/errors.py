@@ -59,11 +59,12 @@ def user_message(error: BaseException) -> tuple[str, bool]:
 
 
 async def send_ephemeral(interaction: discord.Interaction[Any], text: str, **kw: Any) -> None:
+    content = text or None  # an embed-only reply carries no empty content string
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS, **kw)
+            await interaction.followup.send(content, ephemeral=True, allowed_mentions=NO_MENTIONS, **kw)  # type: ignore[arg-type]
         else:
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS, **kw)
+            await interaction.response.send_message(content, ephemeral=True, allowed_mentions=NO_MENTIONS, **kw)
     except discord.HTTPException as exc:  # 10062 unknown interaction (too late), 40060 answered
         log.info("could not answer interaction %s: %s", interaction.id, exc.code)
 
