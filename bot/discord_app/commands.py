@@ -133,7 +133,7 @@ class StoryGroup(app_commands.Group):
 
     async def _session_story(self, place: Place) -> tuple[SessionView, Story]:
         view = await self.bot.narrator.status(place)
-        if view is None or view.state in ("finished", "stopped"):
+        if view is None or view.state == "stopped":  # a finished story can still be recapped
             raise Refused(NO_SESSION)
         story = self.bot.library.get(view.story_slug)
         if story is None:
