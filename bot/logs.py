@@ -12,8 +12,10 @@ from typing import ClassVar
 
 from bot.config import Settings
 
-# /webhooks/<id>/<token> in URLs, and "Bot <token>" / "Bearer <key>" headers.
-_WEBHOOK_URL = re.compile(r"(/webhooks/\d+/)[A-Za-z0-9_\-.]+")
+# /webhooks/<id>/<token> and /interactions/<id>/<token> in URLs, "token": "..." in logged JSON
+# payloads, and "Bot <token>" / "Bearer <key>" headers.
+_WEBHOOK_URL = re.compile(r"(/(?:webhooks|interactions)/\d+/)[A-Za-z0-9_\-.]+")
+_JSON_TOKEN = re.compile(r"""((?:'|")token(?:'|")\s*:\s*(?:'|"))[^'"]+""")
 _AUTH_HEADER = re.compile(r"\b(Bot|Bearer)\s+[A-Za-z0-9_\-.]{8,}")
 
 
@@ -32,6 +34,7 @@ class SecretFilter(logging.Filter):
         for s in self._secrets:
             text = text.replace(s, "***")
         text = _WEBHOOK_URL.sub(r"\1***", text)
+        text = _JSON_TOKEN.sub(r"\1***", text)
         return _AUTH_HEADER.sub(r"\1 ***", text)
 
     def filter(self, record: logging.LogRecord) -> bool:

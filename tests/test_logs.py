@@ -46,3 +46,16 @@ def test_setup_logging_writes_scrubbed_file(tmp_path: Path) -> None:
         for h in list(logging.getLogger().handlers):
             logging.getLogger().removeHandler(h)
             h.close()
+
+
+def test_interaction_tokens_in_urls_and_payloads_are_scrubbed() -> None:
+    f = SecretFilter()
+    rec = _record(
+        "POST /api/v10/interactions/123/%s/callback payload %s",
+        "aW50ZXJhY3Rpb246MTIz.secret",
+        "{'id': '5', 'token': 'aW50ZXJhY3Rpb246MTIz.other', 'type': 2}",
+    )
+    f.filter(rec)
+    text = rec.getMessage()
+    assert "aW50ZXJhY3Rpb246MTIz" not in text
+    assert "/interactions/123/***/callback" in text and "'token': '***'" in text
