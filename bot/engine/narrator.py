@@ -169,6 +169,7 @@ class Narrator:
         self.stats = EngineStats()
         self._live: dict[int, _Live] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._awake: set[_Live] = set()  # session tasks that are running, not parked (is_idle)
         self._load_lock = asyncio.Lock()
         self._closing = False
         if isinstance(self.clock, FakeClock):
@@ -283,10 +284,13 @@ class Narrator:
             return
         task = asyncio.get_running_loop().create_task(self._run(lv), name=f"narrator-session-{lv.row.id}")
         lv.task = task
+        self._awake.add(lv)
         self._tasks[lv.row.id] = task
         sid = lv.row.id
 
         def done(t: asyncio.Task[None]) -> None:
+            if lv.task is t:
+                self._awake.discard(lv)
             self._task_done(sid, t)
 
         task.add_done_callback(done)
@@ -312,14 +316,18 @@ class Narrator:
 
     def is_idle(self) -> bool:
         """True when every session task is parked on a timer, a vote or the rate budget."""
-        for lv in self._live.values():
-            t = lv.task
-            if t is None or t.done():
-                continue
-            b = lv.blocker
-            if b is None or b.done():
-                return False
-        return True
+        return not self._awake
+
+    def _parked(self, lv: _Live, fut: asyncio.Future[Any]) -> None:
+        """Bookkeeping for `is_idle`: `lv` sleeps on `fut` and is awake again once it resolves."""
+        lv.blocker = fut
+        self._awake.discard(lv)
+
+        def woke(_: asyncio.Future[Any]) -> None:
+            if lv.task is not None and not lv.task.done():
+                self._awake.add(lv)
+
+        fut.add_done_callback(woke)
 
     async def _park(self, lv: _Live, delay: float | None) -> None:
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -336,7 +344,7 @@ class Narrator:
                     fut.set_result(None)
 
             handle = self.clock.call_later(max(0.0, delay), fire)
-        lv.blocker = fut
+        self._parked(lv, fut)
         try:
             await fut
         finally:
@@ -347,7 +355,7 @@ class Narrator:
             self.stats.lateness.append(self.clock.monotonic() - target)
 
     async def _block(self, lv: _Live, fut: asyncio.Future[bool]) -> bool:
-        lv.blocker = fut
+        self._parked(lv, fut)
         try:
             return bool(await fut)
         finally:
