@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
+import os
 import signal
 import sys
 import threading
@@ -54,7 +56,12 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError(msg)
     if args.wpm is not None and not 60 <= args.wpm <= 1000:
         raise CliError(f"--wpm must be between 60 and 1000 (got {args.wpm})")
-    return asyncio.run(_play(args, settings, library, slug))
+    try:
+        return asyncio.run(_play(args, settings, library, slug))
+    except BrokenPipeError:  # output piped into `head` and closed: progress is saved, leave quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 async def _play(args: argparse.Namespace, settings: Settings, library: Any, slug: str) -> int:
@@ -66,6 +73,7 @@ async def _play(args: argparse.Namespace, settings: Settings, library: Any, slug
     from bot.engine.terminal import TerminalStage
     from bot.store import Database, MigrationError, StoreError
 
+    logging.getLogger("bot.engine").setLevel(logging.ERROR)  # the terminal is the show, not the log
     place = Place(channel_id=DEMO_CHANNEL)
     actor = Actor(user_id=0, name="the terminal", moderator=True)
     mode = "manual" if args.manual else "auto"

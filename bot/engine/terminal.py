@@ -11,7 +11,7 @@ import textwrap
 import zlib
 from typing import TextIO
 
-from bot.engine.stage import Cue, MessageRef, Place, SeenMessage
+from bot.engine.stage import Cue, Gone, MessageRef, Place, SeenMessage
 
 _PALETTE = (33, 35, 32, 36, 31, 34, 93, 95, 92, 96, 91, 94)
 RESET, BOLD, DIM, ITALIC = "\x1b[0m", "\x1b[1m", "\x1b[2m", "\x1b[3m"
@@ -98,7 +98,10 @@ class TerminalStage:
         return out
 
     def _print(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
+        try:
+            print(text, file=self.out, flush=True)
+        except BrokenPipeError:  # `narrator demo | head`: the reader went away
+            raise Gone("the terminal output was closed") from None
 
     # -- Stage ----------------------------------------------------------------------------------
     async def post(self, place: Place, cue: Cue) -> MessageRef:
