@@ -79,3 +79,23 @@ def test_terminal_colours_unless_disabled() -> None:
     assert card.splitlines()[0].startswith("┌") and "Cast: Gaara, Lee" in card
     narration = TerminalStage(io.StringIO(), colour=True).render(cue_for_beat(story, story.beat(0)))
     assert narration == "The sand settled over the village."  # the narrator is plain
+
+
+def test_demo_ctrl_c_pauses_and_saves(demo_env: dict[str, str]) -> None:
+    import signal
+
+    proc = subprocess.Popen([PYTHON, "-m", "bot", "demo", "tale"], cwd=ROOT, env=demo_env, text=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if "A TALE" in line:  # the title card is up; the first beat is seconds away
+            proc.send_signal(signal.SIGINT)
+            break
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Paused at scene 1, beat 1" in out and "The sand settled" not in "".join(seen) + out
+    again = _demo(demo_env, "tale", "--instant")
+    assert "Resuming at scene 1, beat 1" in again.stdout
+    assert "A TALE" not in again.stdout and "The sand settled" in again.stdout and "The End" in again.stdout
