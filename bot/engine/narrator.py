@@ -548,7 +548,9 @@ class Narrator:
                 row.next_due_at = max(floor, due + self.pacing.delay_after(last_words, row.wpm))
             elif story.beat(nxt).scene != story.beat(last).scene:
                 row.state = self._transition(lv, "scene_end")
-                pause = max(self.pacing.delay_after(last_words, row.wpm), row.scene_breather)
+                # the session's breather, capped by the engine's current one (--instant, time scale)
+                breather = min(row.scene_breather, self.pacing.breather)
+                pause = max(self.pacing.delay_after(last_words, row.wpm), breather)
                 row.next_due_at = max(floor, due + pause) if auto else None
             else:
                 row.state = self._transition(lv, "beat_posted")
