@@ -310,7 +310,7 @@ class Narrator:
         if b is not None and not b.done():
             b.set_result(None)
         if lv.task is None or lv.task.done():
-            if lv.row.state in ("playing", "waiting") or lv.cleanup or lv.unresolved:
+            if lv.row.state in ("playing", "waiting") or lv.cleanup:
                 self._spawn(lv)
         self._changed(lv)
 
@@ -368,15 +368,15 @@ class Narrator:
                 if lv.cleanup:
                     await self._fix_channel(lv)
                     continue
+                row = lv.row
+                if row.state not in ("playing", "waiting"):
+                    return  # paused/finished/stopped: a command starts a new task when needed
                 if lv.unresolved:
                     await self._reconcile(lv)
                     continue
-                row = lv.row
                 if row.state == "waiting":
                     await self._park(lv, None)
                     continue
-                if row.state != "playing":
-                    return
                 if lv.story is None:
                     async with lv.lock:
                         await self._halt(lv, f"the story '{row.story_slug}' is no longer in the library")
@@ -589,9 +589,7 @@ class Narrator:
         try:
             seen = await self.stage.recent(lv.place, limit=100)
         except (Forbidden, Gone) as exc:
-            async with lv.lock:
-                await self.store.set_post_status(row.id, [p.seq for p in pending], "failed")
-                lv.unresolved = False
+            async with lv.lock:  # still unresolved: checked again when a moderator resumes
                 await self._halt(lv, _reason(exc))
             return
         except StageError as exc:

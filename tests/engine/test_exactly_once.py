@@ -227,8 +227,8 @@ async def test_unknown_outcome_then_a_moderator_acts(tmp_path: Path, then: str) 
         await rig.narrator.pause(PLACE, MOD)
         await rig.advance(30)
         st = await rig.narrator.status(PLACE)
-        assert st is not None and st.state == "paused" and st.position == 2  # beat 1 counted as shown
-        await rig.narrator.resume(PLACE, MOD)
+        assert st is not None and st.state == "paused" and beats_posted(rig.stage) == [0, 1]
+        await rig.narrator.resume(PLACE, MOD)  # first settles beat 1 (it arrived), then goes on
         await rig.advance(600)
         assert beats_posted(rig.stage) == list(range(6))
     else:
@@ -238,4 +238,44 @@ async def test_unknown_outcome_then_a_moderator_acts(tmp_path: Path, then: str) 
         stray = [r for r in rig.stage.transcript(PLACE.channel_id, include_deleted=True) if r.deleted]
         assert sorted(r.beats for r in stray if r.beats) == [(0, 0), (1, 1)]
     await rig.narrator.close()
+    await rig.db.close()
+
+
+async def test_reconcile_waits_out_an_unavailable_history_then_settles(tmp_path: Path) -> None:
+    rig = await make_rig(tmp_path)
+    crashing = CrashingStage(rig.stage)
+    crashing.crash_at = 3  # beat 1 delivered, then "killed"
+    rig.narrator = Narrator(rig.db, crashing, rig.stories, clock=rig.clock)
+    await rig.narrator.start(PLACE, "tale", MOD)
+    await rig.advance(30)
+    n = await _restart(rig)
+    rig.stage.fail_next(Unavailable("503"), op="recent", times=2)
+    assert await n.resume_all() == 1
+    await rig.advance(0)
+    assert beats_posted(rig.stage) == [0, 1]  # nothing guessed while the history is unreadable
+    await rig.advance(600)
+    assert beats_posted(rig.stage) == list(range(6)) and n.stats.reconciled == 1
+    await n.close()
+    await rig.db.close()
+
+
+async def test_reconcile_without_history_permission_pauses(tmp_path: Path) -> None:
+    rig = await make_rig(tmp_path)
+    crashing = CrashingStage(rig.stage)
+    crashing.crash_at = 3
+    rig.narrator = Narrator(rig.db, crashing, rig.stories, clock=rig.clock)
+    await rig.narrator.start(PLACE, "tale", MOD)
+    await rig.advance(30)
+    n = await _restart(rig)
+    rig.stage.fail_next(Forbidden("Missing Access", fix="Give the bot Read Message History here."), op="recent")
+    await n.resume_all()
+    await rig.advance(60)
+    st = await n.status(PLACE)
+    assert st is not None and st.state == "paused" and "Read Message History" in (st.pause_reason or "")
+    assert beats_posted(rig.stage) == [0, 1]
+    assert len(rig.stage.notices) == 1
+    await n.resume(PLACE, MOD)  # permission granted: the delivered beat is found, not posted again
+    await rig.advance(600)
+    assert beats_posted(rig.stage) == list(range(6)) and n.stats.reconciled == 1
+    await n.close()
     await rig.db.close()
