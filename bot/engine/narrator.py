@@ -227,7 +227,19 @@ class Narrator:
             if row.state == "waiting" and row.mode == "vote":
                 lv.votes.position = row.position
                 lv.votes.voters = await self.store.voters(row.id, row.position)
+            await self._load_cleanup(lv)
+            if lv.cleanup:
+                self._spawn(lv)
             return lv
+
+    async def _load_cleanup(self, lv: _Live) -> None:
+        """Finish a rewind's channel tidy-up that a crash interrupted."""
+        row = lv.row
+        if row.fix_on_rewind == "none" or row.state == "stopped" or lv.cleanup:
+            return
+        fix: FixOnRewind = row.fix_on_rewind  # type: ignore[assignment]
+        stale = await self.store.stale_posts(row.id, row.position, include_closing=row.state != "finished")
+        lv.cleanup.extend((p, fix) for p in stale)
 
     async def _need(self, place: Place) -> _Live:
         lv = await self._get(place)
@@ -622,8 +634,9 @@ class Narrator:
                     await self.store.finish_post(row.id, p.seq, match.message_id, self.clock.now(), row)
                     fix: FixOnRewind = row.fix_on_rewind  # type: ignore[assignment]
                     if p.kind != "title":
-                        await self.store.set_post_status(row.id, [p.seq], "deleted" if fix == "delete" else "rewound")
-                        if fix != "none":
+                        if fix == "none":
+                            await self.store.set_post_status(row.id, [p.seq], "rewound")
+                        else:
                             done = PostRow(p.session_id, p.seq, p.kind, p.first_beat, p.last_beat, "posted",
                                            match.message_id, p.created_at, None)
                             lv.cleanup.append((done, fix))
@@ -649,22 +662,21 @@ class Narrator:
             if not self.gate.try_global():
                 await self._park(lv, max(0.01, self.gate.global_wait()))
                 continue
-            if post.message_id is None:
-                lv.cleanup.pop()
-                continue
-            ref = MessageRef(lv.place, post.message_id)
-            try:
-                if action == "delete":
-                    await self.stage.delete(ref)
-                else:
-                    cue = self._rebuild(lv, post)
-                    if cue is not None:
-                        await self.stage.edit(ref, rewound_cue(cue))
-            except RateLimited as exc:
-                await self._park(lv, max(exc.retry_after, 0.05))
-                continue
-            except StageError as exc:
-                log.info("session %s: could not %s message %s: %s", lv.row.id, action, post.message_id, exc)
+            if post.message_id is not None:
+                ref = MessageRef(lv.place, post.message_id)
+                try:
+                    if action == "delete":
+                        await self.stage.delete(ref)
+                    else:
+                        cue = self._rebuild(lv, post)
+                        if cue is not None:
+                            await self.stage.edit(ref, rewound_cue(cue))
+                except RateLimited as exc:
+                    await self._park(lv, max(exc.retry_after, 0.05))
+                    continue
+                except StageError as exc:
+                    log.info("session %s: could not %s message %s: %s", lv.row.id, action, post.message_id, exc)
+            await self.store.set_post_status(lv.row.id, [post.seq], "deleted" if action == "delete" else "rewound")
             lv.cleanup.pop()
 
     # ================================================================ commands
@@ -795,11 +807,14 @@ class Narrator:
         row.updated_at = now
         lv.votes.clear()
         lv.typed_for = None
-        status = "deleted" if fix == "delete" else "rewound"
+        # With "none" the messages are history at once; otherwise they stay "posted" until the
+        # stage has deleted/marked them, so a crash before that is finished on the next start.
         await self.store.save(row, [self._audit(lv, actor.user_id, command, old, target, detail)],
-                              clear_votes=True, post_status=([p.seq for p in taken], status) if taken else None)
+                              clear_votes=True,
+                              post_status=([p.seq for p in taken], "rewound") if taken and fix == "none" else None)
         if fix != "none":
-            lv.cleanup.extend((p, fix) for p in taken)
+            queued = {p.seq for p, _ in lv.cleanup}
+            lv.cleanup.extend((p, fix) for p in taken if p.seq not in queued)
         if lv.last_message_id in {p.message_id for p in taken}:
             lv.last_message_id = None
         return self._view(lv)
@@ -876,7 +891,8 @@ class Narrator:
             lv.votes.clear()
             lv.typed_for = None
             try:
-                await self.store.save(row, [self._audit(lv, actor.user_id, "restart", old, 0)], clear_votes=True)
+                await self.store.save(row, [self._audit(lv, actor.user_id, "restart", old, 0)], clear_votes=True,
+                                      supersede_posts=True)
             except LiveSessionExists:
                 row.state, row.position = old_state, old
                 raise SessionExists("Another story is running here; stop it with /story stop first.") from None
@@ -1019,6 +1035,7 @@ class Narrator:
         if row.state == "waiting" and row.mode == "vote":
             lv.votes.position = row.position
             lv.votes.voters = await self.store.voters(row.id, row.position)
+        await self._load_cleanup(lv)
         self._spawn(lv)
         return True
 

@@ -143,8 +143,12 @@ class SessionStore:
         return await self._txn(fn)
 
     async def save(self, row: SessionRow, audit: Iterable[AuditEntry] = (), *,
-                   clear_votes: bool = False, post_status: tuple[Sequence[int], str] | None = None) -> None:
-        """Write the session row, with its audit entries and side effects, in one transaction."""
+                   clear_votes: bool = False, post_status: tuple[Sequence[int], str] | None = None,
+                   supersede_posts: bool = False) -> None:
+        """Write the session row, with its audit entries and side effects, in one transaction.
+
+        `supersede_posts`: every message still marked posted becomes history of an earlier run
+        (status "rewound"), so a later rewind never takes it back (used by restart)."""
         params = _update_params(row)
         entries = [_audit_params(a) for a in audit]
 
@@ -159,6 +163,9 @@ class SessionStore:
                 seqs, status = post_status
                 conn.executemany("UPDATE posts SET status = ? WHERE session_id = ? AND seq = ?",
                                  [(status, row.id, s) for s in seqs])
+            if supersede_posts:
+                conn.execute("UPDATE posts SET status = 'rewound' WHERE session_id = ? AND status = 'posted'",
+                             (row.id,))
             if entries:
                 conn.executemany(_AUDIT_INSERT, entries)
 
@@ -259,6 +266,15 @@ class SessionStore:
         rows = await self.db.fetchall(
             f"SELECT {_POST_COLS} FROM posts WHERE session_id = ? AND status = 'posted'"
             " AND (last_beat >= ? OR kind = 'closing') ORDER BY seq", (session_id, position))
+        return [PostRow(*tuple(r)) for r in rows]
+
+    async def stale_posts(self, session_id: int, position: int, *, include_closing: bool) -> list[PostRow]:
+        """Messages still up that show beats at or after `position` (a rewind's unfinished
+        tidy-up, e.g. after a crash): posted beats from `position` on, and a closing card."""
+        rows = await self.db.fetchall(
+            f"SELECT {_POST_COLS} FROM posts WHERE session_id = ? AND status = 'posted' AND kind != 'title'"
+            " AND (last_beat >= ? OR (kind = 'closing' AND ?)) ORDER BY seq",
+            (session_id, position, int(include_closing)))
         return [PostRow(*tuple(r)) for r in rows]
 
     async def known_message_ids(self, session_id: int) -> set[int]:

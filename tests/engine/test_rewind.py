@@ -140,3 +140,45 @@ async def test_rewind_into_a_merged_message_goes_back_to_its_start(tmp_path: Pat
     assert beats_posted(rig.stage) == list(range(30))
     await rig.narrator.close()
     await rig.db.close()
+
+
+@pytest.mark.parametrize("state_after", ["playing", "paused"])
+async def test_tidy_up_interrupted_by_a_crash_finishes_on_start(tmp_path: Path, state_after: str) -> None:
+    rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], fix_on_rewind="delete")
+    await _play_to(rig, 5)
+    if state_after == "paused":
+        await rig.narrator.pause(PLACE, MOD)
+    await rig.narrator.rewind(PLACE, MOD, beats=3)  # takes back beats 2, 3, 4 ...
+    await rig.narrator.close()  # ... but the bot stops before deleting anything
+    assert not any(r.deleted for r in rig.stage.posts)
+    n = await rig.reopen()
+    await n.resume_all()
+    if state_after == "paused":
+        assert await n.status(PLACE) is not None  # loading the session finishes the tidy-up
+    await rig.advance(0)
+    gone = sorted(r.beats[0] for r in rig.stage.posts if r.deleted and r.beats)
+    assert gone == [2, 3, 4]
+    if state_after == "paused":
+        await n.resume(PLACE, MOD)
+    await rig.advance(600)
+    assert beats_posted(rig.stage) == list(range(8))
+    assert sorted(r.beats[0] for r in rig.stage.posts if r.deleted and r.beats) == [2, 3, 4]  # nothing more
+    await n.close()
+    await rig.db.close()
+
+
+async def test_restart_keeps_the_previous_run_in_the_channel(tmp_path: Path) -> None:
+    rig = await make_rig(tmp_path, fix_on_rewind="delete")
+    await rig.narrator.start(PLACE, "tale", MOD)
+    await rig.advance(1000)
+    await rig.narrator.restart(PLACE, MOD)
+    await rig.advance(8)
+    await rig.narrator.rewind(PLACE, MOD, beats=1)
+    n = await rig.reopen()  # a fresh load must not mistake the first run for rewound messages
+    await n.resume_all()
+    await rig.advance(1000)
+    first_run = [r for r in rig.stage.posts[:8]]
+    assert not any(r.deleted for r in first_run)
+    assert beats_posted(rig.stage) == list(range(6)) * 2
+    await n.close()
+    await rig.db.close()
