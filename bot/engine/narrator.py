@@ -143,8 +143,10 @@ class Narrator:
     `.get(slug)` such as `bot.story.library.Library` (looked up on every use, so a reloaded
     library is seen at once). Call `await resume_all()` once at start-up and `await close()` at
     shutdown. Moderator commands require `actor.moderator`; the caller decides who that is.
-    Extras beyond the protocol: `wait_for_state()`, `session_for_message()`, `audit_log()`,
-    `set_rewind_fix()`, `stats`, `is_idle()`.
+    Extras beyond the protocol: `resume_session(place)` (start-up for one place: the demo),
+    `wait_for_state(place, states)`, `session_for_message(message_id)`, `audit_log(place)`,
+    `set_rewind_fix(fix)` (default for new sessions), `set_session_rewind_fix(place, actor, fix)`,
+    `stats` (posts, merges, 429s, reconciled/re-posted, timer lateness), `is_idle()`.
     """
 
     def __init__(self, db: Database, stage: Stage, stories: StoryLookup | None = None, *,
