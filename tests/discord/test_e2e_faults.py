@@ -3,7 +3,6 @@ repeat a beat (the real bot process against the loopback Discord)."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 
@@ -22,7 +21,7 @@ from tests.discord.e2e import (
 from tests.discord.stories import short_story
 from tests.emulator import Emulator
 from tests.emulator.fixtures import BotProcess
-from tests.emulator.state import MANAGE_WEBHOOKS
+from tests.emulator.state import MANAGE_WEBHOOKS, StoredMessage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -128,8 +127,8 @@ async def test_discord_failures_do_not_lose_or_repeat_beats(bot: BotProcess, emu
     ch = emu.add_channel(emu.guild, "flaky")
     await start(emu, ch, "auto", wpm=2000)
     await emu.wait_for(lambda: len(beat_messages(emu, ch)) >= 3, 30)
-    emu.fail("503", "POST /webhooks/{webhook_id}/{webhook_token}", count=2)
-    await asyncio.sleep(0.5)
+    outage = emu.fail("503", "POST /webhooks/{webhook_id}/{webhook_token}", count=2)
+    await emu.wait_for(lambda: outage.remaining == 0, 30, what="both 503s to be served")
     emu.fail("timeout", "POST /webhooks/{webhook_id}/{webhook_token}", count=1, hang=1.0)
     await emu.wait_for(lambda: finished(emu, ch), 90, what="the story to finish despite failures")
     assert_played_in_order(emu, ch, TALE)
@@ -146,18 +145,14 @@ async def test_a_locked_thread_pauses_the_story_until_a_moderator_resumes(
     await emu.set_thread_state(thread, locked=True)
     await emu.react(emu.moderator, latest)  # the next beat cannot be posted: the story pauses
 
-    async def state() -> str:
-        i = await emu.invoke(emu.reader, thread, "story", subcommand="status")
-        return await i.wait_reply()
+    def notices() -> list[StoredMessage]:
+        return [m for m in posted(emu, parent) if "paused" in m.content and "locked" in m.content]
 
-    for _ in range(50):
-        text = await state()
-        if "paused" in text:
-            break
-        await asyncio.sleep(0.1)
+    await emu.wait_for(lambda: bool(notices()), 30, what="the pause notice in the parent channel")
+    status = await emu.invoke(emu.reader, thread, "story", subcommand="status")
+    text = await status.wait_reply()
     assert "paused" in text and "locked" in text, text
-    notices = [m for m in posted(emu, parent) if "paused" in m.content and "locked" in m.content]
-    assert len(notices) == 1 and f"<#{thread.id}>" in notices[0].content
+    assert len(notices()) == 1 and f"<#{thread.id}>" in notices()[0].content
     await emu.set_thread_state(thread, locked=False)
     i = await emu.invoke(emu.moderator, thread, "story", subcommand="resume")
     assert "Resumed" in await i.wait_reply()
