@@ -19,7 +19,7 @@ from bot.story.model import Beat, Character, Story
 QuestionKind = Literal["why", "opinion", "feel", "what", "how", "who", "where", "when", "yesno", "other"]
 
 # Bumped whenever the index rows change shape, so stored indexes are rebuilt.
-INDEX_VERSION = "3"
+INDEX_VERSION = "4"
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_TERMS = 24  # bounds the MATCH expression whatever the question
@@ -35,9 +35,9 @@ STOP_WORDS = frozenset(
     shan she should shouldn so some such t than that the their theirs them themselves then there
     these they this those through to too under until ve very was wasn we were weren what when
     where which while who whom why will with won would wouldn y you your yours yourself yourselves
-    tell told say said ask asked know knew really ever also get got going go went much many thing
+    tell told say said ask asked know knew really ever also get got going much many thing
     things something anything everything one ones like please okay ok hey hi hello yes yeah oh
-    way kind sort lot bit gonna wanna let us
+    way kind sort lot bit gonna wanna let us happen happens happened happening
     """.split()
 )
 
@@ -49,12 +49,14 @@ _OPINION_WORDS = frozenset({"think", "thinks", "thought", "opinion", "feel", "fe
 _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("scared", "afraid", "fear", "feared", "frightened", "terrified", "scare", "fright", "panic",
      "nervous", "worried", "worry", "terror"),
-    ("angry", "anger", "mad", "furious", "rage", "annoyed", "irritated"),
+    ("angry", "anger", "mad", "furious", "rage", "annoyed", "irritated", "cross", "snapped"),
+    ("crazy", "insane", "mad", "madness", "nuts", "mental", "lunatic"),
     ("sad", "sorrow", "cry", "cried", "tears", "grief", "upset", "weep", "crying"),
     ("happy", "glad", "smile", "smiled", "joy", "laugh", "laughed", "relieved", "relief"),
     ("friend", "friends", "friendship", "bond", "comrade"),
-    ("precious", "important", "treasure", "cherish", "dear"),
-    ("love", "loved", "care", "cared", "caring", "affection"),
+    ("precious", "important", "treasure", "cherish", "dear", "care"),
+    ("love", "loved", "care", "cared", "caring", "affection", "precious"),
+    ("like", "likes", "liked", "fond", "admire", "admired"),
     ("kill", "killed", "murder", "death", "die", "died", "dead", "dying"),
     ("hurt", "injured", "injury", "wound", "wounded", "pain", "bleed", "bleeding", "bandage",
      "bandages", "broken", "cracked", "ribs", "dislocated", "bruised"),
@@ -73,6 +75,19 @@ _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("eat", "food", "hungry", "meal", "eaten"),  # not "ate": the porter stem is "at"
     ("win", "won", "victory", "beat", "defeat", "defeated", "lose", "lost"),
     ("help", "helped", "aid", "assist"),
+    ("steal", "stole", "stolen", "theft", "thief", "thieves", "rob", "robbed", "robbery", "burglary",
+     "burglar", "taken", "broken"),
+    ("note", "letter", "message", "paper", "writing", "written", "wrote", "riddle"),
+    ("wear", "wore", "worn", "dress", "dressed", "clothes", "cloak", "coat", "outfit"),
+    ("plan", "plans", "idea", "strategy", "scheme", "orders"),
+    ("downstairs", "below", "beneath", "underneath"),
+    ("upstairs", "above", "overhead"),
+    ("escape", "escaped", "free", "freed", "loose", "release", "released"),
+    ("suspect", "suspected", "suspicion", "guilty", "culprit", "blame"),
+    ("worried", "worry", "wreck", "anxious", "concerned", "scared"),
+    ("idea", "inspiration", "suggest", "suggested"),
+    ("hospital", "bed"),
+    ("arrive", "arrived", "came", "come", "reach", "reached"),
     ("want", "wanted", "wish", "desire", "hope"),
     ("blood", "bloody", "bleed"),
     # Irregular verbs the porter stemmer cannot join.
@@ -88,7 +103,8 @@ _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
 _SYNONYMS: dict[str, tuple[str, ...]] = {}
 for _group in _SYNONYM_GROUPS:
     for _w in _group:
-        _SYNONYMS.setdefault(_w, _group)
+        # A word in several groups brings all of them ("care" -> love and precious).
+        _SYNONYMS[_w] = tuple(dict.fromkeys((*_SYNONYMS.get(_w, ()), *_group)))
 
 _HONORIFICS = frozenset({"kun", "san", "chan", "sama", "sensei", "senpai", "dono", "sempai"})
 
@@ -105,6 +121,12 @@ _EMOTION = re.compile(r"\b(tears?|cr(y|ied|ying)|laugh\w*|smil\w*|grin\w*|wonder
 _QUESTION_WORDS = frozenset({"why", "what", "how", "who", "where", "when", "which"})
 _PLACE = re.compile(r"\b(in|at|inside|outside|near|room|village|hospital|forest|home|bed|window)\b")
 _TIME = re.compile(r"\b(when|after|before|then|once|yesterday|today|tomorrow|night|morning|while)\b")
+# "How long / how many / how much / how far / how old": an amount answers it.
+_MEASURE_WORDS = frozenset({"long", "many", "much", "far", "old", "often"})
+_AMOUNT = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+                     r"hundred|thousand|half|dozen|several|all|every|whole|hours?|days?|weeks?|months?|"
+                     r"years?|minutes?|miles?|nights?|times?)\b")
+_QUOTE_SPAN = re.compile(r"“([^”]*)”|\"([^\"]*)\"|«([^»]*)»")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +139,9 @@ class Query:
     signature: frozenset[str] = frozenset()  # content words + question word, to spot the same question
     exact: re.Pattern[str] | None = None  # finds the reader's own words (by light stem) in a text
     speaker_named: bool = False  # "what did <named> say": the named characters' own lines are wanted
+    measure: bool = False  # "how long / how many ...": lines with an amount in them fit
+    event: bool = False  # "what happened ...": what the narration shows, more than what was said
+    any_form: re.Pattern[str] | None = None  # finds any search word (reader's or synonym) by light stem
 
     def match(self) -> str | None:
         """The FTS5 MATCH expression: quoted words joined by OR; None when there is nothing to find."""
@@ -163,6 +188,7 @@ def analyse(question: str, story: Story, asked: Character,
             patterns: dict[str, re.Pattern[str]] | None = None) -> Query:
     tokens = words(question)
     kind = question_kind(tokens)
+    measure = any(t == "how" and tokens[i + 1] in _MEASURE_WORDS for i, t in enumerate(tokens[:-1]))
     pats = patterns if patterns is not None else name_patterns(story)
     named = [k for k, p in pats.items() if p.search(question)]
     asked_words = {w for n in (*asked.names(), asked.key) for w in words(n)}
@@ -170,6 +196,8 @@ def analyse(question: str, story: Story, asked: Character,
     terms: list[str] = []
     for t in tokens:
         if t in STOP_WORDS or t in _OPINION_WORDS or t in asked_words or t in name_words:
+            continue
+        if measure and t in _MEASURE_WORDS:
             continue
         if len(t) < 2 and not t.isdigit():
             continue
@@ -193,8 +221,12 @@ def analyse(question: str, story: Story, asked: Character,
     speaker_named = kind in ("what", "how", "yesno", "other") and _speech_subject(tokens, name_words - asked_words)
     stems = sorted({re.escape(light_stem(t)) for t in terms})
     exact = re.compile(rf"(?<![^\W_])({'|'.join(stems)})", re.IGNORECASE) if stems else None
+    all_stems = sorted({re.escape(light_stem(t)) for t in forms})
+    any_form = re.compile(rf"(?<![^\W_])({'|'.join(all_stems)})", re.IGNORECASE) if all_stems else None
+    event = any(t.startswith("happen") for t in tokens)
     return Query(kind, tuple(terms), any(t in _SPEECH_WORDS for t in tokens), tuple(forms),
-                 tuple(k for k in named if k != asked.key), frozenset(signature), exact, speaker_named)
+                 tuple(k for k in named if k != asked.key), frozenset(signature), exact, speaker_named,
+                 measure, event, any_form)
 
 
 def _speech_subject(tokens: Sequence[str], others: set[str]) -> bool:
@@ -234,6 +266,8 @@ class StoryFacts:
     first_seen: dict[str, int]  # key -> first beat that voices or names the character
     own_beats: dict[str, tuple[int, ...]]  # key -> beats the character voices, in order
     around: tuple[frozenset[str], ...]  # per beat: keys named or voiced in the few beats before it
+    addressed: tuple[frozenset[str], ...] = ()  # per voiced beat: keys the line calls by name ("…, Beth.")
+    spoken: tuple[str, ...] = ()  # per beat: the words inside quote marks ("" for narration)
 
 
 def beat_speakers(beat: Beat) -> frozenset[str]:
@@ -251,20 +285,54 @@ def index_hash(story: Story) -> str:
     return h.hexdigest()[:24]
 
 
+def spoken_text(beat: Beat) -> str:
+    """The words inside the quote marks of a voiced beat ("" for narration and notes)."""
+    if beat.kind not in ("dialogue", "thought"):
+        return ""
+    pieces = [p for p in beat.quoted_text() if p.strip()]
+    if not pieces:
+        pieces = ["".join(g for g in m.groups() if g) for m in _QUOTE_SPAN.finditer(beat.text)]
+    return " … ".join(pieces) if any(p.strip() for p in pieces) else beat.text
+
+
+def vocatives(spoken: str, pats: dict[str, re.Pattern[str]]) -> frozenset[str]:
+    """Keys of the characters a line calls by name: "Come with us, Beth", "Gaara! You're okay"."""
+    out = set()
+    for k, p in pats.items():
+        for m in p.finditer(spoken):
+            before = spoken[: m.start()].rstrip()
+            after = spoken[m.end():].lstrip()
+            if (not before or before.endswith((",", ".", "!", "?", "…", "—"))) and \
+                    (not after or after[0] in ",.!?…—"):
+                out.add(k)
+                break
+    return frozenset(out)
+
+
 def story_facts(story: Story) -> StoryFacts:
     pats = name_patterns(story)
     mentions: list[frozenset[str]] = []
     speakers: list[frozenset[str]] = []
+    addressed: list[frozenset[str]] = []
+    spoken_all: list[str] = []
     first_seen: dict[str, int] = {}
     own: dict[str, list[int]] = {c.key: [] for c in story.characters}
     for b in story.beats:
         named = frozenset(k for k, p in pats.items() if p.search(b.text))
         voiced = beat_speakers(b)
+        spoken = spoken_text(b) if voiced else ""
+        called = vocatives(spoken, pats) - voiced if spoken else frozenset()
         mentions.append(named)
         speakers.append(voiced)
+        addressed.append(called)
+        spoken_all.append(spoken)
         if b.kind == "note":
             continue
-        for k in named | voiced:
+        # On stage: voicing a line, named by the narration, or spoken to. Being talked about in
+        # someone else's line ("I shall tell Marmee") does not put a character in the scene.
+        rest = b.text.replace(spoken, " ") if spoken and spoken != b.text else ("" if voiced else b.text)
+        present = {k for k in named if pats[k].search(rest)} if rest else set()
+        for k in present | voiced | called:
             first_seen.setdefault(k, b.index)
         for k in voiced:
             own.setdefault(k, []).append(b.index)
@@ -276,7 +344,8 @@ def story_facts(story: Story) -> StoryFacts:
                 near |= mentions[j] | speakers[j]
         around.append(frozenset(near))
     return StoryFacts(index_hash(story), pats, tuple(mentions), tuple(speakers), first_seen,
-                      {k: tuple(v) for k, v in own.items()}, tuple(around))
+                      {k: tuple(v) for k, v in own.items()}, tuple(around), tuple(addressed),
+                      tuple(spoken_all))
 
 
 def index_rows(story: Story, facts: StoryFacts) -> list[store.IndexRow]:
@@ -295,8 +364,11 @@ def index_rows(story: Story, facts: StoryFacts) -> list[store.IndexRow]:
     for b in story.beats:
         # The beat before, when it is in the same scene: a reply is found by the question it answers
         # ("Your arm… broken?" -> "In two places."). Never a later beat: that would leak spoilers.
-        prompt = story.beat(b.index - 1).text if b.index > 0 and story.beat(b.index - 1).scene == b.scene \
-            and story.beat(b.index - 1).kind != "note" else ""
+        # Only a line someone else said to the speaker counts (a reply is found by what it answers);
+        # narration before a line, or a line before a thought, is not what the line is about.
+        prev = story.beat(b.index - 1) if b.index > 0 else None
+        prompt = prev.text if prev is not None and prev.scene == b.scene and prev.kind == "dialogue" \
+            and b.kind == "dialogue" and prev.speaker != b.speaker else ""
         rows.append(store.IndexRow(
             beat_index=b.index, scene_index=b.scene, kind=b.kind, speakers=tuple(sorted(facts.speakers[b.index])),
             body=b.text, mentions=name_words(facts.mentions[b.index] | facts.speakers[b.index]),
@@ -308,13 +380,14 @@ def index_rows(story: Story, facts: StoryFacts) -> list[store.IndexRow]:
 # ---------------------------------------------------------------- ranking
 
 
-Relation = Literal["own", "about", "other", "recent"]  # "recent": the last line, for a question with no words
+Relation = Literal["own", "to", "about", "other", "recent"]  # "recent": the last line, for a question with no words
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
     beat: Beat
-    relation: Relation  # "own": the asked character voices it; "about": it names them; else "other"
+    relation: Relation  # "own": the asked character voices it; "to": said to them by name;
+    # "about": it names them; else "other"
     score: float
 
 
@@ -414,6 +487,11 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             weight = 3.4
         if len(speakers) > 1:
             weight *= 0.8  # a group line says less about this one character
+    elif facts.addressed and key in facts.addressed[beat.index]:
+        relation = "to"  # "Come with us, Beth": what was said to them, they heard and answer from
+        weight = 1.6
+        if query.kind in ("opinion", "feel"):
+            weight *= 0.5
     elif mentioned:
         relation = "about"
         weight = 1.4 if beat.kind == "narration" else 1.2
@@ -423,6 +501,17 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
         relation = "other"
         weight = 0.45
     low = beat.text.casefold()
+    spoken = facts.spoken[beat.index] if facts.spoken else ""
+    if relation == "own" and beat.kind == "dialogue" and bm25 > 0 and query.any_form is not None \
+            and spoken and not query.any_form.search(spoken):
+        weight *= 0.6  # the words matched the narration around the line, not what they said
+    if query.measure and _AMOUNT.search(spoken.casefold() if spoken else low):
+        weight *= 1.5
+    if query.event:
+        if beat.kind == "narration" and relation == "about":
+            weight *= 1.5  # "what happened to you": the narration shows it
+        elif relation == "own" and beat.kind == "dialogue":
+            weight *= 0.85
     if query.kind == "why" and _CAUSAL.search(low):
         weight *= 1.6
     elif query.kind == "why" and _CAUSAL_WEAK.search(low):
@@ -447,14 +536,20 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             weight *= 0.6  # "what did you say" is not answered by the narrator's words
     reply_to = _prompt(story, beat) if relation == "own" else ""
     if reply_to and "?" in reply_to and query.signature:
-        # Someone in the story asked (nearly) this question and the character answered it.
-        overlap = len(query.signature & set(words(reply_to))) / len(query.signature)
-        weight *= 1.0 + 1.5 * overlap
+        # Someone in the story asked (nearly) this question and the character answered it. A name
+        # alone ("…, said Holmes") does not make it the same question: a content word must match.
+        said = set(words(reply_to))
+        if any(t in said for t in query.terms):
+            overlap = len(query.signature & said) / len(query.signature)
+            weight *= 1.0 + 1.5 * overlap
     if query.named:
         if any(k in facts.mentions[beat.index] for k in query.named):
-            weight *= 1.5
+            # Their own line naming the one asked about is what they think of them.
+            weight *= 2.0 if relation == "own" else 1.5
         elif any(k in facts.around[beat.index] for k in query.named):
             weight *= 1.2
+        elif relation != "own":
+            weight *= 0.7  # a line with nobody the question names around it
     if query.exact is not None:
         # BM25 sees synonyms as equals; the reader's own words count a little more.
         exact = len({m.group(1).casefold() for m in query.exact.finditer(beat.text + " " + reply_to)})
