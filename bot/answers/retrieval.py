@@ -330,7 +330,14 @@ def story_facts(story: Story) -> StoryFacts:
             continue
         # On stage: voicing a line, named by the narration, or spoken to. Being talked about in
         # someone else's line ("I shall tell Marmee") does not put a character in the scene.
-        rest = b.text.replace(spoken, " ") if spoken and spoken != b.text else ("" if voiced else b.text)
+        rest = b.text
+        if voiced:
+            pieces = [q for q in b.quoted_text() if q.strip()] or \
+                ["".join(g for g in m.groups() if g) for m in _QUOTE_SPAN.finditer(b.text)]
+            for piece in pieces:
+                rest = rest.replace(piece, " ") if piece else rest
+            if spoken == b.text:
+                rest = ""
         present = {k for k in named if pats[k].search(rest)} if rest else set()
         for k in present | voiced | called:
             first_seen.setdefault(k, b.index)

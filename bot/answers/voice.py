@@ -64,9 +64,13 @@ _SWAP_ONE = {
     "you'll": "I'll", "you'd": "I'd", "my": "your", "mine": "yours", "myself": "yourself",
     "i'm": "you're", "i've": "you've", "i'll": "you'll", "i'd": "you'd", "me": "you", "i": "you",
 }
-_OBJECT_BEFORE = frozenset({"to", "of", "for", "with", "about", "at", "from", "tell", "told", "ask",
-                            "asked", "help", "helped", "hurt", "saw", "see", "like", "love", "hate",
-                            "save", "saved", "protect", "make", "made", "call", "called", "by", "than"})
+# "you" is the subject ("I") only after these (or first); after anything else it is the object
+# ("who gave you the idea" -> "who gave me the idea", "did the seal hold you down" -> "… hold me down").
+_SUBJECT_BEFORE = frozenset({"do", "did", "does", "are", "were", "was", "is", "can", "could", "will",
+                             "would", "should", "have", "has", "had", "may", "might", "must", "shall",
+                             "who", "what", "why", "how", "where", "when", "which", "and", "but", "or",
+                             "if", "because", "that", "so", "while", "whether", "until", "unless",
+                             "since", "as", "then"})
 
 
 def echo_question(question: str, asked: Character, cast: Sequence[Character] = ()) -> str:
@@ -99,7 +103,8 @@ def echo_question(question: str, asked: Character, cast: Sequence[Character] = (
             continue
         if low == "you":
             prev = toks[word_at[k - 1]].casefold() if k > 0 else ""
-            out[i] = "me" if prev in _OBJECT_BEFORE or k == len(word_at) - 1 else "I"
+            subject = (k == 0 or prev in _SUBJECT_BEFORE) and k != len(word_at) - 1
+            out[i] = "I" if subject else "me"
         elif low in _SWAP_ONE:
             out[i] = _SWAP_ONE[low]
         else:

@@ -25,6 +25,9 @@ TEMARI = CAST[1]
     ("did Gaara help you", "Did Gaara help me?"),
     ("what's your opinion of your brother?", "What's my opinion of my brother?"),
     ("who are you", "Who am I?"),
+    ("Who gave you the idea for your story?", "Who gave me the idea for my story?"),
+    ("did the seal hold you down", "Did the seal hold me down?"),
+    ("what did Gaara tell you when you woke up?", "What did Gaara tell me when I woke up?"),
 ])
 def test_echo_turns_the_question_round(question: str, echo: str) -> None:
     assert echo_question(question, TEMARI, CAST) == echo
