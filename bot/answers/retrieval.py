@@ -248,8 +248,10 @@ def light_stem(word: str) -> str:
     w = word.casefold()
     for suf in ("ingly", "edly", "ness", "ing", "ied", "ies", "ed", "es", "ly", "s"):
         if len(w) - len(suf) >= 3 and w.endswith(suf):
-            return w[: -len(suf)]
-    return w
+            w = w[: -len(suf)]
+            break
+    # carry / carried / carrying -> carr
+    return w[:-1] if len(w) > 3 and w.endswith(("y", "i")) else w
 
 
 # ---------------------------------------------------------------- in-memory view of an indexed story
@@ -561,10 +563,15 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
         # BM25 sees synonyms as equals; the reader's own words count a little more.
         exact = len({m.group(1).casefold() for m in query.exact.finditer(beat.text + " " + reply_to)})
         weight *= 1.0 + 0.2 * min(3, exact)
+        if bm25 > 0 and not exact:
+            weight *= 0.75  # found by a synonym only
     # A sliver of recency: what happened most recently is what the character has in mind.
     weight *= 1.0 + 0.05 * (beat.index / max(1, len(facts.mentions)))
     # bm25 is ~0 for words in most beats (a main character's name); the floor lets weights decide.
-    return Candidate(beat, relation, (max(bm25, 0.0) + 0.3) * weight)
+    floor = 0.3
+    if query.named and relation in ("own", "to") and any(k in facts.mentions[beat.index] for k in query.named):
+        floor = 1.0  # their own line naming the one asked about is on topic even without the words
+    return Candidate(beat, relation, (max(bm25, 0.0) + floor) * weight)
 
 
 def _prompt(story: Story, beat: Beat) -> str:

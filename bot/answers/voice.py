@@ -103,7 +103,8 @@ def echo_question(question: str, asked: Character, cast: Sequence[Character] = (
             continue
         if low == "you":
             prev = toks[word_at[k - 1]].casefold() if k > 0 else ""
-            subject = (k == 0 or prev in _SUBJECT_BEFORE) and k != len(word_at) - 1
+            prev = prev.replace("’", "'")
+            subject = (k == 0 or prev in _SUBJECT_BEFORE or prev.endswith("n't")) and k != len(word_at) - 1
             out[i] = "I" if subject else "me"
         elif low in _SWAP_ONE:
             out[i] = _SWAP_ONE[low]
