@@ -180,6 +180,10 @@ class AnswerEngine:
             if recent is not None:
                 picks = [Candidate(recent, "recent", 1.0)]
         picks = [p for p in picks if p.beat.index <= upto]  # the last spoiler gate before words go out
+        if picks and picks[0].relation == "other" and asked.key not in facts.around[picks[0].beat.index]:
+            # The best match is something the character neither said, heard nor was near: they
+            # cannot know it, so they say so rather than recite someone else's scene.
+            picks = []
         if not picks:
             return self._from_reply(asked, deflection(story, asked, q), "deflection")
         reply = compose(story, asked, q, query, picks)

@@ -509,6 +509,8 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     else:
         relation = "other"
         weight = 0.45
+        if key not in facts.around[beat.index]:
+            weight *= 0.5  # they were not even nearby: hearsay at best
     low = beat.text.casefold()
     spoken = facts.spoken[beat.index] if facts.spoken else ""
     if relation == "own" and beat.kind == "dialogue" and bm25 > 0 and query.any_form is not None \
