@@ -1,0 +1,39 @@
+"""The blind held-out question sets (tests/answers/heldout/*.toml): written before the engine was
+read, by someone else than its author; bench/ask_heldout.py prints the same figures with every miss.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answers import AnswerEngine
+from bot.store import Database
+from tests.answers.heldout_eval import HELDOUT, evaluate_set, load_set, set_paths
+
+# (from a relevant line, deflected when nothing answers yet): the figures reached when this test
+# was written, so a regression fails; the seed is held to the issue's 80% target. Doyle is honestly
+# lower: first-person narration ("I had come in wet") is nobody's line to the engine, several
+# answers share no word with the question, and Holmes "knows" the clock story before he solves it.
+FLOORS = {"precious-person": (0.80, 1.0), "alcott": (0.80, 1.0), "doyle": (0.60, 0.33)}
+
+
+def test_every_set_is_scored_and_well_formed() -> None:
+    names = {p.stem for p in set_paths()}
+    assert names == set(FLOORS)
+    for path in set_paths():
+        story, questions = load_set(path)
+        assert len(questions) >= (25 if path.stem == "precious-person" else 12)
+        assert any(not q.relevant for q in questions), "each set asks something not answerable yet"
+        for q in questions:
+            assert 0 <= q.at < len(story) and all(0 <= r <= q.at for r in q.relevant), q
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+async def test_heldout_answers_come_from_relevant_lines_and_never_spoil(db: Database, name: str) -> None:
+    engine = AnswerEngine(db, cooldown_seconds=0)
+    r = await evaluate_set(engine, HELDOUT / f"{name}.toml")
+    assert r.spoilers == 0, r.misses
+    relevant, deflected = FLOORS[name]
+    assert r.main_relevant / r.answerable >= relevant, (r.summary(), r.misses)
+    # Questions asked before anything answers them are deflected, not answered.
+    assert r.deflected / r.unanswerable >= deflected, (r.summary(), r.misses)
