@@ -126,6 +126,9 @@ _MEASURE_WORDS = frozenset({"long", "many", "much", "far", "old", "often"})
 _AMOUNT = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
                      r"hundred|thousand|half|dozen|several|all|every|whole|hours?|days?|weeks?|months?|"
                      r"years?|minutes?|miles?|nights?|times?)\b")
+_FIRST_PERSON = re.compile(r"(?<![^\W_])(I|me|my|myself|we|us|our)(?![^\W_])")
+_SAID_I = re.compile(r"\b(said|cried|exclaimed|asked|answered|replied|remarked|observed|added|returned)\s+I\b|"
+                     r"\bI\s+(said|cried|exclaimed|asked|answered|replied|remarked|observed|added|returned)\b")
 _QUOTE_SPAN = re.compile(r"“([^”]*)”|\"([^\"]*)\"|«([^»]*)»")
 
 
@@ -270,6 +273,8 @@ class StoryFacts:
     around: tuple[frozenset[str], ...]  # per beat: keys named or voiced in the few beats before it
     addressed: tuple[frozenset[str], ...] = ()  # per voiced beat: keys the line calls by name ("…, Beth.")
     spoken: tuple[str, ...] = ()  # per beat: the words inside quote marks ("" for narration)
+    narrator: str | None = None  # the cast member telling the story in the first person ("said I")
+    first_person: frozenset[int] = frozenset()  # narration beats told as "I" / "we"
 
 
 def beat_speakers(beat: Beat) -> frozenset[str]:
@@ -319,6 +324,9 @@ def story_facts(story: Story) -> StoryFacts:
     spoken_all: list[str] = []
     first_seen: dict[str, int] = {}
     own: dict[str, list[int]] = {c.key: [] for c in story.characters}
+    narrator, first_person = first_person_narrator(story)
+    if narrator is not None and first_person:
+        first_seen[narrator] = min(first_person)
     for b in story.beats:
         named = frozenset(k for k, p in pats.items() if p.search(b.text))
         voiced = beat_speakers(b)
@@ -354,7 +362,29 @@ def story_facts(story: Story) -> StoryFacts:
         around.append(frozenset(near))
     return StoryFacts(index_hash(story), pats, tuple(mentions), tuple(speakers), first_seen,
                       {k: tuple(v) for k, v in own.items()}, tuple(around), tuple(addressed),
-                      tuple(spoken_all))
+                      tuple(spoken_all), narrator, first_person)
+
+
+def first_person_narrator(story: Story) -> tuple[str | None, frozenset[int]]:
+    """The character who tells the story as "I" (tagged "said I" / "I exclaimed" at least twice,
+    with a good share of the narration in the first person), and the narration beats they tell."""
+    tagged: dict[str, int] = {}
+    for b in story.beats:
+        if b.kind == "dialogue" and b.speaker:
+            rest = b.text
+            for piece in b.quoted_text() or ["".join(g for g in m.groups() if g)
+                                              for m in _QUOTE_SPAN.finditer(b.text)]:
+                rest = rest.replace(piece, " ") if piece else rest
+            if _SAID_I.search(rest):
+                tagged[b.speaker] = tagged.get(b.speaker, 0) + 1
+    if not tagged:
+        return None, frozenset()
+    key, n = max(tagged.items(), key=lambda kv: kv[1])
+    narration = [b for b in story.beats if b.kind == "narration"]
+    told = frozenset(b.index for b in narration if _FIRST_PERSON.search(_QUOTE_SPAN.sub(" ", b.text)))
+    if n < 2 or len(told) * 10 < len(narration):
+        return None, frozenset()
+    return key, told
 
 
 def index_rows(story: Story, facts: StoryFacts) -> list[store.IndexRow]:
@@ -389,13 +419,14 @@ def index_rows(story: Story, facts: StoryFacts) -> list[store.IndexRow]:
 # ---------------------------------------------------------------- ranking
 
 
-Relation = Literal["own", "to", "about", "other", "recent"]  # "recent": the last line, for a question with no words
+Relation = Literal["own", "lived", "to", "about", "other", "recent"]  # "recent": the last line, for a question with no words
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
     beat: Beat
-    relation: Relation  # "own": the asked character voices it; "to": said to them by name;
+    relation: Relation  # "own": the asked character voices it; "lived": they narrate it as "I";
+    # "to": said to them by name;
     # "about": it names them; else "other"
     score: float
 
@@ -496,6 +527,9 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             weight = 3.4
         if len(speakers) > 1:
             weight *= 0.8  # a group line says less about this one character
+    elif key == facts.narrator and beat.index in facts.first_person:
+        relation = "lived"  # "I had come in wet…": the narrator's own account of what they did
+        weight = 2.2
     elif facts.addressed and key in facts.addressed[beat.index]:
         relation = "to"  # "Come with us, Beth": what was said to them, they heard and answer from
         weight = 1.6
@@ -554,7 +588,9 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             overlap = len(query.signature & said) / len(query.signature)
             weight *= 1.0 + 1.5 * overlap
     if query.named:
-        if any(k in facts.mentions[beat.index] for k in query.named):
+        if relation == "to" and speakers & set(query.named):
+            weight *= 2.1  # "will Bob carry it for you?": what Bob said to you, by name
+        elif any(k in facts.mentions[beat.index] for k in query.named):
             # Their own line naming the one asked about is what they think of them.
             weight *= 2.0 if relation == "own" else 1.5
         elif any(k in facts.around[beat.index] for k in query.named):
@@ -571,7 +607,7 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     weight *= 1.0 + 0.05 * (beat.index / max(1, len(facts.mentions)))
     # bm25 is ~0 for words in most beats (a main character's name); the floor lets weights decide.
     floor = 0.3
-    if query.named and relation in ("own", "to") and any(k in facts.mentions[beat.index] for k in query.named):
+    if query.named and relation == "own" and any(k in facts.mentions[beat.index] for k in query.named):
         floor = 1.0  # their own line naming the one asked about is on topic even without the words
     return Candidate(beat, relation, (max(bm25, 0.0) + floor) * weight)
 

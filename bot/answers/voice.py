@@ -252,6 +252,13 @@ def compose(story: Story, asked: Character, question: str, query: Query,
             f"{lead}Between you and me, this is what went through my head: *“{line}”*",
             f"{lead}You want the truth? I thought: *“{line}”*",
         ), seed)
+    elif first.relation == "lived":
+        gesture = _pick(("*thinks back*", "*remembers*"), seed)
+        body = _pick((
+            f"{lead}I remember it well: “{line}”",
+            f"{lead}As I told it: “{line}”",
+            f"{lead}Here is how it was for me: “{line}”",
+        ), seed)
     elif first.relation == "own":
         gesture = _pick(("*thinks back*", "*remembers*", "*pauses, remembering*"), seed)
         if query.kind == "why":

@@ -1,0 +1,103 @@
+"""Ranking features found with the held-out sets: lines said TO a character, first-person
+narrators, being on stage vs talked about, not knowing scenes one was not in, amounts."""
+
+from __future__ import annotations
+
+from bot.answers import AnswerEngine
+from bot.answers.retrieval import first_person_narrator, story_facts
+from bot.store import Database
+from bot.story.model import Character, Story
+from bot.story.readers import read_document
+from bot.story.segmenter import segment
+
+CAST = [
+    Character("ann", "Ann", (), "she/her"),
+    Character("bob", "Bob", (), "he/him"),
+    Character("cat", "Cat", (), "she/her"),
+    Character("kit", "Kit", (), "he/him"),
+]
+
+ROOM = """Ann and Bob sat by the stove in the kitchen.
+
+"I shall tell Cat all about it," said Ann.
+
+"Tell her, then," said Bob.
+
+"Ann, I will carry the lamp for you all the way to the barn," said Bob.
+
+"You carried it for three hours last winter," said Ann.
+
+* * *
+
+Far away in the city, Kit counted the gold coins in the vault and hid the key under a loose brick.
+
+Cat came in from the snow and shook out her shawl.
+
+"Where did you put the lamp?" said Cat."""
+
+MEMOIR = """I came home late, and found Bob at the window.
+
+"You are wet through, Ann," said Bob.
+
+"The cab broke down," said I. "I walked the rest."
+
+"Then sit by the fire," said Bob.
+
+"I will," said I.
+
+I sat by the fire until the clock struck ten, and told him about the cab and the rain."""
+
+
+def story(text: str, cast: list[Character] | None = None) -> Story:
+    return segment(read_document(text, name="t.txt"), cast or CAST, slug="t" + str(abs(hash(text)) % 10_000))
+
+
+def test_facts_know_who_is_spoken_to_and_who_is_only_talked_about() -> None:
+    s = story(ROOM)
+    facts = story_facts(s)
+    said_to_ann = [b.index for b in s.beats if "ann" in facts.addressed[b.index]]
+    assert said_to_ann == [3]  # "Ann, I will carry the lamp…"
+    # Cat is named by Ann in beat 1 but only walks in at beat 6.
+    assert facts.first_seen["cat"] == 6
+    assert facts.first_seen["ann"] == 0
+
+
+async def test_a_line_said_to_the_character_answers_for_them(db: Database) -> None:
+    s = story(ROOM)
+    engine = AnswerEngine(db, cooldown_seconds=0)
+    a = await engine.answer(s, "Ann", "Will Bob carry the lamp for you?", 4)
+    assert a.beats[0] == 3 and a.source == "retrieval"
+
+
+async def test_how_long_prefers_a_line_with_an_amount(db: Database) -> None:
+    s = story(ROOM)
+    a = await AnswerEngine(db, cooldown_seconds=0).answer(s, "Ann", "How long did Bob carry it?", 4)
+    assert a.beats[0] == 4  # "…for three hours last winter", not "I will carry the lamp"
+
+
+async def test_a_character_talked_about_but_not_yet_there_deflects(db: Database) -> None:
+    s = story(ROOM)
+    a = await AnswerEngine(db, cooldown_seconds=0).answer(s, "Cat", "Where is the lamp?", 4)
+    assert a.source == "deflection" and a.beats == ()
+
+
+async def test_nobody_recites_a_scene_they_were_not_near(db: Database) -> None:
+    s = story(ROOM)
+    engine = AnswerEngine(db, cooldown_seconds=0)
+    # Only the narration of Kit's vault mentions the key; Ann was in the kitchen.
+    a = await engine.answer(s, "Ann", "Where is the key hidden?", 5)
+    assert a.source == "deflection"
+    b = await engine.answer(s, "Kit", "Where is the key hidden?", 5)
+    assert b.beats[0] == 5
+
+
+async def test_a_first_person_narrator_answers_from_their_own_account(db: Database) -> None:
+    s = story(MEMOIR)
+    narrator, told = first_person_narrator(s)
+    assert narrator == "ann"
+    assert told == {0, 5}
+    a = await AnswerEngine(db, cooldown_seconds=0).answer(s, "Ann", "What did you do by the fire?", 5)
+    assert a.beats[0] == 5
+    assert any(frame in a.text for frame in ("I remember it well", "As I told it", "how it was for me"))
+    # No "said I" tags: no narrator, whatever the pronouns.
+    assert first_person_narrator(story(ROOM))[0] is None
