@@ -583,10 +583,10 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     if reply_to and "?" in reply_to and query.signature:
         # Someone in the story asked (nearly) this question and the character answered it. A name
         # alone ("…, said Holmes") does not make it the same question: a content word must match.
-        said = set(words(reply_to))
-        if any(t in said for t in query.terms):
-            overlap = len(query.signature & said) / len(query.signature)
-            weight *= 1.0 + 1.5 * overlap
+        said = {light_stem(w) for w in words(reply_to)}
+        hit = sum(1 for t in query.terms if light_stem(t) in said)
+        if hit:
+            weight *= 1.0 + 2.5 * hit / len(query.terms)
     if query.named:
         if relation == "to" and speakers & set(query.named):
             weight *= 2.1  # "will Bob carry it for you?": what Bob said to you, by name
