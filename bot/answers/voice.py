@@ -57,7 +57,9 @@ _SWAP_PAIRS = {
     ("were", "you"): "was I", ("are", "you"): "am I", ("do", "you"): "do I", ("did", "you"): "did I",
     ("have", "you"): "have I", ("can", "you"): "can I", ("could", "you"): "could I",
     ("will", "you"): "will I", ("would", "you"): "would I", ("should", "you"): "should I",
-    ("you", "are"): "I am", ("you", "were"): "I was", ("am", "i"): "are you", ("was", "i"): "were you",
+    ("you", "are"): "I am", ("you", "were"): "I was", ("weren't", "you"): "wasn't I",
+    ("aren't", "you"): "aren't I", ("don't", "you"): "don't I", ("didn't", "you"): "didn't I",
+    ("won't", "you"): "won't I", ("can't", "you"): "can't I", ("wouldn't", "you"): "wouldn't I", ("am", "i"): "are you", ("was", "i"): "were you",
 }
 _SWAP_ONE = {
     "your": "my", "yours": "mine", "yourself": "myself", "you're": "I'm", "you've": "I've",
@@ -267,7 +269,7 @@ def compose(story: Story, asked: Character, question: str, query: Query,
             if to:
                 options.append(f"{lead}That's what I told {to}: “{line}”")
         elif query.kind in ("opinion", "feel"):
-            options = [f"{lead}I didn't hide it{to_part}: “{line}”",
+            options = [f"{lead}I told {to} straight out: “{line}”" if to else f"{lead}I didn't hide it: “{line}”",
                        f"{lead}I'll tell you what I said{to_part}: “{line}”"]
         else:
             options = [f"{lead}I remember saying{to_part}: “{line}”",

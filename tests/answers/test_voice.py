@@ -27,7 +27,8 @@ TEMARI = CAST[1]
     ("who are you", "Who am I?"),
     ("Who gave you the idea for your story?", "Who gave me the idea for my story?"),
     ("did the seal hold you down", "Did the seal hold me down?"),
-    ("Why didn’t you escape?", "Why didn’t I escape?"),
+    ("Why didn’t you escape?", "Why didn't I escape?"),
+    ("Weren't you supposed to be in the hospital?", "Wasn't I supposed to be in the hospital?"),
     ("what did Gaara tell you when you woke up?", "What did Gaara tell me when I woke up?"),
 ])
 def test_echo_turns_the_question_round(question: str, echo: str) -> None:
