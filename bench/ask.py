@@ -1,4 +1,4 @@
-"""/ask figures: held-out relevance on the seed, spoiler count, and answer time on a ~1 MB story.
+"""/ask figures: held-out relevance (seed + blind sets), spoiler count, answer time on a ~1 MB story.
 
     .venv/bin/python bench/ask.py [--size-mb 1.0] [--questions 1200]
 
@@ -25,6 +25,7 @@ from bot.answers import AnswerEngine  # noqa: E402
 from bot.store import Database  # noqa: E402
 from bot.story.model import Scene, Story  # noqa: E402
 from bot.story.storage import load_story  # noqa: E402
+from tests.answers.heldout_eval import evaluate_set, set_paths  # noqa: E402
 from tests.answers.seed_eval import check_numbering, evaluate, load_questions  # noqa: E402
 from tests.answers.spoilers import later_only_fragments  # noqa: E402
 
@@ -84,6 +85,11 @@ async def held_out(seed: Story) -> None:
           f"({r.share:.0%}; target >= 80%), spoilers: {r.spoilers}")
     for miss in r.misses or []:
         print(f"  miss: {miss}")
+    async with await Database.open(":memory:") as db:
+        await db.migrate()
+        engine = AnswerEngine(db, cooldown_seconds=0)
+        for path in set_paths():  # the blind sets (bench/ask_heldout.py -v lists their misses)
+            print("blind set", (await evaluate_set(engine, path)).summary())
 
 
 async def speed(seed: Story, size_mb: float, count: int) -> None:
