@@ -83,7 +83,7 @@ _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("downstairs", "below", "beneath", "underneath"),
     ("upstairs", "above", "overhead"),
     ("escape", "escaped", "free", "freed", "loose", "release", "released"),
-    ("suspect", "suspected", "suspicion", "guilty", "culprit", "blame"),
+    ("suspect", "suspected", "suspicion", "guilty", "culprit", "blame", "fear"),  # "I fear it was"
     ("worried", "worry", "wreck", "anxious", "concerned", "scared"),
     ("idea", "inspiration", "suggest", "suggested"),
     ("hospital", "bed"),
