@@ -41,6 +41,13 @@ async def _with_db(settings: Settings, status_only: bool) -> int:
             return 0
     except (MigrationError, StoreError) as exc:
         raise CliError(str(exc)) from exc
+    except OSError as exc:  # the folder or file cannot be created (read-only, not a folder, ...)
+        where = exc.filename or settings.database_path
+        why = ("a file is in the way of its folder" if isinstance(exc, (FileExistsError,
+                                                                        NotADirectoryError))
+               else exc.strerror or str(exc))
+        raise CliError(f"cannot open the database at {where}: {why}; set "
+                       "DATABASE_PATH to a file in a folder you can write to") from None
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:

@@ -37,18 +37,20 @@ def register(sub: Any) -> None:
     p = sub.add_parser("segment", help="print the automatic segmentation of a file as JSON",
                        description="Segment a story file and print the result as JSON; nothing "
                                    "is saved.")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="the story file (.txt, .md or .html)")
     p.add_argument("--cast", type=Path, help="cast TOML: [[character]] name, aliases, pronouns")
     p.set_defaults(func=_segment)
 
-    p = sub.add_parser("export", help="print a stored story's reviewed script as JSON")
-    p.add_argument("slug")
+    p = sub.add_parser("export", help="print a stored story's reviewed script as JSON",
+                       description="Print the reviewed script of STORY_DIR/SLUG/ as JSON (beat "
+                                   "numbers are the ones narrator ask --at uses).")
+    p.add_argument("slug", metavar="SLUG", help="story id (its folder name), e.g. precious-person")
     p.set_defaults(func=_export)
 
     p = sub.add_parser("check", help="validate story folders",
                        description="Validate story folders (all when none is named). Prints "
                                    "file:line problems; exit status 1 when there are errors.")
-    p.add_argument("slugs", nargs="*", metavar="SLUG")
+    p.add_argument("slugs", nargs="*", metavar="SLUG", help="story ids to check (default: all)")
     p.set_defaults(func=_check)
 
 

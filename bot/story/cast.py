@@ -102,8 +102,9 @@ def parse_toml(path: Path, errors: list[str]) -> tuple[dict[str, Any], TomlLines
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        line = m.group(1) if m else "1"
-        what = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        # "at end of document": the problem is on the last line (an unclosed list or string)
+        line = m.group(1) if m else str(max(1, len(text.rstrip().splitlines())))
+        what = re.sub(r"\s*\(at (?:line \d+, column \d+|end of document)\)", "", str(exc))
         errors.append(f"{path}:{line}: invalid TOML ({what}); fix the syntax (strings need "
                       "quotes, lists need [ ])")
         return None

@@ -242,13 +242,21 @@ def story_toml_text(story: Story, *, source_name: str, script_name: str = SCRIPT
     if story.narrator_avatar_url:
         meta["narrator_avatar_url"] = story.narrator_avatar_url
     meta.update(source=source_name, script=script_name, include_notes=include_notes)
-    doc: dict[str, Any] = {"story": meta, "character": cast_to_tables(story.characters)}
-    if import_info:
-        doc["import"] = import_info
     head = ["# Story settings and cast for the narrator. Check edits with: "
             f"narrator check {story.slug}"]
     head.extend(f"# {line}".rstrip() for line in comment.splitlines())
-    return "\n".join(head) + "\n\n" + tomli_w.dumps(doc, multiline_strings=False)
+    # [story] first, then one [[character]] table per character (never an inline array, which
+    # tomli_w picks for a short cast and which is awkward to edit), then the import record.
+    parts = [tomli_w.dumps({"story": meta}, multiline_strings=False)]
+    for table in cast_to_tables(story.characters):
+        parts.append("[[character]]\n" + tomli_w.dumps(table, multiline_strings=False))
+    if not story.characters:
+        parts.append("# No characters yet: add one [[character]] table per speaker, e.g.\n"
+                     "# [[character]]\n# name = \"Mara\"\n# aliases = [\"Mara-san\"]\n"
+                     "# pronouns = \"she/her\"\n")
+    if import_info:
+        parts.append(tomli_w.dumps({"import": import_info}, multiline_strings=False))
+    return "\n".join(head) + "\n\n" + "\n".join(parts)
 
 
 def _write(path: Path, data: str | bytes) -> None:
@@ -351,6 +359,17 @@ def import_story(root: Path, slug: str, data: bytes, *, file_name: str,
     doc = read_document(data, fmt=fmt, name=file_name)
     folder = root / slug
     old_meta, old_cast, old_info = _existing(folder)
+    new_source_hash = hashlib.sha256(data).hexdigest()
+    old_file = old_info.get("original_file")
+    other_story = (isinstance(old_file, str) and old_file != Path(file_name).name
+                   and old_info.get("source_sha256") not in (None, new_source_hash))
+    if other_story and not force:
+        # A different file under a slug that is taken: most likely a slip, and importing would
+        # replace someone's story. Re-importing the same file (edited or not) is always allowed.
+        raise StoryFileError([
+            f"{folder}: the slug {slug!r} already holds {old_meta.get('title', slug)!r} "
+            f"(imported from {old_file}); choose another --slug, or pass --force to replace it "
+            "(the old story.toml, source and script are kept as .bak files)"])
     if cast is not None:
         chars = merge_cast(cast, old_cast)
         cast_from = "cast-file"
@@ -428,9 +447,18 @@ def import_story(root: Path, slug: str, data: bytes, *, file_name: str,
     toml_path = folder / STORY_TOML
     if toml_path.is_file():
         shutil.copyfile(toml_path, folder / (STORY_TOML + ".bak"))
+    if other_story:
+        # --force over a different story: keep what it replaces
+        if (folder / source_name).is_file():
+            shutil.copyfile(folder / source_name, folder / (source_name + ".bak"))
+        if script_path.is_file() and backup is None and written == script_path:
+            backup = folder / (SCRIPT_NAME + ".bak")
+            shutil.copyfile(script_path, backup)
+        messages.append(f"replaced the story imported from {old_file}; its files are kept in "
+                        f"{folder} as .bak")
     info = {
         "script_sha256": new_hash,
-        "source_sha256": hashlib.sha256(data).hexdigest(),
+        "source_sha256": new_source_hash,
         "imported_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "cast": cast_from,
         "original_file": Path(file_name).name,
