@@ -14,7 +14,9 @@ from tests.answers.heldout_eval import HELDOUT, evaluate_set, load_set, set_path
 # was written, so a regression fails; the seed is held to the 80% target. Doyle is honestly
 # lower: first-person narration ("I had come in wet") is nobody's line to the engine, several
 # answers share no word with the question, and Holmes "knows" the clock story before he solves it.
-FLOORS = {"precious-person": (0.80, 1.0), "alcott": (0.80, 1.0), "doyle": (0.70, 0.33)}
+# Grahame is the fresh set written after the tuning (its first and only scoring: 7/14): the most
+# honest figure of how the engine does on a text nobody tuned it for.
+FLOORS = {"precious-person": (0.80, 1.0), "alcott": (0.80, 1.0), "doyle": (0.70, 0.33), "grahame": (0.50, 1.0)}
 
 
 def test_every_set_is_scored_and_well_formed() -> None:
