@@ -190,10 +190,12 @@ def _body_pieces(cue: Cue) -> list[str]:
     """The message texts of a beat-like cue, markup applied after splitting."""
     # Answers come ready to post (the ask engine adds its own `-#` note); story text is escaped.
     text = cue.text if cue.kind == "answer" else escape(cue.text)
+    head = f"### {escape(_SPACE.sub(' ', cue.heading).strip())}"[:300] if cue.heading and cue.heading.strip() else ""
+    lim = MESSAGE_LIMIT - (len(head) + 1 if head else 0)  # every piece leaves room for the heading
     if cue.kind == "thought":
-        pieces = [italic(p) for p in split_text(text, MESSAGE_LIMIT - 2)]
+        pieces = [italic(p) for p in split_text(text, lim - 2)]
     elif cue.kind == "note":
-        pieces = split_text(text, MESSAGE_LIMIT)
+        pieces = split_text(text, lim)
         label = "-# Author's note"
         if pieces and len(label) + 1 + len(pieces[0]) <= MESSAGE_LIMIT:
             pieces[0] = f"{label}\n{pieces[0]}"
@@ -202,14 +204,23 @@ def _body_pieces(cue: Cue) -> list[str]:
     elif cue.kind == "notice":
         pieces = [subtext(p) for p in split_text(cue.text, MESSAGE_LIMIT - 200)]
     else:
-        pieces = split_text(text, MESSAGE_LIMIT)
+        pieces = split_text(text, lim)
     pieces = [p for p in pieces if p]
+    if cue.rewound:
+        pieces = [f"~~{q}~~" for p in pieces for q in split_text(p, lim - 4)]
     if cue.aside and cue.aside.strip():
-        small = subtext(trim(cue.aside, MESSAGE_LIMIT - 300))
-        if pieces and len(pieces[-1]) + 1 + len(small) <= MESSAGE_LIMIT:
-            pieces[-1] = f"{pieces[-1]}\n{small}"
+        # Never cut: a very long action beat becomes several subtext messages.
+        for chunk in split_text(cue.aside, MESSAGE_LIMIT - 300):
+            small = subtext(chunk)
+            if pieces and len(pieces[-1]) + 1 + len(small) <= MESSAGE_LIMIT:
+                pieces[-1] = f"{pieces[-1]}\n{small}"
+            else:
+                pieces.append(small)
+    if head:
+        if pieces and len(head) + 1 + len(pieces[0]) <= MESSAGE_LIMIT:
+            pieces[0] = f"{head}\n{pieces[0]}"
         else:
-            pieces.append(small)
+            pieces.insert(0, head)
     return pieces
 
 

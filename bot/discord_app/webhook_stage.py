@@ -32,7 +32,17 @@ from bot.discord_app.budget import (
     webhook_windows,
 )
 from bot.discord_app.buttons import CONTINUE_EMOJI, continue_view
-from bot.discord_app.render import ZWSP, Part, Rendered, as_bot_message, plain_text, render_cue
+from bot.discord_app.render import (
+    MESSAGE_LIMIT,
+    ZWSP,
+    Part,
+    Rendered,
+    as_bot_message,
+    plain_text,
+    render_cue,
+    subtext,
+    trim,
+)
 from bot.engine.stage import (
     Cue,
     Forbidden,
@@ -156,7 +166,6 @@ class WebhookStage:
         self._no_hooks: dict[int, float] = {}  # channel -> monotonic time to try again
         self._locks: dict[int, asyncio.Lock] = {}
         self._via_bot = _LRU()  # message id -> True when posted by the bot (fallback)
-        self._extra = _LRU()  # last message id -> earlier message ids of a split cue
         self._controls = _LRU()  # message ids carrying our ▶ reaction
         self._notified: set[tuple[int, str]] = set()
         self._typing_at: dict[int, float] = {}
@@ -258,23 +267,22 @@ class WebhookStage:
         ids: list[int] = []
         try:
             for i, part in enumerate(rendered.parts):
-                last = i == len(rendered.parts) - 1
-                view = self._view(cue) if last else None
+                view = self._view(cue) if i == len(rendered.parts) - 1 else None
                 ids.append(await self._send(place, home, rendered, part, view))
         except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise stage_error(exc, doing=f"posting in channel {place.channel_id}") from None
-        message_id = ids[-1]
-        if len(ids) > 1:
-            self._extra.put(message_id, ids[:-1])
-        ref = MessageRef(place, message_id)
-        # Only the newest beat carries ▶ and Continue. The reaction and the tidy-up of the
-        # previous beat happen after we return, so the engine records this post at once (a
-        # reader's ▶ on it then counts), in order per channel; `drain()` waits for them.
+        # The engine stores every part (MessageRef.parts), so a rewind after a restart still
+        # deletes or marks the whole beat.
+        ref = MessageRef(place, ids[-1], tuple(ids[:-1]))
+        # Only the newest beat carries ▶ and Continue (on its last part). The reaction and the
+        # tidy-up of the previous beat happen after we return, so the engine records this post
+        # at once (a reader's ▶ on it then counts), in order per channel; `drain()` waits.
+        newest = MessageRef(place, ids[-1])
         previous = self._latest.pop(place.channel_id, None)
         if cue.controls:
-            self._latest[place.channel_id] = (ref, cue)
+            self._latest[place.channel_id] = (newest, cue)
         if cue.controls or previous is not None:
-            self._after(place, self._tidy(place, ref, cue.controls, previous))
+            self._after(place, self._tidy(place, newest, cue.controls, previous))
         return ref
 
     def latest_controls(self, place: Place) -> int | None:
@@ -419,10 +427,33 @@ class WebhookStage:
     # ------------------------------------------------------------------ edit / delete
 
     async def edit(self, ref: MessageRef, cue: Cue) -> None:
+        """Edit a posted cue. A one-message ref gets the rendering's last part (with the controls);
+        a split cue (or a rewound mark) gets its parts in order, the overflow folded into the last."""
         rendered = render_cue(cue)
-        part = rendered.parts[-1]
+        ids = ref.all_ids
+        if len(ids) == 1 and not cue.rewound:
+            await self._edit_one(ref.place, ids[0], rendered, rendered.parts[-1], cue)
+            return
+        parts = list(rendered.parts)
+        if len(parts) > len(ids):
+            tail = parts[len(ids) - 1:]
+            joined = "\n".join(p.content for p in tail)
+            if len(joined) > MESSAGE_LIMIT:
+                end = tail[-1].content
+                room = MESSAGE_LIMIT - len(end) - 1
+                joined = trim(tail[0].content, room) + "\n" + end if room >= 8 else trim(joined, MESSAGE_LIMIT)
+            parts = [*parts[:len(ids) - 1], Part(content=joined)]
+        while len(parts) < len(ids):
+            parts.append(Part(content=subtext("⏪ rewound" if cue.rewound else "…")))
+        for i, (message_id, part) in enumerate(zip(ids, parts, strict=True)):
+            last = i == len(ids) - 1
+            await self._edit_one(ref.place, message_id, rendered, part, cue if last else replace(cue, controls=False),
+                                 last=last)
+
+    async def _edit_one(self, place: Place, message_id: int, rendered: Rendered, part: Part, cue: Cue, *,
+                        last: bool = True) -> None:
         view = self._view(cue)
-        place = ref.place
+        ref = MessageRef(place, message_id)
         try:
             done = False
             if not self._via_bot.get(ref.message_id):
@@ -456,7 +487,7 @@ class WebhookStage:
                 )
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise stage_error(exc, doing=f"editing message {ref.message_id}") from None
-        if not cue.controls and (ref.message_id in self._controls or ref.message_id not in self._via_bot):
+        if not cue.controls and (ref.message_id in self._controls or (last and ref.message_id not in self._via_bot)):
             await self._unreact(place, ref.message_id)
 
     async def _unreact(self, place: Place, message_id: int) -> None:
@@ -472,8 +503,7 @@ class WebhookStage:
         latest = self._latest.get(place.channel_id)
         if latest is not None and latest[0].message_id == ref.message_id:
             del self._latest[place.channel_id]
-        extra: list[int] = self._extra.pop(ref.message_id, None) or []
-        for message_id in [*extra, ref.message_id]:
+        for message_id in ref.all_ids:
             await self._delete_one(place, message_id)
 
     async def _delete_one(self, place: Place, message_id: int) -> None:

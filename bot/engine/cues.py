@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from bot.engine.stage import Card, Cue, CueKind, Voice
 from bot.story.model import Beat, Story
 
+# Merged narration stays under this (Discord allows 2,000). A single beat is never cut: a stage
+# splits a longer cue into several messages at paragraph/sentence boundaries.
 MAX_CUE_CHARS = 1900
 _QUOTE_MARKS = "\"'“”‘’«»„‟‹›*_"
 _SPACES = re.compile(r"\s+")
@@ -35,21 +37,6 @@ def character_voice(story: Story, key: str, *, group: Sequence[str] = ()) -> Voi
 
 def _clean(s: str) -> str:
     return _SPACES.sub(" ", s).strip()
-
-
-def _fit(text: str, aside: str | None, limit: int = MAX_CUE_CHARS) -> tuple[str, str | None]:
-    if len(text) + len(aside or "") <= limit:
-        return text, aside
-    if aside is not None:
-        room = limit - len(text) - 1
-        if room >= 20:
-            return text, aside[:room].rstrip() + "…"
-        aside = None
-    if len(text) > limit:
-        cut = text.rfind(". ", 0, limit - 1)
-        cut = cut + 1 if cut > limit // 2 else limit - 1
-        text = text[:cut].rstrip() + "…"
-    return text, aside
 
 
 def _spans(beat: Beat) -> list[tuple[int, int]]:
@@ -121,11 +108,10 @@ def cue_for_beat(story: Story, beat: Beat, *, session_id: int | None = None, con
     in the character's voice, the quoted words as `text` and the speech tag as `aside`."""
     if beat.kind in ("dialogue", "thought") and beat.speaker:
         said, aside = spoken_parts(beat)
-        said, aside = _fit(said, aside)
         voice = character_voice(story, beat.speaker, group=beat.speakers)
         return Cue(kind=beat.kind, voice=voice, text=said, aside=aside, beats=(beat.index, beat.index),
                    controls=controls, session_id=session_id)
-    text, _ = _fit(beat.text.strip(), None)
+    text = beat.text.strip()
     kind: CueKind = "note" if beat.kind == "note" else "narration"
     return Cue(kind=kind, voice=narrator_voice(story), text=text, beats=(beat.index, beat.index),
                controls=controls, session_id=session_id)
@@ -172,9 +158,8 @@ def closing_cue(story: Story, *, session_id: int | None = None) -> Cue:
 
 def rewound_cue(cue: Cue) -> Cue:
     """What a message becomes when a rewind marks it instead of deleting it."""
-    body = cue.text if len(cue.text) <= 1800 else cue.text[:1800] + "…"
-    return Cue(kind=cue.kind, voice=cue.voice, text=f"~~{body}~~", aside="⏪ rewound — the story continues below",
-               beats=cue.beats, card=None, session_id=cue.session_id)
+    return Cue(kind=cue.kind, voice=cue.voice, text=cue.text, aside="⏪ rewound — the story continues below",
+               beats=cue.beats, card=None, session_id=cue.session_id, heading=cue.heading, rewound=True)
 
 
 def cue_words(cue: Cue) -> int:

@@ -519,6 +519,10 @@ class Narrator:
                 await self._halt(lv, _reason(exc))
                 return None
             lv.backoff = 0.0
+            if ref.parts:  # a long beat went out as several messages: each one used the budget
+                webhook = lv.place.parent_id or lv.place.channel_id
+                for _ in ref.parts:
+                    self.gate.budget.take(lv.place.channel_id, webhook, self.clock.monotonic())
             if first is not None and last is not None and last > first:
                 self.stats.merged_beats += last - first + 1
             await self._record(lv, seq, kind, first, last, ref.message_id, words)

@@ -26,7 +26,23 @@ def render_plain(cue: Cue) -> str:
                  cue.card.footer]
         return "\n".join(p for p in parts if p)
     body = f"*{cue.text}*" if cue.kind == "thought" else cue.text
-    return body + (f"\n-# {cue.aside}" if cue.aside else "")
+    if cue.rewound:
+        body = f"~~{body}~~"
+    head = f"### {cue.heading}\n" if cue.heading else ""
+    return head + body + (f"\n-# {cue.aside}" if cue.aside else "")
+
+
+def split_plain(text: str, limit: int) -> list[str]:
+    """Pieces of at most `limit` characters, cut after a sentence or at a space when possible."""
+    out: list[str] = []
+    while len(text) > limit:
+        cut = max(text.rfind(". ", 0, limit), text.rfind("\n", 0, limit))
+        cut = cut + 1 if cut > 0 else (text.rfind(" ", 0, limit) if text.rfind(" ", 0, limit) > 0 else limit)
+        out.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text or not out:
+        out.append(text)
+    return out
 
 
 @dataclass(slots=True)
@@ -49,6 +65,7 @@ class Recorded:
 class RecordingStage:
     path: Path | None = None
     clock: Clock = field(default_factory=SystemClock)
+    split_at: int | None = None  # like Discord: a longer message becomes several (MessageRef.parts)
     on_post: Callable[[Recorded], None] | None = None
     posts: list[Recorded] = field(default_factory=list)
     cues: list[Cue] = field(default_factory=list)
@@ -116,33 +133,43 @@ class RecordingStage:
     # -- Stage ----------------------------------------------------------------------------------
     async def post(self, place: Place, cue: Cue) -> MessageRef:
         self._check("post", place)
-        rec = Recorded(self._next_id, place.channel_id, place.parent_id or place.channel_id, cue.voice.name,
-                       render_plain(cue), cue.kind, cue.beats, self.clock.now(), self.clock.monotonic(),
-                       controls=cue.controls)
-        self._next_id += 1
-        self._write({"op": "post", "id": rec.message_id, "channel": rec.channel_id, "webhook": rec.webhook,
-                     "author": rec.author, "content": rec.content, "kind": rec.kind,
-                     "beats": list(rec.beats) if rec.beats else None, "at": rec.created_at})
-        self.posts.append(rec)
+        content = render_plain(cue)
+        pieces = split_plain(content, self.split_at) if self.split_at and cue.card is None else [content]
+        ids: list[int] = []
+        for i, piece in enumerate(pieces):
+            last = i == len(pieces) - 1
+            rec = Recorded(self._next_id, place.channel_id, place.parent_id or place.channel_id, cue.voice.name,
+                           piece, cue.kind, cue.beats, self.clock.now(), self.clock.monotonic(),
+                           controls=cue.controls and last)
+            self._next_id += 1
+            self._write({"op": "post", "id": rec.message_id, "channel": rec.channel_id, "webhook": rec.webhook,
+                         "author": rec.author, "content": rec.content, "kind": rec.kind,
+                         "beats": list(rec.beats) if rec.beats else None, "at": rec.created_at})
+            self.posts.append(rec)
+            self._by_id[rec.message_id] = rec
+            ids.append(rec.message_id)
+            if self.on_post is not None:
+                self.on_post(rec)
+            if not last:
+                self.requests.append(self.clock.monotonic())
         self.cues.append(cue)
-        self._by_id[rec.message_id] = rec
-        if self.on_post is not None:
-            self.on_post(rec)
-        return MessageRef(place, rec.message_id)
+        return MessageRef(place, ids[-1], tuple(ids[:-1]))
 
     async def edit(self, ref: MessageRef, cue: Cue) -> None:
         self._check("edit", None)
-        rec = self._by_id.get(ref.message_id)
-        if rec is not None:
-            rec.edited = render_plain(cue)
-            self._write({"op": "edit", "id": rec.message_id, "content": rec.edited})
+        for mid in ref.all_ids:
+            rec = self._by_id.get(mid)
+            if rec is not None:
+                rec.edited = render_plain(cue)
+                self._write({"op": "edit", "id": rec.message_id, "content": rec.edited})
 
     async def delete(self, ref: MessageRef) -> None:
         self._check("delete", None)
-        rec = self._by_id.get(ref.message_id)
-        if rec is not None and not rec.deleted:
-            rec.deleted = True
-            self._write({"op": "delete", "id": rec.message_id})
+        for mid in ref.all_ids:
+            rec = self._by_id.get(mid)
+            if rec is not None and not rec.deleted:
+                rec.deleted = True
+                self._write({"op": "delete", "id": rec.message_id})
 
     async def typing(self, place: Place) -> None:
         self.requests.append(self.clock.monotonic())

@@ -52,8 +52,11 @@ class Cue:
 
     `text` is what the voice says (the quoted words for dialogue/thought, the prose for narration);
     `aside` is the speech tag / action beat shown small under it (Discord subtext `-#`).
-    Engine guarantees `len(text) + len(aside or "") <= 1900` for beat cues; a stage that renders
-    more (prefixes, italics for thoughts) splits at sentence boundaries if it must.
+    The engine never cuts a beat: a cue may be longer than one Discord message, and a stage that
+    cannot show it in one piece splits it at paragraph/sentence boundaries into several messages
+    (returning their ids in `MessageRef.parts`). Merged narration stays under 1,900 characters.
+    `heading` ("Scene 2 — The Hospital") is shown above the first beat of a scene.
+    `rewound` marks a message a rewind took back (shown struck through).
     """
 
     kind: CueKind
@@ -64,12 +67,22 @@ class Cue:
     controls: bool = False  # carry the ▶ reaction and Continue button (manual/vote modes)
     card: Card | None = None
     session_id: int | None = None  # lets a stage encode the session in a button custom_id
+    heading: str | None = None  # "Scene N — Title" above the first beat of a scene
+    rewound: bool = False  # taken back by a rewind (rendered struck through)
 
 
 @dataclass(frozen=True, slots=True)
 class MessageRef:
+    """A posted cue. `message_id` is its last message (the one carrying controls); `parts` are
+    the earlier messages, oldest first, when the stage had to split the cue."""
+
     place: Place
     message_id: int
+    parts: tuple[int, ...] = ()
+
+    @property
+    def all_ids(self) -> tuple[int, ...]:
+        return (*self.parts, self.message_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +128,12 @@ class Stage(Protocol):
         ...
 
     async def edit(self, ref: MessageRef, cue: Cue) -> None:
-        """Replace a posted message's content (e.g. to remove controls or mark it rewound)."""
+        """Replace a posted message's content (e.g. to remove controls or mark it rewound);
+        every message in `ref.parts` is replaced too."""
         ...
 
     async def delete(self, ref: MessageRef) -> None:
-        """Delete a posted message; deleting one that is already gone is not an error."""
+        """Delete a posted message and its `parts`; one that is already gone is not an error."""
         ...
 
     async def typing(self, place: Place) -> None:

@@ -150,3 +150,24 @@ def test_progress_bar() -> None:
     assert progress_bar(0, 10, width=10) == "▱" * 10 + " 0%"
     assert progress_bar(5, 10, width=10) == "▰" * 5 + "▱" * 5 + " 50%"
     assert progress_bar(12, 10, width=10).endswith("100%")
+
+
+def test_long_cue_is_split_never_cut_with_heading_and_long_aside() -> None:
+    from bot.engine.stage import Cue, Voice
+
+    huge = " ".join(f"Sentence number {i} goes on." for i in range(150))
+    aside = " ".join(f"he paced {i} times" for i in range(200))  # ~3,400 characters of action beat
+    r = render_cue(Cue(kind="dialogue", voice=Voice("Gaara", "gaara"), text=huge, aside=aside,
+                       heading="Scene 2 — The Hospital"))
+    assert len(r.parts) >= 4 and all(len(p.content) <= 2000 for p in r.parts)
+    assert r.parts[0].content.startswith("### Scene 2 — The Hospital\n")
+    words = " ".join(p.content for p in r.parts).replace("-# ", " ").split()
+    assert words[6:] == (huge + " " + aside).split()  # every word, in order (after the heading)
+
+
+def test_rewound_cue_is_struck_through_per_message() -> None:
+    from bot.engine.stage import Cue, Voice
+
+    r = render_cue(Cue(kind="narration", voice=Voice("Narrator"), text="The *sand* fell.", aside="⏪ rewound",
+                       rewound=True))
+    assert r.parts[0].content.startswith("~~The \\*sand\\* fell.~~")

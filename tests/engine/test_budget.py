@@ -10,7 +10,7 @@ from bot.engine.budget import BudgetGate, EngineLimits, RateBudget, Window
 from bot.engine.clock import FakeClock
 from bot.engine.pacing import Pacing
 from bot.engine.stage import Place
-from tests.engine.helpers import MOD, beats_posted, make_rig, make_story
+from tests.engine.helpers import MOD, PLACE, beats_posted, make_narrator, make_rig, make_story
 
 
 def test_window_slides() -> None:
@@ -121,5 +121,30 @@ async def test_channel_and_webhook_limits_with_a_thread(tmp_path: Path) -> None:
     merged = [r for r in rig.stage.posts if r.beats and r.beats[1] > r.beats[0]]
     assert merged, "instant pacing outruns the webhook limit, so narration merges"
     assert all(len(r.content) <= 1900 for r in rig.stage.posts)
+    await rig.narrator.close()
+    await rig.db.close()
+
+
+async def test_a_long_beat_arrives_whole_in_several_messages_and_uses_their_budget(tmp_path: Path) -> None:
+    from bot.engine.recording import RecordingStage
+
+    huge = " ".join(f"Sentence number {i} goes on." for i in range(150))  # ~4,200 characters
+    story = make_story([[("narration", "Short opening.", None), ("narration", huge, None),
+                         ("narration", "After it.", None)]])
+    rig = await make_rig(tmp_path, [story])
+    await rig.narrator.close()
+    rig.stage = RecordingStage(clock=rig.clock, split_at=2000)
+    rig.narrator = make_narrator(rig, limits=EngineLimits(channel_posts=3, channel_window=60.0))
+    await rig.narrator.start(PLACE, "tale", MOD)
+    await rig.advance(30)
+    recs = rig.stage.transcript(PLACE.channel_id)
+    long_parts = [r for r in recs if r.beats == (1, 1)]
+    assert len(long_parts) == 3 and all(len(r.content) <= 2000 for r in long_parts)
+    assert " ".join(r.content for r in long_parts).split() == huge.split()  # every word, in order
+    # title + beat 0 + 3 parts = 5 messages > 3 per minute: beat 2 waits for the window
+    assert [r.beats for r in recs].count((2, 2)) == 0
+    await rig.advance(60)
+    after = [r for r in rig.stage.transcript(PLACE.channel_id) if r.beats == (2, 2)]
+    assert len(after) == 1 and after[0].created_at - long_parts[-1].created_at >= 59
     await rig.narrator.close()
     await rig.db.close()
