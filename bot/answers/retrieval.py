@@ -88,6 +88,8 @@ _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("idea", "inspiration", "suggest", "suggested"),
     ("hospital", "bed"),
     ("arrive", "arrived", "came", "come", "reach", "reached"),
+    ("jail", "gaol", "prison", "cell", "locked", "arrest", "arrested", "sentence", "sentenced"),
+    ("fly", "flew", "flying", "float", "floating", "soar", "balloon", "air"),
     ("want", "wanted", "wish", "desire", "hope"),
     ("blood", "bloody", "bleed"),
     # Irregular verbs the porter stemmer cannot join.
@@ -226,7 +228,8 @@ def analyse(question: str, story: Story, asked: Character,
     exact = re.compile(rf"(?<![^\W_])({'|'.join(stems)})", re.IGNORECASE) if stems else None
     all_stems = sorted({re.escape(light_stem(t)) for t in forms})
     any_form = re.compile(rf"(?<![^\W_])({'|'.join(all_stems)})", re.IGNORECASE) if all_stems else None
-    event = any(t.startswith("happen") for t in tokens)
+    # "What happened to you" asks for events shown; "what will happen" asks for plans (their words).
+    event = "happened" in tokens
     return Query(kind, tuple(terms), any(t in _SPEECH_WORDS for t in tokens), tuple(forms),
                  tuple(k for k in named if k != asked.key), frozenset(signature), exact, speaker_named,
                  measure, event, any_form)
@@ -550,6 +553,8 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     if relation == "own" and beat.kind == "dialogue" and bm25 > 0 and query.any_form is not None \
             and spoken and not query.any_form.search(spoken):
         weight *= 0.6  # the words matched the narration around the line, not what they said
+    if relation == "own" and spoken and not query.about_speech and _only_asks(spoken):
+        weight *= 0.75  # a line that only asks something seldom answers the reader's question
     if query.measure and _AMOUNT.search(spoken.casefold() if spoken else low):
         weight *= 1.5
     if query.event:
@@ -610,6 +615,12 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     if query.named and relation == "own" and any(k in facts.mentions[beat.index] for k in query.named):
         floor = 1.0  # their own line naming the one asked about is on topic even without the words
     return Candidate(beat, relation, (max(bm25, 0.0) + floor) * weight)
+
+
+def _only_asks(spoken: str) -> bool:
+    """True when every sentence of the spoken words is a question ("Then what is it?")."""
+    parts = [p for p in re.split(r"(?<=[.!?])\s+", spoken.strip(" “”\"'‘’")) if p.strip()]
+    return bool(parts) and all(p.rstrip(" ”\"'’").endswith("?") for p in parts)
 
 
 def _prompt(story: Story, beat: Beat) -> str:

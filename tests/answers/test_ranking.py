@@ -101,3 +101,21 @@ async def test_a_first_person_narrator_answers_from_their_own_account(db: Databa
     assert any(frame in a.text for frame in ("I remember it well", "As I told it", "how it was for me"))
     # No "said I" tags: no narrator, whatever the pronouns.
     assert first_person_narrator(story(ROOM))[0] is None
+
+
+def test_a_line_that_only_asks_is_told_apart_from_one_that_answers() -> None:
+    from bot.answers.retrieval import _only_asks
+
+    assert _only_asks("Then what is it?")
+    assert _only_asks("And who… is going to go up in her?")
+    assert not _only_asks("I do. Why?")
+    assert not _only_asks("Because you came for me first!")
+
+
+def test_what_happened_is_past_events_but_what_will_happen_is_plans() -> None:
+    from bot.answers.retrieval import analyse
+
+    s = story(ROOM)
+    ann = s.characters[0]
+    assert analyse("What happened to the lamp?", s, ann).event
+    assert not analyse("What will happen to the lamp?", s, ann).event
