@@ -439,7 +439,15 @@ def _unquoted_thought(text: str) -> int:
 
 def _italic_quotes(start: int, end: int,
                    italics: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    return tuple((max(a, start), min(b, end)) for a, b in italics if a < end and b > start)
+    """Italic runs inside [start, end); nested or overlapping runs (a ship's name in italics
+    inside an italic thought) count once, as the outer run, so quotes never overlap."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted((max(a, start), min(b, end)) for a, b in italics if a < end and b > start):
+        if out and a < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return tuple(out)
 
 
 def build_scenes(script: Sequence[ScriptScene], source: str, *, path: str = SCRIPT_NAME,
