@@ -263,3 +263,26 @@ def test_ask_the_seed(cli: Cli) -> None:
     # asked in the first scene, Temari (who appears later) gives away nothing
     r = cli("ask", "precious-person", "--character", "temari", "--at", "3", "why were you scared?")
     assert r.returncode == 0 and "scared, Gaara" not in r.stdout and "nothing to recall" in r.stdout
+
+
+def test_word_processor_and_ebook_files_are_refused_not_imported_as_text(cli: Cli) -> None:
+    """An RTF or a text-only PDF has no NUL bytes, so without this it was 'imported' as a story
+    made of markup."""
+    (cli.home / "tale.rtf").write_text('{\\rtf1\\ansi "Hi," said Mara.}', encoding="utf-8")
+    (cli.home / "tale.pdf").write_text("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n", encoding="utf-8")
+    one_error_line(cli("import", "tale.rtf", "--slug", "x"), "tale.rtf: RTF", "plain text (.txt)")
+    one_error_line(cli("import", "tale.pdf", "--slug", "x"), "tale.pdf: PDF", ".html")
+    one_error_line(cli("segment", "tale.rtf"), "tale.rtf: RTF")
+    assert list(cli.stories.iterdir()) == []
+
+
+def test_every_problem_in_a_cast_file_is_listed_in_line_order(cli: Cli) -> None:
+    (cli.home / "c.toml").write_text('[[character]]\nname = "Mara"\navatar_url = "ftp://x/y.png"\n'
+                                     'colour = "red"\npronouns = "she/her"\ncard = "nope.json"\n',
+                                     encoding="utf-8")
+    r = cli("import", "tale.txt", "--slug", "x", "--cast", "c.toml")
+    assert r.returncode == 1
+    lines = r.stderr.removeprefix("narrator: ").splitlines()
+    assert [line.split(":")[1] for line in lines] == ["3", "4", "6"], r.stderr
+    assert "https://" in lines[0] and "#aa3322" in lines[1] and "card file not found" in lines[2]
+    assert not (cli.stories / "x").exists()

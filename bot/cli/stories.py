@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -54,7 +55,17 @@ def register(sub: Any) -> None:
     p.set_defaults(func=_check)
 
 
+# Formats people export from word processors and e-book tools: their bytes are not the story
+# text, so reading them as plain text would import markup or garbage.
+UNSUPPORTED = {".rtf": "RTF", ".pdf": "PDF", ".doc": "Word", ".docx": "Word", ".odt": "OpenDocument",
+               ".epub": "EPUB", ".mobi": "Kindle", ".azw3": "Kindle", ".pages": "Pages"}
+
+
 def _read_input(path: Path) -> bytes:
+    kind = UNSUPPORTED.get(path.suffix.lower())
+    if kind:
+        raise CliError(f"{path}: {kind} files cannot be read; save the story as plain text (.txt), "
+                       "Markdown (.md) or a single HTML page (.html) and import that")
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -71,7 +82,16 @@ def _cast(path: Path | None) -> list[Character] | None:
     try:
         return load_cast(path)
     except StoryFileError as exc:
-        raise CliError(_summary(exc.errors)) from None
+        # every problem in the cast file at once, one `file:line: ...` per line
+        raise CliError(_all(exc.errors)) from None
+
+
+def _all(errors: list[str]) -> str:
+    """Every problem, one per line, in file and line order."""
+    def order(e: str) -> tuple[str, int]:
+        m = re.match(r"(.*?):(\d+): ", e)
+        return (m.group(1), int(m.group(2))) if m else (e, 0)
+    return "\n".join(sorted(errors, key=order))
 
 
 def _summary(errors: list[str]) -> str:
@@ -118,7 +138,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     except StoryImportError as exc:
         raise CliError(str(exc)) from None
     except StoryFileError as exc:
-        raise CliError(_summary(exc.errors)) from None
+        raise CliError(_all(exc.errors)) from None
     except OSError as exc:
         raise CliError(f"{settings.story_dir / args.slug}: cannot write ({exc.strerror}); check "
                        "the folder's permissions and free space") from None
