@@ -103,6 +103,8 @@ def test_import_check_export_each_format(cli: Cli, sample: str, slug: str, kept_
             assert found >= pos, b
             pos = found
     segmented = json.loads(cli("segment", str(ARCHIVES / sample)).stdout)
+    if kept_as != "source.txt":  # the document's own title, as import takes it
+        assert segmented["title"] == story["title"] != segmented["story"]
     assert segmented["scenes"] == story["scenes"]  # a fresh import plays what segment shows
 
 
