@@ -288,3 +288,9 @@ def test_every_problem_in_a_cast_file_is_listed_in_line_order(cli: Cli) -> None:
     assert [line.split(":")[1] for line in lines] == ["3", "4", "6"], r.stderr
     assert "https://" in lines[0] and "#aa3322" in lines[1] and "card file not found" in lines[2]
     assert not (cli.stories / "x").exists()
+
+
+def test_check_names_a_missing_story_dir(cli: Cli) -> None:
+    one_error_line(cli("check", STORY_DIR=str(cli.home / "nowhere")), "nowhere: no such folder",
+                   "STORY_DIR")
+    one_error_line(cli("check"), "no story folders", "narrator import")  # exists but empty

@@ -206,6 +206,9 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     if args.slugs:
         folders = [root / s for s in args.slugs]
     else:
+        if not root.is_dir():
+            raise CliError(f"{root}: no such folder; set STORY_DIR to the folder that holds your "
+                           "stories (default: story_data)")
         folders = story_folders(root)
         if not folders:
             raise CliError(f"{root}: no story folders to check; import one with narrator import "
