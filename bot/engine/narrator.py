@@ -129,6 +129,20 @@ def cue_matches(cue: Cue, seen: SeenMessage) -> bool:
     return bool(needle) and needle in _norm(seen.content)
 
 
+def _split_chain(cue: Cue, first: SeenMessage, candidates: list[SeenMessage]) -> list[SeenMessage]:
+    """The messages a split cue became: `first` (its opening words matched) and the messages by the
+    same voice right after it whose words continue the cue. `candidates` is in posting order."""
+    whole = _norm(" ".join(x for x in (cue.heading, cue.text, cue.aside) if x))
+    chain = [first]
+    author = _norm(first.author_name)
+    for m in candidates[candidates.index(first) + 1:]:
+        words = _norm(m.content)
+        if _norm(m.author_name) != author or not words or words[:160] not in whole:
+            break
+        chain.append(m)
+    return chain
+
+
 class Narrator:
     """Implements `bot.engine.api.NarratorService`.
 
@@ -525,11 +539,11 @@ class Narrator:
                     self.gate.budget.take(lv.place.channel_id, webhook, self.clock.monotonic())
             if first is not None and last is not None and last > first:
                 self.stats.merged_beats += last - first + 1
-            await self._record(lv, seq, kind, first, last, ref.message_id, words)
+            await self._record(lv, seq, kind, first, last, ref.message_id, words, ref.parts)
             return None
 
     async def _record(self, lv: _Live, seq: int, kind: str, first: int | None, last: int | None,
-                      message_id: int, words: int) -> None:
+                      message_id: int, words: int, parts: tuple[int, ...] = ()) -> None:
         """The post arrived: mark it posted and move the session on (one transaction)."""
         row, story = lv.row, lv.story
         assert story is not None
@@ -575,7 +589,7 @@ class Narrator:
                 row.next_due_at = max(floor, due + self.pacing.delay_after(last_words, row.wpm)) \
                     if auto else None
         row.updated_at = now
-        await self.store.finish_post(row.id, seq, message_id, now, row, clear_votes=clear)
+        await self.store.finish_post(row.id, seq, message_id, now, row, clear_votes=clear, parts=parts)
         self.stats.posts += 1
         self._changed(lv)
 
@@ -631,20 +645,26 @@ class Narrator:
                     self.stats.reposted += 1
                     await self.store.set_post_status(row.id, [p.seq], "failed")
                     continue
-                candidates.remove(match)
+                assert cue is not None
+                chain = _split_chain(cue, match, candidates)
+                for m in chain:
+                    candidates.remove(m)
+                parts = tuple(m.message_id for m in chain[:-1])
+                match = chain[-1]
                 self.stats.reconciled += 1
-                if self._is_current(lv, p) and cue is not None:
+                if self._is_current(lv, p):
                     await self._record(lv, p.seq, p.kind, p.first_beat, p.last_beat, match.message_id,
-                                       cue_words(cue))
+                                       cue_words(cue), parts)
                 else:  # the session moved (rewind) meanwhile: the message is history, not progress
-                    await self.store.finish_post(row.id, p.seq, match.message_id, self.clock.now(), row)
+                    await self.store.finish_post(row.id, p.seq, match.message_id, self.clock.now(), row,
+                                                 parts=parts)
                     fix: FixOnRewind = row.fix_on_rewind  # type: ignore[assignment]
                     if p.kind != "title":
                         if fix == "none":
                             await self.store.set_post_status(row.id, [p.seq], "rewound")
                         else:
                             done = PostRow(p.session_id, p.seq, p.kind, p.first_beat, p.last_beat, "posted",
-                                           match.message_id, p.created_at, None)
+                                           match.message_id, p.created_at, None, parts)
                             lv.cleanup.append((done, fix))
             lv.unresolved = False
             lv.backoff = 0.0
@@ -669,7 +689,7 @@ class Narrator:
                 await self._park(lv, max(0.01, self.gate.global_wait()))
                 continue
             if post.message_id is not None:
-                ref = MessageRef(lv.place, post.message_id)
+                ref = MessageRef(lv.place, post.message_id, post.parts)
                 try:
                     if action == "delete":
                         await self.stage.delete(ref)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, TypeVar
 
 from bot.store.db import Database
@@ -71,6 +71,7 @@ class PostRow:
     message_id: int | None
     created_at: float
     posted_at: float | None
+    parts: tuple[int, ...] = ()  # earlier messages of a cue the stage split (oldest first)
 
 
 _POST_COLS = "session_id, seq, kind, first_beat, last_beat, status, message_id, created_at, posted_at"
@@ -226,13 +227,18 @@ class SessionStore:
         await self._txn(fn)
 
     async def finish_post(self, session_id: int, seq: int, message_id: int, now: float,
-                          row: SessionRow, *, clear_votes: bool = False) -> None:
-        """Mark the post posted AND move the session on, atomically."""
+                          row: SessionRow, *, clear_votes: bool = False, parts: Sequence[int] = ()) -> None:
+        """Mark the post posted (with the earlier `parts` of a split cue) AND move the session on,
+        atomically."""
         params = _update_params(row)
+        part_rows = [(session_id, seq, i, mid) for i, mid in enumerate(parts)]
 
         def fn(conn: sqlite3.Connection) -> None:
             conn.execute("UPDATE posts SET status = 'posted', message_id = ?, posted_at = ?"
                          " WHERE session_id = ? AND seq = ?", (message_id, now, session_id, seq))
+            if part_rows:
+                conn.executemany("INSERT OR REPLACE INTO post_parts (session_id, seq, part, message_id)"
+                                 " VALUES (?, ?, ?, ?)", part_rows)
             conn.execute(_UPDATE, params)
             if clear_votes:
                 conn.execute("DELETE FROM votes WHERE session_id = ?", (session_id,))
@@ -258,7 +264,18 @@ class SessionStore:
         else:
             rows = await self.db.fetchall(f"SELECT {_POST_COLS} FROM posts WHERE session_id = ? AND status = ?"
                                           " ORDER BY seq", (session_id, status))
-        return [PostRow(*tuple(r)) for r in rows]
+        return await self._with_parts(rows)
+
+    async def _with_parts(self, rows: Sequence[Any]) -> list[PostRow]:
+        posts = [PostRow(*tuple(r)) for r in rows]
+        if not posts:
+            return posts
+        got = await self.db.fetchall("SELECT seq, message_id FROM post_parts WHERE session_id = ?"
+                                     " ORDER BY seq, part", (posts[0].session_id,))
+        by_seq: dict[int, list[int]] = {}
+        for seq, mid in got:
+            by_seq.setdefault(int(seq), []).append(int(mid))
+        return [replace(p, parts=tuple(by_seq[p.seq])) if p.seq in by_seq else p for p in posts]
 
     async def posted_after(self, session_id: int, position: int) -> list[PostRow]:
         """Posted messages showing beats at or after `position`, plus a closing card: what a
@@ -266,7 +283,7 @@ class SessionStore:
         rows = await self.db.fetchall(
             f"SELECT {_POST_COLS} FROM posts WHERE session_id = ? AND status = 'posted'"
             " AND (last_beat >= ? OR kind = 'closing') ORDER BY seq", (session_id, position))
-        return [PostRow(*tuple(r)) for r in rows]
+        return await self._with_parts(rows)
 
     async def stale_posts(self, session_id: int, position: int, *, include_closing: bool) -> list[PostRow]:
         """Messages still up that show beats at or after `position` (a rewind's unfinished
@@ -275,15 +292,18 @@ class SessionStore:
             f"SELECT {_POST_COLS} FROM posts WHERE session_id = ? AND status = 'posted' AND kind != 'title'"
             " AND (last_beat >= ? OR (kind = 'closing' AND ?)) ORDER BY seq",
             (session_id, position, int(include_closing)))
-        return [PostRow(*tuple(r)) for r in rows]
+        return await self._with_parts(rows)
 
     async def known_message_ids(self, session_id: int) -> set[int]:
-        rows = await self.db.fetchall("SELECT message_id FROM posts WHERE session_id = ? AND message_id IS NOT NULL",
-                                      (session_id,))
+        rows = await self.db.fetchall("SELECT message_id FROM posts WHERE session_id = ? AND message_id IS NOT NULL"
+                                      " UNION SELECT message_id FROM post_parts WHERE session_id = ?",
+                                      (session_id, session_id))
         return {int(r[0]) for r in rows}
 
     async def session_for_message(self, message_id: int) -> int | None:
         r = await self.db.fetchone("SELECT session_id FROM posts WHERE message_id = ? LIMIT 1", (message_id,))
+        if r is None:
+            r = await self.db.fetchone("SELECT session_id FROM post_parts WHERE message_id = ? LIMIT 1", (message_id,))
         return int(r[0]) if r else None
 
     # -- votes ----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine.api import NotAllowed
-from tests.engine.helpers import MOD, PLACE, beats_posted, make_rig, make_story, simple_story
+from tests.engine.helpers import MOD, PLACE, beats_posted, make_narrator, make_rig, make_story, simple_story
 
 
 async def _play_to(rig, position: int) -> None:  # type: ignore[no-untyped-def]
@@ -182,3 +182,58 @@ async def test_restart_keeps_the_previous_run_in_the_channel(tmp_path: Path) -> 
     assert beats_posted(rig.stage) == list(range(6)) * 2
     await n.close()
     await rig.db.close()
+
+
+def _long_story():  # type: ignore[no-untyped-def]
+    huge = " ".join(f"Sentence number {i} goes on." for i in range(150))  # ~4,200 chars: 3 messages
+    return make_story([[("narration", "Short opening.", None), ("narration", huge, None),
+                        ("narration", "After it.", None), ("narration", "And more.", None)]])
+
+
+@pytest.mark.parametrize("fix", ["delete", "mark"])
+@pytest.mark.parametrize("crash", [False, True])
+async def test_every_part_of_a_split_beat_is_taken_back_after_a_restart(tmp_path: Path, fix: str,
+                                                                        crash: bool) -> None:
+    from bot.engine.narrator import Narrator
+    from bot.engine.recording import RecordingStage
+    from tests.engine.test_exactly_once import CrashingStage
+
+    rig = await make_rig(tmp_path, [_long_story()], fix_on_rewind=fix)
+    await rig.narrator.close()
+    rig.stage = RecordingStage(clock=rig.clock, split_at=2000)
+    if crash:  # killed between the stage call and the record: reconciling must find all 3 parts
+        crashing = CrashingStage(rig.stage)
+        crashing.crash_at, crashing.when = 3, "after"  # title, beat 0, then the long beat 1
+        rig.narrator = Narrator(rig.db, crashing, rig.stories, clock=rig.clock, fix_on_rewind=fix)  # type: ignore[arg-type]
+        await rig.narrator.start(PLACE, "tale", MOD)
+        await rig.advance(30)
+        assert rig.narrator.stats.posts == 2
+    else:
+        rig.narrator = make_narrator(rig, fix_on_rewind=fix)
+        await _play_to(rig, 3)
+    parts = [r for r in rig.stage.posts if r.beats == (1, 1)]
+    assert len(parts) == 3
+    n = await rig.reopen(fix_on_rewind=fix)  # restart: nothing in memory knows the parts
+    await n.resume_all()
+    if crash:
+        await rig.advance(0)
+        assert n.stats.reconciled == 1
+        await _wait_position(rig, 3)
+    await n.rewind(PLACE, MOD, beats=10)
+    await rig.advance(0)
+    if fix == "delete":
+        assert all(r.deleted for r in parts)
+    else:
+        assert all(r.edited and "rewound" in r.edited and not r.deleted for r in parts)
+    assert [r.beats for r in rig.stage.transcript(PLACE.channel_id)].count((1, 1)) == (0 if fix == "delete" else 3)
+    await n.close()
+    await rig.db.close()
+
+
+async def _wait_position(rig, position: int) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(200):
+        st = await rig.narrator.status(PLACE)
+        if st.position >= position:
+            return
+        await rig.advance(0.5)
+    raise AssertionError("never got there")
