@@ -25,7 +25,7 @@ import logging
 import re
 from collections import deque
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from bot.engine.api import (
@@ -482,7 +482,21 @@ class Narrator:
             cue = merge_narration(story, beats, session_id=row.id, controls=controls)
         else:
             cue = cue_for_beat(story, beat, session_id=row.id, controls=controls)
-        return "beat", beats[0].index, beats[-1].index, cue, sum(b.word_count() for b in beats)
+        return "beat", beats[0].index, beats[-1].index, self._headed(lv, cue), sum(b.word_count() for b in beats)
+
+    def _headed(self, lv: _Live, cue: Cue) -> Cue:
+        """Add "Scene N — Title" when the cue opens a scene (scene 1 only when it has a title)."""
+        story = lv.story
+        if story is None or cue.beats is None:
+            return cue
+        first = cue.beats[0]
+        scene = story.scenes[story.beat(first).scene]
+        if self._playable_from(lv, max(scene.first_beat, 0)) != first:
+            return cue
+        title = " ".join((scene.title or "").split())
+        if scene.index == 0 and not title:
+            return cue
+        return replace(cue, heading=f"Scene {scene.index + 1}" + (f" — {title}" if title else ""))
 
     def _rebuild(self, lv: _Live, p: PostRow) -> Cue | None:
         story = lv.story
@@ -496,10 +510,11 @@ class Narrator:
             return None
         controls = lv.row.mode != "auto"
         if p.first_beat == p.last_beat:
-            return cue_for_beat(story, story.beat(p.first_beat), session_id=lv.row.id, controls=controls)
+            return self._headed(lv, cue_for_beat(story, story.beat(p.first_beat), session_id=lv.row.id,
+                                                 controls=controls))
         beats = [b for b in story.beats[p.first_beat:p.last_beat + 1]
                  if b.kind != "note" or lv.row.include_notes]
-        return merge_narration(story, beats, session_id=lv.row.id, controls=controls)
+        return self._headed(lv, merge_narration(story, beats, session_id=lv.row.id, controls=controls))
 
     async def _post_step(self, lv: _Live) -> float | None:
         """Post the next cue (holding the session lock). Returns seconds to wait before retrying."""

@@ -104,8 +104,16 @@ class TerminalStage:
             raise Gone("the terminal output was closed") from None
 
     # -- Stage ----------------------------------------------------------------------------------
+    def rule(self, heading: str) -> str:
+        """A scene heading as a rule line: ──── Scene 2 — The Hospital ────────"""
+        label = f" {heading} "
+        side = max(4, (self.width - len(label)) // 2)
+        return self._style("─" * side + label + "─" * max(4, self.width - side - len(label)), BOLD)
+
     async def post(self, place: Place, cue: Cue) -> MessageRef:
         text = self.render(cue)
+        if cue.heading:
+            text = self.rule(cue.heading) + "\n\n" + text
         self._print(text + "\n")
         mid = self._next_id
         self._next_id += 1

@@ -237,3 +237,40 @@ async def _wait_position(rig, position: int) -> None:  # type: ignore[no-untyped
             return
         await rig.advance(0.5)
     raise AssertionError("never got there")
+
+
+async def test_scene_headings_on_the_first_beat_of_a_scene_and_after_jump_or_rewind(tmp_path: Path) -> None:
+    import dataclasses
+
+    base = simple_story(scenes=3, beats=3)
+    titled = dataclasses.replace(base, scenes=(base.scenes[0], dataclasses.replace(base.scenes[1], title="The Hospital"),
+                                               base.scenes[2]))
+    rig = await make_rig(tmp_path, [titled])
+    await rig.narrator.start(PLACE, "tale", MOD)
+    await rig.advance(600)
+    heads = [(c.beats, c.heading) for c in rig.stage.cues if c.heading]
+    assert heads == [((3, 3), "Scene 2 — The Hospital"), ((6, 6), "Scene 3")]  # untitled scene 1: none
+    assert rig.stage.transcript(PLACE.channel_id)[4].content.startswith("### Scene 2 — The Hospital\n")
+    await rig.narrator.jump(PLACE, MOD, 3)
+    await rig.narrator.resume(PLACE, MOD)
+    await rig.advance(5)
+    assert rig.stage.cues[-1].beats == (6, 6) and rig.stage.cues[-1].heading == "Scene 3"
+    await rig.narrator.rewind(PLACE, MOD, scene="previous")
+    await rig.advance(5)
+    assert rig.stage.cues[-1].beats == (3, 3) and rig.stage.cues[-1].heading == "Scene 2 — The Hospital"
+    await rig.narrator.close()
+    await rig.db.close()
+
+
+def test_terminal_stage_prints_the_heading_as_a_rule() -> None:
+    import asyncio
+    import io
+
+    from bot.engine.stage import Cue, Voice
+    from bot.engine.terminal import TerminalStage
+
+    out = io.StringIO()
+    stage = TerminalStage(out, colour=False, width=60)
+    asyncio.run(stage.post(PLACE, Cue(kind="narration", voice=Voice("Narrator"), text="Sand.", heading="Scene 2")))
+    first = out.getvalue().splitlines()[0]
+    assert " Scene 2 " in first and first.startswith("────") and len(first) == 60
