@@ -30,6 +30,10 @@ class Settings:
     llm_model: str | None
     llm_api_key: str | None
     llm_timeout: float
+    # Test/rehearsal only: every pacing delay (time_scale) or Discord rate window (rate_scale, for
+    # the loopback emulator) is multiplied by this factor. 1.0 in production.
+    time_scale: float = 1.0
+    rate_scale: float = 1.0
 
     def __repr__(self) -> str:
         # Never let a token reach a log line or a traceback through repr().
@@ -62,6 +66,20 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
         raise ConfigError(f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}"
                           f" (got {value!r}).")
     return value.rstrip("/")
+
+
+def _scale(env: Mapping[str, str], name: str) -> float:
+    raw = _optional(env, name)
+    if raw is None:
+        return 1.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise ConfigError(f"{name} must be a number above 0 and at most 1 (got {raw!r}); leave it unset "
+                          "for normal timing.")
+    return value
 
 
 def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -112,6 +130,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         llm_model=_optional(env, "LLM_MODEL"),
         llm_api_key=_optional(env, "LLM_API_KEY"),
         llm_timeout=llm_timeout,
+        time_scale=_scale(env, "NARRATOR_TIME_SCALE"),
+        rate_scale=_scale(env, "NARRATOR_RATE_SCALE"),
     )
 
 

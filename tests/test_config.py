@@ -53,3 +53,26 @@ def test_valid_values_are_parsed() -> None:
     assert s.dev_guild_id == 123456789012345678
     assert s.log_level == "DEBUG"
     assert s.discord_api_base == "http://127.0.0.1:9000/api/v10"
+
+
+def test_test_timing_scales() -> None:
+    s = load_settings({})
+    assert (s.time_scale, s.rate_scale) == (1.0, 1.0)
+    s = load_settings({"NARRATOR_TIME_SCALE": "0.01", "NARRATOR_RATE_SCALE": " 0.5 "})
+    assert (s.time_scale, s.rate_scale) == (0.01, 0.5)
+    for name in ("NARRATOR_TIME_SCALE", "NARRATOR_RATE_SCALE"):
+        for bad in ("fast", "0", "2", "-1"):
+            with pytest.raises(ConfigError, match=f"^{name} must be a number above 0 and at most 1"):
+                load_settings({name: bad})
+
+
+def test_env_example_documents_every_setting() -> None:
+    text = (Path(__file__).parent.parent / ".env.example").read_text(encoding="utf-8")
+    for name in ("NARRATOR_TIME_SCALE", "NARRATOR_RATE_SCALE"):
+        assert f"\n{name}=" in text
+    assert "TEST/REHEARSAL ONLY" in text
+
+
+def test_app_reads_no_environment() -> None:
+    src = (Path(__file__).parent.parent / "bot" / "app.py").read_text(encoding="utf-8")
+    assert "os.environ" not in src and "-> Any" not in src and "import os" not in src

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.engine.clock import Clock, TimerHandle
 
@@ -26,6 +26,16 @@ class EngineLimits:
     global_window: float = 1.0
     max_cue_chars: int = 1900  # merged narration never exceeds this (Discord allows 2,000)
     margin: float = 0.02  # seconds added to every computed wait, against clock skew with Discord
+
+    def scaled(self, factor: float) -> EngineLimits:
+        """Rate windows shrunk by `factor` (0 < factor <= 1): only for a loopback emulator whose
+        windows are shrunk alike; Discord's own windows are fixed. 1.0 changes nothing."""
+        if not 0 < factor <= 1:
+            raise ValueError(f"rate scale must be in (0, 1], got {factor}")
+        if factor == 1:
+            return self
+        return replace(self, channel_window=self.channel_window * factor,
+                       webhook_window=self.webhook_window * factor, global_window=self.global_window * factor)
 
     @classmethod
     def unlimited(cls) -> EngineLimits:

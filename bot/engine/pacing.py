@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.engine.api import TooFast
 
@@ -30,6 +30,19 @@ class Pacing:
     def instant(cls) -> Pacing:
         return cls(base=0.0, min_delay=0.0, max_delay=0.0, breather=0.0, first_beat_delay=0.0,
                    resume_delay=0.0, typing_words=10**9, press_cooldown=0.0)
+
+    def scaled(self, factor: float) -> Pacing:
+        """Every delay multiplied by `factor` (0 < factor <= 1) and the pace limit widened to match,
+        so a rehearsal or an end-to-end test plays a whole story in seconds. 1.0 changes nothing."""
+        if not 0 < factor <= 1:
+            raise ValueError(f"pacing scale must be in (0, 1], got {factor}")
+        if factor == 1:
+            return self
+        return replace(self, wpm_max=int(self.wpm_max / factor), base=self.base * factor,
+                       min_delay=self.min_delay * factor, max_delay=self.max_delay * factor,
+                       breather=self.breather * factor, first_beat_delay=self.first_beat_delay * factor,
+                       resume_delay=self.resume_delay * factor, typing_lead=self.typing_lead * factor,
+                       press_cooldown=self.press_cooldown * factor)
 
     def reading_time(self, words: int, wpm: int) -> float:
         return words / max(1, wpm) * 60.0

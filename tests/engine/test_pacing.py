@@ -185,3 +185,19 @@ async def test_auto_mode_refuses_reader_presses(tmp_path: Path) -> None:
         await rig.narrator.advance(PLACE, READERS[0])
     await rig.narrator.close()
     await rig.db.close()
+
+
+def test_scaled_pacing_and_limits() -> None:
+    from bot.engine.budget import EngineLimits
+
+    p = Pacing().scaled(0.01)
+    assert p.min_delay == pytest.approx(0.02) and p.breather == pytest.approx(0.3)
+    assert p.wpm_max == 100_000 and p.press_cooldown == pytest.approx(0.02) and p.wpm == 200
+    assert Pacing().scaled(1.0) == Pacing()
+    lim = EngineLimits().scaled(0.5)
+    assert (lim.channel_window, lim.webhook_window, lim.global_window) == (30.0, 1.0, 0.5)
+    assert lim.channel_posts == 30 and EngineLimits().scaled(1) == EngineLimits()
+    with pytest.raises(ValueError):
+        Pacing().scaled(0)
+    with pytest.raises(ValueError):
+        EngineLimits().scaled(1.5)
