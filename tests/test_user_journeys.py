@@ -235,6 +235,9 @@ def test_every_subcommand_has_help(cli: Cli) -> None:
 
 def test_db_on_a_fresh_path_then_on_an_impossible_one(cli: Cli) -> None:
     db = cli.home / "fresh" / "sub" / "narrator.sqlite3"
+    r = cli("db", "status", DATABASE_PATH=str(db))  # only looks: creates nothing
+    assert r.returncode == 0 and "not created yet" in r.stdout and "pending  0001_initial" in r.stdout
+    assert not (cli.home / "fresh").exists()
     r = cli("db", "migrate", DATABASE_PATH=str(db))
     assert r.returncode == 0 and "applied 0001_initial.sql" in r.stdout
     assert (db.parent.stat().st_mode & 0o777, db.stat().st_mode & 0o777) == (0o700, 0o600)

@@ -21,11 +21,16 @@ def register(sub: Any) -> None:
 
 
 async def _with_db(settings: Settings, status_only: bool) -> int:
+    path = settings.database_path
+    # `status` only looks: a database that does not exist yet is not created (an empty
+    # in-memory one lists what `migrate` would apply)
+    missing = status_only and not path.exists()
     try:
-        async with await Database.open(settings.database_path) as db:
+        async with await Database.open(":memory:" if missing else path) as db:
             if status_only:
                 st = await db.migration_status()
-                print(f"database: {settings.database_path}")
+                print(f"database: {path}" + (" (not created yet; narrator db migrate creates it)"
+                                             if missing else ""))
                 print(f"schema version: {st.version}")
                 for v, n in st.applied:
                     print(f"  applied  {v:04d}_{n}")
