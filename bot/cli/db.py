@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+from pathlib import Path
 from typing import Any
 
 from bot.cli import CliError
@@ -25,6 +27,8 @@ async def _with_db(settings: Settings, status_only: bool) -> int:
     # `status` only looks: a database that does not exist yet is not created (an empty
     # in-memory one lists what `migrate` would apply)
     missing = status_only and not path.exists()
+    if missing:
+        _check_creatable(path)
     try:
         async with await Database.open(":memory:" if missing else path) as db:
             if status_only:
@@ -53,6 +57,18 @@ async def _with_db(settings: Settings, status_only: bool) -> int:
                else exc.strerror or str(exc))
         raise CliError(f"cannot open the database at {where}: {why}; set "
                        "DATABASE_PATH to a file in a folder you can write to") from None
+
+
+def _check_creatable(path: Path) -> None:
+    """Fail now, as migrate would, when the database could never be created at `path`."""
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    why = ("a file is in the way of its folder" if not parent.is_dir()
+           else "the folder is not writable" if not os.access(parent, os.W_OK | os.X_OK) else "")
+    if why:
+        raise CliError(f"cannot open the database at {parent}: {why}; set DATABASE_PATH to a "
+                       "file in a folder you can write to")
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
