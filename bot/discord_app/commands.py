@@ -72,6 +72,13 @@ def describe(view: SessionView) -> str:
     return f"**{escape(view.story_title)}** — {STATE_LABEL.get(view.state, view.state)}, {where}"
 
 
+TIDY_LABEL = {"delete": "delete later messages", "mark": "mark later messages as rewound",
+              "none": "keep later messages"}
+TIDY_CHOICES = [app_commands.Choice(name="delete them", value="delete"),
+                app_commands.Choice(name="mark them as rewound", value="mark"),
+                app_commands.Choice(name="keep them as they are", value="none")]
+
+
 def status_embed(view: SessionView) -> discord.Embed:
     embed = discord.Embed(title=trim(view.story_title, 256), colour=discord.Colour.dark_gold())
     embed.add_field(name="Scene", value=f"{view.scene_index + 1} of {view.scene_count}", inline=True)
@@ -85,6 +92,7 @@ def status_embed(view: SessionView) -> discord.Embed:
     embed.add_field(name="Mode", value=mode, inline=True)
     embed.add_field(name="Pace", value=f"{view.wpm} words per minute", inline=True)
     embed.add_field(name="Started by", value=f"<@{view.started_by}>", inline=True)
+    embed.add_field(name="Rewinds", value=TIDY_LABEL.get(view.fix_on_rewind, view.fix_on_rewind), inline=True)
     if view.next_due_at and view.state == "playing" and view.mode == "auto":
         embed.add_field(name="Next beat", value=f"<t:{int(view.next_due_at)}:R>", inline=True)
     embed.add_field(name="Progress", value=progress_bar(view.position, view.beat_count)
@@ -174,6 +182,10 @@ class StoryGroup(app_commands.Group):
         await interaction.response.defer(ephemeral=True, thinking=True)
         chosen: Mode = mode.value if mode else "auto"  # type: ignore[assignment]
         view = await self.bot.narrator.start(place, slug, actor, mode=chosen, wpm=wpm)
+        tidy = await self.bot.store.rewind_fix(place.channel_id)
+        setter = getattr(self.bot.narrator, "set_session_rewind_fix", None)
+        if tidy is not None and tidy != view.fix_on_rewind and setter is not None:
+            view = await setter(place, actor, tidy)  # this channel's /story config tidy setting
         how: str = {"auto": "Beats arrive at reading pace.",
                "manual": "Readers press ▶ or **Continue** to move on.",
                "vote": f"{view.votes_needed} readers must press ▶ to move on."}[view.mode]
@@ -224,9 +236,7 @@ class StoryGroup(app_commands.Group):
                            tidy="What happens to the messages after that point (default: delete them)")
     @app_commands.choices(scene=[app_commands.Choice(name="start of the current scene", value="current"),
                                  app_commands.Choice(name="start of the previous scene", value="previous")],
-                          tidy=[app_commands.Choice(name="delete them", value="delete"),
-                                app_commands.Choice(name="mark them as rewound", value="mark"),
-                                app_commands.Choice(name="keep them as they are", value="none")])
+                          tidy=TIDY_CHOICES)
     async def rewind(self, interaction: discord.Interaction[Any],
                      beats: app_commands.Range[int, 1, 10000] | None = None,
                      scene: app_commands.Choice[str] | None = None,
@@ -267,13 +277,16 @@ class StoryGroup(app_commands.Group):
         view = await self.bot.narrator.set_pace(place, actor, wpm=wpm, mode=chosen)
         await send_ephemeral(interaction, f"Pace: {view.wpm} words per minute, {view.mode} mode. {describe(view)}")
 
-    @app_commands.command(name="config", description="Moderator role and /ask switch for this channel")
+    @app_commands.command(name="config", description="Moderator role, /ask switch and rewind tidy-up here")
     @app_commands.describe(mod_role="Members with this role may run moderator commands",
-                           ask="Allow /ask in this channel")
+                           ask="Allow /ask in this channel",
+                           tidy="What a rewind does to later messages in this channel (default: delete them)")
     @app_commands.choices(ask=[app_commands.Choice(name="on", value="on"),
-                               app_commands.Choice(name="off", value="off")])
+                               app_commands.Choice(name="off", value="off")],
+                          tidy=TIDY_CHOICES)
     async def config(self, interaction: discord.Interaction[Any], mod_role: discord.Role | None = None,
-                     ask: app_commands.Choice[str] | None = None) -> None:
+                     ask: app_commands.Choice[str] | None = None,
+                     tidy: app_commands.Choice[str] | None = None) -> None:
         if interaction.guild_id is None or interaction.channel_id is None:
             raise Refused("This only works in a server channel.")
         store = self.bot.store
@@ -291,10 +304,22 @@ class StoryGroup(app_commands.Group):
             changes.append(f"/ask is {ask.value} in this channel")
             await store.audit(guild_id=interaction.guild_id, channel_id=interaction.channel_id,
                               actor_id=interaction.user.id, action="config", detail=f"ask={ask.value}")
+        place = await self.bot.interaction_place(interaction)
+        if tidy is not None:
+            actor = await self._actor(interaction, moderator=True)
+            await store.set_rewind_fix(place.channel_id, tidy.value)
+            changes.append(f"rewinds here {TIDY_LABEL[tidy.value]}")
+            await store.audit(guild_id=interaction.guild_id, channel_id=interaction.channel_id,
+                              actor_id=interaction.user.id, action="config", detail=f"tidy={tidy.value}")
+            setter = getattr(self.bot.narrator, "set_session_rewind_fix", None)
+            live = await self.bot.narrator.status(place)
+            if setter is not None and live is not None and live.state not in ("finished", "stopped"):
+                await setter(place, actor, tidy.value)  # the story playing here follows at once
         role_id = await store.mod_role(interaction.guild_id)
-        ask_on = await store.ask_enabled(interaction.channel_id)
+        ask_on = await store.ask_enabled(place.channel_id)
+        fix = await store.rewind_fix(place.channel_id) or "delete"
         current = ("Moderators: Manage Messages" + (f" or <@&{role_id}>" if role_id else "")
-                   + f". /ask here: {'on' if ask_on else 'off'}.")
+                   + f". /ask here: {'on' if ask_on else 'off'}. Rewinds here: {TIDY_LABEL[fix]}.")
         text = ("Done: " + "; ".join(changes) + ". " if changes else "") + current
         await send_ephemeral(interaction, text)
 

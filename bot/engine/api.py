@@ -74,6 +74,7 @@ class SessionView:
     votes_needed: int
     pause_reason: str | None
     next_due_at: float | None  # wall-clock seconds when the next auto beat is due
+    fix_on_rewind: str = "delete"  # how a rewind tidies the channel: "delete", "mark" or "none"
 
 
 @dataclass(frozen=True, slots=True)

@@ -295,7 +295,7 @@ class Narrator:
             wpm=row.wpm, position=row.position, beat_count=beat_count, scene_index=scene_index,
             scene_count=len(story.scenes) if story else 0, started_by=row.started_by,
             votes=lv.votes.count(row.position), votes_needed=self._votes_needed(row),
-            pause_reason=row.pause_reason, next_due_at=row.next_due_at,
+            pause_reason=row.pause_reason, next_due_at=row.next_due_at, fix_on_rewind=row.fix_on_rewind,
         )
 
     def _changed(self, lv: _Live) -> None:

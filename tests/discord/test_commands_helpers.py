@@ -54,6 +54,7 @@ def test_status_embed_shows_everything_a_reader_asks_about() -> None:
     assert "paused" in (fields["State"] or "") and "Paused by a moderator" in (fields["State"] or "")
     assert fields["Mode"] == "vote (1/2 votes)"
     assert fields["Started by"] == "<@42>"
+    assert fields["Rewinds"] == "delete later messages"
     assert "50%" in (fields["Progress"] or "") and "beat 15 of 30" in (fields["Progress"] or "")
 
 

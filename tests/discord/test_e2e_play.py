@@ -324,3 +324,29 @@ async def test_rewind_can_mark_instead_of_delete_and_gateway_drop_is_survived(
     await emu.drop_gateway()
     await play_by_reactions(emu, ch, emu.reader, timeout=30)
     assert finished(emu, ch)
+
+
+async def test_config_tidy_sets_how_rewinds_fix_this_channel(bot: BotProcess, emulator: Emulator) -> None:
+    emu = emulator
+    ch = emu.add_channel(emu.guild, "tidy")
+    i = await emu.invoke(emu.reader, ch, "story", subcommand="config", options={"tidy": "mark"})
+    assert "moderator" in (await i.wait_reply()).lower()  # readers may not change it
+    i = await emu.invoke(emu.moderator, ch, "story", subcommand="config", options={"tidy": "mark"})
+    assert "rewinds here mark later messages as rewound" in (await i.wait_reply()).lower()
+    i = await emu.invoke(emu.moderator, ch, "story", subcommand="config")
+    assert "Rewinds here: mark later messages as rewound" in await i.wait_reply()
+    await start(emu, ch, "short-tale")  # a new session takes the channel's setting
+    await play_by_reactions(emu, ch, emu.reader, limit=3)
+    await emu.wait_for(lambda: controls_message(emu, ch, set()), 10)
+    i = await emu.invoke(emu.reader, ch, "story", subcommand="status")
+    assert "Rewinds mark later messages as rewound" in await i.wait_reply()
+    last = posted(emu, ch)[-1]
+    i = await emu.invoke(emu.moderator, ch, "story", subcommand="rewind", options={"beats": 1})  # no tidy option
+    assert "Rewound" in await i.wait_reply()
+    await emu.wait_for(lambda: bool(last.edits), 10, what="the rewound beat to be marked")
+    assert not last.deleted and "~~" in last.content
+    # changing it while a story plays applies to that story at once
+    i = await emu.invoke(emu.moderator, ch, "story", subcommand="config", options={"tidy": "none"})
+    await i.wait_reply()
+    i = await emu.invoke(emu.reader, ch, "story", subcommand="status")
+    assert "Rewinds keep later messages" in await i.wait_reply()
