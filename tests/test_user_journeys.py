@@ -297,3 +297,15 @@ def test_check_names_a_missing_story_dir(cli: Cli) -> None:
     one_error_line(cli("check", STORY_DIR=str(cli.home / "nowhere")), "nowhere: no such folder",
                    "STORY_DIR")
     one_error_line(cli("check"), "no story folders", "narrator import")  # exists but empty
+
+
+def test_pronouns_attribution_cannot_use_are_a_warning_with_the_line(cli: Cli) -> None:
+    (cli.home / "cast.toml").write_text(CAST.replace('pronouns = "he/him"', 'pronouns = "hee"'),
+                                        encoding="utf-8")
+    assert cli("import", "tale.txt", "--slug", "lighthouse", "--cast", "cast.toml").returncode == 0
+    toml = cli.stories / "lighthouse" / "story.toml"
+    line = next(n for n, t in enumerate(toml.read_text(encoding="utf-8").splitlines(), 1)
+                if t == 'pronouns = "hee"')
+    r = cli("check", "lighthouse")
+    assert r.returncode == 0 and r.stdout.splitlines()[-1] == "OK: 1 story, 4 beats, 1 warning"
+    assert r.stdout.startswith(f"{toml}:{line}: warning: pronouns 'hee' are not understood")

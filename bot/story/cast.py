@@ -181,6 +181,11 @@ def character_from_table(table: Any, *, where: Callable[[str], str], errors: lis
             if a and a.casefold() != name.casefold() and a not in aliases:
                 aliases.append(a)
     pronouns = _str(table, "pronouns", where, errors).lower()
+    if pronouns and pronouns.split("/")[0].strip() not in ("he", "she", "they", "it"):
+        # attribution reads only these; anything else silently loses 'he said' style tags
+        warnings.append(f"{where('pronouns')}: warning: pronouns {pronouns!r} are not understood; "
+                        "use \"he/him\", \"she/her\", \"they/them\" or \"it/its\" so lines "
+                        "tagged 'he said' / 'she said' can be given to this character")
     avatar = _opt_str(table, "avatar_url", where, errors)
     if avatar is not None:
         why = image_url_problem(avatar)
