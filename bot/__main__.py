@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from bot import __version__
 from bot.cli import CliError, ask, db, demo, run, stories
 from bot.config import ConfigError, load_settings
+from bot.store import MigrationError, StoreError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, CliError) as exc:
         print(f"narrator: {exc}", file=sys.stderr)
         return getattr(exc, "status", 2) if isinstance(exc, CliError) else 2
+    except (StoreError, MigrationError) as exc:
+        print(f"narrator: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

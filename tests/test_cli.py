@@ -44,3 +44,12 @@ def test_bad_setting_is_one_sentence(cli_env: dict[str, str], tmp_path: Path) ->
     r = _run(["db", "status"], cli_env, tmp_path)
     assert r.returncode == 2
     assert "LOG_LEVEL must be one of" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_not_a_database_is_one_line_and_exits(cli_env: dict[str, str], tmp_path: Path) -> None:
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_text("junk\n" * 50)
+    cli_env["DATABASE_PATH"] = str(junk)
+    r = _run(["db", "migrate"], cli_env, tmp_path)  # must not hang (timeout=60 in _run)
+    assert r.returncode == 1
+    assert "not a usable SQLite database" in r.stderr and "Traceback" not in r.stderr

@@ -36,21 +36,35 @@ class Database:
         memory = str(path) == ":memory:"
         p = None if memory else Path(path)
         if p is not None:
-            p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not p.exists():
-                # Create it 0600 before SQLite does, so webhook tokens are never world-readable.
-                fd = os.open(p, os.O_CREAT | os.O_WRONLY, 0o600)
-                os.close(fd)
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                if not p.exists():
+                    # Create it 0600 before SQLite does, so webhook tokens are never world-readable.
+                    fd = os.open(p, os.O_CREAT | os.O_WRONLY, 0o600)
+                    os.close(fd)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the database at {path}: {exc.strerror or exc}; "
+                    "set DATABASE_PATH to a writable file path"
+                ) from exc
         try:
             conn = await aiosqlite.connect(":memory:" if p is None else str(p), isolation_level=None)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database at {path}: {exc}; check DATABASE_PATH") from exc
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA busy_timeout = 5000")
-        if p is not None:
-            await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA busy_timeout = 5000")
+            if p is not None:
+                await conn.execute("PRAGMA journal_mode = WAL")
+                await conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            # Close the connection's worker thread, or the process would never exit.
+            await conn.close()
+            raise StoreError(
+                f"{path} is not a usable SQLite database ({exc}); point DATABASE_PATH at another file "
+                "or move this one away"
+            ) from exc
         return cls(conn, p)
 
     async def close(self) -> None:

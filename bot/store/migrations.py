@@ -127,6 +127,13 @@ async def apply_migrations(conn: aiosqlite.Connection, directory: Path) -> list[
     for mig in pending:
         statements = split_statements(mig.sql)
         await conn.execute("BEGIN IMMEDIATE")
+        # Another process may have applied it between our look at the ledger and taking the
+        # write lock: look again now that nobody else can write.
+        async with conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (mig.version,)) as cur:
+            already = await cur.fetchone()
+        if already is not None:
+            await conn.execute("ROLLBACK")
+            continue
         try:
             for stmt in statements:
                 await conn.execute(stmt)

@@ -109,3 +109,35 @@ async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
                 await conn.execute("INSERT INTO guild_settings (guild_id, mod_role_id) VALUES (?, ?)", (1, 2))
                 raise RuntimeError("boom")
         assert await db.fetchall("SELECT * FROM guild_settings") == []
+
+
+async def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"this is not sqlite at all" * 100)
+    from bot.store import StoreError
+
+    with pytest.raises(StoreError, match="not a usable SQLite database"):
+        await Database.open(junk)
+
+
+async def test_an_impossible_path_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    from bot.store import StoreError
+
+    with pytest.raises(StoreError, match="cannot create the database"):
+        await Database.open(tmp_path / "file" / "db.sqlite3")
+
+
+async def test_concurrent_migrators_do_not_collide(tmp_path: Path) -> None:
+    import asyncio
+
+    path = tmp_path / "db.sqlite3"
+    dbs = [await Database.open(path) for _ in range(4)]
+    try:
+        results = await asyncio.gather(*(db.migrate() for db in dbs))
+    finally:
+        for db in dbs:
+            await db.close()
+    applied = [name for r in results for name in r]
+    assert sorted(applied) == sorted(set(applied))  # each file applied exactly once
+    assert "0001_initial.sql" in applied
