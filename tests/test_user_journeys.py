@@ -77,9 +77,7 @@ def one_error_line(r: subprocess.CompletedProcess[str], *needles: str) -> str:
 
 
 @pytest.mark.parametrize(("sample", "slug", "kept_as"), [
-    pytest.param("markdown-glass-garden.md", "glass", "source.md", marks=pytest.mark.xfail(
-        strict=True, reason="known defect: segment records only the first of two italic runs in "
-                            "one thought beat as its quotes; the loaded script finds both")),
+    ("markdown-glass-garden.md", "glass", "source.md"),
     ("ao3-lantern-keeper.html", "lantern", "source.html"),
     ("bom-crlf-bell.txt", "bell", "source.txt"),
 ])
@@ -117,8 +115,10 @@ def test_story_toml_of_a_discovered_cast_is_easy_to_edit(cli: Cli) -> None:
     text = toml.read_text(encoding="utf-8")
     assert "character = [" not in text
     assert text.index("[story]") < text.index("[import]")
-    text = text.replace("[import]", '[[character]]\nname = "Wyn"\npronouns = "he/him"\n\n'
-                                    '[[character]]\nname = "Corra"\npronouns = "she/her"\n\n[import]')
+    # both speakers are discovered (one speech tag each is enough in a short text); the review
+    # fills in their pronouns
+    assert 'name = "Wyn"' in text and 'name = "Corra"' in text
+    text = text.replace('pronouns = ""', 'pronouns = "he/him"', 1).replace('pronouns = ""', 'pronouns = "she/her"', 1)
     toml.write_text(text, encoding="utf-8")
     assert cli("check", "bell").returncode == 0
     r = cli("import", str(bell), "--slug", "bell")

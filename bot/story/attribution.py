@@ -308,7 +308,17 @@ class Attributor:
         ok = [k for k in self.names.keys if self._compatible(k, cls) and k not in exclude and k != self.narrator]
         if not ok:
             return ()
-        okset = set(ok)
+        # a character whose pronouns are known to fit comes before one whose pronouns are
+        # unknown (a discovered cast): "she said" is never given to an unknown while a known
+        # "she" is in play; the unknowns are tried only when no known one is found
+        known = {k for k in ok if self.names.pron.get(k) is not None}
+        if known and len(known) < len(ok):
+            return (self._pick_pronoun(known, before, subjects, speech_tag)
+                    or self._pick_pronoun(set(ok) - known, before, subjects, speech_tag))
+        return self._pick_pronoun(set(ok), before, subjects, speech_tag)
+
+    def _pick_pronoun(self, okset: set[str], before: list[Mention], subjects: list[Mention],
+                      speech_tag: bool) -> tuple[str, ...]:
         for m in reversed(subjects):
             if m.key in okset:
                 return (m.key,)

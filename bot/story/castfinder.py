@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 
 from bot.story.attribution import HONORIFICS
 from bot.story.model import Character
-from bot.story.quotes import _VERB_RE
+from bot.story.quotes import _VERB_ALT, _VERB_RE
 
 _TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sir|Lady|Lord|Madame|Madam|Monsieur|Mademoiselle|Captain|Professor|Aunt|Uncle)"
 _CAP = re.compile(r"(?<![\w'’-])((?:" + _TITLES + r"\.?\s)?[A-Z][a-z'’]+(?:[ ][A-Z][a-z'’]+)?)(?:-("
@@ -44,8 +44,11 @@ _VOCATIVE = re.compile(r"(?:[“\"‘]|,\s|\bdear\s)((?:" + _TITLES + r"\.?\s)?[
                        + "|".join(HONORIFICS) + r"))?(?=[,.!?…]\s*[”\"’]?)")
 _TITLE_PRONOUN = {t: "she/her" for t in ("mrs", "miss", "ms", "lady", "madame", "madam", "mademoiselle", "aunt")}
 _TITLE_PRONOUN.update({t: "he/him" for t in ("mr", "sir", "lord", "monsieur", "uncle")})
-_HE = re.compile(r"(?<![\w'’])(?:he|him|his|himself)(?![\w'’])", re.I)
-_SHE = re.compile(r"(?<![\w'’])(?:she|her|hers|herself)(?![\w'’])", re.I)
+_HE_SHE = re.compile(r"(?<![\w'’])(?:he|him|his|himself|she|her|hers|herself)(?![\w'’])", re.I)
+_TITLE_BEFORE = re.compile(r"(?<![\w'’])(" + "|".join(_TITLE_PRONOUN) + r")\.?\s+$", re.I)
+_TITLE_AT = re.compile(r"(" + "|".join(_TITLE_PRONOUN) + r")\.?\s", re.I)
+_HE_WORDS = frozenset(("he", "him", "his", "himself"))
+_TAG_NEXT = re.compile(r"\s+(?:" + _VERB_ALT + r")(?![\w'’-])")
 
 
 def _ok(word: str) -> bool:
@@ -55,8 +58,60 @@ def _ok(word: str) -> bool:
     return all(w.lower().replace("'", "’") not in _STOP and w.lower() not in _STOP for w in words)
 
 
-def find_cast(text: str, *, limit: int = 30) -> list[Character]:
+_META_LINE = re.compile(r"^[ \t]*(Characters?|Relationships?|Pairings?)[ \t]*:[ \t]*(.*)$", re.M | re.I)
+_FFN_RATED = re.compile(r"^[ \t]*Rated:[ \t]*(.*)$", re.M)
+_FFN_GENRES = frozenset("""romance humor drama poetry adventure mystery horror parody angst supernatural
+suspense sci-fi fantasy spiritual tragedy western crime family hurt/comfort friendship general""".split())
+_META_SKIP = re.compile(r"\b(?:characters?|reader|you|ofc|omc|oc|original|other|others|everyone)\b", re.I)
+_ARTICLE = re.compile(r"(?<![\w'’])(?:the|a|an)\s*$", re.I)
+_QUOTE_END = re.compile(r"[,.!?…—–-]?[”\"’'][ \t]*$")
+_SHORT_TEXT = 20_000  # characters: in a short story one speech tag is enough evidence of a name
+
+
+def metadata_names(text: str, notes: tuple[tuple[int, int], ...]) -> list[str]:
+    """Character names an archive's preface lists: AO3 "Characters:" / "Relationships:"
+    (A/B, A & B), FFN's "Rated: … - Genre - A, B - Words: …" line. Only inside `notes` spans
+    (the preface the reader marked as metadata), so story text is never read as metadata."""
+    out: list[str] = []
+    for a, b in notes:
+        chunk = text[a:b]
+        values: list[str] = []
+        for m in _META_LINE.finditer(chunk):
+            v = m.group(2).strip()
+            if not v:  # the value on the next non-empty line (AO3 <dt>/<dd> read as lines)
+                rest = chunk[m.end() :].lstrip("\n \t")
+                v = rest.split("\n", 1)[0].strip()
+                if v.endswith(":"):
+                    continue
+            values.append(v)
+        for m in _FFN_RATED.finditer(chunk):
+            parts = [x.strip() for x in m.group(1).split(" - ")]
+            for x in parts[2:]:
+                if re.match(r"(?:Chapters|Words|Reviews|Favs|Follows|Updated|Published|Status|id)\s*:", x):
+                    break
+                if all(g.lower() in _FFN_GENRES for g in x.split("/")):
+                    continue
+                values.append(x.replace("[", ",").replace("]", ","))
+        for v in values:
+            for name in re.split(r"\s*(?:[,;/&|]|\band\b)\s*", v):
+                name = re.sub(r"\s*\([^)]*\)", "", name).strip(" .")
+                words = name.split()
+                if len(words) >= 2 and re.fullmatch(r"[A-Z]\.?", words[-1]):  # FFN "Harry P."
+                    words = words[:-1]
+                if (1 <= len(words) <= 4 and all(w[:1].isupper() for w in words)
+                        and not _META_SKIP.search(name) and _ok(" ".join(words))):
+                    n = " ".join(words)
+                    if n not in out:
+                        out.append(n)
+    return out
+
+
+def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] = ()) -> list[Character]:
+    """`hints`: names known from the file's metadata (see `metadata_names`): always candidates."""
     tagged: defaultdict[str, float] = defaultdict(float)  # a vocative weighs half a speech tag
+    strong: Counter[str] = Counter()  # tags right after a closing quote mark
+    for h in hints:
+        tagged[h] += 2
     for v in _VERB_RE.finditer(text):
         before = text[max(0, v.start() - 40) : v.start()]
         m = None
@@ -64,10 +119,14 @@ def find_cast(text: str, *, limit: int = 30) -> list[Character]:
             m = m_
         if m is not None and m.end() >= len(before) - 1 and _ok(m.group(1)):
             tagged[m.group(1)] += 1
+            if _QUOTE_END.search(before, 0, m.start()):  # ’?” Corra asked’
+                strong[m.group(1)] += 1
         after = text[v.end() : v.end() + 40]
         m2 = _CAP.match(after.lstrip(" "))
         if m2 and _ok(m2.group(1)):
             tagged[m2.group(1)] += 1
+            if _QUOTE_END.search(before):  # ’,” said Wyn’
+                strong[m2.group(1)] += 1
     # people spoken to ("Watson, …", "…, my dear Watson."): the first-person narrator is often
     # named only like this
     for m in _VOCATIVE.finditer(text):
@@ -84,8 +143,10 @@ def find_cast(text: str, *, limit: int = 30) -> list[Character]:
             tagged[word] += 0.5
     if not tagged:
         return []
+    hinted = set(hints)
     mid: Counter[str] = Counter()  # capitalised in the middle of a sentence
     total: Counter[str] = Counter()
+    thing: Counter[str] = Counter()
     honor: dict[str, set[str]] = defaultdict(set)
     wanted = set(tagged)
     wanted_parts = {p for w in wanted for p in w.split()}
@@ -100,10 +161,15 @@ def find_cast(text: str, *, limit: int = 30) -> list[Character]:
                     j -= 1
                 if j >= 0 and (text[j].isalpha() or text[j] == ","):
                     mid[f] += 1
+                    if _ARTICLE.search(text, max(0, j - 4), j + 1):
+                        thing[f] += 1  # "the Saltmarsh": a ship, an inn, a house, not a person
                 if m.group(2):
                     honor[f].add(f"{f}-{m.group(2)}")
+    short = len(text) < _SHORT_TEXT
     cands = [w for w, n in tagged.items()
-             if n >= 2 or (total[w] >= 3 and (mid[w] >= 1 or n >= 1)) or titled[w] >= 2]
+             if n >= 2 or (short and strong[w] >= 1 and thing[w] * 2 < total[w]
+                                and not w.endswith(("'s", "’s")))
+             or (total[w] >= 3 and (mid[w] >= 1 or n >= 1)) or titled[w] >= 2]
     # "Naruto Uzumaki" written out somewhere: the two single-word candidates are one person
     single = {w for w in cands if " " not in w}
     pairs = Counter(m.group(0) for m in _PAIR.finditer(text)
@@ -134,7 +200,8 @@ def find_cast(text: str, *, limit: int = 30) -> list[Character]:
     used: set[str] = set()
     ranked = sorted(groups.items(), key=lambda kv: -sum(tagged[f] + total[f] for f in kv[1]))
     for full, forms in ranked[:limit]:
-        name = max(forms, key=lambda f: (tagged[f] + total[f], len(f)))
+        named = [f for f in forms if f in hinted]  # the archive's own spelling wins
+        name = max(named or forms, key=lambda f: (tagged[f] + total[f], len(f)))
         aliases: list[str] = sorted({*forms, *(h for f in forms for h in honor.get(f, ()))} - {name})
         if " " in full and full not in aliases and full != name:
             aliases.append(full)
@@ -146,7 +213,9 @@ def find_cast(text: str, *, limit: int = 30) -> list[Character]:
             key = f"{base}-{i}"
             i += 1
         used.add(key)
-        pron = _TITLE_PRONOUN.get(first.lower()) or _pronoun(text, forms, every_rx)
+        firsts = {f.split()[0] for f in forms if " " in f and _ok(f.split()[0])
+                  and not re.fullmatch(_TITLES + r"\.?", f.split()[0])}
+        pron = _TITLE_PRONOUN.get(first.lower()) or _pronoun(text, forms | firsts, every_rx)
         chars.append(Character(key=key, name=name, aliases=tuple(aliases), pronouns=pron))
     return chars
 
@@ -162,13 +231,25 @@ def _pronoun(text: str, forms: set[str], names_rx: re.Pattern[str]) -> str:
     for n, m in enumerate(rx.finditer(text)):
         if n > 400:
             break
+        t = _TITLE_BEFORE.search(text, max(0, m.start() - 12), m.start()) or _TITLE_AT.match(m.group(0))
+        if t is not None:  # "Miss Carrow", "Mr. Lorry": the title says it
+            if _TITLE_PRONOUN.get(t.group(1).lower()) == "he/him":
+                he += 3
+            else:
+                she += 3
         window = text[m.end() : m.end() + 100]
         for cut in names_rx.finditer(window):
             if cut.group(0) not in mine:  # a quote, or someone else's name
                 window = window[: cut.start()]
                 break
-        he += len(_HE.findall(window))
-        she += len(_SHE.findall(window))
+        # the first pronoun after the name ("Corra … she", "said Wyn. He") is most likely
+        # theirs: it weighs double, and one in a speech/thought tag ("he said") once more
+        for i, pm in enumerate(_HE_SHE.finditer(window)):
+            w = 1 + (i == 0) + bool(_TAG_NEXT.match(window, pm.end()))
+            if pm.group(0).lower() in _HE_WORDS:
+                he += w
+            else:
+                she += w
     if he > she * 1.5 and he >= 1:
         return "he/him"
     if she > he * 1.5 and she >= 1:

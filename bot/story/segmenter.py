@@ -72,6 +72,27 @@ class _Builder:
             self.scene_title = None
             self.title_span = None  # the heading now titles a scene with text: its words are kept
 
+    def fold_front_matter(self, doc_title: str) -> bool:
+        """The document's own title (and a byline or notes under it) at the very top, followed by
+        a real heading: they are front matter, not a scene. The title's words become a note beat
+        ahead of the byline, in the scene the next heading opens. True when folded."""
+        if (self.scenes or self.title_span is None or self.scene_title is None
+                or any(b.kind != "note" for b in self.scene_beats)
+                or " ".join(doc_title.split()).casefold() != self.scene_title.casefold()):
+            return False
+        a, b = self.title_span
+        kept = self.scene_beats
+        if kept:
+            del self.beats[-len(kept):]
+        self.scene_beats = []
+        self.add("note", a, b)
+        for beat in kept:
+            self.add("note", *beat.source)
+        self.content -= 1 + len(kept)  # front matter is no story text
+        self.scene_title = None
+        self.title_span = None
+        return True
+
     def keep_stranded_title(self) -> None:
         """A heading with no text under it (two headings in a row, a heading at the very end)
         would lose its words as a title of nothing: keep it as a narration beat instead."""
@@ -246,8 +267,9 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
             out.close_scene()
             att.reset()
         if is_heading:
-            out.keep_stranded_title()
-            out.close_scene()
+            if not out.fold_front_matter(doc.title):
+                out.keep_stranded_title()
+                out.close_scene()
             att.reset()
             h_end = p.end
             if hi < len(headings) and headings[hi][0] <= p.start + len(body) - len(body.lstrip()):
@@ -290,7 +312,7 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
             out.add("narration", p.start, p.end)
             continue
         voices = att.paragraph(p.start, p.end, quotes)
-        _emit_voiced(out, text, p, quotes, voices)
+        _emit_voiced(out, text, p, quotes, voices, local)
     if progress is not None:
         progress(total, total)
     out.keep_stranded_title()
@@ -345,7 +367,20 @@ def _narrator(text: str, paras: list[_Para], quotes: list[list[Quote] | None], n
     return best
 
 
-def _emit_voiced(out: _Builder, text: str, p: _Para, quotes: list[Quote], voices: list[Voice]) -> None:
+def _italic_runs(start: int, end: int, italics: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Italic runs inside [start, end), nested/overlapping runs merged into the outer one (the
+    same rule the script loader uses, so export and segment agree)."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted((max(a, start), min(b, end)) for a, b in italics if a < end and b > start):
+        if out and a < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _emit_voiced(out: _Builder, text: str, p: _Para, quotes: list[Quote], voices: list[Voice],
+                 italics: Sequence[tuple[int, int]] = ()) -> None:
     # consecutive quotes with the same voice form one beat
     runs: list[tuple[list[Quote], Voice]] = []
     for q, v in zip(quotes, voices, strict=True):
@@ -369,7 +404,12 @@ def _emit_voiced(out: _Builder, text: str, p: _Para, quotes: list[Quote], voices
     for r, (qs, v) in enumerate(runs):
         a, b = cuts[r], cuts[r + 1]
         kind: BeatKind = "thought" if v.thought else "dialogue"
-        out.add(kind, a, b, v.speakers, [(q.start, q.end) for q in qs])
+        spans = [(q.start, q.end) for q in qs]
+        if italics and all(q.kind == "italic" for q in qs):
+            # a beat voiced by italics: every italic run in it is its words ("*She'll go
+            # first,* he thought. *She always does.*"), not only the one that was recognised
+            spans = _italic_runs(a, b, italics) or spans
+        out.add(kind, a, b, v.speakers, spans)
 
 
 # ----------------------------------------------------------------------------- cast discovery
@@ -377,6 +417,6 @@ def _emit_voiced(out: _Builder, text: str, p: _Para, quotes: list[Quote], voices
 def discover_cast(doc: Document) -> list[Character]:
     """Characters found in the text: recurring capitalised names next to speech verbs, with
     honorific and full-name forms as aliases and a pronoun guessed from nearby he/she."""
-    from bot.story.castfinder import find_cast
+    from bot.story.castfinder import find_cast, metadata_names
 
-    return find_cast(doc.text)
+    return find_cast(doc.text, hints=metadata_names(doc.text, doc.notes))

@@ -111,8 +111,9 @@ META = {  # file: (title, author, scene titles in order, notes that must be kept
                                ["by Hollis Vane",
                                 "Summary: A ferryman, a stranger, and a toll nobody has paid in forty years."]),
     "calibre-winter-letters.html": ("Winter Letters", "Agnes Thorne", ["Chapter I. The Thaw", None], []),
+    # title + byline at the top are front matter (notes of the first chapter), not a scene
     "markdown-glass-garden.md": ("The Glass Garden", "Juniper Hale",
-                                 ["The Glass Garden", "Chapter 1", None, "Chapter 2"], ["by Juniper Hale"]),
+                                 ["Chapter 1", None, "Chapter 2"], ["The Glass Garden", "by Juniper Hale"]),
     "cp1252-cafe.txt": ("Café at Midnight", "Lucien Marr", ["Café at Midnight", None], ["by Lucien Marr"]),
     "bom-crlf-bell.txt": ("", "", [None], []),
 }
