@@ -84,6 +84,9 @@ SYSTEM_ACTOR = 0  # audit-log actor id for what the engine does on its own (paus
 RECONCILE_SKEW = 120.0  # seconds of clock difference tolerated between us and the stage
 MAX_BACKOFF = 60.0
 CATCH_UP_CAP = 60.0  # seconds of lateness the schedule remembers (merging makes it up)
+# A ▶ on a message we have not recorded yet (a fast reader reacting while the post's response is
+# still in flight) is held this long for the post to be recorded, then applied if it matches.
+HOLD_EARLY_PRESS = 5.0
 
 
 @dataclass(slots=True)
@@ -112,6 +115,7 @@ class _Live:
     backoff: float = 0.0
     cleanup: list[tuple[PostRow, FixOnRewind]] = field(default_factory=list)
     changed: asyncio.Event | None = None
+    posting: asyncio.Event | None = None  # set when the post in flight has been recorded (or failed)
 
 
 _NORM = re.compile(r"[\W_]+", re.UNICODE)
@@ -382,6 +386,16 @@ class Narrator:
         if fired:
             self.stats.lateness.append(self.clock.monotonic() - target)
 
+    async def _wait_for(self, event: asyncio.Event, seconds: float) -> None:
+        """Wait until `event` is set or `seconds` (on the engine's clock) have passed."""
+        waiter = asyncio.ensure_future(event.wait())
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        try:
+            await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for t in (waiter, sleeper):
+                t.cancel()
+
     async def _block(self, lv: _Live, fut: asyncio.Future[bool]) -> bool:
         self._parked(lv, fut)
         try:
@@ -532,30 +546,41 @@ class Narrator:
             lv.seq += 1
             seq = lv.seq
             await self.store.begin_post(row.id, seq, kind, first, last, now)
+            lv.posting = asyncio.Event()
             try:
-                ref = await self.stage.post(lv.place, cue)
-            except RateLimited as exc:
-                self.stats.rate_limited += 1
-                await self.store.set_post_status(row.id, [seq], "failed")
-                return max(exc.retry_after, 0.05)
-            except Unavailable as exc:
-                log.warning("session %s: stage unavailable (%s); will check and retry", row.id, exc)
-                lv.unresolved = True
-                lv.backoff = min(MAX_BACKOFF, max(1.0, lv.backoff * 2))
-                return lv.backoff
-            except (Forbidden, Gone) as exc:
-                await self.store.set_post_status(row.id, [seq], "failed")
-                await self._halt(lv, _reason(exc))
-                return None
-            lv.backoff = 0.0
-            if ref.parts:  # a long beat went out as several messages: each one used the budget
-                webhook = lv.place.parent_id or lv.place.channel_id
-                for _ in ref.parts:
-                    self.gate.budget.take(lv.place.channel_id, webhook, self.clock.monotonic())
-            if first is not None and last is not None and last > first:
-                self.stats.merged_beats += last - first + 1
-            await self._record(lv, seq, kind, first, last, ref.message_id, words, ref.parts)
+                return await self._deliver(lv, seq, kind, first, last, cue, words)
+            finally:
+                lv.posting.set()
+                lv.posting = None
+
+    async def _deliver(self, lv: _Live, seq: int, kind: str, first: int | None, last: int | None, cue: Cue,
+                       words: int) -> float | None:
+        """The stage call and its record (caller holds the lock and has begun the post)."""
+        row = lv.row
+        try:
+            ref = await self.stage.post(lv.place, cue)
+        except RateLimited as exc:
+            self.stats.rate_limited += 1
+            await self.store.set_post_status(row.id, [seq], "failed")
+            return max(exc.retry_after, 0.05)
+        except Unavailable as exc:
+            log.warning("session %s: stage unavailable (%s); will check and retry", row.id, exc)
+            lv.unresolved = True
+            lv.backoff = min(MAX_BACKOFF, max(1.0, lv.backoff * 2))
+            return lv.backoff
+        except (Forbidden, Gone) as exc:
+            await self.store.set_post_status(row.id, [seq], "failed")
+            await self._halt(lv, _reason(exc))
             return None
+        lv.backoff = 0.0
+        if ref.parts:  # a long beat went out as several messages: each one used the budget
+            webhook = lv.place.parent_id or lv.place.channel_id
+            for _ in ref.parts:
+                self.gate.budget.take(lv.place.channel_id, webhook, self.clock.monotonic())
+        if first is not None and last is not None and last > first:
+            self.stats.merged_beats += last - first + 1
+        await self._record(lv, seq, kind, first, last, ref.message_id, words, ref.parts)
+        return None
 
     async def _record(self, lv: _Live, seq: int, kind: str, first: int | None, last: int | None,
                       message_id: int, words: int, parts: tuple[int, ...] = ()) -> None:
@@ -803,6 +828,12 @@ class Narrator:
         needed = self._votes_needed(row)
         if row.mode == "auto" and row.state in ("playing", "waiting"):
             raise NotAllowed("This story plays by itself; ▶ is only needed in manual or vote mode.")
+        if message_id is not None and message_id != lv.last_message_id and lv.posting is not None:
+            # Possibly the message being posted right now, seen by a quick reader before we
+            # recorded its id: wait (bounded) for the record instead of dropping the press.
+            await self._wait_for(lv.posting, HOLD_EARLY_PRESS)
+            row = lv.row
+            needed = self._votes_needed(row)
         if message_id is not None and lv.last_message_id is not None and message_id != lv.last_message_id:
             return AdvanceResult(False, lv.votes.count(row.position), needed)
         self._transition(lv, "advance")  # refuses when paused/finished/stopped
@@ -811,6 +842,10 @@ class Narrator:
             row = lv.row
             needed = self._votes_needed(row)
             if row.state != "waiting":  # already moving on (another reader was first)
+                return AdvanceResult(False, lv.votes.count(row.position), needed)
+            if message_id is not None and lv.last_message_id is not None and message_id != lv.last_message_id:
+                # a newer beat was recorded while we waited for the lock: this press was for the
+                # older one, and must not skip the beat the reader has not seen yet
                 return AdvanceResult(False, lv.votes.count(row.position), needed)
             now = self.clock.now()
             if row.mode == "vote" and not actor.moderator:

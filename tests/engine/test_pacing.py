@@ -201,3 +201,42 @@ def test_scaled_pacing_and_limits() -> None:
         Pacing().scaled(0)
     with pytest.raises(ValueError):
         EngineLimits().scaled(1.5)
+
+
+@pytest.mark.parametrize("match", [True, False])
+async def test_a_press_on_the_message_still_being_recorded_is_held_then_applied(tmp_path: Path,
+                                                                               match: bool) -> None:
+    from bot.engine.narrator import Narrator
+    from bot.engine.stage import Cue, MessageRef, Place
+    from tests.engine.test_exactly_once import CrashingStage
+
+    rig = await make_rig(tmp_path)
+    await rig.narrator.close()
+    release = asyncio.Event()
+    delivered = asyncio.Event()
+
+    class SlowAnswer(CrashingStage):  # the message arrives at once; the response to us is slow
+        async def post(self, place: Place, cue: Cue) -> MessageRef:
+            ref = await self.inner.post(place, cue)
+            if cue.beats == (1, 1):
+                delivered.set()
+                await release.wait()
+            return ref
+
+    rig.narrator = Narrator(rig.db, SlowAnswer(rig.stage), rig.stories, clock=rig.clock)
+    await rig.narrator.start(PLACE, "tale", MOD, mode="manual")
+    await rig.advance(10)
+    assert beats_posted(rig.stage) == [0]
+    first = rig.stage.posts[-1].message_id
+    assert (await rig.narrator.advance(PLACE, READERS[0], message_id=first)).advanced
+    await asyncio.wait_for(delivered.wait(), 5)  # the session posts at once (no timer involved)
+    fresh = rig.stage.posts[-1].message_id  # beat 1 is in the channel; its id is not recorded yet
+    press = asyncio.ensure_future(rig.narrator.advance(PLACE, READERS[1], message_id=fresh if match else first))
+    await asyncio.sleep(0)
+    release.set()
+    result = await press
+    assert result.advanced is match  # held and applied; a press on an old message still is not
+    await rig.advance(10)
+    assert beats_posted(rig.stage) == ([0, 1, 2] if match else [0, 1])
+    await rig.narrator.close()
+    await rig.db.close()
