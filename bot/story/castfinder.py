@@ -65,6 +65,7 @@ suspense sci-fi fantasy spiritual tragedy western crime family hurt/comfort frie
 _META_SKIP = re.compile(r"\b(?:characters?|reader|you|ofc|omc|oc|original|other|others|everyone)\b", re.I)
 _ARTICLE = re.compile(r"(?<![\w'’])(?:the|a|an)\s*$", re.I)
 _QUOTE_END = re.compile(r"[,.!?…—–-]?[”\"’'][ \t]*$")
+_ACTION_OPEN = re.compile(r"^[ \t]*(?:[A-Z][a-z]+[ \t]+)?([A-Z][a-z'’]+)[ \t]+[a-z]+[^\n“\"]{0,200}[“\"]", re.M)
 _SHORT_TEXT = 20_000  # characters: in a short story one speech tag is enough evidence of a name
 
 
@@ -132,6 +133,13 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
     for m in _VOCATIVE.finditer(text):
         if _ok(m.group(1)):
             tagged[m.group(1)] += 0.5
+    # a short story's action beats: "Jessop laughed. “Nobody's paid…”" -- a name opening a
+    # paragraph that has a quote in it, followed by a lowercase verb
+    if len(text) < _SHORT_TEXT:
+        for m in _ACTION_OPEN.finditer(text):
+            if _ok(m.group(1)) and not m.group(1).endswith(("'s", "’s")):
+                tagged[m.group(1)] += 0.5
+                strong[m.group(1)] += 1
     # "Mr. Rochester", "Mrs. Fairfax": a title marks a person even when no tag names them
     titled: Counter[str] = Counter()
     for m in _CAP.finditer(text):
@@ -167,7 +175,7 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
                     honor[f].add(f"{f}-{m.group(2)}")
     short = len(text) < _SHORT_TEXT
     cands = [w for w, n in tagged.items()
-             if n >= 2 or (short and strong[w] >= 1 and thing[w] * 2 < total[w]
+             if n >= 2 or (short and strong[w] >= 1 and thing[w] * 2 < total[w] and (n >= 1 or total[w] >= 2)
                                 and not w.endswith(("'s", "’s")))
              or (total[w] >= 3 and (mid[w] >= 1 or n >= 1)) or titled[w] >= 2]
     # "Naruto Uzumaki" written out somewhere: the two single-word candidates are one person

@@ -123,3 +123,9 @@ def test_one_tag_is_enough_only_in_a_short_text() -> None:
     assert {c.name for c in discover_cast(long_doc)} == set(names)
     short_doc = read_document(para + once, fmt="txt")
     assert {c.name for c in discover_cast(short_doc)} == {*names, "Zed"}
+
+
+def test_a_short_text_finds_a_speaker_named_only_in_action_beats() -> None:
+    story = _auto("fichub-river-road.html")
+    assert [c.name for c in story.characters] == ["Jessop"]
+    assert _said(story, "Nobody's paid that toll") == "jessop"
