@@ -64,11 +64,13 @@ class _Builder:
     scene_title: str | None = None
     title_span: tuple[int, int] | None = None  # where the pending scene title came from
     content: int = 0  # beats that are story text, not stranded headings
+    closed_title_span: tuple[int, int] | None = None  # title_span of the scene closed last
 
     def close_scene(self) -> None:
         if self.scene_beats:
             self.scenes.append(Scene(len(self.scenes), self.scene_title, tuple(self.scene_beats)))
             self.scene_beats = []
+            self.closed_title_span = self.title_span
             self.scene_title = None
             self.title_span = None  # the heading now titles a scene with text: its words are kept
 
@@ -76,6 +78,16 @@ class _Builder:
         """The document's own title (and a byline or notes under it) at the very top, followed by
         a real heading: they are front matter, not a scene. The title's words become a note beat
         ahead of the byline, in the scene the next heading opens. True when folded."""
+        if len(self.scenes) == 1 and not self.scene_beats and self.closed_title_span is not None:
+            # a scene break (<hr>) closed the front matter already: reopen it
+            front = self.scenes[0]
+            if (front.title is None or any(b.kind != "note" for b in front.beats)
+                    or " ".join(doc_title.split()).casefold() != front.title.casefold()):
+                return False
+            self.scenes.pop()
+            self.scene_beats = list(front.beats)
+            self.scene_title = front.title
+            self.title_span = self.closed_title_span
         if (self.scenes or self.title_span is None or self.scene_title is None
                 or any(b.kind != "note" for b in self.scene_beats)
                 or " ".join(doc_title.split()).casefold() != self.scene_title.casefold()):

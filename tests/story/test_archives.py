@@ -106,9 +106,9 @@ META = {  # file: (title, author, scene titles in order, notes that must be kept
                                 ["Two sisters, one orchard, and the song their grandmother never finished.",
                                  "A/N: Hello again! This one is for my sister. I don't own the orchard (sadly).",
                                  "A/N: Thanks for reading! Please review, it makes my day."]),
-    "fichub-river-road.html": ("River Road", "Hollis Vane",
-                               ["River Road", "Chapter 1: The Crossing", None, "Chapter 2: The Toll"],
-                               ["by Hollis Vane",
+    "fichub-river-road.html": ("River Road", "Hollis Vane",  # title page: front matter of chapter 1
+                               ["Chapter 1: The Crossing", None, "Chapter 2: The Toll"],
+                               ["River Road", "by Hollis Vane",
                                 "Summary: A ferryman, a stranger, and a toll nobody has paid in forty years."]),
     "calibre-winter-letters.html": ("Winter Letters", "Agnes Thorne", ["Chapter I. The Thaw", None], []),
     # title + byline at the top are front matter (notes of the first chapter), not a scene
