@@ -25,6 +25,7 @@ from tests.discord.e2e import (
 from tests.discord.stories import make_story, short_story
 from tests.emulator import Emulator
 from tests.emulator.fixtures import BotProcess
+from tests.emulator.state import StoredMessage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -350,3 +351,24 @@ async def test_config_tidy_sets_how_rewinds_fix_this_channel(bot: BotProcess, em
     await i.wait_reply()
     i = await emu.invoke(emu.reader, ch, "story", subcommand="status")
     assert "Rewinds keep later messages" in await i.wait_reply()
+
+
+async def test_a_press_that_beats_the_webhook_response_is_not_lost(bot: BotProcess, emulator: Emulator) -> None:
+    emu = emulator
+    ch = emu.add_channel(emu.guild, "quick-reader")
+    emu.webhook_response_delay = 0.5  # the message shows up at once; the bot hears back later
+    try:
+        await start(emu, ch, "short-tale")
+        first = await emu.wait_for(lambda: controls_message(emu, ch, set()), 15, what="the first beat with ▶")
+        await emu.react(emu.reader, first)
+
+        def newer(than: int) -> StoredMessage | None:
+            return next((m for m in posted(emu, ch) if m.id > than and m.components and not m.deleted), None)
+
+        second = await emu.wait_for(lambda: newer(first.id), 15, what="the second beat")
+        assert not any(emu.bot_user.id in users for users in second.reactions.values())  # bot not done yet
+        await emu.react(emu.reader, second)  # before the bot has recorded this message's id
+        third = await emu.wait_for(lambda: newer(second.id), 15, what="the early press to be applied")
+        assert third.id > second.id
+    finally:
+        emu.webhook_response_delay = 0.0

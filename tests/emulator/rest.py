@@ -573,6 +573,9 @@ class RestApi:
         data = dict(body)
         data["components"] = self._webhook_components(wh, data, req)
         msg = emu.store_message(target, emu.webhook_user(wh), data, webhook=wh)
+        if emu.webhook_response_delay > 0:
+            await emu.changed()  # the message is visible to test users now ...
+            await asyncio.sleep(emu.webhook_response_delay)  # ... the bot hears back later
         if req.query.get("wait") in ("1", "true", "True"):
             return _ok(msg.payload())
         return _ok(None, 204)

@@ -179,6 +179,9 @@ class Emulator:
         self.faults = Faults()
         self.ratelimits = RateLimiter()
         self.max_webhooks_per_channel = 15
+        # Seconds a webhook execute waits AFTER storing the message before answering: lets a test
+        # act on the message (react) while the bot still waits for the response, as on a slow link.
+        self.webhook_response_delay = 0.0
         self.interaction_timeout = 3.0
         self.gateway = Gateway(self)
         self.rest = RestApi(self)
