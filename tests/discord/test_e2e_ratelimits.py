@@ -46,8 +46,7 @@ async def test_twenty_channels_at_full_speed_get_every_beat_with_zero_429s(
 @pytest.mark.long
 async def test_twenty_channels_play_the_whole_seed_under_real_limits(bot: BotProcess, emulator: Emulator) -> None:
     seed = seed_story()
-    if seed is None:
-        pytest.skip("the seed story is not imported in story_data/ yet")
+    assert seed is not None, "story_data/precious-person must load: the seed ships with the bot"
     await rush(emulator, seed, SEED, timeout=600)
 
 

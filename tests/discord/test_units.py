@@ -6,7 +6,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import discord
-import pytest
 
 from bot.discord_app.budget import SendBudget, Window
 from bot.discord_app.errors import APOLOGY, user_message
@@ -148,10 +147,3 @@ async def test_guild_store_round_trips(tmp_path: Path) -> None:
         assert await store.rewind_fix(2) == "mark" and await store.ask_enabled(2) is False
         await store.set_rewind_fix(9, "none")
         assert await store.rewind_fix(9) == "none" and await store.ask_enabled(9) is True
-
-
-@pytest.mark.parametrize("emoji", ["▶️", "▶"])
-def test_continue_reactions_accept_both_forms(emoji: str) -> None:
-    from bot.discord_app.buttons import CONTINUE_REACTIONS
-
-    assert emoji in CONTINUE_REACTIONS
