@@ -100,6 +100,11 @@ def spoken_parts(beat: Beat) -> tuple[str, str | None]:
     aside = aside.strip(" ,;:—–-")
     if aside and not re.search(r"\w", aside):
         aside = ""
+    if aside:
+        # Shown on its own line, the tag reads as a sentence: "The demon hissed.", not "the demon hissed"
+        aside = aside[0].upper() + aside[1:]
+        if aside[-1] not in ".!?…\"”’)":
+            aside += "."
     return said or _clean(text), (aside or None)
 
 
@@ -133,9 +138,9 @@ def can_merge(story: Story, beats: Sequence[Beat], limit: int = MAX_CUE_CHARS) -
     return sum(len(b.text.strip()) for b in beats) + 2 * (len(beats) - 1) <= limit
 
 
-def title_cue(story: Story, *, session_id: int | None = None) -> Cue:
+def title_cue(story: Story, *, session_id: int | None = None, wpm: int = 200) -> Cue:
     words = sum(b.word_count() for b in story.iter_playable())
-    minutes = max(1, round(words / 200))
+    minutes = max(1, round(words / max(1, wpm)))
     fields: list[tuple[str, str]] = []
     if story.content_warnings:
         fields.append(("Content warnings", ", ".join(story.content_warnings)))

@@ -473,7 +473,7 @@ class Narrator:
         row, story = lv.row, lv.story
         assert story is not None
         if not row.title_posted:
-            return "title", None, None, title_cue(story, session_id=row.id), 0
+            return "title", None, None, title_cue(story, session_id=row.id, wpm=row.wpm), 0
         i = self._playable_from(lv, row.position)
         if i is None:
             return "closing", None, None, closing_cue(story, session_id=row.id), 0
@@ -517,7 +517,7 @@ class Narrator:
         if story is None:
             return None
         if p.kind == "title":
-            return title_cue(story, session_id=lv.row.id)
+            return title_cue(story, session_id=lv.row.id, wpm=lv.row.wpm)
         if p.kind == "closing":
             return closing_cue(story, session_id=lv.row.id)
         if p.first_beat is None or p.last_beat is None or p.last_beat >= len(story):
