@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,18 @@ def make_bot(emu: Emulator, workdir: Path, stories: Path, *, time_scale: float =
     if rate_scale is not None:
         extra["NARRATOR_RATE_SCALE"] = str(rate_scale)
     return BotProcess(emu, workdir, story_dir=stories, extra_env=extra)
+
+
+@asynccontextmanager
+async def running(proc: BotProcess) -> AsyncIterator[BotProcess]:
+    """Start the bot for a module; stop it cleanly (exit 0) and check its log held no secret."""
+    await proc.start()
+    try:
+        yield proc
+    finally:
+        if proc.running:
+            assert await proc.stop() == 0
+    assert not proc.secrets_in_log(), proc.secrets_in_log()
 
 
 def posted(emu: Emulator, channel: Channel | int) -> list[StoredMessage]:

@@ -16,6 +16,7 @@ from tests.discord.e2e import (
     make_bot,
     play_by_reactions,
     posted,
+    running,
     story_root,
 )
 from tests.discord.stories import short_story
@@ -35,15 +36,9 @@ async def bot(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> A
     emulator.ratelimits.scale = RATE_SCALE
     work = tmp_path_factory.mktemp("faults")
     # DEBUG logging on: not even debug lines may carry the bot, webhook or interaction tokens
-    proc = make_bot(emulator, work, story_root(work, TALE), time_scale=SLOW_TIME, rate_scale=RATE_SCALE,
-                    LOG_LEVEL="DEBUG")
-    await proc.start()
-    try:
+    async with running(make_bot(emulator, work, story_root(work, TALE), time_scale=SLOW_TIME, rate_scale=RATE_SCALE,
+                    LOG_LEVEL="DEBUG")) as proc:
         yield proc
-    finally:
-        if proc.running:
-            assert await proc.stop() == 0
-    assert not proc.secrets_in_log(), proc.secrets_in_log()
 
 
 async def start(emu: Emulator, channel: object, mode: str, **opts: object) -> str:

@@ -19,6 +19,7 @@ from tests.discord.e2e import (
     play_by_reactions,
     posted,
     press,
+    running,
     seed_story,
     story_root,
 )
@@ -45,14 +46,8 @@ async def bot(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> A
         ("gaara", "dialogue", f"“Listen, {pings}!” Gaara said."),
         ("clyde", "dialogue", "“My name is hard to say,” Clyde said."),
     ]])
-    proc = make_bot(emulator, work, story_root(work, SHORT, LONGER, mentions, seed=True), rate_scale=RATE_SCALE)
-    await proc.start()
-    try:
+    async with running(make_bot(emulator, work, story_root(work, SHORT, LONGER, mentions, seed=True), rate_scale=RATE_SCALE)) as proc:
         yield proc
-    finally:
-        if proc.running:
-            assert await proc.stop() == 0
-    assert not proc.secrets_in_log(), proc.secrets_in_log()
 
 
 async def start(emu: Emulator, channel: object, story: str, mode: str = "manual", **opts: object) -> str:

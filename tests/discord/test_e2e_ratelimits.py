@@ -12,7 +12,16 @@ import pytest
 import pytest_asyncio
 
 from bot.story.model import Story
-from tests.discord.e2e import SEED, assert_played_in_order, finished, make_bot, posted, seed_story, story_root
+from tests.discord.e2e import (
+    SEED,
+    assert_played_in_order,
+    finished,
+    make_bot,
+    posted,
+    running,
+    seed_story,
+    story_root,
+)
 from tests.discord.stories import short_story
 from tests.emulator import Emulator
 from tests.emulator.fixtures import BotProcess
@@ -28,14 +37,8 @@ STORY = short_story("rush", beats=34, scenes=2)
 async def bot(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BotProcess]:
     emulator.ratelimits.scale = 1.0
     work = tmp_path_factory.mktemp("limits")
-    proc = make_bot(emulator, work, story_root(work, STORY, seed=True), time_scale=0.001)
-    await proc.start()
-    try:
+    async with running(make_bot(emulator, work, story_root(work, STORY, seed=True), time_scale=0.001)) as proc:
         yield proc
-    finally:
-        if proc.running:
-            assert await proc.stop() == 0
-    assert not proc.secrets_in_log(), proc.secrets_in_log()
 
 
 async def test_twenty_channels_at_full_speed_get_every_beat_with_zero_429s(
