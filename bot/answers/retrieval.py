@@ -158,6 +158,7 @@ class Query:
     event: bool = False  # "what happened ...": what the narration shows, more than what was said
     any_form: re.Pattern[str] | None = None  # finds any search word (reader's or synonym) by light stem
     shape: frozenset[str] = frozenset()  # the question's words, names as keys, to spot it asked in the story
+    about_asking: bool = False  # "what did you ask …": their own questions answer it
 
     def match(self) -> str | None:
         """The FTS5 MATCH expression: quoted words joined by OR; None when there is nothing to find."""
@@ -244,12 +245,13 @@ def analyse(question: str, story: Story, asked: Character,
     shape = question_shape(question, pats, asked.key)
     return Query(kind, tuple(terms), any(t in _SPEECH_WORDS for t in tokens), tuple(forms),
                  tuple(k for k in named if k != asked.key), frozenset(signature), exact, speaker_named,
-                 measure, event, any_form, shape)
+                 measure, event, any_form, shape,
+                 any(t in ("ask", "asked", "asking") for t in tokens))
 
 
 # Words that do not tell two questions apart ("Who did this?" = "Who did this to Naruto?" for a
 # reply): auxiliaries, articles, prepositions, third-person pronouns (who they stand for is unknown).
-_SHAPE_FILLER = frozenset("""do did does done doing the a an to of about at in on for is are was were
+_SHAPE_FILLER = frozenset("""do did does the a an to of about at in on for is are was were
     be been am anyway him her them it he she they his its their hers theirs then so just still oh
     well um hm""".split())
 _SHAPE_FIRST = frozenset({"i", "me", "my", "mine", "myself"})
@@ -277,6 +279,8 @@ def same_question(story_q: frozenset[str], reader_q: frozenset[str]) -> float:
     """How surely the reader asks the question asked in the story (0: not the same)."""
     if len(story_q) < 2 or not reader_q:
         return 0.0
+    if not (story_q & reader_q) - _SHAPE_GENERIC:
+        return 0.0  # "What are you doing?" is not "What are you reading?"
     common = len(story_q & reader_q)
     jaccard = common / len(story_q | reader_q)
     if story_q <= reader_q and len(reader_q - story_q) <= 2 and story_q - _SHAPE_GENERIC:
@@ -669,7 +673,7 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             weight *= 0.8  # a group line says less about this one character
     elif key == facts.narrator and beat.index in facts.first_person:
         relation = "lived"  # "I had come in wet…": the narrator's own account of what they did
-        weight = 2.2
+        weight = 2.4
     elif facts.addressed and key in facts.addressed[beat.index]:
         relation = "to"  # "Come with us, Beth": what was said to them, they heard and answer from
         weight = 1.6
@@ -692,9 +696,11 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             and spoken and not query.any_form.search(spoken):
         # the words matched the narration around the line, not what they said (less so when they
         # are in the line it answers: the reply is on that topic)
-        weight *= 0.7 if query.any_form.search(reply_to) else 0.6
+        weight *= 0.8 if query.any_form.search(reply_to) else 0.6
     if relation == "own" and spoken and not query.about_speech and _only_asks(spoken):
         weight *= 0.75  # a line that only asks something seldom answers the reader's question
+    if relation == "own" and query.about_asking and "?" in spoken:
+        weight *= 1.5  # "what did you ask him?": the questions they asked
     if query.measure and _AMOUNT.search(spoken.casefold() if spoken else low):
         weight *= 1.5
     if query.event:
@@ -739,7 +745,9 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             # called by name, or the one they answer or who answers them) is what they think of
             # them; a name only in the narration of the line is weaker.
             words_to, beside = _talked_with(story, facts, beat, beat.index if upto is None else upto)
-            share = sum(1 for k in query.named if k in words_to) / len(query.named)
+            share = sum(1.0 if k in words_to else 0.5 if k in beside else 0.0
+                        for k in query.named) / len(query.named)
+            share = share if any(k in words_to for k in query.named) else 0.0
             if share:
                 weight *= 1.6 + 0.4 * share
             elif any(k in facts.mentions[beat.index] for k in query.named):
@@ -762,13 +770,15 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
         exact = max(exact, prompted)
         if bm25 > 0 and not exact:
             weight *= 0.75  # found by a synonym only
-        if relation == "own" and not exact:
+        if relation == "own":
             # The scene just before their line (what was shown or said to them) holds the
             # reader's words: the line is their part in it ("Why did you go to his room?").
             context = " ".join(story.beat(j).text for j in range(max(0, beat.index - _CONTEXT_BEATS), beat.index)
                                if story.beat(j).scene == beat.scene)
-            seen = len({m.group(1).casefold() for m in query.exact.finditer(context)})
-            weight *= (0.75 + 0.15 * min(2, seen)) if seen else 1.0
+            mine = {m.group(1).casefold() for m in query.exact.finditer(beat.text + " " + reply_to)}
+            seen = len({m.group(1).casefold() for m in query.exact.finditer(context)} - mine)
+            if seen:
+                weight *= (1.0 if exact else 0.75) + 0.15 * min(2, seen)
     # A sliver of recency: what happened most recently is what the character has in mind.
     weight *= 1.0 + 0.05 * (beat.index / max(1, len(facts.mentions)))
     # bm25 is ~0 for words in most beats (a main character's name); the floor lets weights decide.
