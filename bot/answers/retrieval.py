@@ -567,6 +567,7 @@ async def retrieve(db: Database, story: Story, facts: StoryFacts, asked: Charact
     return scored[:limit]
 
 
+_REPORTED = re.compile(r"\b(?:said|says|told|tells|taught|teaches|asked|promised)\b", re.IGNORECASE)
 _CONTEXT_BEATS = 3  # how far back the scene around a line is read for its topic
 _CONTEXT_SHARE = 0.35  # of a matching line's BM25 given to the asked one's own lines just after it
 _REPLY_SHARE = 0.6  # … and to their reply to it
@@ -701,6 +702,10 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
         weight *= 0.75  # a line that only asks something seldom answers the reader's question
     if relation == "own" and query.about_asking and "?" in spoken:
         weight *= 1.5  # "what did you ask him?": the questions they asked
+    if relation == "own" and query.about_speech and query.exact is not None and spoken and \
+            _REPORTED.search(spoken) and any(
+                _REPORTED.search(spoken[m.end():m.end() + 40]) for m in query.exact.finditer(spoken)):
+        weight *= 1.4  # "what has your sensei told you?": "my sensei has often said to me, …"
     if query.measure and _AMOUNT.search(spoken.casefold() if spoken else low):
         weight *= 1.5
     if query.event:

@@ -172,3 +172,18 @@ async def test_a_reply_answers_for_the_topic_of_the_line_it_answers(db: Database
     s = story(FERRY, FERRY_CAST)
     a = await AnswerEngine(db, cooldown_seconds=0).answer(s, "Mara", "What will you do about the river?", len(s) - 1)
     assert s.beat(a.beats[0]).speaker == "mara" and "walk over the hills" in a.text
+
+
+STEP = """Ann and Bob sat on the step.
+
+"My mother always told me, never trust a river in spring," said Ann.
+
+"The river looks calm," said Bob.
+
+"Mother is never wrong about rivers," said Ann."""
+
+
+async def test_what_someone_told_you_is_the_line_that_reports_it(db: Database) -> None:
+    s = story(STEP)
+    a = await AnswerEngine(db, cooldown_seconds=0).answer(s, "Ann", "What did your mother tell you?", len(s) - 1)
+    assert "never trust a river in spring" in a.text
