@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-long lint typecheck demo bench clean
+.PHONY: run test test-long lint typecheck demo bench clean postgres
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -29,11 +29,25 @@ lint: $(DEVSTAMP)
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/mypy
 
-test: $(DEVSTAMP) lint
+test: $(DEVSTAMP) lint postgres
 	$(BIN)/python -m pytest -q
 
-test-long: $(DEVSTAMP)
+test-long: $(DEVSTAMP) postgres
 	$(BIN)/python -m pytest -q -m long
+
+# The tests start a throw-away PostgreSQL server themselves (tests/pg_server.py) from Debian's
+# binaries; install them when missing (as root, e.g. CI). Without them the PostgreSQL tests are
+# skipped and the pytest summary says so in red.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing PostgreSQL (Debian's postgresql) for the tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "WARNING: no PostgreSQL server binaries and not root: PostgreSQL tests will be skipped" \
+	         "(install Debian's postgresql, or set NARRATOR_PG_BINDIR)"; \
+	  fi; \
+	fi
 
 # Scripts that print figures (bench/annotations.py is a library they share, not a bench).
 BENCHES := bench/import_speed.py bench/attribution.py bench/engine.py bench/ask.py bench/ask_heldout.py

@@ -1,6 +1,32 @@
-"""The only package that speaks SQL: the connection, the migration runner and the repositories."""
+"""The only package that speaks SQL: the connection, the migration runner and the repositories.
+
+Two backends with one interface: SQLite (`Database`, the default, a file at DATABASE_PATH) and
+PostgreSQL (`PgDatabase`, chosen by DATABASE_URL=postgresql://...)."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 from bot.store.db import Database, StoreError
 from bot.store.migrations import MigrationError, MigrationStatus
+from bot.store.pg import PgDatabase
 
-__all__ = ["Database", "MigrationError", "MigrationStatus", "StoreError"]
+Store = Database | PgDatabase
+
+
+def is_postgres_url(url: str | None) -> bool:
+    return bool(url) and str(url).startswith(("postgresql://", "postgres://"))
+
+
+async def open_store(database_url: str | None, database_path: Path | str) -> Store:
+    """PostgreSQL when `database_url` is set, else the SQLite file at `database_path`."""
+    if database_url:
+        if not is_postgres_url(database_url):
+            raise StoreError("DATABASE_URL must start with postgresql:// (leave it empty to use the SQLite "
+                             "file at DATABASE_PATH)")
+        return await PgDatabase.open(database_url)
+    return await Database.open(database_path)
+
+
+__all__ = ["Database", "MigrationError", "MigrationStatus", "PgDatabase", "Store", "StoreError", "is_postgres_url",
+           "open_store"]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.store.db import Database
+from bot.store.pg import PgDatabase
 from bot.store.stories import write_story
 from bot.story.model import Story
 
@@ -39,12 +40,12 @@ class SearchHit:
     score: float  # BM25, higher is better (SQLite's bm25() negated)
 
 
-async def indexed_hash(db: Database, slug: str) -> str | None:
+async def indexed_hash(db: Database | PgDatabase, slug: str) -> str | None:
     row = await db.fetchone("SELECT index_hash FROM answer_index WHERE story_slug = ?", (slug,))
     return None if row is None else str(row[0])
 
 
-async def rebuild_index(db: Database, story: Story, rows: Sequence[IndexRow], index_hash: str) -> None:
+async def rebuild_index(db: Database | PgDatabase, story: Story, rows: Sequence[IndexRow], index_hash: str) -> None:
     """In one transaction: sync the story tables, replace the story's FTS rows, record the hash."""
     async with db.transaction() as conn:
         await write_story(conn, story)
@@ -67,7 +68,7 @@ async def rebuild_index(db: Database, story: Story, rows: Sequence[IndexRow], in
 
 
 async def search(
-    db: Database, slug: str, match: str, upto: int, *, speaker: str | None = None,
+    db: Database | PgDatabase, slug: str, match: str, upto: int, *, speaker: str | None = None,
     favour: str | None = None, limit: int = 40,
 ) -> list[SearchHit]:
     """Best BM25 hits among beats 0..upto (never later ones), author's notes excluded. With
@@ -94,7 +95,7 @@ async def search(
     ]
 
 
-async def document_counts(db: Database, words: Sequence[str]) -> dict[str, int]:
+async def document_counts(db: Database | PgDatabase, words: Sequence[str]) -> dict[str, int]:
     """How many indexed beats (all stories) contain each word; cheap, no row content is read."""
     out: dict[str, int] = {}
     for w in words:
@@ -103,7 +104,7 @@ async def document_counts(db: Database, words: Sequence[str]) -> dict[str, int]:
     return out
 
 
-async def indexed_beats(db: Database) -> int:
+async def indexed_beats(db: Database | PgDatabase) -> int:
     row = await db.fetchone("SELECT coalesce(sum(beat_count), 0) FROM answer_index")
     return int(row[0]) if row else 0
 

@@ -26,6 +26,8 @@ class Database:
     inside the first one's transaction; the lock keeps each transaction whole.
     """
 
+    dialect = "sqlite"
+
     def __init__(self, conn: aiosqlite.Connection, path: Path | None) -> None:
         self._conn = conn
         self.path = path
@@ -89,6 +91,31 @@ class Database:
                 raise
             else:
                 await self._conn.execute("COMMIT")
+
+    async def batch(self, ops: Sequence[tuple[str, Any, bool]]) -> list[list[Any] | None]:
+        """Run `(sql, params, many)` statements as one `BEGIN IMMEDIATE` ... `COMMIT` transaction in
+        ONE round trip to the database thread; returns the rows of each single statement."""
+
+        def run(conn: sqlite3.Connection) -> list[list[Any] | None]:
+            out: list[list[Any] | None] = []
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params, many in ops:
+                    if many:
+                        conn.executemany(sql, params)
+                        out.append(None)
+                    else:
+                        out.append(conn.execute(sql, params).fetchall())
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return out
+
+        aconn = self._conn
+        async with self._lock:
+            result: list[list[Any] | None] = await aconn._execute(run, aconn._conn)  # type: ignore[no-untyped-call]
+            return result
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         async with self._conn.execute(sql, params) as cur:

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 
 from bot.store.db import Database
+from bot.store.pg import PgDatabase
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -24,7 +25,7 @@ class StoredWebhook:
 
 
 class GuildStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database | PgDatabase) -> None:
         self.db = db
 
     # ---- webhooks

@@ -1,19 +1,23 @@
 """Every SQL statement the narration engine needs: sessions, posts, votes and the audit log.
 
 The hot path (record a post as "posting", then "posted" together with the new session position)
-runs each transaction in ONE round trip to the database thread: BEGIN, statements, COMMIT.
+runs each transaction in ONE round trip to the database thread: BEGIN, statements, COMMIT
+(`Database.batch`; on PostgreSQL one pooled connection's transaction). The SQL is portable:
+`?` placeholders, `ON CONFLICT` upserts, `RETURNING`.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from bot.store.db import Database
+from bot.store.pg import IntegrityError as PgIntegrityError
+from bot.store.pg import PgDatabase
 
-T = TypeVar("T")
+INTEGRITY_ERRORS = (sqlite3.IntegrityError, PgIntegrityError)
 
 
 class LiveSessionExists(Exception):
@@ -107,41 +111,26 @@ def _audit_params(a: AuditEntry) -> tuple[Any, ...]:
 
 
 class SessionStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database | PgDatabase) -> None:
         self.db = db
 
     # -- one-round-trip transactions ------------------------------------------------------------
-    async def _txn(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        def run(conn: sqlite3.Connection) -> T:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                out = fn(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return out
-
-        aconn = self.db._conn
-        async with self.db._lock:
-            result: T = await aconn._execute(run, aconn._conn)  # type: ignore[no-untyped-call]
-            return result
+    async def _batch(self, *ops: tuple[str, Any, bool]) -> list[list[Any] | None]:
+        return await self.db.batch(ops)
 
     # -- sessions -------------------------------------------------------------------------------
     async def create(self, row: SessionRow, audit: AuditEntry | None = None) -> int:
         values = tuple(getattr(row, c) for c in _COLUMNS[1:])
-
-        def fn(conn: sqlite3.Connection) -> int:
-            try:
-                cur = conn.execute(_INSERT, values)
-            except sqlite3.IntegrityError as exc:
-                raise LiveSessionExists(str(exc)) from exc
-            sid = int(cur.lastrowid or 0)
-            if audit is not None:
-                conn.execute(_AUDIT_INSERT, _audit_params(_with_session(audit, sid)))
-            return sid
-
-        return await self._txn(fn)
+        try:
+            async with self.db.transaction() as conn:
+                async with conn.execute(_INSERT + " RETURNING id", values) as cur:
+                    got = await cur.fetchone()
+                sid = int(got[0]) if got else 0
+                if audit is not None:
+                    await conn.execute(_AUDIT_INSERT, _audit_params(_with_session(audit, sid)))
+        except INTEGRITY_ERRORS as exc:
+            raise LiveSessionExists(str(exc)) from exc
+        return sid
 
     async def save(self, row: SessionRow, audit: Iterable[AuditEntry] = (), *,
                    clear_votes: bool = False, post_status: tuple[Sequence[int], str] | None = None,
@@ -150,35 +139,26 @@ class SessionStore:
 
         `supersede_posts`: every message still marked posted becomes history of an earlier run
         (status "rewound"), so a later rewind never takes it back (used by restart)."""
-        params = _update_params(row)
+        ops: list[tuple[str, Any, bool]] = [(_UPDATE, _update_params(row), False)]
+        if clear_votes:
+            ops.append(("DELETE FROM votes WHERE session_id = ?", (row.id,), False))
+        if post_status is not None:
+            seqs, status = post_status
+            ops.append(("UPDATE posts SET status = ? WHERE session_id = ? AND seq = ?",
+                        [(status, row.id, s) for s in seqs], True))
+        if supersede_posts:
+            ops.append(("UPDATE posts SET status = 'rewound' WHERE session_id = ? AND status = 'posted'",
+                        (row.id,), False))
         entries = [_audit_params(a) for a in audit]
-
-        def fn(conn: sqlite3.Connection) -> None:
-            try:
-                conn.execute(_UPDATE, params)
-            except sqlite3.IntegrityError as exc:
-                raise LiveSessionExists(str(exc)) from exc
-            if clear_votes:
-                conn.execute("DELETE FROM votes WHERE session_id = ?", (row.id,))
-            if post_status is not None:
-                seqs, status = post_status
-                conn.executemany("UPDATE posts SET status = ? WHERE session_id = ? AND seq = ?",
-                                 [(status, row.id, s) for s in seqs])
-            if supersede_posts:
-                conn.execute("UPDATE posts SET status = 'rewound' WHERE session_id = ? AND status = 'posted'",
-                             (row.id,))
-            if entries:
-                conn.executemany(_AUDIT_INSERT, entries)
-
-        await self._txn(fn)
+        if entries:
+            ops.append((_AUDIT_INSERT, entries, True))
+        try:
+            await self._batch(*ops)
+        except INTEGRITY_ERRORS as exc:
+            raise LiveSessionExists(str(exc)) from exc
 
     async def save_many(self, rows: Sequence[SessionRow]) -> None:
-        params = [_update_params(r) for r in rows]
-
-        def fn(conn: sqlite3.Connection) -> None:
-            conn.executemany(_UPDATE, params)
-
-        await self._txn(fn)
+        await self._batch((_UPDATE, [_update_params(r) for r in rows], True))
 
     async def get(self, session_id: int) -> SessionRow | None:
         r = await self.db.fetchone(_SELECT + " WHERE id = ?", (session_id,))
@@ -219,38 +199,28 @@ class SessionStore:
     async def begin_post(self, session_id: int, seq: int, kind: str, first: int | None, last: int | None,
                          now: float) -> None:
         """Record that we are about to submit this post (committed before the stage is called)."""
-
-        def fn(conn: sqlite3.Connection) -> None:
-            conn.execute("INSERT INTO posts (session_id, seq, kind, first_beat, last_beat, status, created_at)"
-                         " VALUES (?, ?, ?, ?, ?, 'posting', ?)", (session_id, seq, kind, first, last, now))
-
-        await self._txn(fn)
+        await self._batch(("INSERT INTO posts (session_id, seq, kind, first_beat, last_beat, status, created_at)"
+                           " VALUES (?, ?, ?, ?, ?, 'posting', ?)", (session_id, seq, kind, first, last, now), False))
 
     async def finish_post(self, session_id: int, seq: int, message_id: int, now: float,
                           row: SessionRow, *, clear_votes: bool = False, parts: Sequence[int] = ()) -> None:
         """Mark the post posted (with the earlier `parts` of a split cue) AND move the session on,
         atomically."""
-        params = _update_params(row)
-        part_rows = [(session_id, seq, i, mid) for i, mid in enumerate(parts)]
-
-        def fn(conn: sqlite3.Connection) -> None:
-            conn.execute("UPDATE posts SET status = 'posted', message_id = ?, posted_at = ?"
-                         " WHERE session_id = ? AND seq = ?", (message_id, now, session_id, seq))
-            if part_rows:
-                conn.executemany("INSERT OR REPLACE INTO post_parts (session_id, seq, part, message_id)"
-                                 " VALUES (?, ?, ?, ?)", part_rows)
-            conn.execute(_UPDATE, params)
-            if clear_votes:
-                conn.execute("DELETE FROM votes WHERE session_id = ?", (session_id,))
-
-        await self._txn(fn)
+        ops: list[tuple[str, Any, bool]] = [
+            ("UPDATE posts SET status = 'posted', message_id = ?, posted_at = ? WHERE session_id = ? AND seq = ?",
+             (message_id, now, session_id, seq), False)]
+        if parts:
+            ops.append(("INSERT INTO post_parts (session_id, seq, part, message_id) VALUES (?, ?, ?, ?)"
+                        " ON CONFLICT (session_id, seq, part) DO UPDATE SET message_id = excluded.message_id",
+                        [(session_id, seq, i, mid) for i, mid in enumerate(parts)], True))
+        ops.append((_UPDATE, _update_params(row), False))
+        if clear_votes:
+            ops.append(("DELETE FROM votes WHERE session_id = ?", (session_id,), False))
+        await self._batch(*ops)
 
     async def set_post_status(self, session_id: int, seqs: Sequence[int], status: str) -> None:
-        def fn(conn: sqlite3.Connection) -> None:
-            conn.executemany("UPDATE posts SET status = ? WHERE session_id = ? AND seq = ?",
-                             [(status, session_id, s) for s in seqs])
-
-        await self._txn(fn)
+        await self._batch(("UPDATE posts SET status = ? WHERE session_id = ? AND seq = ?",
+                           [(status, session_id, s) for s in seqs], True))
 
     async def unresolved_posts(self, session_id: int) -> list[PostRow]:
         rows = await self.db.fetchall(f"SELECT {_POST_COLS} FROM posts WHERE session_id = ? AND status = 'posting'"
@@ -290,7 +260,7 @@ class SessionStore:
         tidy-up, e.g. after a crash): posted beats from `position` on, and a closing card."""
         rows = await self.db.fetchall(
             f"SELECT {_POST_COLS} FROM posts WHERE session_id = ? AND status = 'posted' AND kind != 'title'"
-            " AND (last_beat >= ? OR (kind = 'closing' AND ?)) ORDER BY seq",
+            " AND (last_beat >= ? OR (kind = 'closing' AND ? = 1)) ORDER BY seq",
             (session_id, position, int(include_closing)))
         return await self._with_parts(rows)
 
@@ -308,11 +278,8 @@ class SessionStore:
 
     # -- votes ----------------------------------------------------------------------------------
     async def add_vote(self, session_id: int, position: int, user_id: int, now: float) -> None:
-        def fn(conn: sqlite3.Connection) -> None:
-            conn.execute("INSERT OR IGNORE INTO votes (session_id, position, user_id, voted_at) VALUES (?, ?, ?, ?)",
-                         (session_id, position, user_id, now))
-
-        await self._txn(fn)
+        await self._batch(("INSERT INTO votes (session_id, position, user_id, voted_at) VALUES (?, ?, ?, ?)"
+                           " ON CONFLICT DO NOTHING", (session_id, position, user_id, now), False))
 
     async def voters(self, session_id: int, position: int) -> set[int]:
         rows = await self.db.fetchall("SELECT user_id FROM votes WHERE session_id = ? AND position = ?",
@@ -321,12 +288,7 @@ class SessionStore:
 
     # -- audit ----------------------------------------------------------------------------------
     async def audit(self, entry: AuditEntry) -> None:
-        params = _audit_params(entry)
-
-        def fn(conn: sqlite3.Connection) -> None:
-            conn.execute(_AUDIT_INSERT, params)
-
-        await self._txn(fn)
+        await self._batch((_AUDIT_INSERT, _audit_params(entry), False))
 
     async def audit_log(self, channel_id: int, limit: int = 100) -> list[AuditEntry]:
         rows = await self.db.fetchall(

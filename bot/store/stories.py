@@ -8,16 +8,17 @@ import time
 import aiosqlite
 
 from bot.store.db import Database
+from bot.store.pg import PgConnection, PgDatabase
 from bot.story.model import Story
 
 
-async def stored_hash(db: Database, slug: str) -> str | None:
+async def stored_hash(db: Database | PgDatabase, slug: str) -> str | None:
     """The `Story.content_hash()` of the stored rows, or None when the story is not stored."""
     row = await db.fetchone("SELECT content_hash FROM stories WHERE slug = ?", (slug,))
     return None if row is None else str(row[0])
 
 
-async def write_story(conn: aiosqlite.Connection, story: Story, *, now: float | None = None) -> bool:
+async def write_story(conn: aiosqlite.Connection | PgConnection, story: Story, *, now: float | None = None) -> bool:
     """Inside the caller's transaction: replace the story's rows unless the stored content hash and
     cast already match. Returns True when rows were written."""
     digest = story.content_hash()
@@ -61,7 +62,7 @@ async def write_story(conn: aiosqlite.Connection, story: Story, *, now: float | 
     return True
 
 
-async def sync_story(db: Database, story: Story) -> bool:
+async def sync_story(db: Database | PgDatabase, story: Story) -> bool:
     """Make the tables hold `story`; a no-op (returns False) when they already do."""
     async with db.transaction() as conn:
         return await write_story(conn, story)

@@ -1,0 +1,256 @@
+"""PostgreSQL through asyncpg, behind the same interface as the SQLite `Database`.
+
+The repositories write portable SQL with `?` placeholders (translated here to `$1, $2, ...`),
+`ON CONFLICT` upserts and `RETURNING`; the few dialect differences (full-text search) branch on
+`db.dialect`. Migrations come from `migrations/postgres/`, numbered like their SQLite twins, each
+applied in one transaction with its ledger row, under an advisory lock so that several bot
+processes starting at once never apply one twice.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from bot.store.migrations import (
+    Migration,
+    MigrationError,
+    MigrationStatus,
+    _check,
+    default_migrations_dir,
+    load_migrations,
+)
+
+# Any number; the same in every process, so migrators of one database take turns.
+_MIGRATION_LOCK = 7_316_905_142
+
+_LEDGER = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    applied_at DOUBLE PRECISION NOT NULL
+)
+"""
+
+IntegrityError = asyncpg.IntegrityConstraintViolationError
+
+
+def pg_migrations_dir() -> Path:
+    return default_migrations_dir() / "postgres"
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@functools.lru_cache(maxsize=512)
+def translate(sql: str) -> str:
+    """`?` placeholders to `$n` (outside quoted literals)."""
+    out: list[str] = []
+    n = 0
+    quote: str | None = None
+    for ch in sql:
+        if quote is not None:
+            if ch == quote:
+                quote = None
+        elif ch in ("'", '"'):
+            quote = ch
+        elif ch == "?":
+            n += 1
+            out.append(f"${n}")
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+class _Cursor:
+    def __init__(self, rows: list[asyncpg.Record]) -> None:
+        self._rows = rows
+        self.lastrowid = None
+
+    async def fetchone(self) -> asyncpg.Record | None:
+        return self._rows[0] if self._rows else None
+
+    async def fetchall(self) -> list[asyncpg.Record]:
+        return self._rows
+
+    async def __aenter__(self) -> _Cursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class _Call:
+    """What `conn.execute(...)` returns: awaitable, and usable as `async with ... as cur`
+    (the shapes aiosqlite's execute has, so shared repository code runs on both)."""
+
+    def __init__(self, conn: asyncpg.Connection, sql: str, params: Sequence[Any]) -> None:
+        self._conn = conn
+        self._sql = translate(sql)
+        self._params = tuple(params)
+        self._cur: _Cursor | None = None
+
+    async def _run(self) -> _Cursor:
+        if self._cur is None:
+            self._cur = _Cursor(list(await self._conn.fetch(self._sql, *self._params)))
+        return self._cur
+
+    def __await__(self) -> Any:
+        return self._run().__await__()
+
+    async def __aenter__(self) -> _Cursor:
+        return await self._run()
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class PgConnection:
+    """One connection inside a transaction, with aiosqlite's calling shapes."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.raw = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Call:
+        return _Call(self.raw, sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        batch = [tuple(r) for r in rows]
+        if batch:
+            await self.raw.executemany(translate(sql), batch)
+
+
+class PgDatabase:
+    """A pool of connections to one PostgreSQL database (`DATABASE_URL`)."""
+
+    dialect = "postgres"
+    path: Path | None = None
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self._pool = pool
+        self.url = url
+
+    @classmethod
+    async def open(cls, url: str, *, pool_size: int = 4) -> PgDatabase:
+        from bot.store.db import StoreError
+
+        try:
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size, command_timeout=60)
+        except (OSError, asyncpg.PostgresError, ValueError) as exc:
+            raise StoreError(
+                f"cannot connect to the PostgreSQL database at {redact(url)} ({exc}); check DATABASE_URL "
+                "and that the server is running"
+            ) from exc
+        return cls(pool, url)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def __aenter__(self) -> PgDatabase:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def file_problem(self) -> str | None:
+        return None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PgConnection]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            yield PgConnection(conn)
+
+    async def batch(self, ops: Sequence[tuple[str, Any, bool]]) -> list[list[Any] | None]:
+        """Run `(sql, params, many)` statements in one transaction; the rows of each single one."""
+        out: list[list[Any] | None] = []
+        async with self._pool.acquire() as conn, conn.transaction():
+            for sql, params, many in ops:
+                if many:
+                    rows = [tuple(p) for p in params]
+                    if rows:
+                        await conn.executemany(translate(sql), rows)
+                    out.append(None)
+                else:
+                    out.append(list(await conn.fetch(translate(sql), *params)))
+        return out
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[asyncpg.Record]:
+        async with self._pool.acquire() as conn:
+            return list(await conn.fetch(translate(sql), *params))
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> asyncpg.Record | None:
+        async with self._pool.acquire() as conn:
+            row: asyncpg.Record | None = await conn.fetchrow(translate(sql), *params)
+            return row
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One write in its own transaction (no lastrowid on PostgreSQL: use RETURNING)."""
+        async with self._pool.acquire() as conn:
+            await conn.execute(translate(sql), *params)
+        return 0
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        batch = [tuple(r) for r in rows]
+        if batch:
+            async with self._pool.acquire() as conn, conn.transaction():
+                await conn.executemany(translate(sql), batch)
+
+    # -- migrations -----------------------------------------------------------------------------
+    async def migrate(self, directory: Path | None = None) -> list[str]:
+        files = load_migrations(directory or pg_migrations_dir())
+        done: list[str] = []
+        async with self._pool.acquire() as conn:
+            for mig in await self._pending(conn, files):
+                if await self._apply(conn, mig):
+                    done.append(mig.path.name)
+        return done
+
+    async def _pending(self, conn: asyncpg.Connection, files: list[Migration]) -> list[Migration]:
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            await conn.execute(_LEDGER)
+            rows = await conn.fetch("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
+        return _check({int(r[0]): (str(r[1]), str(r[2])) for r in rows}, files)
+
+    async def _apply(self, conn: asyncpg.Connection, mig: Migration) -> bool:
+        try:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+                # Another process may have applied it while we waited for the lock.
+                if await conn.fetchval("SELECT 1 FROM schema_migrations WHERE version = $1", mig.version):
+                    return False
+                await conn.execute(mig.sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)",
+                    mig.version, mig.name, mig.checksum, time.time())
+        except asyncpg.PostgresError as exc:
+            raise MigrationError(f"postgres/{mig.path.name} failed and was rolled back: {exc}") from exc
+        return True
+
+    async def migration_status(self, directory: Path | None = None) -> MigrationStatus:
+        files = load_migrations(directory or pg_migrations_dir())
+        async with self._pool.acquire() as conn:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+                await conn.execute(_LEDGER)
+            rows = await conn.fetch("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
+        applied = {int(r[0]): (str(r[1]), str(r[2])) for r in rows}
+        pending = _check(applied, files)
+        return MigrationStatus(
+            applied=[(v, n) for v, (n, _) in sorted(applied.items())],
+            pending=[(m.version, m.name) for m in pending],
+        )

@@ -1,0 +1,164 @@
+"""The repositories behave the same on SQLite and on PostgreSQL (`store_db` runs each test on both)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.store.guilds import GuildStore
+from bot.store.sessions import AuditEntry, LiveSessionExists, SessionRow, SessionStore
+from bot.store.stories import stored_hash, sync_story
+from tests.engine.helpers import simple_story
+
+BIG = 1_234_567_890_123_456_789  # a real Discord id needs 64 bits
+
+
+def _row(channel: int = BIG, state: str = "playing", **kw: Any) -> SessionRow:
+    base: dict[str, Any] = dict(
+        id=0, guild_id=BIG + 1, channel_id=channel, parent_id=None, story_slug="tale", story_hash="h",
+        position=0, state=state, mode="auto", wpm=200, votes_needed=2, scene_breather=30.0, tidy="delete",
+        include_notes=0, pause_reason=None, next_due_at=1_700_000_000.125, started_by=BIG + 2,
+        created_at=1_700_000_000.5, updated_at=1_700_000_000.5, title_posted=0)
+    base.update(kw)
+    return SessionRow(**base)
+
+
+def _audit(action: str = "start") -> AuditEntry:
+    return AuditEntry(None, BIG + 1, BIG, BIG + 2, action, None, 0, "", 1_700_000_000.0)
+
+
+async def test_migrations_are_recorded_and_idempotent(store_db: Any) -> None:
+    assert await store_db.migrate() == []
+    st = await store_db.migration_status()
+    assert st.pending == [] and st.version == 7
+    assert [v for v, _ in st.applied] == [1, 2, 3, 5, 6, 7]
+
+
+async def test_create_save_and_one_live_session_per_channel(store_db: Any) -> None:
+    store = SessionStore(store_db)
+    sid = await store.create(_row(), _audit())
+    assert sid > 0
+    got = await store.get(sid)
+    assert got is not None and got.channel_id == BIG and got.started_by == BIG + 2
+    assert got.next_due_at == 1_700_000_000.125  # full double precision
+    with pytest.raises(LiveSessionExists):
+        await store.create(_row())
+    got.position, got.state = 3, "paused"
+    await store.save(got, [_audit("pause")])
+    again = await store.get(sid)
+    assert again is not None and (again.position, again.state) == (3, "paused")
+    assert [a.action for a in await store.audit_log(BIG)] == ["start", "pause"]
+    assert (await store.audit_log(BIG))[0].session_id == sid
+    # A finished session frees the channel; the latest live one is preferred.
+    again.state = "finished"
+    await store.save(again)
+    sid2 = await store.create(_row())
+    latest = await store.latest_for_channel(BIG)
+    assert latest is not None and latest.id == sid2
+    assert [r.id for r in await store.resumable()] == [sid2]
+    # Reviving the finished one while another is live breaks the one-live rule.
+    again.state = "playing"
+    with pytest.raises(LiveSessionExists):
+        await store.save(again)
+
+
+async def test_post_intent_then_result_with_position_in_one_transaction(store_db: Any) -> None:
+    store = SessionStore(store_db)
+    sid = await store.create(_row())
+    row = await store.get(sid)
+    assert row is not None
+    await store.begin_post(sid, 1, "beat", 0, 1, 10.0)
+    assert [p.seq for p in await store.unresolved_posts(sid)] == [1]
+    summary = (await store.post_summaries([sid]))[sid]
+    assert summary.unresolved and summary.max_seq == 1 and summary.last_message_id is None
+    # The result and the new position fail together (a state the schema refuses): nothing of
+    # either is kept, and the post is still "posting" for the restart to reconcile.
+    row.position = 2
+    await store.add_vote(sid, 0, 7, 1.0)
+    with pytest.raises(Exception):  # noqa: B017 - a CHECK constraint, driver-specific type
+        await store.finish_post(sid, 1, BIG + 9, 11.0, _row(id=sid, state="bogus", position=2),
+                                clear_votes=True, parts=(BIG + 8,))
+    assert [p.status for p in await store.posts(sid)] == ["posting"]
+    kept = await store.get(sid)
+    assert kept is not None and kept.position == 0
+    assert await store.voters(sid, 0) == {7}
+    # The real result: posted, parts kept, position moved, votes cleared, all at once.
+    await store.finish_post(sid, 1, BIG + 9, 11.0, row, clear_votes=True, parts=(BIG + 8,))
+    posts = await store.posts(sid)
+    assert [(p.status, p.message_id, p.parts) for p in posts] == [("posted", BIG + 9, (BIG + 8,))]
+    moved = await store.get(sid)
+    assert moved is not None and moved.position == 2
+    assert await store.voters(sid, 0) == set()
+    assert await store.unresolved_posts(sid) == []
+    assert (await store.post_summaries())[sid].last_message_id == BIG + 9
+    assert await store.known_message_ids(sid) == {BIG + 8, BIG + 9}
+    assert await store.session_for_message(BIG + 8) == sid
+    assert await store.session_for_message(BIG + 9) == sid
+    assert await store.session_for_message(5) is None
+
+
+async def test_rewind_queries_and_statuses(store_db: Any) -> None:
+    store = SessionStore(store_db)
+    sid = await store.create(_row())
+    row = await store.get(sid)
+    assert row is not None
+    for seq, (kind, first, last) in enumerate([("title", None, None), ("beat", 0, 0), ("beat", 1, 2),
+                                               ("closing", None, None)], start=1):
+        await store.begin_post(sid, seq, kind, first, last, float(seq))
+        await store.finish_post(sid, seq, 1000 + seq, float(seq), row)
+    assert [p.seq for p in await store.posted_after(sid, 1)] == [3, 4]
+    assert [p.seq for p in await store.stale_posts(sid, 1, include_closing=False)] == [3]
+    assert [p.seq for p in await store.stale_posts(sid, 1, include_closing=True)] == [3, 4]
+    await store.set_post_status(sid, [3, 4], "deleted")
+    assert [p.seq for p in await store.posts(sid, "posted")] == [1, 2]
+    await store.save(row, supersede_posts=True)
+    assert [p.status for p in await store.posts(sid)] == ["rewound", "rewound", "deleted", "deleted"]
+
+
+async def test_votes_are_counted_once_per_reader(store_db: Any) -> None:
+    store = SessionStore(store_db)
+    sid = await store.create(_row())
+    for user in (BIG, BIG, 5):
+        await store.add_vote(sid, 4, user, 1.0)
+    assert await store.voters(sid, 4) == {BIG, 5}
+    assert await store.voters(sid, 3) == set()
+
+
+async def test_guild_settings_webhooks_and_the_one_notice(store_db: Any) -> None:
+    g = GuildStore(store_db)
+    assert await g.webhook(BIG) is None
+    await g.save_webhook(BIG, BIG + 1, "tok-1")
+    await g.save_webhook(BIG, BIG + 2, "tok-2")
+    hook = await g.webhook(BIG)
+    assert hook is not None and (hook.webhook_id, hook.token) == (BIG + 2, "tok-2")
+    await g.forget_webhook(BIG, BIG + 1)  # not the stored one: kept
+    assert await g.webhook(BIG) is not None
+    await g.forget_webhook(BIG, BIG + 2)
+    assert await g.webhook(BIG) is None
+    assert await g.mod_role(BIG) is None
+    await g.set_mod_role(BIG, BIG + 3)
+    assert await g.mod_role(BIG) == BIG + 3
+    assert await g.ask_enabled(BIG) is True
+    await g.set_ask_enabled(BIG, False)
+    assert await g.ask_enabled(BIG) is False
+    assert await g.tidy(BIG) is None
+    await g.set_tidy(BIG, "mark")
+    assert await g.tidy(BIG) == "mark" and await g.ask_enabled(BIG) is False
+    assert [await g.claim_webhook_notice(BIG) for _ in range(3)] == [True, False, False]
+    await g.reset_webhook_notice(BIG)
+    assert await g.claim_webhook_notice(BIG) is True
+    await g.audit(guild_id=BIG, channel_id=BIG, actor_id=1, action="config", detail="tidy=mark")
+    assert [a.action for a in await SessionStore(store_db).audit_log(BIG)] == ["config"]
+
+
+async def test_story_rows_sync_once_and_keep_the_cast_order(store_db: Any) -> None:
+    story = simple_story(scenes=2, beats=3, slug="tale")
+    assert await stored_hash(store_db, "tale") is None
+    assert await sync_story(store_db, story) is True
+    assert await sync_story(store_db, story) is False  # same content, same cast: nothing written
+    assert await stored_hash(store_db, "tale") == story.content_hash()
+    rows = await store_db.fetchall("SELECT char_key FROM characters WHERE story_slug = ? ORDER BY rowid", ("tale",))
+    assert [r[0] for r in rows] == [c.key for c in story.characters]
+    n = await store_db.fetchone("SELECT count(*) FROM beats WHERE story_slug = ?", ("tale",))
+    assert n is not None and int(n[0]) == len(story)
