@@ -1,7 +1,10 @@
 """Held-out /ask figures: the question sets in tests/answers/heldout/ (seed + corpus texts),
 written blind by someone who had not read the answer engine.
 
-    .venv/bin/python bench/ask_heldout.py [-v]      (-v lists every miss)
+    .venv/bin/python bench/ask_heldout.py [-v] [--postgres]   (-v lists every miss)
+
+--postgres runs the same sets on PostgreSQL (DATABASE_URL if set, else a throw-away server
+started like the tests' one): its full-text ranking must stay within 3 points of SQLite's.
 
 Prints per set: questions, % answered from a relevant line (the main beat used, and any beat
 used), % of not-yet-answerable questions deflected, and spoilers (an answer using a later beat).
@@ -11,6 +14,7 @@ Targets: >= 80% from a relevant line, zero spoilers.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -18,13 +22,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.answers import AnswerEngine  # noqa: E402
-from bot.store import Database  # noqa: E402
+from bot.store import Database, PgDatabase  # noqa: E402
 from tests.answers.heldout_eval import SetResult, evaluate_set, set_paths  # noqa: E402
 
 
-async def run(verbose: bool) -> None:
+async def run(verbose: bool, url: str | None) -> None:
     total = SetResult("all sets")
-    async with await Database.open(":memory:") as db:
+    print("backend:", "PostgreSQL" if url else "SQLite")
+    async with (await PgDatabase.open(url) if url else await Database.open(":memory:")) as db:
         await db.migrate()
         engine = AnswerEngine(db, cooldown_seconds=0)
         for path in set_paths():
@@ -39,7 +44,20 @@ async def run(verbose: bool) -> None:
 
 
 def main() -> None:
-    asyncio.run(run("-v" in sys.argv))
+    server = None
+    url = None
+    if "--postgres" in sys.argv:
+        url = os.environ.get("DATABASE_URL")
+        if not url:
+            from tests.pg_server import start
+
+            server = start()
+            url = server.new_url()
+    try:
+        asyncio.run(run("-v" in sys.argv, url))
+    finally:
+        if server is not None:
+            server.stop()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,14 @@
 -- why: the PostgreSQL twin of ../0003_answers.sql: /ask full-text search over the beats. The
 -- columns are SQLite's; `doc` is the weighted tsvector (body A, mentions B, nearby C) that a GIN
--- index serves, kept up to date by PostgreSQL itself.
+-- index serves, kept up to date by PostgreSQL itself; len_* are each column's length in words, for
+-- the same BM25 as SQLite's bm25() (computed by bot/store/answers.py from the matching lexemes).
+
+-- English stemming like FTS5's porter tokenizer, and like it keeping stop words ("you", "did"):
+-- a reader's question may hinge on them.
+CREATE TEXT SEARCH DICTIONARY narrator_stem (TEMPLATE = snowball, Language = english);
+CREATE TEXT SEARCH CONFIGURATION narrator_english (COPY = english);
+ALTER TEXT SEARCH CONFIGURATION narrator_english
+    ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part WITH narrator_stem;
 
 CREATE TABLE answer_fts (
     story_slug TEXT NOT NULL,
@@ -11,10 +19,13 @@ CREATE TABLE answer_fts (
     body TEXT NOT NULL,
     mentions TEXT NOT NULL,
     nearby TEXT NOT NULL,
+    len_body INTEGER NOT NULL DEFAULT 0,
+    len_mentions INTEGER NOT NULL DEFAULT 0,
+    len_nearby INTEGER NOT NULL DEFAULT 0,
     doc tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector('english', body), 'A')
-        || setweight(to_tsvector('english', mentions), 'B')
-        || setweight(to_tsvector('english', nearby), 'C')
+        setweight(to_tsvector('narrator_english', body), 'A')
+        || setweight(to_tsvector('narrator_english', mentions), 'B')
+        || setweight(to_tsvector('narrator_english', nearby), 'C')
     ) STORED
 );
 

@@ -39,3 +39,26 @@ async def test_heldout_answers_come_from_relevant_lines_and_never_spoil(db: Data
     assert r.main_relevant / r.answerable >= relevant, (r.summary(), r.misses)
     # Questions asked before anything answers them are deflected, not answered.
     assert r.deflected / r.unanswerable >= deflected, (r.summary(), r.misses)
+
+
+async def test_postgres_ranking_keeps_the_heldout_figures_within_three_points(db: Database, pg_url: str) -> None:
+    """PostgreSQL's full-text search (tsvector + the same BM25) answers the blind sets as SQLite
+    does: the share answered from a relevant line within 3 points, never a spoiler."""
+    from bot.store import PgDatabase
+
+    figures = {}
+    pg = await PgDatabase.open(pg_url)
+    try:
+        await pg.migrate()
+        for backend, store in (("sqlite", db), ("postgres", pg)):
+            engine = AnswerEngine(store, cooldown_seconds=0)
+            relevant = answerable = 0
+            for path in set_paths():
+                r = await evaluate_set(engine, path)
+                assert r.spoilers == 0, (backend, r.misses)
+                relevant += r.main_relevant
+                answerable += r.answerable
+            figures[backend] = 100 * relevant / answerable
+    finally:
+        await pg.close()
+    assert abs(figures["postgres"] - figures["sqlite"]) <= 3, figures

@@ -3,6 +3,8 @@ narrators, being on stage vs talked about, not knowing scenes one was not in, am
 
 from __future__ import annotations
 
+import pytest
+
 from bot.answers import AnswerEngine
 from bot.answers.retrieval import first_person_narrator, story_facts
 from bot.store import Database
@@ -46,6 +48,12 @@ MEMOIR = """I came home late, and found Bob at the window.
 "I will," said I.
 
 I sat by the fire until the clock struck ten, and told him about the cab and the rain."""
+
+
+@pytest.fixture
+def db(store_db: Database) -> Database:
+    """This module's tests run on SQLite and on PostgreSQL (tests/conftest.py: store_db)."""
+    return store_db
 
 
 def story(text: str, cast: list[Character] | None = None) -> Story:

@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
+
 from bot.answers import AnswerEngine
 from bot.answers.retrieval import TermStats, analyse
 from bot.store import Database
@@ -10,6 +12,12 @@ from bot.store import answers as answer_store
 from bot.store.stories import stored_hash, sync_story
 from bot.story.model import Beat, Character, Scene, Story
 from tests.answers.fixture import make_story
+
+
+@pytest.fixture
+def db(store_db: Database) -> Database:
+    """This module's tests run on SQLite and on PostgreSQL (tests/conftest.py: store_db)."""
+    return store_db
 
 
 async def test_sync_story_writes_rows_once_and_follows_cast_edits(db: Database) -> None:
