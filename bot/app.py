@@ -15,9 +15,10 @@ from bot.config import ConfigError, Settings
 from bot.engine.api import NarratorService
 from bot.engine.budget import EngineLimits
 from bot.engine.pacing import Pacing
+from bot.engine.shards import ShardSet
 from bot.engine.stage import Stage
 from bot.logs import setup_logging
-from bot.store import Database, MigrationError, StoreError
+from bot.store import MigrationError, StoreError, open_store
 from bot.story.library import Library, load_library
 
 log = logging.getLogger("bot")
@@ -37,8 +38,12 @@ async def _main(settings: Settings) -> None:
         log.warning("test timing in effect: NARRATOR_TIME_SCALE=%s NARRATOR_RATE_SCALE=%s",
                     settings.time_scale, settings.rate_scale)
     pacing = Pacing().scaled(settings.time_scale)
-    limits = EngineLimits().scaled(settings.rate_scale)
-    async with await Database.open(settings.database_path) as db:
+    limits = EngineLimits(global_requests=settings.global_rate).scaled(settings.rate_scale)
+    shards = None
+    if settings.shard_count is not None and settings.shard_ids is not None:
+        shards = ShardSet(settings.shard_count, settings.shard_ids)
+        log.info("running shard(s) %s of %d", ",".join(map(str, shards.ids)), shards.count)
+    async with await open_store(settings.database_url, settings.database_path) as db:
         applied = await db.migrate()
         for name in applied:
             log.info("applied migration %s", name)
@@ -59,16 +64,16 @@ async def _main(settings: Settings) -> None:
         async def narrator_factory(stage: Stage) -> NarratorService:
             from bot.engine.narrator import Narrator
 
-            return Narrator(db, stage, library, pacing=pacing, limits=limits)
+            return Narrator(db, stage, library, pacing=pacing, limits=limits, shards=shards)
 
         await serve(settings, db, library=library, narrator_factory=narrator_factory, answers=answers,
                     rate_scale=settings.rate_scale)
 
 
 # Libraries that print secrets in their DEBUG lines: discord.py's gateway (raw events carry
-# interaction tokens), its webhook adapter (interaction callback URLs) and aiosqlite (statement
-# parameters, i.e. stored webhook tokens). They stay at INFO even when LOG_LEVEL=DEBUG.
-SECRET_BEARING_LOGGERS = ("discord.gateway", "discord.webhook", "discord.http", "aiosqlite")
+# interaction tokens), its webhook adapter (interaction callback URLs), aiosqlite and asyncpg
+# (statement parameters, i.e. stored webhook tokens). They stay at INFO even when LOG_LEVEL=DEBUG.
+SECRET_BEARING_LOGGERS = ("discord.gateway", "discord.webhook", "discord.http", "aiosqlite", "asyncpg")
 
 
 def quiet_secret_loggers() -> None:

@@ -34,11 +34,17 @@ class Settings:
     # the loopback emulator) is multiplied by this factor. 1.0 in production.
     time_scale: float = 1.0
     rate_scale: float = 1.0
+    # Running at scale: PostgreSQL instead of the SQLite file, this process's shards, and how many
+    # REST requests per second this process may make (Discord's 50/s is per bot, not per process).
+    database_url: str | None = None
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+    global_rate: int = 50
 
     def __repr__(self) -> str:
         # Never let a token reach a log line or a traceback through repr().
         shown = {
-            k: ("<set>" if k in ("discord_token", "llm_api_key") and v else v)
+            k: ("<set>" if k in ("discord_token", "llm_api_key", "database_url") and v else v)
             for k, v in self.__dict__.items()
         }
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
@@ -82,6 +88,48 @@ def _scale(env: Mapping[str, str], name: str) -> float:
     return value
 
 
+def _database_url(env: Mapping[str, str]) -> str | None:
+    value = _optional(env, "DATABASE_URL")
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+        # The value may hold a password: never echo it.
+        raise ConfigError("DATABASE_URL must look like postgresql://user:password@host:5432/dbname; "
+                          "leave it empty to use the SQLite file at DATABASE_PATH.")
+    return value
+
+
+def _shards(env: Mapping[str, str]) -> tuple[int | None, tuple[int, ...] | None]:
+    count_raw = _optional(env, "SHARD_COUNT")
+    ids_raw = _optional(env, "SHARD_IDS")
+    if count_raw is None:
+        if ids_raw is not None:
+            raise ConfigError("SHARD_IDS needs SHARD_COUNT (the total number of shards of the bot, "
+                              "over all processes).")
+        return None, None
+    if not count_raw.isdigit() or int(count_raw) < 1:
+        raise ConfigError(f"SHARD_COUNT must be a whole number of shards, 1 or more (got {count_raw!r}).")
+    count = int(count_raw)
+    if ids_raw is None:
+        return count, tuple(range(count))
+    parts = [p.strip() for p in ids_raw.replace(" ", ",").split(",") if p.strip()]
+    if not parts or not all(p.isdigit() and int(p) < count for p in parts):
+        raise ConfigError(f"SHARD_IDS must be shard numbers from 0 to {count - 1} separated by commas, "
+                          f"e.g. 0,1 (got {ids_raw!r}).")
+    return count, tuple(sorted({int(p) for p in parts}))
+
+
+def _global_rate(env: Mapping[str, str]) -> int:
+    raw = _optional(env, "DISCORD_GLOBAL_RATE")
+    if raw is None:
+        return 50
+    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
+        raise ConfigError(f"DISCORD_GLOBAL_RATE must be a whole number of requests per second, 1 or more "
+                          f"(got {raw!r}); Discord allows 50 per bot, shared by all its processes.")
+    return int(raw)
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
     """Build settings from `env` (default: the process environment after loading `.env`)."""
     if env is None:
@@ -117,6 +165,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         raise ConfigError(f"LLM_TIMEOUT must be a number of seconds between 0 and 60 (got {timeout_raw!r}).")
 
     log_file = _optional(env, "LOG_FILE")
+    shard_count, shard_ids = _shards(env)
     return Settings(
         discord_token=token,
         database_path=Path(_optional(env, "DATABASE_PATH") or "data/narrator.sqlite3"),
@@ -132,6 +181,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         llm_timeout=llm_timeout,
         time_scale=_scale(env, "NARRATOR_TIME_SCALE"),
         rate_scale=_scale(env, "NARRATOR_RATE_SCALE"),
+        database_url=_database_url(env),
+        shard_count=shard_count,
+        shard_ids=shard_ids,
+        global_rate=_global_rate(env),
     )
 
 

@@ -68,7 +68,8 @@ def test_test_timing_scales() -> None:
 
 def test_env_example_documents_every_setting() -> None:
     text = (Path(__file__).parent.parent / ".env.example").read_text(encoding="utf-8")
-    for name in ("NARRATOR_TIME_SCALE", "NARRATOR_RATE_SCALE"):
+    for name in ("NARRATOR_TIME_SCALE", "NARRATOR_RATE_SCALE", "DATABASE_URL", "SHARD_COUNT", "SHARD_IDS",
+                 "DISCORD_GLOBAL_RATE"):
         assert f"\n{name}=" in text
     assert "TEST/REHEARSAL ONLY" in text
 
@@ -76,3 +77,24 @@ def test_env_example_documents_every_setting() -> None:
 def test_app_reads_no_environment() -> None:
     src = (Path(__file__).parent.parent / "bot" / "app.py").read_text(encoding="utf-8")
     assert "os.environ" not in src and "-> Any" not in src and "import os" not in src
+
+
+def test_scale_settings_database_url_shards_and_global_rate() -> None:
+    s = load_settings({})
+    assert (s.database_url, s.shard_count, s.shard_ids, s.global_rate) == (None, None, None, 50)
+    url = "postgresql://narrator:hunter2-secret@db.example:5432/narrator"
+    s = load_settings({"DATABASE_URL": url, "SHARD_COUNT": "4", "SHARD_IDS": "3, 1", "DISCORD_GLOBAL_RATE": "25"})
+    assert s.database_url == url and "hunter2-secret" not in repr(s)
+    assert (s.shard_count, s.shard_ids, s.global_rate) == (4, (1, 3), 25)
+    assert load_settings({"SHARD_COUNT": "2"}).shard_ids == (0, 1)  # every shard in this process
+    for env, message in [
+        ({"DATABASE_URL": "mysql://x@h/db"}, "^DATABASE_URL must look like postgresql://"),
+        ({"DATABASE_URL": "postgresql://u:hunter2-secret@/db"}, "^DATABASE_URL must look like"),
+        ({"SHARD_IDS": "0"}, "^SHARD_IDS needs SHARD_COUNT"),
+        ({"SHARD_COUNT": "0"}, "^SHARD_COUNT must be a whole number"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "2"}, "^SHARD_IDS must be shard numbers from 0 to 1"),
+        ({"DISCORD_GLOBAL_RATE": "fast"}, "^DISCORD_GLOBAL_RATE must be a whole number"),
+    ]:
+        with pytest.raises(ConfigError, match=message) as info:
+            load_settings(env)
+        assert "hunter2" not in str(info.value) and "\n" not in str(info.value)

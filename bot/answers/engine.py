@@ -37,8 +37,8 @@ from bot.answers.voice import (
     scene_note,
     spoken_part,
 )
+from bot.store import Store
 from bot.store import answers as store
-from bot.store.db import Database
 from bot.story.model import Character, Story
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class AnswerEngine:
     `answer(...)` indexes on first use, so calling `index_story` up front only moves the cost.
     """
 
-    def __init__(self, db: Database, *, llm: llm_client.LLMConfig | None = None,
+    def __init__(self, db: Store, *, llm: llm_client.LLMConfig | None = None,
                  clock: MonotonicClock | None = None, cooldown_seconds: float = DEFAULT_COOLDOWN,
                  max_question_chars: int = MAX_QUESTION_CHARS) -> None:
         self._db = db

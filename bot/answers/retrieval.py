@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.store import Store
 from bot.store import answers as store
-from bot.store.db import Database
 from bot.story.model import Beat, Character, Story
 
 QuestionKind = Literal["why", "opinion", "feel", "what", "how", "who", "where", "when", "yesno", "other"]
@@ -504,7 +504,7 @@ class TermStats:
         self._df.clear()
         self._total = None
 
-    async def prune(self, db: Database, query: Query) -> str | None:
+    async def prune(self, db: Store, query: Query) -> str | None:
         if not query.forms:
             return None
         if self._total is None:
@@ -531,7 +531,7 @@ class TermStats:
         return Query(query.kind, query.terms, query.about_speech, tuple(kept), query.named).match()
 
 
-async def retrieve(db: Database, story: Story, facts: StoryFacts, asked: Character, query: Query,
+async def retrieve(db: Store, story: Story, facts: StoryFacts, asked: Character, query: Query,
                    upto: int, *, limit: int = 5, stats: TermStats | None = None) -> list[Candidate]:
     """Ranked candidates among beats 0..upto only (checked again here after the SQL filter)."""
     found: dict[int, float] = {}  # beat -> BM25

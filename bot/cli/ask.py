@@ -13,7 +13,7 @@ from typing import Any
 from bot.answers import Answer, AnswerEngine, AskRefused, LLMConfig
 from bot.cli import CliError
 from bot.config import Settings
-from bot.store import Database
+from bot.store import open_store
 from bot.story.library import story_folders
 from bot.story.model import Story
 from bot.story.storage import StoryFileError, load_story
@@ -74,7 +74,7 @@ def _beat(at: str, story: Story) -> int:
 
 
 async def _answer(settings: Settings, story: Story, character: str, question: str, upto: int) -> Answer:
-    async with await Database.open(settings.database_path) as db:
+    async with await open_store(settings.database_url, settings.database_path) as db:
         await db.migrate()
         engine = AnswerEngine(db, llm=LLMConfig.from_settings(settings), cooldown_seconds=0)
         return await engine.answer(story, character, question, upto)

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.cli import CliError
 from bot.config import Settings
-from bot.store import Database, MigrationError, StoreError
+from bot.store import Database, MigrationError, PgDatabase, StoreError
 
 
 def register(sub: Any) -> None:
@@ -22,7 +22,33 @@ def register(sub: Any) -> None:
     s.set_defaults(func=_status)
 
 
+async def _with_pg(url: str, status_only: bool) -> int:
+    from bot.store.pg import redact
+
+    try:
+        async with await PgDatabase.open(url) as db:
+            if status_only:
+                st = await db.migration_status()
+                print(f"database: {redact(url)}")
+                print(f"schema version: {st.version}")
+                for v, n in st.applied:
+                    print(f"  applied  {v:04d}_{n}")
+                for v, n in st.pending:
+                    print(f"  pending  {v:04d}_{n}")
+                return 0
+            applied = await db.migrate()
+            for name in applied:
+                print(f"applied postgres/{name}")
+            if not applied:
+                print("database is up to date")
+            return 0
+    except (MigrationError, StoreError) as exc:
+        raise CliError(str(exc)) from exc
+
+
 async def _with_db(settings: Settings, status_only: bool) -> int:
+    if settings.database_url:
+        return await _with_pg(settings.database_url, status_only)
     path = settings.database_path
     # `status` only looks: a database that does not exist yet is not created (an empty
     # in-memory one lists what `migrate` would apply)

@@ -18,7 +18,7 @@ from bot.discord_app.permissions import interaction_is_moderator
 from bot.discord_app.webhook_stage import WebhookStage
 from bot.engine.api import Actor, NarratorError, NarratorService
 from bot.engine.stage import Place, Stage
-from bot.store import Database
+from bot.store import Store
 from bot.store.guilds import GuildStore
 from bot.story.model import Story
 
@@ -49,7 +49,7 @@ NarratorFactory = Callable[[Stage], Awaitable[NarratorService]]
 
 
 class NarratorBot(commands.Bot):
-    def __init__(self, settings: Settings, db: Database, *, library: LibraryLike,
+    def __init__(self, settings: Settings, db: Store, *, library: LibraryLike,
                  narrator_factory: NarratorFactory, answers: AnswersLike | None = None,
                  rate_scale: float = 1.0) -> None:
         intents = discord.Intents.none()

@@ -13,12 +13,12 @@ import discord
 from bot.config import ConfigError, Settings
 from bot.discord_app.bot import AnswersLike, LibraryLike, NarratorBot, NarratorFactory
 from bot.discord_app.endpoints import point_at
-from bot.store import Database
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 
-async def serve(settings: Settings, db: Database, *, library: LibraryLike, narrator_factory: NarratorFactory,
+async def serve(settings: Settings, db: Store, *, library: LibraryLike, narrator_factory: NarratorFactory,
                 answers: AnswersLike | None = None, rate_scale: float = 1.0) -> None:
     """Run the bot until it is closed (SIGINT/SIGTERM close it: timers stop, in-flight posts
     finish and are recorded, then the caller closes the database)."""

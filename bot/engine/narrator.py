@@ -39,8 +39,9 @@ from bot.engine.player import Backstage, EngineStats, SessionPlayer
 from bot.engine.reconcile import cue_matches
 from bot.engine.registry import PlayerRegistry
 from bot.engine.session import Command
+from bot.engine.shards import ShardSet
 from bot.engine.stage import Place, Stage
-from bot.store.db import Database
+from bot.store import Store
 from bot.store.sessions import AuditEntry, LiveSessionExists, PostSummary, SessionRow, SessionStore
 from bot.story.model import Story
 
@@ -73,7 +74,7 @@ async def _wait_for(clock: Clock, event: asyncio.Event, seconds: float) -> None:
 class Narrator:
     """Implements `bot.engine.api.NarratorService`.
 
-    Narrator(db: Database, stage: Stage,
+    Narrator(db: Store, stage: Stage,
              stories: Mapping[str, Story] | Callable[[str], Story | None] | Library | None = None,
              *, library: Library | None = None,   # alias of `stories`
              clock: Clock | None = None, limits: EngineLimits | None = None,
@@ -90,11 +91,11 @@ class Narrator:
     `stats` (posts, merges, 429s, reconciled/re-posted, timer lateness), `is_idle()`.
     """
 
-    def __init__(self, db: Database, stage: Stage, stories: StoryLookup | None = None, *,
+    def __init__(self, db: Store, stage: Stage, stories: StoryLookup | None = None, *,
                  library: StorySource | None = None, clock: Clock | None = None,
                  limits: EngineLimits | None = None, pacing: Pacing | None = None,
                  tidy: Tidy = "delete", include_notes: bool = False,
-                 votes_needed: int | None = None) -> None:
+                 votes_needed: int | None = None, shards: ShardSet | None = None) -> None:
         source = stories if stories is not None else library
         if source is None:
             raise TypeError("Narrator needs `stories` (or `library`)")
@@ -109,6 +110,8 @@ class Narrator:
         self.include_notes = include_notes
         self.votes_needed = votes_needed or pacing.votes_needed
         self.presses = PressLimiter(pacing.press_cooldown)
+        # Several processes share one database: each resumes only its own shards' guilds.
+        self.shards = None if shards is None or shards.everything else shards
         if isinstance(clock, FakeClock):
             clock.add_idle_check(self.is_idle)
 
@@ -493,7 +496,11 @@ class Narrator:
 
     # ================================================================ lifecycle
     async def resume_all(self) -> int:
-        rows = await self.store.resumable()
+        if self.shards is None:
+            rows = await self.store.resumable()
+        else:
+            rows = [r for r in await self.store.resumable(self.shards.count, self.shards.ids)
+                    if self.shards.owns(r.guild_id)]
         if not rows:
             return 0
         summaries = await self.store.post_summaries([r.id for r in rows] if len(rows) <= 500 else None)

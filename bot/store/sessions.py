@@ -171,8 +171,17 @@ class SessionStore:
             " LIMIT 1", (channel_id,))
         return _row(tuple(r)) if r else None
 
-    async def resumable(self) -> list[SessionRow]:
-        rows = await self.db.fetchall(_SELECT + " WHERE state IN ('playing', 'waiting') ORDER BY id")
+    async def resumable(self, shard_count: int | None = None,
+                        shard_ids: Sequence[int] = ()) -> list[SessionRow]:
+        """Sessions to resume at start-up; with `shard_count`, only those of guilds that shards
+        `shard_ids` own (Discord's `(guild_id >> 22) % shard_count`; no guild: shard 0)."""
+        sql = _SELECT + " WHERE state IN ('playing', 'waiting')"
+        params: list[int] = []
+        if shard_count is not None:
+            sql += (" AND ((coalesce(guild_id, 0) / 4194304) % ?) IN ("
+                    + ", ".join("?" for _ in shard_ids) + ")")
+            params = [shard_count, *shard_ids]
+        rows = await self.db.fetchall(sql + " ORDER BY id", params)
         return [_row(tuple(r)) for r in rows]
 
     async def post_summaries(self, session_ids: Sequence[int] | None = None) -> dict[int, PostSummary]:

@@ -14,8 +14,12 @@ from bot.engine.narrator import Narrator
 from bot.engine.pacing import Pacing
 from bot.engine.recording import RecordingStage
 from bot.engine.stage import Place
+from bot.store import PgDatabase, Store
 from bot.store.db import Database
 from bot.story.model import Beat, Character, Scene, Story
+
+# Set (by a test module's fixture) to a PostgreSQL URL to run rigs on PostgreSQL instead of SQLite.
+DB_URL: str | None = None
 
 MOD = Actor(user_id=1, name="Mod", moderator=True)
 PLACE = Place(channel_id=100, guild_id=1)
@@ -65,7 +69,7 @@ def simple_story(scenes: int = 2, beats: int = 3, slug: str = "tale") -> Story:
 
 @dataclass
 class Rig:
-    db: Database
+    db: Store
     clock: FakeClock
     stage: RecordingStage
     narrator: Narrator
@@ -87,7 +91,7 @@ def make_narrator(rig: Rig, **kw: object) -> Narrator:
 
 
 async def make_rig(tmp_path: Path, stories: Sequence[Story] | None = None, **kw: object) -> Rig:
-    db = await Database.open(tmp_path / "engine.sqlite3")
+    db: Store = await PgDatabase.open(DB_URL) if DB_URL else await Database.open(tmp_path / "engine.sqlite3")
     await db.migrate()
     clock = FakeClock()
     stage = RecordingStage(clock=clock)

@@ -7,7 +7,16 @@ import pytest
 from bot.engine.narrator import Narrator
 from bot.engine.recording import RecordingStage
 from bot.engine.stage import Cue, Forbidden, Gone, MessageRef, Place, RateLimited, SeenMessage, Unavailable
+from tests.engine import helpers
 from tests.engine.helpers import MOD, PLACE, Rig, beats_posted, kinds, make_narrator, make_rig
+
+
+@pytest.fixture(autouse=True, params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every exactly-once test runs on both stores (PostgreSQL: a fresh schema per test)."""
+    if request.param == "postgres":
+        monkeypatch.setattr(helpers, "DB_URL", request.getfixturevalue("pg_url"))
+    return str(request.param)
 
 
 class Crash(BaseException):
@@ -278,4 +287,31 @@ async def test_reconcile_without_history_permission_pauses(tmp_path: Path) -> No
     await rig.advance(600)
     assert beats_posted(rig.stage) == list(range(6)) and n.stats.reconciled == 1
     await n.close()
+    await rig.db.close()
+
+
+async def test_shard_processes_resume_only_their_own_guilds(tmp_path: Path) -> None:
+    """Two processes (shards 0 and 1 of 2) share one database: a restarted one resumes only the
+    sessions of guilds its shard owns, and never posts in the other's channels."""
+    from bot.engine.shards import ShardSet
+
+    rig = await make_rig(tmp_path)
+    places = {s: Place(channel_id=500 + s, guild_id=((10 + s) << 22) + 99) for s in (0, 1)}
+    for place in places.values():
+        await rig.narrator.start(place, "tale", MOD)
+    await rig.advance(6)
+    await rig.narrator.close()  # the one process stops; two shard processes take over
+    before = {s: beats_posted(rig.stage, p.channel_id) for s, p in places.items()}
+    assert all(before.values())
+    own = {s: make_narrator(rig, shards=ShardSet(2, (s,))) for s in (0, 1)}
+    assert await own[1].resume_all() == 1
+    await rig.advance(20)
+    assert len(beats_posted(rig.stage, places[1].channel_id)) > len(before[1])
+    assert beats_posted(rig.stage, places[0].channel_id) == before[0]  # not shard 1's to play
+    assert await own[0].resume_all() == 1
+    await rig.advance(600)
+    for place in places.values():
+        assert beats_posted(rig.stage, place.channel_id) == list(range(6))
+    for n in own.values():
+        await n.close()
     await rig.db.close()

@@ -162,3 +162,21 @@ async def test_story_rows_sync_once_and_keep_the_cast_order(store_db: Any) -> No
     assert [r[0] for r in rows] == [c.key for c in story.characters]
     n = await store_db.fetchone("SELECT count(*) FROM beats WHERE story_slug = ?", ("tale",))
     assert n is not None and int(n[0]) == len(story)
+
+
+async def test_each_process_resumes_only_its_shards_sessions(store_db: Any) -> None:
+    store = SessionStore(store_db)
+
+    def guild(shard: int, n: int, count: int = 2) -> int:  # an id Discord deals to `shard`
+        return ((1_000_000 * count + shard + count * n) << 22) + 4321
+
+    ids = {}
+    for shard in (0, 1):
+        for n in range(2):
+            g = guild(shard, n)
+            assert (g >> 22) % 2 == shard
+            ids[(shard, n)] = await store.create(_row(channel=g + 1, guild_id=g))
+    dm = await store.create(_row(channel=77, guild_id=None))  # no guild: shard 0
+    assert {r.id for r in await store.resumable(2, [0])} == {ids[(0, 0)], ids[(0, 1)], dm}
+    assert {r.id for r in await store.resumable(2, [1])} == {ids[(1, 0)], ids[(1, 1)]}
+    assert len(await store.resumable(2, [0, 1])) == len(await store.resumable()) == 5
