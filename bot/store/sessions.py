@@ -20,6 +20,11 @@ class LiveSessionExists(Exception):
     """Another live session already holds this channel (the unique index said so)."""
 
 
+class DatabaseFault(Exception):
+    """The database refused a write (disk full, read-only, I/O error, locked too long); nothing of
+    that transaction was saved, and the same write may succeed later."""
+
+
 @dataclass(slots=True)
 class SessionRow:
     id: int
@@ -116,15 +121,21 @@ class SessionStore:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 out = fn(conn)
+                conn.execute("COMMIT")  # may fail too (disk full): then roll back, or BEGIN fails next time
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
             return out
 
         aconn = self.db._conn
         async with self.db._lock:
-            result: T = await aconn._execute(run, aconn._conn)  # type: ignore[no-untyped-call]
+            try:
+                result: T = await aconn._execute(run, aconn._conn)  # type: ignore[no-untyped-call]
+            except sqlite3.IntegrityError:
+                raise
+            except sqlite3.Error as exc:
+                raise DatabaseFault(str(exc) or type(exc).__name__) from exc
             return result
 
     # -- sessions -------------------------------------------------------------------------------
