@@ -307,6 +307,14 @@ class Narrator:
             async with player.lock:
                 await player.settle()  # refuses while the database still fails: the press is not lost silently
         player.transition("advance")  # refuses when paused/finished/stopped
+        wait = self.presses.wait(row.id, actor.user_id, self.clock.monotonic())
+        if wait > 0 and message_id is not None and message_id == player.last_message_id:
+            # A press on the newest beat soon after the reader's previous one (a short line:
+            # "Hm?") is a real press: hold it until the pacing allows, like an early press.
+            await self.clock.sleep(wait)
+            player.transition("advance")
+            if message_id != player.last_message_id:
+                return AdvanceResult(False, player.votes.count(player.row.position), player.votes_needed())
         self.presses.check(row.id, actor.user_id, self.clock.monotonic())
         async with player.lock:
             await player.settle()
