@@ -180,7 +180,9 @@ class SessionPlayer:
         self.fault_told = False
         self.fault_backoff = 0.0
         log.info("session %s: the database can be written again; going on", self.row.id)
-        await self._tell(f"“{self._title()}” goes on here: the database can be written again.")
+        going = self.row.state in ("playing", "waiting")
+        await self._tell(f"“{self._title()}”: the database can be written again"
+                         + ("; the story goes on here." if going else "."))
 
     async def _ride_out_fault(self) -> None:
         """The task's part of a fault: tell moderators at once (not after a save that may fail),
