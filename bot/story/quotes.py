@@ -48,7 +48,8 @@ _SPEECH = (
     "sniffled whined whines wailed wails howled howls boomed booms thundered grinned grins smiled "
     "smiles giggled giggles scolded scolds shrieked shrieks blurted blurts panted pants wheezed "
     "choked chokes gritted confirmed confirms acknowledged noted notes pointed commented comments "
-    "complained complains argued argues accused accuses conceded concedes "
+    "complained complains argued argues accused accuses conceded concedes questioned questions "
+    "supplied supplies "
     "mouthed mouths intoned intones quipped quips breathed interjected interjects called_out "
     "went_on goes_on trailed_off spoke_up piped_up chimed_in cut_in broke_in burst_out"
 )
