@@ -825,7 +825,8 @@ class Attributor:
         if len(_WORDS.findall(text, a, v.start())) > 6:
             return None
         mind = bool(_MIND.search(text, a, win))
-        thought = v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, win))
+        thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, win))
+                   or _to_oneself(text, v.end(), win))
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
                                 speech_tag=not thought, exclude=voc)
         if subj is None:
@@ -858,7 +859,8 @@ class Attributor:
         if v is None or len(_WORDS.findall(text, v.end(), b)) > 4:
             return None
         mind = bool(_MIND.search(text, a, b))
-        thought = v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, b))
+        thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, b))
+                   or _to_oneself(text, v.end(), b))
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
                                 speech_tag=not thought, exclude=voc, nearest=True)
         if subj is None:
@@ -869,6 +871,14 @@ class Attributor:
         if mind and len(subj.keys) == 1:
             self.inner_voices.add(subj.keys[0])
         return Voice(subj.keys, thought, "tag_before", subj.named, subj.exclude, subj.gender)
+
+
+_ONESELF = re.compile(r"\s+(?:to\s+)?(?:him|her|them|my|your|our|one)sel(?:f|ves)\b")
+
+
+def _to_oneself(text: str, a: int, b: int) -> bool:
+    """"he told himself", "she said to herself": words meant for no one else are a thought."""
+    return _ONESELF.match(text, a, b) is not None
 
 
 def _before(q: Quote) -> int:

@@ -314,3 +314,142 @@ def _dashes(text: str, start: int, end: int) -> list[Quote]:
         if b > pos:
             out.append(Quote(pos, b, -1, -1, "dash"))
     return [piece for q in out for piece in _split_tags(text, q)]
+
+
+# ------------------------------------------------------------------ unmarked inner speech
+
+_SELF = r"(?:him|her|them|my|your|our|one)sel(?:f|ves)"
+_IN_MIND = (r"(?:in|inside|within|at)\s+(?:the\s+(?:back|depths|recesses|corner)\s+of\s+)?"
+            r"(?:his|her|their|my|its|[A-Z][\w'’-]*['’]s)\s+(?:mind|head|skull|thoughts)")
+_WHO = r"(?:[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?|[Hh]e|[Ss]he|I|[Tt]hey)"
+_CLAUSE_END = r"(?=\s*(?:[,.;:!?…]|$)|\s+(?:as|while|and|but|before|after|when|then)\b)"
+_THOUGHT_TAG_RE = re.compile(
+    r"(?<=[,.!?…])\s+(?:" + _WHO + r"\s+(?:\w+ly\s+)?(?:"
+    r"(?:thought|wondered|mused|reflected)(?:\s+to\s+" + _SELF + r")?(?:\s+\w+ly)?" + _CLAUSE_END +
+    r"|(?:told|asked|reminded|scolded|warned|promised)\s+" + _SELF + _CLAUSE_END +
+    r"|[a-z]+(?:\s+\w+ly)?\s+" + _IN_MIND + r")"
+    r"|(?:thought|wondered|mused)\s+(?:[A-Z][\w'’-]*|he|she)\b)"
+)
+_REPLY_TAG_RE = re.compile(
+    r"(?<=[,.!?…])\s+" + _WHO + r"\s+(?:\w+ly\s+)?(?:responded|replied|answered|retorted|snapped|shot\s+back|"
+    r"growled|snarled|hissed|said|told\s+(?:him|her|it|them))" + _CLAUSE_END
+)
+_MIND_CUE = re.compile(r"\b(?:mentally|inwardly|silently)\b|\b(?:to|in)\s+" + _SELF + r"\b|" + _IN_MIND)
+_NARRATIVE = re.compile(
+    r"\s*(?:(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts)\s+(?:\w+\s+){0,2}|"
+    r"(?:[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?|[Hh]e|[Ss]he|[Tt]hey|[Ii]t)\s+(?:\w+ly\s+)?)"
+    r"(?:\w+ed|was|were|had|saw|felt|knew|went|came|took|made|could|would|did|began|thought|stood|sat|"
+    r"said|told|looked|heard|found|gave|got|kept|left|ran|held|let|put|fell|rose|turned|smiled|shook|woke|drew|"
+    r"threw|bit|hid|led|lay|sank|struck|swung|wore|wrote|caught|brought|fought|taught|meant|sent|spent|"
+    r"built|lost|stuck|slept|swept|wept|knelt|spoke|stole|froze|chose|tore|bent|sprang|began|became)\b"
+)
+_YOU = re.compile(r"(?<![\w'’])(?:you|your|yourself)(?![\w'’])", re.I)
+_PERSON_12 = re.compile(r"(?<![\w'’])(?:I|I'm|I’m|I'll|I’ll|me|my|myself|you|your|you're|you’re|yourself|"
+                        r"we|us|our)(?![\w'’])", re.I)
+
+
+def _narrative(text: str, a: int, b: int) -> bool:
+    """Does text[a:b] read as past-tense narration ("Gaara looked up and saw…") rather than a
+    voice (first or second person, present tense, exclamations)?"""
+    if _PERSON_12.search(text, a, b):
+        return False
+    return _NARRATIVE.match(text, a, b) is not None
+
+
+def _sentence_starts(text: str, a: int, b: int) -> list[int]:
+    from bot.story.sentences import sentence_ends, skip_space
+
+    starts = [skip_space(text, a, b)]
+    for e in sentence_ends(text, a, b):
+        s = skip_space(text, e, b)
+        if s < b and s > starts[-1]:
+            starts.append(s)
+    return [s for s in starts if s < b]
+
+
+def _voice_before(text: str, a: int, end: int) -> int:
+    """Where the voice that ends at `end` begins: the sentence holding `end`, and the ones before
+    it back to `a` while they do not read as narration. -1 when that sentence is narration."""
+    starts = [s for s in _sentence_starts(text, a, end) if s < end]
+    if not starts:
+        return -1
+    first = -1
+    for k in range(len(starts) - 1, -1, -1):
+        s = starts[k]
+        e = starts[k + 1] if k + 1 < len(starts) else end
+        if _narrative(text, s, e):
+            break
+        first = s
+    return first
+
+
+def unmarked_thoughts(text: str, start: int, end: int, *, reply: bool = False) -> list[tuple[int, int]]:
+    """Inner speech written without quote marks in text[start:end] (a paragraph, or the text
+    between its quotes), as (start, end) spans of the words thought:
+
+    - tagged: "Must've thought I came to kill him, he thought to himself.", "He is an unusual
+      ninja, thought Gaara as he followed Lee; he has no skill…", "…real touching. Shukaku
+      cackled in the back of his mind.", "Don't tell him that. He told himself";
+    - talking to oneself after a cue: "Gaara mentally shook his head. Get a grip, you fool.";
+    - with `reply` (the paragraph answers an inner voice): "Shut up Shukaku, you will not
+      interfere. Gaara responded, and …".
+    """
+    body = text[start:end]
+    out: list[tuple[int, int]] = []
+    tags = list(_THOUGHT_TAG_RE.finditer(text, start, end)) if re.search(
+        r"though|wonder|mused|reflect|sel(?:f|ves)\b|mind|head", body) else []
+    if reply:
+        tags = sorted([*tags, *_REPLY_TAG_RE.finditer(text, start, end)], key=lambda m: m.start())
+    pos = start
+    for m in tags:
+        if m.start() < pos:
+            continue
+        a = _voice_before(text, pos, m.start())
+        if a < 0 or len(text[a : m.start()].split()) < 2:
+            continue
+        if m.re is _REPLY_TAG_RE and not (_PERSON_12.search(text, a, m.start())
+                                          or re.search(r"[?!]", text[a : m.start()])):
+            continue
+        b = trim_end(text, a, m.start())
+        out.append((a, b))
+        pos = m.end()
+        # "…, thought Gaara as he followed Lee; he has no skill…": the thought goes on after the tag
+        clause = re.compile(r"[^;.!?…]*([;.!?…])").match(text, m.end(), end)
+        if clause and clause.group(1) == ";":
+            c0 = clause.end()
+            starts = _sentence_starts(text, c0, end)
+            stop = c0
+            for k, s in enumerate(starts):
+                e = starts[k + 1] if k + 1 < len(starts) else end
+                if _narrative(text, s, e):
+                    break
+                stop = e
+            if stop > c0:
+                s0 = starts[0] if starts else c0
+                out.append((s0, trim_end(text, s0, stop)))
+                pos = stop
+    if not out and _MIND_CUE.search(body):
+        # talking to oneself: a narration sentence with a cue, then second person
+        starts = _sentence_starts(text, start, end)
+        for k, s in enumerate(starts[:-1]):
+            e = starts[k + 1]
+            if not (_MIND_CUE.search(text, s, e) and _narrative(text, s, e)):
+                continue
+            stop = e
+            said = 0
+            for j in range(k + 1, len(starts)):
+                s2 = starts[j]
+                e2 = starts[j + 1] if j + 1 < len(starts) else end
+                if _narrative(text, s2, e2) or (j == k + 1 and not _YOU.search(text, s2, e2)):
+                    break
+                stop = e2
+                said += 1
+            # one's own name ("Get a grip Gaara, …") or a few sentences of "you": not a
+            # passing question to the reader
+            name = re.match(r"\s*([A-Z][\w'’-]+)", text[s:e])
+            by_name = name is not None and re.search(r"(?<![\w'’-])" + re.escape(name.group(1)) + r"(?![\w'’-])",
+                                                     text[e:stop]) is not None
+            if stop > e and (by_name or said >= 2):
+                out.append((e, trim_end(text, e, stop)))
+            break
+    return out

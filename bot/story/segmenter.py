@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from bot.story.attribution import Attributor, NameIndex, Voice
 from bot.story.model import MAX_BEAT_CHARS, Beat, BeatKind, Character, Scene, Story
-from bot.story.quotes import Quote, detect_style, find_quotes
+from bot.story.quotes import Quote, detect_style, find_quotes, unmarked_thoughts
 from bot.story.readers import Document, StoryImportError
 from bot.story.sentences import sentence_ends, skip_space, split_long, trim_end
 
@@ -188,20 +188,35 @@ def _paragraphs(doc: Document) -> list[_Para]:
 
 
 
-_UNQUOTED_THOUGHT = re.compile(
-    r"(?:(?<=^)|(?<=[.!?…]\s)|(?<=\n))([^.!?…\n“”\"]{3,}?[,?!.…])\s+(?:(?:[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?|he|she|I|they)"
-    r"\s+(?:thought|wondered|mused)(?:\s+to\s+\w+sel(?:f|ves))?|(?:thought|wondered|mused)\s+[A-Z][\w'’-]*)"
-    r"(?:\s+\w+ly)?(?=[.!?,;]|\s*$)"
-)
+def _unquoted_thoughts(text: str, p: _Para, quotes: Sequence[Quote], *, reply: bool) -> list[Quote]:
+    """Inner speech without marks in the text around the paragraph's quotes ("Why does he even
+    care? Gaara thought.", "…, Shukaku cackled in the back of his mind"); with `reply` (the
+    paragraph before was a thought) also an unmarked answer to it ("Shut up. Gaara responded")."""
+    out: list[Quote] = []
+    pos = p.start
+    for q in [*quotes, None]:
+        stop = p.end if q is None else (q.open if q.open >= 0 else q.start)
+        if stop - pos > 8:
+            for a, b in unmarked_thoughts(text, pos, stop, reply=reply and not quotes):
+                out.append(Quote(a, b, -1, -1, "italic"))
+        if q is not None:
+            pos = q.close + 1 if q.close >= 0 else p.end
+    return out
 
 
-def _unquoted_thoughts(text: str, p: _Para) -> list[Quote]:
-    """Plain-text thoughts without marks: "Why does he even care? Gaara thought." """
-    if "thought" not in text[p.start : p.end] and "wondered" not in text[p.start : p.end] and \
-            "mused" not in text[p.start : p.end]:
-        return []
-    return [Quote(m.start(1), m.end(1), -1, -1, "italic")
-            for m in _UNQUOTED_THOUGHT.finditer(text, p.start, p.end)]
+_AUTHOR_ASIDE = re.compile(
+    r"\b(?:I|I'm|I’m|I've|I’ve|we|my)\b[^()\[\]]*\b(?:chapter|story|stories|fic|fics|fanfic|fiction|write|writing|wrote|"
+    r"written|readers?|review(?:s|ed|ers)?|update[sd]?|plot|scene|canon|OOC|POV|we see|switch(?:ing)? to|"
+    r"skip(?:ping)?|own (?:nothing|naruto)|sorry)\b", re.I)
+
+
+def _author_aside(text: str, a: int, b: int) -> bool:
+    """A whole paragraph in parentheses or brackets where the writer talks about the story
+    ("(Now this is the last we see of them, but I'm not going to do that…)"): an author's note."""
+    body = text[a:b].strip()
+    if len(body) < 12 or body[0] not in "([" or body[-1] not in ")]" or body.count(body[0]) != 1:
+        return False
+    return _AUTHOR_ASIDE.search(body) is not None
 
 
 def _italic_thoughts(doc: Document, p: _Para, quotes: list[Quote], italics: list[tuple[int, int]]) -> list[Quote]:
@@ -258,6 +273,7 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
     notes = sorted(doc.notes)
     ni = 0
     prev_end = 0
+    after_thought = False  # the paragraph before ended on a thought (an unmarked answer may follow)
     for n, p in enumerate(paras):
         if progress is not None and n % 250 == 0:
             progress(n, total)
@@ -278,11 +294,13 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
         if brk:
             out.close_scene()
             att.reset()
+            after_thought = False
         if is_heading:
             if not out.fold_front_matter(doc.title):
                 out.keep_stranded_title()
                 out.close_scene()
             att.reset()
+            after_thought = False
             h_end = p.end
             if hi < len(headings) and headings[hi][0] <= p.start + len(body) - len(body.lstrip()):
                 h_end = min(p.end, headings[hi][1])
@@ -298,10 +316,12 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
         if len(body) <= 40 and _MARKER.fullmatch(body):
             out.close_scene()
             att.reset()
+            after_thought = False
             continue
         while ni < len(notes) and notes[ni][1] <= p.start:
             ni += 1
-        if _NOTE.match(text, p.start, p.end) or (ni < len(notes) and notes[ni][0] < p.end):
+        if (_NOTE.match(text, p.start, p.end) or (ni < len(notes) and notes[ni][0] < p.end)
+                or _author_aside(text, p.start, p.end)):
             out.add("note", p.start, p.end)
             continue
         found = pre_quotes[n]
@@ -317,14 +337,17 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
             extra = _italic_thoughts(doc, p, quotes, local)
             if extra:
                 quotes = sorted([*quotes, *extra], key=lambda q: q.start)
-        if not quotes:
-            quotes = _unquoted_thoughts(text, p)
+        inner = _unquoted_thoughts(text, p, quotes, reply=after_thought)
+        if inner:
+            quotes = sorted([*quotes, *inner], key=lambda q: q.start)
+        after_thought = False
         if not quotes:
             att.paragraph(p.start, p.end, [])
             out.add("narration", p.start, p.end)
             continue
         voices = att.paragraph(p.start, p.end, quotes)
-        _emit_voiced(out, text, p, quotes, voices, local)
+        _emit_voiced(out, text, p, quotes, voices, local, unmarked={q.start for q in inner})
+        after_thought = bool(out.beats) and out.beats[-1].kind == "thought"
     if progress is not None:
         progress(total, total)
     out.keep_stranded_title()
@@ -392,7 +415,7 @@ def _italic_runs(start: int, end: int, italics: Sequence[tuple[int, int]]) -> li
 
 
 def _emit_voiced(out: _Builder, text: str, p: _Para, quotes: list[Quote], voices: list[Voice],
-                 italics: Sequence[tuple[int, int]] = ()) -> None:
+                 italics: Sequence[tuple[int, int]] = (), unmarked: set[int] | frozenset[int] = frozenset()) -> None:
     # consecutive quotes with the same voice form one beat
     runs: list[tuple[list[Quote], Voice]] = []
     for q, v in zip(quotes, voices, strict=True):
@@ -417,6 +440,11 @@ def _emit_voiced(out: _Builder, text: str, p: _Para, quotes: list[Quote], voices
         a, b = cuts[r], cuts[r + 1]
         kind: BeatKind = "thought" if v.thought else "dialogue"
         spans = [(q.start, q.end) for q in qs]
+        if qs[0].start in unmarked and sentence_ends(text, a, qs[0].start):
+            # narration before a thought without marks ("Gaara mentally shook his head. Get a
+            # grip…") is a beat of its own: the thought beat is then the inner voice and its tag
+            out.add("narration", a, qs[0].start)
+            a = qs[0].start
         if italics and all(q.kind == "italic" for q in qs):
             # a beat voiced by italics: every italic run in it is its words ("*She'll go
             # first,* he thought. *She always does.*"), not only the one that was recognised
