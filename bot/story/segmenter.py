@@ -48,6 +48,27 @@ _SENTENCE_PUNCT_END = re.compile(r"[.!?…][\"”’')\]]*\s*$")
 _FIRST_SECOND_PERSON = re.compile(r"(?<![\w'’])(?:I|me|my|mine|myself|you|your|yours|we|us|our|I'm|I’m)(?![\w'’])")
 
 
+def _is_marker(body: str) -> bool:
+    """A scene-break line: "* * *", "*      *      *      *" (spaced out), "~o~", "xXx"."""
+    return len(body) <= 40 + 6 * body.count(" ") and len("".join(body.split())) <= 40 \
+        and _MARKER.fullmatch(body) is not None
+
+
+def _is_heading(body: str) -> bool:
+    """A chapter heading: "Chapter 3: The Sea", "IV.", and a heading line with the chapter's
+    title on the line under it ("CHAPTER I.\nDown the Rabbit-Hole", as plain-text books have)."""
+    if len(body) > 160 or _is_marker(body):  # "xXx" is a separator, not XX
+        return False
+    lines = body.split("\n")
+    if len(lines) == 1:
+        return len(body) <= 80 and _HEADING.fullmatch(body) is not None
+    if len(lines) != 2:
+        return False
+    first, second = lines[0].strip(), lines[1].strip()
+    return (len(first) <= 80 and len(second) <= 80 and _HEADING.fullmatch(first) is not None
+            and second[:1].isupper() and second[-1:] not in ".,;:" and not second.startswith(("\"", "“", "‘")))
+
+
 @dataclass(slots=True)
 class _Para:
     start: int
@@ -274,6 +295,7 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
     ni = 0
     prev_end = 0
     after_thought = False  # the paragraph before ended on a thought (an unmarked answer may follow)
+    after_heading = False  # the paragraph before was a heading
     for n, p in enumerate(paras):
         if progress is not None and n % 250 == 0:
             progress(n, total)
@@ -287,14 +309,12 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
             hi += 1
         body = text[p.start : p.end]
         marked = hi < len(headings) and headings[hi][0] < p.end
-        is_heading = marked or (
-            "\n" not in body and len(body) <= 80 and _HEADING.fullmatch(body) is not None
-            and not (len(body) <= 40 and _MARKER.fullmatch(body))  # "xXx" is a separator, not XX
-        )
-        if brk:
+        is_heading = marked or _is_heading(body)
+        if brk and not after_heading:  # a break right under a heading ends nothing
             out.close_scene()
             att.reset()
             after_thought = False
+        after_heading = is_heading
         if is_heading:
             if not out.fold_front_matter(doc.title):
                 out.keep_stranded_title()
@@ -313,7 +333,7 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
                 noted = ni < len(notes) and notes[ni][0] < p.end
                 out.add("note" if noted or _NOTE.match(text, rest, p.end) else "narration", rest, p.end)
             continue
-        if len(body) <= 40 and _MARKER.fullmatch(body):
+        if _is_marker(body):
             out.close_scene()
             att.reset()
             after_thought = False

@@ -92,7 +92,8 @@ STORY = {
         "“The naïve always are,” Bastien said. “It’s part of our charm – or so I’m told.”",
         "She slid a cup across the zinc counter. … Outside, it had started to rain.",
     ],
-    "bom-crlf-bell.txt": ["The Bell Tower", '"Ring it," said Wyn.', '"At this hour?" Corra asked.'],
+    # its first line is the text's own title (issue 14): it titles the scene, it is not a line of it
+    "bom-crlf-bell.txt": ['"Ring it," said Wyn.', '"At this hour?" Corra asked.'],
 }
 
 META = {  # file: (title, author, scene titles in order, notes that must be kept)
@@ -114,8 +115,9 @@ META = {  # file: (title, author, scene titles in order, notes that must be kept
     # title + byline at the top are front matter (notes of the first chapter), not a scene
     "markdown-glass-garden.md": ("The Glass Garden", "Juniper Hale",
                                  ["Chapter 1", None, "Chapter 2"], ["The Glass Garden", "by Juniper Hale"]),
-    "cp1252-cafe.txt": ("Café at Midnight", "Lucien Marr", ["Café at Midnight", None], ["by Lucien Marr"]),
-    "bom-crlf-bell.txt": ("", "", [None], []),
+    # the blank lines under the title+byline are no scene break: the heading titles the story under it
+    "cp1252-cafe.txt": ("Café at Midnight", "Lucien Marr", ["Café at Midnight"], ["by Lucien Marr"]),
+    "bom-crlf-bell.txt": ("The Bell Tower", "", ["The Bell Tower"], []),
 }
 
 # Site furniture that must not be played as story (nor kept as a note).
