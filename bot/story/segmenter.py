@@ -48,6 +48,24 @@ _SENTENCE_PUNCT_END = re.compile(r"[.!?…][\"”’')\]]*\s*$")
 _FIRST_SECOND_PERSON = re.compile(r"(?<![\w'’])(?:I|me|my|mine|myself|you|your|yours|we|us|our|I'm|I’m)(?![\w'’])")
 
 
+_OPENERS = {"double": "\"“„«", "single": "'‘‚"}
+MAX_QUOTE_WARNINGS = 20
+
+
+def _unclosed_warning(doc: Document, p: _Para, q: Quote) -> str:
+    """"FILE:LINE: warning: …" for a quote opened and never closed (where the next paragraph
+    does not open a quote, so it is no speech running on)."""
+    text = doc.text
+    words = " ".join(text[q.start : q.end].split())
+    shown = words if len(words) <= 50 else words[:47] + "..."
+    where = doc.name or "<input>"
+    if doc.fmt != "html":  # HTML's lines are not the file's
+        where += f":{text.count(chr(10), 0, q.open if q.open >= 0 else p.start) + 1}"
+    return (f"{where}: warning: this quote is never closed ({text[q.open] if q.open >= 0 else ''}{shown}), "
+            "so the rest of the paragraph was read as speech; add the closing quote mark where the "
+            "words end and import again")
+
+
 def _is_marker(body: str) -> bool:
     """A scene-break line: "* * *", "*      *      *      *" (spaced out), "~o~", "xXx"."""
     return len(body) <= 40 + 6 * body.count(" ") and len("".join(body.split())) <= 40 \
@@ -269,9 +287,12 @@ def _italic_thoughts(doc: Document, p: _Para, quotes: list[Quote], italics: list
 
 
 def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str = "story",
-            title: str = "", progress: Callable[[int, int], None] | None = None) -> Story:
+            title: str = "", progress: Callable[[int, int], None] | None = None,
+            warnings: list[str] | None = None) -> Story:
     """Split `doc` into scenes and beats and attribute every quoted line. Without a `cast`, one
-    is discovered from the text (see `discover_cast`). `progress(done, total)` is called every
+    is discovered from the text (see `discover_cast`). Problems in the text that were read as
+    best they could be (a quote never closed) are appended to `warnings` as
+    "FILE:LINE: warning: …" lines. `progress(done, total)` is called every
     few hundred paragraphs and once at the end (counts are paragraphs)."""
     text = doc.text
     characters = list(cast) if cast is not None else discover_cast(doc)
@@ -296,6 +317,7 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
     prev_end = 0
     after_thought = False  # the paragraph before ended on a thought (an unmarked answer may follow)
     after_heading = False  # the paragraph before was a heading
+    unclosed: list[str] = []
     for n, p in enumerate(paras):
         if progress is not None and n % 250 == 0:
             progress(n, total)
@@ -346,6 +368,10 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
             continue
         found = pre_quotes[n]
         quotes = found if found is not None else find_quotes(text, p.start, p.end, style)
+        if warnings is not None and quotes and quotes[-1].close < 0 and quotes[-1].kind in ("double", "single"):
+            nxt = paras[n + 1].start if n + 1 < len(paras) else len(text)
+            if n + 1 >= len(paras) or paras[n + 1].brk or text[nxt : nxt + 1] not in _OPENERS[style]:
+                unclosed.append(_unclosed_warning(doc, p, quotes[-1]))
         while ii < len(italics) and italics[ii][1] <= p.start:
             ii += 1
         local: list[tuple[int, int]] = []
@@ -370,6 +396,11 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
         after_thought = bool(out.beats) and out.beats[-1].kind == "thought"
     if progress is not None:
         progress(total, total)
+    if warnings is not None:
+        warnings.extend(unclosed[:MAX_QUOTE_WARNINGS])
+        if len(unclosed) > MAX_QUOTE_WARNINGS:
+            warnings.append(f"{doc.name or '<input>'}: warning: {len(unclosed) - MAX_QUOTE_WARNINGS} more "
+                            "quotes are never closed; fix the ones above first")
     out.keep_stranded_title()
     out.close_scene()
     if not out.content:

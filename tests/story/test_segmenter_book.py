@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.story.model import Character
 from bot.story.readers import read_document
 from bot.story.segmenter import segment
@@ -75,3 +77,33 @@ def test_import_takes_the_title_from_the_text_not_the_slug(tmp_path: Path) -> No
     result = import_story(tmp_path, "kitchen", text.encode(), file_name="kitchen.txt", cast=CAST)
     assert result.story.title == "THE KITCHEN AT NIGHT" and result.story.author == "Ada Quill"
     assert len(result.story.scenes) == 7
+
+
+UNBALANCED = ('The door banged.\n\n"Where are you going?" Wren asked.\n\n'
+              '"Nowhere, the Cat said. I am staying here.\n\nWren sighed.\n\n'
+              '"It began long ago," Wren said. "We were young.\n\n"And then we grew old."\n')
+
+
+def test_a_quote_never_closed_is_warned_with_its_line_and_speech_running_on_is_not() -> None:
+    warnings: list[str] = []
+    segment(read_document(UNBALANCED.encode(), name="tale.txt"), CAST, warnings=warnings)
+    assert len(warnings) == 1  # "We were young." runs on into the next quoted paragraph: fine
+    assert warnings[0].startswith("tale.txt:5: warning: this quote is never closed")
+    assert "Nowhere, the Cat said." in warnings[0] and "closing quote mark" in warnings[0]
+    curly = UNBALANCED.replace('"Nowhere', "“Nowhere").replace('"', "")
+    warnings = []
+    segment(read_document(curly.encode(), name="tale.txt"), CAST, warnings=warnings)
+    assert [w.split(": warning:")[0] for w in warnings] == ["tale.txt:5"]
+
+
+def test_import_and_segment_show_the_unclosed_quote(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.__main__ import main
+
+    result = import_story(tmp_path, "tale", UNBALANCED.encode(), file_name="tale.txt", cast=CAST)
+    assert any(m.startswith("tale.txt:5: warning: this quote is never closed") for m in result.messages)
+    src = tmp_path / "tale.txt"
+    src.write_text(UNBALANCED, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["segment", str(src)]) == 0
+    err = capsys.readouterr().err
+    assert f"{src}:5: warning: this quote is never closed" in err
