@@ -343,6 +343,9 @@ _NARRATIVE = re.compile(
     r"threw|bit|hid|led|lay|sank|struck|swung|wore|wrote|caught|brought|fought|taught|meant|sent|spent|"
     r"built|lost|stuck|slept|swept|wept|knelt|spoke|stole|froze|chose|tore|bent|sprang|began|became)\b"
 )
+_TAG_HINT = re.compile(r"though|wonder|mused|reflect|sel(?:f|ves)\b|mind|head")
+_TO_CLAUSE_END = re.compile(r"[^;.!?…]*([;.!?…])")
+_LEAD_NAME = re.compile(r"\s*([A-Z][\w'’-]+)")
 _YOU = re.compile(r"(?<![\w'’])(?:you|your|yourself)(?![\w'’])", re.I)
 _PERSON_12 = re.compile(r"(?<![\w'’])(?:I|I'm|I’m|I'll|I’ll|me|my|myself|you|your|you're|you’re|yourself|"
                         r"we|us|our)(?![\w'’])", re.I)
@@ -396,8 +399,7 @@ def unmarked_thoughts(text: str, start: int, end: int, *, reply: bool = False) -
     """
     body = text[start:end]
     out: list[tuple[int, int]] = []
-    tags = list(_THOUGHT_TAG_RE.finditer(text, start, end)) if re.search(
-        r"though|wonder|mused|reflect|sel(?:f|ves)\b|mind|head", body) else []
+    tags = list(_THOUGHT_TAG_RE.finditer(text, start, end)) if _TAG_HINT.search(body) else []
     if reply:
         tags = sorted([*tags, *_REPLY_TAG_RE.finditer(text, start, end)], key=lambda m: m.start())
     pos = start
@@ -408,13 +410,13 @@ def unmarked_thoughts(text: str, start: int, end: int, *, reply: bool = False) -
         if a < 0 or len(text[a : m.start()].split()) < 2:
             continue
         if m.re is _REPLY_TAG_RE and not (_PERSON_12.search(text, a, m.start())
-                                          or re.search(r"[?!]", text[a : m.start()])):
+                                          or "?" in text[a : m.start()] or "!" in text[a : m.start()]):
             continue
         b = trim_end(text, a, m.start())
         out.append((a, b))
         pos = m.end()
         # "…, thought Gaara as he followed Lee; he has no skill…": the thought goes on after the tag
-        clause = re.compile(r"[^;.!?…]*([;.!?…])").match(text, m.end(), end)
+        clause = _TO_CLAUSE_END.match(text, m.end(), end)
         if clause and clause.group(1) == ";":
             c0 = clause.end()
             starts = _sentence_starts(text, c0, end)
@@ -446,7 +448,7 @@ def unmarked_thoughts(text: str, start: int, end: int, *, reply: bool = False) -
                 said += 1
             # one's own name ("Get a grip Gaara, …") or a few sentences of "you": not a
             # passing question to the reader
-            name = re.match(r"\s*([A-Z][\w'’-]+)", text[s:e])
+            name = _LEAD_NAME.match(text[s:e])
             by_name = name is not None and re.search(r"(?<![\w'’-])" + re.escape(name.group(1)) + r"(?![\w'’-])",
                                                      text[e:stop]) is not None
             if stop > e and (by_name or said >= 2):
