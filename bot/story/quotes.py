@@ -327,14 +327,14 @@ _THOUGHT_TAG_RE = re.compile(
     r"(?<=[,.!?…])\s+(?:" + _WHO + r"\s+(?:\w+ly\s+)?(?:"
     r"(?:thought|wondered|mused|reflected)(?:\s+to\s+" + _SELF + r")?(?:\s+\w+ly)?" + _CLAUSE_END +
     r"|(?:told|asked|reminded|scolded|warned|promised)\s+" + _SELF + _CLAUSE_END +
-    r"|[a-z]+(?:\s+\w+ly)?\s+" + _IN_MIND + r")"
+    r"|(?:" + _VERB_ALT + r")(?:\s+\w+ly)?\s+" + _IN_MIND + r")"
     r"|(?:thought|wondered|mused)\s+(?:[A-Z][\w'’-]*|he|she)\b)"
 )
 _REPLY_TAG_RE = re.compile(
     r"(?<=[,.!?…])\s+" + _WHO + r"\s+(?:\w+ly\s+)?(?:responded|replied|answered|retorted|snapped|shot\s+back|"
     r"growled|snarled|hissed|said|told\s+(?:him|her|it|them))" + _CLAUSE_END
 )
-_MIND_CUE = re.compile(r"\b(?:mentally|inwardly|silently)\b|\b(?:to|in)\s+" + _SELF + r"\b|" + _IN_MIND)
+_MIND_CUE = re.compile(r"\b(?:mentally|inwardly|silently)\b|" + _IN_MIND)
 _NARRATIVE = re.compile(
     r"\s*(?:(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts)\s+(?:\w+\s+){0,2}|"
     r"(?:[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?|[Hh]e|[Ss]he|[Tt]hey|[Ii]t)\s+(?:\w+ly\s+)?)"
@@ -343,12 +343,30 @@ _NARRATIVE = re.compile(
     r"threw|bit|hid|led|lay|sank|struck|swung|wore|wrote|caught|brought|fought|taught|meant|sent|spent|"
     r"built|lost|stuck|slept|swept|wept|knelt|spoke|stole|froze|chose|tore|bent|sprang|began|became)\b"
 )
+# after a tag: the thought follows it ("…, she asked herself, What did it matter", "thought to
+# herself, “…”") or the sentence goes on around it ("They must have been together, he thought,
+# about an hour"): then the words before the tag are not (all of) the thought
+_TAG_LEADS_ON = re.compile(r"\s*[,:]\s*(?:[\"“‘'A-Z]|[a-z])")
+_TAG_GOES_ON_OK = re.compile(r"\s*,\s*(?:and|or|but|then|as|while|so|yet|before|after|when|[a-z]+ing)\b")
+_STRONG_TAG = re.compile(r"sel(?:f|ves)\b|mind|head|skull|thoughts")
 _TAG_HINT = re.compile(r"though|wonder|mused|reflect|sel(?:f|ves)\b|mind|head")
 _TO_CLAUSE_END = re.compile(r"[^;.!?…]*([;.!?…])")
 _LEAD_NAME = re.compile(r"\s*([A-Z][\w'’-]+)")
+_PRESENT = re.compile(r"(?<![\w'’])(?:is|are|am|isn['’]t|aren['’]t|has|have|hasn['’]t|haven['’]t|does|doesn['’]t|"
+                      r"do|don['’]t|can|can['’]t|will|won['’]t|must|shall|let['’]s)(?![\w'’])|\w['’](?:s|re|ll|ve|m)\b",
+                      re.I)
 _YOU = re.compile(r"(?<![\w'’])(?:you|your|yourself)(?![\w'’])", re.I)
 _PERSON_12 = re.compile(r"(?<![\w'’])(?:I|I'm|I’m|I'll|I’ll|me|my|myself|you|your|you're|you’re|yourself|"
                         r"we|us|our)(?![\w'’])", re.I)
+
+
+def _voiced(text: str, a: int, b: int) -> bool:
+    """Does text[a:b] sound like someone's own words (first or second person, a question or an
+    exclamation, the present tense: "He is an unusual ninja", "Cute brat, real touching!")
+    rather than the narrator's past tense ("Katharine Hilbery, he thought, would…")?"""
+    if _PERSON_12.search(text, a, b) or _PRESENT.search(text, a, b):
+        return True
+    return "?" in text[a:b] or "!" in text[a:b]
 
 
 def _narrative(text: str, a: int, b: int) -> bool:
@@ -370,9 +388,11 @@ def _sentence_starts(text: str, a: int, b: int) -> list[int]:
     return [s for s in starts if s < b]
 
 
-def _voice_before(text: str, a: int, end: int) -> int:
+def _voice_before(text: str, a: int, end: int, *, strong: bool) -> int:
     """Where the voice that ends at `end` begins: the sentence holding `end`, and the ones before
-    it back to `a` while they do not read as narration. -1 when that sentence is narration."""
+    it back to `a` while they do not read as narration (and, unless the tag is `strong` — "in the
+    back of his mind", "to himself" — sound like someone's own words: a bare "she thought" is
+    as often the narrator's "Time, she thought, would tell"). -1 when that sentence is narration."""
     starts = [s for s in _sentence_starts(text, a, end) if s < end]
     if not starts:
         return -1
@@ -380,7 +400,7 @@ def _voice_before(text: str, a: int, end: int) -> int:
     for k in range(len(starts) - 1, -1, -1):
         s = starts[k]
         e = starts[k + 1] if k + 1 < len(starts) else end
-        if _narrative(text, s, e):
+        if _narrative(text, s, e) or not (strong or _voiced(text, s, e)):
             break
         first = s
     return first
@@ -406,7 +426,10 @@ def unmarked_thoughts(text: str, start: int, end: int, *, reply: bool = False) -
     for m in tags:
         if m.start() < pos:
             continue
-        a = _voice_before(text, pos, m.start())
+        if _TAG_LEADS_ON.match(text, m.end()) and not _TAG_GOES_ON_OK.match(text, m.end()):
+            continue  # "I asked myself, what…", "Time, she thought, would tell": not the words before
+        strong = _STRONG_TAG.search(m.group(0)) is not None
+        a = _voice_before(text, pos, m.start(), strong=strong)
         if a < 0 or len(text[a : m.start()].split()) < 2:
             continue
         if m.re is _REPLY_TAG_RE and not (_PERSON_12.search(text, a, m.start())
@@ -423,7 +446,7 @@ def unmarked_thoughts(text: str, start: int, end: int, *, reply: bool = False) -
             stop = c0
             for k, s in enumerate(starts):
                 e = starts[k + 1] if k + 1 < len(starts) else end
-                if _narrative(text, s, e):
+                if _narrative(text, s, e) or not _voiced(text, s, e):
                     break
                 stop = e
             if stop > c0:
@@ -442,7 +465,8 @@ def unmarked_thoughts(text: str, start: int, end: int, *, reply: bool = False) -
             for j in range(k + 1, len(starts)):
                 s2 = starts[j]
                 e2 = starts[j + 1] if j + 1 < len(starts) else end
-                if _narrative(text, s2, e2) or (j == k + 1 and not _YOU.search(text, s2, e2)):
+                if (_narrative(text, s2, e2) or not _voiced(text, s2, e2) or text[s2] in "([\"“‘'"
+                        or (j == k + 1 and not _YOU.search(text, s2, e2))):
                     break
                 stop = e2
                 said += 1
