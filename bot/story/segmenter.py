@@ -45,6 +45,7 @@ _NOTE = re.compile(
     re.I,
 )
 _SENTENCE_PUNCT_END = re.compile(r"[.!?…][\"”’')\]]*\s*$")
+_WORD = re.compile(r"\w")
 _FIRST_SECOND_PERSON = re.compile(r"(?<![\w'’])(?:I|me|my|mine|myself|you|your|yours|we|us|our|I'm|I’m)(?![\w'’])")
 
 
@@ -392,7 +393,7 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
             out.add("narration", p.start, p.end)
             continue
         voices = att.paragraph(p.start, p.end, quotes)
-        _emit_voiced(out, text, p, quotes, voices, local, unmarked={q.start for q in inner})
+        _emit_voiced(out, text, p, quotes, voices, local, unmarked={q.start for q in inner}, names=names)
         after_thought = bool(out.beats) and out.beats[-1].kind == "thought"
     if progress is not None:
         progress(total, total)
@@ -465,8 +466,27 @@ def _italic_runs(start: int, end: int, italics: Sequence[tuple[int, int]]) -> li
     return out
 
 
+def _own_lead(text: str, a: int, q0: int, v: Voice, names: NameIndex) -> int:
+    """Where the narration in front of a line stops being the scene's and becomes the speaker's:
+    only the one sentence right before the words, when it is the speaker's own action ("Gaara
+    nodded. “…”") or names them first; whatever comes before ("By the time they came to a
+    waterfall it was nearing night.", "He felt ashamed…" before someone else's line) is
+    narration, posted as such rather than under the speaker's name. Returns `a` to keep all."""
+    starts = [s for s in (a, *sentence_ends(text, a, q0)) if s < q0 and _WORD.search(text, s, q0)]
+    if not starts or not v.speakers:
+        return a
+    last = skip_space(text, starts[-1], q0)
+    own = v.source in ("action", "tag_before")
+    if not own:
+        first = names.find(text, last, min(q0, last + 60))
+        own = bool(first) and first[0].start == last and first[0].key in v.speakers
+    cut = last if own else q0
+    return a if cut <= skip_space(text, a, q0) else cut
+
+
 def _emit_voiced(out: _Builder, text: str, p: _Para, quotes: list[Quote], voices: list[Voice],
-                 italics: Sequence[tuple[int, int]] = (), unmarked: set[int] | frozenset[int] = frozenset()) -> None:
+                 italics: Sequence[tuple[int, int]] = (), unmarked: set[int] | frozenset[int] = frozenset(),
+                 names: NameIndex | None = None) -> None:
     # consecutive quotes with the same voice form one beat
     runs: list[tuple[list[Quote], Voice]] = []
     for q, v in zip(quotes, voices, strict=True):
@@ -496,6 +516,11 @@ def _emit_voiced(out: _Builder, text: str, p: _Para, quotes: list[Quote], voices
             # grip…") is a beat of its own: the thought beat is then the inner voice and its tag
             out.add("narration", a, qs[0].start)
             a = qs[0].start
+        elif names is not None:
+            keep = _own_lead(text, a, qs[0].open if qs[0].open >= 0 else qs[0].start, v, names)
+            if keep > a:
+                out.add("narration", a, keep)
+                a = keep
         if italics and all(q.kind == "italic" for q in qs):
             # a beat voiced by italics: every italic run in it is its words ("*She'll go
             # first,* he thought. *She always does.*"), not only the one that was recognised
