@@ -41,10 +41,14 @@ def main(argv: list[str]) -> int:
     if unquoted is not None:
         print(f"unquoted inner speech as a thought of the right character: {s.unquoted_correct}/{unquoted}; "
               f"authors' notes as notes: {s.notes_found}/{s.notes}")
-    two = sum(1 for sc in story.scenes for a, b in zip(sc.beats, sc.beats[1:], strict=False)
-              if a.speaker and b.speaker and a.speaker != b.speaker
-              and story.text.count("\n", a.source[1], b.source[0]) == 0)
-    print(f"paragraphs split into one beat per speaker: {two} speaker changes inside a paragraph")
+    paras: dict[int, list[str]] = {}  # paragraph start -> the speakers of its voiced beats, in order
+    for beat in story.beats:
+        para = story.text.rfind("\n\n", 0, beat.source[0])
+        if beat.kind in ("dialogue", "thought") and beat.speaker:
+            paras.setdefault(para, []).append("+".join(beat.speakers) or beat.speaker)
+    multi = [v for v in paras.values() if len(set(v)) > 1]
+    print(f"paragraphs with several speakers' lines: {len(multi)}, posted as {sum(len(v) for v in multi)} "
+          "beats of one voice each")
     if verbose:
         for m in s.mistakes:
             print("   ", m)
