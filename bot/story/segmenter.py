@@ -50,6 +50,31 @@ _FIRST_SECOND_PERSON = re.compile(r"(?<![\w'’])(?:I|me|my|mine|myself|you|your
 
 
 _OPENERS = {"double": "\"“„«", "single": "'‘‚"}
+_MARKS = {"double": re.compile(r"[\"“”„«»]"), "single": re.compile(r"['‘’‚]")}
+
+
+def _closed_later(text: str, paras: Sequence[_Para], n: int, style: str) -> bool:
+    """Does the speech left open at the end of paragraph n go on and end later: the next
+    paragraph opens a quote (speech running on), or the next quote mark in the scene closes it
+    (a letter or a poem whose lines are paragraphs of their own)?"""
+    for k in range(n + 1, min(len(paras), n + 40)):
+        para = paras[k]
+        if para.brk:
+            return False
+        if k == n + 1 and text[para.start : para.start + 1] in _OPENERS[style]:
+            return True
+        for m in _MARKS[style].finditer(text, para.start, para.end):
+            i = m.start()
+            c = text[i]
+            if style == "single" and c in "'’" and i + 1 < para.end and text[i + 1].isalpha():
+                continue  # an apostrophe inside a word
+            if c in "”»’":
+                return True
+            if c in "“„«‘‚":
+                return False
+            before = text[i - 1] if i > para.start else " "
+            return not before.isspace()  # a straight mark after a word closes
+    return False
 MAX_QUOTE_WARNINGS = 20
 
 
@@ -369,10 +394,9 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
             continue
         found = pre_quotes[n]
         quotes = found if found is not None else find_quotes(text, p.start, p.end, style)
-        if warnings is not None and quotes and quotes[-1].close < 0 and quotes[-1].kind in ("double", "single"):
-            nxt = paras[n + 1].start if n + 1 < len(paras) else len(text)
-            if n + 1 >= len(paras) or paras[n + 1].brk or text[nxt : nxt + 1] not in _OPENERS[style]:
-                unclosed.append(_unclosed_warning(doc, p, quotes[-1]))
+        if (warnings is not None and quotes and quotes[-1].close < 0 and quotes[-1].kind in ("double", "single")
+                and not _closed_later(text, paras, n, style)):
+            unclosed.append(_unclosed_warning(doc, p, quotes[-1]))
         while ii < len(italics) and italics[ii][1] <= p.start:
             ii += 1
         local: list[tuple[int, int]] = []

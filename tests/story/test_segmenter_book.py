@@ -107,3 +107,14 @@ def test_import_and_segment_show_the_unclosed_quote(tmp_path: Path, capsys: pyte
     assert main(["segment", str(src)]) == 0
     err = capsys.readouterr().err
     assert f"{src}:5: warning: this quote is never closed" in err
+
+
+def test_a_quote_that_closes_paragraphs_later_is_no_warning() -> None:
+    # a letter or a poem whose lines are paragraphs of their own: the closing mark comes later
+    text = ('"Here is the verse," said Wren, "as I learnt it:\n\n'
+            '    Twinkle, twinkle, little kettle,\n\n'
+            '    How I wonder what you brew!"\n\n'
+            'The Cat said nothing.\n')
+    warnings: list[str] = []
+    segment(read_document(text.encode(), name="tale.txt"), CAST, warnings=warnings)
+    assert warnings == []
