@@ -507,8 +507,12 @@ def _front_matter(doc: Document) -> Document:
     headings = list(doc.headings)
     lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text[:head_end])][:8]
     prev: tuple[int, int] | None = None
+    dated: list[tuple[int, int]] = []  # "(1814)" between the title and the byline
     for a, b in lines:
         line = text[a:b]
+        if prev is not None and _YEAR_LINE.fullmatch(line):
+            dated.append((a, b))
+            continue
         lab = _LABEL.fullmatch(line)
         if lab:
             key, value = lab.group(1).lower(), lab.group(2).strip()
@@ -523,6 +527,9 @@ def _front_matter(doc: Document) -> Document:
         if by and _NAMEISH.fullmatch(by.group(1).strip().strip("*_")) and prev is not None:
             author = author or by.group(1).strip().strip("*_")
             notes.append((a, b))
+            notes.extend(dated)
+            notes.extend((c, d) for c, d in lines if c > b and _YEAR_LINE.fullmatch(text[c:d])
+                         and not text[b:c].strip())
             pa, pb = prev
             above = text[pa:pb].strip()
             if not title and len(above) <= 120 and above[-1:] not in ".,;:\"”’'" and not _LABEL.fullmatch(above):
@@ -538,6 +545,7 @@ def _front_matter(doc: Document) -> Document:
     return replace(doc, title=title, author=author, notes=_trim(text, notes), headings=_trim(text, headings))
 
 
+_YEAR_LINE = re.compile(r"[ \t]*\(?(?:1[5-9]|20)\d\d\)?\.?[ \t]*")
 _TITLE_WORD = re.compile(r"[\w'’-]+")
 _MINOR = frozenset("a an and as at but by for from in into of on or the to with nor".split())
 

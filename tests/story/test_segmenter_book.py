@@ -118,3 +118,12 @@ def test_a_quote_that_closes_paragraphs_later_is_no_warning() -> None:
     warnings: list[str] = []
     segment(read_document(text.encode(), name="tale.txt"), CAST, warnings=warnings)
     assert warnings == []
+
+
+def test_a_year_around_the_byline_is_front_matter_not_the_title() -> None:
+    for top in ("THE KITCHEN AT NIGHT\n\n(1867)\n\nBy Ada Quill\n\n", "The Kitchen at Night\n\nby Ada Quill\n\n(1867)\n\n"):
+        doc = read_document((top + book()).encode(), name="kitchen.txt")
+        assert doc.title.casefold() == "the kitchen at night" and doc.author == "Ada Quill", top
+        story = segment(doc, CAST)
+        assert len(story.scenes) == 7 and story.scenes[0].title == "CHAPTER I. Down the Chimney"
+        assert "(1867)" in [b.text for b in story.scenes[0].beats if b.kind == "note"]
