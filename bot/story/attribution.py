@@ -623,7 +623,25 @@ class Attributor:
             # several people addressed; the one asked the closing question answers
             ordered = [m.key for i in range(n) for m in inside[i] if m.key in called_voc[i] and m.key != spk]
             self.addressee = ordered[-1] if ordered else None
+        if self.holder is None and self.addressee is not None and spk is not None:
+            self.holder = self._floor_after_answer(pe, quotes[-1], outside, spk)
+            if self.holder is not None:
+                self.addressee = None
         return out
+
+    def _floor_after_answer(self, pe: int, last: Quote, outside: list[Mention], spk: str) -> str | None:
+        """"Now, Shikamaru." Shikamaru stood up straighter.: the one called answers with a
+        gesture, not words, so the one who called goes on."""
+        text = self.text
+        if last.close < 0:
+            return None
+        sents = _sentences(text, last.close + 1, pe)
+        if not sents or _VERB_RE.search(text, sents[0][0], pe):
+            return None
+        s0, s1 = sents[0]
+        subj = self._subject_in(s0, s1, outside, first_words=3, before=[m for m in outside if m.start < s0],
+                                subjects=[], speech_tag=False, exclude=set())
+        return spk if subj is not None and subj.keys == (self.addressee,) and subj.named else None
 
     def _introduces(self, q: Quote, inside: list[Mention]) -> str | None:
         """“My name is Edith Carrow”: the speaker names themself."""

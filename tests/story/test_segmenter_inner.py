@@ -181,3 +181,16 @@ def test_unmarked_thoughts_survive_save_and_load(tmp_path: Path) -> None:
     loaded = load_story(tmp_path / "x")
     assert [(b.kind, b.speaker, b.source) for b in loaded.beats] == \
         [(b.kind, b.speaker, b.source) for b in story.beats]
+
+
+def test_someone_called_who_answers_with_a_gesture_leaves_the_floor_to_the_caller() -> None:
+    text = ("\"Sit down, all of you.\" Ilse said. \"Now, Tomas.\" Tomas stood up straighter at his name.\n\n"
+            "\"I expect a report on my desk by morning.\"\n\n"
+            "\"Yes, sensei,\" said Mara.\n")
+    assert [s for s, _, _ in lines(text)] == ["ilse", "ilse", "ilse", "mara"]
+
+
+def test_someone_called_who_answers_in_words_still_answers() -> None:
+    text = ("\"Now, Tomas.\" Ilse folded her arms.\n\n"
+            "\"I know, I know.\"\n")
+    assert [s for s, _, _ in lines(text)] == ["ilse", "tomas"]
