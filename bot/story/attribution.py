@@ -615,7 +615,6 @@ class Attributor:
         self.addressee = None
         spoken = [v for i, v in enumerate(out) if not (v.thought and quotes[i].kind == "italic")] or out
         spk = spoken[-1].speakers[0] if spoken[-1].speakers else None
-        self.holder = self._floor_after_voiced(ps, pe, quotes, out, outside)
         called = {k for vs in called_voc for k in vs} - {spk}
         if len(called) == 1 and self.runon is None:
             self.addressee = called.pop()
@@ -623,7 +622,12 @@ class Attributor:
             # several people addressed; the one asked the closing question answers
             ordered = [m.key for i in range(n) for m in inside[i] if m.key in called_voc[i] and m.key != spk]
             self.addressee = ordered[-1] if ordered else None
-        if self.holder is None and self.addressee is not None and spk is not None:
+        # someone called by name answers next, unless they answer with a gesture; otherwise a
+        # speaker whose paragraph ends on their own doing goes on
+        self.holder = None
+        if self.addressee is None:
+            self.holder = self._floor_after_voiced(ps, pe, quotes, out, outside)
+        elif spk is not None:
             self.holder = self._floor_after_answer(pe, quotes[-1], outside, spk)
             if self.holder is not None:
                 self.addressee = None
