@@ -49,6 +49,7 @@ _WORD = re.compile(r"\w")
 _FIRST_SECOND_PERSON = re.compile(r"(?<![\w'’])(?:I|me|my|mine|myself|you|your|yours|we|us|our|I'm|I’m)(?![\w'’])")
 
 
+_OUTER = re.compile(r"(?:part|book|volume|act)\b", re.I)
 _OPENERS = {"double": "\"“„«", "single": "'‘‚"}
 _MARKS = {"double": re.compile(r"[\"“”„«»]"), "single": re.compile(r"['‘’‚]")}
 
@@ -108,7 +109,7 @@ def _is_heading(body: str) -> bool:
         return len(body) <= 80 and _HEADING.fullmatch(body) is not None
     if len(lines) != 2:
         return False
-    first, second = lines[0].strip(), lines[1].strip()
+    first, second = lines[0].strip(), lines[1].strip().strip("_*")  # "BOOK THE FIRST\n_SOWING_"
     return (len(first) <= 80 and len(second) <= 80 and _HEADING.fullmatch(first) is not None
             and second[:1].isupper() and second[-1:] not in ".,;:" and not second.startswith(("\"", "“", "‘")))
 
@@ -364,7 +365,14 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
             after_thought = False
         after_heading = is_heading
         if is_heading:
-            if not out.fold_front_matter(doc.title):
+            outer: tuple[str, int] | None = None
+            if out.fold_front_matter(doc.title):
+                pass
+            elif (out.scene_title is not None and out.title_span is not None and _OUTER.match(out.scene_title)
+                    and all(b.kind == "note" for b in out.scene_beats)):
+                # "VOLUME I" / "BOOK THE FIRST" right over "CHAPTER I": one scene, both titles
+                outer = (out.scene_title, out.title_span[0])
+            else:
                 out.keep_stranded_title()
                 out.close_scene()
             att.reset()
@@ -374,6 +382,9 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
                 h_end = min(p.end, headings[hi][1])
             out.scene_title = " ".join(text[p.start : h_end].split())
             out.title_span = (p.start, h_end)
+            if outer is not None:
+                out.scene_title = f"{outer[0]} — {out.scene_title}"
+                out.title_span = (outer[1], h_end)
             rest = h_end + len(text[h_end : p.end]) - len(text[h_end : p.end].lstrip())
             if rest < p.end:  # "Title\nby Author" in one paragraph: the line under the title is text
                 while ni < len(notes) and notes[ni][1] <= rest:
