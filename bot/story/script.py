@@ -473,9 +473,9 @@ def build_scenes(script: Sequence[ScriptScene], source: str, *, path: str = SCRI
             where = f"{path}:{sb.line}"
             if place.matched:
                 text = source[place.start:place.end]
-                gap = source[prev_end:place.start] if prev_matched else ""
-                for t in titles:
-                    gap = gap.replace(t, "", 1) if t else gap
+                gap = _WS.sub(" ", source[prev_end:place.start]) if prev_matched else ""
+                for t in sorted(titles, key=len, reverse=True):  # "CHAPTER II" before "CHAPTER I"
+                    gap = gap.replace(t, "", 1) if t else gap  # (a title may span lines in the source)
                 if _WORDY.search(_WS.sub(" ", gap)):
                     shown = _one_line(gap)
                     shown = shown if len(shown) <= 60 else shown[:57] + "..."

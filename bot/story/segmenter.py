@@ -383,7 +383,7 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
             out.scene_title = " ".join(text[p.start : h_end].split())
             out.title_span = (p.start, h_end)
             if outer is not None:
-                out.scene_title = f"{outer[0]} — {out.scene_title}"
+                out.scene_title = f"{outer[0]} {out.scene_title}"  # as the text has it: the loader finds it
                 out.title_span = (outer[1], h_end)
             rest = h_end + len(text[h_end : p.end]) - len(text[h_end : p.end].lstrip())
             if rest < p.end:  # "Title\nby Author" in one paragraph: the line under the title is text

@@ -132,5 +132,16 @@ def test_a_year_around_the_byline_is_front_matter_not_the_title() -> None:
 def test_a_part_heading_right_over_a_chapter_heading_titles_one_scene() -> None:
     text = "BOOK THE FIRST\n_SOWING_\n\n\n" + book()
     story = segment(read_document(text.encode(), name="kitchen.txt"), CAST)
-    assert story.scenes[0].title == "BOOK THE FIRST _SOWING_ — CHAPTER I. Down the Chimney"
+    assert story.scenes[0].title == "BOOK THE FIRST _SOWING_ CHAPTER I. Down the Chimney"
     assert len(story.scenes) == 7 and not any("BOOK" in b.text for b in story.beats)
+
+
+def test_a_generated_book_script_checks_clean_without_warnings(tmp_path: Path) -> None:
+    from bot.story.storage import load_story_files
+
+    text = "THE KITCHEN AT NIGHT\n\n(1867)\n\nBy Ada Quill\n\nVOLUME I\n\n\n" + book()
+    import_story(tmp_path, "kitchen", text.encode(), file_name="kitchen.txt", cast=CAST)
+    loaded = load_story_files(tmp_path / "kitchen")
+    # "CHAPTER II." is not "CHAPTER I." plus a stray "I", and a two-line heading is its title
+    assert loaded.warnings == ()
+    assert [s.title for s in loaded.story.scenes][:2] == ["VOLUME I CHAPTER I. Down the Chimney", None]
