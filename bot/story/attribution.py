@@ -765,18 +765,18 @@ class Attributor:
         last = quotes[-1]
         if len(v.speakers) != 1 or v.thought or last.close < 0:
             return None
-        pos = ps
-        for q in quotes:  # no speech tag anywhere in the paragraph ("had said" is no tag)
-            for vm in _VERB_RE.finditer(text, pos, _before(q)):
-                if not _PAST_PERFECT.search(text, max(ps, vm.start() - 8), vm.start()):
-                    return None
-            pos = _after(q)
         sents = _sentences(text, last.close + 1, pe)
         if not sents:
             return None
         for vm in _VERB_RE.finditer(text, sents[0][0], pe):
             if not _PAST_PERFECT.search(text, max(ps, vm.start() - 8), vm.start()):
                 return None
+        pos = ps
+        for q in quotes:  # no speech tag anywhere in the paragraph ("had said" is no tag)
+            for vm in _VERB_RE.finditer(text, pos, _before(q)):
+                if not _PAST_PERFECT.search(text, max(ps, vm.start() - 8), vm.start()):
+                    return None
+            pos = _after(q)
         s0, s1 = sents[0]
         subj = self._subject_in(s0, s1, outside, first_words=3, before=[m for m in outside if m.start < s0],
                                 subjects=[], speech_tag=False, exclude=set())

@@ -93,8 +93,13 @@ def _unclosed_warning(doc: Document, p: _Para, q: Quote) -> str:
             "words end and import again")
 
 
+_MARKER_FIRST = frozenset("*~=_#+•·◇◆○●◊♦♥☆★-§⁂oO0xX")
+
+
 def _is_marker(body: str) -> bool:
     """A scene-break line: "* * *", "*      *      *      *" (spaced out), "~o~", "xXx"."""
+    if not body or body[0] not in _MARKER_FIRST or len(body) > 300:
+        return False
     return len(body) <= 40 + 6 * body.count(" ") and len("".join(body.split())) <= 40 \
         and _MARKER.fullmatch(body) is not None
 
@@ -102,7 +107,7 @@ def _is_marker(body: str) -> bool:
 def _is_heading(body: str) -> bool:
     """A chapter heading: "Chapter 3: The Sea", "IV.", and a heading line with the chapter's
     title on the line under it ("CHAPTER I.\nDown the Rabbit-Hole", as plain-text books have)."""
-    if len(body) > 160 or _is_marker(body):  # "xXx" is a separator, not XX
+    if len(body) > 160 or not body[:1].isalnum() or _is_marker(body):  # "xXx" is a separator, not XX
         return False
     lines = body.split("\n")
     if len(lines) == 1:
