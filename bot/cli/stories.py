@@ -169,10 +169,13 @@ def _segment(args: argparse.Namespace, settings: Settings) -> int:
         doc = read_document(data, name=str(args.file))
         # the same title import would give (the document's own, else its first heading)
         heading = doc.text[doc.headings[0][0]:doc.headings[0][1]].strip() if doc.headings else ""
+        warnings: list[str] = []
         story = segment(doc, cast if cast is not None else discover_cast(doc),
-                        slug=args.file.stem, title=doc.title or heading or args.file.stem)
+                        slug=args.file.stem, title=doc.title or heading or args.file.stem, warnings=warnings)
     except StoryImportError as exc:
         raise CliError(str(exc)) from None
+    for line in [*doc.warnings, *warnings]:
+        print(line, file=sys.stderr)
     _print_json(story_to_json(story))
     return 0
 

@@ -75,6 +75,17 @@ _WORDS = re.compile(r"[\w'’-]+")
 _GENERIC_SUBJECT = re.compile(r"(?<![\w'’-])(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Oo]ne|[Ss]omeone|"
                               r"[Aa]nother|[Tt]his|[Tt]hat)\s+(?:[a-z][\w-]*\s+){0,2}[a-z][\w-]*")
 
+_BARE_TITLES = frozenset({"sensei", "sama", "senpai", "sempai", "shishou", "shisho", "taichou", "dono"})
+_GREETING_BEFORE = re.compile(r"(?<![\w'’-])(?:[Tt]hank you|[Tt]hanks|[Hh]ey|[Hh]i|[Hh]ello|[Yy]es|[Nn]o|[Hh]ai|[Nn]e|"
+                              r"[Oo]h|[Aa]h|[Ss]orry|[Pp]lease|[Bb]ye|[Gg]oodbye|[Oo]kay|[Yy]eah|[Yy]ou)$")
+_HONORIFIC_END = re.compile(r"-(?:" + "|".join(sorted(map(re.escape, HONORIFICS), key=len, reverse=True)) + r")$")
+_NOD = re.compile(r"\s*((?:[A-Z][\w'’-]*\s+){1,2})(?:\w+ly\s+)?(?:nodded|nods|shook\s+(?:his|her|their)\s+head)\b")
+_PAST_PERFECT = re.compile(r"\b(?:had|has|have)\s+$")
+_SILENCE = re.compile(r"\b(?:did\s+not|didn['’]t|does\s+not|doesn['’]t|would\s+not|wouldn['’]t|never)\s+"
+                      r"(?:interrupt|answer|respond|reply|speak|say\s+(?:a\s+word|anything))|"
+                      r"\bsaid\s+nothing\b|\b(?:stayed|remained|kept)\s+(?:silent|quiet)\b|"
+                      r"\bheld\s+(?:his|her|their)\s+tongue\b")
+
 
 def _pron_class(pronouns: str) -> str | None:
     p = pronouns.strip().lower().split("/")[0].strip()
@@ -164,7 +175,9 @@ class NameIndex:
         suffix = "(?:-(?:" + "|".join(sorted(HONORIFICS, key=len, reverse=True)) + "))?"
         self.rx: re.Pattern[str] | None = None
         if self.by_form:
-            self.rx = re.compile(r"(?<![\w'’-])(" + _trie_regex(list(self.by_form)) + ")" + suffix + r"(?![\w-])")
+            # "G-Gaara" (a stammer) is a mention of Gaara too
+            self.rx = re.compile(r"(?<![\w'’-])(?:[A-Z]-(?=[A-Z]))*(" + _trie_regex(list(self.by_form)) + ")"
+                                 + suffix + r"(?![\w-])")
         self.rx_lower: re.Pattern[str] | None = None
         if self.by_lower:
             self.rx_lower = re.compile(r"(?<![\w'’-])(" + _trie_regex(list(self.by_lower)) + ")" + suffix
@@ -227,9 +240,13 @@ class Attributor:
     # two people a narration paragraph named together as its subject ("Priya and Sam listened"):
     # while only they speak, an untagged line is the other one's
     pair: tuple[str, ...] | None = None
+    # who holds the floor for the next untagged line (see `_floor_after_voiced`/`_floor_after_silence`)
+    holder: str | None = None
+    _titles: dict[str, str] | None = None
 
     def reset(self) -> None:
         self.pair = None
+        self.holder = None
         self.recent.clear()
         self.speakers.clear()
         self.runon = None
@@ -488,6 +505,9 @@ class Attributor:
             if pair is not None and first is None:
                 self.pair = pair
             self.prev_subject = first or (outside[0].key if outside else None)
+            self.holder = self._floor_after_silence(ps, pe, first)
+            if self.holder is not None:
+                self.prev_subject = None
             self._note_mentions([m.key for m in outside])
             self.prev_voiced = False
             self.runon = None
@@ -496,7 +516,11 @@ class Attributor:
         opening = self._opening_subject(ps, pe, quotes, outside)
         if opening is not None:
             outside = sorted([*outside, opening], key=lambda m: m.start)
-        voc = [self._vocatives(q, inside[i]) for i, q in enumerate(quotes)]
+        called_voc = [self._vocatives(q, inside[i]) | self._loose_vocatives(q, inside[i])
+                      for i, q in enumerate(quotes)]
+        # who is not speaking this line: the people it calls, and those it names with an
+        # honorific or who nod in answer to it
+        voc = [v | self._not_speaker(quotes, i, inside[i], pe) for i, v in enumerate(called_voc)]
         ev: list[Voice | None] = [None] * n
         subjects_so_far: list[Mention] = []
         for i, q in enumerate(quotes):
@@ -574,6 +598,8 @@ class Attributor:
         # remember
         for i, v in enumerate(out):
             who = v.speakers[0] if v.speakers else stranger[i]
+            if v.thought and quotes[i].kind == "italic":
+                continue  # an unmarked thought is no turn in the conversation
             if who and (not self.speakers or self.speakers[-1] != who):
                 self.speakers.append(who)
             if who and self.pair and who not in self.pair:
@@ -587,15 +613,39 @@ class Attributor:
         self.prev_subject = None
         self.prev_voiced = True
         self.addressee = None
-        spk = out[-1].speakers[0] if out[-1].speakers else None
-        called = {k for vs in voc for k in vs} - {spk}
+        spoken = [v for i, v in enumerate(out) if not (v.thought and quotes[i].kind == "italic")] or out
+        spk = spoken[-1].speakers[0] if spoken[-1].speakers else None
+        called = {k for vs in called_voc for k in vs} - {spk}
         if len(called) == 1 and self.runon is None:
             self.addressee = called.pop()
         elif called and self.runon is None and text[last.start : last.end].rstrip().endswith("?"):
             # several people addressed; the one asked the closing question answers
-            ordered = [m.key for i in range(n) for m in inside[i] if m.key in voc[i] and m.key != spk]
+            ordered = [m.key for i in range(n) for m in inside[i] if m.key in called_voc[i] and m.key != spk]
             self.addressee = ordered[-1] if ordered else None
+        # someone called by name answers next, unless they answer with a gesture; otherwise a
+        # speaker whose paragraph ends on their own doing goes on
+        self.holder = None
+        if self.addressee is None:
+            self.holder = self._floor_after_voiced(ps, pe, quotes, out, outside)
+        elif spk is not None:
+            self.holder = self._floor_after_answer(pe, quotes[-1], outside, spk)
+            if self.holder is not None:
+                self.addressee = None
         return out
+
+    def _floor_after_answer(self, pe: int, last: Quote, outside: list[Mention], spk: str) -> str | None:
+        """"Now, Shikamaru." Shikamaru stood up straighter.: the one called answers with a
+        gesture, not words, so the one who called goes on."""
+        text = self.text
+        if last.close < 0:
+            return None
+        sents = _sentences(text, last.close + 1, pe)
+        if not sents or _VERB_RE.search(text, sents[0][0], pe):
+            return None
+        s0, s1 = sents[0]
+        subj = self._subject_in(s0, s1, outside, first_words=3, before=[m for m in outside if m.start < s0],
+                                subjects=[], speech_tag=False, exclude=set())
+        return spk if subj is not None and subj.keys == (self.addressee,) and subj.named else None
 
     def _introduces(self, q: Quote, inside: list[Mention]) -> str | None:
         """“My name is Edith Carrow”: the speaker names themself."""
@@ -652,6 +702,94 @@ class Attributor:
                 out.add(m.key)
         return out
 
+    # ------------------------------------------------ conversational cues (vocatives, floor)
+    def _title_forms(self) -> dict[str, str]:
+        """Bare titles that name one character: "sensei" when only Baki is "Baki-sensei"."""
+        if self._titles is None:
+            seen: dict[str, set[str]] = {}
+            for c in self.names.cast:
+                for n in c.names():
+                    head, sep, tail = n.strip().rpartition("-")
+                    if sep and head and tail.lower() in _BARE_TITLES:
+                        seen.setdefault(tail.lower(), set()).add(c.key)
+            self._titles = {t: next(iter(k)) for t, k in seen.items() if len(k) == 1}
+        return self._titles
+
+    def _loose_vocatives(self, q: Quote, inside: list[Mention]) -> set[str]:
+        """Vocatives written without a comma: "Thank you Gaara.", "Hai sensei.", "…for you
+        Naruto, if I can": a name (or a title only one character has) right after a greeting
+        word or "you", followed by punctuation."""
+        text = self.text
+        out: set[str] = set()
+        spans = [(m.start, m.end, m.key) for m in inside]
+        titles = self._title_forms()
+        if titles:
+            for tm in _WORDS.finditer(text, q.start, q.end):
+                key = titles.get(tm.group(0).lower())
+                if key is not None:
+                    spans.append((tm.start(), tm.end(), key))
+        for a, b, key in spans:
+            after = text[b : q.end].lstrip()
+            if not (after == "" or after[0] in ",!?.…;"):
+                continue
+            before = text[q.start : a].rstrip()
+            if before == "" or before[-1] in ",!?.…—–-":
+                out.add(key)
+            elif _GREETING_BEFORE.search(before):
+                out.add(key)
+        return out
+
+    def _not_speaker(self, quotes: Sequence[Quote], i: int, inside: list[Mention], pe: int) -> set[str]:
+        """People who are not the speaker of quotes[i] although nothing calls them: a name given
+        an honorific ("what do you think, Gaara-kun?": nobody says their own name that way), and
+        whoever nods or shakes their head right after a question (they answer it)."""
+        text = self.text
+        q = quotes[i]
+        out = {m.key for m in inside if text[m.start : m.end].count("-") and
+               _HONORIFIC_END.search(text, m.start, m.end)}
+        if text[q.start : q.end].rstrip().endswith("?") and q.close >= 0:
+            hi = _before(quotes[i + 1]) if i + 1 < len(quotes) else pe
+            nod = _NOD.match(text, q.close + 1, hi)
+            if nod:
+                for m in self.names.find(text, nod.start(1), nod.end(1)):
+                    out.add(m.key)
+        return out
+
+    def _floor_after_voiced(self, ps: int, pe: int, quotes: Sequence[Quote], out: Sequence[Voice],
+                            outside: list[Mention]) -> str | None:
+        """A speaker found by what they do rather than a speech tag, whose paragraph ends on
+        them again ("…But…" Gaara looked at Lee.), keeps the floor: their next untagged line
+        is theirs (the other one has not been given a turn)."""
+        text = self.text
+        v = out[-1]
+        last = quotes[-1]
+        if len(v.speakers) != 1 or v.thought or last.close < 0:
+            return None
+        sents = _sentences(text, last.close + 1, pe)
+        if not sents:
+            return None
+        for vm in _VERB_RE.finditer(text, sents[0][0], pe):
+            if not _PAST_PERFECT.search(text, max(ps, vm.start() - 8), vm.start()):
+                return None
+        pos = ps
+        for q in quotes:  # no speech tag anywhere in the paragraph ("had said" is no tag)
+            for vm in _VERB_RE.finditer(text, pos, _before(q)):
+                if not _PAST_PERFECT.search(text, max(ps, vm.start() - 8), vm.start()):
+                    return None
+            pos = _after(q)
+        s0, s1 = sents[0]
+        subj = self._subject_in(s0, s1, outside, first_words=3, before=[m for m in outside if m.start < s0],
+                                subjects=[], speech_tag=False, exclude=set())
+        return v.speakers[0] if subj and subj.keys == v.speakers else None
+
+    def _floor_after_silence(self, ps: int, pe: int, subject: str | None) -> str | None:
+        """"Lee did not interrupt Gaara's speech": the one who stays silent does not speak next;
+        the last speaker goes on."""
+        last = self.speakers[-1] if self.speakers else None
+        if subject is None or last is None or last == subject or not _SILENCE.search(self.text, ps, pe):
+            return None
+        return last
+
     def _fallback(self, voc: set[str], *, starts_para: bool, gender: str | None = None) -> Voice:
         """No tag, no action, no other quote in the paragraph: the scene decides."""
 
@@ -662,6 +800,9 @@ class Attributor:
         if ok(self.runon) and starts_para:
             assert self.runon is not None
             return Voice((self.runon,), False, "runon")
+        if ok(self.holder) and starts_para:
+            assert self.holder is not None
+            return Voice((self.holder,), False, "floor")
         if ok(self.addressee) and self.prev_voiced:
             assert self.addressee is not None
             return Voice((self.addressee,), False, "addressee")
@@ -676,6 +817,8 @@ class Attributor:
         conv = self._conversation()
         if len(conv) == 2 and self.prev_voiced and (ok(conv[1]) or (conv[1].startswith("?") and gender is None)):
             return Voice((conv[1],), False, "turn")  # may be "?Name": the unnamed one answers
+        if len(conv) == 2 and self.prev_voiced and ok(conv[0]) and conv[1] in voc:
+            return Voice((conv[0],), False, "turn")  # the other one is ruled out: the speaker goes on
         last = self.speakers[-1] if self.speakers else None
         for k in reversed(self.recent):
             if k != last and ok(k):
@@ -704,7 +847,8 @@ class Attributor:
         if len(_WORDS.findall(text, a, v.start())) > 6:
             return None
         mind = bool(_MIND.search(text, a, win))
-        thought = v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, win))
+        thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, win))
+                   or _to_oneself(text, v.end(), win))
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
                                 speech_tag=not thought, exclude=voc)
         if subj is None:
@@ -737,7 +881,8 @@ class Attributor:
         if v is None or len(_WORDS.findall(text, v.end(), b)) > 4:
             return None
         mind = bool(_MIND.search(text, a, b))
-        thought = v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, b))
+        thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, b))
+                   or _to_oneself(text, v.end(), b))
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
                                 speech_tag=not thought, exclude=voc, nearest=True)
         if subj is None:
@@ -748,6 +893,14 @@ class Attributor:
         if mind and len(subj.keys) == 1:
             self.inner_voices.add(subj.keys[0])
         return Voice(subj.keys, thought, "tag_before", subj.named, subj.exclude, subj.gender)
+
+
+_ONESELF = re.compile(r"\s+(?:to\s+)?(?:him|her|them|my|your|our|one)sel(?:f|ves)\b")
+
+
+def _to_oneself(text: str, a: int, b: int) -> bool:
+    """"he told himself", "she said to herself": words meant for no one else are a thought."""
+    return _ONESELF.match(text, a, b) is not None
 
 
 def _before(q: Quote) -> int:

@@ -72,6 +72,8 @@ def test_import_writes_the_folder_and_it_checks_clean(story_dir: Path, capsys: p
     script = (folder / "script.txt").read_text(encoding="utf-8")
     assert "MARA: \"We have to climb,\" Mara said." in script
     code, out, err = run(capsys, "check")
+    # "The Lighthouse" (the first line) is the text's own title, titling the scene; "They climbed
+    # anyway." is narration of its own before Mara's line
     assert (code, out.strip()) == (0, "OK: 1 story, 5 beats"), err
 
 
@@ -109,7 +111,7 @@ def test_reimport_never_overwrites_manual_edits(story_dir: Path, capsys: pytest.
     # an unchanged script may be regenerated freely
     assert run(capsys, *args)[0] == 0
     assert not (folder / "script.new.txt").exists()
-    edited = script.read_text(encoding="utf-8").replace("MARA: They climbed", "TOM: They climbed")
+    edited = script.read_text(encoding="utf-8").replace('MARA: "Almost there,"', 'TOM: "Almost there,"')
     assert edited != script.read_text(encoding="utf-8")
     script.write_text(edited, encoding="utf-8")
 
@@ -117,7 +119,7 @@ def test_reimport_never_overwrites_manual_edits(story_dir: Path, capsys: pytest.
     assert code == 0
     assert script.read_text(encoding="utf-8") == edited
     new = folder / "script.new.txt"
-    assert new.is_file() and "MARA: They climbed" in new.read_text(encoding="utf-8")
+    assert new.is_file() and 'MARA: "Almost there,"' in new.read_text(encoding="utf-8")
     assert "has manual edits" in err and "script.new.txt" in err and "--force" in err
     # still guarded on the next run (the hash recorded is the generated script's, not the edit's)
     assert run(capsys, *args)[0] == 0 and script.read_text(encoding="utf-8") == edited
@@ -125,7 +127,7 @@ def test_reimport_never_overwrites_manual_edits(story_dir: Path, capsys: pytest.
     code, _, err = run(capsys, *args, "--force")
     assert code == 0
     assert (folder / "script.txt.bak").read_text(encoding="utf-8") == edited
-    assert "MARA: They climbed" in script.read_text(encoding="utf-8")
+    assert 'MARA: "Almost there,"' in script.read_text(encoding="utf-8")
 
 
 def test_reimport_keeps_hand_edits_to_story_toml(story_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -282,3 +284,26 @@ def test_check_passes_with_warnings_and_counts_them(story_dir: Path, capsys: pyt
     assert code == 0
     assert lines[0].startswith(f"{script}:") and ": warning: this beat's text is not in source.txt" in lines[0]
     assert lines[-1] == "OK: 1 story, 5 beats, 1 warning"
+
+
+def test_export_of_the_seed_has_every_passage_under_its_gold_speaker_in_order(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+    import sys
+    spec = importlib.util.spec_from_file_location("bench_annotations", ROOT / "bench" / "annotations.py")
+    assert spec is not None and spec.loader is not None
+    ann = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = ann
+    spec.loader.exec_module(ann)
+    doc = ann.load(ROOT / "tests" / "data" / "precious-person.annotated.txt")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STORY_DIR", str(ROOT / "story_data"))
+    code, out, err = run(capsys, "export", "precious-person")
+    assert code == 0, err
+    beats = [b for s in json.loads(out)["scenes"] for b in s["beats"]]
+    shown = [(q[0], q[1], b["kind"], tuple(b["speakers"]) or (b["speaker"],)) for b in beats
+             for q in b["quotes"]]
+    want = [(g.start, g.end, g.kind, g.keys) for g in doc.golds if not g.note]
+    assert shown == want  # every passage and thought, in order, nothing else voiced
+    assert sum(g.quoted for g in doc.golds) == 117
+    assert [b["kind"] for b in beats].count("note") == 1
