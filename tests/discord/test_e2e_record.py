@@ -11,7 +11,15 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from tests.discord.e2e import controls_message, make_bot, posted, running, story_root
+from tests.discord.e2e import (
+    assert_played_in_order,
+    controls_message,
+    finished,
+    make_bot,
+    posted,
+    running,
+    story_root,
+)
 from tests.discord.stories import short_story
 from tests.emulator import Emulator
 from tests.emulator.fixtures import BotProcess
@@ -40,7 +48,7 @@ async def test_a_beat_delivered_while_the_database_refuses_its_record_is_kept(
     i = await emu.invoke(emu.moderator, ch, "story", subcommand="start", options={"story": "tale", "mode": "manual"})
     await i.wait_reply()
     first = await emu.wait_for(lambda: controls_message(emu, ch, set()), 20, what="the first beat with ▶")
-    emu.webhook_response_delay = 1.5  # the message is in the channel at once; the bot hears back later
+    emu.webhook_response_delay = 3.0  # the message is in the channel at once; the bot hears back later
     lock: sqlite3.Connection | None = None
     try:
         await emu.react(emu.reader, first)
@@ -74,3 +82,26 @@ async def test_a_beat_delivered_while_the_database_refuses_its_record_is_kept(
     third = await emu.wait_for(lambda: next((m for m in posted(emu, ch) if m.id > second.id and m.webhook_id),
                                             None), 20, what="the third beat")
     assert not third.deleted and not second.deleted
+
+
+async def test_an_auto_story_waits_out_a_database_fault_and_goes_on_by_itself(
+        bot: BotProcess, emulator: Emulator) -> None:
+    emu = emulator
+    ch = emu.add_channel(emu.guild, "disk-full-auto")
+    i = await emu.invoke(emu.moderator, ch, "story", subcommand="start", options={"story": "tale", "wpm": 1000})
+    await i.wait_reply()
+    await emu.wait_for(lambda: len([m for m in posted(emu, ch) if m.webhook_id and not m.embeds]) >= 2, 20,
+                       what="two beats")
+    lock = sqlite3.connect(bot.database_path, timeout=5, isolation_level=None)
+    try:
+        lock.execute("BEGIN EXCLUSIVE")
+        await emu.wait_for(lambda: notices(emu, ch), 30, what="moderators to hear of the fault")
+        await asyncio.sleep(1)
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    await emu.wait_for(lambda: finished(emu, ch), 60, what="the story to finish by itself")
+    assert_played_in_order(emu, ch, TALE)
+    assert [m for m in emu.messages(ch, include_deleted=True) if m.deleted] == []
+    told = notices(emu, ch)
+    assert len(told) == 2 and "paused" in told[0].content and "goes on" in told[1].content
