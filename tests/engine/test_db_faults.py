@@ -120,3 +120,27 @@ async def test_moderators_hear_of_a_stage_refusal_even_when_the_pause_cannot_be_
     assert any("Manage Webhooks" in t for t in texts)
     await rig.narrator.close()
     await rig.db.close()
+
+
+async def test_a_really_locked_database_file_is_a_fault_the_session_rides_out(tmp_path: Path) -> None:
+    """No shim: another process holds the write lock, so SQLite itself refuses (after the busy timeout)."""
+    import sqlite3
+
+    rig = await make_rig(tmp_path)
+    await rig.db.fetchall("PRAGMA busy_timeout = 20")
+    await rig.narrator.start(PLACE, "tale", MOD)
+    await rig.advance(6)
+    assert beats_posted(rig.stage) == [0]
+    other = sqlite3.connect(tmp_path / "engine.sqlite3", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    await rig.advance(60)
+    st = await rig.narrator.status(PLACE)
+    assert st is not None and st.state == "paused" and "locked" in (st.pause_reason or "")
+    assert len(rig.stage.notices) == 1 and len(beats_posted(rig.stage)) <= 2
+    other.execute("ROLLBACK")
+    other.close()
+    await rig.advance(600)
+    assert beats_posted(rig.stage) == list(range(6)) and _deleted(rig) == []
+    assert len(rig.stage.notices) == 2
+    await rig.narrator.close()
+    await rig.db.close()
