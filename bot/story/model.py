@@ -47,6 +47,11 @@ class Beat:
     speakers: tuple[str, ...] = ()  # every speaker of a group line ("The pair nodded")
     source: tuple[int, int] = (0, 0)
     quotes: tuple[tuple[int, int], ...] = ()
+    # how sure the importer is of the speaker (0-1; None for narration, notes and hand-written
+    # scripts), whether a person should check it, and the next most likely speaker's key
+    confidence: float | None = None
+    review: bool = False
+    runner_up: str | None = None
 
     @property
     def voiced(self) -> bool:
