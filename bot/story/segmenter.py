@@ -392,7 +392,7 @@ def _revise(out: _Builder) -> None:
     changed: dict[int, Beat] = {}
     for i, v in out.voiced:
         b = out.beats[i]
-        if v.speakers and b.speaker != v.speakers[0]:
+        if v.speakers and (b.speaker != v.speakers[0] or b.confidence != v.confidence):
             changed[i] = replace(b, speaker=v.speakers[0], speakers=v.speakers if len(v.speakers) > 1 else (),
                                  confidence=v.confidence, review=v.confidence < REVIEW_BELOW, runner_up=v.runner_up)
     if changed:
