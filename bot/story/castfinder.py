@@ -36,6 +36,8 @@ meanwhile somewhere somehow anyway besides behind beside above below across outs
 later earlier tonight today tomorrow yesterday morning evening night suddenly slowly carefully
 monday tuesday wednesday thursday friday saturday sunday january february march april may june
 july august september october november december english french god lord heaven hell christmas
+to indeed certainly nay pray such these those enough rubbish do hullo gracious i've i’ve i'd i’d mais
+people comrades gentlemen ladies sirs diary
 """.split())
 _CUT = re.compile(r"[“\"‘]|(?<![\w'’-])(?!(?:He|She|His|Her|Hers|Him|It|Its|They|Their|The|A|An|But|And|Then|"
                   r"When|As|So|If|In|On|At|With)\b)[A-Z][a-z]+(?![\w-])")
@@ -107,8 +109,16 @@ def metadata_names(text: str, notes: tuple[tuple[int, int], ...]) -> list[str]:
     return out
 
 
+_WRAPPED_TITLE = re.compile(r"\b(" + _TITLES + r"\.?)[ \t]*\n[ \t]*(?=[A-Z])")
+# words before a place name ("in Highbury", "at Bath", "from London"), rarely before a person's
+_PLACE_BEFORE = re.compile(r"(?<![\w'’])(?:in|at|from|near|into|through|towards|toward|around)\s*$")
+
+
 def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] = ()) -> list[Character]:
     """`hints`: names known from the file's metadata (see `metadata_names`): always candidates."""
+    # a title at the end of a hard-wrapped line belongs to the name on the next ("Mr.\nKnightley"):
+    # joined with a space, so a name never holds a line break
+    text = _WRAPPED_TITLE.sub(r"\1 ", text)
     tagged: defaultdict[str, float] = defaultdict(float)  # a vocative weighs half a speech tag
     strong: Counter[str] = Counter()  # tags right after a closing quote mark
     for h in hints:
@@ -155,6 +165,7 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
     mid: Counter[str] = Counter()  # capitalised in the middle of a sentence
     total: Counter[str] = Counter()
     thing: Counter[str] = Counter()
+    place: Counter[str] = Counter()
     honor: dict[str, set[str]] = defaultdict(set)
     wanted = set(tagged)
     wanted_parts = {p for w in wanted for p in w.split()}
@@ -171,6 +182,8 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
                     mid[f] += 1
                     if _ARTICLE.search(text, max(0, j - 4), j + 1):
                         thing[f] += 1  # "the Saltmarsh": a ship, an inn, a house, not a person
+                    if _PLACE_BEFORE.search(text, max(0, j - 10), j + 1):
+                        place[f] += 1
                 if m.group(2):
                     honor[f].add(f"{f}-{m.group(2)}")
     short = len(text) < _SHORT_TEXT
@@ -178,6 +191,12 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
              if n >= 2 or (short and strong[w] >= 1 and thing[w] * 2 < total[w] and (n >= 1 or total[w] >= 2)
                                 and not w.endswith(("'s", "’s")))
              or (total[w] >= 3 and (mid[w] >= 1 or n >= 1)) or titled[w] >= 2]
+    # no possessives ("Harriet's" is Harriet), no places ("in Highbury", "at Bath")
+    cands = [w for w in cands if not w.endswith(("'s", "’s", "'", "’"))
+             and (place[w] * 4 < total[w] or strong[w] >= 2 or w in hinted)]
+    # "the Musgroves", "the Crofts": a family, when the singular is a name part of another candidate
+    parts = {p for w in cands for p in w.split()}
+    cands = [w for w in cands if not (" " not in w and w.endswith("s") and w[:-1] in parts and w not in hinted)]
     # "Naruto Uzumaki" written out somewhere: the two single-word candidates are one person
     single = {w for w in cands if " " not in w}
     pairs = Counter(m.group(0) for m in _PAIR.finditer(text)
