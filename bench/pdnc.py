@@ -95,6 +95,29 @@ def run_one(job: tuple[dict[str, Any], bool]) -> dict[str, Any]:
             "cast": found if not with_cast else None}
 
 
+def check_one(job: tuple[dict[str, Any], bool]) -> str:
+    """Import the novel into a temporary story folder (as `narrator import` does) and load it
+    back as `narrator check` does: the generated script must pass."""
+    from bot.story.cast import StoryFileError
+    from bot.story.script import review_marks
+    from bot.story.storage import import_story, load_story_files
+
+    record, with_cast = job
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        slug = (slugify(record["novel"]) or "novel")[:40].strip("-")
+        res = import_story(root, slug, record["text"].encode("utf-8"), file_name=record["novel"] + ".txt",
+                           cast=cast_of(record) if with_cast else None)
+        try:
+            loaded = load_story_files(res.folder)
+        except StoryFileError as exc:
+            return f"FAIL {record['novel']} ({'cast' if with_cast else 'no cast'}): {exc.errors[:3]}"
+        n = len(review_marks((res.folder / loaded.script_file).read_text(encoding="utf-8")))
+        voiced = sum(1 for b in loaded.story.beats if b.kind in ("dialogue", "thought"))
+        return (f"ok   {record['novel']:<28} {'cast' if with_cast else 'no cast':<8} {len(loaded.story):>6} beats, "
+                f"{len(loaded.warnings)} warnings, {n}/{voiced} voiced lines to review")
+
+
 def load_scorer(path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location("pdnc_score", path / "score.py")
     assert spec is not None and spec.loader is not None
@@ -260,6 +283,8 @@ def main() -> int:
     ap.add_argument("--no-nocast", action="store_true")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--errors", type=int, default=0, help="list N wrong attributions per novel")
+    ap.add_argument("--check", action="store_true",
+                    help="only import every novel (with and without the cast) and check the generated script")
     args = ap.parse_args()
     path: Path = args.path
     if path.is_file():
@@ -280,6 +305,14 @@ def main() -> int:
     if args.jobs > 1:
         import multiprocessing
         pool = multiprocessing.Pool(args.jobs)
+    if args.check:
+        jobs2 = [(g, wc) for g in golds for wc in (True, False)]
+        lines = pool.map(check_one, jobs2) if pool else [check_one(j) for j in jobs2]
+        for ln in lines:
+            print(ln)
+        bad = sum(1 for ln in lines if ln.startswith("FAIL"))
+        print(f"generated scripts passing check: {len(lines) - bad}/{len(lines)}")
+        return 1 if bad else 0
     summary: list[str] = []
     for label, gold_file, with_cast in runs:
         recs = golds if gold_file == dev else [g for g in sc.load_jsonl(gold_file)
