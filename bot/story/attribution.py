@@ -96,7 +96,8 @@ def _trie_regex(words: Sequence[str]) -> str:
             if ch == "":
                 end = True
             else:
-                alts.append(re.escape(ch) + build(node[ch]))
+                # a space in a name may be a line break in hard-wrapped text ("Mrs.\nWeston")
+                alts.append((r"\s+" if ch == " " else re.escape(ch)) + build(node[ch]))
         if not alts:
             return ""
         body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
@@ -115,10 +116,14 @@ class Mention:
 class NameIndex:
     """Finds mentions of cast members: names, aliases, parts of full names, honorific forms."""
 
-    def __init__(self, cast: Sequence[Character]) -> None:
+    def __init__(self, cast: Sequence[Character], text: str = "") -> None:
         self.cast = list(cast)
-        self.pron: dict[str, str | None] = {c.key: _pron_class(c.pronouns) for c in cast}
-        self.keys = [c.key for c in cast]
+        # a cast entry that is only another character's short form ("Charles" beside "Charles
+        # Musgrove", "Mr. Crawford" beside "Henry Crawford"): its mentions are that character's
+        self.same_as = _short_forms(cast, text)
+        self.pron: dict[str, str | None] = {c.key: _pron_class(c.pronouns) for c in cast
+                                            if c.key not in self.same_as}
+        self.keys = [c.key for c in cast if c.key not in self.same_as]
         # family names and titles, for "said her mother" (Mrs. Bennet, mother of Elizabeth Bennet)
         self.surname: dict[str, str] = {}
         self.titled: set[str] = set()
@@ -132,6 +137,7 @@ class NameIndex:
         lower: dict[str, set[str]] = {}
         derived: dict[str, set[str]] = {}
         for c in cast:
+            owner = self.same_as.get(c.key, c.key)
             for n in c.names():
                 n = n.strip()
                 if not n or n.lower() in ("i", "me", "narrator", "the narrator"):
@@ -139,21 +145,21 @@ class NameIndex:
                 base = _strip_honorific(n)
                 for form in {n, base}:
                     if form[:1].isupper():
-                        exact.setdefault(form, set()).add(c.key)
-                        exact.setdefault(form.upper(), set()).add(c.key)
+                        exact.setdefault(form, set()).add(owner)
+                        exact.setdefault(form.upper(), set()).add(owner)
                     elif form:
-                        lower.setdefault(form.lower(), set()).add(c.key)
+                        lower.setdefault(form.lower(), set()).add(owner)
                         if form.lower().startswith("the ") and len(form) > 6:
                             # "the young man" is first met as "a young man"
                             rest = form[4:].lower()
                             art = "an " if rest[:1] in "aeiou" else "a "
-                            lower.setdefault(art + rest, set()).add(c.key)
+                            lower.setdefault(art + rest, set()).add(owner)
             parts = [p for p in re.split(r"[\s]+", c.name.strip()) if p]
             if len(parts) > 1:
                 for p in parts:
                     p2 = p.strip(".,")
                     if len(p2) >= 2 and p2[:1].isupper() and p2.lower().rstrip(".") not in _TITLE_WORDS:
-                        derived.setdefault(p2, set()).add(c.key)
+                        derived.setdefault(p2, set()).add(owner)
         for form, keys in derived.items():
             if len(keys) == 1 and form not in exact:
                 exact[form] = set(keys)
@@ -174,14 +180,65 @@ class NameIndex:
         out: list[Mention] = []
         if self.rx is not None:
             for m in self.rx.finditer(text, start, end):
-                out.append(Mention(m.start(), m.end(), self.by_form[m.group(1)]))
+                form = m.group(1)
+                out.append(Mention(m.start(), m.end(), self.by_form[form if form in self.by_form else " ".join(form.split())]))
         if self.rx_lower is not None:
             for m in self.rx_lower.finditer(text, start, end):
-                key = self.by_lower.get(m.group(1).lower())
+                key = self.by_lower.get(" ".join(m.group(1).lower().split()))
                 if key is not None:
                     out.append(Mention(m.start(), m.end(), key))
             out.sort(key=lambda x: x.start)
         return out
+
+
+_PLAIN_TITLES = {"mr": "he", "master": "he", "miss": "she"}
+_RANK_TITLES = frozenset({"mrs", "lady", "sir", "lord", "dr", "captain", "colonel", "admiral", "general",
+                          "madame", "monsieur", "mademoiselle", "mme", "mlle", "professor", "aunt", "uncle",
+                          "count", "countess", "baron", "marquis", "duke", "duchess", "the"})
+
+
+def _short_forms(cast: Sequence[Character], text: str) -> dict[str, str]:
+    """Cast entries that only repeat a short form of another character: no aliases of their own,
+    a one-word name that is a first name or surname of others ("Bounderby" beside "Josiah
+    Bounderby"). Each goes to the fitting character whose full names the text uses clearly most
+    (twice as often as the next), else it stays a character of its own."""
+    def words(n: str) -> list[str]:
+        return [w.strip(".,").lower() for w in n.split() if w.strip(".,")]
+
+    out: dict[str, str] = {}
+    for c in cast:
+        if c.aliases:
+            continue
+        ws = words(c.name)
+        if not ws:
+            continue
+        # only a bare one-word name: "Mr. Musgrove" beside "Charles Musgrove" may be his father
+        title = None
+        rest = ws
+        if len(rest) > 1 or rest[0] in _RANK_TITLES or rest[0] in _PLAIN_TITLES:
+            continue
+        own = _pron_class(c.pronouns)
+        fits: list[tuple[int, str]] = []
+        for o in cast:
+            if o.key == c.key:
+                continue
+            op = _pron_class(o.pronouns)
+            if (title or own) and op is not None and op != (title or own):
+                continue
+            names = [words(n) for n in o.names()]
+            if not any(rest[0] in n and n != ws for n in names):
+                continue
+            if title and all(n and n[0] in _RANK_TITLES | set(_PLAIN_TITLES) - {ws[0]} for n in names):
+                continue  # "Miss Bertram" is not "Lady Bertram"
+            if any(n == ws for n in names):
+                continue
+            fits.append((sum(text.count(n) for n in o.names() if " " in n or len(o.names()) == 1), o.key))
+        if not fits:
+            continue
+        fits.sort(reverse=True)
+        if len(fits) == 1 or fits[0][0] >= 2 * max(1, fits[1][0]):
+            out[c.key] = fits[0][1]
+    return {k: v for k, v in out.items() if v not in out}
 
 
 def _strip_honorific(name: str) -> str:

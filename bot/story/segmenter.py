@@ -248,7 +248,7 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
     paras = _paragraphs(doc)
     total = len(paras)
     style = detect_style(text)
-    names = NameIndex(characters)
+    names = NameIndex(characters, text)
     att = Attributor(text, names)
     pre_quotes: list[list[Quote] | None] = [
         None if _NOTE.match(text, p.start, p.end) else find_quotes(text, p.start, p.end, style) for p in paras

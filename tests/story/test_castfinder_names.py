@@ -28,3 +28,20 @@ def test_discovered_names_are_whole_people() -> None:
     assert not any(n.endswith(("'s", "’s")) for n in names)  # "Edith's" is Edith
     assert "Marrowby" not in names  # "from/to/in Marrowby": a place
     assert "Pellows" not in names  # the family of Pellow
+
+
+def test_hard_wrapped_titled_names_and_short_form_entries_find_the_right_person() -> None:
+    from bot.story.model import Character
+    from bot.story.readers import read_document
+    from bot.story.segmenter import segment
+
+    cast = [Character("mr-haskett", "Mr. Haskett", pronouns="he/him"),
+            Character("mrs-haskett", "Mrs. Haskett", pronouns="she/her"),
+            Character("edith-pellow", "Edith Pellow", ("Edith",), "she/her"),
+            Character("pellow", "Pellow")]  # a cast file's stray short form of Edith Pellow
+    text = ('"It is late," said Mrs.\nHaskett, looking at the sky.\n\n'
+            '"Not yet," said Pellow. "Edith Pellow never goes home early."\n\n'
+            '"Edith Pellow will catch her death," said Mr. Haskett.\n')
+    story = segment(read_document(text, fmt="txt", name="x.txt"), cast)
+    said = [b.speaker for b in story.beats if b.kind == "dialogue"]
+    assert said == ["mrs-haskett", "edith-pellow", "mr-haskett"]
