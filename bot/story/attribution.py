@@ -292,6 +292,7 @@ class Attributor:
     speakers: list[str] = field(default_factory=list)  # speaker per voiced paragraph, most recent last
     runon: str | None = None  # speaker whose speech runs on into the next paragraph
     prev_subject: str | None = None  # subject of the narration paragraph just before
+    prev_subjects: list[str] = field(default_factory=list)  # subjects of its last sentences
     prev_voiced: bool = False
     narrator: str | None = None  # the character who says "I" in the narration, if known
     addressee: str | None = None  # who the last voiced paragraph spoke to ("…, Mr. Darcy?")
@@ -307,6 +308,7 @@ class Attributor:
 
     def reset(self) -> None:
         self.settle()
+        self.prev_subjects = []
         self.pair = None
         self.recent.clear()
         self.speakers.clear()
@@ -404,7 +406,11 @@ class Attributor:
             if m.key in okset:
                 return (m.key,)
         if not self.prev_voiced:
-            # the narration paragraph just before: its subject, then its latest mention
+            # the narration paragraph just before: the subject of its last sentences, its first
+            # subject, then its latest mention
+            for k in reversed(self.prev_subjects):
+                if k in okset:
+                    return (k,)
             if self.prev_subject in okset:
                 return (self.prev_subject,)
             for k in reversed(self.recent[-8:]):
@@ -553,7 +559,8 @@ class Attributor:
             # Ruth who spoke first." -> Ruth) leads into what comes next
             first: str | None = None
             pair: tuple[str, ...] | None = None
-            for s0, s1 in _sentences(text, ps, pe):
+            sents = _sentences(text, ps, pe)
+            for s0, s1 in sents:
                 # a pronoun subject ("He dug for two hours.") means the latest fitting name
                 # earlier in this same paragraph before anyone from earlier paragraphs
                 found = self._subject_in(s0, s1, outside, first_words=4,
@@ -567,6 +574,15 @@ class Attributor:
             if pair is not None and first is None:
                 self.pair = pair
             self.prev_subject = first or (outside[0].key if outside else None)
+            # the subjects of its last sentences, latest last: "…Emma could only class it …" /
+            # "“I wish we could,” said she" -- the pronoun is the one in view at the end
+            self.prev_subjects = []
+            for s0, s1 in sents[-3:]:
+                found = self._subject_in(s0, s1, outside, first_words=4,
+                                         before=[m for m in outside if m.start < s0], subjects=[],
+                                         speech_tag=False, exclude=set())
+                if found and len(found.keys) == 1:
+                    self.prev_subjects.append(found.keys[0])
             self._note_mentions([m.key for m in outside])
             self.prev_voiced = False
             self.runon = None
