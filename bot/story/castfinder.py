@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from dataclasses import replace
 
 from bot.story.attribution import HONORIFICS
 from bot.story.model import Character
@@ -224,6 +225,7 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
                           + r")(?![\w-])") if every else re.compile(r"[“\"‘]")
 
     chars: list[Character] = []
+    guess: list[set[str]] = []
     used: set[str] = set()
     ranked = sorted(groups.items(), key=lambda kv: -sum(tagged[f] + total[f] for f in kv[1]))
     for full, forms in ranked[:limit]:
@@ -242,43 +244,57 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
         used.add(key)
         firsts = {f.split()[0] for f in forms if " " in f and _ok(f.split()[0])
                   and not re.fullmatch(_TITLES + r"\.?", f.split()[0])}
-        pron = _TITLE_PRONOUN.get(first.lower()) or _pronoun(text, forms | firsts, every_rx)
-        chars.append(Character(key=key, name=name, aliases=tuple(aliases), pronouns=pron))
-    return chars
+        chars.append(Character(key=key, name=name, aliases=tuple(aliases),
+                               pronouns=_TITLE_PRONOUN.get(first.lower(), "")))
+        guess.append(forms | firsts)
+    found = _pronouns(text, guess, every_rx)
+    return [c if c.pronouns else replace(c, pronouns=p) for c, p in zip(chars, found, strict=True)]
 
 
-def _pronoun(text: str, forms: set[str], names_rx: re.Pattern[str]) -> str:
-    """he/him or she/her from the pronouns that follow the name, up to the next quote or the
-    next mention of someone else."""
-    he = she = 0
+def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str]) -> list[str]:
+    """he/him or she/her per group of name forms, from the pronouns that follow the name, up to
+    the next quote or the next mention of someone else (one pass over the text for all)."""
+    from bot.story.attribution import _trie_regex
+
+    owner: dict[str, int] = {}
+    for i, forms in enumerate(groups):
+        for f in forms:
+            owner.setdefault(f, i)
+    he = [0] * len(groups)
+    she = [0] * len(groups)
+    seen = [0] * len(groups)
+    if not owner:
+        return [""] * len(groups)
     suffix = r"(?:-(?:" + "|".join(HONORIFICS) + r"))?"
-    rx = re.compile(r"(?<![\w'’-])(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
-                    + r")" + suffix + r"(?![\w-])")
-    mine = {p for f in forms for p in (f, *f.split())}
-    for n, m in enumerate(rx.finditer(text)):
-        if n > 400:
-            break
+    rx = re.compile(r"(?<![\w'’-])(" + _trie_regex(sorted(owner)) + r")" + suffix + r"(?![\w-])")
+    mine = [{p for f in forms for p in (f, *f.split())} for forms in groups]
+    for m in rx.finditer(text):
+        i = owner.get(m.group(1))
+        if i is None:
+            continue
+        seen[i] += 1
+        if seen[i] > 400:
+            continue
         t = _TITLE_BEFORE.search(text, max(0, m.start() - 12), m.start()) or _TITLE_AT.match(m.group(0))
         if t is not None:  # "Miss Carrow", "Mr. Lorry": the title says it
             if _TITLE_PRONOUN.get(t.group(1).lower()) == "he/him":
-                he += 3
+                he[i] += 3
             else:
-                she += 3
+                she[i] += 3
         window = text[m.end() : m.end() + 100]
         for cut in names_rx.finditer(window):
-            if cut.group(0) not in mine:  # a quote, or someone else's name
+            if cut.group(0) not in mine[i]:  # a quote, or someone else's name
                 window = window[: cut.start()]
                 break
         # the first pronoun after the name ("Corra … she", "said Wyn. He") is most likely
         # theirs: it weighs double, and one in a speech/thought tag ("he said") once more
-        for i, pm in enumerate(_HE_SHE.finditer(window)):
-            w = 1 + (i == 0) + bool(_TAG_NEXT.match(window, pm.end()))
+        for k, pm in enumerate(_HE_SHE.finditer(window)):
+            w = 1 + (k == 0) + bool(_TAG_NEXT.match(window, pm.end()))
             if pm.group(0).lower() in _HE_WORDS:
-                he += w
+                he[i] += w
             else:
-                she += w
-    if he > she * 1.5 and he >= 1:
-        return "he/him"
-    if she > he * 1.5 and she >= 1:
-        return "she/her"
-    return ""
+                she[i] += w
+    out = []
+    for h, sh in zip(he, she, strict=True):
+        out.append("he/him" if h > sh * 1.5 and h >= 1 else "she/her" if sh > h * 1.5 and sh >= 1 else "")
+    return out
