@@ -269,9 +269,10 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str]) -> l
     rx = re.compile(r"(?<![\w'’-])(" + _trie_regex(sorted(owner)) + r")" + suffix + r"(?![\w-])")
     mine = [{p for f in forms for p in (f, *f.split())} for forms in groups]
     for m in rx.finditer(text):
-        i = owner.get(m.group(1))
-        if i is None:
+        who = owner.get(" ".join(m.group(1).split()))
+        if who is None:
             continue
+        i = who
         seen[i] += 1
         if seen[i] > 400:
             continue
