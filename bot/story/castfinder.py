@@ -110,16 +110,16 @@ def metadata_names(text: str, notes: tuple[tuple[int, int], ...]) -> list[str]:
     return out
 
 
-_WRAPPED_TITLE = re.compile(r"\b(" + _TITLES + r"\.?)[ \t]*\n[ \t]*(?=[A-Z])")
+_LINE_BREAK = re.compile(r"(?<=\S)[ \t]*\n[ \t]*(?=\S)")
 # words before a place name ("in Highbury", "at Bath", "from London"), rarely before a person's
 _PLACE_BEFORE = re.compile(r"(?<![\w'’])(?:in|at|from|near|into|through|towards|toward|around)\s*$")
 
 
 def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] = ()) -> list[Character]:
     """`hints`: names known from the file's metadata (see `metadata_names`): always candidates."""
-    # a title at the end of a hard-wrapped line belongs to the name on the next ("Mr.\nKnightley"):
-    # joined with a space, so a name never holds a line break
-    text = _WRAPPED_TITLE.sub(r"\1 ", text)
+    # hard-wrapped lines joined (paragraph breaks kept): a name broken across a line
+    # ("Mr.\nKnightley", "John\nKnightley") is one name, and never holds a line break
+    text = _LINE_BREAK.sub(" ", text)
     tagged: defaultdict[str, float] = defaultdict(float)  # a vocative weighs half a speech tag
     strong: Counter[str] = Counter()  # tags right after a closing quote mark
     for h in hints:
@@ -202,22 +202,11 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
     single = {w for w in cands if " " not in w}
     pairs = Counter(m.group(0) for m in _PAIR.finditer(text)
                     if m.group(1) in single and m.group(2) in single and m.group(1) != m.group(2))
-    for full in pairs:
-        if full not in cands:
+    for full, n_pair in pairs.items():
+        if full not in cands and (n_pair >= 2 or short):
             cands.append(full)
             tagged[full] += 0
-    # merge full names with their parts: "Rock Lee" + "Lee"
-    groups: dict[str, set[str]] = {}
-    for w in sorted(cands, key=lambda x: -len(x.split())):
-        home = None
-        for g, forms in groups.items():
-            if any(w in f.split() or f in w.split() for f in forms | {g}):
-                home = g
-                break
-        if home is None:
-            groups[w] = {w}
-        else:
-            groups[home].add(w)
+    groups = _group_forms(text, cands, {w: tagged[w] + total[w] for w in cands})
     every = {p for forms in groups.values() for f in forms for p in (f, *f.split())
              if p[:1].isupper() and p.rstrip(".") not in ("Mr", "Mrs", "Ms", "Miss", "Dr")}
 
@@ -249,6 +238,90 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
         guess.append(forms | firsts)
     found = _pronouns(text, guess, every_rx)
     return [c if c.pronouns else replace(c, pronouns=p) for c, p in zip(chars, found, strict=True)]
+
+
+_HE_TITLES = frozenset({"mr", "sir", "lord", "monsieur", "uncle", "master", "captain", "dr", "professor"})
+_SHE_TITLES = frozenset({"mrs", "miss", "ms", "lady", "madame", "madam", "mademoiselle", "aunt"})
+
+
+def _title(form: str) -> str | None:
+    first = form.split()[0].rstrip(".").lower() if form.split() else ""
+    return first if re.fullmatch(_TITLES, form.split()[0].rstrip(".")) else None
+
+
+def _title_gender(title: str | None) -> str | None:
+    return "he" if title in _HE_TITLES else "she" if title in _SHE_TITLES else None
+
+
+def _group_forms(text: str, cands: list[str], weight: dict[str, float]) -> dict[str, set[str]]:
+    """One group of name forms per person. Full names first ("Emma Woodhouse", "Mr. Frank
+    Churchill" = "Frank Churchill"); a title with a surname joins the one full name of that
+    surname whose gender fits ("Miss Woodhouse" = Emma Woodhouse, not her father), unless that
+    full name is written with the same title already ("Mr. John Knightley": "Mr. Knightley" is
+    someone else); a single word joins the one full name it begins ("Emma"), else the one titled
+    surname it ends ("Knightley" = Mr. Knightley; of several, the "Mr."), else the one full name
+    it ends; anything else is a person of its own."""
+    def bare(form: str) -> tuple[str, ...]:
+        ws = form.split()
+        return tuple(ws[1:] if _title(form) else ws)
+
+    groups: dict[str, set[str]] = {}
+    full_of: dict[tuple[str, ...], str] = {}
+    by_weight = sorted(cands, key=lambda w: (-len(bare(w)), -weight.get(w, 0), w))
+    for w in by_weight:
+        b = bare(w)
+        if len(b) >= 2:
+            head = full_of.get(b)
+            if head is not None and {_title_gender(_title(f)) for f in groups[head]} - {None} - {
+                    _title_gender(_title(w))} and _title_gender(_title(w)):
+                head = None  # "Mrs. John Knightley" is not Mr. John Knightley
+                b = (w,)
+            if head is None:
+                full_of[b] = w
+                groups[w] = {w}
+            else:
+                groups[head].add(w)
+    # the gender of each full name's first name, from the text
+    heads = list(groups)
+    firsts = [{bare(h)[0]} for h in heads]
+    from_text = dict(zip(heads, _pronouns(text, firsts, re.compile(r"[“\"‘]")), strict=True))
+
+    def gender(head: str) -> str | None:
+        for f in groups[head]:
+            g = _title_gender(_title(f))
+            if g:
+                return g
+        p = from_text.get(head, "")
+        return "he" if p.startswith("he") else "she" if p.startswith("she") else None
+
+    titled: dict[str, list[str]] = defaultdict(list)  # surname -> own groups of "T Surname"
+    for w in by_weight:
+        b = bare(w)
+        if len(b) != 1 or not _title(w):
+            continue
+        t = _title(w)
+        fits = [h for h in heads if bare(h)[-1] == b[0] and (gender(h) in (None, _title_gender(t)))
+                and not any(_title(f) == t and len(bare(f)) >= 2 for f in groups[h])]
+        if len(fits) == 1:
+            groups[fits[0]].add(w)
+        else:
+            groups[w] = {w}
+            titled[b[0]].append(w)
+    for w in by_weight:
+        if len(w.split()) != 1 or _title(w):
+            continue
+        starts = [h for h in heads if bare(h)[0] == w]
+        ends_titled = titled.get(w, [])
+        if len(ends_titled) > 1:
+            ends_titled = [t for t in ends_titled if _title(t) == "mr"]
+        ends = [h for h in heads if bare(h)[-1] == w]
+        home = (starts[0] if len(starts) == 1 else ends_titled[0] if len(ends_titled) == 1
+                else ends[0] if len(ends) == 1 and not starts else None)
+        if home is None:
+            groups[w] = {w}
+        else:
+            groups[home].add(w)
+    return groups
 
 
 def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str]) -> list[str]:
