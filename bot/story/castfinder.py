@@ -58,6 +58,8 @@ def _ok(word: str) -> bool:
     words = word.replace(".", "").split()
     if len(words) > 1 and re.fullmatch(_TITLES, words[0]):
         words = words[1:]
+    if len(words) > 1 and words[-1].lower() in ("man", "woman", "boy", "girl", "lady", "gentleman"):
+        words = words[:-1]  # "the Invisible Man", "the Old Lady"
     return all(w.lower().replace("'", "’") not in _STOP and w.lower() not in _STOP for w in words)
 
 
@@ -110,6 +112,7 @@ def metadata_names(text: str, notes: tuple[tuple[int, int], ...]) -> list[str]:
     return out
 
 
+_THE_BEFORE = re.compile(r"(?<![\w'’])[Tt]he\s+$")
 _LINE_BREAK = re.compile(r"(?<=\S)[ \t]*\n[ \t]*(?=\S)")
 # words before a place name ("in Highbury", "at Bath", "from London"), rarely before a person's
 _PLACE_BEFORE = re.compile(r"(?<![\w'’])(?:in|at|from|near|into|through|towards|toward|around)\s*$")
@@ -134,7 +137,10 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
             if _QUOTE_END.search(before, 0, m.start()):  # ’?” Corra asked’
                 strong[m.group(1)] += 1
         after = text[v.end() : v.end() + 40]
-        m2 = _CAP.match(after.lstrip(" "))
+        after = after.lstrip(" ")
+        if after.startswith("the ") and after[4:5].isupper():
+            after = after[4:]  # "said the Hatter"
+        m2 = _CAP.match(after)
         if m2 and _ok(m2.group(1)):
             tagged[m2.group(1)] += 1
             if _QUOTE_END.search(before):  # ’,” said Wyn’
@@ -167,6 +173,7 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
     total: Counter[str] = Counter()
     thing: Counter[str] = Counter()
     place: Counter[str] = Counter()
+    called_the: Counter[str] = Counter()  # "the Hatter", "The Hatter"
     honor: dict[str, set[str]] = defaultdict(set)
     wanted = set(tagged)
     wanted_parts = {p for w in wanted for p in w.split()}
@@ -179,6 +186,9 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
                 j = m.start() - 1
                 while j >= 0 and text[j] == " ":
                     j -= 1
+                if (_THE_BEFORE.search(text, max(0, m.start() - 5), m.start())
+                        or (f != word and word.startswith(("The ", "the ")) and word[4:] == f)):
+                    called_the[f] += 1
                 if j >= 0 and (text[j].isalpha() or text[j] == ","):
                     mid[f] += 1
                     if _ARTICLE.search(text, max(0, j - 4), j + 1):
@@ -220,11 +230,23 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
     for full, forms in ranked[:limit]:
         named = [f for f in forms if f in hinted]  # the archive's own spelling wins
         name = max(named or forms, key=lambda f: (tagged[f] + total[f], len(f)))
+        # a fuller form the text uses often enough is the better display name ("Mr. Weston",
+        # not "Weston"; but "Emma", not "Emma Woodhouse" met ten times)
+        fuller = [f for f in forms if len(f.split()) > len(name.split()) and name in f.split()
+                  and (tagged[f] + total[f]) * 3 >= tagged[name] + total[name]]
+        if fuller and not named:
+            name = max(fuller, key=lambda f: (tagged[f] + total[f], len(f)))
         aliases: list[str] = sorted({*forms, *(h for f in forms for h in honor.get(f, ()))} - {name})
         if " " in full and full not in aliases and full != name:
             aliases.append(full)
+        if total[name] >= 3 and called_the[name] * 2 >= total[name] and not _title(name):
+            # "the Hatter", "the Secretary": called so all along, so named so
+            aliases.append(name)
+            name = "The " + name
         first = name.split()[0].rstrip(".")
         base_name = name if re.fullmatch(_TITLES, first) else first  # "Mrs. Bennet" -> mrs-bennet
+        if first == "The":
+            base_name = name[4:]  # "The Mock Turtle" -> mock-turtle
         key = re.sub(r"[^a-z0-9]+", "-", base_name.lower()).strip("-") or "character"
         base, i = key, 2
         while key in used:
@@ -236,8 +258,12 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
         chars.append(Character(key=key, name=name, aliases=tuple(aliases),
                                pronouns=_TITLE_PRONOUN.get(first.lower(), "")))
         guess.append(forms | firsts)
-    found = _pronouns(text, guess, every_rx)
-    return [c if c.pronouns else replace(c, pronouns=p) for c, p in zip(chars, found, strict=True)]
+    found = _pronouns(text, guess, every_rx, lead=0)
+    out: list[Character] = []
+    for c, p in zip(chars, found, strict=True):
+        noun = next((_NOUN_GENDER[w.lower()] for w in reversed(c.name.split()) if w.lower() in _NOUN_GENDER), "")
+        out.append(c if c.pronouns else replace(c, pronouns=noun or p))
+    return out
 
 
 _HE_TITLES = frozenset({"mr", "sir", "lord", "monsieur", "uncle", "master", "captain", "dr", "professor"})
@@ -324,9 +350,19 @@ def _group_forms(text: str, cands: list[str], weight: dict[str, float]) -> dict[
     return groups
 
 
-def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str]) -> list[str]:
+# a name that says it: "the Queen", "the Duchess", "the Old Man"
+_NOUN_GENDER = {w: "he/him" for w in ("king", "prince", "duke", "man", "boy", "gentleman", "father", "brother",
+                                      "uncle", "lord", "emperor", "marquis", "count", "baron", "husband", "son")}
+_NOUN_GENDER.update({w: "she/her" for w in ("queen", "princess", "duchess", "woman", "girl", "lady", "mother",
+                                             "sister", "aunt", "empress", "marchioness", "countess", "baroness",
+                                             "wife", "daughter", "maid", "widow")})
+
+
+def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], lead: int | None = None) -> list[str]:
     """he/him or she/her per group of name forms, from the pronouns that follow the name, up to
-    the next quote or the next mention of someone else (one pass over the text for all)."""
+    the next quote or the next mention of someone else (one pass over the text for all). With
+    `lead` (the index of the story's main character), the main character's pronoun counts half
+    for everyone else: in "The Rabbit hurried past; she ran after it" the "she" is the heroine."""
     from bot.story.attribution import _trie_regex
 
     owner: dict[str, int] = {}
@@ -336,6 +372,8 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str]) -> l
     he = [0] * len(groups)
     she = [0] * len(groups)
     seen = [0] * len(groups)
+    titled_he = [0] * len(groups)
+    titled_she = [0] * len(groups)
     if not owner:
         return [""] * len(groups)
     suffix = r"(?:-(?:" + "|".join(HONORIFICS) + r"))?"
@@ -353,8 +391,10 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str]) -> l
         if t is not None:  # "Miss Carrow", "Mr. Lorry": the title says it
             if _TITLE_PRONOUN.get(t.group(1).lower()) == "he/him":
                 he[i] += 3
+                titled_he[i] += 3
             else:
                 she[i] += 3
+                titled_she[i] += 3
         window = text[m.end() : m.end() + 100]
         for cut in names_rx.finditer(window):
             if cut.group(0) not in mine[i]:  # a quote, or someone else's name
@@ -368,6 +408,16 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str]) -> l
                 he[i] += w
             else:
                 she[i] += w
+    if lead is not None and 0 <= lead < len(groups):
+        main_he = he[lead] > she[lead] * 1.5
+        main_she = she[lead] > he[lead] * 1.5
+        for i in range(len(groups)):
+            if seen[lead] < 3 * seen[i]:
+                continue  # not a story told around one main character
+            if i != lead and main_he:
+                he[i] = titled_he[i] + (he[i] - titled_he[i]) // 2
+            elif i != lead and main_she:
+                she[i] = titled_she[i] + (she[i] - titled_she[i]) // 2
     out = []
     for h, sh in zip(he, she, strict=True):
         out.append("he/him" if h > sh * 1.5 and h >= 1 else "she/her" if sh > h * 1.5 and sh >= 1 else "")

@@ -45,3 +45,18 @@ def test_hard_wrapped_titled_names_and_short_form_entries_find_the_right_person(
     story = segment(read_document(text, fmt="txt", name="x.txt"), cast)
     said = [b.speaker for b in story.beats if b.kind == "dialogue"]
     assert said == ["mrs-haskett", "edith-pellow", "mr-haskett"]
+
+
+def test_a_character_called_the_x_is_named_so_and_the_heroines_she_is_not_theirs() -> None:
+    text = ("Nora sat by the river. Nora was tired, and she had walked all day. The Heron stood in the reeds, "
+            "and she watched it. He stood very still.\n\n"
+            '"Good morning," said the Heron. Nora looked up; Nora had not seen it move.\n\n'
+            '"Is it?" said Nora. The Heron tilted its head, and he blinked. Nora laughed at it.\n\n'
+            '"Quite," said the Heron, and she waited for more. Nora shrugged. Nora was patient.\n\n'
+            '"Then good morning," said Nora, and she walked on. The Heron flew off.\n\n'
+            '"Rude," said the Queen, who had watched the whole thing.\n\n'
+            '"Very," said Nora. She smiled at the Queen.\n')
+    cast = {c.name: c for c in find_cast(text)}
+    assert "The Heron" in cast and "Heron" in cast["The Heron"].aliases
+    assert cast["Nora"].pronouns == "she/her"
+    assert cast["The Heron"].pronouns != "she/her"  # every "she" here is Nora's
