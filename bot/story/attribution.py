@@ -143,6 +143,13 @@ class NameIndex:
                 if not n or n.lower() in ("i", "me", "narrator", "the narrator"):
                     continue
                 base = _strip_honorific(n)
+                words = base.split()
+                if len(words) >= 2 and words[0].lower() == "the":
+                    # "The Policeman", "The King": met as "the policeman", "the King"
+                    lower.setdefault("the " + " ".join(words[1:]).lower(), set()).add(owner)
+                elif len(words) >= 2 and words[0].lower().rstrip(".") in _RANKS:
+                    # "Colonel Ducroix" is "the Colonel" (while he is the only one)
+                    lower.setdefault("the " + words[0].lower().rstrip("."), set()).add(owner)
                 for form in {n, base}:
                     if form[:1].isupper():
                         exact.setdefault(form, set()).add(owner)
@@ -192,6 +199,10 @@ class NameIndex:
 
 
 _PLAIN_TITLES = {"mr": "he", "master": "he", "miss": "she"}
+_RANKS = frozenset({"colonel", "captain", "major", "general", "admiral", "sergeant", "inspector", "doctor",
+                    "professor", "president", "secretary", "marquis", "marchioness", "count", "countess",
+                    "baron", "baroness", "duke", "duchess", "prince", "princess", "king", "queen", "judge",
+                    "abbe", "abbé", "father", "reverend", "governor", "commandant", "lieutenant"})
 _RANK_TITLES = frozenset({"mrs", "lady", "sir", "lord", "dr", "captain", "colonel", "admiral", "general",
                           "madame", "monsieur", "mademoiselle", "mme", "mlle", "professor", "aunt", "uncle",
                           "count", "countess", "baron", "marquis", "duke", "duchess", "the"})
