@@ -136,6 +136,7 @@ class NameIndex:
         exact: dict[str, set[str]] = {}
         lower: dict[str, set[str]] = {}
         derived: dict[str, set[str]] = {}
+        surname_of: dict[str, set[str]] = {}
         for c in cast:
             owner = self.same_as.get(c.key, c.key)
             for n in c.names():
@@ -167,7 +168,15 @@ class NameIndex:
                     p2 = p.strip(".,")
                     if len(p2) >= 2 and p2[:1].isupper() and p2.lower().rstrip(".") not in _TITLE_WORDS:
                         derived.setdefault(p2, set()).add(owner)
+                        if p is parts[-1] and parts[0].lower().rstrip(".") not in _TITLE_WORDS:
+                            surname_of.setdefault(p2, set()).add(owner)
         for form, keys in derived.items():
+            if len(keys) > 1:
+                # a bare surname shared by a family ("Denham": Ralph Denham, Mrs. Denham) is the
+                # one man among them named without a title, as narration uses it
+                men = {k for k in surname_of.get(form, ()) if self.pron.get(k) == "he"}
+                if len(men) == 1:
+                    keys = men
             if len(keys) == 1 and form not in exact:
                 exact[form] = set(keys)
                 exact.setdefault(form.upper(), set()).update(keys)
