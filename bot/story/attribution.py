@@ -542,6 +542,20 @@ class Attributor:
                 words = str(val).split()
                 owner = words[0].lower()
                 gender = _GENDER.get(words[-1].lower())
+                noun = words[-1].lower()
+                if noun in ("other", "companion", "latter") and owner in ("the", "his", "her"):
+                    # "said the other": the other party of the exchange; "the latter": the
+                    # one named last
+                    if noun == "latter":
+                        named = [m.key for m in before] or self.recent[-1:]
+                        if named and named[-1] in self.names.pron:
+                            return _Subject((named[-1],), False)
+                    else:
+                        seen = [m.key for m in subjects] or [m.key for m in before][-1:]
+                        last = seen[-1] if seen else (self.speakers[-1] if self.speakers else None)
+                        for k in [*reversed(self.speakers[-6:]), *reversed(self.recent)]:
+                            if k != last and k in self.names.pron:
+                                return _Subject((k,), False)
                 if owner in ("his", "her", "their") and words[-1].lower() in _BODY:
                     continue  # "His voice shook": the owner is the subject (the pronoun, next)
                 if owner in ("his", "her", "their"):
