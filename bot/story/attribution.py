@@ -552,7 +552,8 @@ class Attributor:
                             return _Subject((named[-1],), False)
                     else:
                         seen = [m.key for m in subjects] or [m.key for m in before][-1:]
-                        last = seen[-1] if seen else (self.speakers[-1] if self.speakers else None)
+                        last = seen[-1] if seen else (self.prev_subject if not self.prev_voiced else
+                                                      self.speakers[-1] if self.speakers else None)
                         for k in [*reversed(self.speakers[-6:]), *reversed(self.recent)]:
                             if k != last and k in self.names.pron:
                                 return _Subject((k,), False)

@@ -28,5 +28,7 @@ def test_a_rank_and_a_the_name_are_found_as_written_in_narration() -> None:
 def test_the_other_is_the_other_party_of_the_exchange() -> None:
     text = ('Ada and Bea sat by the fire.\n\n'
             '"It is late," said Ada.\n\n'
-            '"Not yet," said the other.\n')
-    assert speakers(text) == ["ada", "bea"]
+            '"Not yet," said the other.\n\n'
+            'Ada and Bea looked at the clock. Ada poked the fire.\n\n'
+            '"Is it?" said the other.\n')
+    assert speakers(text) == ["ada", "bea", "bea"]
