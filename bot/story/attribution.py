@@ -973,21 +973,21 @@ class Attributor:
 # How often each rule was right on the PDNC development novels (bench/pdnc.py), per rule and
 # whether the tag named the speaker; see `confidence`.
 _RULE_CONFIDENCE: dict[str, float] = {
-    "tag_after": 0.80, "tag_before": 0.59, "action": 0.63, "paragraph": 0.77, "action_after": 0.70,
-    "intro": 0.95, "runon": 0.86, "addressee": 0.78, "narration": 0.32, "pair": 0.79, "turn": 0.49,
-    "recent": 0.25, "gender": 0.5, "none": 0.0, "stranger": 0.0, "settled": 0.5,
+    "tag_after": 0.82, "tag_before": 0.60, "action": 0.63, "paragraph": 0.80, "action_after": 0.75,
+    "intro": 0.9, "runon": 0.9, "addressee": 0.7, "narration": 0.42, "pair": 0.7, "turn": 0.45,
+    "recent": 0.34, "gender": 0.5, "none": 0.0, "stranger": 0.0, "settled": 0.5,
 }
-_NAMED_CONFIDENCE: dict[str, float] = {"tag_after": 0.95, "tag_before": 0.85, "intro": 0.95}
+_NAMED_CONFIDENCE: dict[str, float] = {"tag_after": 0.98, "tag_before": 0.86, "intro": 0.9}
 # a line with no tag of its own in a run of voiced paragraphs (see `Attributor.settle`): where
 # the nearest named tags are, and whether their parity agrees with the speaker
 _TURN_CONFIDENCE: dict[tuple[str, bool], float] = {
-    ("between", True): 0.82, ("between", False): 0.69, ("after", True): 0.62, ("after", False): 0.24,
-    ("before", True): 0.65, ("before", False): 0.65, ("conflict", True): 0.36, ("conflict", False): 0.50,
-    ("alone", True): 0.48, ("alone", False): 0.48,
+    ("between", True): 0.83, ("between", False): 0.76, ("after", True): 0.65, ("after", False): 0.5,
+    ("before", True): 0.69, ("before", False): 0.69, ("conflict", True): 0.37, ("conflict", False): 0.50,
+    ("alone", True): 0.51, ("alone", False): 0.51,
 }
 # lines below this confidence are marked for a person to check (about one line in five on the
 # PDNC development novels)
-REVIEW_BELOW = 0.625
+REVIEW_BELOW = 0.66
 
 
 def confidence(v: Voice, *, n_quotes: int, first: bool) -> float:
