@@ -142,6 +142,36 @@ def score(path: Path, gold_file: Path, preds: list[dict[str, Any]]) -> dict[str,
         return result
 
 
+def subset_overall(rep: dict[str, Any], ids: list[str]) -> dict[str, Any]:
+    """The overall block for some of the novels only (score.py's overall counts every gold
+    novel, a missing one as wrong): the per-novel counts added up, in the same shape."""
+    per = [rep["per_excerpt"][i] for i in ids]
+    tp = sum(p["detection"]["overlap"]["tp"] for p in per)
+    n_pred = sum(p["detection"]["overlap"]["n_pred"] for p in per)
+    n_gold = sum(p["detection"]["overlap"]["n_gold"] for p in per)
+    prec, rec = tp / max(1, n_pred), tp / max(1, n_gold)
+
+    def acc(get: Any) -> dict[str, Any]:
+        c = sum(get(p)["correct"] for p in per)
+        n = sum(get(p)["n"] for p in per)
+        return {"accuracy": c / n if n else None, "correct": c, "n": n}
+
+    types = [t for t in ("explicit", "anaphoric", "implicit", "unknown")
+             if any(t in p["attribution"]["by_type"] for p in per)]
+    status: Counter[str] = Counter()
+    for p in per:
+        status.update(p["attribution"]["predicted_speaker_status_on_matched"])
+    return {"detection": {"overlap": {"precision": prec, "recall": rec,
+                                      "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0}},
+            "attribution": {
+                "end_to_end": acc(lambda p: p["attribution"]["end_to_end"]),
+                "given_detected": acc(lambda p: p["attribution"]["given_detected"]),
+                "by_quotation": acc(lambda p: p["attribution"]["by_quotation"]),
+                "by_type": {t: {"end_to_end": acc(lambda p, t=t: p["attribution"]["by_type"].get(
+                    t, {"end_to_end": {"correct": 0, "n": 0}})["end_to_end"])} for t in types},
+                "predicted_speaker_status_on_matched": dict(status)}}
+
+
 def pct(x: float | None) -> str:
     return "  n/a" if x is None else f"{100 * x:5.1f}"
 
@@ -329,7 +359,7 @@ def main() -> int:
                 print(line("  " + g["novel"], rep["per_excerpt"][g["id"]]))
                 if args.errors:
                     errors_of(g, by_id[g["id"]], sc, args.errors)
-        overall = rep["overall"]
+        overall = rep["overall"] if wanted is None else subset_overall(rep, [g["id"] for g in recs])
         print(line(f"ALL {label}", overall))
         a = overall["attribution"]
         print(f"  by quotation {pct(a['by_quotation']['accuracy'])}  detection P {pct(overall['detection']['overlap']['precision'])}"

@@ -54,12 +54,18 @@ _HE_WORDS = frozenset(("he", "him", "his", "himself"))
 _TAG_NEXT = re.compile(r"\s+(?:" + _VERB_ALT + r")(?![\w'’-])")
 
 
+_MONTHS = frozenset({"january", "february", "march", "april", "may", "june", "july", "august",
+                     "september", "october", "november", "december"})
+
+
 def _ok(word: str) -> bool:
     words = word.replace(".", "").split()
     if len(words) > 1 and re.fullmatch(_TITLES, words[0]):
         words = words[1:]
     if len(words) > 1 and words[-1].lower() in ("man", "woman", "boy", "girl", "lady", "gentleman"):
         words = words[:-1]  # "the Invisible Man", "the Old Lady"
+    if len(words) > 1:  # "the March Hare", "May Welland": a month word inside a longer name
+        words = [w for w in words if w.lower() not in _MONTHS] or words
     return all(w.lower().replace("'", "’") not in _STOP and w.lower() not in _STOP for w in words)
 
 
