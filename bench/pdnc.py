@@ -382,6 +382,12 @@ def main() -> int:
     mb = sum(len(g["text"]) for g in sample) / 1e6
     summary.append(f"speed: segment (read + segment + attribute, one process) {mb:.2f} MB in {secs:.2f} s = "
                    f"{mb / secs:.2f} MB/s")
+    t0 = time.perf_counter()
+    for g in sample:
+        run_one((g, False))
+    secs = time.perf_counter() - t0
+    summary.append(f"speed: segment with cast discovery (no cast, one process) {mb:.2f} MB in {secs:.2f} s = "
+                   f"{mb / secs:.2f} MB/s")
     if summary:
         print("=== summary")
         for s in summary:
