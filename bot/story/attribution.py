@@ -539,6 +539,9 @@ class Attributor:
                 # "said Peter" with no Peter in the cast: someone we cannot name, not a guess
                 return _Subject(("?" + str(val),), True)
             if kind == "generic":
+                end = pos + len(str(val))
+                if any(end <= m.start <= end + 2 and m.start < limit for m in mentions):
+                    continue  # "said the obliging Mrs. Ford": the name is the subject
                 words = str(val).split()
                 owner = words[0].lower()
                 gender = _GENDER.get(words[-1].lower())

@@ -32,3 +32,10 @@ def test_the_other_is_the_other_party_of_the_exchange() -> None:
             'Ada and Bea looked at the clock. Ada poked the fire.\n\n'
             '"Is it?" said the other.\n')
     assert speakers(text) == ["ada", "bea", "bea"]
+
+
+def test_a_name_after_describing_words_is_the_speaker() -> None:
+    text = ('Ada and Bea sat by the fire.\n\n'
+            '"More tea?" said the ever obliging Bea.\n\n'
+            '"Please," said the grateful Ada.\n')
+    assert speakers(text) == ["bea", "ada"]
