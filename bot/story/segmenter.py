@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from bot.story.attribution import Attributor, NameIndex, Voice
+from bot.story.attribution import REVIEW_BELOW, Attributor, NameIndex, Voice
 from bot.story.model import MAX_BEAT_CHARS, Beat, BeatKind, Character, Scene, Story
 from bot.story.quotes import Quote, detect_style, find_quotes, unmarked_thoughts
 from bot.story.readers import Document, StoryImportError
@@ -136,6 +136,7 @@ class _Builder:
     title_span: tuple[int, int] | None = None  # where the pending scene title came from
     content: int = 0  # beats that are story text, not stranded headings
     closed_title_span: tuple[int, int] | None = None  # title_span of the scene closed last
+    voiced: list[tuple[int, Voice]] = field(default_factory=list)  # beat index, its voice
 
     def close_scene(self) -> None:
         if self.scene_beats:
@@ -186,7 +187,7 @@ class _Builder:
         self.title_span = None
 
     def add(self, kind: BeatKind, a: int, b: int, speakers: tuple[str, ...] = (),
-            quotes: Sequence[tuple[int, int]] = ()) -> None:
+            quotes: Sequence[tuple[int, int]] = (), voice: Voice | None = None) -> None:
         self.content += 1
         for p0, p1 in split_long(self.text, a, b, MAX_BEAT_CHARS):
             qs = tuple((max(q0, p0), min(q1, p1)) for q0, q1 in quotes if q0 < p1 and q1 > p0)
@@ -194,11 +195,16 @@ class _Builder:
             spk = speakers
             if kind in ("dialogue", "thought") and not qs:
                 k, spk = "narration", ()
+            conf = None if voice is None or k == "narration" else (voice.confidence if spk else 0.0)
             beat = Beat(index=len(self.beats), scene=len(self.scenes), kind=k, text=self.text[p0:p1],
                         speaker=spk[0] if spk else None, speakers=spk if len(spk) > 1 else (),
-                        source=(p0, p1), quotes=qs)
+                        source=(p0, p1), quotes=qs, confidence=conf,
+                        review=conf is not None and conf < REVIEW_BELOW,
+                        runner_up=voice.runner_up if voice is not None and conf is not None else None)
             self.beats.append(beat)
             self.scene_beats.append(beat)
+            if voice is not None and spk:
+                self.voiced.append((beat.index, voice))
 
 
 def _paragraphs(doc: Document) -> list[_Para]:
@@ -331,7 +337,7 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
     paras = _paragraphs(doc)
     total = len(paras)
     style = detect_style(text)
-    names = NameIndex(characters)
+    names = NameIndex(characters, text)
     att = Attributor(text, names)
     pre_quotes: list[list[Quote] | None] = [
         None if _NOTE.match(text, p.start, p.end) else find_quotes(text, p.start, p.end, style) for p in paras
@@ -444,6 +450,8 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
                             "quotes are never closed; fix the ones above first")
     out.keep_stranded_title()
     out.close_scene()
+    att.settle()
+    _revise(out)
     if not out.content:
         where = doc.name or "<input>"
         raise StoryImportError(f"{where}: no story text found (only headings or scene-break markers); "
@@ -492,6 +500,18 @@ def _narrator(text: str, paras: list[_Para], quotes: list[list[Quote] | None], n
         if n >= 2 and sc > score:
             best, score = key, sc
     return best
+
+
+def _revise(out: _Builder) -> None:
+    """Beats whose voice the attributor's turn-taking pass changed afterwards, rebuilt."""
+    changed: dict[int, Beat] = {}
+    for i, v in out.voiced:
+        b = out.beats[i]
+        if v.speakers and (b.speaker != v.speakers[0] or b.confidence != v.confidence):
+            changed[i] = replace(b, speaker=v.speakers[0], speakers=v.speakers if len(v.speakers) > 1 else (),
+                                 confidence=v.confidence, review=v.confidence < REVIEW_BELOW, runner_up=v.runner_up)
+    if changed:
+        out.scenes = [Scene(s.index, s.title, tuple(changed.get(b.index, b) for b in s.beats)) for s in out.scenes]
 
 
 def _italic_runs(start: int, end: int, italics: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -565,7 +585,7 @@ def _emit_voiced(out: _Builder, text: str, p: _Para, quotes: list[Quote], voices
             # a beat voiced by italics: every italic run in it is its words ("*She'll go
             # first,* he thought. *She always does.*"), not only the one that was recognised
             spans = _italic_runs(a, b, italics) or spans
-        out.add(kind, a, b, v.speakers, spans)
+        out.add(kind, a, b, v.speakers, spans, v)
 
 
 # ----------------------------------------------------------------------------- cast discovery
