@@ -5,16 +5,12 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from bot.engine.budget import BudgetGate, EngineLimits
 from bot.engine.clock import Clock
 from bot.engine.pacing import Pacing
 from bot.engine.stage import Stage
 from bot.store.sessions import SessionStore
-
-if TYPE_CHECKING:
-    from bot.engine.player import SessionPlayer
 
 
 @dataclass(slots=True)
@@ -37,7 +33,7 @@ class Backstage:
     limits: EngineLimits
     gate: BudgetGate
     stats: EngineStats = field(default_factory=EngineStats)
-    awake: set[SessionPlayer] = field(default_factory=set)  # players running, not parked (is_idle)
+    awake: set[object] = field(default_factory=set)  # players running, not parked (is_idle)
     closing: bool = False
 
 
