@@ -34,6 +34,7 @@ class Settings:
     # the loopback emulator) is multiplied by this factor. 1.0 in production.
     time_scale: float = 1.0
     rate_scale: float = 1.0
+    env_file: Path | None = None  # the .env file read at start-up, if any (checked for its mode)
 
     def __repr__(self) -> str:
         # Never let a token reach a log line or a traceback through repr().
@@ -84,11 +85,15 @@ def _scale(env: Mapping[str, str], name: str) -> float:
 
 def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
     """Build settings from `env` (default: the process environment after loading `.env`)."""
+    env_file: Path | None = None
     if env is None:
         if dotenv:
-            from dotenv import load_dotenv
+            from dotenv import find_dotenv, load_dotenv
 
-            load_dotenv(override=False)
+            found = find_dotenv()
+            if found:
+                env_file = Path(found)
+                load_dotenv(found, override=False)
         env = os.environ
 
     token = _optional(env, "DISCORD_TOKEN")
@@ -132,6 +137,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         llm_timeout=llm_timeout,
         time_scale=_scale(env, "NARRATOR_TIME_SCALE"),
         rate_scale=_scale(env, "NARRATOR_RATE_SCALE"),
+        env_file=env_file,
     )
 
 

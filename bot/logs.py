@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -88,6 +89,10 @@ def setup_logging(settings: Settings) -> None:
     root.addHandler(stream)
     if settings.log_file is not None:
         settings.log_file.parent.mkdir(parents=True, exist_ok=True)
+        if not settings.log_file.exists():
+            # Create it 0600 before the handler does (with the umask's 0644): logs name channels,
+            # users and what went wrong, and are nobody else's business.
+            os.close(os.open(settings.log_file, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
         fh = logging.handlers.RotatingFileHandler(
             settings.log_file, maxBytes=5_000_000, backupCount=3, encoding="utf-8"
         )

@@ -13,7 +13,9 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.answers.voice import defuse
 from bot.discord_app.permissions import Refused
+from bot.discord_app.render import MESSAGE_LIMIT, trim
 from bot.engine.api import NarratorError, TooFast
 from bot.engine.stage import Forbidden, Gone, RateLimited, StageError
 
@@ -58,8 +60,16 @@ def user_message(error: BaseException) -> tuple[str, bool]:
     return APOLOGY, False
 
 
+def reply_text(text: str) -> str:
+    """A reply that may quote what a user typed (a story or character name, a question): control
+    characters and links defused, trimmed to one Discord message, so it is always delivered."""
+    return trim(defuse(text), MESSAGE_LIMIT)
+
+
 async def send_ephemeral(interaction: discord.Interaction[Any], text: str, **kw: Any) -> None:
-    content = text or None  # an embed-only reply carries no empty content string
+    content = reply_text(text) or None  # an embed-only reply carries no empty content string
+    if content is not None and "embed" not in kw and "embeds" not in kw:
+        kw["suppress_embeds"] = True
     try:
         if interaction.response.is_done():
             await interaction.followup.send(content, ephemeral=True, allowed_mentions=NO_MENTIONS, **kw)  # type: ignore[arg-type]

@@ -43,7 +43,7 @@ from bot.engine.api import (
     UnknownStory,
 )
 from bot.engine.budget import BudgetGate, EngineLimits, RateBudget
-from bot.engine.clock import Clock, FakeClock, SystemClock
+from bot.engine.clock import Clock, SystemClock
 from bot.engine.cues import (
     can_merge,
     closing_cue,
@@ -171,7 +171,7 @@ class Narrator:
                  library: StorySource | None = None, clock: Clock | None = None,
                  limits: EngineLimits | None = None, pacing: Pacing | None = None,
                  fix_on_rewind: FixOnRewind = "delete", include_notes: bool = False,
-                 votes_needed: int | None = None) -> None:
+                 votes_needed: int | None = None, gate: BudgetGate | None = None) -> None:
         self.store = SessionStore(db)
         self.stage = stage
         source = stories if stories is not None else library
@@ -184,7 +184,7 @@ class Narrator:
         self.fix_on_rewind: FixOnRewind = fix_on_rewind
         self.include_notes = include_notes
         self.votes_needed = votes_needed or self.pacing.votes_needed
-        self.gate = BudgetGate(RateBudget(self.limits), self.clock)
+        self.gate = gate or BudgetGate(RateBudget(self.limits), self.clock)
         self.presses = PressLimiter(self.pacing.press_cooldown)
         self.stats = EngineStats()
         self._live: dict[int, _Live] = {}
@@ -192,8 +192,7 @@ class Narrator:
         self._awake: set[_Live] = set()  # session tasks that are running, not parked (is_idle)
         self._load_lock = asyncio.Lock()
         self._closing = False
-        if isinstance(self.clock, FakeClock):
-            self.clock.add_idle_check(self.is_idle)
+        self.clock.add_idle_check(self.is_idle)
 
     # ================================================================ helpers
     def _story(self, slug: str) -> Story | None:

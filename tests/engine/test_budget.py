@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.budget import BudgetGate, EngineLimits, RateBudget, Window
+from bot.engine.budget import BudgetGate, EngineLimits, RateBudget, RateWindow
 from bot.engine.clock import FakeClock
 from bot.engine.pacing import Pacing
 from bot.engine.stage import Place
@@ -14,7 +14,7 @@ from tests.engine.helpers import MOD, PLACE, beats_posted, make_narrator, make_r
 
 
 def test_window_slides() -> None:
-    w = Window(3, 10.0)
+    w = RateWindow(3, 10.0)
     for t in (0.0, 1.0, 2.0):
         assert w.wait(t) == 0
         w.take(t)
