@@ -90,7 +90,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         if dotenv:
             from dotenv import find_dotenv, load_dotenv
 
-            found = find_dotenv()
+            try:
+                found = find_dotenv(usecwd=True)
+            except OSError:  # the working directory is gone or unreadable: no .env then
+                found = ""
             if found:
                 env_file = Path(found)
                 load_dotenv(found, override=False)

@@ -163,7 +163,6 @@ class WebhookStage:
         self._locks: dict[int, asyncio.Lock] = {}
         self._via_bot = _LRU()  # message id -> True when posted by the bot (fallback)
         self._controls = _LRU()  # message ids carrying our ▶ reaction
-        self._notified: set[tuple[int, str]] = set()
         self._typing_at: dict[int, float] = {}
         self._latest: dict[int, tuple[MessageRef, Cue]] = {}  # channel -> newest message with controls
         self._after_locks: dict[int, asyncio.Lock] = {}
@@ -582,12 +581,10 @@ class WebhookStage:
         return out
 
     async def notify_moderators(self, place: Place, text: str) -> None:
-        """Post `text` once per channel and reason; from a thread that cannot take it (locked,
-        archived, deleted), post it in the parent channel instead."""
-        key = (place.channel_id, text)
-        if key in self._notified:
-            return
-        self._notified.add(key)
+        """Post `text` to the place's moderators; from a thread that cannot take it (locked,
+        archived, deleted), post it in the parent channel instead. The engine calls this once per
+        incident (when a session pauses); nothing is remembered here, so the same failure after
+        a resume is told again instead of pausing the story in silence."""
         targets = [(place.channel_id, f"⚠️ {text}")]
         if place.parent_id:
             targets.append((place.parent_id, f"⚠️ In <#{place.channel_id}>: {text}"))

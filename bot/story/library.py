@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.story.model import Story
 from bot.story.files import capped
+from bot.story.model import Story
 from bot.story.storage import LoadedStory, StoryFileError, load_story_files
 
 
