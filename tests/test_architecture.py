@@ -91,7 +91,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         stack.append(n)
         for m in sorted(graph[n]):
             if state.get(m) == 1:
-                found.append(stack[stack.index(m):] + [m])
+                found.append([*stack[stack.index(m):], m])
             elif m not in state:
                 visit(m)
         stack.pop()

@@ -8,6 +8,7 @@ interaction has already been answered or deferred.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import discord
@@ -60,10 +61,18 @@ def user_message(error: BaseException) -> tuple[str, bool]:
     return APOLOGY, False
 
 
+# A quotation in a reply (a name the user typed, a story title) longer than this is shortened,
+# so the sentence around it — what went wrong, what to do — still fits.
+QUOTE_LIMIT = 100
+_QUOTED = re.compile(r"""(['"“‘«])([^'"”’»\n]{%d,})(['"”’»])""" % (QUOTE_LIMIT + 1))
+
+
 def reply_text(text: str) -> str:
     """A reply that may quote what a user typed (a story or character name, a question): control
-    characters and links defused, trimmed to one Discord message, so it is always delivered."""
-    return trim(defuse(text), MESSAGE_LIMIT)
+    characters and links defused, long quotations shortened, trimmed to one Discord message, so
+    it is always delivered and still says what to do."""
+    text = _QUOTED.sub(lambda m: m.group(1) + trim(m.group(2), QUOTE_LIMIT) + m.group(3), defuse(text))
+    return trim(text, MESSAGE_LIMIT)
 
 
 async def send_ephemeral(interaction: discord.Interaction[Any], text: str, **kw: Any) -> None:
