@@ -64,7 +64,7 @@ def user_message(error: BaseException) -> tuple[str, bool]:
 # A quotation in a reply (a name the user typed, a story title) longer than this is shortened,
 # so the sentence around it — what went wrong, what to do — still fits.
 QUOTE_LIMIT = 100
-_QUOTED = re.compile(r"""(['"“‘«])([^'"”’»\n]{%d,})(['"”’»])""" % (QUOTE_LIMIT + 1))
+_QUOTED = re.compile(r"""(['"“‘«])([^'"”’»\n]{""" + str(QUOTE_LIMIT + 1) + r""",})(['"”’»])""")
 
 
 def reply_text(text: str) -> str:
