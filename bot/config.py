@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -143,6 +142,3 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         env_file=env_file,
     )
 
-
-def log_level_number(settings: Settings) -> int:
-    return int(logging.getLevelName(settings.log_level))

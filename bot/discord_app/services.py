@@ -22,13 +22,6 @@ class StoryLibrary(Protocol):
     def get(self, slug: str) -> Story | None: ...
 
 
-class AnswerLike(Protocol):
-    @property
-    def character_key(self) -> str: ...
-    @property
-    def text(self) -> str: ...
-
-
 class AnswersLike(Protocol):
     async def answer(self, story: Story, character: str, question: str, upto_beat: int,
                      *, user_id: int | None = None) -> Any: ...

@@ -151,11 +151,10 @@ class _LRU(OrderedDict[int, Any]):
 
 
 class WebhookStage:
-    def __init__(self, client: discord.Client, store: GuildStore, gate: BudgetGate, *,
-                 webhook_name: str = WEBHOOK_NAME) -> None:
+    def __init__(self, client: discord.Client, store: GuildStore, gate: BudgetGate) -> None:
         self.client = client
         self.store = store
-        self.webhook_name = webhook_name
+        self.webhook_name = WEBHOOK_NAME
         self.gate = gate  # shared with the engine: one rate limiter for every request
         self.clock = gate.clock
         self._hooks: dict[int, discord.Webhook] = {}

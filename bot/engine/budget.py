@@ -159,7 +159,6 @@ class BudgetGate:
         self.clock = clock
         self._line: deque[tuple[int, int, asyncio.Future[bool]]] = deque()
         self._timer: TimerHandle | None = None
-        self.granted = 0
 
     def request(self, channel: int, webhook: int) -> Grant:
         now = self.clock.monotonic()
@@ -168,7 +167,6 @@ class BudgetGate:
             return local
         if not self._line and self.budget.global_wait(now) == 0:
             self.budget.take(channel, webhook, now)
-            self.granted += 1
             return 0.0
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._line.append((channel, webhook, fut))
@@ -186,9 +184,6 @@ class BudgetGate:
     def global_wait(self) -> float:
         return self.budget.global_wait(self.clock.monotonic())
 
-    def waiting(self) -> int:
-        return len(self._line)
-
     def _arm(self, now: float) -> None:
         if self._timer is None and self._line:
             self._timer = self.clock.call_later(self.budget.global_wait(now), self._dispatch)
@@ -204,7 +199,6 @@ class BudgetGate:
                 fut.set_result(False)
                 continue
             self.budget.take(channel, webhook, now)
-            self.granted += 1
             fut.set_result(True)
         self._arm(now)
 

@@ -148,3 +148,19 @@ async def test_guild_store_round_trips(tmp_path: Path) -> None:
         assert await store.rewind_fix(2) == "mark" and await store.ask_enabled(2) is False
         await store.set_rewind_fix(9, "none")
         assert await store.rewind_fix(9) == "none" and await store.ask_enabled(9) is True
+
+
+async def test_a_long_rate_limit_surfaces_as_an_error_the_engine_handles(tmp_path: Path) -> None:
+    from bot.config import load_settings
+    from bot.discord_app.bot import MAX_RATELIMIT_WAIT, NarratorBot
+    from bot.story.library import Library
+
+    settings = load_settings({"DATABASE_PATH": str(tmp_path / "db.sqlite3")}, dotenv=False)
+    async with await Database.open(tmp_path / "db.sqlite3") as db:
+        bot = NarratorBot(settings, guilds=GuildStore(db), library=Library())
+        # discord.py raises RateLimited instead of sleeping through a long 429 ...
+        assert bot.http.max_ratelimit_timeout == MAX_RATELIMIT_WAIT == 30.0
+        await bot.close()
+    # ... which the stage turns into the engine's RateLimited (wait and retry the same beat)
+    mapped = stage_error(discord.RateLimited(120.0), doing="posting")
+    assert isinstance(mapped, RateLimited) and mapped.retry_after == 120.0
