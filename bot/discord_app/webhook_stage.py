@@ -182,9 +182,12 @@ class WebhookStage:
     async def _resolve_channel(self, channel_id: int) -> Any:
         channel = self.client.get_channel(channel_id)
         if channel is None:
+            await self.gate.acquire_global()
             channel = await self.client.fetch_channel(channel_id)
         if isinstance(channel, discord.Thread) and channel.parent_id:
             parent = self.client.get_channel(channel.parent_id)
+            if parent is None:
+                await self.gate.acquire_global()
             channel = parent if parent is not None else await self.client.fetch_channel(channel.parent_id)
         return channel
 
@@ -227,9 +230,11 @@ class WebhookStage:
             channel = await self._resolve_channel(channel_id)
             if not hasattr(channel, "create_webhook"):
                 raise Gone(f"channel {channel_id} cannot hold webhooks")
+            await self.gate.acquire_global()
             for hook in await channel.webhooks():
                 if self._mine(hook):
                     return hook  # type: ignore[no-any-return]
+            await self.gate.acquire_global()
             created = await channel.create_webhook(name=self.webhook_name,
                                                    reason="Story Narrator: character voices")
             return created  # type: ignore[no-any-return]
@@ -334,6 +339,7 @@ class WebhookStage:
         me = self.client.user.id if self.client.user else None
         channel = self.client.get_partial_messageable(place.channel_id, guild_id=place.guild_id)
         try:
+            await self.gate.acquire_global()
             async for msg in channel.history(limit=15, before=discord.Object(before)):
                 if not msg.components:
                     continue
@@ -387,6 +393,9 @@ class WebhookStage:
             hook = await self.webhook(home)
             if hook is None:
                 return await self._send_as_bot(place, home, rendered, part, view)
+            # The slot was granted before the webhook was looked up (or made): count the post
+            # from now, when it really leaves, so set-up time never squeezes Discord's window.
+            self.gate.budget.restamp(place.channel_id, home, self.clock.monotonic())
             try:
                 msg = await asyncio.wait_for(hook.send(
                     content=part.content or discord.utils.MISSING,
@@ -564,6 +573,7 @@ class WebhookStage:
         channel = self.client.get_partial_messageable(place.channel_id, guild_id=place.guild_id)
         out: list[SeenMessage] = []
         try:
+            await self.gate.acquire_global()
             async for msg in channel.history(limit=limit):
                 by_hook = msg.webhook_id is not None and (not hook_ids or msg.webhook_id in hook_ids)
                 if not by_hook and msg.author.id != me:

@@ -137,6 +137,13 @@ class RateBudget:
         if self._takes % 10_000 == 0:
             self._forget_idle(now)
 
+    def restamp(self, channel: int, webhook: int, now: float) -> None:
+        """The post granted last for this channel/webhook leaves only now: move its time to `now`
+        (never earlier), so whatever ran between grant and send does not count as spacing."""
+        for window in (self._channel(channel), self._webhook(webhook)):
+            if window.times and window.times[-1] < now:
+                window.times[-1] = now
+
     def take_global(self, now: float) -> None:
         self.global_window.take(now)
 
