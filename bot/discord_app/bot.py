@@ -101,6 +101,7 @@ class NarratorBot(commands.Bot):
             return Place(channel_id, guild_id, channel.parent_id)
         if channel is None or isinstance(channel, discord.PartialMessageable):
             try:
+                await self.stage.gate.acquire_global()
                 fetched = await self.fetch_channel(channel_id)
             except (TimeoutError, discord.HTTPException):
                 return Place(channel_id, guild_id)

@@ -112,7 +112,7 @@ class Database:
             try:
                 await db._probe_write()
             except sqlite3.Error as exc:
-                await conn.close()
+                await db.close()
                 raise StoreError(explain(exc, path)) from exc
         return db
 
