@@ -164,3 +164,36 @@ async def test_a_long_rate_limit_surfaces_as_an_error_the_engine_handles(tmp_pat
     # ... which the stage turns into the engine's RateLimited (wait and retry the same beat)
     mapped = stage_error(discord.RateLimited(120.0), doing="posting")
     assert isinstance(mapped, RateLimited) and mapped.retry_after == 120.0
+
+
+async def test_sigterm_during_a_reconnect_sleep_stops_at_once(tmp_path: Path) -> None:
+    """discord.py sleeps between reconnects (up to ~17 min in a long outage) and close() does not
+    wake it: the runner cancels it once the bot is closed instead of waiting it out."""
+    import os
+    import signal
+    import time
+
+    from bot.config import load_settings
+    from bot.discord_app.runner import serve
+
+    class AsleepBot:
+        closed = False
+
+        async def __aenter__(self) -> "AsleepBot":
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            self.closed = True
+
+        async def start(self, token: str) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)  # the service manager stops us ...
+            await asyncio.sleep(3600)  # ... while discord.py waits to reconnect
+
+        async def close(self) -> None:
+            self.closed = True
+
+    settings = load_settings({"DISCORD_TOKEN": "x" * 30, "DATABASE_PATH": str(tmp_path / "db")}, dotenv=False)
+    bot = AsleepBot()
+    started = time.monotonic()
+    await asyncio.wait_for(serve(bot, settings), 10)  # type: ignore[arg-type]
+    assert time.monotonic() - started < 2 and bot.closed
