@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ class Settings:
     # the loopback emulator) is multiplied by this factor. 1.0 in production.
     time_scale: float = 1.0
     rate_scale: float = 1.0
+    env_file: Path | None = None  # the .env file read at start-up, if any (checked for its mode)
 
     def __repr__(self) -> str:
         # Never let a token reach a log line or a traceback through repr().
@@ -84,11 +84,18 @@ def _scale(env: Mapping[str, str], name: str) -> float:
 
 def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
     """Build settings from `env` (default: the process environment after loading `.env`)."""
+    env_file: Path | None = None
     if env is None:
         if dotenv:
-            from dotenv import load_dotenv
+            from dotenv import find_dotenv, load_dotenv
 
-            load_dotenv(override=False)
+            try:
+                found = find_dotenv(usecwd=True)
+            except OSError:  # the working directory is gone or unreadable: no .env then
+                found = ""
+            if found:
+                env_file = Path(found)
+                load_dotenv(found, override=False)
         env = os.environ
 
     token = _optional(env, "DISCORD_TOKEN")
@@ -132,8 +139,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         llm_timeout=llm_timeout,
         time_scale=_scale(env, "NARRATOR_TIME_SCALE"),
         rate_scale=_scale(env, "NARRATOR_RATE_SCALE"),
+        env_file=env_file,
     )
 
-
-def log_level_number(settings: Settings) -> int:
-    return int(logging.getLevelName(settings.log_level))

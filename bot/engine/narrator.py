@@ -36,7 +36,7 @@ from bot.engine.api import (
 )
 from bot.engine.backstage import Backstage, EngineStats
 from bot.engine.budget import BudgetGate, EngineLimits, RateBudget
-from bot.engine.clock import Clock, FakeClock, SystemClock
+from bot.engine.clock import Clock, SystemClock
 from bot.engine.pacing import Pacing, PressLimiter
 from bot.engine.player import SessionPlayer
 from bot.engine.reconcile import cue_matches
@@ -112,6 +112,7 @@ class Narrator:
              clock: Clock | None = None, limits: EngineLimits | None = None,
              pacing: Pacing | None = None, tidy: Tidy = "delete",
              include_notes: bool = False, votes_needed: int | None = None,
+             gate: BudgetGate | None = None,    # default: a new one over `limits`
              store: SessionStore | None = None)   # default: SessionStore(db)
 
     `db` must be migrated. `stories` finds a Story by slug: a dict, a function, or anything with
@@ -128,7 +129,8 @@ class Narrator:
                  library: StorySource | None = None, clock: Clock | None = None,
                  limits: EngineLimits | None = None, pacing: Pacing | None = None,
                  tidy: Tidy = "delete", include_notes: bool = False,
-                 votes_needed: int | None = None, store: SessionStore | None = None) -> None:
+                 votes_needed: int | None = None, gate: BudgetGate | None = None,
+                 store: SessionStore | None = None) -> None:
         source = stories if stories is not None else library
         if source is None:
             raise TypeError("Narrator needs `stories` (or `library`)")
@@ -136,15 +138,14 @@ class Narrator:
         clock = clock or SystemClock()
         limits = limits or EngineLimits()
         pacing = pacing or Pacing()
-        self.backstage = Backstage(store=store or SessionStore(db), stage=stage, clock=clock, pacing=pacing, limits=limits,
-                                   gate=BudgetGate(RateBudget(limits), clock))
+        self.backstage = Backstage(store=store or SessionStore(db), stage=stage, clock=clock, pacing=pacing,
+                                   limits=limits, gate=gate or BudgetGate(RateBudget(limits), clock))
         self.players = PlayerRegistry(self.backstage, self._story)
         self.tidy: Tidy = tidy
         self.include_notes = include_notes
         self.votes_needed = votes_needed or pacing.votes_needed
         self.presses = PressLimiter(pacing.press_cooldown)
-        if isinstance(clock, FakeClock):
-            clock.add_idle_check(self.is_idle)
+        clock.add_idle_check(self.is_idle)
 
     # The shared services, by their usual names (tests and benches read them).
     @property

@@ -117,26 +117,12 @@ class SessionStore:
 
     # -- one-round-trip transactions ------------------------------------------------------------
     async def _txn(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        def run(conn: sqlite3.Connection) -> T:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                out = fn(conn)
-                conn.execute("COMMIT")  # may fail too (disk full): then roll back, or BEGIN fails next time
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            return out
-
-        aconn = self.db._conn
-        async with self.db._lock:
-            try:
-                result: T = await aconn._execute(run, aconn._conn)  # type: ignore[no-untyped-call]
-            except sqlite3.IntegrityError:
-                raise
-            except sqlite3.Error as exc:
-                raise DatabaseFault(str(exc) or type(exc).__name__) from exc
-            return result
+        try:
+            return await self.db.run(fn)
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as exc:
+            raise DatabaseFault(str(exc) or type(exc).__name__) from exc
 
     # -- sessions -------------------------------------------------------------------------------
     async def create(self, row: SessionRow, audit: AuditEntry | None = None) -> int:
