@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ class Settings:
     # the loopback emulator) is multiplied by this factor. 1.0 in production.
     time_scale: float = 1.0
     rate_scale: float = 1.0
+    env_file: Path | None = None  # the .env file read at start-up, if any (checked for its mode)
     # Running at scale: PostgreSQL instead of the SQLite file, this process's shards, and how many
     # REST requests per second this process may make (Discord's 50/s is per bot, not per process).
     database_url: str | None = None
@@ -132,11 +132,18 @@ def _global_rate(env: Mapping[str, str]) -> int:
 
 def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
     """Build settings from `env` (default: the process environment after loading `.env`)."""
+    env_file: Path | None = None
     if env is None:
         if dotenv:
-            from dotenv import load_dotenv
+            from dotenv import find_dotenv, load_dotenv
 
-            load_dotenv(override=False)
+            try:
+                found = find_dotenv(usecwd=True)
+            except OSError:  # the working directory is gone or unreadable: no .env then
+                found = ""
+            if found:
+                env_file = Path(found)
+                load_dotenv(found, override=False)
         env = os.environ
 
     token = _optional(env, "DISCORD_TOKEN")
@@ -181,12 +188,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         llm_timeout=llm_timeout,
         time_scale=_scale(env, "NARRATOR_TIME_SCALE"),
         rate_scale=_scale(env, "NARRATOR_RATE_SCALE"),
+        env_file=env_file,
         database_url=_database_url(env),
         shard_count=shard_count,
         shard_ids=shard_ids,
         global_rate=_global_rate(env),
     )
 
-
-def log_level_number(settings: Settings) -> int:
-    return int(logging.getLevelName(settings.log_level))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -26,12 +26,10 @@ from bot.discord_app.render import (
     progress_bar,
     trim,
 )
+from bot.discord_app.services import CommandHost
 from bot.engine.api import Actor, AdvanceResult, Mode, SessionView
 from bot.engine.stage import Cue, Place, Voice
 from bot.story.model import Beat, Character, Story
-
-if TYPE_CHECKING:
-    from bot.discord_app.bot import NarratorBot
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +126,7 @@ def recap_text(story: Story, beats: list[int], limit: int = EMBED_DESCRIPTION_LI
 
 
 class StoryGroup(app_commands.Group):
-    def __init__(self, bot: NarratorBot) -> None:
+    def __init__(self, bot: CommandHost) -> None:
         super().__init__(name="story", description="Play a story in this channel", guild_only=True)
         self.bot = bot
 
@@ -415,7 +413,7 @@ def cast_embeds(story: Story) -> list[discord.Embed]:
     return [embed]
 
 
-def story_choices(bot: NarratorBot, current: str) -> list[app_commands.Choice[str]]:
+def story_choices(bot: CommandHost, current: str) -> list[app_commands.Choice[str]]:
     want = current.strip().casefold()
     out = []
     for slug, st in sorted(bot.library.stories.items()):
@@ -424,7 +422,7 @@ def story_choices(bot: NarratorBot, current: str) -> list[app_commands.Choice[st
     return out[:25]
 
 
-def resolve_story(bot: NarratorBot, name: str) -> str:
+def resolve_story(bot: CommandHost, name: str) -> str:
     """A story slug from what the user typed (slug or title, case-insensitive)."""
     if bot.library.get(name) is not None:
         return name
@@ -438,7 +436,7 @@ def resolve_story(bot: NarratorBot, name: str) -> str:
 # -------------------------------------------------------------------- /ask
 
 
-def setup_commands(bot: NarratorBot) -> None:
+def setup_commands(bot: CommandHost) -> None:
     bot.tree.add_command(StoryGroup(bot))
 
     @app_commands.command(name="ask", description="Ask a character a question; they answer in the channel")
@@ -466,7 +464,7 @@ def setup_commands(bot: NarratorBot) -> None:
     bot.tree.add_command(ask)
 
 
-async def ask_command(bot: NarratorBot, interaction: discord.Interaction[Any], character: str,
+async def ask_command(bot: CommandHost, interaction: discord.Interaction[Any], character: str,
                       question: str) -> None:
     place = await bot.interaction_place(interaction)
     view = await bot.narrator.status(place)
@@ -490,6 +488,6 @@ async def ask_command(bot: NarratorBot, interaction: discord.Interaction[Any], c
     asker = interaction.user.display_name
     cue = Cue(kind="answer", voice=voice_of(story, speaker), text=str(answer.text),
               aside=f"answering {asker}: “{' '.join(question.split())}”", session_id=view.session_id)
-    await bot.stage.post(place, cue)
+    await bot.stage.say(place, cue)
     log.info("answered /ask for %s in %s in %.2f s", speaker.key, place.channel_id, time.monotonic() - started)
     await send_ephemeral(interaction, f"{escape(speaker.name)} answered in the channel.")

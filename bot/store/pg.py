@@ -40,7 +40,10 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 )
 """
 
-IntegrityError = asyncpg.IntegrityConstraintViolationError
+IntegrityError: type[BaseException] = asyncpg.IntegrityConstraintViolationError
+# Failures that may pass (the server restarting, a lost connection, a lock timeout): the engine
+# treats them as it treats a full disk under SQLite.
+FAULT_ERRORS: tuple[type[BaseException], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 
 
 def pg_migrations_dir() -> Path:
@@ -99,14 +102,14 @@ class _Call:
     (the shapes aiosqlite's execute has, so shared repository code runs on both)."""
 
     def __init__(self, conn: asyncpg.Connection, sql: str, params: Sequence[Any]) -> None:
-        self._conn = conn
+        self._pg = conn
         self._sql = translate(sql)
         self._params = tuple(params)
         self._cur: _Cursor | None = None
 
     async def _run(self) -> _Cursor:
         if self._cur is None:
-            self._cur = _Cursor(list(await self._conn.fetch(self._sql, *self._params)))
+            self._cur = _Cursor(list(await self._pg.fetch(self._sql, *self._params)))
         return self._cur
 
     def __await__(self) -> Any:

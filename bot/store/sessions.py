@@ -14,14 +14,22 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from bot.store.db import Database
+from bot.store.pg import FAULT_ERRORS as PG_FAULT_ERRORS
 from bot.store.pg import IntegrityError as PgIntegrityError
 from bot.store.pg import PgDatabase
 
-INTEGRITY_ERRORS = (sqlite3.IntegrityError, PgIntegrityError)
+INTEGRITY_ERRORS: tuple[type[BaseException], ...] = (sqlite3.IntegrityError, PgIntegrityError)
+# A write the database refused for a reason that may pass (disk, lock, lost connection).
+FAULT_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, *PG_FAULT_ERRORS)
 
 
 class LiveSessionExists(Exception):
     """Another live session already holds this channel (the unique index said so)."""
+
+
+class DatabaseFault(Exception):
+    """The database refused a write (disk full, read-only, I/O error, locked too long); nothing of
+    that transaction was saved, and the same write may succeed later."""
 
 
 @dataclass(slots=True)
@@ -116,7 +124,12 @@ class SessionStore:
 
     # -- one-round-trip transactions ------------------------------------------------------------
     async def _batch(self, *ops: tuple[str, Any, bool]) -> list[list[Any] | None]:
-        return await self.db.batch(ops)
+        try:
+            return await self.db.batch(ops)
+        except INTEGRITY_ERRORS:
+            raise
+        except FAULT_ERRORS as exc:
+            raise DatabaseFault(str(exc) or type(exc).__name__) from exc
 
     # -- sessions -------------------------------------------------------------------------------
     async def create(self, row: SessionRow, audit: AuditEntry | None = None) -> int:
@@ -130,6 +143,8 @@ class SessionStore:
                     await conn.execute(_AUDIT_INSERT, _audit_params(_with_session(audit, sid)))
         except INTEGRITY_ERRORS as exc:
             raise LiveSessionExists(str(exc)) from exc
+        except FAULT_ERRORS as exc:
+            raise DatabaseFault(str(exc) or type(exc).__name__) from exc
         return sid
 
     async def save(self, row: SessionRow, audit: Iterable[AuditEntry] = (), *,
