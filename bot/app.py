@@ -20,7 +20,7 @@ from pathlib import Path
 from bot.answers.engine import AnswerEngine, AskRefused
 from bot.answers.llm import LLMConfig
 from bot.config import ConfigError, Settings
-from bot.discord_app.bot import NarratorBot
+from bot.discord_app.bot import build_bot
 from bot.discord_app.errors import register_user_facing
 from bot.discord_app.runner import serve
 from bot.discord_app.webhook_stage import WebhookStage
@@ -111,7 +111,7 @@ async def _main(settings: Settings) -> None:
 
         guilds = GuildStore(db)
         gate = BudgetGate(RateBudget(limits), clock)  # the one rate limiter, shared by every request
-        bot = NarratorBot(settings, guilds=guilds, library=library, answers=answers)
+        bot = build_bot(settings, guilds=guilds, library=library, answers=answers)
         stage = WebhookStage(bot, guilds, gate)
         narrator = Narrator(db, stage, library=library, clock=clock, gate=gate, pacing=pacing, limits=limits,
                             shards=shards)

@@ -135,7 +135,7 @@ def test_the_discord_app_never_reaches_back_into_the_composition_root() -> None:
     assert offenders == []
     # ... and the root builds every service itself
     app = (BOT / "app.py").read_text(encoding="utf-8")
-    for built in ("open_store(", "GuildStore(", "BudgetGate(", "AnswerEngine(", "NarratorBot(",
+    for built in ("open_store(", "GuildStore(", "BudgetGate(", "AnswerEngine(", "build_bot(",
                   "WebhookStage(", "Narrator(", "SystemClock("):
         assert built in app, built
 

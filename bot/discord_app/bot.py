@@ -35,6 +35,12 @@ log = logging.getLogger(__name__)
 MAX_RATELIMIT_WAIT = 30.0
 
 
+def _shard_options(settings: Settings) -> dict[str, Any]:
+    if settings.shard_count is None:
+        return {}
+    return {"shard_count": settings.shard_count, "shard_ids": list(settings.shard_ids or range(settings.shard_count))}
+
+
 class NarratorBot(commands.Bot):
     def __init__(self, settings: Settings, *, guilds: GuildStore, library: StoryLibrary,
                  answers: AnswersLike | None = None) -> None:
@@ -48,6 +54,7 @@ class NarratorBot(commands.Bot):
             help_command=None,
             tree_cls=NarratorTree,
             max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
+            **_shard_options(settings),
         )
         self.settings = settings
         self.store = guilds
@@ -165,3 +172,16 @@ class NarratorBot(commands.Bot):
             if self._stage is not None:
                 await self._stage.drain()
         await super().close()
+
+
+class ShardedNarratorBot(NarratorBot, commands.AutoShardedBot):
+    """The same bot running some shards of a bot whose servers are split over several processes
+    (SHARD_COUNT, SHARD_IDS): one gateway connection per shard, each IDENTIFYing with its
+    [shard_id, shard_count], so Discord sends it only the events of the guilds that shard owns."""
+
+
+def build_bot(settings: Settings, *, guilds: GuildStore, library: StoryLibrary,
+              answers: AnswersLike | None = None) -> NarratorBot:
+    """A plain bot, or a sharded one when SHARD_COUNT is set."""
+    cls = NarratorBot if settings.shard_count is None else ShardedNarratorBot
+    return cls(settings, guilds=guilds, library=library, answers=answers)

@@ -197,3 +197,18 @@ async def test_sigterm_during_a_reconnect_sleep_stops_at_once(tmp_path: Path) ->
     started = time.monotonic()
     await asyncio.wait_for(serve(bot, settings), 10)  # type: ignore[arg-type]
     assert time.monotonic() - started < 2 and bot.closed
+
+
+async def test_shard_settings_build_a_sharded_bot_for_those_shards_only(tmp_path: Path) -> None:
+    from bot.config import load_settings
+    from bot.discord_app.bot import NarratorBot, ShardedNarratorBot, build_bot
+    from bot.story.library import Library
+
+    async with await Database.open(tmp_path / "db.sqlite3") as db:
+        plain = build_bot(load_settings({}, dotenv=False), guilds=GuildStore(db), library=Library())
+        assert type(plain) is NarratorBot and plain.shard_count is None
+        sharded = build_bot(load_settings({"SHARD_COUNT": "4", "SHARD_IDS": "1,3"}, dotenv=False),
+                            guilds=GuildStore(db), library=Library())
+        assert isinstance(sharded, ShardedNarratorBot) and isinstance(sharded, discord.AutoShardedClient)
+        assert (sharded.shard_count, sharded.shard_ids) == (4, [1, 3])
+        await plain.close()
