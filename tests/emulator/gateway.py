@@ -1,5 +1,9 @@
 """The gateway: HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeats, RESUME with replay, drops.
 
+Sharded IDENTIFY (`"shard": [k, n]`): shard 0 (or an unsharded client) is this `Gateway`; every
+other shard gets a `Gateway` of its own in `others`. Each shard's READY lists, and its session
+receives the events of, only the guilds it owns ((guild_id >> 22) % n == k), as Discord does.
+
 Frames are plain JSON text (discord.py only decompresses binary frames, so `compress=zlib-stream`
 in the query is accepted and ignored)."""
 
@@ -47,8 +51,10 @@ class GatewayLog:
 
 
 class Gateway:
-    def __init__(self, emu: Emulator) -> None:
+    def __init__(self, emu: Emulator, shard: tuple[int, int] | None = None) -> None:
         self.emu = emu
+        self.shard = shard  # (k, n) this gateway serves; None: unsharded (everything)
+        self.others: dict[int, Gateway] = {}  # shards 1.. of a sharded bot (only on the main gateway)
         self.session: GatewaySession | None = None
         self.ws: web.WebSocketResponse | None = None
         self.ready = False  # READY and every GUILD_CREATE sent on the current session
@@ -63,6 +69,47 @@ class Gateway:
     def connected(self) -> bool:
         return self.ws is not None and not self.ws.closed
 
+    @property
+    def all_ready(self) -> bool:
+        """Every shard that has identified is ready (just `ready` for an unsharded bot)."""
+        return self.ready and all(o.ready for o in self.others.values())
+
+    def owns(self, guild_id: int) -> bool:
+        return self.shard is None or (guild_id >> 22) % self.shard[1] == self.shard[0]
+
+    def _owner(self, payload: dict[str, Any], current: Gateway) -> Gateway:
+        """Which shard's gateway a connection's IDENTIFY or RESUME belongs to."""
+        d = payload.get("d") if isinstance(payload.get("d"), dict) else {}
+        assert isinstance(d, dict)
+        if payload.get("op") == IDENTIFY:
+            shard = d.get("shard")
+            if not shard:
+                return self
+            k, n = int(shard[0]), int(shard[1])
+            if k == 0:
+                self.shard = (0, n)
+                return self
+            self.shard = self.shard or (0, n)
+            if k not in self.others:
+                self.others[k] = Gateway(self.emu, (k, n))
+            return self.others[k]
+        if payload.get("op") == RESUME:
+            for gw in (self, *self.others.values()):
+                if gw.session is not None and gw.session.session_id == d.get("session_id"):
+                    return gw
+        return current
+
+    def _route(self, event: str, data: dict[str, Any]) -> Gateway | None:
+        if self.shard is None or not self.others and self.shard[1] == 1:
+            return self
+        raw = data.get("guild_id")
+        if raw is None and event.startswith("GUILD_") and event != "GUILD_ROLE_UPDATE":
+            raw = data.get("id")
+        if raw is None:
+            return self  # no guild (DMs): shard 0
+        k = (int(raw) >> 22) % self.shard[1]
+        return self if k == 0 else self.others.get(k)
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
         await ws.prepare(request)
@@ -72,18 +119,20 @@ class Gateway:
         # until then events are buffered, and a RESUME replays them in order.
         await self._send(ws, {"op": HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms},
                               "s": None, "t": None})
+        owner = self
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     break
                 payload = json.loads(msg.data)
                 self.log.received.append(_redacted(payload))
-                await self._on_op(ws, payload)
+                owner = self._owner(payload, owner)
+                await owner._on_op(ws, payload)
         finally:
             self._sockets.discard(ws)
-            if self.ws is ws:
-                self.ws = None
-                self.ready = False
+            if owner.ws is ws:
+                owner.ws = None
+                owner.ready = False
             await self.emu.changed()
         return ws
 
@@ -127,7 +176,7 @@ class Gateway:
         ready = {
             "v": 10, "user": emu.bot_user.payload() | {"verified": True, "mfa_enabled": False,
                                                         "email": None, "locale": "en-US"},
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in emu.guilds.values()],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in emu.guilds.values() if self.owns(g.id)],
             "session_id": self.session.session_id, "session_type": "normal",
             "resume_gateway_url": emu.gateway_url,
             "application": {"id": str(emu.application_id), "flags": 0},
@@ -137,9 +186,10 @@ class Gateway:
         }
         if "shard" in d:
             ready["shard"] = d["shard"]
-        await self.dispatch("READY", ready)
+        await self._dispatch_here("READY", ready)
         for guild in list(emu.guilds.values()):
-            await self.dispatch("GUILD_CREATE", guild.payload(bot_id=emu.bot_user.id))
+            if self.owns(guild.id):
+                await self._dispatch_here("GUILD_CREATE", guild.payload(bot_id=emu.bot_user.id))
         self.ready = True
         await emu.changed()
 
@@ -177,7 +227,13 @@ class Gateway:
         await self.emu.changed()
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send (or buffer, while disconnected, for RESUME to replay) one dispatch event."""
+        """Send (or buffer, while disconnected, for RESUME to replay) one dispatch event, on the
+        session of the shard that owns its guild."""
+        target = self._route(event, data)
+        if target is not None:
+            await target._dispatch_here(event, data)
+
+    async def _dispatch_here(self, event: str, data: dict[str, Any]) -> None:
         s = self.session
         if s is None:
             return  # no bot has identified yet: nothing to tell
@@ -222,6 +278,8 @@ class Gateway:
             await self._send(self.ws, {"op": INVALID_SESSION, "d": resumable, "s": None, "t": None})
 
     async def close(self) -> None:
+        for other in self.others.values():
+            await other.close()
         for ws in list(self._sockets):
             if not ws.closed:
                 await ws.close(code=1001)

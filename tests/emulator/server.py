@@ -267,12 +267,13 @@ class Emulator:
 
     async def wait_ready(self, *, commands: bool = True, timeout: float = 30.0) -> None:  # noqa: ASYNC109
         """The bot has identified (READY + GUILD_CREATEs sent) and, if `commands`, synced commands."""
-        await self.wait_for(lambda: self.gateway.ready and (not commands or bool(self.command_syncs)),
+        await self.wait_for(lambda: self.gateway.all_ready and (not commands or bool(self.command_syncs)),
                             timeout, what="the bot to connect" + (" and sync commands" if commands else ""))
 
     # ------------------------------------------------------------------ world building
-    def add_guild(self, name: str) -> Guild:
-        gid = self.snowflakes.next()
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> Guild:
+        """A new server; `shard=(k, n)` picks an id that shard k of n owns."""
+        gid = self.snowflakes.next() if shard is None else self.snowflakes.next_in_shard(*shard)
         guild = Guild(gid, name, owner_id=self.owner.id)
         guild.roles[gid] = Role(gid, gid, "@everyone", permissions=EVERYONE_DEFAULT, position=0)
         bot_role = Role(self.snowflakes.next(), gid, self.bot_user.username, permissions=BOT_DEFAULT,

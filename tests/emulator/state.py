@@ -66,6 +66,14 @@ class Snowflakes:
         self._last = max(self._last + 1, candidate)
         return self._last
 
+    def next_in_shard(self, shard: int, count: int) -> int:
+        """An id that Discord deals to `shard` of `count` ((id >> 22) % count), a few ms on."""
+        sid = self.next()
+        while (sid >> 22) % count != shard:
+            self._last = ((self._last >> 22) + 1) << 22
+            sid = self._last
+        return sid
+
 
 @dataclass
 class User:
