@@ -100,7 +100,7 @@ class Gateway:
         return current
 
     def _route(self, event: str, data: dict[str, Any]) -> Gateway | None:
-        if self.shard is None or not self.others and self.shard[1] == 1:
+        if self.shard is None or (not self.others and self.shard[1] == 1):
             return self
         raw = data.get("guild_id")
         if raw is None and event.startswith("GUILD_") and event != "GUILD_ROLE_UPDATE":
