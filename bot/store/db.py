@@ -61,6 +61,8 @@ class Database:
         self._conn = conn
         self._raw = raw  # the same connection, for `run` (SQLite is built serialized: threadsafety 3)
         self._worker = _Worker()
+        self._queue: list[tuple[list[tuple[str, Any, bool]], asyncio.Future[list[list[Any] | None]]]] = []
+        self._writer: asyncio.Task[None] | None = None
         self.path = path
         self._lock = asyncio.Lock()
         self._identity = _identity(path)
@@ -189,21 +191,65 @@ class Database:
             return await self._worker.call(txn, self._raw)
 
     async def batch(self, ops: Sequence[tuple[str, Any, bool]]) -> list[list[Any] | None]:
-        """Run `(sql, params, many)` statements as one transaction through `run` (one round trip
-        to the database thread); returns the rows of each single statement. PgDatabase has the
-        same method, so the repositories' hot path is written once for both backends."""
+        """Run `(sql, params, many)` statements as one atomic unit; returns the rows of each
+        single statement. PgDatabase has the same method, so the repositories' hot path is written
+        once for both backends.
 
-        def fn(conn: sqlite3.Connection) -> list[list[Any] | None]:
-            out: list[list[Any] | None] = []
-            for sql, params, many in ops:
-                if many:
-                    conn.executemany(sql, params)
-                    out.append(None)
-                else:
-                    out.append(conn.execute(sql, params).fetchall())
-            return out
+        Group commit: batches that arrive while a commit is under way are queued, and the next
+        commit takes them all, each in a SAVEPOINT of one transaction (one fsync, one trip to the
+        database thread for hundreds of sessions). A batch that fails is rolled back to its
+        savepoint and raises for its caller alone; the call returns only once its batch is
+        committed, so "intent recorded before the send, result after" holds as before."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[list[list[Any] | None]] = loop.create_future()
+        self._queue.append((list(ops), fut))
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._write_queued())
+        return await fut
 
-        return await self.run(fn)
+    async def _write_queued(self) -> None:
+        while self._queue:
+            group, self._queue = self._queue, []
+            results: list[tuple[list[list[Any] | None] | None, BaseException | None]] = []
+
+            def fn(conn: sqlite3.Connection, group: list[Any] = group, results: list[Any] = results) -> None:
+                results.clear()
+                for ops, _ in group:
+                    conn.execute("SAVEPOINT narrator_batch")
+                    try:
+                        out: list[list[Any] | None] = []
+                        for sql, params, many in ops:
+                            if many:
+                                conn.executemany(sql, params)
+                                out.append(None)
+                            else:
+                                out.append(conn.execute(sql, params).fetchall())
+                    except sqlite3.Error as exc:
+                        conn.execute("ROLLBACK TO narrator_batch")
+                        conn.execute("RELEASE narrator_batch")
+                        results.append((None, exc))
+                        continue
+                    conn.execute("RELEASE narrator_batch")
+                    results.append((out, None))
+
+            try:
+                await self.run(fn)
+            except asyncio.CancelledError:
+                for _, fut in group:
+                    fut.cancel()
+                raise
+            except Exception as exc:  # BEGIN or COMMIT failed: nothing of the group is saved
+                for _, fut in group:
+                    if not fut.done():
+                        fut.set_exception(exc)
+                continue
+            for (_, fut), (out, err) in zip(group, results, strict=True):
+                if fut.done():
+                    continue
+                if err is not None:
+                    fut.set_exception(err)
+                elif out is not None:
+                    fut.set_result(out)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         async with self._conn.execute(sql, params) as cur:

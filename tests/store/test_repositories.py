@@ -180,3 +180,28 @@ async def test_each_process_resumes_only_its_shards_sessions(store_db: Any) -> N
     assert {r.id for r in await store.resumable(2, [0])} == {ids[(0, 0)], ids[(0, 1)], dm}
     assert {r.id for r in await store.resumable(2, [1])} == {ids[(1, 0)], ids[(1, 1)]}
     assert len(await store.resumable(2, [0, 1])) == len(await store.resumable()) == 5
+
+
+async def test_concurrent_writes_commit_together_and_a_failing_one_fails_alone(store_db: Any) -> None:
+    """Group commit: many sessions' writes share one commit, yet each caller gets its own
+    outcome; one refused write (a duplicate post) loses nothing of the others."""
+    import asyncio
+
+    store = SessionStore(store_db)
+    sids = [await store.create(_row(channel=BIG + i)) for i in range(20)]
+    await store.begin_post(sids[0], 1, "beat", 0, 0, 1.0)
+    outcomes = await asyncio.gather(
+        *(store.begin_post(sid, 1, "beat", 0, 0, 2.0) for sid in sids), return_exceptions=True)
+    assert isinstance(outcomes[0], Exception) and all(o is None for o in outcomes[1:])
+    for sid in sids:
+        assert [p.seq for p in await store.unresolved_posts(sid)] == [1]
+    rows = {}
+    for sid in sids:
+        row = await store.get(sid)
+        assert row is not None
+        row.position = 1
+        rows[sid] = row
+    await asyncio.gather(*(store.finish_post(sid, 1, 9000 + sid, 3.0, rows[sid]) for sid in sids))
+    for sid in sids:
+        after = await store.get(sid)
+        assert (await store.posts(sid))[0].status == "posted" and after is not None and after.position == 1
