@@ -1,5 +1,10 @@
 """Narration engine figures (prints them; targets in brackets). Runs in well under 2 minutes.
 
+    .venv/bin/python bench/engine.py                         the figures below, on SQLite
+    .venv/bin/python bench/engine.py --sessions 1000,5000,10000 [--backend sqlite,postgres] [--seconds 20]
+        many auto sessions in one process, side by side per backend: start-up, posts, timer
+        lateness p99, RSS, resume (PostgreSQL: DATABASE_URL, else a throw-away server as in the tests)
+
 1. CPU time per posted beat, SQLite writes included            [<= 0.5 ms]
 2. p99 timer lateness, 1,000 concurrent auto sessions          [<= 50 ms]
 3. RSS with 1,000 sessions                                     [<= 200 MB]
@@ -11,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import resource
 import statistics
 import sys
@@ -27,7 +33,7 @@ from bot.engine.narrator import Narrator
 from bot.engine.pacing import Pacing
 from bot.engine.recording import RecordingStage
 from bot.engine.stage import Place
-from bot.store.db import Database
+from bot.store import Database, PgDatabase, Store
 from bot.story.model import Beat, Character, Scene, Story
 
 MOD = Actor(user_id=1, name="bench", moderator=True)
@@ -58,8 +64,11 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def open_db(folder: Path) -> Database:
-    db = await Database.open(folder / "bench.sqlite3")
+PG_URL: str | None = None  # set by --backend postgres
+
+
+async def open_db(folder: Path) -> Store:
+    db: Store = await PgDatabase.open(PG_URL, pool_size=8) if PG_URL else await Database.open(folder / "bench.sqlite3")
     await db.migrate()
     return db
 
@@ -94,7 +103,9 @@ async def many_sessions(folder: Path, count: int = 1000, seconds: float = 20.0) 
         await n.start(Place(channel_id=100_000 + i), story.slug, MOD)
     started = time.monotonic() - t0
     n.stats.lateness.clear()
+    posts0, c0 = len(stage.posts), time.process_time()
     await asyncio.sleep(seconds)
+    cpu_ms = (time.process_time() - c0) * 1000 / max(1, len(stage.posts) - posts0)
     lat = sorted(n.stats.lateness)
     out = {
         "start_s": started,
@@ -103,6 +114,7 @@ async def many_sessions(folder: Path, count: int = 1000, seconds: float = 20.0) 
         "p99_ms": lat[int(len(lat) * 0.99)] * 1000,
         "max_ms": lat[-1] * 1000,
         "rss_mb": rss_mb(),
+        "cpu_ms": cpu_ms,
     }
     await n.close()  # sessions stay "playing" in the database, as after a crash or a deploy
     # start-up: a fresh narrator resumes all of them
@@ -172,5 +184,51 @@ async def main() -> None:
         print(f"(bench took {time.monotonic() - t:.0f} s)")
 
 
+async def scale(counts: list[int], backends: list[str], seconds: float) -> None:
+    global PG_URL
+    server = None
+    rows: dict[tuple[str, int], dict[str, float]] = {}
+    try:
+        for backend in backends:
+            for count in counts:
+                if backend == "postgres":
+                    if server is None and not os.environ.get("DATABASE_URL"):
+                        from tests.pg_server import start
+
+                        server = start()
+                    PG_URL = server.new_url() if server is not None else os.environ["DATABASE_URL"]
+                else:
+                    PG_URL = None
+                with tempfile.TemporaryDirectory() as tmp:
+                    rows[(backend, count)] = await many_sessions(Path(tmp), count, seconds)
+                r = rows[(backend, count)]
+                print(f"  done {backend} {count}: start {r['start_s']:.1f} s, p99 {r['p99_ms']:.1f} ms", flush=True)
+    finally:
+        PG_URL = None
+        if server is not None:
+            server.stop()
+    cols = [(b, c) for b in backends for c in counts]
+    print(f"{'':34}" + "".join(f"{b[:6]} {c:>6}".rjust(16) for b, c in cols))
+    for label, key, fmt in [("start-up of all sessions (s)", "start_s", "{:.1f}"),
+                            (f"posts in {seconds:.0f} s", "posts", "{:.0f}"),
+                            ("CPU per posted beat (ms)", "cpu_ms", "{:.3f}"),
+                            ("timer lateness p50 (ms)", "p50_ms", "{:.1f}"),
+                            ("timer lateness p99 (ms)", "p99_ms", "{:.1f}"),
+                            ("RSS (MB)", "rss_mb", "{:.0f}"),
+                            ("resume all (s)", "resume_s", "{:.2f}"),
+                            ("every session posted again (s)", "catch_up_s", "{:.2f}")]:
+        print(f"{label:34}" + "".join(fmt.format(rows[c][key]).rjust(16) for c in cols))
+    print("targets: 10,000 sessions p99 <= 50 ms, RSS <= 500 MB, resume <= 3 s, start-up <= 10 s")
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    if "--sessions" in sys.argv:
+        args = sys.argv[1:]
+
+        def opt(name: str, default: str) -> str:
+            return args[args.index(name) + 1] if name in args else default
+
+        asyncio.run(scale([int(x) for x in opt("--sessions", "1000").split(",")],
+                          opt("--backend", "sqlite,postgres").split(","), float(opt("--seconds", "20"))))
+    else:
+        asyncio.run(main())
