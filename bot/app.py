@@ -17,7 +17,9 @@ from bot.engine.budget import EngineLimits
 from bot.engine.pacing import Pacing
 from bot.engine.stage import Stage
 from bot.logs import setup_logging
+from bot.server_library import Limits, ServerLibrary
 from bot.store import Database, MigrationError, StoreError
+from bot.store.library import LibraryStore
 from bot.story.library import Library, load_library
 
 log = logging.getLogger("bot")
@@ -55,13 +57,19 @@ async def _main(settings: Settings) -> None:
         register_user_facing(AskRefused)
         answers = AnswerEngine(db, llm=LLMConfig.from_settings(settings))
         await _index(answers, library)
+        # servers' own stories (imported from Discord) beside the bundled ones, loaded before
+        # sessions resume so a session playing one goes on after a restart
+        stories = ServerLibrary(library, LibraryStore(db), on_change=answers.index_story,
+                                limits=Limits(max_bytes=settings.import_max_bytes,
+                                              per_server=settings.stories_per_server))
+        await stories.refresh()
 
         async def narrator_factory(stage: Stage) -> NarratorService:
             from bot.engine.narrator import Narrator
 
-            return Narrator(db, stage, library, pacing=pacing, limits=limits)
+            return Narrator(db, stage, stories, pacing=pacing, limits=limits)
 
-        await serve(settings, db, library=library, narrator_factory=narrator_factory, answers=answers,
+        await serve(settings, db, library=stories, narrator_factory=narrator_factory, answers=answers,
                     rate_scale=settings.rate_scale)
 
 

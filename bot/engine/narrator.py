@@ -470,6 +470,9 @@ class Narrator:
 
     def _plan(self, lv: _Live, now: float) -> tuple[str, int | None, int | None, Cue, int] | None:
         """What to post next: (post kind, first beat, last beat, cue, words)."""
+        fresh = self._story(lv.row.story_slug)  # a fix saved since (same beats) plays from the next beat
+        if fresh is not None and lv.story is not None and fresh is not lv.story and len(fresh) == len(lv.story):
+            lv.story = fresh
         row, story = lv.row, lv.story
         assert story is not None
         if not row.title_posted:

@@ -43,7 +43,7 @@ _LANG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 STORY_FIELDS = ("title", "author", "credit", "source_note", "content_warnings", "language",
                 "narrator_name", "narrator_avatar_url", "source", "script", "include_notes")
 SOURCE_FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html",
-                  ".htm": "html", ".xhtml": "html"}
+                  ".htm": "html", ".xhtml": "html", ".epub": "epub"}
 
 
 def valid_slug(slug: str) -> bool:
@@ -409,7 +409,7 @@ def import_story(root: Path, slug: str, data: bytes, *, file_name: str,
         narrator_name=keep("narrator_name", story.narrator_name),
         narrator_avatar_url=keep("narrator_avatar_url", story.narrator_avatar_url or "") or None,
     )
-    ext = {"txt": ".txt", "md": ".md", "html": ".html"}[doc.fmt]
+    ext = ".epub" if fmt == "epub" else {"txt": ".txt", "md": ".md", "html": ".html"}[doc.fmt]
     source_name = "source" + ext
     messages: list[str] = list(doc.warnings)  # e.g. "read as Windows-1252"
     note = ""

@@ -226,7 +226,11 @@ class RestApi:
         if ctype.startswith("multipart/"):
             form = await request.post()
             raw = form.get("payload_json")
-            return json.loads(str(raw)) if raw is not None else {}
+            body = json.loads(str(raw)) if raw is not None else {}
+            files = {f.filename: f.file.read() for k, f in form.items() if hasattr(f, "filename") and hasattr(f, "file")}
+            if files and isinstance(body, dict):
+                body["__files__"] = files
+            return body
         raw_bytes = await request.read()
         if not raw_bytes:
             return None
@@ -444,6 +448,8 @@ class RestApi:
         body = req.body
         rtype = int(body.get("type", 0))
         data = body.get("data") or {}
+        if body.get("__files__"):
+            data = dict(data) | {"__files__": body["__files__"]}
         allowed = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}[inter.type]
         if rtype not in allowed:
             raise form_error("type", "INTERACTION_RESPONSE_TYPE_INVALID",

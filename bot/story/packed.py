@@ -1,0 +1,191 @@
+"""A story as a handful of files held in memory (a server's story lives in the database, not in
+STORY_DIR): import, load, validate and edit it with exactly the rules of a story folder.
+
+Each operation lays the files out in a private temporary folder and runs the folder code
+(`import_story`, `load_story_files`), so a server's story is checked exactly like a bundled one;
+error messages name the file inside the story (`script.txt:12: ...`), never the temporary path.
+Pure Python and blocking: call it through `asyncio.to_thread` from async code.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from bot.story.cast import StoryFileError, load_cast
+from bot.story.model import Beat, Character, Story
+from bot.story.readers import StoryImportError
+from bot.story.script import SCRIPT_NAME, parse_script
+from bot.story.storage import STORY_TOML, LoadedStory, import_story, load_story_files
+
+__all__ = ["PackedStory", "StoryFileError", "StoryImportError", "check_script", "edit_character",
+           "import_packed", "needs_review", "review_lines", "set_speaker", "unpack"]
+
+
+@dataclass(frozen=True, slots=True)
+class PackedStory:
+    slug: str
+    source_name: str  # "source.txt", "source.html", "source.epub", ...
+    source: bytes  # the original file, byte for byte
+    story_toml: str
+    script: str
+
+    @property
+    def import_record(self) -> dict[str, Any]:
+        try:
+            rec = tomllib.loads(self.story_toml).get("import", {})
+        except tomllib.TOMLDecodeError:
+            return {}
+        return rec if isinstance(rec, dict) else {}
+
+
+def needs_review(beat: Beat) -> bool:
+    """Is this a line a person should check? For now: speech the importer could not attribute
+    (UNKNOWN). The one place to switch to the importer's per-line confidence once it exists."""
+    return beat.kind in ("dialogue", "thought") and beat.speaker is None and not beat.speakers
+
+
+def review_lines(story: Story) -> list[int]:
+    return [b.index for b in story.beats if needs_review(b)]
+
+
+def _write(folder: Path, packed: PackedStory) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / packed.source_name).write_bytes(packed.source)
+    (folder / STORY_TOML).write_text(packed.story_toml, encoding="utf-8")
+    (folder / SCRIPT_NAME).write_text(packed.script, encoding="utf-8")
+
+
+def _read(folder: Path, slug: str) -> PackedStory:
+    sources = sorted(p.name for p in folder.iterdir() if p.name.startswith("source.") and not p.name.endswith(".bak"))
+    if not sources:
+        raise StoryFileError([f"{slug}: the import wrote no source file"])
+    return PackedStory(slug=slug, source_name=sources[0], source=(folder / sources[0]).read_bytes(),
+                       story_toml=(folder / STORY_TOML).read_text(encoding="utf-8"),
+                       script=(folder / SCRIPT_NAME).read_text(encoding="utf-8"))
+
+
+def _tidy(messages: list[str] | tuple[str, ...], tmp: Path) -> list[str]:
+    """Error messages with the temporary folder taken out: `script.txt:3: ...`."""
+    out = []
+    for m in messages:
+        m = m.replace(str(tmp) + "/", "")
+        m = re.sub(r"(?<![\w.-])[a-z0-9-]+/(story\.toml|script\.txt|source\.\w+|cast\.toml)", r"\1", m)
+        out.append(m)
+    return out
+
+
+def unpack(packed: PackedStory, *, key: str | None = None) -> LoadedStory:
+    """Load and validate; the Story's slug becomes `key` (a server story's library key).
+    Raises StoryFileError with every problem (paths relative to the story)."""
+    with tempfile.TemporaryDirectory(prefix="narrator-") as tmp:
+        root = Path(tmp)
+        folder = root / packed.slug
+        _write(folder, packed)
+        try:
+            loaded = load_story_files(folder)
+        except StoryFileError as exc:
+            raise StoryFileError(_tidy(exc.errors, root), _tidy(exc.warnings, root)) from None
+    story = loaded.story if key is None else replace(loaded.story, slug=key)
+    return replace(loaded, story=story, folder=Path(packed.slug), warnings=tuple(_tidy(loaded.warnings, root)))
+
+
+def import_packed(data: bytes, *, file_name: str, slug: str, title: str | None = None,
+                  author: str | None = None, cast_toml: bytes | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> tuple[PackedStory, LoadedStory, list[str]]:
+    """Segment a story file into a new PackedStory. Returns it, its loaded form and the
+    importer's messages. Raises StoryImportError / StoryFileError (one sentence per problem)."""
+    safe_name = Path(file_name).name or "story.txt"
+    with tempfile.TemporaryDirectory(prefix="narrator-") as tmp:
+        root = Path(tmp)
+        cast: list[Character] | None = None
+        if cast_toml is not None:
+            cast_path = root / "cast.toml"
+            cast_path.write_bytes(cast_toml)
+            try:
+                cast = load_cast(cast_path)
+            except StoryFileError as exc:
+                raise StoryFileError(_tidy(exc.errors, root), _tidy(exc.warnings, root)) from None
+        try:
+            result = import_story(root / "stories", slug, data, file_name=safe_name, title=title,
+                                  author=author, cast=cast, progress=progress)
+        except StoryFileError as exc:
+            raise StoryFileError(_tidy(exc.errors, root), _tidy(exc.warnings, root)) from None
+        packed = _read(result.folder, slug)
+        messages = _tidy(list(result.messages), root)
+    loaded = unpack(packed)
+    return packed, loaded, messages
+
+
+def check_script(packed: PackedStory, script: str) -> tuple[PackedStory, LoadedStory]:
+    """`packed` with `script` in place, if it validates; else StoryFileError listing every
+    problem as `script.txt:LINE: what is wrong`."""
+    candidate = replace(packed, script=script.replace("\r\n", "\n"))
+    return candidate, unpack(candidate)
+
+
+_LABEL = re.compile(r"^(?P<label>[^:\n]*?):(?P<rest>.*)$")
+
+
+def set_speaker(packed: PackedStory, story: Story, beat_index: int, speaker: str | None) -> PackedStory:
+    """The script with beat `beat_index` spoken by `speaker` (a cast key), or narration when
+    None. Only that beat's label changes; every other line of the script stays as written."""
+    beat = story.beat(beat_index)
+    lines = packed.script.split("\n")
+    scenes, errors = parse_script(packed.script, story.characters)
+    if errors:
+        raise StoryFileError(errors)
+    flat = [b for s in scenes for b in s.beats]
+    if len(flat) != len(story) or not 0 <= beat_index < len(flat):
+        raise StoryFileError([f"{SCRIPT_NAME}: the script no longer matches the story; send it again with /story import"])
+    at = flat[beat_index].line - 1
+    m = _LABEL.match(lines[at])
+    if m is None:
+        raise StoryFileError([f"{SCRIPT_NAME}:{at + 1}: this beat has no 'LABEL:'; fix it in the script"])
+    if speaker is None:
+        label = "NARRATION"
+    else:
+        label = speaker.upper() + (" (thought)" if beat.kind == "thought" else "")
+    lines[at] = f"{label}:{m.group('rest')}"
+    return replace(packed, script="\n".join(lines))
+
+
+_FIELDS = ("avatar_url", "colour", "pronouns", "persona")
+
+
+def edit_character(packed: PackedStory, key: str, changes: dict[str, str]) -> PackedStory:
+    """story.toml with one character's avatar URL, colour, pronouns and persona replaced (an
+    empty value clears the field). Validate with `unpack` before keeping it."""
+    try:
+        data = tomllib.loads(packed.story_toml)
+    except tomllib.TOMLDecodeError as exc:
+        raise StoryFileError([f"{STORY_TOML}: cannot be read ({exc})"]) from None
+    for table in data.get("character", []):
+        if not isinstance(table, dict):
+            continue
+        if (table.get("key") or _slug(str(table.get("name", "")))) == key:
+            for name, value in changes.items():
+                if name not in _FIELDS:
+                    continue
+                value = value.strip()
+                if value:
+                    table[name] = value
+                else:
+                    table.pop(name, None)
+            break
+    else:
+        raise StoryFileError([f"{STORY_TOML}: no character with key {key!r}"])
+    return replace(packed, story_toml=tomli_w.dumps(data))
+
+
+def _slug(name: str) -> str:
+    from bot.story.cast import slugify
+
+    return slugify(name)
