@@ -44,7 +44,7 @@ def build_epub(chapters: list[tuple[str, str, str]], *, title: str = "The Lanter
         for stem, _, body in reversed(chapters):
             zf.writestr(f"OEBPS/text/{stem}.xhtml", page(body), compress_type=zipfile.ZIP_DEFLATED)
         for name, data in (extra or {}).items():
-            zf.writestr(name, data)
+            zf.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 

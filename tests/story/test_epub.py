@@ -1,0 +1,145 @@
+"""EPUB reading (bot/story/epub.py): spine order, chapter titles, front/back matter, and the
+archive checks that keep a hostile zip from costing memory or reaching outside the book."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bot.story import epub
+from bot.story.readers import StoryImportError, read_document
+from bot.story.segmenter import discover_cast, segment
+from bot.story.storage import import_story, load_story_files
+from tests.story.epubs import LANTERN, build_epub, page
+
+
+def _doc(data: bytes, name: str = "book.epub"):  # type: ignore[no-untyped-def]
+    return read_document(data, name=name)
+
+
+def test_chapters_follow_the_spine_not_the_zip_order() -> None:
+    data = build_epub(LANTERN, spine_order=["chapter2", "chapter1"])
+    text = _doc(data).text
+    assert text.index("By morning") < text.index("The wind came off")
+
+
+def test_toc_labels_become_headings_unless_the_chapter_has_its_own() -> None:
+    doc = _doc(build_epub(LANTERN))
+    heads = [doc.text[a:b] for a, b in doc.headings]
+    assert heads == ["The Storm", "Chapter 2: Morning"]  # chapter 2's own <h2> wins over "Morning"
+    story = segment(doc, discover_cast(doc), slug="lantern", title="The Lantern Keeper")
+    assert [s.title for s in story.scenes if s.title] == ["The Storm", "Chapter 2: Morning"]
+
+
+def test_preface_and_afterword_are_notes_and_metadata_is_read() -> None:
+    doc = _doc(build_epub(LANTERN))
+    notes = " ".join(doc.text[a:b] for a, b in doc.notes)
+    assert "Thanks for reading" in notes and "leave kudos" in notes
+    assert "The wind came off" not in notes
+    assert (doc.title, doc.author) == ("The Lantern Keeper", "A. Writer")
+
+
+def test_scripts_styles_cover_and_nav_are_not_read() -> None:
+    chapters = [("cover", "Cover", '<img src="cover.jpg"/>'),
+                ("toc", "Contents", "<p>The Storm</p><p>Morning</p>"),
+                *LANTERN]
+    doc = _doc(build_epub(chapters))
+    assert "alert" not in doc.text and "margin" not in doc.text
+    assert doc.text.count("The Storm") == 1, "the table of contents page is skipped"
+
+
+def test_non_linear_items_are_notes_and_untitled_chapters_still_break_scenes() -> None:
+    chapters = [("one", "", "<p>First part of the tale, in the morning.</p>"),
+                ("two", "", "<p>Second part of the tale, at night.</p>"),
+                ("extra", "", "<p>A bonus page the author added.</p>")]
+    doc = _doc(build_epub(chapters, nav=False, linear_no=("extra",)))
+    assert doc.text.index("Second part") in doc.breaks
+    assert any("bonus page" in doc.text[a:b] for a, b in doc.notes)
+
+
+def test_a_missing_container_falls_back_to_the_opf_and_a_bare_zip_is_refused() -> None:
+    data = build_epub(LANTERN)
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for info in src.infolist():
+            if info.filename != "META-INF/container.xml":
+                zf.writestr(info.filename, src.read(info.filename))
+    assert "The wind came off" in _doc(out.getvalue()).text
+    bare = io.BytesIO()
+    with zipfile.ZipFile(bare, "w") as zf:
+        zf.writestr("notes.txt", "hello")
+    with pytest.raises(StoryImportError, match="not an EPUB"):
+        _doc(bare.getvalue())
+
+
+@pytest.mark.parametrize("name", ["../evil.xhtml", "/etc/passwd", "OEBPS/../../x.xhtml", "C:/x.xhtml", "a\\b.xhtml"])
+def test_unsafe_entry_names_are_refused(name: str) -> None:
+    data = build_epub(LANTERN, extra={name: b"<p>x</p>"})
+    with pytest.raises(StoryImportError, match="unsafe path"):
+        _doc(data)
+
+
+def test_zip_bombs_are_refused_before_inflating(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(epub, "MAX_UNCOMPRESSED", 1_000_000)
+    data = build_epub(LANTERN, extra={"OEBPS/pad.bin": b"\0" * 2_000_000})
+    assert len(data) < 100_000
+    with pytest.raises(StoryImportError, match=r"unpacks to 2 MB, more than the 1 MB"):
+        _doc(data)
+    monkeypatch.setattr(epub, "MAX_ENTRIES", 10)
+    many = build_epub(LANTERN, extra={f"OEBPS/img{i}.png": b"x" for i in range(20)})
+    with pytest.raises(StoryImportError, match="holds 28 files, more than the 10"):
+        _doc(many)
+
+
+def test_damaged_and_empty_books_say_what_to_do() -> None:
+    with pytest.raises(StoryImportError, match="damaged"):
+        _doc(b"PK\x03\x04" + b"\0" * 100)
+    empty = build_epub([("cover", "Cover", '<img src="c.jpg"/>')])
+    with pytest.raises(StoryImportError, match="no chapter text"):
+        _doc(empty)
+    entity = build_epub(LANTERN, extra={})
+    src = zipfile.ZipFile(io.BytesIO(entity))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename.endswith(".opf"):
+                body = b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaa">]>' + body.split(b"?>", 1)[1]
+            zf.writestr(info.filename, body)
+    with pytest.raises(StoryImportError, match="entities"):
+        _doc(out.getvalue())
+
+
+def test_an_epub_imports_into_a_story_folder_and_loads_again(tmp_path: Path) -> None:
+    data = build_epub(LANTERN)
+    result = import_story(tmp_path, "lantern", data, file_name="The_Lantern_Keeper.epub")
+    assert (tmp_path / "lantern" / "source.epub").read_bytes() == data, "kept byte for byte"
+    loaded = load_story_files(tmp_path / "lantern")
+    assert loaded.story.content_hash() == result.story.content_hash()
+    assert loaded.story.title == "The Lantern Keeper"
+
+
+def test_the_cli_imports_an_epub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.__main__ import main
+
+    book = tmp_path / "book.epub"
+    book.write_bytes(build_epub(LANTERN))
+    root = tmp_path / "stories"
+    root.mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STORY_DIR", str(root))
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "db.sqlite3"))
+    assert main(["import", str(book), "--slug", "lantern"]) == 0
+    assert (root / "lantern" / "source.epub").is_file()
+    assert "MARA:" in (root / "lantern" / "script.txt").read_text(encoding="utf-8")
+    assert main(["check", "lantern"]) == 0
+
+
+def test_page_helper_is_valid_xhtml() -> None:
+    from xml.etree import ElementTree
+
+    ElementTree.fromstring(page("<p>x</p>"))

@@ -1,0 +1,158 @@
+"""Servers' own stories (bot/server_library.py + bot/store/library.py) on real SQLite: isolation
+between servers, other processes seeing changes, limits, and edits that keep the rest intact."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.config import ConfigError, load_settings
+from bot.server_library import LibraryRefusal, Limits, ServerLibrary, story_key
+from bot.store import Database
+from bot.store.library import LibraryStore
+from bot.story.cast import StoryFileError
+from bot.story.library import Library, load_library
+from bot.story.packed import needs_review, review_lines
+from bot.story.readers import StoryImportError
+from tests.story.epubs import LANTERN, build_epub
+
+pytestmark = pytest.mark.asyncio
+
+ROOT = Path(__file__).resolve().parents[1]
+YARD = (b"<html><body><p>Rain fell on the yard where Ada kept her clocks.</p>"
+        b"<p>\"Is it ready?\" Ben asked.</p><p>\"Almost,\" Ada said.</p><hr/>"
+        b"<p>\"Who goes there?\"</p><p>The gate was dark.</p></body></html>")
+A, B = 111, 222
+
+
+@pytest_asyncio.fixture
+async def dbs(tmp_path: Path) -> AsyncIterator[tuple[Database, Database]]:
+    """Two connections to one database file: two bot processes."""
+    first = await Database.open(tmp_path / "narrator.sqlite3")
+    await first.migrate()
+    second = await Database.open(tmp_path / "narrator.sqlite3")
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
+
+
+def bundled() -> Library:
+    return load_library(ROOT / "story_data")
+
+
+def lib_on(db: Database, **limits: int) -> ServerLibrary:
+    return ServerLibrary(bundled(), LibraryStore(db), limits=Limits(**limits))
+
+
+async def test_a_story_is_only_visible_in_its_server(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    summary = await lib.import_file(A, 1, build_epub(LANTERN), file_name="Lantern.epub", title="The Lantern Keeper")
+    assert summary.key == story_key(A, "the-lantern-keeper") and summary.scenes == 3
+    assert [n for n, _, own in lib.visible(A) if own] == ["the-lantern-keeper"]
+    assert all(not own for _, _, own in lib.visible(B))
+    assert "precious-person" in [n for n, _, _ in lib.visible(B)], "bundled stories are everywhere"
+    assert lib.resolve(A, "the lantern keeper") == summary.key
+    assert lib.resolve(B, "the-lantern-keeper") is None and lib.resolve(B, summary.key) is None
+    assert lib.get(summary.key) is not None and lib.get(summary.key).title == "The Lantern Keeper"  # type: ignore[union-attr]
+    assert lib.own(B, "the-lantern-keeper") is None
+    # the same title in another server is another story
+    other = await lib.import_file(B, 2, build_epub(LANTERN), file_name="Lantern.epub", title="The Lantern Keeper")
+    assert other.key != summary.key and lib.get(other.key) is not None
+
+
+async def test_another_process_sees_imports_fixes_and_deletions(dbs: tuple[Database, Database]) -> None:
+    one, two = lib_on(dbs[0]), lib_on(dbs[1])
+    s = await one.import_file(A, 1, YARD, file_name="yard.html", title="Yard")
+    await two.refresh()
+    story = two.get(s.key)
+    assert story is not None and review_lines(story) == [3]
+    await one.set_speaker(A, "yard", 3, "ben")
+    assert two.get(s.key).beat(3).speaker is None  # type: ignore[union-attr]
+    await two.refresh(A)
+    assert two.get(s.key).beat(3).speaker == "ben"  # type: ignore[union-attr]
+    assert review_lines(two.get(s.key)) == []  # type: ignore[arg-type]
+    await one.delete(A, "yard")
+    await two.refresh(A)
+    assert two.get(s.key) is None and two.resolve(A, "yard") is None
+
+
+async def test_limits_refuse_in_one_sentence_and_store_nothing(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0], max_bytes=len(YARD) + 10, per_server=1)
+    store = LibraryStore(dbs[0])
+    with pytest.raises(LibraryRefusal, match="stories up to"):
+        await lib.import_file(A, 1, YARD + b" " * 20, file_name="yard.html")
+    with pytest.raises(StoryImportError):
+        await lib.import_file(A, 1, b"\x00\x01binary", file_name="yard.txt")
+    with pytest.raises(StoryFileError, match="cast.toml"):
+        await lib.import_file(A, 1, YARD, file_name="yard.html", cast_toml=b"[[character]]\nname = 3\n")
+    assert await store.count(A) == 0, "nothing half-imported"
+    await lib.import_file(A, 1, YARD, file_name="yard.html")
+    with pytest.raises(LibraryRefusal, match="already a story called"):
+        await lib.import_file(A, 1, YARD, file_name="yard.html")
+    with pytest.raises(LibraryRefusal, match="already has 1 stories"):
+        await lib.import_file(A, 1, YARD, file_name="other.html")
+    with pytest.raises(LibraryRefusal, match="already a story called"):
+        await lib.import_file(B, 1, YARD, file_name="precious-person.txt")  # a bundled story's name
+    assert await store.count(A) == 1 and await store.count(B) == 0
+
+
+async def test_a_speaker_fix_changes_one_label_and_nothing_else(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    await lib.import_file(A, 1, YARD, file_name="yard.html")
+    before = lib.own(A, "yard")
+    assert before is not None
+    after = await lib.set_speaker(A, "yard", 3, "ada")
+    diff = [d for d in difflib.ndiff(before.packed.script.splitlines(), after.packed.script.splitlines())
+            if d[:1] in "+-"]
+    assert diff == ['- UNKNOWN: "Who goes there?"', '+ ADA: "Who goes there?"']
+    assert after.revision == before.revision + 1
+    narrated = await lib.set_speaker(A, "yard", 3, None)
+    assert narrated.story.beat(3).kind == "narration" and not needs_review(narrated.story.beat(3))
+
+
+async def test_a_bad_script_lists_every_problem_and_keeps_the_old_one(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    await lib.import_file(A, 1, YARD, file_name="yard.html")
+    entry = lib.own(A, "yard")
+    assert entry is not None
+    broken = entry.packed.script.replace("ADA:", "ADDA:").replace("BEN:", "BENJAMIN:")
+    with pytest.raises(StoryFileError) as caught:
+        await lib.replace_script(A, "yard", broken)
+    assert len(caught.value.errors) == 2
+    assert all(e.startswith("script.txt:") and "unknown speaker" in e for e in caught.value.errors)
+    assert lib.own(A, "yard").packed.script == entry.packed.script  # type: ignore[union-attr]
+    row = await LibraryStore(dbs[0]).get(A, "yard")
+    assert row is not None and row.script == entry.packed.script
+
+
+async def test_cast_edits_are_validated_like_story_toml(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    await lib.import_file(A, 1, YARD, file_name="yard.html")
+    with pytest.raises(StoryFileError, match="#aa3322"):
+        await lib.edit_character(A, "yard", "ada", {"colour": "blue"})
+    with pytest.raises(StoryFileError, match="direct link"):
+        await lib.edit_character(A, "yard", "ada", {"avatar_url": "https://example.com/page"})
+    entry = await lib.edit_character(A, "yard", "ada", {"colour": "#112233", "pronouns": "she/her",
+                                                          "avatar_url": "https://example.com/ada.png"})
+    ada = entry.story.character("ada")
+    assert ada is not None and (ada.colour, ada.pronouns, ada.avatar_url) == (
+        "#112233", "she/her", "https://example.com/ada.png")
+    cleared = await lib.edit_character(A, "yard", "ada", {"avatar_url": ""})
+    assert cleared.story.character("ada").avatar_url is None  # type: ignore[union-attr]
+
+
+def test_import_settings_are_validated() -> None:
+    s = load_settings({}, dotenv=False)
+    assert (s.import_max_bytes, s.stories_per_server) == (4_000_000, 25)
+    s = load_settings({"IMPORT_MAX_MB": "2.5", "STORIES_PER_SERVER": "3"}, dotenv=False)
+    assert (s.import_max_bytes, s.stories_per_server) == (2_500_000, 3)
+    for env in ({"IMPORT_MAX_MB": "lots"}, {"IMPORT_MAX_MB": "500"}, {"STORIES_PER_SERVER": "0"},
+                {"STORIES_PER_SERVER": "2.5"}):
+        with pytest.raises(ConfigError, match=next(iter(env))):
+            load_settings(env, dotenv=False)
