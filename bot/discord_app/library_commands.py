@@ -24,7 +24,7 @@ from bot.engine.api import Actor, NarratorError
 from bot.engine.stage import Place
 from bot.server_library import ImportSummary, LibraryRefusal, ServerLibrary, ServerStory
 from bot.story.cast import StoryFileError, image_url_problem
-from bot.story.model import Story
+from bot.story.model import Character, Story
 from bot.story.packed import review_lines
 from bot.story.readers import StoryImportError
 
@@ -169,6 +169,16 @@ def _excerpt(story: Story, i: int, limit: int) -> str:
     return f"**{escape(who)}:** {escape(trim(' '.join(b.text.split()), limit))}"
 
 
+def likely_speakers(story: Story, index: int, reach: int = 12) -> list[Character]:
+    """The cast, those who speak nearest to beat `index` first (a menu holds only 25)."""
+    distance: dict[str, int] = {}
+    for b in story.beats[max(0, index - reach): index + reach + 1]:
+        for key in b.speakers or ((b.speaker,) if b.speaker else ()):
+            distance[key] = min(distance.get(key, reach + 1), abs(b.index - index))
+    order = {c.key: n for n, c in enumerate(story.characters)}
+    return sorted(story.characters, key=lambda c: (distance.get(c.key, reach + 1), order[c.key]))
+
+
 class ReviewWalk(discord.ui.View):
     """One line at a time: the line with its neighbours, a speaker menu, keep / skip / stop."""
 
@@ -194,10 +204,11 @@ class ReviewWalk(discord.ui.View):
         self._fill_menu()
 
     def _fill_menu(self) -> None:
-        beat = self.story.beat(self.lines[self.at])
+        i = self.lines[self.at]
+        beat = self.story.beat(i)
         current = beat.speaker or ""
         options = [discord.SelectOption(label=trim(c.name, 100), value=c.key, default=c.key == current)
-                   for c in self.story.characters[:24]]
+                   for c in likely_speakers(self.story, i)[:24]]
         options.append(discord.SelectOption(label="Narration (nobody speaks)", value="-narration-",
                                             default=beat.kind == "narration"))
         self.menu.options = options

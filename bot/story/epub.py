@@ -6,7 +6,8 @@ dropped exactly as for an HTML download) and the chapters are joined into one `D
 a chapter's title (its own heading, else the table of contents' label) becomes a heading, so a
 scene title; preface, afterword and title pages become notes; the cover and the table of
 contents are skipped. The archive is checked before anything is inflated: entry count, total
-uncompressed size, and names that are absolute or climb out with `..` are refused.
+uncompressed size, and names that are absolute, climb out with `..` or nest folders absurdly deep
+are refused; only the files the package lists are ever read (never an archive inside the book).
 """
 
 from __future__ import annotations
@@ -49,10 +50,14 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+MAX_DEPTH = 12  # folders inside folders: e-book tools use two or three
+
+
 def _safe_name(entry: str) -> bool:
     if entry.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", entry) or "\\" in entry or "\x00" in entry:
         return False
-    return ".." not in entry.split("/")
+    parts = entry.split("/")
+    return ".." not in parts and len(parts) <= MAX_DEPTH
 
 
 class _Book:

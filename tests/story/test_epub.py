@@ -76,7 +76,8 @@ def test_a_missing_container_falls_back_to_the_opf_and_a_bare_zip_is_refused() -
         _doc(bare.getvalue())
 
 
-@pytest.mark.parametrize("name", ["../evil.xhtml", "/etc/passwd", "OEBPS/../../x.xhtml", "C:/x.xhtml", "a\\b.xhtml"])
+@pytest.mark.parametrize("name", ["../evil.xhtml", "/etc/passwd", "OEBPS/../../x.xhtml", "C:/x.xhtml", "a\\b.xhtml",
+                                  "a/" * 20 + "deep.xhtml"])
 def test_unsafe_entry_names_are_refused(name: str) -> None:
     data = build_epub(LANTERN, extra={name: b"<p>x</p>"})
     with pytest.raises(StoryImportError, match="unsafe path"):
