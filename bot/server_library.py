@@ -14,7 +14,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.store.library import LibraryStore, StoredStory
 from bot.story.cast import slugify
@@ -172,20 +172,17 @@ class ServerLibrary:
         packed = PackedStory(slug=row.slug, source_name=row.source_name, source=row.source,
                              story_toml=row.story_toml, script=row.script)
         loaded = await asyncio.to_thread(unpack, packed, key=story_key(row.guild_id, row.slug))
-        entry = ServerStory(row.guild_id, packed, loaded, row.revision)
-        self._own.setdefault(row.guild_id, {})[row.slug] = entry
+        return await self._keep(ServerStory(row.guild_id, packed, loaded, row.revision))
+
+    async def _keep(self, entry: ServerStory) -> ServerStory:
+        """Put a validated story in memory (what the engine plays from its next beat)."""
+        self._own.setdefault(entry.guild_id, {})[entry.slug] = entry
         if self.on_change is not None:
             try:
                 await self.on_change(entry.story)
             except Exception:
                 log.exception("indexing %s for /ask failed; /ask will index it on first use", entry.story.slug)
         return entry
-
-    async def _reload(self, guild_id: int, slug: str) -> ServerStory:
-        row = await self.store.get(guild_id, slug)
-        if row is None:
-            raise LibraryRefusal("That story was just deleted.")
-        return await self._remember(row)
 
     # ------------------------------------------------------------ changes
     def slug_for(self, title: str | None, file_name: str) -> str:
@@ -216,7 +213,8 @@ class ServerLibrary:
         if not await self.store.save(row, max_per_guild=self.limits.per_server):
             raise LibraryRefusal(f"This server already has {self.limits.per_server} stories, the most it may "
                                  "keep; `/story delete` one first.")
-        entry = await self._reload(guild_id, slug)
+        key = story_key(guild_id, slug)
+        entry = await self._keep(ServerStory(guild_id, packed, replace(loaded, story=replace(loaded.story, slug=key)), 1))
         story = entry.story
         return ImportSummary(slug=slug, key=story.slug, title=story.title, scenes=len(story.scenes),
                              beats=len(story), cast=tuple(c.name for c in story.characters),
@@ -227,24 +225,18 @@ class ServerLibrary:
         """Keep `script` only if it validates; else StoryFileError with every problem."""
         entry = self._need(guild_id, name)
         packed, _ = await asyncio.to_thread(check_script, entry.packed, script)
-        await self._save_files(entry, script=packed.script)
-        return await self._reload(guild_id, entry.slug)
+        return await self._commit(entry, packed, script=packed.script)
 
     async def set_speaker(self, guild_id: int, name: str, beat_index: int, speaker: str | None) -> ServerStory:
-        entry = self._need(guild_id, name)
         await self.refresh(guild_id)
         entry = self._need(guild_id, name)
-        packed = set_speaker(entry.packed, entry.story, beat_index, speaker)
-        await asyncio.to_thread(unpack, packed)
-        await self._save_files(entry, script=packed.script)
-        return await self._reload(guild_id, entry.slug)
+        packed = await asyncio.to_thread(set_speaker, entry.packed, entry.story, beat_index, speaker)
+        return await self._commit(entry, packed, script=packed.script)
 
     async def edit_character(self, guild_id: int, name: str, key: str, changes: dict[str, str]) -> ServerStory:
         entry = self._need(guild_id, name)
         packed = edit_character(entry.packed, key, changes)
-        await asyncio.to_thread(unpack, packed)
-        await self._save_files(entry, story_toml=packed.story_toml)
-        return await self._reload(guild_id, entry.slug)
+        return await self._commit(entry, packed, story_toml=packed.story_toml)
 
     async def delete(self, guild_id: int, name: str) -> ServerStory:
         entry = self._need(guild_id, name)
@@ -262,12 +254,16 @@ class ServerLibrary:
                                  "(bundled stories cannot be changed from Discord).")
         return entry
 
-    async def _save_files(self, entry: ServerStory, *, script: str | None = None, story_toml: str | None = None) -> None:
+    async def _commit(self, entry: ServerStory, packed: PackedStory, *, script: str | None = None,
+                      story_toml: str | None = None) -> ServerStory:
+        """Validate (in a worker thread), then save only if nobody changed the story meanwhile."""
+        loaded = await asyncio.to_thread(unpack, packed, key=entry.story.slug)
         ok = await self.store.update_files(entry.guild_id, entry.slug, script=script, story_toml=story_toml,
-                                           expect_revision=entry.revision)
+                                           title=loaded.story.title, expect_revision=entry.revision)
         if not ok:
             await self.refresh(entry.guild_id)
             raise LibraryRefusal("Someone changed or deleted this story at the same moment; try again.")
+        return await self._keep(ServerStory(entry.guild_id, packed, loaded, entry.revision + 1))
 
 
 def _json(record: dict[str, object]) -> str:

@@ -226,25 +226,31 @@ class ReviewWalk(discord.ui.View):
             parts.append("-# after: " + _excerpt(self.story, i + 1, 400))
         return trim("\n".join(parts), 1900)
 
+    async def _show(self, interaction: discord.Interaction[Any], content: str, view: ReviewWalk | None) -> None:
+        if interaction.response.is_done():  # deferred while a fix was saved
+            await interaction.edit_original_response(content=content, view=view, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.edit_message(content=content, view=view, allowed_mentions=NO_MENTIONS)
+
     async def _next(self, interaction: discord.Interaction[Any], note: str = "") -> None:
         self.at += 1
         if self.at >= len(self.lines):
             self.stop()
-            await interaction.response.edit_message(
-                content=f"{note}Review finished: {self.fixed} line(s) fixed in **{escape(self.story.title)}**.",
-                view=None, allowed_mentions=NO_MENTIONS)
+            await self._show(interaction, f"{note}Review finished: {self.fixed} line(s) fixed in "
+                             f"**{escape(self.story.title)}**.", None)
             return
         self._fill_menu()
-        await interaction.response.edit_message(content=note + self.text(), view=self, allowed_mentions=NO_MENTIONS)
+        await self._show(interaction, note + self.text(), self)
 
     async def _chosen(self, interaction: discord.Interaction[Any]) -> None:
         value = self.menu.values[0] if self.menu.values else ""
         speaker = None if value == "-narration-" else value
         lib = server_library(self.bot)
+        await interaction.response.defer()  # validating a long story can take a moment
         try:
             entry = await lib.set_speaker(self.guild_id, self.slug, self.lines[self.at], speaker)
         except (LibraryRefusal, StoryFileError) as exc:
-            await interaction.response.send_message(one_sentence(exc), ephemeral=True, allowed_mentions=NO_MENTIONS)
+            await interaction.followup.send(one_sentence(exc), ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         self.story = entry.story
         self.fixed += 1
