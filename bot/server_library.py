@@ -26,6 +26,8 @@ from bot.story.packed import (
     check_script,
     edit_character,
     import_packed,
+    kept_lines,
+    mark_reviewed,
     review_lines,
     set_speaker,
     unpack,
@@ -55,6 +57,13 @@ class ServerStory:
     @property
     def story(self) -> Story:
         return self.loaded.story
+
+    @property
+    def kept(self) -> frozenset[str]:
+        return kept_lines(self.loaded)
+
+    def to_review(self) -> list[int]:
+        return review_lines(self.story, self.kept)
 
 
 @dataclass(frozen=True)
@@ -232,6 +241,15 @@ class ServerLibrary:
         entry = self._need(guild_id, name)
         packed = await asyncio.to_thread(set_speaker, entry.packed, entry.story, beat_index, speaker)
         return await self._commit(entry, packed, script=packed.script)
+
+    async def keep_line(self, guild_id: int, name: str, beat_index: int) -> ServerStory:
+        """A moderator checked this line and it is right as it is: review will not ask again."""
+        await self.refresh(guild_id)
+        entry = self._need(guild_id, name)
+        if not 0 <= beat_index < len(entry.story):
+            raise LibraryRefusal("That line is no longer in the story; start `/story review` again.")
+        packed = mark_reviewed(entry.packed, entry.story.beat(beat_index))
+        return await self._commit(entry, packed, story_toml=packed.story_toml)
 
     async def edit_character(self, guild_id: int, name: str, key: str, changes: dict[str, str]) -> ServerStory:
         entry = self._need(guild_id, name)

@@ -156,3 +156,20 @@ def test_import_settings_are_validated() -> None:
                 {"STORIES_PER_SERVER": "2.5"}):
         with pytest.raises(ConfigError, match=next(iter(env))):
             load_settings(env, dotenv=False)
+
+
+async def test_a_kept_line_is_not_asked_again_but_a_skipped_one_is(dbs: tuple[Database, Database]) -> None:
+    two_unknown = YARD.replace(b"<p>The gate was dark.</p>", b"<p>The gate was dark.</p><hr/><p>\"Open up!\"</p>"
+                               b"<p>Nobody moved.</p>")
+    lib = lib_on(dbs[0])
+    summary = await lib.import_file(A, 1, two_unknown, file_name="yard.html")
+    entry = lib.own(A, "yard")
+    assert entry is not None and summary.to_review == 2
+    first, second = entry.to_review()
+    kept = await lib.keep_line(A, "yard", first)
+    assert kept.to_review() == [second], "kept: not asked again; the skipped one still is"
+    assert kept.story.beat(first).speaker is None, "keeping changes nothing in the script"
+    assert kept.packed.script == entry.packed.script
+    other = lib_on(dbs[1])
+    await other.refresh(A)
+    assert other.own(A, "yard").to_review() == [second]  # type: ignore[union-attr]

@@ -25,7 +25,6 @@ from bot.engine.stage import Place
 from bot.server_library import ImportSummary, LibraryRefusal, ServerLibrary, ServerStory
 from bot.story.cast import StoryFileError, image_url_problem
 from bot.story.model import Character, Story
-from bot.story.packed import review_lines
 from bot.story.readers import StoryImportError
 
 if TYPE_CHECKING:
@@ -180,7 +179,8 @@ def likely_speakers(story: Story, index: int, reach: int = 12) -> list[Character
 
 
 class ReviewWalk(discord.ui.View):
-    """One line at a time: the line with its neighbours, a speaker menu, keep / skip / stop."""
+    """One line at a time: the line with its neighbours, a speaker menu, and Keep (it is right as
+    it is: not asked again), Skip (ask again next time) and Stop."""
 
     def __init__(self, bot: NarratorBot, guild_id: int, entry: ServerStory, lines: list[int]) -> None:
         super().__init__(timeout=REVIEW_TIMEOUT)
@@ -257,7 +257,14 @@ class ReviewWalk(discord.ui.View):
         await self._next(interaction, "Saved. ")
 
     async def _keep(self, interaction: discord.Interaction[Any]) -> None:
-        await self._next(interaction)
+        await interaction.response.defer()
+        try:
+            entry = await server_library(self.bot).keep_line(self.guild_id, self.slug, self.lines[self.at])
+        except (LibraryRefusal, StoryFileError) as exc:
+            await interaction.followup.send(one_sentence(exc), ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        self.story = entry.story
+        await self._next(interaction, "Kept. ")
 
     async def _skip(self, interaction: discord.Interaction[Any]) -> None:
         await self._next(interaction)
@@ -430,7 +437,7 @@ def add_library_commands(group: app_commands.Group, bot: NarratorBot) -> None:
     async def review(interaction: discord.Interaction[Any], story: str) -> None:
         await require_moderator(interaction, bot.store)
         guild_id, entry = await _own_story(bot, interaction, story)
-        lines = review_lines(entry.story)
+        lines = entry.to_review()
         if not lines:
             await send_ephemeral(interaction, f"Nothing to review in **{escape(entry.story.title)}**: every line "
                                  "has a speaker. `/story script` sends the whole script to read through.")

@@ -9,6 +9,7 @@ Pure Python and blocking: call it through `asyncio.to_thread` from async code.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tempfile
 import tomllib
@@ -26,7 +27,8 @@ from bot.story.script import SCRIPT_NAME, parse_script
 from bot.story.storage import STORY_TOML, LoadedStory, import_story, load_story_files
 
 __all__ = ["PackedStory", "StoryFileError", "StoryImportError", "check_script", "edit_character",
-           "import_packed", "needs_review", "review_lines", "set_speaker", "unpack"]
+           "import_packed", "kept_lines", "line_id", "mark_reviewed", "needs_review", "review_lines",
+           "set_speaker", "unpack"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,14 +48,43 @@ class PackedStory:
         return rec if isinstance(rec, dict) else {}
 
 
-def needs_review(beat: Beat) -> bool:
+def needs_review(beat: Beat, kept: frozenset[str] = frozenset()) -> bool:
     """Is this a line a person should check? For now: speech the importer could not attribute
-    (UNKNOWN). The one place to switch to the importer's per-line confidence once it exists."""
-    return beat.kind in ("dialogue", "thought") and beat.speaker is None and not beat.speakers
+    (UNKNOWN), unless a moderator kept it as it is. The one place to switch to the importer's
+    per-line confidence once it exists."""
+    unsure = beat.kind in ("dialogue", "thought") and beat.speaker is None and not beat.speakers
+    return unsure and line_id(beat) not in kept
 
 
-def review_lines(story: Story) -> list[int]:
-    return [b.index for b in story.beats if needs_review(b)]
+def review_lines(story: Story, kept: frozenset[str] = frozenset()) -> list[int]:
+    return [b.index for b in story.beats if needs_review(b, kept)]
+
+
+def line_id(beat: Beat) -> str:
+    """A beat's identity that survives other beats being added or removed: its words."""
+    return hashlib.sha256(" ".join(beat.text.split()).encode("utf-8")).hexdigest()[:16]
+
+
+def kept_lines(loaded: LoadedStory) -> frozenset[str]:
+    """Lines a moderator looked at and kept as they are (story.toml `[import] reviewed`)."""
+    ids = loaded.import_info.get("reviewed", [])
+    return frozenset(str(i) for i in ids) if isinstance(ids, list) else frozenset()
+
+
+def mark_reviewed(packed: PackedStory, beat: Beat) -> PackedStory:
+    """story.toml with `beat` recorded as checked and kept, so review does not ask again."""
+    try:
+        data = tomllib.loads(packed.story_toml)
+    except tomllib.TOMLDecodeError as exc:
+        raise StoryFileError([f"{STORY_TOML}: cannot be read ({exc})"]) from None
+    record = data.setdefault("import", {})
+    if not isinstance(record, dict):
+        raise StoryFileError([f"{STORY_TOML}: [import] must be a table"])
+    ids = [str(i) for i in record.get("reviewed", []) if isinstance(i, str)]
+    if line_id(beat) not in ids:
+        ids.append(line_id(beat))
+    record["reviewed"] = ids
+    return replace(packed, story_toml=tomli_w.dumps(data))
 
 
 def _write(folder: Path, packed: PackedStory) -> None:
