@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 
 from bot.discord_app.errors import send_ephemeral
-from bot.discord_app.library_commands import add_library_commands, refresh, resolve_key, visible_stories
+from bot.discord_app.library_commands import add_library_commands, echo, refresh, resolve_key, visible_stories
 from bot.discord_app.permissions import Refused, interaction_is_moderator, require_admin, require_moderator
 from bot.discord_app.render import (
     ELLIPSIS,
@@ -436,7 +436,7 @@ def resolve_story(bot: NarratorBot, name: str, guild_id: int | None = None) -> s
     key = resolve_key(bot, guild_id, name)
     if key is not None:
         return key
-    raise Refused(f"There is no story called {name!r} here; `/story list` shows the ones available.")
+    raise Refused(f"There is no story called “{echo(name)}” here; `/story list` shows the ones available.")
 
 
 # -------------------------------------------------------------------- /ask

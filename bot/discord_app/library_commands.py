@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import re
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -38,6 +39,15 @@ STORY_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml"
 SCRIPT_SUFFIX = ".script.txt"
 DISCORD_CDN_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
 REVIEW_TIMEOUT = 14 * 60.0  # an interaction token lasts 15 minutes
+
+
+_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,20})(?=://)")
+
+
+def echo(text: str) -> str:
+    """User or story text shown back: markdown escaped, and no working link (a zero-width space
+    after the scheme stops Discord from linking or embedding it)."""
+    return escape(_SCHEME.sub("\\1\u200b", text))
 
 
 def server_library(bot: NarratorBot) -> ServerLibrary:
@@ -92,17 +102,17 @@ def allowed_attachment_url(url: str, api_base: str | None) -> bool:
 
 async def fetch_attachment(bot: NarratorBot, attachment: discord.Attachment, max_bytes: int) -> bytes:
     if attachment.size > max_bytes:
-        raise Refused(f"{escape(attachment.filename)} is {attachment.size / 1_000_000:.1f} MB; stories up to "
+        raise Refused(f"{echo(attachment.filename)} is {attachment.size / 1_000_000:.1f} MB; stories up to "
                       f"{max_bytes / 1_000_000:g} MB can be imported, so split it into parts.")
     if not allowed_attachment_url(attachment.url, bot.settings.discord_api_base):
         raise Refused("That attachment does not come from Discord; upload the file with the command itself.")
     try:
         data = await asyncio.wait_for(attachment.read(), FETCH_TIMEOUT)
     except (TimeoutError, discord.HTTPException, OSError):
-        raise Refused(f"Downloading {escape(attachment.filename)} from Discord failed or took too long; "
+        raise Refused(f"Downloading {echo(attachment.filename)} from Discord failed or took too long; "
                       "try the command again.") from None
     if len(data) > max_bytes:
-        raise Refused(f"{escape(attachment.filename)} is larger than the {max_bytes / 1_000_000:g} MB "
+        raise Refused(f"{echo(attachment.filename)} is larger than the {max_bytes / 1_000_000:g} MB "
                       "a story may have; split it into parts.")
     return data
 
@@ -121,11 +131,11 @@ def summary_text(s: ImportSummary) -> str:
     guessed = " (guessed from the text: check it with `/story cast`)" if s.cast_from == "discovered" else ""
     review = (f"**{s.to_review}** line(s) to review: `/story review story:{s.slug}`" if s.to_review
               else "no lines to review")
-    lines = [f"Imported **{escape(s.title)}** as `{s.slug}`: {s.scenes} scene(s), {s.beats} beats.",
-             f"Cast: {escape(cast) if cast else 'nobody found'}{guessed}.",
+    lines = [f"Imported **{echo(s.title)}** as `{s.slug}`: {s.scenes} scene(s), {s.beats} beats.",
+             f"Cast: {echo(cast) if cast else 'nobody found'}{guessed}.",
              f"{review}. Play it with `/story start story:{s.slug}`."]
     for m in s.messages[:3]:
-        lines.append(f"-# {escape(trim(m, 300))}")
+        lines.append(f"-# {echo(trim(m, 300))}")
     return trim("\n".join(lines), 1900)
 
 
@@ -144,7 +154,7 @@ class Progress:
             if self.pct != self.shown:
                 self.shown = self.pct
                 try:
-                    await interaction.edit_original_response(content=f"Reading {escape(name)}: {self.pct} %")
+                    await interaction.edit_original_response(content=f"Reading {echo(name)}: {self.pct} %")
                 except discord.HTTPException:
                     pass
             await asyncio.sleep(1.0)
@@ -165,7 +175,7 @@ def _excerpt(story: Story, i: int, limit: int) -> str:
         who = c.name if c else b.speaker
     elif b.kind in ("dialogue", "thought"):
         who = "UNKNOWN"
-    return f"**{escape(who)}:** {escape(trim(' '.join(b.text.split()), limit))}"
+    return f"**{echo(who)}:** {echo(trim(' '.join(b.text.split()), limit))}"
 
 
 def likely_speakers(story: Story, index: int, reach: int = 12) -> list[Character]:
@@ -216,7 +226,7 @@ class ReviewWalk(discord.ui.View):
     def text(self) -> str:
         i = self.lines[self.at]
         scene = self.story.scene_of(i)
-        head = (f"Reviewing **{escape(self.story.title)}** — line {self.at + 1} of {len(self.lines)} "
+        head = (f"Reviewing **{echo(self.story.title)}** — line {self.at + 1} of {len(self.lines)} "
                 f"(scene {scene.index + 1}, beat {i}). Pick who says it, or keep it as it is.")
         parts = [head]
         if i > 0:
@@ -237,7 +247,7 @@ class ReviewWalk(discord.ui.View):
         if self.at >= len(self.lines):
             self.stop()
             await self._show(interaction, f"{note}Review finished: {self.fixed} line(s) fixed in "
-                             f"**{escape(self.story.title)}**.", None)
+                             f"**{echo(self.story.title)}**.", None)
             return
         self._fill_menu()
         await self._show(interaction, note + self.text(), self)
@@ -322,7 +332,7 @@ class CastModal(discord.ui.Modal):
             await send_ephemeral(interaction, "Nothing was changed: " + one_sentence(exc))
             return
         c = entry.story.character(self.key)
-        await send_ephemeral(interaction, f"Saved {escape(c.name if c else self.key)} in **{escape(entry.story.title)}**.")
+        await send_ephemeral(interaction, f"Saved {echo(c.name if c else self.key)} in **{echo(entry.story.title)}**.")
 
 
 # ---------------------------------------------------------------------------- delete
@@ -357,7 +367,7 @@ class ConfirmDelete(discord.ui.View):
                 log.info("stopping %s before deleting it: %s", channel_id, exc)
             channel = self.bot.get_channel(channel_id) or self.bot.get_partial_messageable(channel_id)
             try:
-                await channel.send(f"⏹️ **{escape(title)}** was deleted from this server's library by a "  # type: ignore[union-attr]
+                await channel.send(f"⏹️ **{echo(title)}** was deleted from this server's library by a "  # type: ignore[union-attr]
                                    "moderator, so the story stopped here.", allowed_mentions=NO_MENTIONS)
             except discord.HTTPException as exc:
                 log.info("could not post the deletion notice in %s: %s", channel_id, exc)
@@ -366,7 +376,7 @@ class ConfirmDelete(discord.ui.View):
         except LibraryRefusal as exc:
             await interaction.edit_original_response(content=str(exc), view=None)
             return
-        await interaction.edit_original_response(content=f"Deleted **{escape(title)}**.", view=None)
+        await interaction.edit_original_response(content=f"Deleted **{echo(title)}**.", view=None)
 
 
 # ---------------------------------------------------------------------------- the commands
@@ -384,7 +394,7 @@ async def _own_story(bot: NarratorBot, interaction: discord.Interaction[Any], na
     await lib.refresh(guild_id)
     entry = lib.own(guild_id, name)
     if entry is None:
-        raise Refused(f"This server has no story of its own called {escape(name)!r}; `/story list` shows them "
+        raise Refused(f"This server has no story of its own called “{echo(name)}”; `/story list` shows them "
                       "(bundled stories cannot be changed from Discord).")
     return guild_id, entry
 
@@ -415,7 +425,7 @@ def add_library_commands(group: app_commands.Group, bot: NarratorBot) -> None:
         lower = name.lower()
         is_script = lower.endswith(SCRIPT_SUFFIX) or lower == "script.txt"
         if not is_script and not lower.endswith(STORY_SUFFIXES):
-            raise Refused(f"{escape(name)} is not a file I can read; upload the story as .txt, .md, .html or .epub.")
+            raise Refused(f"{echo(name)} is not a file I can read; upload the story as .txt, .md, .html or .epub.")
         if cast is not None and not cast.filename.lower().endswith(".toml"):
             raise Refused("The cast must be a .toml file (see the README's cast format), or leave `cast:` out.")
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -439,7 +449,7 @@ def add_library_commands(group: app_commands.Group, bot: NarratorBot) -> None:
         guild_id, entry = await _own_story(bot, interaction, story)
         lines = entry.to_review()
         if not lines:
-            await send_ephemeral(interaction, f"Nothing to review in **{escape(entry.story.title)}**: every line "
+            await send_ephemeral(interaction, f"Nothing to review in **{echo(entry.story.title)}**: every line "
                                  "has a speaker. `/story script` sends the whole script to read through.")
             return
         walk = ReviewWalk(bot, guild_id, entry, lines)
@@ -451,7 +461,7 @@ def add_library_commands(group: app_commands.Group, bot: NarratorBot) -> None:
         await require_moderator(interaction, bot.store)
         _, entry = await _own_story(bot, interaction, story)
         file = discord.File(io.BytesIO(entry.packed.script.encode("utf-8")), filename=f"{entry.slug}{SCRIPT_SUFFIX}")
-        await send_ephemeral(interaction, f"The script of **{escape(entry.story.title)}**. Fix a speaker by changing "
+        await send_ephemeral(interaction, f"The script of **{echo(entry.story.title)}**. Fix a speaker by changing "
                              "the name before the colon, then upload the file with `/story import file:`.", file=file)
 
     @app_commands.command(name="cast", description="Edit a character's avatar, colour, pronouns, persona (moderators)")
@@ -461,7 +471,7 @@ def add_library_commands(group: app_commands.Group, bot: NarratorBot) -> None:
         guild_id, entry = await _own_story(bot, interaction, story)
         who = entry.story.find_character(character)
         if who is None:
-            raise Refused(f"{escape(character)!r} is not in {escape(entry.story.title)}; pick a name from the list.")
+            raise Refused(f"“{echo(character)}” is not in {echo(entry.story.title)}; pick a name from the list.")
         await interaction.response.send_modal(CastModal(bot, guild_id, entry, who.key))
 
     @app_commands.command(name="delete", description="Delete one of this server's stories (moderators)")
@@ -473,7 +483,7 @@ def add_library_commands(group: app_commands.Group, bot: NarratorBot) -> None:
         playing = await server_library(bot).live_places(entry)
         warn = f" It is being played in {len(playing)} channel(s); it will be stopped there." if playing else ""
         await interaction.response.send_message(
-            f"Delete **{escape(entry.story.title)}** (`{entry.slug}`) from this server for good?{warn}",
+            f"Delete **{echo(entry.story.title)}** (`{entry.slug}`) from this server for good?{warn}",
             view=ConfirmDelete(bot, guild_id, entry, actor), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def character_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
@@ -524,7 +534,7 @@ async def _replace_script(bot: NarratorBot, interaction: discord.Interaction[Any
     await lib.refresh(guild_id)
     entry = lib.own(guild_id, name)
     if entry is None:
-        raise Refused(f"This server has no story of its own called {escape(name)!r}; `/story list` shows them.")
+        raise Refused(f"This server has no story of its own called “{echo(name)}”; `/story list` shows them.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -543,5 +553,5 @@ async def _replace_script(bot: NarratorBot, interaction: discord.Interaction[Any
         return
     except LibraryRefusal as exc:
         raise Refused(str(exc)) from None
-    await interaction.edit_original_response(content=f"Script of **{escape(entry.story.title)}** replaced; "
+    await interaction.edit_original_response(content=f"Script of **{echo(entry.story.title)}** replaced; "
                                              "sessions playing it use it from their next beat.")

@@ -52,3 +52,11 @@ def test_the_review_menu_puts_nearby_speakers_first() -> None:
     story = Story(slug="s", title="S", scenes=(Scene(0, None, tuple(beats)),), characters=cast)
     order = [c.key for c in likely_speakers(story, 10)]
     assert order[:3] == ["c20", "c21", "c22"] and len(order) == 30
+
+
+def test_echoed_text_carries_no_working_link() -> None:
+    from bot.discord_app.library_commands import echo
+
+    shown = echo("See https://evil.example/x and [click](http://x.example) **now**")
+    assert "https://" not in shown and "http://" not in shown
+    assert "https\u200b://evil.example/x" in shown and "\\*\\*now\\*\\*" in shown
