@@ -100,6 +100,7 @@ class ServerLibrary:
     on_change: Callable[[Story], Awaitable[None]] | None = None  # e.g. index it for /ask
     _own: dict[int, dict[str, ServerStory]] = field(default_factory=dict)
     _refresh_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _broken: dict[tuple[int, str], int] = field(default_factory=dict)  # (server, slug) -> revision that failed
 
     # ------------------------------------------------------------ the engine's StorySource
     def get(self, key: str) -> Story | None:
@@ -167,14 +168,15 @@ class ServerLibrary:
                     del mine[slug]
             for (g, slug), rev in revs.items():
                 entry = self._own.get(g, {}).get(slug)
-                if entry is not None and entry.revision == rev:
+                if (entry is not None and entry.revision == rev) or self._broken.get((g, slug)) == rev:
                     continue
                 row = await self.store.get(g, slug)
                 if row is None:
                     continue
                 try:
                     await self._remember(row)
-                except StoryFileError as exc:
+                except StoryFileError as exc:  # e.g. stored by a newer version of the bot: say so once
+                    self._broken[(g, slug)] = row.revision
                     log.warning("server %s story %s cannot be loaded: %s", g, slug, "; ".join(exc.errors[:3]))
 
     async def _remember(self, row: StoredStory) -> ServerStory:

@@ -173,3 +173,19 @@ async def test_a_kept_line_is_not_asked_again_but_a_skipped_one_is(dbs: tuple[Da
     other = lib_on(dbs[1])
     await other.refresh(A)
     assert other.own(A, "yard").to_review() == [second]  # type: ignore[union-attr]
+
+
+async def test_a_story_that_no_longer_loads_is_left_out_and_reported_once(
+        dbs: tuple[Database, Database], caplog: pytest.LogCaptureFixture) -> None:
+    lib = lib_on(dbs[0])
+    await lib.import_file(A, 1, YARD, file_name="yard.html")
+    store = LibraryStore(dbs[0])
+    row = await store.get(A, "yard")
+    assert row is not None
+    assert await store.update_files(A, "yard", script=row.script.replace("ADA:", "NOBODY:"))
+    other = lib_on(dbs[1])
+    for _ in range(3):
+        await other.refresh(A)
+    assert other.own(A, "yard") is None and other.resolve(A, "yard") is None
+    assert sum("cannot be loaded" in r.getMessage() for r in caplog.records) == 1
+    assert lib.own(A, "yard") is not None, "the process that had it keeps the last good version"

@@ -339,9 +339,9 @@ class CastModal(discord.ui.Modal):
 
 
 class ConfirmDelete(discord.ui.View):
-    def __init__(self, bot: NarratorBot, guild_id: int, entry: ServerStory, actor: Actor) -> None:
+    def __init__(self, bot: NarratorBot, guild_id: int, entry: ServerStory) -> None:
         super().__init__(timeout=120)
-        self.bot, self.guild_id, self.entry, self.actor = bot, guild_id, entry, actor
+        self.bot, self.guild_id, self.entry = bot, guild_id, entry
         button: discord.ui.Button[ConfirmDelete] = discord.ui.Button(
             label=trim(f"Delete {entry.story.title}", 80), style=discord.ButtonStyle.danger,
             custom_id="library:delete")
@@ -358,10 +358,11 @@ class ConfirmDelete(discord.ui.View):
         self.stop()
         lib = server_library(self.bot)
         title = self.entry.story.title
+        actor = Actor(interaction.user.id, interaction.user.display_name, True)  # who pressed, for the audit log
         for guild_id, channel_id, parent_id in await lib.live_places(self.entry):
             place = Place(channel_id, guild_id, parent_id)
             try:
-                await self.bot.narrator.stop(place, self.actor)
+                await self.bot.narrator.stop(place, actor)
                 self.bot.stage.clear_controls(place)
             except NarratorError as exc:
                 log.info("stopping %s before deleting it: %s", channel_id, exc)
@@ -479,12 +480,11 @@ def add_library_commands(group: app_commands.Group, bot: NarratorBot) -> None:
     async def delete(interaction: discord.Interaction[Any], story: str) -> None:
         await require_moderator(interaction, bot.store)
         guild_id, entry = await _own_story(bot, interaction, story)
-        actor = Actor(interaction.user.id, interaction.user.display_name, True)
         playing = await server_library(bot).live_places(entry)
         warn = f" It is being played in {len(playing)} channel(s); it will be stopped there." if playing else ""
         await interaction.response.send_message(
             f"Delete **{echo(entry.story.title)}** (`{entry.slug}`) from this server for good?{warn}",
-            view=ConfirmDelete(bot, guild_id, entry, actor), ephemeral=True, allowed_mentions=NO_MENTIONS)
+            view=ConfirmDelete(bot, guild_id, entry), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def character_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
         name = str(getattr(interaction.namespace, "story", "") or "")
