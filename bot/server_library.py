@@ -209,9 +209,10 @@ class ServerLibrary:
                                  f"{self.limits.max_bytes / 1_000_000:g} MB can be imported, so split it into parts.")
         await self.refresh(guild_id)
         slug = self.slug_for(title, file_name)
+        taken = LibraryRefusal(f"There is already a story called “{slug}” here; give this one another "
+                               "`title:`, or `/story delete` the old one first.")
         if slug in self._own.get(guild_id, {}) or slug in self.bundled.stories:
-            raise LibraryRefusal(f"There is already a story called “{slug}” here; give this one another "
-                                 "`title:`, or `/story delete` the old one first.")
+            raise taken
         if len(self._own.get(guild_id, {})) >= self.limits.per_server:
             raise LibraryRefusal(f"This server already has {self.limits.per_server} stories, the most it may "
                                  "keep; `/story delete` one first.")
@@ -221,7 +222,10 @@ class ServerLibrary:
         row = StoredStory(guild_id=guild_id, slug=slug, title=loaded.story.title, source_name=packed.source_name,
                           source=packed.source, story_toml=packed.story_toml, script=packed.script,
                           import_record=_json(packed.import_record), imported_by=actor_id, revision=1)
-        if not await self.store.save(row, max_per_guild=self.limits.per_server):
+        outcome = await self.store.save(row, max_per_guild=self.limits.per_server, new=True)
+        if outcome == "exists":  # imported by someone else meanwhile
+            raise taken
+        if outcome == "full":
             raise LibraryRefusal(f"This server already has {self.limits.per_server} stories, the most it may "
                                  "keep; `/story delete` one first.")
         key = story_key(guild_id, slug)
@@ -238,18 +242,21 @@ class ServerLibrary:
         packed, _ = await asyncio.to_thread(check_script, entry.packed, script)
         return await self._commit(entry, packed, script=packed.script)
 
-    async def set_speaker(self, guild_id: int, name: str, beat_index: int, speaker: str | None) -> ServerStory:
+    async def set_speaker(self, guild_id: int, name: str, beat_index: int, speaker: str | None, *,
+                          expect: str | None = None) -> ServerStory:
+        """Beat `beat_index` spoken by `speaker` (None: narration). With `expect` (the beat's
+        words as the caller saw them), refused if the story changed under the caller."""
         await self.refresh(guild_id)
         entry = self._need(guild_id, name)
+        self._same_line(entry, beat_index, expect)
         packed = await asyncio.to_thread(set_speaker, entry.packed, entry.story, beat_index, speaker)
         return await self._commit(entry, packed, script=packed.script)
 
-    async def keep_line(self, guild_id: int, name: str, beat_index: int) -> ServerStory:
+    async def keep_line(self, guild_id: int, name: str, beat_index: int, *, expect: str | None = None) -> ServerStory:
         """A moderator checked this line and it is right as it is: review will not ask again."""
         await self.refresh(guild_id)
         entry = self._need(guild_id, name)
-        if not 0 <= beat_index < len(entry.story):
-            raise LibraryRefusal("That line is no longer in the story; start `/story review` again.")
+        self._same_line(entry, beat_index, expect)
         packed = mark_reviewed(entry.packed, entry.story.beat(beat_index))
         return await self._commit(entry, packed, story_toml=packed.story_toml)
 
@@ -266,6 +273,13 @@ class ServerLibrary:
 
     async def live_places(self, entry: ServerStory) -> list[tuple[int | None, int, int | None]]:
         return await self.store.live_places(entry.story.slug)
+
+    @staticmethod
+    def _same_line(entry: ServerStory, beat_index: int, expect: str | None) -> None:
+        if not 0 <= beat_index < len(entry.story) or (
+                expect is not None and entry.story.beat(beat_index).text != expect):
+            raise LibraryRefusal("The story changed since this review started (a new script?); "
+                                 "run `/story review` again.")
 
     def _need(self, guild_id: int, name: str) -> ServerStory:
         entry = self.own(guild_id, name)

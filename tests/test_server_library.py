@@ -189,3 +189,36 @@ async def test_a_story_that_no_longer_loads_is_left_out_and_reported_once(
     assert other.own(A, "yard") is None and other.resolve(A, "yard") is None
     assert sum("cannot be loaded" in r.getMessage() for r in caplog.records) == 1
     assert lib.own(A, "yard") is not None, "the process that had it keeps the last good version"
+
+
+async def test_a_review_answer_for_a_changed_story_is_refused(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    await lib.import_file(A, 1, YARD, file_name="yard.html")
+    entry = lib.own(A, "yard")
+    assert entry is not None
+    seen = entry.story.beat(3).text
+    shorter = entry.packed.script.replace('NARRATION: The gate was dark.', '')
+    await lib.replace_script(A, "yard", shorter)
+    with pytest.raises(LibraryRefusal, match="changed since this review started"):
+        await lib.set_speaker(A, "yard", 4, "ben", expect=seen)
+    with pytest.raises(LibraryRefusal, match="changed since this review started"):
+        await lib.keep_line(A, "yard", 9, expect=seen)
+
+
+async def test_the_store_refuses_a_taken_slug_and_a_full_server_in_the_same_transaction(
+        dbs: tuple[Database, Database]) -> None:
+    from bot.store.library import StoredStory
+
+    store_one, store_two = LibraryStore(dbs[0]), LibraryStore(dbs[1])
+
+    def row(slug: str, by: int) -> StoredStory:
+        return StoredStory(A, slug, slug.title(), "source.txt", b"text", "[story]\n", "", "{}", by, 1)
+
+    assert await store_one.save(row("yard", 1), new=True, max_per_guild=2) == "saved"
+    assert await store_two.save(row("yard", 2), new=True, max_per_guild=2) == "exists"
+    assert (await store_one.get(A, "yard")).imported_by == 1  # type: ignore[union-attr]
+    assert await store_two.save(row("gate", 2), new=True, max_per_guild=2) == "saved"
+    assert await store_one.save(row("third", 1), new=True, max_per_guild=2) == "full"
+    assert await store_one.count(A) == 2
+    assert await store_one.save(row("yard", 3), max_per_guild=2) == "saved", "replacing is not adding"
+    assert (await store_two.get(A, "yard")).revision == 2  # type: ignore[union-attr]

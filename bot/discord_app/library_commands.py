@@ -258,7 +258,8 @@ class ReviewWalk(discord.ui.View):
         lib = server_library(self.bot)
         await interaction.response.defer()  # validating a long story can take a moment
         try:
-            entry = await lib.set_speaker(self.guild_id, self.slug, self.lines[self.at], speaker)
+            i = self.lines[self.at]
+            entry = await lib.set_speaker(self.guild_id, self.slug, i, speaker, expect=self.story.beat(i).text)
         except (LibraryRefusal, StoryFileError) as exc:
             await interaction.followup.send(one_sentence(exc), ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
@@ -269,7 +270,9 @@ class ReviewWalk(discord.ui.View):
     async def _keep(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer()
         try:
-            entry = await server_library(self.bot).keep_line(self.guild_id, self.slug, self.lines[self.at])
+            i = self.lines[self.at]
+            entry = await server_library(self.bot).keep_line(self.guild_id, self.slug, i,
+                                                             expect=self.story.beat(i).text)
         except (LibraryRefusal, StoryFileError) as exc:
             await interaction.followup.send(one_sentence(exc), ephemeral=True, allowed_mentions=NO_MENTIONS)
             return

@@ -58,20 +58,23 @@ class LibraryStore:
         row = await self.db.fetchone("SELECT COUNT(*) AS n FROM server_stories WHERE guild_id = ?", (guild_id,))
         return int(row["n"]) if row is not None else 0
 
-    async def save(self, story: StoredStory, *, max_per_guild: int | None = None) -> bool:
-        """Insert or replace one story in one transaction. A new story is refused (False) when
-        the server already holds `max_per_guild`; counting and inserting happen together."""
+    async def save(self, story: StoredStory, *, max_per_guild: int | None = None, new: bool = False) -> str:
+        """Insert or replace one story in one transaction: "saved", or "exists" (with `new`, the
+        slug is taken) or "full" (a new story while the server holds `max_per_guild`). Checking
+        and inserting happen together, so two imports at once cannot both pass."""
         now = time.time()
         async with self.db.transaction() as conn:
             async with conn.execute("SELECT revision FROM server_stories WHERE guild_id = ? AND slug = ?",
                                     (story.guild_id, story.slug)) as cur:
                 existing = await cur.fetchone()
+            if existing is not None and new:
+                return "exists"
             if existing is None and max_per_guild is not None:
                 async with conn.execute("SELECT COUNT(*) FROM server_stories WHERE guild_id = ?",
                                         (story.guild_id,)) as cur:
                     n = await cur.fetchone()
                 if n is not None and int(n[0]) >= max_per_guild:
-                    return False
+                    return "full"
             if existing is None:
                 await conn.execute(
                     "INSERT INTO server_stories (guild_id, slug, title, source_name, source, story_toml, script, "
@@ -86,7 +89,7 @@ class LibraryStore:
                     "WHERE guild_id = ? AND slug = ?",
                     (story.title, story.source_name, story.source, story.story_toml, story.script,
                      story.import_record, story.imported_by, now, story.guild_id, story.slug))
-        return True
+        return "saved"
 
     async def update_files(self, guild_id: int, slug: str, *, script: str | None = None,
                            story_toml: str | None = None, title: str | None = None,
