@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.config import ConfigError, load_settings
 from bot.server_library import LibraryRefusal, Limits, ServerLibrary, story_key
 from bot.store import Database
 from bot.store.library import LibraryStore
@@ -145,17 +144,6 @@ async def test_cast_edits_are_validated_like_story_toml(dbs: tuple[Database, Dat
         "#112233", "she/her", "https://example.com/ada.png")
     cleared = await lib.edit_character(A, "yard", "ada", {"avatar_url": ""})
     assert cleared.story.character("ada").avatar_url is None  # type: ignore[union-attr]
-
-
-def test_import_settings_are_validated() -> None:
-    s = load_settings({}, dotenv=False)
-    assert (s.import_max_bytes, s.stories_per_server) == (4_000_000, 25)
-    s = load_settings({"IMPORT_MAX_MB": "2.5", "STORIES_PER_SERVER": "3"}, dotenv=False)
-    assert (s.import_max_bytes, s.stories_per_server) == (2_500_000, 3)
-    for env in ({"IMPORT_MAX_MB": "lots"}, {"IMPORT_MAX_MB": "500"}, {"STORIES_PER_SERVER": "0"},
-                {"STORIES_PER_SERVER": "2.5"}):
-        with pytest.raises(ConfigError, match=next(iter(env))):
-            load_settings(env, dotenv=False)
 
 
 async def test_a_kept_line_is_not_asked_again_but_a_skipped_one_is(dbs: tuple[Database, Database]) -> None:

@@ -130,7 +130,7 @@ def summary_text(s: ImportSummary) -> str:
     cast = ", ".join(s.cast[:12]) + (f" and {len(s.cast) - 12} more" if len(s.cast) > 12 else "")
     guessed = " (guessed from the text: check it with `/story cast`)" if s.cast_from == "discovered" else ""
     review = (f"**{s.to_review}** line(s) to review: `/story review story:{s.slug}`" if s.to_review
-              else "no lines to review")
+              else "No lines to review")
     lines = [f"Imported **{echo(s.title)}** as `{s.slug}`: {s.scenes} scene(s), {s.beats} beats.",
              f"Cast: {echo(cast) if cast else 'nobody found'}{guessed}.",
              f"{review}. Play it with `/story start story:{s.slug}`."]

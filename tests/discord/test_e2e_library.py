@@ -96,7 +96,7 @@ async def test_moderator_imports_an_epub_and_an_html_story(bot: BotProcess, emul
     assert "Imported **The Lantern Keeper**" in text, text
     assert f"`{LANTERN_SLUG}`" in text and "3 scene(s)" in text
     assert "Tobin" in text and "Mara" in text, "cast found in the text"
-    assert "no lines to review" in text
+    assert "No lines to review" in text
     i, text = await import_file(emu, emu.moderator, emu.channel, "yard.html", YARD_HTML, title="The Clockmaker's Yard")
     assert "Imported **The Clockmaker's Yard**" in text and f"`{YARD}`" in text, text
     assert "**1** line(s) to review" in text, "the unattributed line is counted"
@@ -262,6 +262,22 @@ async def test_refusals_are_one_sentence_and_leave_nothing(bot: BotProcess, emul
     assert all("\n" not in t.strip() and "Imported" not in t for t in refusals), refusals
     _, listing = await run(emu, emu.reader, emu.channel, "list")
     assert listing.count("(this server's)") == 2, "no half-imported story left behind"
+
+
+async def test_a_cast_file_is_used_and_the_server_cap_holds(bot: BotProcess, emulator: Emulator) -> None:
+    emu = emulator
+    tale = ("The Harbour\n\nThe boats came in at dusk.\n\n\u201cTie her off,\u201d the old woman said.\n\n"
+            "\u201cAye,\u201d said the boy.\n").encode()
+    cast = (b'[[character]]\nname = "Nell Morrow"\naliases = ["the old woman", "Nell"]\npronouns = "she/her"\n\n'
+            b'[[character]]\nname = "Pip"\naliases = ["the boy"]\npronouns = "he/him"\n')
+    story = emu.add_attachment("harbour.txt", tale)
+    cast_file = emu.add_attachment("cast.toml", cast)
+    i, _ = await run(emu, emu.moderator, emu.channel, "import", file=story, cast=cast_file)
+    await emu.wait_for(lambda: "Reading" not in i.text, 30, what="the import")
+    assert "Imported **Harbour**" in i.text and "Nell Morrow, Pip" in i.text, i.text
+    assert "guessed" not in i.text and cast_file.fetches == 1
+    _, text = await import_file(emu, emu.moderator, emu.channel, "more.txt", tale, title="One Too Many")
+    assert "already has 3 stories" in text
 
 
 async def test_restart_keeps_the_story_and_the_session_goes_on(bot: BotProcess, emulator: Emulator) -> None:

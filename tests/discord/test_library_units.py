@@ -37,7 +37,7 @@ def test_summary_names_everything_a_moderator_needs() -> None:
     assert "/story review story:yard" in text and "/story start story:yard" in text
     sure = summary_text(ImportSummary(slug="y", key="y@1", title="Y", scenes=1, beats=1, cast=(),
                                       cast_from="cast-file", to_review=0))
-    assert "no lines to review" in sure and "guessed" not in sure and "nobody found" in sure
+    assert "No lines to review" in sure and "guessed" not in sure and "nobody found" in sure
 
 
 def test_problems_become_one_line() -> None:
