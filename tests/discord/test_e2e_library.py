@@ -167,6 +167,10 @@ async def test_review_fixes_the_line_and_the_story_plays_with_it(bot: BotProcess
     await play_by_reactions(emu, ch, emu.reader)
     said = [(m.name, m.content) for m in posted(emu, ch) if "Who goes there" in m.content]
     assert [n for n, _ in said] == ["Ben"], said
+    ask = await emu.invoke(emu.reader, ch, "ask", options={"character": "ada", "question": "Will the clock run?"})
+    assert "answered in the channel" in await ask.wait_reply(20)
+    answer = posted(emu, ch)[-1]
+    assert answer.name == "Ada" and "Will the clock run?" in answer.content
 
 
 async def test_a_fix_reaches_a_session_already_playing(bot: BotProcess, emulator: Emulator) -> None:
