@@ -30,7 +30,10 @@ _XHTML_TYPES = ("application/xhtml+xml", "text/html", "application/xml")
 # A spine item that is the book's front or back matter, not a chapter: kept, as a note.
 _MATTER = re.compile(r"(?:^|[\W_])(?:preface|afterword|title[\W_]?page|titlepage|front[\W_]?matter|"
                      r"information|acknowledge?ments?|dedication|colophon|copyright|about|"
-                     r"author'?s?[\W_]?notes?|end[\W_]?notes|notes|summary)(?:$|[\W_])", re.I)
+                     r"author'?s?[\W_]?notes?|end[\W_]?notes|notes|summary|log[\W_]?page)(?:$|[\W_])", re.I)
+# Front or back matter is short; a long page named so (a one-file book whose TOC entry says
+# "Preface") is story text, whose notes the HTML reader still finds by their markup.
+MATTER_MAX_CHARS = 5_000
 # Pages that hold no story words worth keeping: the cover image and the table of contents.
 _SKIP = re.compile(r"(?:^|[\W_])(?:cover|toc|contents|table[\W_]?of[\W_]?contents|nav)(?:$|[\W_])", re.I)
 
@@ -219,7 +222,8 @@ def read_epub(data: bytes, name: str = "") -> Document:
         except StoryImportError:
             continue  # an image-only or empty page: nothing to read
         first_title = first_title or doc.title
-        matter = not linear or bool(_MATTER.search(base)) or bool(label and _MATTER.fullmatch(label.strip()))
+        named = bool(_MATTER.search(base)) or bool(label and _MATTER.fullmatch(label.strip()))
+        matter = not linear or (named and len(doc.text) <= MATTER_MAX_CHARS)
         body = doc.text
         shift = 0
         chapter_heads = list(doc.headings)

@@ -144,3 +144,41 @@ def test_page_helper_is_valid_xhtml() -> None:
     from xml.etree import ElementTree
 
     ElementTree.fromstring(page("<p>x</p>"))
+
+
+def test_a_long_page_labelled_preface_is_still_story_text() -> None:
+    story = "".join(f"<p>\u201cLine {i} of the tale,\u201d Mara said, and walked on down the road.</p>" for i in range(120))
+    doc = _doc(build_epub([("part", "Preface", '<div class="preface"><p>Notes: thanks!</p></div>' + story)]))
+    notes = " ".join(doc.text[a:b] for a, b in doc.notes)
+    assert "thanks" in notes and "Line 5 of the tale" not in notes
+
+
+def test_an_ao3_shaped_epub_reads_like_the_ao3_html_download() -> None:
+    """AO3 builds its EPUB from the same markup as its HTML download, split into files (preface,
+    one per chapter, afterword): the story beats, speakers and scene titles must come out the same."""
+    from tests.story.test_archives import CASTS, DATA
+
+    lines = (DATA / "ao3-lantern-keeper.html").read_text(encoding="utf-8").splitlines()
+
+    def part(first: int, last: int) -> str:  # 1-based, inclusive line numbers of the download
+        return "\n".join(lines[first - 1:last])
+
+    stem = "The_Lantern_Keeper_split_{:03d}"
+    chapters = [(stem.format(0), "Preface", part(9, 32)),
+                (stem.format(1), "Chapter 1: The Storm", part(34, 50)),
+                (stem.format(2), "Chapter 2: Morning", part(51, 56)),
+                (stem.format(3), "Afterword", part(58, 67))]
+    assert "Chapter 1: The Storm" in chapters[1][2] and "afterword" in chapters[3][2]
+    cast = CASTS["ao3-lantern-keeper.html"]
+    from_epub = segment(_doc(build_epub(chapters, title="The Lantern Keeper", author="Wren_Halloway")), cast,
+                        slug="l", title="The Lantern Keeper")
+    from_html = segment(read_document("\n".join(lines).encode(), name="ao3.html"), cast, slug="l",
+                        title="The Lantern Keeper")
+
+    def told(story):  # type: ignore[no-untyped-def]
+        return [(b.kind, b.speaker, " ".join(b.text.split())) for b in story.beats if b.kind != "note"]
+
+    assert told(from_epub) == told(from_html)
+    assert [s.title for s in from_epub.scenes if s.title] == [s.title for s in from_html.scenes if s.title]
+    notes = " ".join(b.text for b in from_epub.beats if b.kind == "note")
+    assert "Wren_Halloway" in notes or "Lantern" in notes
