@@ -69,8 +69,13 @@ async def _main(settings: Settings) -> None:
 
             return Narrator(db, stage, stories, pacing=pacing, limits=limits)
 
-        await serve(settings, db, library=stories, narrator_factory=narrator_factory, answers=answers,
-                    rate_scale=settings.rate_scale)
+        watcher = asyncio.create_task(stories.watch(), name="server-library-refresh")
+        try:
+            await serve(settings, db, library=stories, narrator_factory=narrator_factory, answers=answers,
+                        rate_scale=settings.rate_scale)
+        finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
 
 
 # Libraries that print secrets in their DEBUG lines: discord.py's gateway (raw events carry

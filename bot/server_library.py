@@ -179,6 +179,17 @@ class ServerLibrary:
                     self._broken[(g, slug)] = row.revision
                     log.warning("server %s story %s cannot be loaded: %s", g, slug, "; ".join(exc.errors[:3]))
 
+    async def watch(self, every: float = 30.0,
+                    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        """Refresh every `every` seconds until cancelled, so a fix saved through another bot
+        process reaches the sessions this process is playing."""
+        while True:
+            await sleep(every)
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("refreshing the server libraries failed; trying again in %.0f s", every)
+
     async def _remember(self, row: StoredStory) -> ServerStory:
         packed = PackedStory(slug=row.slug, source_name=row.source_name, source=row.source,
                              story_toml=row.story_toml, script=row.script)

@@ -210,3 +210,27 @@ async def test_the_store_refuses_a_taken_slug_and_a_full_server_in_the_same_tran
     assert await store_one.count(A) == 2
     assert await store_one.save(row("yard", 3), max_per_guild=2) == "saved", "replacing is not adding"
     assert (await store_two.get(A, "yard")).revision == 2  # type: ignore[union-attr]
+
+
+async def test_watch_brings_another_process_s_fix_to_this_one(dbs: tuple[Database, Database]) -> None:
+    import asyncio
+
+    one, two = lib_on(dbs[0]), lib_on(dbs[1])
+    await one.import_file(A, 1, YARD, file_name="yard.html")
+    await two.refresh()
+    ticks: list[float] = []
+    refreshed = asyncio.Event()
+
+    async def fake_sleep(seconds: float) -> None:  # no real waiting
+        ticks.append(seconds)
+        if len(ticks) == 2:  # the loop came back to sleep: its first refresh is done
+            refreshed.set()
+            await asyncio.Event().wait()
+
+    await one.set_speaker(A, "yard", 3, "ada")
+    assert two.get(story_key(A, "yard")).beat(3).speaker is None  # type: ignore[union-attr]
+    task = asyncio.create_task(two.watch(12.5, sleep=fake_sleep))
+    await refreshed.wait()
+    task.cancel()
+    assert two.get(story_key(A, "yard")).beat(3).speaker == "ada"  # type: ignore[union-attr]
+    assert ticks == [12.5, 12.5]
