@@ -201,6 +201,7 @@ class ReviewWalk(discord.ui.View):
         self.lines = lines
         self.at = 0
         self.fixed = 0
+        self.latest: discord.Interaction[Any] | None = None  # whose token can still edit the message
         self.menu: discord.ui.Select[ReviewWalk] = discord.ui.Select(custom_id="review:speaker",
                                                                      placeholder="Who says this line?")
         self.menu.callback = self._chosen  # type: ignore[method-assign]
@@ -294,7 +295,18 @@ class ReviewWalk(discord.ui.View):
         except Refused as exc:
             await interaction.response.send_message(str(exc), ephemeral=True, allowed_mentions=NO_MENTIONS)
             return False
+        self.latest = interaction
         return True
+
+    async def on_timeout(self) -> None:
+        if self.latest is None:
+            return
+        try:
+            await self.latest.edit_original_response(
+                content=f"Review paused after a quiet while: {self.fixed} line(s) fixed; `/story review` goes on.",
+                view=None, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            pass  # the message is gone or its token expired: nothing to tidy
 
 
 # ---------------------------------------------------------------------------- cast modal
@@ -457,6 +469,7 @@ def add_library_commands(group: app_commands.Group, bot: NarratorBot) -> None:
                                  "has a speaker. `/story script` sends the whole script to read through.")
             return
         walk = ReviewWalk(bot, guild_id, entry, lines)
+        walk.latest = interaction
         await interaction.response.send_message(walk.text(), view=walk, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="script", description="Get a story's script file to read or edit (moderators)")
@@ -556,5 +569,6 @@ async def _replace_script(bot: NarratorBot, interaction: discord.Interaction[Any
         return
     except LibraryRefusal as exc:
         raise Refused(str(exc)) from None
-    await interaction.edit_original_response(content=f"Script of **{echo(entry.story.title)}** replaced; "
-                                             "sessions playing it use it from their next beat.")
+    await interaction.edit_original_response(
+        content=f"Script of **{echo(entry.story.title)}** replaced. A session playing it takes it from its next "
+                "beat when the number of beats is unchanged, otherwise when it is started again.")
