@@ -12,7 +12,7 @@ import io
 import logging
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import discord
@@ -21,15 +21,38 @@ from discord import app_commands
 from bot.discord_app.errors import send_ephemeral, user_message
 from bot.discord_app.permissions import Refused, require_moderator
 from bot.discord_app.render import escape, trim
-from bot.engine.api import Actor, NarratorError
+from bot.engine.api import Actor, NarratorError, NarratorService
 from bot.engine.stage import Place
 from bot.server_library import ImportSummary, LibraryRefusal, ServerLibrary, ServerStory
+from bot.store.guilds import GuildStore
 from bot.story.cast import StoryFileError, image_url_problem
 from bot.story.model import Character, Story
 from bot.story.readers import StoryImportError
 
-if TYPE_CHECKING:
-    from bot.discord_app.bot import NarratorBot
+
+class _Library(Protocol):
+    @property
+    def stories(self) -> dict[str, Story]: ...
+    @property
+    def errors(self) -> list[str]: ...
+    def get(self, slug: str, /) -> Story | None: ...
+
+
+class _Stage(Protocol):
+    def clear_controls(self, place: Place) -> None: ...
+
+
+class LibraryHost(Protocol):
+    """What these commands need from the bot (the bot itself is never imported here)."""
+
+    @property
+    def narrator(self) -> NarratorService: ...
+    @property
+    def library(self) -> _Library: ...
+    @property
+    def store(self) -> GuildStore: ...
+    @property
+    def stage(self) -> _Stage: ...
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +73,14 @@ def echo(text: str) -> str:
     return escape(_SCHEME.sub("\\1\u200b", text))
 
 
-def server_library(bot: NarratorBot) -> ServerLibrary:
+def server_library(bot: LibraryHost) -> ServerLibrary:
     lib = bot.library
     if not isinstance(lib, ServerLibrary):
         raise Refused("This bot keeps no per-server library; ask its owner to add stories with `narrator import`.")
     return lib
 
 
-def visible_stories(bot: NarratorBot, guild_id: int | None) -> list[tuple[str, Story, bool]]:
+def visible_stories(bot: LibraryHost, guild_id: int | None) -> list[tuple[str, Story, bool]]:
     """(name to type, story, the server's own) for what this server may play."""
     lib = bot.library
     if isinstance(lib, ServerLibrary):
@@ -65,7 +88,7 @@ def visible_stories(bot: NarratorBot, guild_id: int | None) -> list[tuple[str, S
     return [(slug, st, False) for slug, st in sorted(lib.stories.items())]
 
 
-async def refresh(bot: NarratorBot, guild_id: int | None) -> None:
+async def refresh(bot: LibraryHost, guild_id: int | None) -> None:
     lib = bot.library
     if isinstance(lib, ServerLibrary) and guild_id is not None:
         try:
@@ -74,7 +97,7 @@ async def refresh(bot: NarratorBot, guild_id: int | None) -> None:
             log.exception("refreshing server %s's stories failed; using what is in memory", guild_id)
 
 
-def resolve_key(bot: NarratorBot, guild_id: int | None, name: str) -> str | None:
+def resolve_key(bot: LibraryHost, guild_id: int | None, name: str) -> str | None:
     lib = bot.library
     if isinstance(lib, ServerLibrary):
         return lib.resolve(guild_id, name)
@@ -100,11 +123,12 @@ def allowed_attachment_url(url: str, api_base: str | None) -> bool:
     return False
 
 
-async def fetch_attachment(bot: NarratorBot, attachment: discord.Attachment, max_bytes: int) -> bytes:
+async def fetch_attachment(bot: LibraryHost, attachment: discord.Attachment, max_bytes: int) -> bytes:
     if attachment.size > max_bytes:
         raise Refused(f"{echo(attachment.filename)} is {attachment.size / 1_000_000:.1f} MB; stories up to "
                       f"{max_bytes / 1_000_000:g} MB can be imported, so split it into parts.")
-    if not allowed_attachment_url(attachment.url, bot.settings.discord_api_base):
+    # discord.py sends REST calls to Route.BASE: Discord itself, or the proxy DISCORD_API_BASE names
+    if not allowed_attachment_url(attachment.url, discord.http.Route.BASE):
         raise Refused("That attachment does not come from Discord; upload the file with the command itself.")
     try:
         data = await asyncio.wait_for(attachment.read(), FETCH_TIMEOUT)
@@ -192,7 +216,7 @@ class ReviewWalk(discord.ui.View):
     """One line at a time: the line with its neighbours, a speaker menu, and Keep (it is right as
     it is: not asked again), Skip (ask again next time) and Stop."""
 
-    def __init__(self, bot: NarratorBot, guild_id: int, entry: ServerStory, lines: list[int]) -> None:
+    def __init__(self, bot: LibraryHost, guild_id: int, entry: ServerStory, lines: list[int]) -> None:
         super().__init__(timeout=REVIEW_TIMEOUT)
         self.bot = bot
         self.guild_id = guild_id
@@ -313,7 +337,7 @@ class ReviewWalk(discord.ui.View):
 
 
 class CastModal(discord.ui.Modal):
-    def __init__(self, bot: NarratorBot, guild_id: int, entry: ServerStory, key: str) -> None:
+    def __init__(self, bot: LibraryHost, guild_id: int, entry: ServerStory, key: str) -> None:
         c = entry.story.character(key)
         assert c is not None
         super().__init__(title=trim(f"{c.name} — {entry.story.title}", 45), custom_id="cast:edit")
@@ -354,7 +378,7 @@ class CastModal(discord.ui.Modal):
 
 
 class ConfirmDelete(discord.ui.View):
-    def __init__(self, bot: NarratorBot, guild_id: int, entry: ServerStory) -> None:
+    def __init__(self, bot: LibraryHost, guild_id: int, entry: ServerStory) -> None:
         super().__init__(timeout=120)
         self.bot, self.guild_id, self.entry = bot, guild_id, entry
         button: discord.ui.Button[ConfirmDelete] = discord.ui.Button(
@@ -381,9 +405,10 @@ class ConfirmDelete(discord.ui.View):
                 self.bot.stage.clear_controls(place)
             except NarratorError as exc:
                 log.info("stopping %s before deleting it: %s", channel_id, exc)
-            channel = self.bot.get_channel(channel_id) or self.bot.get_partial_messageable(channel_id)
+            client = interaction.client
+            channel = client.get_channel(channel_id) or client.get_partial_messageable(channel_id)
             try:
-                await channel.send(f"⏹️ **{echo(title)}** was deleted from this server's library by a "  # type: ignore[union-attr]
+                await channel.send(f"⏹️ **{echo(title)}** was deleted from this server's library by a "
                                    "moderator, so the story stopped here.", allowed_mentions=NO_MENTIONS)
             except discord.HTTPException as exc:
                 log.info("could not post the deletion notice in %s: %s", channel_id, exc)
@@ -404,7 +429,7 @@ def _guild(interaction: discord.Interaction[Any]) -> int:
     return interaction.guild_id
 
 
-async def _own_story(bot: NarratorBot, interaction: discord.Interaction[Any], name: str) -> tuple[int, ServerStory]:
+async def _own_story(bot: LibraryHost, interaction: discord.Interaction[Any], name: str) -> tuple[int, ServerStory]:
     guild_id = _guild(interaction)
     lib = server_library(bot)
     await lib.refresh(guild_id)
@@ -415,7 +440,7 @@ async def _own_story(bot: NarratorBot, interaction: discord.Interaction[Any], na
     return guild_id, entry
 
 
-def add_library_commands(group: app_commands.Group, bot: NarratorBot) -> None:
+def add_library_commands(group: app_commands.Group, bot: LibraryHost) -> None:
     """Add import / review / script / cast / delete to the `/story` group."""
 
     async def own_story_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
@@ -519,7 +544,7 @@ def add_library_commands(group: app_commands.Group, bot: NarratorBot) -> None:
         group.add_command(cmd)
 
 
-async def _import(bot: NarratorBot, interaction: discord.Interaction[Any], lib: ServerLibrary, guild_id: int,
+async def _import(bot: LibraryHost, interaction: discord.Interaction[Any], lib: ServerLibrary, guild_id: int,
                   file: discord.Attachment, cast: discord.Attachment | None, title: str | None,
                   author: str | None, is_script: bool) -> None:
     name = file.filename
@@ -542,7 +567,7 @@ async def _import(bot: NarratorBot, interaction: discord.Interaction[Any], lib: 
     await interaction.edit_original_response(content=summary_text(summary))
 
 
-async def _replace_script(bot: NarratorBot, interaction: discord.Interaction[Any], lib: ServerLibrary,
+async def _replace_script(bot: LibraryHost, interaction: discord.Interaction[Any], lib: ServerLibrary,
                           guild_id: int, file_name: str, data: bytes, title: str | None) -> None:
     name = title or file_name[: -len(SCRIPT_SUFFIX)] if file_name.lower().endswith(SCRIPT_SUFFIX) else title
     if not name:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
-from bot.story.readers import Document, StoryImportError
+from bot.story.readers import Document, StoryImportError, read_document
 
 MAX_ENTRIES = 2_000  # AO3's longest works have a few hundred chapters
 MAX_UNCOMPRESSED = 50_000_000  # all entries together, as the archive declares and as inflated
@@ -163,8 +163,6 @@ def _shift(spans: tuple[tuple[int, int], ...], by: int) -> list[tuple[int, int]]
 
 def read_epub(data: bytes, name: str = "") -> Document:
     """The story in an EPUB as one Document (see the module docstring)."""
-    from bot.story.readers import read_document
-
     book = _Book(data, name)
     container = book.xml(_CONTAINER) if _CONTAINER in book.names else None
     opf_path = ""

@@ -153,19 +153,10 @@ def _sniff(text: str, name: str, fmt: str | None) -> Format:
     return "txt"
 
 
-def _is_epub(head: bytes, name: str) -> bool:
-    return name.lower().endswith(".epub") or (head[:4] == b"PK\x03\x04" and b"application/epub+zip" in head)
-
-
 def read_document(data: bytes | str, *, fmt: str | None = None, name: str = "") -> Document:
-    """Read a story file's contents. `fmt` is "txt", "md", "html" or "epub" (guessed from `name`
-    or the contents when absent). Raises `StoryImportError` for empty, binary or undecodable input."""
+    """Read a story file's contents. `fmt` is "txt", "md" or "html" (guessed from `name` or the
+    contents when absent). Raises `StoryImportError` for empty, binary or undecodable input."""
     warnings: list[str] = []
-    if isinstance(data, bytes | bytearray | memoryview) and (
-            (fmt or "").lower().lstrip(".") == "epub" or (not fmt and _is_epub(bytes(data[:100]), name))):
-        from bot.story.epub import read_epub  # a zip of XHTML chapters: bot/story/epub.py
-
-        return read_epub(bytes(data), name)
     try:
         if isinstance(data, bytes | bytearray | memoryview):
             raw, warning = _decode(bytes(data), name)
