@@ -18,7 +18,7 @@ def page(body: str, title: str = "") -> str:
 
 def build_epub(chapters: list[tuple[str, str, str]], *, title: str = "The Lantern Keeper",
                author: str = "A. Writer", nav: bool = True, extra: dict[str, bytes] | None = None,
-               spine_order: list[str] | None = None, linear_no: tuple[str, ...] = ()) -> bytes:
+               spine_order: list[str] | None = None, linear_no: tuple[str, ...] = (), ncx: bool = False) -> bytes:
     """`chapters`: (file stem, TOC label, XHTML body). The spine follows `spine_order` (stems)
     when given, else the list order; files are stored in the zip in reverse to prove the reader
     follows the spine, not the zip."""
@@ -26,12 +26,19 @@ def build_epub(chapters: list[tuple[str, str, str]], *, title: str = "The Lanter
     items = "".join(f'<item id="{s}" href="text/{s}.xhtml" media-type="application/xhtml+xml"/>' for s, _, _ in chapters)
     if nav:
         items += '<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>'
+    if ncx:  # EPUB 2: the table of contents is an NCX file named by the spine's toc attribute
+        items += '<item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/>'
     no = ' linear="no"'
     spine = "".join(f'<itemref idref="{s}"{no if s in linear_no else ""}/>' for s in order)
+    toc_attr = ' toc="ncx"' if ncx else ""
     opf = (f'<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
            f'<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{title}</dc:title>'
            f'<dc:creator>{author}</dc:creator></metadata><manifest>{items}</manifest>'
-           f'<spine>{spine}</spine></package>')
+           f'<spine{toc_attr}>{spine}</spine></package>')
+    points = "".join(f'<navPoint id="p{n}" playOrder="{n}"><navLabel><text>{label}</text></navLabel>'
+                     f'<content src="text/{s}.xhtml#start"/></navPoint>' for n, (s, label, _) in enumerate(chapters))
+    ncx_doc = ('<?xml version="1.0"?><ncx xmlns="http://www.daisy.org/z3986/2005/ncx/" version="2005-1">'
+               f'<navMap>{points}</navMap></ncx>')
     navdoc = page('<nav epub:type="toc"><ol>' + "".join(
         f'<li><a href="text/{s}.xhtml">{label}</a></li>' for s, label, _ in chapters) + "</ol></nav>")
     buf = io.BytesIO()
@@ -41,6 +48,8 @@ def build_epub(chapters: list[tuple[str, str, str]], *, title: str = "The Lanter
         zf.writestr("OEBPS/content.opf", opf)
         if nav:
             zf.writestr("OEBPS/nav.xhtml", navdoc)
+        if ncx:
+            zf.writestr("OEBPS/toc.ncx", ncx_doc)
         for stem, _, body in reversed(chapters):
             zf.writestr(f"OEBPS/text/{stem}.xhtml", page(body), compress_type=zipfile.ZIP_DEFLATED)
         for name, data in (extra or {}).items():

@@ -35,6 +35,11 @@ def test_toc_labels_become_headings_unless_the_chapter_has_its_own() -> None:
     assert [s.title for s in story.scenes if s.title] == ["The Storm", "Chapter 2: Morning"]
 
 
+def test_an_epub2_ncx_table_of_contents_gives_the_titles_too() -> None:
+    doc = _doc(build_epub(LANTERN, nav=False, ncx=True))
+    assert [doc.text[a:b] for a, b in doc.headings] == ["The Storm", "Chapter 2: Morning"]
+
+
 def test_preface_and_afterword_are_notes_and_metadata_is_read() -> None:
     doc = _doc(build_epub(LANTERN))
     notes = " ".join(doc.text[a:b] for a, b in doc.notes)
