@@ -234,3 +234,14 @@ async def test_watch_brings_another_process_s_fix_to_this_one(dbs: tuple[Databas
     task.cancel()
     assert two.get(story_key(A, "yard")).beat(3).speaker == "ada"  # type: ignore[union-attr]
     assert ticks == [12.5, 12.5]
+
+
+async def test_an_uploaded_cast_file_cannot_point_at_files_on_the_bot_s_machine(
+        dbs: tuple[Database, Database], tmp_path: Path) -> None:
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"spec": "chara_card_v2", "data": {"name": "Ada", "description": "TOP SECRET"}}')
+    cast = f'[[character]]\nname = "Ada"\n\n[[character]]\nname = "Ben"\ncard = "{secret}"\n'.encode()
+    lib = lib_on(dbs[0])
+    with pytest.raises(StoryFileError, match=r"cast.toml:6: `card` cannot be used"):
+        await lib.import_file(A, 1, YARD, file_name="yard.html", cast_toml=cast)
+    assert await LibraryStore(dbs[0]).count(A) == 0

@@ -138,6 +138,7 @@ def import_packed(data: bytes, *, file_name: str, slug: str, title: str | None =
         root = Path(tmp)
         cast: list[Character] | None = None
         if cast_toml is not None:
+            _no_card_paths(cast_toml)
             cast_path = root / "cast.toml"
             cast_path.write_bytes(cast_toml)
             try:
@@ -153,6 +154,22 @@ def import_packed(data: bytes, *, file_name: str, slug: str, title: str | None =
         messages = _tidy(list(result.messages), root)
     loaded = unpack(packed)
     return packed, loaded, messages
+
+
+def _no_card_paths(cast_toml: bytes) -> None:
+    """An uploaded cast file comes alone: a `card` path in it could only point at files on the
+    bot's own machine, so it is refused (with its line) instead of being read."""
+    try:
+        text = cast_toml.decode("utf-8-sig")
+        data = tomllib.loads(text)
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return  # load_cast reports it with its line
+    tables = data.get("character", [])
+    if not isinstance(tables, list) or not any(isinstance(t, dict) and "card" in t for t in tables):
+        return
+    line = next((n for n, ln in enumerate(text.splitlines(), 1) if re.match(r"\s*card\s*=", ln)), 1)
+    raise StoryFileError([f"cast.toml:{line}: `card` cannot be used in a cast file sent through Discord; "
+                          "remove that line (set the persona with /story cast instead)"])
 
 
 def check_script(packed: PackedStory, script: str) -> tuple[PackedStory, LoadedStory]:
