@@ -93,7 +93,7 @@ def status_embed(view: SessionView) -> discord.Embed:
     embed.add_field(name="Mode", value=mode, inline=True)
     embed.add_field(name="Pace", value=f"{view.wpm} words per minute", inline=True)
     embed.add_field(name="Started by", value=f"<@{view.started_by}>", inline=True)
-    embed.add_field(name="Rewinds", value=TIDY_LABEL.get(view.fix_on_rewind, view.fix_on_rewind), inline=True)
+    embed.add_field(name="Rewinds", value=TIDY_LABEL.get(view.tidy, view.tidy), inline=True)
     if view.next_due_at and view.state == "playing" and view.mode == "auto":
         embed.add_field(name="Next beat", value=f"<t:{int(view.next_due_at)}:R>", inline=True)
     embed.add_field(name="Progress", value=progress_bar(view.position, view.beat_count)
@@ -184,9 +184,9 @@ class StoryGroup(app_commands.Group):
         slug = resolve_story(self.bot, story, interaction.guild_id)
         chosen: Mode = mode.value if mode else "auto"  # type: ignore[assignment]
         view = await self.bot.narrator.start(place, slug, actor, mode=chosen, wpm=wpm)
-        tidy = await self.bot.store.rewind_fix(place.channel_id)
-        setter = getattr(self.bot.narrator, "set_session_rewind_fix", None)
-        if tidy is not None and tidy != view.fix_on_rewind and setter is not None:
+        tidy = await self.bot.store.tidy(place.channel_id)
+        setter = getattr(self.bot.narrator, "set_session_tidy", None)
+        if tidy is not None and tidy != view.tidy and setter is not None:
             view = await setter(place, actor, tidy)  # this channel's /story config tidy setting
         how: str = {"auto": "Beats arrive at reading pace.",
                "manual": "Readers press ▶ or **Continue** to move on.",
@@ -249,7 +249,7 @@ class StoryGroup(app_commands.Group):
             beats = 1
         await interaction.response.defer(ephemeral=True, thinking=True)
         if tidy is not None:
-            setter = getattr(self.bot.narrator, "set_session_rewind_fix", None)
+            setter = getattr(self.bot.narrator, "set_session_tidy", None)
             if setter is None:
                 raise Refused("This narrator cannot change how rewinds tidy the channel.")
             await setter(place, actor, tidy.value)
@@ -309,19 +309,19 @@ class StoryGroup(app_commands.Group):
         place = await self.bot.interaction_place(interaction)
         if tidy is not None:
             actor = await self._actor(interaction, moderator=True)
-            await store.set_rewind_fix(place.channel_id, tidy.value)
+            await store.set_tidy(place.channel_id, tidy.value)
             changes.append(f"rewinds here {TIDY_LABEL[tidy.value]}")
             await store.audit(guild_id=interaction.guild_id, channel_id=interaction.channel_id,
                               actor_id=interaction.user.id, action="config", detail=f"tidy={tidy.value}")
-            setter = getattr(self.bot.narrator, "set_session_rewind_fix", None)
+            setter = getattr(self.bot.narrator, "set_session_tidy", None)
             live = await self.bot.narrator.status(place)
             if setter is not None and live is not None and live.state not in ("finished", "stopped"):
                 await setter(place, actor, tidy.value)  # the story playing here follows at once
         role_id = await store.mod_role(interaction.guild_id)
         ask_on = await store.ask_enabled(place.channel_id)
-        fix = await store.rewind_fix(place.channel_id) or "delete"
+        current_tidy = await store.tidy(place.channel_id) or "delete"
         current = ("Moderators: Manage Messages" + (f" or <@&{role_id}>" if role_id else "")
-                   + f". /ask here: {'on' if ask_on else 'off'}. Rewinds here: {TIDY_LABEL[fix]}.")
+                   + f". /ask here: {'on' if ask_on else 'off'}. Rewinds here: {TIDY_LABEL[current_tidy]}.")
         text = ("Done: " + "; ".join(changes) + ". " if changes else "") + current
         await send_ephemeral(interaction, text)
 

@@ -14,7 +14,7 @@ from bot.engine.stage import Place
 
 State = Literal["playing", "waiting", "paused", "finished", "stopped"]
 Mode = Literal["auto", "manual", "vote"]
-FixOnRewind = Literal["delete", "mark", "none"]
+Tidy = Literal["delete", "mark", "none"]  # what a rewind does to the later messages
 STATES: tuple[State, ...] = ("playing", "waiting", "paused", "finished", "stopped")
 MODES: tuple[Mode, ...] = ("auto", "manual", "vote")
 
@@ -74,7 +74,7 @@ class SessionView:
     votes_needed: int
     pause_reason: str | None
     next_due_at: float | None  # wall-clock seconds when the next auto beat is due
-    fix_on_rewind: str = "delete"  # how a rewind tidies the channel: "delete", "mark" or "none"
+    tidy: str = "delete"  # what a rewind does to the later messages: "delete", "mark" or "none"
 
 
 @dataclass(frozen=True, slots=True)

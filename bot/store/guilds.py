@@ -82,19 +82,19 @@ class GuildStore:
             (channel_id, 1 if enabled else 0),
         )
 
-    async def rewind_fix(self, channel_id: int) -> str | None:
-        """How rewinds tidy this channel ("delete", "mark", "none"), or None when never set."""
-        row = await self.db.fetchone("SELECT rewind_fix FROM channel_settings WHERE channel_id = ?", (channel_id,))
-        value = None if row is None else row["rewind_fix"]
+    async def tidy(self, channel_id: int) -> str | None:
+        """What rewinds do to later messages here ("delete", "mark", "none"), or None when never set."""
+        row = await self.db.fetchone("SELECT tidy FROM channel_settings WHERE channel_id = ?", (channel_id,))
+        value = None if row is None else row["tidy"]
         return str(value) if value in ("delete", "mark", "none") else None
 
-    async def set_rewind_fix(self, channel_id: int, fix: str) -> None:
-        if fix not in ("delete", "mark", "none"):
-            raise ValueError(f"unknown rewind fix {fix!r}")
+    async def set_tidy(self, channel_id: int, tidy: str) -> None:
+        if tidy not in ("delete", "mark", "none"):
+            raise ValueError(f"unknown tidy {tidy!r}")
         await self.db.execute(
-            "INSERT INTO channel_settings (channel_id, rewind_fix) VALUES (?, ?) "
-            "ON CONFLICT (channel_id) DO UPDATE SET rewind_fix = excluded.rewind_fix",
-            (channel_id, fix),
+            "INSERT INTO channel_settings (channel_id, tidy) VALUES (?, ?) "
+            "ON CONFLICT (channel_id) DO UPDATE SET tidy = excluded.tidy",
+            (channel_id, tidy),
         )
 
     async def claim_webhook_notice(self, channel_id: int) -> bool:

@@ -34,7 +34,7 @@ class SessionRow:
     wpm: int
     votes_needed: int
     scene_breather: float
-    fix_on_rewind: str
+    tidy: str
     include_notes: int
     pause_reason: str | None
     next_due_at: float | None

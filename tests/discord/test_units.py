@@ -142,8 +142,8 @@ async def test_guild_store_round_trips(tmp_path: Path) -> None:
         await store.claim_webhook_notice(2)
         assert await store.ask_enabled(2) is False
 
-        assert await store.rewind_fix(2) is None  # never set: the narrator's default applies
-        await store.set_rewind_fix(2, "mark")
-        assert await store.rewind_fix(2) == "mark" and await store.ask_enabled(2) is False
-        await store.set_rewind_fix(9, "none")
-        assert await store.rewind_fix(9) == "none" and await store.ask_enabled(9) is True
+        assert await store.tidy(2) is None  # never set: the narrator's default applies
+        await store.set_tidy(2, "mark")
+        assert await store.tidy(2) == "mark" and await store.ask_enabled(2) is False
+        await store.set_tidy(9, "none")
+        assert await store.tidy(9) == "none" and await store.ask_enabled(9) is True

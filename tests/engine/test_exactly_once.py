@@ -216,10 +216,10 @@ class LostAnswer(CrashingStage):
 
 @pytest.mark.parametrize("then", ["pause", "rewind"])
 async def test_unknown_outcome_then_a_moderator_acts(tmp_path: Path, then: str) -> None:
-    rig = await make_rig(tmp_path, fix_on_rewind="delete")
+    rig = await make_rig(tmp_path, tidy="delete")
     stage = LostAnswer(rig.stage)
     stage.crash_at = 3  # title, beat 0, then beat 1 is delivered but reported unavailable
-    rig.narrator = Narrator(rig.db, stage, rig.stories, clock=rig.clock, fix_on_rewind="delete")
+    rig.narrator = Narrator(rig.db, stage, rig.stories, clock=rig.clock, tidy="delete")
     await rig.narrator.start(PLACE, "tale", MOD)
     await rig.advance(9.9)  # beat 1 went out at 9.8 s; the engine is backing off before it checks
     assert beats_posted(rig.stage) == [0, 1]

@@ -19,7 +19,7 @@ async def _play_to(rig, position: int) -> None:  # type: ignore[no-untyped-def]
 
 
 async def test_rewind_deletes_later_messages_and_replays(tmp_path: Path) -> None:
-    rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], fix_on_rewind="delete")
+    rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], tidy="delete")
     await _play_to(rig, 5)
     view = await rig.narrator.rewind(PLACE, MOD, beats=2)
     assert view.position == 3 and view.state == "playing"
@@ -36,7 +36,7 @@ async def test_rewind_deletes_later_messages_and_replays(tmp_path: Path) -> None
 
 
 async def test_rewind_marks_instead_of_deleting(tmp_path: Path) -> None:
-    rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], fix_on_rewind="mark")
+    rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], tidy="mark")
     await _play_to(rig, 5)
     await rig.narrator.rewind(PLACE, MOD, beats=2)
     await rig.advance(0)
@@ -49,7 +49,7 @@ async def test_rewind_marks_instead_of_deleting(tmp_path: Path) -> None:
 
 
 async def test_rewind_without_fixing_the_channel(tmp_path: Path) -> None:
-    rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], fix_on_rewind="none")
+    rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], tidy="none")
     await _play_to(rig, 5)
     await rig.narrator.rewind(PLACE, MOD, beats=2)
     await rig.advance(600)
@@ -81,7 +81,7 @@ async def test_rewind_to_scene_starts_and_jump(tmp_path: Path) -> None:
 
 
 async def test_rewind_a_finished_story_reopens_it_paused(tmp_path: Path) -> None:
-    rig = await make_rig(tmp_path, fix_on_rewind="delete")
+    rig = await make_rig(tmp_path, tidy="delete")
     await rig.narrator.start(PLACE, "tale", MOD)
     await rig.advance(1000)
     v = await rig.narrator.rewind(PLACE, MOD, beats=1)
@@ -125,7 +125,7 @@ async def test_rewind_into_a_merged_message_goes_back_to_its_start(tmp_path: Pat
     words = " ".join(["sand"] * 38)
     story = make_story([[("narration", f"Narration number {i}: {words}.", None) for i in range(30)]])
     limits = EngineLimits(webhook_posts=1, webhook_window=2.0)  # one post per 2 s
-    rig = await make_rig(tmp_path, [story], limits=limits, pacing=Pacing.instant(), fix_on_rewind="delete")
+    rig = await make_rig(tmp_path, [story], limits=limits, pacing=Pacing.instant(), tidy="delete")
     await rig.narrator.start(PLACE, "tale", MOD)
     await rig.advance(4.5)  # title, then merged catch-up posts (the schedule runs ahead of the limit)
     merged = [r for r in rig.stage.posts if r.beats and r.beats[1] > r.beats[0]]
@@ -144,7 +144,7 @@ async def test_rewind_into_a_merged_message_goes_back_to_its_start(tmp_path: Pat
 
 @pytest.mark.parametrize("state_after", ["playing", "paused"])
 async def test_tidy_up_interrupted_by_a_crash_finishes_on_start(tmp_path: Path, state_after: str) -> None:
-    rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], fix_on_rewind="delete")
+    rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], tidy="delete")
     await _play_to(rig, 5)
     if state_after == "paused":
         await rig.narrator.pause(PLACE, MOD)
@@ -168,7 +168,7 @@ async def test_tidy_up_interrupted_by_a_crash_finishes_on_start(tmp_path: Path, 
 
 
 async def test_restart_keeps_the_previous_run_in_the_channel(tmp_path: Path) -> None:
-    rig = await make_rig(tmp_path, fix_on_rewind="delete")
+    rig = await make_rig(tmp_path, tidy="delete")
     await rig.narrator.start(PLACE, "tale", MOD)
     await rig.advance(1000)
     await rig.narrator.restart(PLACE, MOD)
@@ -198,22 +198,22 @@ async def test_every_part_of_a_split_beat_is_taken_back_after_a_restart(tmp_path
     from bot.engine.recording import RecordingStage
     from tests.engine.test_exactly_once import CrashingStage
 
-    rig = await make_rig(tmp_path, [_long_story()], fix_on_rewind=fix)
+    rig = await make_rig(tmp_path, [_long_story()], tidy=fix)
     await rig.narrator.close()
     rig.stage = RecordingStage(clock=rig.clock, split_at=2000)
     if crash:  # killed between the stage call and the record: reconciling must find all 3 parts
         crashing = CrashingStage(rig.stage)
         crashing.crash_at, crashing.when = 3, "after"  # title, beat 0, then the long beat 1
-        rig.narrator = Narrator(rig.db, crashing, rig.stories, clock=rig.clock, fix_on_rewind=fix)  # type: ignore[arg-type]
+        rig.narrator = Narrator(rig.db, crashing, rig.stories, clock=rig.clock, tidy=fix)  # type: ignore[arg-type]
         await rig.narrator.start(PLACE, "tale", MOD)
         await rig.advance(30)
         assert rig.narrator.stats.posts == 2
     else:
-        rig.narrator = make_narrator(rig, fix_on_rewind=fix)
+        rig.narrator = make_narrator(rig, tidy=fix)
         await _play_to(rig, 3)
     parts = [r for r in rig.stage.posts if r.beats == (1, 1)]
     assert len(parts) == 3
-    n = await rig.reopen(fix_on_rewind=fix)  # restart: nothing in memory knows the parts
+    n = await rig.reopen(tidy=fix)  # restart: nothing in memory knows the parts
     await n.resume_all()
     if crash:
         await rig.advance(0)

@@ -1,0 +1,533 @@
+"""The session player: one per live session, owning the task that performs it.
+
+The player runs the loop (wait for the beat to come due, take the rate budget, plan, post, record),
+settles posts a crash left unresolved (reconcile), tidies the channel after a rewind, and pauses
+the session when the stage refuses (halt). Commands reach it through `bot.engine.narrator`, which
+holds its lock while it changes the session and then `kick()`s it.
+
+Posting protocol (exactly once):
+ 1. a `posts` row is written with status "posting" in its own committed transaction;
+ 2. `stage.post()` is called;
+ 3. the row becomes "posted" with the message id AND the session moves on, in one transaction.
+A crash between 1 and 3 leaves a "posting" row. On start-up (and after an `Unavailable` failure,
+whose outcome is unknown) the player asks `stage.recent(place)` for the newest messages and looks
+for one with the cue's author name and text that no post row knows yet: found -> recorded as
+posted; not found -> the row is marked "failed" and the beat is posted again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.engine.api import SessionView, State, Tidy
+from bot.engine.budget import BudgetGate, EngineLimits
+from bot.engine.clock import Clock
+from bot.engine.cues import cue_words, rewound_cue
+from bot.engine.pacing import Pacing, VoteBox
+from bot.engine.plan import next_post, playable_from, rebuild
+from bot.engine.reconcile import RECONCILE_SKEW, cue_matches, split_chain
+from bot.engine.session import Command, transition
+from bot.engine.stage import (
+    Cue,
+    Forbidden,
+    Gone,
+    MessageRef,
+    Place,
+    RateLimited,
+    Stage,
+    StageError,
+    Unavailable,
+)
+from bot.store.sessions import AuditEntry, PostRow, SessionRow, SessionStore
+from bot.story.model import Story
+
+log = logging.getLogger("bot.engine")
+
+SYSTEM_ACTOR = 0  # audit-log actor id for what the engine does on its own (pauses on failures)
+MAX_BACKOFF = 60.0
+CATCH_UP_CAP = 60.0  # seconds of lateness the schedule remembers (merging makes it up)
+
+
+@dataclass(slots=True)
+class EngineStats:
+    posts: int = 0
+    merged_beats: int = 0  # beats that went out inside a merged narration message
+    rate_limited: int = 0
+    reconciled: int = 0  # unresolved posts found already posted
+    reposted: int = 0  # unresolved posts that had not arrived and were posted again
+    lateness: deque[float] = field(default_factory=lambda: deque(maxlen=200_000))
+
+
+@dataclass(eq=False, slots=True)
+class Backstage:
+    """What every player of one narrator shares: the doors out, time, the numbers and the budget."""
+
+    store: SessionStore
+    stage: Stage
+    clock: Clock
+    pacing: Pacing
+    limits: EngineLimits
+    gate: BudgetGate
+    stats: EngineStats = field(default_factory=EngineStats)
+    awake: set[SessionPlayer] = field(default_factory=set)  # players running, not parked (is_idle)
+    closing: bool = False
+
+
+class SessionPlayer:
+    """Performs one session. Its fields are the session's live state; `row` is what is saved."""
+
+    def __init__(self, backstage: Backstage, row: SessionRow, place: Place, story: Story | None,
+                 lookup: Callable[[str], Story | None] | None = None) -> None:
+        self.bs = backstage
+        self.row = row
+        self.place = place
+        self.story = story
+        self._lookup = lookup  # the library: a fix saved while playing is taken before the next post
+        self.lock = asyncio.Lock()
+        self.seq = 0
+        self.last_message_id: int | None = None
+        self.votes = VoteBox(needed=max(1, row.votes_needed))
+        self.task: asyncio.Task[None] | None = None
+        self.blocker: asyncio.Future[Any] | None = None
+        self.typed_for: int | None = None
+        self.unresolved = False
+        self.backoff = 0.0
+        self.tidying: list[tuple[PostRow, Tidy]] = []  # messages a rewind took back, still to tidy
+        self.changed: asyncio.Event | None = None
+        self.posting: asyncio.Event | None = None  # set when the post in flight has been recorded (or failed)
+
+    # ================================================================ small queries
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    def playable_from(self, i: int) -> int | None:
+        return playable_from(self.story, i, bool(self.row.include_notes))
+
+    def votes_needed(self) -> int:
+        row = self.row
+        return 0 if row.mode == "auto" else 1 if row.mode == "manual" else max(1, row.votes_needed)
+
+    def transition(self, command: Command, mode: str | None = None) -> State:
+        return transition(self.row.state, command, (mode or self.row.mode))  # type: ignore[arg-type]
+
+    def audit(self, actor_id: int, action: str, from_beat: int | None, to_beat: int | None,
+              detail: str = "") -> AuditEntry:
+        return AuditEntry(self.row.id, self.place.guild_id, self.place.channel_id, actor_id, action, from_beat,
+                          to_beat, detail, self.bs.clock.now())
+
+    def view(self) -> SessionView:
+        row, story = self.row, self.story
+        beat_count = len(story) if story else row.position
+        scene_index = 0
+        if story is not None and len(story):
+            last = min(max(row.position - 1, 0), len(story) - 1)
+            scene_index = story.beat(last).scene
+        return SessionView(
+            session_id=row.id, place=self.place, story_slug=row.story_slug,
+            story_title=story.title if story else row.story_slug, state=row.state,  # type: ignore[arg-type]
+            mode=row.mode,  # type: ignore[arg-type]
+            wpm=row.wpm, position=row.position, beat_count=beat_count, scene_index=scene_index,
+            scene_count=len(story.scenes) if story else 0, started_by=row.started_by,
+            votes=self.votes.count(row.position), votes_needed=self.votes_needed(),
+            pause_reason=row.pause_reason, next_due_at=row.next_due_at, tidy=row.tidy,
+        )
+
+    def mark_changed(self) -> None:
+        if self.changed is not None:
+            self.changed.set()
+            self.changed = None
+
+    async def load_tidying(self) -> None:
+        """Finish a rewind's channel tidy-up that a crash interrupted."""
+        row = self.row
+        if row.tidy == "none" or row.state == "stopped" or self.tidying:
+            return
+        tidy: Tidy = row.tidy  # type: ignore[assignment]
+        stale = await self.bs.store.stale_posts(row.id, row.position, include_closing=row.state != "finished")
+        self.tidying.extend((p, tidy) for p in stale)
+
+    # ================================================================ its task
+    def spawn(self) -> None:
+        """Start the player's task unless it is running (or the narrator is closing)."""
+        if self.bs.closing or self.running:
+            return
+        task = asyncio.get_running_loop().create_task(self._run(), name=f"narrator-session-{self.row.id}")
+        self.task = task
+        self.bs.awake.add(self)
+        sid = self.row.id
+
+        def done(t: asyncio.Task[None]) -> None:
+            if self.task is t:
+                self.bs.awake.discard(self)
+            if t.cancelled():
+                return
+            exc = t.exception()
+            if exc is not None:
+                log.error("session %s scheduler stopped by an error", sid, exc_info=exc)
+
+        task.add_done_callback(done)
+
+    def kick(self) -> None:
+        """Something changed: wake the task (or start one if it needs to act)."""
+        self.wake()
+        if not self.running and (self.row.state in ("playing", "waiting") or self.tidying):
+            self.spawn()
+        self.mark_changed()
+
+    def wake(self) -> None:
+        b = self.blocker
+        if b is not None and not b.done():
+            b.set_result(None)
+
+    def cancel(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+    def _parked(self, fut: asyncio.Future[Any]) -> None:
+        """Bookkeeping for `is_idle`: the task sleeps on `fut` and is awake again once it resolves."""
+        self.blocker = fut
+        self.bs.awake.discard(self)
+
+        def woke(_: asyncio.Future[Any]) -> None:
+            if self.running:
+                self.bs.awake.add(self)
+
+        fut.add_done_callback(woke)
+
+    async def park(self, delay: float | None) -> None:
+        clock = self.bs.clock
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        handle = None
+        fired = False
+        target = 0.0
+        if delay is not None:
+            target = clock.monotonic() + max(0.0, delay)
+
+            def fire() -> None:
+                nonlocal fired
+                if not fut.done():
+                    fired = True
+                    fut.set_result(None)
+
+            handle = clock.call_later(max(0.0, delay), fire)
+        self._parked(fut)
+        try:
+            await fut
+        finally:
+            self.blocker = None
+            if handle is not None:
+                handle.cancel()
+        if fired:
+            self.bs.stats.lateness.append(clock.monotonic() - target)
+
+    async def _block(self, fut: asyncio.Future[bool]) -> bool:
+        self._parked(fut)
+        try:
+            return bool(await fut)
+        finally:
+            self.blocker = None
+
+    # ================================================================ the loop
+    async def _run(self) -> None:
+        bs = self.bs
+        try:
+            while not bs.closing:
+                if self.tidying:
+                    await self._tidy()
+                    continue
+                row = self.row
+                if row.state not in ("playing", "waiting"):
+                    return  # paused/finished/stopped: a command starts a new task when needed
+                if self.unresolved:
+                    await self._reconcile()
+                    continue
+                if row.state == "waiting":
+                    await self.park(None)
+                    continue
+                if self.story is None:
+                    async with self.lock:
+                        await self.halt(f"the story '{row.story_slug}' is no longer in the library")
+                    return
+                now = bs.clock.now()
+                due = row.next_due_at if row.next_due_at is not None else now
+                if due > now:
+                    await self._wait_until_due(due - now)
+                    continue
+                webhook = self.place.parent_id or self.place.channel_id
+                grant = bs.gate.request(self.place.channel_id, webhook)
+                if isinstance(grant, float):
+                    if grant > 0:
+                        await self.park(grant)
+                        continue
+                elif not await self._block(grant):
+                    continue
+                retry = await self._post_step()
+                if retry is not None:
+                    await self.park(retry)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("session %s: unexpected error; pausing it", self.row.id)
+            self.unresolved = True  # a post may be left "posting": check it before posting again
+            try:
+                async with self.lock:
+                    await self.halt(f"an internal error stopped the narration ({type(exc).__name__})")
+            except Exception:
+                log.exception("session %s: could not record the pause", self.row.id)
+
+    async def _wait_until_due(self, wait: float) -> None:
+        """Sleep until the next beat is due, showing typing shortly before a long beat."""
+        bs = self.bs
+        nxt = self.playable_from(self.row.position) if self.row.title_posted else None
+        lead = bs.pacing.typing_lead
+        if nxt is not None and self.story is not None and self.typed_for != nxt \
+                and bs.pacing.shows_typing(self.story.beat(nxt).word_count()):
+            if wait > lead:
+                await self.park(wait - lead)
+                return
+            self.typed_for = nxt
+            if bs.gate.try_global():
+                try:
+                    await bs.stage.typing(self.place)
+                except Exception as exc:  # best effort by contract
+                    log.debug("session %s: typing failed: %s", self.row.id, exc)
+            return
+        await self.park(wait)
+
+    def _take_fixes(self) -> None:
+        """The library's current version of the story, when it has the same beats (a speaker fixed
+        in review): beats not yet posted play as fixed. A story with other beats waits for a restart."""
+        fresh = self._lookup(self.row.story_slug) if self._lookup is not None else None
+        if fresh is not None and self.story is not None and fresh is not self.story and len(fresh) == len(self.story):
+            self.story = fresh
+
+    # ================================================================ post and record
+    async def _post_step(self) -> float | None:
+        """Post the next cue (holding the session lock). Returns seconds to wait before retrying."""
+        bs = self.bs
+        async with self.lock:
+            row = self.row
+            if row.state != "playing" or bs.closing or self.story is None or self.tidying or self.unresolved:
+                return None
+            now = bs.clock.now()
+            if row.next_due_at is not None and row.next_due_at > now + 1e-6:
+                return None  # the pace changed while we waited for the budget
+            self._take_fixes()
+            kind, first, last, cue, words = next_post(self.story, row, bs.pacing, bs.limits.max_cue_chars, now)
+            self.seq += 1
+            seq = self.seq
+            await bs.store.begin_post(row.id, seq, kind, first, last, now)
+            self.posting = asyncio.Event()
+            try:
+                return await self._deliver(seq, kind, first, last, cue, words)
+            finally:
+                self.posting.set()
+                self.posting = None
+
+    async def _deliver(self, seq: int, kind: str, first: int | None, last: int | None, cue: Cue,
+                       words: int) -> float | None:
+        """The stage call and its record (caller holds the lock and has begun the post)."""
+        bs, row = self.bs, self.row
+        try:
+            ref = await bs.stage.post(self.place, cue)
+        except RateLimited as exc:
+            bs.stats.rate_limited += 1
+            await bs.store.set_post_status(row.id, [seq], "failed")
+            return max(exc.retry_after, 0.05)
+        except Unavailable as exc:
+            log.warning("session %s: stage unavailable (%s); will check and retry", row.id, exc)
+            self.unresolved = True
+            self.backoff = min(MAX_BACKOFF, max(1.0, self.backoff * 2))
+            return self.backoff
+        except (Forbidden, Gone) as exc:
+            await bs.store.set_post_status(row.id, [seq], "failed")
+            await self.halt(stage_reason(exc))
+            return None
+        self.backoff = 0.0
+        if ref.parts:  # a long beat went out as several messages: each one used the budget
+            webhook = self.place.parent_id or self.place.channel_id
+            for _ in ref.parts:
+                bs.gate.budget.take(self.place.channel_id, webhook, bs.clock.monotonic())
+        if first is not None and last is not None and last > first:
+            bs.stats.merged_beats += last - first + 1
+        await self._record(seq, kind, first, last, ref.message_id, words, ref.parts)
+        return None
+
+    async def _record(self, seq: int, kind: str, first: int | None, last: int | None,
+                      message_id: int, words: int, parts: tuple[int, ...] = ()) -> None:
+        """The post arrived: mark it posted and move the session on (one transaction)."""
+        bs, row, story = self.bs, self.row, self.story
+        pacing = bs.pacing
+        assert story is not None
+        now = bs.clock.now()
+        auto = row.mode == "auto"
+        clear = False
+        playing = row.state == "playing"  # else (paused meanwhile) record progress, keep the state
+        if kind == "title":
+            row.title_posted = 1
+            row.next_due_at = now + pacing.first_beat_delay if playing else None
+        elif kind == "closing":
+            row.state = self.transition("finish")
+            row.next_due_at = None
+        else:
+            assert first is not None and last is not None
+            # The schedule chains from when this beat was DUE, not when it went out: a session the
+            # rate budget holds back falls measurably behind, and the next post merges narration
+            # to catch up (bounded by CATCH_UP_CAP so an outage does not end in a burst).
+            due = row.next_due_at if row.next_due_at is not None and auto else now
+            due = max(due, now - CATCH_UP_CAP)
+            covered = [b for b in story.beats[first:last + 1] if b.kind != "note" or row.include_notes]
+            for b in covered[:-1]:
+                due += pacing.delay_after(b.word_count(), row.wpm)
+            last_words = covered[-1].word_count() if covered else words
+            row.position = last + 1
+            clear = True
+            self.votes.clear()
+            self.last_message_id = message_id
+            nxt = self.playable_from(last + 1)
+            floor = now + pacing.min_delay
+            if not playing:
+                row.next_due_at = None
+            elif nxt is None:  # then the closing card
+                row.next_due_at = max(floor, due + pacing.delay_after(last_words, row.wpm))
+            elif story.beat(nxt).scene != story.beat(last).scene:
+                row.state = self.transition("scene_end")
+                # the session's breather, capped by the engine's current one (--instant, time scale)
+                breather = min(row.scene_breather, pacing.breather)
+                pause = max(pacing.delay_after(last_words, row.wpm), breather)
+                row.next_due_at = max(floor, due + pause) if auto else None
+            else:
+                row.state = self.transition("beat_posted")
+                row.next_due_at = max(floor, due + pacing.delay_after(last_words, row.wpm)) if auto else None
+        row.updated_at = now
+        await bs.store.finish_post(row.id, seq, message_id, now, row, clear_votes=clear, parts=parts)
+        bs.stats.posts += 1
+        self.mark_changed()
+
+    # ================================================================ halt
+    async def halt(self, reason: str) -> None:
+        """Pause the session because the stage refused; tell moderators once. Caller holds the lock."""
+        bs, row = self.bs, self.row
+        if row.state not in ("playing", "waiting"):
+            return
+        row.state = self.transition("fail")
+        row.pause_reason = reason[:500]
+        row.next_due_at = None
+        row.updated_at = bs.clock.now()
+        await bs.store.save(row, [self.audit(SYSTEM_ACTOR, "halt", row.position, row.position, reason)])
+        self.mark_changed()
+        title = self.story.title if self.story else row.story_slug
+        try:
+            await bs.stage.notify_moderators(
+                self.place, f"“{title}” is paused here: {reason}. Fix that, then use /story resume.")
+        except StageError as exc:
+            log.warning("session %s: could not notify moderators: %s", row.id, exc)
+
+    # ================================================================ reconcile
+    async def _reconcile(self) -> None:
+        """Settle posts left "posting" by a crash or an unknown-outcome failure."""
+        bs, row = self.bs, self.row
+        pending = await bs.store.unresolved_posts(row.id)
+        if not pending:
+            self.unresolved = False
+            return
+        try:
+            seen = await bs.stage.recent(self.place, limit=100)
+        except (Forbidden, Gone) as exc:
+            async with self.lock:  # still unresolved: checked again when a moderator resumes
+                await self.halt(stage_reason(exc))
+            return
+        except StageError as exc:
+            self.backoff = min(MAX_BACKOFF, max(1.0, self.backoff * 2))
+            log.warning("session %s: cannot list recent messages (%s); retrying in %.0f s", row.id, exc,
+                        self.backoff)
+            await self.park(self.backoff)
+            return
+        async with self.lock:
+            known = await bs.store.known_message_ids(row.id)
+            candidates = sorted((m for m in seen if m.message_id not in known), key=lambda m: m.message_id)
+            for p in pending:
+                cue = rebuild(self.story, row, p)
+                match = None
+                if cue is not None:
+                    for m in candidates:
+                        if m.created_at >= p.created_at - RECONCILE_SKEW and cue_matches(cue, m):
+                            match = m
+                            break
+                if match is None:
+                    bs.stats.reposted += 1
+                    await bs.store.set_post_status(row.id, [p.seq], "failed")
+                    continue
+                assert cue is not None
+                chain = split_chain(cue, match, candidates)
+                for m in chain:
+                    candidates.remove(m)
+                parts = tuple(m.message_id for m in chain[:-1])
+                match = chain[-1]
+                bs.stats.reconciled += 1
+                if self._is_current(p):
+                    await self._record(p.seq, p.kind, p.first_beat, p.last_beat, match.message_id,
+                                       cue_words(cue), parts)
+                else:  # the session moved (rewind) meanwhile: the message is history, not progress
+                    await bs.store.finish_post(row.id, p.seq, match.message_id, bs.clock.now(), row, parts=parts)
+                    tidy: Tidy = row.tidy  # type: ignore[assignment]
+                    if p.kind != "title":
+                        if tidy == "none":
+                            await bs.store.set_post_status(row.id, [p.seq], "rewound")
+                        else:
+                            done = PostRow(p.session_id, p.seq, p.kind, p.first_beat, p.last_beat, "posted",
+                                           match.message_id, p.created_at, None, parts)
+                            self.tidying.append((done, tidy))
+            self.unresolved = False
+            self.backoff = 0.0
+
+    def _is_current(self, p: PostRow) -> bool:
+        """Is this unresolved post the one the session is waiting to see delivered?"""
+        row = self.row
+        if row.state in ("finished", "stopped"):
+            return False
+        if p.kind == "title":
+            return not row.title_posted
+        if p.kind == "closing":
+            return row.state == "playing" and bool(row.title_posted) and self.playable_from(row.position) is None
+        return bool(row.title_posted) and p.first_beat == self.playable_from(row.position)
+
+    # ================================================================ tidy
+    async def _tidy(self) -> None:
+        """Delete (or mark) the messages a rewind took back, oldest last, within the budget."""
+        bs = self.bs
+        while self.tidying and not bs.closing:
+            post, action = self.tidying[-1]
+            if not bs.gate.try_global():
+                await self.park(max(0.01, bs.gate.global_wait()))
+                continue
+            if post.message_id is not None:
+                ref = MessageRef(self.place, post.message_id, post.parts)
+                try:
+                    if action == "delete":
+                        await bs.stage.delete(ref)
+                    else:
+                        cue = rebuild(self.story, self.row, post)
+                        if cue is not None:
+                            await bs.stage.edit(ref, rewound_cue(cue))
+                except RateLimited as exc:
+                    await self.park(max(exc.retry_after, 0.05))
+                    continue
+                except StageError as exc:
+                    log.info("session %s: could not %s message %s: %s", self.row.id, action, post.message_id, exc)
+            await bs.store.set_post_status(self.row.id, [post.seq], "deleted" if action == "delete" else "rewound")
+            self.tidying.pop()
+
+
+def stage_reason(exc: StageError) -> str:
+    text = str(exc) or type(exc).__name__
+    fix = getattr(exc, "fix", "")
+    if isinstance(exc, Gone):
+        text = f"the channel or its webhook is gone ({text})"
+    return f"{text}; {fix}" if fix else text

@@ -1,0 +1,91 @@
+"""The players of one narrator, keyed by channel (one live session per channel or thread).
+
+Players are loaded from the database on first use; `close()` lets every player's task finish its
+post in flight (or cancels it after a grace period) — the keyed-scheduler shape of
+python-discord's bot-core `Scheduler`, with each task owned by its `SessionPlayer`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from bot.engine.player import Backstage, SessionPlayer
+from bot.engine.stage import Place
+from bot.store.sessions import PostSummary, SessionRow
+from bot.story.model import Story
+
+CLOSE_GRACE = 10.0  # seconds players get at shutdown to record the post in flight
+
+
+class PlayerRegistry:
+    def __init__(self, backstage: Backstage, story: Callable[[str], Story | None]) -> None:
+        self.bs = backstage
+        self._story = story
+        self._players: dict[int, SessionPlayer] = {}
+        self._load_lock = asyncio.Lock()
+
+    def loaded(self, channel_id: int) -> SessionPlayer | None:
+        return self._players.get(channel_id)
+
+    def by_session(self, session_id: int) -> SessionPlayer | None:
+        for p in self._players.values():
+            if p.row.id == session_id:
+                return p
+        return None
+
+    def adopt(self, row: SessionRow, summary: PostSummary | None) -> SessionPlayer:
+        """A player for `row`, replacing (and stopping) whatever played in its channel before."""
+        place = Place(channel_id=row.channel_id, guild_id=row.guild_id, parent_id=row.parent_id)
+        story = self._story(row.story_slug)
+        player = SessionPlayer(self.bs, row, place, story, self._story)
+        if summary is not None:
+            player.seq = summary.max_seq
+            player.last_message_id = summary.last_message_id
+            player.unresolved = summary.unresolved
+        if story is not None and row.position > len(story):
+            row.position = len(story)
+        old = self._players.get(row.channel_id)
+        if old is not None:
+            old.cancel()
+        self._players[row.channel_id] = player
+        return player
+
+    async def load(self, place: Place) -> SessionPlayer | None:
+        """The player of the session in `place` (the live one, else the latest ended one)."""
+        player = self._players.get(place.channel_id)
+        if player is not None:
+            return player
+        store = self.bs.store
+        async with self._load_lock:
+            player = self._players.get(place.channel_id)
+            if player is not None:
+                return player
+            row = await store.latest_for_channel(place.channel_id)
+            if row is None:
+                return None
+            summary = (await store.post_summaries([row.id])).get(row.id)
+            player = self.adopt(row, summary)
+            if row.state == "waiting" and row.mode == "vote":
+                player.votes.position = row.position
+                player.votes.voters = await store.voters(row.id, row.position)
+            await player.load_tidying()
+            if player.tidying:
+                player.spawn()
+            return player
+
+    def is_idle(self) -> bool:
+        """True when every player's task is parked on a timer, a vote or the rate budget."""
+        return not self.bs.awake
+
+    async def close(self) -> None:
+        self.bs.closing = True
+        for p in self._players.values():
+            p.wake()
+        tasks = [p.task for p in self._players.values() if p.task is not None and not p.task.done()]
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=CLOSE_GRACE)
+            for t in pending:
+                t.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        self.bs.gate.close()
