@@ -161,12 +161,12 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
 
 def _segment(args: argparse.Namespace, settings: Settings) -> int:
     from bot.story.segmenter import discover_cast, segment
-    from bot.story.sources import read_story_file
+    from bot.story.sources import to_document
 
     data = _read_input(args.file)
     cast = _cast(args.cast)
     try:
-        doc = read_story_file(data, name=str(args.file))
+        doc = to_document(data, name=str(args.file))
         # the same title import would give (the document's own, else its first heading)
         heading = doc.text[doc.headings[0][0]:doc.headings[0][1]].strip() if doc.headings else ""
         story = segment(doc, cast if cast is not None else discover_cast(doc),

@@ -15,7 +15,7 @@ def is_epub(data: bytes, name: str = "", fmt: str | None = None) -> bool:
     return name.lower().endswith(".epub") or (data[:4] == _ZIP and b"application/epub+zip" in data[:100])
 
 
-def read_story_file(data: bytes | str, *, fmt: str | None = None, name: str = "") -> Document:
+def to_document(data: bytes | str, *, fmt: str | None = None, name: str = "") -> Document:
     """`read_document` for every format, EPUB included (`fmt` "txt", "md", "html" or "epub",
     else guessed from `name` and the bytes). Raises `StoryImportError` with file, what, what to do."""
     if isinstance(data, bytes | bytearray) and is_epub(bytes(data[:100]), name, fmt):

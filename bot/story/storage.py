@@ -33,7 +33,7 @@ from bot.story.cast import (
 from bot.story.model import Character, Scene, Story
 from bot.story.readers import Document, StoryImportError
 from bot.story.script import RESERVED_LABELS, SCRIPT_NAME, build_scenes, parse_script, render_script
-from bot.story.sources import read_story_file
+from bot.story.sources import to_document
 
 __all__ = ["ImportResult", "LoadedStory", "StoryFileError", "import_story", "load_story",
            "load_story_files", "save_story", "script_hash", "valid_slug"]
@@ -75,7 +75,7 @@ def _source_format(name: str) -> str | None:
 
 def read_source(path: Path) -> Document:
     """The story text exactly as the importer read it (same reader, same offsets)."""
-    return read_story_file(path.read_bytes(), fmt=_source_format(path.name), name=str(path))
+    return to_document(path.read_bytes(), fmt=_source_format(path.name), name=str(path))
 
 
 def load_story_files(folder: Path) -> LoadedStory:
@@ -357,7 +357,7 @@ def import_story(root: Path, slug: str, data: bytes, *, file_name: str,
         raise StoryFileError([f"--slug {slug!r}: use lowercase letters, digits and hyphens, like "
                               "'precious-person'"])
     fmt = _source_format(file_name) or None
-    doc = read_story_file(data, fmt=fmt, name=file_name)
+    doc = to_document(data, fmt=fmt, name=file_name)
     folder = root / slug
     old_meta, old_cast, old_info = _existing(folder)
     new_source_hash = hashlib.sha256(data).hexdigest()

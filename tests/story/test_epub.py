@@ -12,13 +12,13 @@ import pytest
 from bot.story import epub
 from bot.story.readers import StoryImportError
 from bot.story.segmenter import discover_cast, segment
-from bot.story.sources import read_story_file
+from bot.story.sources import to_document
 from bot.story.storage import import_story, load_story_files
 from tests.story.epubs import LANTERN, build_epub, page
 
 
 def _doc(data: bytes, name: str = "book.epub"):  # type: ignore[no-untyped-def]
-    return read_story_file(data, name=name)
+    return to_document(data, name=name)
 
 
 def test_chapters_follow_the_spine_not_the_zip_order() -> None:
@@ -178,7 +178,7 @@ def test_an_ao3_shaped_epub_reads_like_the_ao3_html_download() -> None:
     cast = CASTS["ao3-lantern-keeper.html"]
     from_epub = segment(_doc(build_epub(chapters, title="The Lantern Keeper", author="Wren_Halloway")), cast,
                         slug="l", title="The Lantern Keeper")
-    from_html = segment(read_story_file("\n".join(lines).encode(), name="ao3.html"), cast, slug="l",
+    from_html = segment(to_document("\n".join(lines).encode(), name="ao3.html"), cast, slug="l",
                         title="The Lantern Keeper")
 
     def told(story):  # type: ignore[no-untyped-def]
