@@ -34,6 +34,9 @@ them stood looking at the great clock.</p>
 <p>"Who goes there?"</p>
 <p>The gate of the yard was dark and the rain had stopped.</p>
 <p>"Only me," Cora said.</p>
+<hr/>
+<p>"Who has the key?"</p>
+<p>Morning came to the yard.</p>
 </body></html>"""
 YARD = "the-clockmakers-yard"
 LANTERN_SLUG = "the-lantern-keeper"
@@ -99,7 +102,7 @@ async def test_moderator_imports_an_epub_and_an_html_story(bot: BotProcess, emul
     assert "No lines to review" in text
     i, text = await import_file(emu, emu.moderator, emu.channel, "yard.html", YARD_HTML, title="The Clockmaker's Yard")
     assert "Imported **The Clockmaker's Yard**" in text and f"`{YARD}`" in text, text
-    assert "**1** line(s) to review" in text, "the unattributed line is counted"
+    assert "**2** line(s) to review" in text, "the unattributed lines are counted"
     assert "never read" not in text
     assert i.original is not None
     edits = [str(e.get("content") or "") for e in i.original.edits]
@@ -148,7 +151,7 @@ async def test_server_b_sees_nothing_of_server_a(bot: BotProcess, emulator: Emul
 async def test_review_fixes_the_line_and_the_story_plays_with_it(bot: BotProcess, emulator: Emulator) -> None:
     emu = emulator
     i, text = await run(emu, emu.moderator, emu.channel, "review", story=YARD)
-    assert "line 1 of 1" in text and "Who goes there?" in text
+    assert "line 1 of 2" in text and "Who goes there?" in text
     assert "Then I will wait" in text and "The gate of the yard" in text, "the line before and after"
     msg = i.original
     assert msg is not None and msg.ephemeral
@@ -156,6 +159,10 @@ async def test_review_fixes_the_line_and_the_story_plays_with_it(bot: BotProcess
     assert {o["label"] for o in options} >= {"Ada", "Ben", "Cora", "Narration (nobody speaks)"}
     pick = await emu.choose(emu.moderator, msg, "review:speaker", ["ben"])
     await pick.wait_response()
+    await emu.wait_for(lambda: "line 2 of 2" in msg.content, 10, what="the next line")
+    assert msg.content.startswith("Saved.") and "Who has the key?" in msg.content
+    keep = await emu.press_button(emu.moderator, msg, "review:keep")
+    await keep.wait_response()
     await emu.wait_for(lambda: "Review finished" in msg.content, 10, what="the review to finish")
     assert "1 line(s) fixed" in msg.content
     # a fresh review has nothing left to check
