@@ -123,15 +123,17 @@ def allowed_attachment_url(url: str, api_base: str | None) -> bool:
     return False
 
 
-async def fetch_attachment(bot: LibraryHost, attachment: discord.Attachment, max_bytes: int) -> bytes:
+async def fetch_attachment(attachment: discord.Attachment, max_bytes: int, *, api_base: str | None = None,
+                           timeout: float = FETCH_TIMEOUT) -> bytes:  # noqa: ASYNC109 - a download is one call
+    """The attachment's bytes, from the URL Discord gave with the interaction (only Discord's CDN,
+    or `api_base`'s host: the proxy or emulator the bot's REST calls go to), within `timeout`."""
     if attachment.size > max_bytes:
         raise Refused(f"{echo(attachment.filename)} is {attachment.size / 1_000_000:.1f} MB; stories up to "
                       f"{max_bytes / 1_000_000:g} MB can be imported, so split it into parts.")
-    # discord.py sends REST calls to Route.BASE: Discord itself, or the proxy DISCORD_API_BASE names
-    if not allowed_attachment_url(attachment.url, discord.http.Route.BASE):
+    if not allowed_attachment_url(attachment.url, api_base):
         raise Refused("That attachment does not come from Discord; upload the file with the command itself.")
     try:
-        data = await asyncio.wait_for(attachment.read(), FETCH_TIMEOUT)
+        data = await asyncio.wait_for(attachment.read(), timeout)
     except (TimeoutError, discord.HTTPException, OSError):
         raise Refused(f"Downloading {echo(attachment.filename)} from Discord failed or took too long; "
                       "try the command again.") from None
@@ -548,11 +550,13 @@ async def _import(bot: LibraryHost, interaction: discord.Interaction[Any], lib: 
                   file: discord.Attachment, cast: discord.Attachment | None, title: str | None,
                   author: str | None, is_script: bool) -> None:
     name = file.filename
-    data = await fetch_attachment(bot, file, lib.limits.max_bytes)
+    # discord.py sends REST calls to Route.BASE: Discord itself, or the proxy DISCORD_API_BASE names
+    api_base = discord.http.Route.BASE
+    data = await fetch_attachment(file, lib.limits.max_bytes, api_base=api_base)
     if is_script:
         await _replace_script(bot, interaction, lib, guild_id, name, data, title)
         return
-    cast_toml = await fetch_attachment(bot, cast, 200_000) if cast is not None else None
+    cast_toml = await fetch_attachment(cast, 200_000, api_base=api_base) if cast is not None else None
     progress = Progress()
     shower = asyncio.create_task(progress.show(interaction, name))
     started = time.monotonic()

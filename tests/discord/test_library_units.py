@@ -60,3 +60,43 @@ def test_echoed_text_carries_no_working_link() -> None:
     shown = echo("See https://evil.example/x and [click](http://x.example) **now**")
     assert "https://" not in shown and "http://" not in shown
     assert "https\u200b://evil.example/x" in shown and "\\*\\*now\\*\\*" in shown
+
+
+class FakeAttachment:
+    def __init__(self, url: str, data: bytes = b"story", size: int | None = None, hang: bool = False) -> None:
+        self.url, self.data, self.hang = url, data, hang
+        self.filename = "story.txt"
+        self.size = len(data) if size is None else size
+        self.reads = 0
+
+    async def read(self) -> bytes:
+        import asyncio
+
+        self.reads += 1
+        if self.hang:
+            await asyncio.Event().wait()
+        return self.data
+
+
+async def test_fetching_refuses_before_downloading_and_gives_up_on_a_slow_link() -> None:
+    import pytest
+
+    from bot.discord_app.library_commands import fetch_attachment
+    from bot.discord_app.permissions import Refused
+
+    cdn = "https://cdn.discordapp.com/attachments/1/2/story.txt"
+    ok = FakeAttachment(cdn)
+    assert await fetch_attachment(ok, 100) == b"story"  # type: ignore[arg-type]
+    big = FakeAttachment(cdn, size=101)
+    with pytest.raises(Refused, match="split it into parts"):
+        await fetch_attachment(big, 100)  # type: ignore[arg-type]
+    elsewhere = FakeAttachment("https://files.example/story.txt")
+    with pytest.raises(Refused, match="does not come from Discord"):
+        await fetch_attachment(elsewhere, 100)  # type: ignore[arg-type]
+    assert big.reads == elsewhere.reads == 0, "refused before any download"
+    slow = FakeAttachment(cdn, hang=True)
+    with pytest.raises(Refused, match="took too long"):
+        await fetch_attachment(slow, 100, timeout=0)  # type: ignore[arg-type]
+    liar = FakeAttachment(cdn, data=b"x" * 500, size=10)
+    with pytest.raises(Refused, match="larger than"):
+        await fetch_attachment(liar, 100)  # type: ignore[arg-type]
