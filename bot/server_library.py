@@ -157,6 +157,10 @@ class ServerLibrary:
         return None
 
     # ------------------------------------------------------------ keeping memory current
+    def busy(self) -> bool:
+        """A refresh is running (it may be loading a long story in a worker thread)."""
+        return self._refresh_lock.locked()
+
     async def refresh(self, guild_id: int | None = None) -> None:
         """Reload what changed in the database (one server, or all at start-up)."""
         async with self._refresh_lock:

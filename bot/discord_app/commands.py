@@ -350,7 +350,7 @@ class StoryGroup(app_commands.Group):
     @app_commands.describe(story="Which story (default: the one playing here)")
     async def characters(self, interaction: discord.Interaction[Any], story: str | None = None) -> None:
         if story:
-            await refresh(self.bot, interaction.guild_id)
+            await refresh(self.bot, interaction.guild_id, quick=True)
             found = self.bot.library.get(resolve_story(self.bot, story, interaction.guild_id))
         else:
             place = await self.bot.interaction_place(interaction)
@@ -361,7 +361,7 @@ class StoryGroup(app_commands.Group):
     @app_commands.command(name="list", description="Stories available to play")
     async def list_stories(self, interaction: discord.Interaction[Any]) -> None:
         lines = []
-        await refresh(self.bot, interaction.guild_id)
+        await refresh(self.bot, interaction.guild_id, quick=True)
         for slug, st, own in visible_stories(self.bot, interaction.guild_id):
             credit = st.credit or (f"by {st.author}" if st.author else "")
             by = f" — {escape(credit)}" if credit else ""
@@ -379,13 +379,13 @@ class StoryGroup(app_commands.Group):
     @start.autocomplete("story")
     async def _start_story_ac(self, interaction: discord.Interaction[Any],
                               current: str) -> list[app_commands.Choice[str]]:
-        await refresh(self.bot, interaction.guild_id)
+        await refresh(self.bot, interaction.guild_id, quick=True)
         return story_choices(self.bot, current, interaction.guild_id)
 
     @characters.autocomplete("story")
     async def _characters_story_ac(self, interaction: discord.Interaction[Any],
                                    current: str) -> list[app_commands.Choice[str]]:
-        await refresh(self.bot, interaction.guild_id)
+        await refresh(self.bot, interaction.guild_id, quick=True)
         return story_choices(self.bot, current, interaction.guild_id)
 
     @jump.autocomplete("scene")

@@ -88,9 +88,11 @@ def visible_stories(bot: LibraryHost, guild_id: int | None) -> list[tuple[str, S
     return [(slug, st, False) for slug, st in sorted(lib.stories.items())]
 
 
-async def refresh(bot: LibraryHost, guild_id: int | None) -> None:
+async def refresh(bot: LibraryHost, guild_id: int | None, *, quick: bool = False) -> None:
+    """Bring this server's stories up to date. `quick` (autocomplete, replies not deferred): skip
+    it while another refresh is loading stories, rather than risk Discord's 3 s."""
     lib = bot.library
-    if isinstance(lib, ServerLibrary) and guild_id is not None:
+    if isinstance(lib, ServerLibrary) and guild_id is not None and not (quick and lib.busy()):
         try:
             await lib.refresh(guild_id)
         except Exception:
@@ -447,7 +449,7 @@ def add_library_commands(group: app_commands.Group, bot: LibraryHost) -> None:
 
     async def own_story_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
         guild_id = interaction.guild_id
-        await refresh(bot, guild_id)
+        await refresh(bot, guild_id, quick=True)
         want = current.strip().casefold()
         return [app_commands.Choice(name=trim(f"{st.title} ({slug})", 100), value=slug)
                 for slug, st, own in visible_stories(bot, guild_id)
