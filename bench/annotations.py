@@ -4,6 +4,13 @@ Format (see team CONTRACTS): the exact story text, except that right AFTER the c
 mark of every quoted span there is `{KEY}`, `{KEY1+KEY2}` (group line), `{?}` (speaker not
 determinable) or `{-}` (quote marks that are not speech), optionally followed by `:thought`.
 A speech paragraph that ends without a closing quote has its marker at the end of the paragraph.
+
+Words that are not in quote marks are annotated by putting `{<}` where they start and the
+marker right after their last character: unquoted inner speech
+(`{<}Shut up Shukaku, you will not interfere.{gaara:thought} Gaara responded.`) and authors'
+notes (`{<}(Now this is the last we see of them.){-:note}`: label `-`, kind `note`). Such golds
+have `quoted = False`; the attribution figures count quoted spans only (the unquoted ones are
+scored apart, see `Score.unquoted`).
 Stripping every marker gives the plain text exactly. The cast sits beside it as
 `<name>.cast.toml` (`[[character]]` with name, aliases, pronouns, optional key).
 
@@ -28,7 +35,7 @@ from bot.story.quotes import SPEECH_VERBS, THOUGHT_VERBS  # noqa: E402
 from bot.story.readers import read_document  # noqa: E402
 from bot.story.segmenter import segment  # noqa: E402
 
-MARKER = re.compile(r"\{(\?|-|[A-Za-z0-9_]+(?:\+[A-Za-z0-9_]+)*)(?::(thought))?\}")
+MARKER = re.compile(r"\{(?:(<)|(\?|-|[A-Za-z0-9_]+(?:\+[A-Za-z0-9_]+)*)(?::(thought|note))?)\}")
 _CLOSE_TO_OPEN = {"”": "“", "’": "‘", '"': '"', "'": "'", "»": "«"}
 _DASHES = "—―–"
 
@@ -40,6 +47,17 @@ class Gold:
     label: str  # "key", "?" or "-"
     keys: tuple[str, ...] = ()
     thought: bool = False
+    quoted: bool = True  # False: unquoted inner speech or a note, marked with `{<}…{KEY:thought}`
+    note: bool = False
+
+    @property
+    def kind(self) -> str:
+        """"dialogue", "thought" or "note" ("-" for quote marks that are not speech)."""
+        if self.note:
+            return "note"
+        if self.label == "-":
+            return "-"
+        return "thought" if self.thought else "dialogue"
 
 
 @dataclass(frozen=True)
@@ -65,7 +83,19 @@ def parse_annotated(raw: str) -> tuple[str, list[Gold]]:
     parts.append(raw[last:])
     text = "".join(parts)
     golds: list[Gold] = []
+    opened: int | None = None
     for p, m in marks:
+        if m.group(1):  # `{<}`: an unquoted span starts here
+            opened = p
+            continue
+        label = m.group(2)
+        kind = "?" if label == "?" else "-" if label == "-" else "key"
+        keys = tuple(label.split("+")) if kind == "key" else ()
+        if opened is not None:
+            golds.append(Gold(opened, p, kind, keys, m.group(3) == "thought", quoted=False,
+                              note=m.group(3) == "note"))
+            opened = None
+            continue
         para0 = text.rfind("\n\n", 0, p)
         para0 = 0 if para0 < 0 else para0 + 2
         while para0 < p and text[para0].isspace():
@@ -90,10 +120,8 @@ def parse_annotated(raw: str) -> tuple[str, list[Gold]]:
                 if opener < 0:
                     continue
                 start = opener + 1
-        label = m.group(1)
-        kind = "?" if label == "?" else "-" if label == "-" else "key"
-        keys = tuple(label.split("+")) if kind == "key" else ()
-        golds.append(Gold(start, end, kind, keys, m.group(2) == "thought"))
+        golds.append(Gold(start, end, kind, keys, m.group(3) == "thought",
+                          note=m.group(3) == "note"))
     return text, golds
 
 
@@ -179,6 +207,10 @@ class Score:
     mistakes: list[str]
     kind_ok: int = 0  # matched spans whose beat kind (thought vs dialogue) agrees with the gold
     kind_total: int = 0
+    unquoted: int = 0  # unquoted inner speech in the gold (`{<}…{KEY:thought}`)
+    unquoted_correct: int = 0  # … found as a thought of the right character
+    notes: int = 0  # authors' notes in the gold (`{<}…{-:note}`)
+    notes_found: int = 0  # … inside a beat of kind "note"
 
     @property
     def accuracy(self) -> float:
@@ -236,7 +268,7 @@ def score(doc: Annotated, text: str | None = None, *, discover: bool = False) ->
             preds.append((q0, q1, spk, b.kind == "thought"))
     preds.sort()
     starts = [p[0] for p in preds]
-    gold = [g for g in doc.golds if g.label != "-"]
+    gold = [g for g in doc.golds if g.label != "-" and g.quoted]
     gstarts = [g.start for g in gold]
     hits = 0
     kind_ok = kind_total = 0
@@ -284,8 +316,11 @@ def score(doc: Annotated, text: str | None = None, *, discover: bool = False) ->
             got = "+".join(best[2]) if best and found else "(no quote found)"
             mistakes.append(f"{'NAMED ' if is_named else ''}want {'+'.join(g.keys)} got {got}: "
                             f"{plain[max(0, g.start - 40) : g.end + 40]!r}")
+    # a predicted span on unquoted gold words (inner speech, a note) is scored below, not here
+    unq = [(g.start, g.end) for g in doc.golds if not g.quoted]
+    preds_q = [p for p in preds if not any(_overlap(a, b, p[0], p[1]) * 2 >= p[1] - p[0] for a, b in unq)]
     tp = 0
-    for p in preds:
+    for p in preds_q:
         lo = max(0, bisect.bisect_left(gstarts, p[0]) - 3)
         inside = 0
         for g in gold[lo:]:
@@ -293,8 +328,40 @@ def score(doc: Annotated, text: str | None = None, *, discover: bool = False) ->
                 break
             inside += _overlap(g.start, g.end, p[0], p[1])
         tp += inside * 2 >= (p[1] - p[0])
-    precision = tp / len(preds) if preds else 1.0
+    # Unquoted inner speech and notes, scored apart from the quoted spans.
+    unq_mistakes: list[str] = []
+    unquoted = unquoted_correct = notes = notes_found = 0
+    for g in doc.golds:
+        if g.quoted:
+            continue
+        if g.note:
+            notes += 1
+            hit = any(b.kind == "note" and b.source[0] <= g.start and g.end <= b.source[1]
+                      for b in story.beats)
+            notes_found += hit
+            if not hit:
+                unq_mistakes.append(f"NOTE not a note beat: {plain[g.start : g.end][:60]!r}")
+            continue
+        if g.label != "key":
+            continue
+        unquoted += 1
+        best_ov, best_p = 0, None
+        for p in preds:
+            ov = _overlap(g.start, g.end, p[0], p[1])
+            if ov > best_ov:
+                best_ov, best_p = ov, p
+        ok = (best_p is not None and best_ov * 2 >= g.end - g.start and set(best_p[2]) == set(g.keys)
+              and best_p[3] == g.thought)
+        unquoted_correct += ok
+        if not ok:
+            got = ("+".join(best_p[2]) + (":thought" if best_p[3] else "")) if best_p and best_ov * 2 >= (
+                g.end - g.start) else "(not found)"
+            unq_mistakes.append(f"UNQUOTED want {'+'.join(g.keys)}{':thought' if g.thought else ''} got {got}: "
+                                f"{plain[g.start : g.end][:60]!r}")
+    mistakes.extend(unq_mistakes)
+    precision = tp / len(preds_q) if preds_q else 1.0
     recall = hits / len(gold) if gold else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return Score(doc.name, len(gold), len(preds), precision, recall, f1, attributed, correct, named,
-                 named_correct, mistakes, kind_ok, kind_total), story
+                 named_correct, mistakes, kind_ok, kind_total, unquoted, unquoted_correct, notes,
+                 notes_found), story

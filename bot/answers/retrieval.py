@@ -92,7 +92,12 @@ _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("fly", "flew", "flying", "float", "floating", "soar", "balloon", "air"),
     ("want", "wanted", "wish", "desire", "hope"),
     ("blood", "bloody", "bleed"),
-    # Irregular verbs the porter stemmer cannot join.
+    ("heal", "heals", "healed", "healing", "recover", "recovers", "recovered", "recovery"),
+    ("stay", "stays", "stayed", "staying", "remain", "remained"),
+)
+# Irregular verbs the porter stemmer cannot join: other forms of the reader's own word, so they
+# count as the reader's words (not as synonyms, which weigh less).
+_INFLECTION_GROUPS: tuple[tuple[str, ...], ...] = (
     ("come", "came", "coming"), ("go", "went", "gone"), ("find", "found"), ("run", "ran"),
     ("sleep", "slept"), ("give", "gave", "given"), ("take", "took", "taken"), ("leave", "left"),
     ("hold", "held"), ("break", "broke", "broken"), ("wake", "woke", "awake", "woken"),
@@ -100,10 +105,15 @@ _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("bring", "brought"), ("catch", "caught"), ("teach", "taught"), ("fall", "fell", "fallen"),
     ("hide", "hid", "hidden"), ("keep", "kept"), ("meet", "met"), ("lie", "lay"), ("fly", "flew"),
     ("throw", "threw", "thrown"), ("begin", "began", "begun"), ("choose", "chose", "chosen"),
-    ("look", "looked", "see", "saw", "watch", "watched", "stare", "stared", "glance"),
+    ("see", "saw", "seen"), ("understand", "understood"), ("think", "thought"), ("feel", "felt"),
+    ("tell", "told"), ("say", "said"), ("hear", "heard"), ("buy", "bought"), ("fight", "fought"),
+    ("know", "knew", "known"), ("forget", "forgot", "forgotten"), ("lose", "lost"), ("win", "won"),
+    ("send", "sent"), ("spend", "spent"), ("swear", "swore", "sworn"), ("wear", "wore", "worn"),
 )
+_INFLECTIONS: dict[str, tuple[str, ...]] = {w: g for g in _INFLECTION_GROUPS for w in g}
 _SYNONYMS: dict[str, tuple[str, ...]] = {}
-for _group in _SYNONYM_GROUPS:
+for _group in (*_SYNONYM_GROUPS, *_INFLECTION_GROUPS,
+               ("look", "looked", "see", "saw", "watch", "watched", "stare", "stared", "glance")):
     for _w in _group:
         # A word in several groups brings all of them ("care" -> love and precious).
         _SYNONYMS[_w] = tuple(dict.fromkeys((*_SYNONYMS.get(_w, ()), *_group)))
@@ -147,6 +157,8 @@ class Query:
     measure: bool = False  # "how long / how many ...": lines with an amount in them fit
     event: bool = False  # "what happened ...": what the narration shows, more than what was said
     any_form: re.Pattern[str] | None = None  # finds any search word (reader's or synonym) by light stem
+    shape: frozenset[str] = frozenset()  # the question's words, names as keys, to spot it asked in the story
+    about_asking: bool = False  # "what did you ask …": their own questions answer it
 
     def match(self) -> str | None:
         """The FTS5 MATCH expression: quoted words joined by OR; None when there is nothing to find."""
@@ -224,15 +236,56 @@ def analyse(question: str, story: Story, asked: Character,
     signature = {t for t in tokens if t in _QUESTION_WORDS or t in terms or (t in name_words and t not in asked_words)}
     # "How did you feel when Gaara called you…" is about feelings, not about Gaara's words.
     speaker_named = kind in ("what", "how", "yesno", "other") and _speech_subject(tokens, name_words - asked_words)
-    stems = sorted({re.escape(light_stem(t)) for t in terms})
+    stems = sorted({re.escape(light_stem(f)) for t in terms for f in (t, *_INFLECTIONS.get(t, ()))})
     exact = re.compile(rf"(?<![^\W_])({'|'.join(stems)})", re.IGNORECASE) if stems else None
     all_stems = sorted({re.escape(light_stem(t)) for t in forms})
     any_form = re.compile(rf"(?<![^\W_])({'|'.join(all_stems)})", re.IGNORECASE) if all_stems else None
     # "What happened to you" asks for events shown; "what will happen" asks for plans (their words).
     event = "happened" in tokens
+    shape = question_shape(question, pats, asked.key)
     return Query(kind, tuple(terms), any(t in _SPEECH_WORDS for t in tokens), tuple(forms),
                  tuple(k for k in named if k != asked.key), frozenset(signature), exact, speaker_named,
-                 measure, event, any_form)
+                 measure, event, any_form, shape,
+                 any(t in ("ask", "asked", "asking") for t in tokens))
+
+
+# Words that do not tell two questions apart ("Who did this?" = "Who did this to Naruto?" for a
+# reply): auxiliaries, articles, prepositions, third-person pronouns (who they stand for is unknown).
+_SHAPE_FILLER = frozenset("""do did does the a an to of about at in on for is are was were
+    be been am anyway him her them it he she they his its their hers theirs then so just still oh
+    well um hm""".split())
+_SHAPE_FIRST = frozenset({"i", "me", "my", "mine", "myself"})
+_SHAPE_GENERIC = frozenset({"what", "who", "why", "how", "where", "when", "which", "you", "your", "yours"})
+
+
+def question_shape(text: str, pats: dict[str, re.Pattern[str]], addressee: str | None,
+                   speaker: str | None = None) -> frozenset[str]:
+    """The words of a question that identify it: names become keys ("Naruto-kun" = "Naruto"), the
+    one asked is dropped (a vocative), the asker's "I/me/my" becomes the asker's key (Gaara's
+    "You…think of me?" = a reader's "Do you think about Gaara?"), filler words go."""
+    for k, p in pats.items():
+        text = p.sub(" " if k == addressee else f" {mention_token(k)} ", text)
+    out = set()
+    for w in words(text):
+        if w in _SHAPE_FILLER or (len(w) < 2 and w != "i"):
+            continue
+        if w in _SHAPE_FIRST and speaker is not None:
+            w = mention_token(speaker)
+        out.add(w)
+    return frozenset(out)
+
+
+def same_question(story_q: frozenset[str], reader_q: frozenset[str]) -> float:
+    """How surely the reader asks the question asked in the story (0: not the same)."""
+    if len(story_q) < 2 or not reader_q:
+        return 0.0
+    if not (story_q & reader_q) - _SHAPE_GENERIC:
+        return 0.0  # "What are you doing?" is not "What are you reading?"
+    common = len(story_q & reader_q)
+    jaccard = common / len(story_q | reader_q)
+    if story_q <= reader_q and len(reader_q - story_q) <= 2 and story_q - _SHAPE_GENERIC:
+        jaccard = max(jaccard, 0.6)  # "Who did this?" asked as "Who did this to Naruto?"
+    return jaccard if jaccard >= 0.6 else 0.0
 
 
 def _speech_subject(tokens: Sequence[str], others: set[str]) -> bool:
@@ -488,10 +541,82 @@ async def retrieve(db: Database, story: Story, facts: StoryFacts, asked: Charact
             found.setdefault(hit.beat_index, hit.score)
     for i in _named_candidates(story, facts, asked, query, upto):
         found.setdefault(i, 0.0)
-    scored = [_score(story, story.beat(i), bm25, facts, asked, query)
+    # The character's own lines just after a matching line of the same scene: the topic is set
+    # by what was said or shown, the answer is what they said about it.
+    own = set(facts.own_beats.get(asked.key, ()))
+    for i, bm25 in [(i, b) for i, b in found.items() if i not in own]:
+        for j in range(i + 1, min(i + 1 + _CONTEXT_BEATS, upto + 1)):
+            if story.beat(j).scene != story.beat(i).scene:
+                break
+            if j in own:  # found through the line before it: a part of that line's match,
+                # more when it is the line they answer
+                asking = _asking_line(story, story.beat(j))
+                share = _REPLY_SHARE if asking is not None and asking.index == i else _CONTEXT_SHARE
+                found[j] = max(found.get(j, 0.0), share * bm25)
+    asked_here = _asked_in_story(story, facts, asked, query, upto)
+    for i in asked_here:
+        found.setdefault(i, 0.0)
+    scored = [_score(story, story.beat(i), bm25, facts, asked, query, upto)
               for i, bm25 in found.items() if 0 <= i <= upto]  # spoiler guard, again after the SQL
+    if asked_here:
+        # The story asked the character this very question and they answered: that reply wins.
+        best = max((c.score for c in scored if c.beat.index not in asked_here), default=0.0)
+        scored = [Candidate(c.beat, c.relation, max(c.score, (best + 1.0) * (0.9 + asked_here[c.beat.index])))
+                  if c.beat.index in asked_here else c for c in scored]
     scored.sort(key=lambda c: (-c.score, -c.beat.index))
     return scored[:limit]
+
+
+_REPORTED = re.compile(r"\b(?:said|says|told|tells|taught|teaches|asked|promised)\b", re.IGNORECASE)
+_CONTEXT_BEATS = 3  # how far back the scene around a line is read for its topic
+_CONTEXT_SHARE = 0.35  # of a matching line's BM25 given to the asked one's own lines just after it
+_REPLY_SHARE = 0.6  # … and to their reply to it
+_SENTENCE = re.compile(r"[^.!?…]*[.!?…]+|[^.!?…]+$")
+
+
+def _asked_in_story(story: Story, facts: StoryFacts, asked: Character, query: Query,
+                    upto: int) -> dict[int, float]:
+    """The asked character's replies (beats <= upto) to a question someone in the story asked them
+    that is the reader's question: beat -> how surely it is the same question."""
+    if not query.shape:
+        return {}
+    out: dict[int, float] = {}
+    for i in facts.own_beats.get(asked.key, ()):
+        if i > upto:
+            break
+        beat = story.beat(i)
+        if beat.kind != "dialogue":
+            continue
+        prompt = _asking_line(story, beat)
+        if prompt is None:
+            continue
+        # a character the reader names must be in that question or in the scene it was asked in
+        scene_keys = {mention_token(k) for k in facts.mentions[prompt.index] | facts.around[prompt.index]}
+        spoken = facts.spoken[prompt.index] if facts.spoken else prompt.text
+        for sentence in _SENTENCE.findall(spoken):
+            if not sentence.rstrip(" ”\"'’").endswith("?"):
+                continue
+            shape = question_shape(sentence, facts.patterns, asked.key, prompt.speaker)
+            if any(w.startswith("xk") and w not in shape and w not in scene_keys for w in query.shape):
+                continue
+            sim = same_question(shape, query.shape)
+            if sim > out.get(i, 0.0):
+                out[i] = sim
+    return out
+
+
+def _asking_line(story: Story, beat: Beat) -> Beat | None:
+    """The line `beat` answers: someone else's line just before it in the scene (narration between
+    them allowed)."""
+    for j in range(beat.index - 1, max(-1, beat.index - 3), -1):
+        prev = story.beat(j)
+        if prev.scene != beat.scene:
+            return None
+        if prev.kind == "dialogue":
+            return prev if prev.speaker != beat.speaker and prev.speaker is not None else None
+        if prev.kind != "narration":
+            return None
+    return None
 
 
 _RECENT = 300  # how far back (in the character's own lines) a name-only question looks
@@ -517,8 +642,25 @@ def _named_candidates(story: Story, facts: StoryFacts, asked: Character, query: 
     return out
 
 
+def _talked_with(story: Story, facts: StoryFacts, beat: Beat,
+                 upto: int) -> tuple[frozenset[str], frozenset[str]]:
+    """Who a voiced line is about or said to in words (named in its spoken words or called by
+    name), and who is beside it in the conversation (speaks the line just before or after it in
+    the scene, up to `upto`)."""
+    i = beat.index
+    out = set(facts.addressed[i]) if facts.addressed else set()
+    spoken = facts.spoken[i] if facts.spoken else ""
+    if spoken:
+        out |= {k for k, p in facts.patterns.items() if p.search(spoken)}
+    beside: set[str] = set()
+    for j in (i - 1, i + 1):
+        if 0 <= j <= upto and story.beat(j).scene == beat.scene and story.beat(j).kind == "dialogue":
+            beside |= facts.speakers[j]
+    return frozenset(out - facts.speakers[i]), frozenset(beside - facts.speakers[i])
+
+
 def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Character,
-           query: Query) -> Candidate:
+           query: Query, upto: int | None = None) -> Candidate:
     key = asked.key
     speakers = facts.speakers[beat.index]
     mentioned = key in facts.mentions[beat.index]
@@ -532,7 +674,7 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             weight *= 0.8  # a group line says less about this one character
     elif key == facts.narrator and beat.index in facts.first_person:
         relation = "lived"  # "I had come in wet…": the narrator's own account of what they did
-        weight = 2.2
+        weight = 2.4
     elif facts.addressed and key in facts.addressed[beat.index]:
         relation = "to"  # "Come with us, Beth": what was said to them, they heard and answer from
         weight = 1.6
@@ -550,11 +692,20 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             weight *= 0.5  # they were not even nearby: hearsay at best
     low = beat.text.casefold()
     spoken = facts.spoken[beat.index] if facts.spoken else ""
+    reply_to = _prompt(story, beat) if relation == "own" else ""
     if relation == "own" and beat.kind == "dialogue" and bm25 > 0 and query.any_form is not None \
             and spoken and not query.any_form.search(spoken):
-        weight *= 0.6  # the words matched the narration around the line, not what they said
+        # the words matched the narration around the line, not what they said (less so when they
+        # are in the line it answers: the reply is on that topic)
+        weight *= 0.8 if query.any_form.search(reply_to) else 0.6
     if relation == "own" and spoken and not query.about_speech and _only_asks(spoken):
         weight *= 0.75  # a line that only asks something seldom answers the reader's question
+    if relation == "own" and query.about_asking and "?" in spoken:
+        weight *= 1.5  # "what did you ask him?": the questions they asked
+    if relation == "own" and query.about_speech and query.exact is not None and spoken and \
+            _REPORTED.search(spoken) and any(
+                _REPORTED.search(spoken[m.end():m.end() + 40]) for m in query.exact.finditer(spoken)):
+        weight *= 1.4  # "what has your sensei told you?": "my sensei has often said to me, …"
     if query.measure and _AMOUNT.search(spoken.casefold() if spoken else low):
         weight *= 1.5
     if query.event:
@@ -584,7 +735,6 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             weight *= 1.3
         elif beat.kind == "narration":
             weight *= 0.6  # "what did you say" is not answered by the narrator's words
-    reply_to = _prompt(story, beat) if relation == "own" else ""
     if reply_to and "?" in reply_to and query.signature:
         # Someone in the story asked (nearly) this question and the character answered it. A name
         # alone ("…, said Holmes") does not make it the same question: a content word must match.
@@ -595,8 +745,23 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     if query.named:
         if relation == "to" and speakers & set(query.named):
             weight *= 2.1  # "will Bob carry it for you?": what Bob said to you, by name
+        elif relation == "own" and beat.kind != "narration":
+            # Their own line to or about the one asked about, in words (named in what they say,
+            # called by name, or the one they answer or who answers them) is what they think of
+            # them; a name only in the narration of the line is weaker.
+            words_to, beside = _talked_with(story, facts, beat, beat.index if upto is None else upto)
+            share = sum(1.0 if k in words_to else 0.5 if k in beside else 0.0
+                        for k in query.named) / len(query.named)
+            share = share if any(k in words_to for k in query.named) else 0.0
+            if share:
+                weight *= 1.6 + 0.4 * share
+            elif any(k in facts.mentions[beat.index] for k in query.named):
+                weight *= 1.6
+            elif any(k in beside for k in query.named):
+                weight *= 1.25
+            elif any(k in facts.around[beat.index] for k in query.named):
+                weight *= 1.2
         elif any(k in facts.mentions[beat.index] for k in query.named):
-            # Their own line naming the one asked about is what they think of them.
             weight *= 2.0 if relation == "own" else 1.5
         elif any(k in facts.around[beat.index] for k in query.named):
             weight *= 1.2
@@ -604,10 +769,21 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             weight *= 0.7  # a line with nobody the question names around it
     if query.exact is not None:
         # BM25 sees synonyms as equals; the reader's own words count a little more.
-        exact = len({m.group(1).casefold() for m in query.exact.finditer(beat.text + " " + reply_to)})
-        weight *= 1.0 + 0.2 * min(3, exact)
+        exact = len({m.group(1).casefold() for m in query.exact.finditer(beat.text)})
+        prompted = len({m.group(1).casefold() for m in query.exact.finditer(reply_to)}) if reply_to else 0
+        weight *= 1.0 + 0.2 * min(3, exact) + 0.1 * min(3, max(0, prompted - exact))
+        exact = max(exact, prompted)
         if bm25 > 0 and not exact:
             weight *= 0.75  # found by a synonym only
+        if relation == "own":
+            # The scene just before their line (what was shown or said to them) holds the
+            # reader's words: the line is their part in it ("Why did you go to his room?").
+            context = " ".join(story.beat(j).text for j in range(max(0, beat.index - _CONTEXT_BEATS), beat.index)
+                               if story.beat(j).scene == beat.scene)
+            mine = {m.group(1).casefold() for m in query.exact.finditer(beat.text + " " + reply_to)}
+            seen = len({m.group(1).casefold() for m in query.exact.finditer(context)} - mine)
+            if seen:
+                weight *= (1.0 if exact else 0.75) + 0.15 * min(2, seen)
     # A sliver of recency: what happened most recently is what the character has in mind.
     weight *= 1.0 + 0.05 * (beat.index / max(1, len(facts.mentions)))
     # bm25 is ~0 for words in most beats (a main character's name); the floor lets weights decide.

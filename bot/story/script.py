@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.story.model import MAX_BEAT_CHARS, Beat, BeatKind, Character, Scene, Story
-from bot.story.quotes import QuoteStyle, detect_style, find_quotes
+from bot.story.quotes import SPEECH_VERBS, THOUGHT_VERBS, QuoteStyle, detect_style, find_quotes
 
 SCRIPT_NAME = "script.txt"
 WRAP_WIDTH = 100
@@ -427,14 +427,70 @@ def place_beats(beats: Sequence[ScriptBeat], source: str) -> list[Placement]:
     return out
 
 
-_THOUGHT_TAG = re.compile(
-    r"[,.!?…—–-](?=\s+(?:[\w’'-]+\s+){0,3}?(?:thought|wondered|mused|reflected|asked (?:him|her|them)self)\b)")
+_TAG_VERB = "|".join(sorted((re.escape(v).replace(r"\ ", r"\s+") for v in SPEECH_VERBS | THOUGHT_VERBS),
+                            key=len, reverse=True))
+_TAG_SUBJECT = r"(?:[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?|[Hh]e|[Ss]he|[Tt]hey|I|[Tt]he\s+\w+)"
+# A speech or thought tag starting a clause: "Gaara responded", "he thought to himself",
+# "Shukaku cackled", "thought Gaara".
+_TAG_CLAUSE = re.compile(
+    rf"(?:{_TAG_SUBJECT})\s+(?:\w+ly\s+)?(?:{_TAG_VERB})(?![\w'’-])|(?:{_TAG_VERB})\s+(?:{_TAG_SUBJECT})(?![\w'’-])")
+_CLAUSE_START = re.compile(r"[,.!?…;:—–][*_’'\"”)]*\s+")
+_CLAUSE_END = re.compile(r"[.;!?…]")
 
 
-def _unquoted_thought(text: str) -> int:
-    """End of the thought in 'Why would he do that? he thought to himself.' (0: no such tag)."""
-    m = _THOUGHT_TAG.search(text)
-    return m.end() if m else 0
+def unquoted_thought_spans(text: str) -> list[tuple[int, int]]:
+    """The thought's own words in a thought beat written without quote marks or italics,
+    as offsets into `text`:
+
+    - the words before a tag: "Must've thought I came to kill him, he thought to himself." and
+      "Shut up Shukaku, you will not interfere. Gaara responded, and slammed …";
+    - and after it, when the tag clause ends with a semicolon: "He is an unusual ninja, thought
+      Gaara as he followed Lee; he has no skill …";
+    - a tag first ("Gaara thought: …"): the words after it;
+    - no tag: the whole beat (put the narration around a thought in a NARRATION beat of its own).
+    """
+    # a tag after the words first: a capitalised first word may be a name or just a sentence start
+    starts = [*(m.end() for m in _CLAUSE_START.finditer(text)), 0]
+    for p in starts:
+        tag = _TAG_CLAUSE.match(text, p)
+        if tag is None:
+            continue
+        spans: list[tuple[int, int]] = []
+        if p > 0:
+            end = p
+            while end > 0 and text[end - 1].isspace():
+                end -= 1
+            spans.append((0, end))
+        stop = _CLAUSE_END.search(text, tag.end())
+        rest = -1
+        if p == 0:
+            lead = re.compile(r"[,:—–]\s*").search(text, tag.end())
+            rest = lead.end() if lead else -1
+        elif stop is not None and stop.group() == ";":
+            rest = stop.end()
+        if rest >= 0:
+            while rest < len(text) and text[rest].isspace():
+                rest += 1
+            end = len(text.rstrip())
+            if rest < end and _WORDY.search(text[rest:end]):
+                spans.append((rest, end))
+        if spans:
+            return _trim_emphasis(text, spans)
+    end = len(text.rstrip())
+    return _trim_emphasis(text, [(0, end)]) if _WORDY.search(text) else []
+
+
+def _trim_emphasis(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Markdown emphasis marks around the words (`*Not yet,*`) are not part of them."""
+    out = []
+    for a, b in spans:
+        while a < b and text[a] in "*_":
+            a += 1
+        while b > a and text[b - 1] in "*_":
+            b -= 1
+        if a < b:
+            out.append((a, b))
+    return out
 
 
 def _italic_quotes(start: int, end: int,
@@ -511,8 +567,8 @@ def build_scenes(script: Sequence[ScriptScene], source: str, *, path: str = SCRI
                 if not quotes and place.matched:
                     quotes = _italic_quotes(place.start, place.end, italics)
                 if not quotes and sb.kind == "thought":
-                    cut = _unquoted_thought(text)
-                    quotes = ((place.start, place.start + cut),) if cut else ()
+                    quotes = tuple((place.start + a, place.start + b)
+                                   for a, b in unquoted_thought_spans(text))
             speaker = sb.speakers[0] if sb.speakers else None
             group = sb.speakers if len(sb.speakers) > 1 else ()  # the model's convention
             beats.append(Beat(index=index, scene=si, kind=sb.kind, text=text, speaker=speaker,

@@ -26,7 +26,7 @@ from bot.story.storage import load_story
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = Path(__file__).with_name("heldout")
-_MARKER = re.compile(r"\{(\?|-|[A-Za-z0-9_]+(?:\+[A-Za-z0-9_]+)*)(?::thought)?\}")
+_MARKER = re.compile(r"\{(?:<|\?|-|[A-Za-z0-9_]+(?:\+[A-Za-z0-9_]+)*)(?::(?:thought|note))?\}")
 _PIECES = re.compile(r"[“”\"…—]|(?<=[.!?])\s")
 
 

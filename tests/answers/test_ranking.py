@@ -119,3 +119,71 @@ def test_what_happened_is_past_events_but_what_will_happen_is_plans() -> None:
     ann = s.characters[0]
     assert analyse("What happened to the lamp?", s, ann).event
     assert not analyse("What will happen to the lamp?", s, ann).event
+
+
+FERRY = """Mara sat by the window of the ferry office with her bag on her knees.
+
+"How long are you here for?" Tom asked.
+
+"Three days, if the weather holds," Mara said.
+
+Tom nodded. "The river is high, Mara. They might close the crossing tonight."
+
+"Then I shall walk over the hills," said Mara.
+
+"Will you write to me?" Tom asked.
+
+"Every week," said Mara."""
+FERRY_CAST = [Character("mara", "Mara", (), "she/her"), Character("tom", "Tom", (), "he/him")]
+
+
+async def test_a_question_asked_in_the_story_is_answered_by_the_reply(db: Database) -> None:
+    """No content word to search for: the reply to the same question asked in the story, not the
+    character's latest line."""
+    s = story(FERRY, FERRY_CAST)
+    engine = AnswerEngine(db, cooldown_seconds=0)
+    reply = next(b.index for b in s.beats if "Three days" in b.text)
+    a = await engine.answer(s, "Mara", "How long are you here for?", len(s) - 1)
+    assert a.beats[0] == reply and "Three days" in a.text
+    a = await engine.answer(s, "Mara", "how long are you here for", reply - 1)  # not shown yet
+    assert all(b < reply for b in a.beats) and "Three days" not in a.text
+
+
+def test_same_question_matches_rewordings_not_other_questions() -> None:
+    from bot.answers.retrieval import name_patterns, question_shape, same_question
+    s = story(FERRY, FERRY_CAST)
+    pats = name_patterns(s)
+
+    def sim(asked_in_story: str, reader: str, asker: str = "tom") -> float:
+        return same_question(question_shape(asked_in_story, pats, "mara", asker),
+                             question_shape(reader, pats, "mara"))
+
+    assert sim("What are you still doing here?", "what are you still doing here") == 1.0
+    assert sim("How long have you been waiting, Mara?", "How long have you been waiting?") == 1.0
+    assert sim("Who did this?", "Who did this to Tom?") > 0  # the reader adds who it was done to
+    assert sim("You…think of me?", "Do you think about Tom?") > 0  # the asker's "me" is Tom
+    assert sim("What are you doing?", "What are you reading?") == 0
+    assert sim("What you are?", "What is in the box?") == 0  # two generic words are not a question
+
+
+async def test_a_reply_answers_for_the_topic_of_the_line_it_answers(db: Database) -> None:
+    """"What will you do about the river?": Mara's reply to Tom's line about the river (which names
+    her), not Tom's line."""
+    s = story(FERRY, FERRY_CAST)
+    a = await AnswerEngine(db, cooldown_seconds=0).answer(s, "Mara", "What will you do about the river?", len(s) - 1)
+    assert s.beat(a.beats[0]).speaker == "mara" and "walk over the hills" in a.text
+
+
+STEP = """Ann and Bob sat on the step.
+
+"My mother always told me, never trust a river in spring," said Ann.
+
+"The river looks calm," said Bob.
+
+"Mother is never wrong about rivers," said Ann."""
+
+
+async def test_what_someone_told_you_is_the_line_that_reports_it(db: Database) -> None:
+    s = story(STEP)
+    a = await AnswerEngine(db, cooldown_seconds=0).answer(s, "Ann", "What did your mother tell you?", len(s) - 1)
+    assert "never trust a river in spring" in a.text

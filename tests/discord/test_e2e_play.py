@@ -96,6 +96,17 @@ async def test_seed_story_manual_by_reactions_every_line_under_the_right_name(
         assert any(m.content.startswith("*") for m in msgs if m.webhook_id and m.name != "Narrator")
     assert any("\n-# " in m.content for m in msgs)
     assert not any(m.pings_anyone for m in emu.messages(ch))
+    # the real story's opening, through the webhook under the right names
+    spoken = [(m.name, m.content) for m in msgs if m.webhook_id and not m.embeds]
+    assert spoken[0][0] == "Narrator"
+    assert spoken[0][1].split("\n")[-1].startswith("Lee and Gaara sat against two trees")
+    assert spoken[1][0] == "Gaara" and spoken[1][1].startswith("It was sheer luck, I should have been killed.")
+    assert spoken[2][0] == "Rock Lee" and spoken[2][1].startswith("No it was not meant to be")
+    # the climax under the right names; Shukaku's voice in italics; the author's note not played
+    assert any(n == "Gaara" and "Because you are my first and only friend" in c for n, c in spoken)
+    assert any(n == "Naruto Uzumaki" and c.startswith("Thank you Gaara.") for n, c in spoken)
+    assert [c[:8] for n, c in spoken if n == "Shukaku"] == ["*Hehehe,"]
+    assert not any("Now this is the last we see" in c for _, c in spoken)
 
 
 async def test_seed_story_auto_mode_at_a_sped_up_pace(bot: BotProcess, emulator: Emulator) -> None:

@@ -99,3 +99,42 @@ def test_demo_ctrl_c_pauses_and_saves(demo_env: dict[str, str]) -> None:
     again = _demo(demo_env, "tale", "--instant")
     assert "Resuming at scene 1, beat 1" in again.stdout
     assert "A TALE" not in again.stdout and "The sand settled" in again.stdout and "The End" in again.stdout
+
+
+def test_demo_plays_every_passage_of_the_seed_under_its_speaker_in_order(cli_env: dict[str, str]) -> None:
+    """`narrator demo precious-person --instant`: all 117 quoted passages of the real story and
+    the unquoted thoughts, each under its gold speaker's name (thoughts as thoughts), in order."""
+    import importlib.util
+    import re
+    import sys
+    spec = importlib.util.spec_from_file_location("bench_annotations", ROOT / "bench" / "annotations.py")
+    assert spec is not None and spec.loader is not None
+    ann = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = ann
+    spec.loader.exec_module(ann)
+    doc = ann.load(ROOT / "tests" / "data" / "precious-person.annotated.txt")
+    names = {c.key: c.name for c in doc.cast}
+    out = _demo({**cli_env, "STORY_DIR": str(ROOT / "story_data")}, "precious-person", "--instant")
+    assert out.returncode == 0, out.stderr
+    voiced: list[tuple[str, str, str]] = []  # (name, "says"/"thinks", the words shown)
+    for block in out.stdout.split("\n\n"):
+        lines = block.strip("\n").split("\n")
+        m = re.match(r"^([^:“]{1,60}?)(?: \((thinks)\))?: (.*)$", lines[0])
+        if not m or lines[0].startswith("│"):
+            continue
+        words = [m.group(3)] + [ln for ln in lines[1:] if not ln.startswith("    ")]
+        voiced.append((m.group(1), m.group(2) or "says", " ".join(" ".join(words).split())))
+    assert not any("Now this is the last we see" in w for _, _, w in voiced)  # the note is not played
+    assert "Now this is the last we see" not in out.stdout
+    at = 0
+    for g in doc.golds:
+        if g.note:
+            continue
+        head = " ".join(doc.text[g.start:g.end].split())[:24].rstrip(",")
+        want = (" & ".join(names[k] for k in g.keys), "thinks" if g.thought else "says")
+        while at < len(voiced) and head not in voiced[at][2]:
+            at += 1
+        assert at < len(voiced), f"{head!r} ({want}) not shown, or out of order"
+        assert voiced[at][:2] == want, (head, voiced[at])
+    gaara_lines = [w for n, k, w in voiced if n == "Gaara" and k == "says"]
+    assert any(w.startswith("“It was sheer luck, I should have been killed.”") for w in gaara_lines)

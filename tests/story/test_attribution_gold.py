@@ -40,6 +40,28 @@ def test_gold_parser_reads_markers_spans_groups_and_runons() -> None:
                    ("Yes.", "key", ("a", "b"), False)]
 
 
+def test_gold_parser_reads_unquoted_thoughts_and_notes() -> None:
+    text, golds = ann.parse_annotated(
+        "{<}Shut up, you.{gaara:thought} Gaara responded. \"Hi,\"{lee} Lee said.\n\n"
+        "{<}(An author's note.){-:note}\n\n{<}He is odd,{gaara:thought} thought Gaara; {<}very.{gaara:thought}")
+    assert "{" not in text and text.startswith("Shut up, you. Gaara responded.")
+    got = [(text[g.start:g.end], g.kind, g.keys, g.quoted) for g in golds]
+    assert got == [("Shut up, you.", "thought", ("gaara",), False), ("Hi,", "dialogue", ("lee",), True),
+                   ("(An author's note.)", "note", (), False), ("He is odd,", "thought", ("gaara",), False),
+                   ("very.", "thought", ("gaara",), False)]
+
+
+def test_seed_gold_is_the_real_text_with_117_quoted_passages_from_its_cast() -> None:
+    doc = ann.load(SEED)
+    assert doc.text == (ROOT / "story_data" / "precious-person" / "source.txt").read_text(encoding="utf-8")
+    quoted = [g for g in doc.golds if g.quoted]
+    assert len(quoted) == 117 and all(g.label == "key" for g in quoted)
+    keys = {c.key for c in doc.cast}
+    assert {k for g in doc.golds for k in g.keys} <= keys
+    assert sum(g.note for g in doc.golds) == 1
+    assert {g.keys for g in doc.golds if not g.quoted and not g.note} == {("gaara",), ("shukaku",)}
+
+
 def test_british_conversion_keeps_offsets_and_swaps_quote_levels() -> None:
     raw = "“He said ‘go’{-} to me,”{lee} said Lee. “Don’t.”{gaara}"
     brit = ann.to_british(raw)
@@ -47,13 +69,16 @@ def test_british_conversion_keeps_offsets_and_swaps_quote_levels() -> None:
     assert brit == "‘He said “go”{-} to me,’{lee} said Lee. ‘Don’t.’{gaara}"
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="seed annotations not written yet")
+@pytest.mark.xfail(reason="issue 9: the automatic importer's rules for the real text (two speakers in "
+                   "one paragraph, unquoted inner speech, a parenthetical note) land from the "
+                   "importer branch", strict=False)
 def test_seed_story_reaches_97_percent_with_its_cast() -> None:
     score, story = ann.score(ann.load(SEED))
-    assert score.attributed >= 100
+    assert score.attributed == 117
     assert score.accuracy >= 0.97, "\n".join(score.mistakes)
     assert score.f1 >= 0.97
-    assert any(b.kind == "note" for b in story.beats)
+    assert score.notes_found == score.notes == 1, "\n".join(score.mistakes)
+    assert score.unquoted_correct >= score.unquoted - 1, "\n".join(score.mistakes)
     assert any(b.kind == "thought" and b.speaker == "shukaku" for b in story.beats)
 
 

@@ -282,3 +282,26 @@ def test_check_passes_with_warnings_and_counts_them(story_dir: Path, capsys: pyt
     assert code == 0
     assert lines[0].startswith(f"{script}:") and ": warning: this beat's text is not in source.txt" in lines[0]
     assert lines[-1] == "OK: 1 story, 5 beats, 1 warning"
+
+
+def test_export_of_the_seed_has_every_passage_under_its_gold_speaker_in_order(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+    import sys
+    spec = importlib.util.spec_from_file_location("bench_annotations", ROOT / "bench" / "annotations.py")
+    assert spec is not None and spec.loader is not None
+    ann = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = ann
+    spec.loader.exec_module(ann)
+    doc = ann.load(ROOT / "tests" / "data" / "precious-person.annotated.txt")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STORY_DIR", str(ROOT / "story_data"))
+    code, out, err = run(capsys, "export", "precious-person")
+    assert code == 0, err
+    beats = [b for s in json.loads(out)["scenes"] for b in s["beats"]]
+    shown = [(q[0], q[1], b["kind"], tuple(b["speakers"]) or (b["speaker"],)) for b in beats
+             for q in b["quotes"]]
+    want = [(g.start, g.end, g.kind, g.keys) for g in doc.golds if not g.note]
+    assert shown == want  # every passage and thought, in order, nothing else voiced
+    assert sum(g.quoted for g in doc.golds) == 117
+    assert [b["kind"] for b in beats].count("note") == 1

@@ -267,3 +267,52 @@ def test_a_replaced_source_gives_one_warning_not_hundreds(tmp_path: Path) -> Non
     assert len(loaded.warnings) == 1
     assert "30 of 30 beats are not in source.txt; was the source replaced?" in loaded.warnings[0]
     assert [b.text for b in loaded.story.beats] == paras  # still playable as written
+
+
+@pytest.mark.parametrize(("text", "thought"), [
+    # the words before a tag after them, with or without the thinker's name
+    ("Must've thought I came to kill him, he thought to himself.", ["Must've thought I came to kill him,"]),
+    ("Stop it, you. Mara answered silently, and closed her mind.", ["Stop it, you."]),
+    ("Pretty flower, so breakable. The wolf purred in the back of her mind.",
+     ["Pretty flower, so breakable."]),
+    ("Keep your head down. She told herself, or was it fear? Either way she obeyed.",
+     ["Keep your head down."]),
+    # a tag clause ending in a semicolon: the thought goes on after it
+    ("An odd sailor, thought Mara as she climbed; he never looks at the sea. Strange.",
+     ["An odd sailor,", "he never looks at the sea. Strange."]),
+    # the tag first
+    ("Mara thought: this is a trap.", ["this is a trap."]),
+    # no tag: the whole beat is the thought
+    ("Get a grip, Mara, nobody is coming.", ["Get a grip, Mara, nobody is coming."]),
+])
+def test_unquoted_thought_spans(text: str, thought: list[str]) -> None:
+    from bot.story.script import unquoted_thought_spans
+    assert [text[a:b] for a, b in unquoted_thought_spans(text)] == thought
+
+
+def test_a_paragraph_split_into_beats_gives_each_beat_its_own_quotes_and_thought() -> None:
+    """Beats that share a paragraph (two speakers' lines, then an unquoted thought) are placed
+    one after the other, each with its own quoted words, even when the same words repeat."""
+    from bot.story.model import Character
+    from bot.story.script import build_scenes
+    cast = (Character("mara", "Mara", pronouns="she/her"), Character("tom", "Tom", pronouns="he/him"))
+    source = ('"Hm?" Mara said, looking up. "Hm?" Tom echoed. She watched him go. He is lying, '
+              'she thought to herself.\n\nNothing else.\n')
+    script = ('MARA: "Hm?" Mara said, looking up.\n\nTOM: "Hm?" Tom echoed. She watched him go.\n\n'
+              'MARA (thought): He is lying, she thought to herself.\n\nNARRATION: Nothing else.\n')
+    scenes, errors = parse_script(script, cast)
+    assert errors == []
+    built, errors, warnings = build_scenes(scenes, source)
+    assert errors == [] and warnings == []
+    beats = built[0].beats
+    assert [(b.kind, b.speaker, b.quoted_text()) for b in beats] == [
+        ("dialogue", "mara", ["Hm?"]), ("dialogue", "tom", ["Hm?"]),
+        ("thought", "mara", ["He is lying,"]), ("narration", None, [])]
+    assert beats[1].quotes[0][0] > beats[0].source[1]  # the second "Hm?", not the first
+    assert [source[a:b] for a, b in (bt.source for bt in beats)] == [bt.text for bt in beats]
+
+
+def test_unquoted_thought_spans_leave_out_emphasis_marks() -> None:
+    from bot.story.script import unquoted_thought_spans
+    text = "*Not yet,* Gaara thought."
+    assert [text[a:b] for a, b in unquoted_thought_spans(text)] == ["Not yet,"]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.story.model import Beat, Scene, Story
 from bot.story.quotes import detect_style
-from bot.story.script import quote_spans
+from bot.story.script import quote_spans, unquoted_thought_spans
 from bot.story.storage import load_story, save_story
 from tests.story.storyfixtures import CAST
 
@@ -46,7 +46,10 @@ def stories(draw: st.DrawFn) -> Story:
         quotes: tuple[tuple[int, int], ...] = ()
         if kind in ("dialogue", "thought"):
             speakers = tuple(dict.fromkeys(draw(st.lists(st.sampled_from(_KEYS), min_size=1, max_size=3))))
-            quotes = tuple((start + a, start + b) for a, b in quote_spans(para, detect_style(text)))
+            found = quote_spans(para, detect_style(text))
+            if not found and kind == "thought":  # a thought without marks: its words, by the tag rules
+                found = unquoted_thought_spans(para)
+            quotes = tuple((start + a, start + b) for a, b in found)
         group = speakers if len(speakers) > 1 else ()
         scenes[-1].append(Beat(i, len(scenes) - 1, kind, para, speakers[0] if speakers else None,  # type: ignore[arg-type]
                                group, (start, pos), quotes))

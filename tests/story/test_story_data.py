@@ -1,12 +1,16 @@
 """Every shipped story folder loads cleanly, keeps every word of its source, and the seed's
-reviewed script gives every quoted line the speaker the gold annotations name."""
+reviewed script gives every quoted passage, unquoted thought and note the speaker and kind the
+gold annotation (tests/data/precious-person.annotated.txt) names."""
 
 from __future__ import annotations
 
 import bisect
+import importlib.util
 import itertools
 import re
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -18,7 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 STORY_DATA = ROOT / "story_data"
 SEED = STORY_DATA / "precious-person"
 GOLD = ROOT / "tests" / "data" / "precious-person.annotated.txt"
-_MARK = re.compile(r"\{([^{}]*)\}")
 _WORD = re.compile(r"\w+")
 
 FOLDERS = story_folders(STORY_DATA)
@@ -65,24 +68,29 @@ def test_library_loads_every_shipped_story() -> None:
 # ---------------------------------------------------------------------------------- the seed
 
 
+def _annotations() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_annotations", ROOT / "bench" / "annotations.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+ann = _annotations()
+
+
 def _seed() -> Story:
     return load_story_files(SEED).story
 
 
-def _gold() -> tuple[str, list[tuple[int, str]]]:
-    """(plain text, [(offset of the quote's closing mark or paragraph end, label)])."""
-    annotated = GOLD.read_text(encoding="utf-8")
-    plain: list[str] = []
-    marks: list[tuple[int, str]] = []
-    pos = 0
-    length = 0
-    for m in _MARK.finditer(annotated):
-        plain.append(annotated[pos:m.start()])
-        length += m.start() - pos
-        marks.append((length, m.group(1)))
-        pos = m.end()
-    plain.append(annotated[pos:])
-    return "".join(plain), marks
+def test_seed_is_the_original_text_byte_for_byte() -> None:
+    data = (SEED / "source.txt").read_bytes()
+    for up in (ROOT.parent, ROOT.parent.parent):  # ../shared in the project's workspace, not in a clone
+        original = up / "shared" / "seed" / "precious-person.txt"
+        if original.is_file():
+            assert data == original.read_bytes()
+    assert data.startswith(b"Lee and Gaara sat against two trees") and data.count(b'"') == 234
 
 
 def test_seed_metadata_is_honest() -> None:
@@ -90,46 +98,82 @@ def test_seed_metadata_is_honest() -> None:
     story = loaded.story
     assert story.title == "Precious Person"
     assert story.author == "Unknown" and story.credit == "An anonymous fan-fiction author"
-    assert "stand-in" in story.source_note and "re-import" in story.source_note
+    assert "stand-in" not in story.source_note and "original" in story.source_note
     assert loaded.include_notes is False
     assert [c.key for c in story.characters] == ["gaara", "lee", "naruto", "temari", "kankuro", "kiba",
                                                  "tsunade", "baki", "shikamaru", "shukaku"]
     assert all(c.persona and c.colour and c.deflection for c in story.characters)
     assert [len(s.beats) > 0 for s in story.scenes] == [True, True, True]
+    assert story.scenes[1].beats[0].text.startswith("Baki came storming")
+    assert story.scenes[2].beats[0].text.startswith('"Did Sasuke')
 
 
 def test_seed_source_is_the_annotated_text() -> None:
-    plain, _ = _gold()
-    assert _seed().text == plain
+    assert _seed().text == ann.load(GOLD).text
 
 
-def test_seed_script_gives_every_quoted_line_its_gold_speaker() -> None:
+def test_seed_script_gives_every_passage_its_gold_speaker_and_kind() -> None:
+    """Every gold span (117 quoted passages, the unquoted thoughts, the note) lies in exactly one
+    beat, whose speaker(s) and kind are the gold's and whose quotes hold exactly that span; no
+    beat has a quote the gold does not know."""
     story = _seed()
-    _, marks = _gold()
-    starts = [b.source[0] for b in story.beats]
+    doc = ann.load(GOLD)
+    golds = list(doc.golds)
+    assert sum(g.quoted for g in golds) == 117
     wrong = []
-    voiced_beats = set()
-    for offset, label in marks:
-        beat = story.beat(bisect.bisect_right(starts, offset - 1) - 1)
-        assert beat.source[0] < offset <= beat.source[1]
-        if label == "-":
-            continue
-        who, _, kind = label.partition(":")
-        want = ("thought" if kind == "thought" else "dialogue", tuple(who.split("+")))
-        voiced_beats.add(beat.index)
+    for g in golds:
+        beats = [b for b in story.beats if b.source[0] <= g.start and g.end <= b.source[1]]
+        assert len(beats) == 1, doc.text[g.start:g.end]
+        beat = beats[0]
         said = beat.speakers or ((beat.speaker,) if beat.speaker else ())
-        if (beat.kind, said) != want:
+        span_ok = g.note or (g.start, g.end) in beat.quotes
+        if (beat.kind, said) != (g.kind, g.keys) or not span_ok:
             wrong.append(f"beat {beat.index} {beat.text[:50]!r}: script says {beat.kind} "
-                         f"{'+'.join(said)}, gold says {label}")
+                         f"{'+'.join(said)} {beat.quotes}, gold says {g.kind} {'+'.join(g.keys)} "
+                         f"{(g.start, g.end)}")
     assert wrong == []
-    assert len(marks) == 129
-    # and no other beat claims a speaker: the remaining voiced beats are unquoted thoughts
-    extra = [b for b in story.beats if b.kind in ("dialogue", "thought") and b.index not in voiced_beats]
-    assert all(b.kind == "thought" and not re.search(r"[\"“”]", b.text) for b in extra), extra
+    known = {(g.start, g.end) for g in golds}
+    extra = [(b.index, q) for b in story.beats for q in b.quotes if q not in known]
+    assert extra == []
+    voiced = [b for b in story.beats if b.kind in ("dialogue", "thought")]
+    assert all(b.quotes for b in voiced)  # nothing voiced without its words
+
+
+def test_seed_paragraphs_with_two_speakers_are_one_beat_per_speaker() -> None:
+    story = _seed()
+    paragraphs: dict[int, list[tuple[str, ...]]] = {}
+    for b in story.beats:
+        if b.kind in ("dialogue", "thought"):
+            para = story.text.rfind("\n", 0, b.source[0])
+            paragraphs.setdefault(para, []).append(b.speakers or (b.speaker or "?",))
+    for speakers in paragraphs.values():  # a paragraph's voiced beats change speaker each time
+        assert all(a != b for a, b in itertools.pairwise(speakers)), speakers
+    beat = next(b for b in story.beats if b.text.startswith('"Hm?"'))
+    assert (beat.speaker, beat.text) == ("lee", '"Hm?" Lee said looking at him.')
+    prev = story.beat(beat.index - 1)
+    assert prev.speaker == "gaara" and prev.text.endswith("looking up.")
+    climax = next(b for b in story.beats if '"Because you are my first' in b.text)
+    thanks = next(b for b in story.beats if '"Thank you Gaara.' in b.text)
+    assert (climax.speaker, thanks.speaker) == ("gaara", "naruto")
+    assert story.beat(thanks.index - 1).kind == "narration"
+
+
+def test_seed_thoughts_are_the_thinkers_words() -> None:
+    story = _seed()
+    thoughts = {b.speaker: [] for b in story.beats if b.kind == "thought"}
+    for b in story.beats:
+        if b.kind == "thought":
+            thoughts[b.speaker or ""].extend(b.quoted_text())
+    assert thoughts["shukaku"] == ["Hehehe, look who's got a friend he doesn't want to die. Cute brat, "
+                                   "real touching."]
+    assert "Shut up Shukaku, you will not interfere with my thoughts right now." in thoughts["gaara"]
+    assert "Must've thought I came to kill him," in thoughts["gaara"]
+    assert len(thoughts["gaara"]) == 6
 
 
 def test_seed_authors_note_is_a_note_and_is_not_played() -> None:
     story = _seed()
     notes = [b for b in story.beats if b.kind == "note"]
-    assert len(notes) == 1 and notes[0].text.startswith("A/N:")
+    assert len(notes) == 1 and notes[0].text.startswith("(Now this is the last we see of Gaara and Lee")
+    assert notes[0].scene == 0
     assert notes[0] not in list(story.iter_playable())
