@@ -215,8 +215,12 @@ def read_epub(data: bytes, name: str = "") -> Document:
         label = labels.get(item.href, "")
         if _SKIP.search(base) or (label and _SKIP.fullmatch(label.strip())):
             continue
+        if item.href not in book.names:
+            warnings.append(f"{name}: the book lists {item.href!r} but does not contain it; that part was skipped")
+            continue
+        raw = book.read(item.href)  # a damaged entry or too much inflated data stops the import
         try:
-            doc = read_document(book.read(item.href), fmt="html", name=f"{name}:{item.href}")
+            doc = read_document(raw, fmt="html", name=f"{name}:{item.href}")
         except StoryImportError:
             continue  # an image-only or empty page: nothing to read
         first_title = first_title or doc.title

@@ -188,3 +188,25 @@ def test_an_ao3_shaped_epub_reads_like_the_ao3_html_download() -> None:
     assert [s.title for s in from_epub.scenes if s.title] == [s.title for s in from_html.scenes if s.title]
     notes = " ".join(b.text for b in from_epub.beats if b.kind == "note")
     assert "Wren_Halloway" in notes or "Lantern" in notes
+
+
+def test_a_missing_chapter_is_skipped_with_a_warning_but_inflating_too_much_stops(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    data = build_epub(LANTERN)
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for info in src.infolist():
+            if not info.filename.endswith("chapter2.xhtml"):
+                zf.writestr(info.filename, src.read(info.filename))
+    doc = _doc(out.getvalue())
+    assert "The wind came off" in doc.text and "By morning" not in doc.text
+    assert any("chapter2.xhtml" in w and "skipped" in w for w in doc.warnings)
+    # the declared sizes pass, but what actually inflates is over the budget: refused, not skipped
+    big = build_epub([*LANTERN[:1], ("chapter1", "The Storm", "<p>" + "word " * 50_000 + "</p>")])
+    monkeypatch.setattr(epub, "MAX_UNCOMPRESSED", 10**9)
+    book = epub._Book(big, "big.epub")
+    book.budget = sum(i.file_size for i in book.zf.infolist() if not i.filename.endswith("chapter1.xhtml")) + 100
+    monkeypatch.setattr(epub, "_Book", lambda data, name: book)
+    with pytest.raises(StoryImportError, match="unpacks to more than"):
+        _doc(big)
