@@ -245,3 +245,13 @@ async def test_an_uploaded_cast_file_cannot_point_at_files_on_the_bot_s_machine(
     with pytest.raises(StoryFileError, match=r"cast.toml:6: `card` cannot be used"):
         await lib.import_file(A, 1, YARD, file_name="yard.html", cast_toml=cast)
     assert await LibraryStore(dbs[0]).count(A) == 0
+
+
+async def test_problems_name_the_file_inside_the_story_never_a_temporary_path(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    with pytest.raises(StoryImportError) as caught:
+        await lib.import_file(A, 1, b"<html><body><p>12 34</p></body></html>", file_name="numbers.html")
+    assert "/tmp" not in str(caught.value) and "narrator-" not in str(caught.value)
+    with pytest.raises(StoryFileError) as bad_cast:
+        await lib.import_file(A, 1, YARD, file_name="yard.html", cast_toml=b"[[character]]\nname = 3\n")
+    assert all(e.startswith("cast.toml:") for e in bad_cast.value.errors), bad_cast.value.errors

@@ -108,7 +108,7 @@ def _tidy(messages: list[str] | tuple[str, ...], tmp: Path) -> list[str]:
     out = []
     for m in messages:
         m = m.replace(str(tmp) + "/", "")
-        m = re.sub(r"(?<![\w.-])[a-z0-9-]+/(story\.toml|script\.txt|source\.\w+|cast\.toml)", r"\1", m)
+        m = re.sub(r"(?<![\w.-])(?:stories/)?[a-z0-9-]+/(story\.toml|script\.txt|source\.\w+|cast\.toml)", r"\1", m)
         out.append(m)
     return out
 
