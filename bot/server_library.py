@@ -211,10 +211,20 @@ class ServerLibrary:
         return entry
 
     # ------------------------------------------------------------ changes
-    def slug_for(self, title: str | None, file_name: str) -> str:
-        base = title or re.sub(r"\.[A-Za-z0-9]+$", "", file_name.rsplit("/", 1)[-1])
-        slug = slugify(re.sub(r"['’]", "", base))[:60].strip("-")  # "Clockmaker's" -> "clockmakers"
-        return slug or "story"
+    def slug_for(self, title: str | None, file_name: str, guild_id: int | None = None) -> str:
+        """The story's id from its title, else its file name ("Clockmaker's Yard" ->
+        "clockmakers-yard"); a title with no Latin letters or digits falls back to the file name,
+        then to "story", "story-2", ... (the first free one in this server)."""
+        stem = re.sub(r"\.[A-Za-z0-9]+$", "", file_name.rsplit("/", 1)[-1])
+        for base in (title, stem):
+            slug = re.sub(r"[^a-z0-9]+", "-", slugify(re.sub(r"['’]", "", base or ""))).strip("-")[:60].strip("-")
+            if slug:
+                return slug
+        taken = set(self._own.get(guild_id, {})) if guild_id is not None else set()
+        n = 1
+        while (slug := "story" if n == 1 else f"story-{n}") in taken:
+            n += 1
+        return slug
 
     async def import_file(self, guild_id: int, actor_id: int, data: bytes, *, file_name: str,
                           title: str | None = None, author: str | None = None, cast_toml: bytes | None = None,
@@ -223,7 +233,7 @@ class ServerLibrary:
             raise LibraryRefusal(f"That file is {len(data) / 1_000_000:.1f} MB; stories up to "
                                  f"{self.limits.max_bytes / 1_000_000:g} MB can be imported, so split it into parts.")
         await self.refresh(guild_id)
-        slug = self.slug_for(title, file_name)
+        slug = self.slug_for(title, file_name, guild_id)
         taken = LibraryRefusal(f"There is already a story called “{slug}” here; give this one another "
                                "`title:`, or `/story delete` the old one first.")
         if slug in self._own.get(guild_id, {}) or slug in self.bundled.stories:

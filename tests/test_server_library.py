@@ -255,3 +255,14 @@ async def test_problems_name_the_file_inside_the_story_never_a_temporary_path(db
     with pytest.raises(StoryFileError) as bad_cast:
         await lib.import_file(A, 1, YARD, file_name="yard.html", cast_toml=b"[[character]]\nname = 3\n")
     assert all(e.startswith("cast.toml:") for e in bad_cast.value.errors), bad_cast.value.errors
+
+
+async def test_ids_come_from_the_title_or_the_file_and_never_fail(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    assert lib.slug_for("The Clockmaker's Yard", "x.html") == "the-clockmakers-yard"
+    assert lib.slug_for("Café Noir", "x.html") == "cafe-noir"
+    assert lib.slug_for("月光の下で", "Moonlight_Walk.epub") == "moonlight-walk"
+    first = await lib.import_file(A, 1, YARD, file_name="月光.html", title="月光")
+    second = await lib.import_file(A, 1, YARD, file_name="月光.html", title="月光")
+    assert (first.slug, second.slug) == ("story", "story-2")
+    assert first.title == "月光", "the title itself is kept as given"
