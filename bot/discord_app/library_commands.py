@@ -356,8 +356,8 @@ class CastModal(discord.ui.Modal):
             label="Pronouns (he/him, she/her, they/them…)", custom_id="cast:pronouns", default=c.pronouns,
             required=False, max_length=40)
         self.persona: discord.ui.TextInput[CastModal] = discord.ui.TextInput(
-            label="Persona: who they are, how they talk", custom_id="cast:persona", default=c.persona[:1000],
-            required=False, max_length=1000, style=discord.TextStyle.paragraph)
+            label="Persona: who they are, how they talk", custom_id="cast:persona", default=c.persona[:4000],
+            required=False, max_length=4000, style=discord.TextStyle.paragraph)
         for item in (self.avatar, self.colour, self.pronouns, self.persona):
             self.add_item(item)
 
