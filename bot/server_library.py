@@ -264,7 +264,12 @@ class ServerLibrary:
     async def replace_script(self, guild_id: int, name: str, script: str) -> ServerStory:
         """Keep `script` only if it validates; else StoryFileError with every problem."""
         entry = self._need(guild_id, name)
-        packed, _ = await asyncio.to_thread(check_script, entry.packed, script)
+        packed, loaded = await asyncio.to_thread(check_script, entry.packed, script)
+        if len(loaded.story) != len(entry.story) and await self.live_places(entry):
+            # a session's position is a beat number: other beats would move it to another line
+            raise LibraryRefusal(f"“{entry.story.title}” is being played and the new script has "
+                                 f"{len(loaded.story)} beats instead of {len(entry.story)}; `/story stop` it "
+                                 "first, or keep the beats and change only the speakers.")
         return await self._commit(entry, packed, script=packed.script)
 
     async def set_speaker(self, guild_id: int, name: str, beat_index: int, speaker: str | None, *,

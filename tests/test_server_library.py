@@ -266,3 +266,20 @@ async def test_ids_come_from_the_title_or_the_file_and_never_fail(dbs: tuple[Dat
     second = await lib.import_file(A, 1, YARD, file_name="月光.html", title="月光")
     assert (first.slug, second.slug) == ("story", "story-2")
     assert first.title == "月光", "the title itself is kept as given"
+
+
+async def test_a_script_with_other_beats_waits_until_nobody_plays_the_story(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    summary = await lib.import_file(A, 1, YARD, file_name="yard.html")
+    entry = lib.own(A, "yard")
+    assert entry is not None
+    shorter = entry.packed.script.replace("NARRATION: The gate was dark.", "")
+    await dbs[0].execute(
+        "INSERT INTO sessions (guild_id, channel_id, story_slug, story_hash, state, mode, started_by, created_at, "
+        "updated_at) VALUES (?, 5, ?, 'h', 'playing', 'auto', 1, 0, 0)", (A, summary.key))
+    with pytest.raises(LibraryRefusal, match="being played"):
+        await lib.replace_script(A, "yard", shorter)
+    same_beats = entry.packed.script.replace('UNKNOWN: "Who goes there?"', 'ADA: "Who goes there?"')
+    assert (await lib.replace_script(A, "yard", same_beats)).story.beat(3).speaker == "ada"
+    await dbs[0].execute("UPDATE sessions SET state = 'stopped'")
+    assert len((await lib.replace_script(A, "yard", shorter)).story) == len(entry.story) - 1

@@ -601,5 +601,5 @@ async def _replace_script(bot: LibraryHost, interaction: discord.Interaction[Any
     except LibraryRefusal as exc:
         raise Refused(str(exc)) from None
     await interaction.edit_original_response(
-        content=f"Script of **{echo(entry.story.title)}** replaced. A session playing it takes it from its next "
-                "beat when the number of beats is unchanged, otherwise when it is started again.")
+        content=f"Script of **{echo(entry.story.title)}** replaced; a session playing it goes on with it from "
+                "its next beat.")
