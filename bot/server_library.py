@@ -287,8 +287,8 @@ class ServerLibrary:
         await self.refresh(guild_id)
         entry = self._need(guild_id, name)
         self._same_line(entry, beat_index, expect)
-        packed = mark_reviewed(entry.packed, entry.story.beat(beat_index))
-        return await self._commit(entry, packed, story_toml=packed.story_toml)
+        packed = await asyncio.to_thread(mark_reviewed, entry.packed, entry.story, beat_index)
+        return await self._commit(entry, packed, script=packed.script, story_toml=packed.story_toml)
 
     async def edit_character(self, guild_id: int, name: str, key: str, changes: dict[str, str]) -> ServerStory:
         entry = self._need(guild_id, name)

@@ -109,7 +109,10 @@ async def test_a_speaker_fix_changes_one_label_and_nothing_else(dbs: tuple[Datab
     after = await lib.set_speaker(A, "yard", 3, "ada")
     diff = [d for d in difflib.ndiff(before.packed.script.splitlines(), after.packed.script.splitlines())
             if d[:1] in "+-"]
-    assert diff == ['- UNKNOWN: "Who goes there?"', '+ ADA: "Who goes there?"']
+    assert [d for d in diff if not d.startswith("- #? CHECK:")] == ['- UNKNOWN: "Who goes there?"',
+                                                                  '+ ADA: "Who goes there?"']
+    assert "#? CHECK" not in after.packed.script.split('ADA: "Who goes there?"')[0].splitlines()[-1], \
+        "a checked line loses its review mark"
     assert after.revision == before.revision + 1
     narrated = await lib.set_speaker(A, "yard", 3, None)
     assert narrated.story.beat(3).kind == "narration" and not needs_review(narrated.story.beat(3))
@@ -156,8 +159,10 @@ async def test_a_kept_line_is_not_asked_again_but_a_skipped_one_is(dbs: tuple[Da
     first, second = entry.to_review()
     kept = await lib.keep_line(A, "yard", first)
     assert kept.to_review() == [second], "kept: not asked again; the skipped one still is"
-    assert kept.story.beat(first).speaker is None, "keeping changes nothing in the script"
-    assert kept.packed.script == entry.packed.script
+    assert kept.story.beat(first).speaker is None, "keeping changes no speaker"
+    removed = [d for d in difflib.ndiff(entry.packed.script.splitlines(), kept.packed.script.splitlines())
+               if d[:1] in "+-"]
+    assert all(d.startswith("- #? CHECK:") for d in removed), "only the line's review mark goes"
     other = lib_on(dbs[1])
     await other.refresh(A)
     assert other.own(A, "yard").to_review() == [second]  # type: ignore[union-attr]
@@ -283,3 +288,20 @@ async def test_a_script_with_other_beats_waits_until_nobody_plays_the_story(dbs:
     assert (await lib.replace_script(A, "yard", same_beats)).story.beat(3).speaker == "ada"
     await dbs[0].execute("UPDATE sessions SET state = 'stopped'")
     assert len((await lib.replace_script(A, "yard", shorter)).story) == len(entry.story) - 1
+
+
+async def test_a_line_the_importer_marked_unsure_is_reviewed_and_its_mark_goes(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    await lib.import_file(A, 1, YARD, file_name="yard.html")
+    entry = lib.own(A, "yard")
+    assert entry is not None
+    marked = entry.packed.script.replace('ADA: "Almost," Ada said.',
+                                         '#? CHECK: ADA (40%), or BEN? Fix the name if needed, then delete this line.\n'
+                                         'ADA: "Almost," Ada said.')
+    assert marked != entry.packed.script
+    entry = await lib.replace_script(A, "yard", marked)
+    almost = next(b.index for b in entry.story.beats if "Almost" in b.text)
+    assert entry.story.beat(almost).review and almost in entry.to_review(), "an attributed but unsure line"
+    kept = await lib.keep_line(A, "yard", almost, expect=entry.story.beat(almost).text)
+    assert almost not in kept.to_review() and "(40%)" not in kept.packed.script
+    assert kept.story.beat(almost).speaker == "ada" and kept.kept == entry.kept, "nothing else recorded"

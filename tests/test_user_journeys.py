@@ -87,7 +87,7 @@ def test_import_check_export_each_format(cli: Cli, sample: str, slug: str, kept_
     assert f"narrator check {slug}" in r.stdout  # says what to do next
     folder = cli.stories / slug
     assert (folder / kept_as).read_bytes() == (ARCHIVES / sample).read_bytes()  # verbatim, BOM/CRLF too
-    assert cli("check", slug).stdout.startswith("OK: 1 story, ")
+    assert cli("check", slug).stdout.splitlines()[-1].startswith("OK: 1 story, ")  # after any lines to review
     r = cli("export", slug)
     assert r.returncode == 0, r.stderr
     story = json.loads(r.stdout)
@@ -103,7 +103,9 @@ def test_import_check_export_each_format(cli: Cli, sample: str, slug: str, kept_
     segmented = json.loads(cli("segment", str(ARCHIVES / sample)).stdout)
     if kept_as != "source.txt":  # the document's own title, as import takes it
         assert segmented["title"] == story["title"] != segmented["story"]
-    assert segmented["scenes"] == story["scenes"]  # a fresh import plays what segment shows
+    # the same beats, speakers and review marks; the confidence of an unmarked line is not kept
+    # in the script (export says null), so it is left out of the comparison
+    assert _no_confidence(segmented["scenes"]) == _no_confidence(story["scenes"])  # a fresh import plays what segment shows
 
 
 def test_story_toml_of_a_discovered_cast_is_easy_to_edit(cli: Cli) -> None:
@@ -144,7 +146,7 @@ def test_fix_a_speaker_by_hand_and_keep_the_fix_on_reimport(cli: Cli) -> None:
     assert cli(*imp).returncode == 0
     script = cli.stories / "lighthouse" / "script.txt"
     lines = script.read_text(encoding="utf-8").splitlines()
-    n = next(i for i, line in enumerate(lines) if line.startswith("MARA: They climbed"))
+    n = next(i for i, line in enumerate(lines) if line.startswith('MARA: "Almost there,"'))
 
     lines[n] = lines[n].replace("MARA:", "TOMM:", 1)  # a typo
     script.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -160,7 +162,7 @@ def test_fix_a_speaker_by_hand_and_keep_the_fix_on_reimport(cli: Cli) -> None:
     edited = "\n".join(lines) + "\n"
     script.write_text(edited, encoding="utf-8")
     r = cli("check", "lighthouse")
-    assert (r.returncode, r.stdout.strip()) == (0, "OK: 1 story, 4 beats")
+    assert (r.returncode, r.stdout.strip()) == (0, "OK: 1 story, 5 beats, 0 lines to review")
     beats = [b for s in json.loads(cli("export", "lighthouse").stdout)["scenes"] for b in s["beats"]]
     assert beats[-1]["speaker"] == "tom-reed"  # the last beat is the one edited
 
@@ -168,7 +170,7 @@ def test_fix_a_speaker_by_hand_and_keep_the_fix_on_reimport(cli: Cli) -> None:
     assert r.returncode == 0
     assert script.read_text(encoding="utf-8") == edited
     new = cli.stories / "lighthouse" / "script.new.txt"
-    assert new.is_file() and "MARA: They climbed" in new.read_text(encoding="utf-8")
+    assert new.is_file() and 'MARA: "Almost there,"' in new.read_text(encoding="utf-8")
     assert "script.new.txt" in r.stderr and "--force" in r.stderr
     assert cli("check", "lighthouse").returncode == 0  # still the reviewed script that plays
 
@@ -307,5 +309,13 @@ def test_pronouns_attribution_cannot_use_are_a_warning_with_the_line(cli: Cli) -
     line = next(n for n, t in enumerate(toml.read_text(encoding="utf-8").splitlines(), 1)
                 if t == 'pronouns = "hee"')
     r = cli("check", "lighthouse")
-    assert r.returncode == 0 and r.stdout.splitlines()[-1] == "OK: 1 story, 4 beats, 1 warning"
+    assert r.returncode == 0 and r.stdout.splitlines()[-1] == "OK: 1 story, 5 beats, 1 warning, 0 lines to review"
     assert r.stdout.startswith(f"{toml}:{line}: warning: pronouns 'hee' are not understood")
+
+
+def _no_confidence(scenes: list[dict[str, object]]) -> list[dict[str, object]]:
+    out = []
+    for sc in scenes:
+        beats = [{k: v for k, v in b.items() if k != "confidence"} for b in sc["beats"]]  # type: ignore[attr-defined]
+        out.append({**sc, "beats": beats})
+    return out

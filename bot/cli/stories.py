@@ -17,6 +17,7 @@ from bot.story.jsonview import story_to_json
 from bot.story.library import story_folders
 from bot.story.model import Character
 from bot.story.readers import StoryImportError
+from bot.story.script import review_marks
 from bot.story.storage import import_story, load_story_files, valid_slug
 
 PROGRESS_MIN_CHARS = 100_000  # below this an import is instant and needs no progress line
@@ -156,7 +157,31 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         print(msg, file=sys.stderr)
     print(f"next: review {result.script_written} (fix speakers before the colon), then run "
           f"narrator check {args.slug}")
+    _print_review(result.script_written)
     return 0
+
+
+def _print_review(script: Path, *, summary: bool = True) -> int:
+    """List the script's `#? CHECK` lines (file:line, the words, the guess, the runner-up) and
+    (with `summary`) end with "N lines to review"; returns N."""
+    try:
+        marks = review_marks(script.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return 0
+    for m in marks:
+        words = " ".join(m.words.split())
+        q = min((i for i in (words.find(c) for c in "\"“‘'«") if i >= 0), default=0)
+        words = words[q:]  # the spoken words, not the narration before them
+        words = words if len(words) <= 72 else words[:69] + "..."
+        conf = f" ({round(100 * m.confidence)}% sure)" if m.confidence is not None else ""
+        other = f", runner-up {m.runner_up}" if m.runner_up else ""
+        print(f"{script}:{m.line}: {words!r} — guessed {m.label}{other}{conf}")
+    n = len(marks)
+    if not summary:
+        return n
+    print(f"{n} line{'s' * (n != 1)} to review" + (f" (the '#?' lines in {script.name}: check the speaker, "
+                                                   "then delete the marker)" if n else ""))
+    return n
 
 
 def _segment(args: argparse.Namespace, settings: Settings) -> int:
@@ -169,10 +194,13 @@ def _segment(args: argparse.Namespace, settings: Settings) -> int:
         doc = to_document(data, name=str(args.file))
         # the same title import would give (the document's own, else its first heading)
         heading = doc.text[doc.headings[0][0]:doc.headings[0][1]].strip() if doc.headings else ""
+        warnings: list[str] = []
         story = segment(doc, cast if cast is not None else discover_cast(doc),
-                        slug=args.file.stem, title=doc.title or heading or args.file.stem)
+                        slug=args.file.stem, title=doc.title or heading or args.file.stem, warnings=warnings)
     except StoryImportError as exc:
         raise CliError(str(exc)) from None
+    for line in [*doc.warnings, *warnings]:
+        print(line, file=sys.stderr)
     _print_json(story_to_json(story))
     return 0
 
@@ -216,6 +244,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     errors = 0
     warnings = 0
     beats = 0
+    reviewed: list[Path] = []
     for folder in folders:
         if not folder.is_dir():
             print(f"{folder}: no such story folder; {_known(root)}")
@@ -235,12 +264,15 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
             print(line)
         warnings += len(loaded.warnings)
         beats += len(loaded.story)
+        reviewed.append(folder / loaded.script_file)
     n = len(folders)
     stories = f"{n} stor{'y' if n == 1 else 'ies'}"
     if errors:
         print(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
               f"in {stories}; fix the lines above and run narrator check again", file=sys.stderr)
         return 1
+    todo = sum(_print_review(script, summary=False) for script in reviewed)
     print(f"OK: {stories}, {beats} beats" + (f", {warnings} warning{'s' * (warnings != 1)}"
-                                              if warnings else ""))
+                                              if warnings else "")
+          + f", {todo} line{'s' * (todo != 1)} to review")
     return 0

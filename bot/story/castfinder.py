@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from dataclasses import replace
 
 from bot.story.attribution import HONORIFICS
 from bot.story.model import Character
@@ -36,6 +37,8 @@ meanwhile somewhere somehow anyway besides behind beside above below across outs
 later earlier tonight today tomorrow yesterday morning evening night suddenly slowly carefully
 monday tuesday wednesday thursday friday saturday sunday january february march april may june
 july august september october november december english french god lord heaven hell christmas
+to indeed certainly nay pray such these those enough rubbish do hullo gracious i've i’ve i'd i’d mais
+people comrades gentlemen ladies sirs diary
 """.split())
 _CUT = re.compile(r"[“\"‘]|(?<![\w'’-])(?!(?:He|She|His|Her|Hers|Him|It|Its|They|Their|The|A|An|But|And|Then|"
                   r"When|As|So|If|In|On|At|With)\b)[A-Z][a-z]+(?![\w-])")
@@ -51,10 +54,18 @@ _HE_WORDS = frozenset(("he", "him", "his", "himself"))
 _TAG_NEXT = re.compile(r"\s+(?:" + _VERB_ALT + r")(?![\w'’-])")
 
 
+_MONTHS = frozenset({"january", "february", "march", "april", "may", "june", "july", "august",
+                     "september", "october", "november", "december"})
+
+
 def _ok(word: str) -> bool:
     words = word.replace(".", "").split()
     if len(words) > 1 and re.fullmatch(_TITLES, words[0]):
         words = words[1:]
+    if len(words) > 1 and words[-1].lower() in ("man", "woman", "boy", "girl", "lady", "gentleman"):
+        words = words[:-1]  # "the Invisible Man", "the Old Lady"
+    if len(words) > 1:  # "the March Hare", "May Welland": a month word inside a longer name
+        words = [w for w in words if w.lower() not in _MONTHS] or words
     return all(w.lower().replace("'", "’") not in _STOP and w.lower() not in _STOP for w in words)
 
 
@@ -107,8 +118,17 @@ def metadata_names(text: str, notes: tuple[tuple[int, int], ...]) -> list[str]:
     return out
 
 
+_THE_BEFORE = re.compile(r"(?<![\w'’])[Tt]he\s+$")
+_LINE_BREAK = re.compile(r"(?<=\S)[ \t]*\n[ \t]*(?=\S)")
+# words before a place name ("in Highbury", "at Bath", "from London"), rarely before a person's
+_PLACE_BEFORE = re.compile(r"(?<![\w'’])(?:in|at|from|near|into|through|towards|toward|around)\s*$")
+
+
 def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] = ()) -> list[Character]:
     """`hints`: names known from the file's metadata (see `metadata_names`): always candidates."""
+    # hard-wrapped lines joined (paragraph breaks kept): a name broken across a line
+    # ("Mr.\nKnightley", "John\nKnightley") is one name, and never holds a line break
+    text = _LINE_BREAK.sub(" ", text)
     tagged: defaultdict[str, float] = defaultdict(float)  # a vocative weighs half a speech tag
     strong: Counter[str] = Counter()  # tags right after a closing quote mark
     for h in hints:
@@ -123,7 +143,10 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
             if _QUOTE_END.search(before, 0, m.start()):  # ’?” Corra asked’
                 strong[m.group(1)] += 1
         after = text[v.end() : v.end() + 40]
-        m2 = _CAP.match(after.lstrip(" "))
+        after = after.lstrip(" ")
+        if after.startswith("the ") and after[4:5].isupper():
+            after = after[4:]  # "said the Hatter"
+        m2 = _CAP.match(after)
         if m2 and _ok(m2.group(1)):
             tagged[m2.group(1)] += 1
             if _QUOTE_END.search(before):  # ’,” said Wyn’
@@ -155,6 +178,8 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
     mid: Counter[str] = Counter()  # capitalised in the middle of a sentence
     total: Counter[str] = Counter()
     thing: Counter[str] = Counter()
+    place: Counter[str] = Counter()
+    called_the: Counter[str] = Counter()  # "the Hatter", "The Hatter"
     honor: dict[str, set[str]] = defaultdict(set)
     wanted = set(tagged)
     wanted_parts = {p for w in wanted for p in w.split()}
@@ -167,10 +192,15 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
                 j = m.start() - 1
                 while j >= 0 and text[j] == " ":
                     j -= 1
+                if (_THE_BEFORE.search(text, max(0, m.start() - 5), m.start())
+                        or (f != word and word.startswith(("The ", "the ")) and word[4:] == f)):
+                    called_the[f] += 1
                 if j >= 0 and (text[j].isalpha() or text[j] == ","):
                     mid[f] += 1
                     if _ARTICLE.search(text, max(0, j - 4), j + 1):
                         thing[f] += 1  # "the Saltmarsh": a ship, an inn, a house, not a person
+                    if _PLACE_BEFORE.search(text, max(0, j - 10), j + 1):
+                        place[f] += 1
                 if m.group(2):
                     honor[f].add(f"{f}-{m.group(2)}")
     short = len(text) < _SHORT_TEXT
@@ -178,26 +208,21 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
              if n >= 2 or (short and strong[w] >= 1 and thing[w] * 2 < total[w] and (n >= 1 or total[w] >= 2)
                                 and not w.endswith(("'s", "’s")))
              or (total[w] >= 3 and (mid[w] >= 1 or n >= 1)) or titled[w] >= 2]
+    # no possessives ("Harriet's" is Harriet), no places ("in Highbury", "at Bath")
+    cands = [w for w in cands if not w.endswith(("'s", "’s", "'", "’"))
+             and (place[w] * 4 < total[w] or strong[w] >= 2 or w in hinted)]
+    # "the Musgroves", "the Crofts": a family, when the singular is a name part of another candidate
+    parts = {p for w in cands for p in w.split()}
+    cands = [w for w in cands if not (" " not in w and w.endswith("s") and w[:-1] in parts and w not in hinted)]
     # "Naruto Uzumaki" written out somewhere: the two single-word candidates are one person
     single = {w for w in cands if " " not in w}
     pairs = Counter(m.group(0) for m in _PAIR.finditer(text)
                     if m.group(1) in single and m.group(2) in single and m.group(1) != m.group(2))
-    for full in pairs:
-        if full not in cands:
+    for full, n_pair in pairs.items():
+        if full not in cands and (n_pair >= 2 or short):
             cands.append(full)
             tagged[full] += 0
-    # merge full names with their parts: "Rock Lee" + "Lee"
-    groups: dict[str, set[str]] = {}
-    for w in sorted(cands, key=lambda x: -len(x.split())):
-        home = None
-        for g, forms in groups.items():
-            if any(w in f.split() or f in w.split() for f in forms | {g}):
-                home = g
-                break
-        if home is None:
-            groups[w] = {w}
-        else:
-            groups[home].add(w)
+    groups = _group_forms(text, cands, {w: tagged[w] + total[w] for w in cands})
     every = {p for forms in groups.values() for f in forms for p in (f, *f.split())
              if p[:1].isupper() and p.rstrip(".") not in ("Mr", "Mrs", "Ms", "Miss", "Dr")}
 
@@ -205,16 +230,29 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
                           + r")(?![\w-])") if every else re.compile(r"[“\"‘]")
 
     chars: list[Character] = []
+    guess: list[set[str]] = []
     used: set[str] = set()
     ranked = sorted(groups.items(), key=lambda kv: -sum(tagged[f] + total[f] for f in kv[1]))
     for full, forms in ranked[:limit]:
         named = [f for f in forms if f in hinted]  # the archive's own spelling wins
         name = max(named or forms, key=lambda f: (tagged[f] + total[f], len(f)))
+        # a fuller form the text uses often enough is the better display name ("Mr. Weston",
+        # not "Weston"; but "Emma", not "Emma Woodhouse" met ten times)
+        fuller = [f for f in forms if len(f.split()) > len(name.split()) and name in f.split()
+                  and (tagged[f] + total[f]) * 3 >= tagged[name] + total[name]]
+        if fuller and not named:
+            name = max(fuller, key=lambda f: (tagged[f] + total[f], len(f)))
         aliases: list[str] = sorted({*forms, *(h for f in forms for h in honor.get(f, ()))} - {name})
         if " " in full and full not in aliases and full != name:
             aliases.append(full)
+        if total[name] >= 3 and called_the[name] * 2 >= total[name] and not _title(name):
+            # "the Hatter", "the Secretary": called so all along, so named so
+            aliases.append(name)
+            name = "The " + name
         first = name.split()[0].rstrip(".")
         base_name = name if re.fullmatch(_TITLES, first) else first  # "Mrs. Bennet" -> mrs-bennet
+        if first == "The":
+            base_name = name[4:]  # "The Mock Turtle" -> mock-turtle
         key = re.sub(r"[^a-z0-9]+", "-", base_name.lower()).strip("-") or "character"
         base, i = key, 2
         while key in used:
@@ -223,43 +261,170 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
         used.add(key)
         firsts = {f.split()[0] for f in forms if " " in f and _ok(f.split()[0])
                   and not re.fullmatch(_TITLES + r"\.?", f.split()[0])}
-        pron = _TITLE_PRONOUN.get(first.lower()) or _pronoun(text, forms | firsts, every_rx)
-        chars.append(Character(key=key, name=name, aliases=tuple(aliases), pronouns=pron))
-    return chars
+        chars.append(Character(key=key, name=name, aliases=tuple(aliases),
+                               pronouns=_TITLE_PRONOUN.get(first.lower(), "")))
+        guess.append(forms | firsts)
+    found = _pronouns(text, guess, every_rx, lead=0)
+    out: list[Character] = []
+    for c, p in zip(chars, found, strict=True):
+        noun = next((_NOUN_GENDER[w.lower()] for w in reversed(c.name.split()) if w.lower() in _NOUN_GENDER), "")
+        out.append(c if c.pronouns else replace(c, pronouns=noun or p))
+    return out
 
 
-def _pronoun(text: str, forms: set[str], names_rx: re.Pattern[str]) -> str:
-    """he/him or she/her from the pronouns that follow the name, up to the next quote or the
-    next mention of someone else."""
-    he = she = 0
+_HE_TITLES = frozenset({"mr", "sir", "lord", "monsieur", "uncle", "master", "captain", "dr", "professor"})
+_SHE_TITLES = frozenset({"mrs", "miss", "ms", "lady", "madame", "madam", "mademoiselle", "aunt"})
+
+
+def _title(form: str) -> str | None:
+    first = form.split()[0].rstrip(".").lower() if form.split() else ""
+    return first if re.fullmatch(_TITLES, form.split()[0].rstrip(".")) else None
+
+
+def _title_gender(title: str | None) -> str | None:
+    return "he" if title in _HE_TITLES else "she" if title in _SHE_TITLES else None
+
+
+def _group_forms(text: str, cands: list[str], weight: dict[str, float]) -> dict[str, set[str]]:
+    """One group of name forms per person. Full names first ("Emma Woodhouse", "Mr. Frank
+    Churchill" = "Frank Churchill"); a title with a surname joins the one full name of that
+    surname whose gender fits ("Miss Woodhouse" = Emma Woodhouse, not her father), unless that
+    full name is written with the same title already ("Mr. John Knightley": "Mr. Knightley" is
+    someone else); a single word joins the one full name it begins ("Emma"), else the one titled
+    surname it ends ("Knightley" = Mr. Knightley; of several, the "Mr."), else the one full name
+    it ends; anything else is a person of its own."""
+    def bare(form: str) -> tuple[str, ...]:
+        ws = form.split()
+        return tuple(ws[1:] if _title(form) else ws)
+
+    groups: dict[str, set[str]] = {}
+    full_of: dict[tuple[str, ...], str] = {}
+    by_weight = sorted(cands, key=lambda w: (-len(bare(w)), -weight.get(w, 0), w))
+    for w in by_weight:
+        b = bare(w)
+        if len(b) >= 2:
+            head = full_of.get(b)
+            if head is not None and {_title_gender(_title(f)) for f in groups[head]} - {None} - {
+                    _title_gender(_title(w))} and _title_gender(_title(w)):
+                head = None  # "Mrs. John Knightley" is not Mr. John Knightley
+                b = (w,)
+            if head is None:
+                full_of[b] = w
+                groups[w] = {w}
+            else:
+                groups[head].add(w)
+    # the gender of each full name's first name, from the text
+    heads = list(groups)
+    firsts = [{bare(h)[0]} for h in heads]
+    from_text = dict(zip(heads, _pronouns(text, firsts, re.compile(r"[“\"‘]")), strict=True))
+
+    def gender(head: str) -> str | None:
+        for f in groups[head]:
+            g = _title_gender(_title(f))
+            if g:
+                return g
+        p = from_text.get(head, "")
+        return "he" if p.startswith("he") else "she" if p.startswith("she") else None
+
+    titled: dict[str, list[str]] = defaultdict(list)  # surname -> own groups of "T Surname"
+    for w in by_weight:
+        b = bare(w)
+        if len(b) != 1 or not _title(w):
+            continue
+        t = _title(w)
+        fits = [h for h in heads if bare(h)[-1] == b[0] and (gender(h) in (None, _title_gender(t)))
+                and not any(_title(f) == t and len(bare(f)) >= 2 for f in groups[h])]
+        if len(fits) == 1:
+            groups[fits[0]].add(w)
+        else:
+            groups[w] = {w}
+            titled[b[0]].append(w)
+    for w in by_weight:
+        if len(w.split()) != 1 or _title(w):
+            continue
+        starts = [h for h in heads if bare(h)[0] == w]
+        ends_titled = titled.get(w, [])
+        if len(ends_titled) > 1:
+            ends_titled = [t for t in ends_titled if _title(t) == "mr"]
+        ends = [h for h in heads if bare(h)[-1] == w]
+        home = (starts[0] if len(starts) == 1 else ends_titled[0] if len(ends_titled) == 1
+                else ends[0] if len(ends) == 1 and not starts else None)
+        if home is None:
+            groups[w] = {w}
+        else:
+            groups[home].add(w)
+    return groups
+
+
+# a name that says it: "the Queen", "the Duchess", "the Old Man"
+_NOUN_GENDER = {w: "he/him" for w in ("king", "prince", "duke", "man", "boy", "gentleman", "father", "brother",
+                                      "uncle", "lord", "emperor", "marquis", "count", "baron", "husband", "son")}
+_NOUN_GENDER.update({w: "she/her" for w in ("queen", "princess", "duchess", "woman", "girl", "lady", "mother",
+                                             "sister", "aunt", "empress", "marchioness", "countess", "baroness",
+                                             "wife", "daughter", "maid", "widow")})
+
+
+def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], lead: int | None = None) -> list[str]:
+    """he/him or she/her per group of name forms, from the pronouns that follow the name, up to
+    the next quote or the next mention of someone else (one pass over the text for all). With
+    `lead` (the index of the story's main character), the main character's pronoun counts half
+    for everyone else: in "The Rabbit hurried past; she ran after it" the "she" is the heroine."""
+    from bot.story.attribution import _trie_regex
+
+    owner: dict[str, int] = {}
+    for i, forms in enumerate(groups):
+        for f in forms:
+            owner.setdefault(f, i)
+    he = [0] * len(groups)
+    she = [0] * len(groups)
+    seen = [0] * len(groups)
+    titled_he = [0] * len(groups)
+    titled_she = [0] * len(groups)
+    if not owner:
+        return [""] * len(groups)
     suffix = r"(?:-(?:" + "|".join(HONORIFICS) + r"))?"
-    rx = re.compile(r"(?<![\w'’-])(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
-                    + r")" + suffix + r"(?![\w-])")
-    mine = {p for f in forms for p in (f, *f.split())}
-    for n, m in enumerate(rx.finditer(text)):
-        if n > 400:
-            break
+    rx = re.compile(r"(?<![\w'’-])(" + _trie_regex(sorted(owner)) + r")" + suffix + r"(?![\w-])")
+    mine = [{p for f in forms for p in (f, *f.split())} for forms in groups]
+    for m in rx.finditer(text):
+        who = owner.get(" ".join(m.group(1).split()))
+        if who is None:
+            continue
+        i = who
+        seen[i] += 1
+        if seen[i] > 400:
+            continue
         t = _TITLE_BEFORE.search(text, max(0, m.start() - 12), m.start()) or _TITLE_AT.match(m.group(0))
         if t is not None:  # "Miss Carrow", "Mr. Lorry": the title says it
             if _TITLE_PRONOUN.get(t.group(1).lower()) == "he/him":
-                he += 3
+                he[i] += 3
+                titled_he[i] += 3
             else:
-                she += 3
+                she[i] += 3
+                titled_she[i] += 3
         window = text[m.end() : m.end() + 100]
         for cut in names_rx.finditer(window):
-            if cut.group(0) not in mine:  # a quote, or someone else's name
+            if cut.group(0) not in mine[i]:  # a quote, or someone else's name
                 window = window[: cut.start()]
                 break
         # the first pronoun after the name ("Corra … she", "said Wyn. He") is most likely
         # theirs: it weighs double, and one in a speech/thought tag ("he said") once more
-        for i, pm in enumerate(_HE_SHE.finditer(window)):
-            w = 1 + (i == 0) + bool(_TAG_NEXT.match(window, pm.end()))
+        for k, pm in enumerate(_HE_SHE.finditer(window)):
+            w = 1 + (k == 0) + bool(_TAG_NEXT.match(window, pm.end()))
             if pm.group(0).lower() in _HE_WORDS:
-                he += w
+                he[i] += w
             else:
-                she += w
-    if he > she * 1.5 and he >= 1:
-        return "he/him"
-    if she > he * 1.5 and she >= 1:
-        return "she/her"
-    return ""
+                she[i] += w
+    if lead is not None and 0 <= lead < len(groups):
+        main_he = he[lead] > she[lead] * 1.5
+        main_she = she[lead] > he[lead] * 1.5
+        for i in range(len(groups)):
+            if seen[lead] < 3 * seen[i]:
+                continue  # not a story told around one main character
+            if i != lead and main_he:
+                he[i] = titled_he[i] + (he[i] - titled_he[i]) // 2
+            elif i != lead and main_she:
+                she[i] = titled_she[i] + (she[i] - titled_she[i]) // 2
+    out = []
+    for h, sh in zip(he, she, strict=True):
+        out.append("he/him" if h > sh * 1.5 and h >= 1 else "she/her" if sh > h * 1.5 and sh >= 1 else "")
+    return out

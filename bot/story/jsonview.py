@@ -16,6 +16,8 @@ def beat_to_json(beat: Beat) -> dict[str, Any]:
         "text": beat.text,
         "source": [beat.source[0], beat.source[1]],
         "quotes": [[a, b] for a, b in beat.quotes],
+        "confidence": beat.confidence,
+        "review": beat.review,
     }
 
 

@@ -47,6 +47,12 @@ class Beat:
     speakers: tuple[str, ...] = ()  # every speaker of a group line ("The pair nodded")
     source: tuple[int, int] = (0, 0)
     quotes: tuple[tuple[int, int], ...] = ()
+    # how sure the importer is of the speaker (0-1; None for narration, notes and hand-written
+    # scripts), whether a person should check it, and the next most likely speaker's key; the
+    # importer's opinion, not part of what is performed (left out of equality)
+    confidence: float | None = field(default=None, compare=False)
+    review: bool = field(default=False, compare=False)
+    runner_up: str | None = field(default=None, compare=False)
 
     @property
     def voiced(self) -> bool:

@@ -23,7 +23,7 @@ import tomli_w
 from bot.story.cast import StoryFileError, load_cast
 from bot.story.model import Beat, Character, Story
 from bot.story.readers import StoryImportError
-from bot.story.script import SCRIPT_NAME, parse_script
+from bot.story.script import REVIEW_PREFIX, SCRIPT_NAME, parse_script
 from bot.story.storage import STORY_TOML, LoadedStory, import_story, load_story_files
 
 __all__ = ["PackedStory", "StoryFileError", "StoryImportError", "check_script", "edit_character",
@@ -49,10 +49,11 @@ class PackedStory:
 
 
 def needs_review(beat: Beat, kept: frozenset[str] = frozenset()) -> bool:
-    """Is this a line a person should check? For now: speech the importer could not attribute
-    (UNKNOWN), unless a moderator kept it as it is. The one place to switch to the importer's
-    per-line confidence once it exists."""
-    unsure = beat.kind in ("dialogue", "thought") and beat.speaker is None and not beat.speakers
+    """Is this a line a person should check? Speech the importer was unsure of (its `#? CHECK:`
+    mark, `Beat.review`) or could not attribute at all (UNKNOWN), unless a moderator kept it."""
+    if beat.kind not in ("dialogue", "thought"):
+        return False
+    unsure = beat.review or (beat.speaker is None and not beat.speakers)
     return unsure and line_id(beat) not in kept
 
 
@@ -71,8 +72,14 @@ def kept_lines(loaded: LoadedStory) -> frozenset[str]:
     return frozenset(str(i) for i in ids) if isinstance(ids, list) else frozenset()
 
 
-def mark_reviewed(packed: PackedStory, beat: Beat) -> PackedStory:
-    """story.toml with `beat` recorded as checked and kept, so review does not ask again."""
+def mark_reviewed(packed: PackedStory, story: Story, beat_index: int) -> PackedStory:
+    """The story with beat `beat_index` checked and kept as it is: its `#? CHECK:` mark leaves the
+    script; a line still UNKNOWN is also recorded in story.toml so review does not ask again."""
+    beat = story.beat(beat_index)
+    lines, at = _beat_line(packed, story, beat_index)
+    packed = replace(packed, script="\n".join(_unmarked(lines, at)))
+    if beat.speaker is not None or beat.speakers:
+        return packed
     try:
         data = tomllib.loads(packed.story_toml)
     except tomllib.TOMLDecodeError as exc:
@@ -186,14 +193,7 @@ def set_speaker(packed: PackedStory, story: Story, beat_index: int, speaker: str
     """The script with beat `beat_index` spoken by `speaker` (a cast key), or narration when
     None. Only that beat's label changes; every other line of the script stays as written."""
     beat = story.beat(beat_index)
-    lines = packed.script.split("\n")
-    scenes, errors = parse_script(packed.script, story.characters)
-    if errors:
-        raise StoryFileError(errors)
-    flat = [b for s in scenes for b in s.beats]
-    if len(flat) != len(story) or not 0 <= beat_index < len(flat):
-        raise StoryFileError([f"{SCRIPT_NAME}: the script no longer matches the story; send it again with /story import"])
-    at = flat[beat_index].line - 1
+    lines, at = _beat_line(packed, story, beat_index)
     m = _LABEL.match(lines[at])
     if m is None:
         raise StoryFileError([f"{SCRIPT_NAME}:{at + 1}: this beat has no 'LABEL:'; fix it in the script"])
@@ -202,7 +202,26 @@ def set_speaker(packed: PackedStory, story: Story, beat_index: int, speaker: str
     else:
         label = speaker.upper() + (" (thought)" if beat.kind == "thought" else "")
     lines[at] = f"{label}:{m.group('rest')}"
-    return replace(packed, script="\n".join(lines))
+    return replace(packed, script="\n".join(_unmarked(lines, at)))  # checked: its mark goes
+
+
+def _beat_line(packed: PackedStory, story: Story, beat_index: int) -> tuple[list[str], int]:
+    """The script's lines and the index of the line where beat `beat_index` starts."""
+    scenes, errors = parse_script(packed.script, story.characters)
+    if errors:
+        raise StoryFileError(errors)
+    flat = [b for s in scenes for b in s.beats]
+    if len(flat) != len(story) or not 0 <= beat_index < len(flat):
+        raise StoryFileError([f"{SCRIPT_NAME}: the script no longer matches the story; send it again with /story import"])
+    return packed.script.split("\n"), flat[beat_index].line - 1
+
+
+def _unmarked(lines: list[str], at: int) -> list[str]:
+    """`lines` without the `#?` review marks standing right above line `at`."""
+    top = at
+    while top > 0 and lines[top - 1].startswith(REVIEW_PREFIX):
+        top -= 1
+    return lines[:top] + lines[at:]
 
 
 _FIELDS = ("avatar_url", "colour", "pronouns", "persona")

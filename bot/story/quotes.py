@@ -48,7 +48,8 @@ _SPEECH = (
     "sniffled whined whines wailed wails howled howls boomed booms thundered grinned grins smiled "
     "smiles giggled giggles scolded scolds shrieked shrieks blurted blurts panted pants wheezed "
     "choked chokes gritted confirmed confirms acknowledged noted notes pointed commented comments "
-    "complained complains argued argues accused accuses conceded concedes "
+    "complained complains argued argues accused accuses conceded concedes questioned questions "
+    "supplied supplies "
     "mouthed mouths intoned intones quipped quips breathed interjected interjects called_out "
     "went_on goes_on trailed_off spoke_up piped_up chimed_in cut_in broke_in burst_out"
 )
@@ -313,3 +314,168 @@ def _dashes(text: str, start: int, end: int) -> list[Quote]:
         if b > pos:
             out.append(Quote(pos, b, -1, -1, "dash"))
     return [piece for q in out for piece in _split_tags(text, q)]
+
+
+# ------------------------------------------------------------------ unmarked inner speech
+
+_SELF = r"(?:him|her|them|my|your|our|one)sel(?:f|ves)"
+_IN_MIND = (r"(?:in|inside|within|at)\s+(?:the\s+(?:back|depths|recesses|corner)\s+of\s+)?"
+            r"(?:his|her|their|my|its|[A-Z][\w'’-]*['’]s)\s+(?:mind|head|skull|thoughts)")
+_WHO = r"(?:[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?|[Hh]e|[Ss]he|I|[Tt]hey)"
+_CLAUSE_END = r"(?=\s*(?:[,.;:!?…]|$)|\s+(?:as|while|and|but|before|after|when|then)\b)"
+_THOUGHT_TAG_RE = re.compile(
+    r"(?<=[,.!?…])\s+(?:" + _WHO + r"\s+(?:\w+ly\s+)?(?:"
+    r"(?:thought|wondered|mused|reflected)(?:\s+to\s+" + _SELF + r")?(?:\s+\w+ly)?" + _CLAUSE_END +
+    r"|(?:told|asked|reminded|scolded|warned|promised)\s+" + _SELF + _CLAUSE_END +
+    r"|(?:" + _VERB_ALT + r")(?:\s+\w+ly)?\s+" + _IN_MIND + r")"
+    r"|(?:thought|wondered|mused)\s+(?:[A-Z][\w'’-]*|he|she)\b)"
+)
+_REPLY_TAG_RE = re.compile(
+    r"(?<=[,.!?…])\s+" + _WHO + r"\s+(?:\w+ly\s+)?(?:responded|replied|answered|retorted|snapped|shot\s+back|"
+    r"growled|snarled|hissed|said|told\s+(?:him|her|it|them))" + _CLAUSE_END
+)
+_MIND_CUE = re.compile(r"\b(?:mentally|inwardly|silently)\b|" + _IN_MIND)
+_NARRATIVE = re.compile(
+    r"\s*(?:(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts)\s+(?:\w+\s+){0,2}|"
+    r"(?:[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?|[Hh]e|[Ss]he|[Tt]hey|[Ii]t)\s+(?:\w+ly\s+)?)"
+    r"(?:\w+ed|was|were|had|saw|felt|knew|went|came|took|made|could|would|did|began|thought|stood|sat|"
+    r"said|told|looked|heard|found|gave|got|kept|left|ran|held|let|put|fell|rose|turned|smiled|shook|woke|drew|"
+    r"threw|bit|hid|led|lay|sank|struck|swung|wore|wrote|caught|brought|fought|taught|meant|sent|spent|"
+    r"built|lost|stuck|slept|swept|wept|knelt|spoke|stole|froze|chose|tore|bent|sprang|began|became)\b"
+)
+# after a tag: the thought follows it ("…, she asked herself, What did it matter", "thought to
+# herself, “…”") or the sentence goes on around it ("They must have been together, he thought,
+# about an hour"): then the words before the tag are not (all of) the thought
+_TAG_LEADS_ON = re.compile(r"\s*[,:]\s*(?:[\"“‘'A-Z]|[a-z])")
+_TAG_GOES_ON_OK = re.compile(r"\s*,\s*(?:and|or|but|then|as|while|so|yet|before|after|when|[a-z]+ing)\b")
+_STRONG_TAG = re.compile(r"sel(?:f|ves)\b|mind|head|skull|thoughts")
+_TAG_HINT = re.compile(r"though|wonder|mused|reflect|sel(?:f|ves)\b|mind|head")
+_TO_CLAUSE_END = re.compile(r"[^;.!?…]*([;.!?…])")
+_LEAD_NAME = re.compile(r"\s*([A-Z][\w'’-]+)")
+_PRESENT = re.compile(r"(?<![\w'’])(?:is|are|am|isn['’]t|aren['’]t|has|have|hasn['’]t|haven['’]t|does|doesn['’]t|"
+                      r"do|don['’]t|can|can['’]t|will|won['’]t|must|shall|let['’]s)(?![\w'’])|\w['’](?:s|re|ll|ve|m)\b",
+                      re.I)
+_YOU = re.compile(r"(?<![\w'’])(?:you|your|yourself)(?![\w'’])", re.I)
+_PERSON_12 = re.compile(r"(?<![\w'’])(?:I|I'm|I’m|I'll|I’ll|me|my|myself|you|your|you're|you’re|yourself|"
+                        r"we|us|our)(?![\w'’])", re.I)
+
+
+def _voiced(text: str, a: int, b: int) -> bool:
+    """Does text[a:b] sound like someone's own words (first or second person, a question or an
+    exclamation, the present tense: "He is an unusual ninja", "Cute brat, real touching!")
+    rather than the narrator's past tense ("Katharine Hilbery, he thought, would…")?"""
+    if _PERSON_12.search(text, a, b) or _PRESENT.search(text, a, b):
+        return True
+    return "?" in text[a:b] or "!" in text[a:b]
+
+
+def _narrative(text: str, a: int, b: int) -> bool:
+    """Does text[a:b] read as past-tense narration ("Gaara looked up and saw…") rather than a
+    voice (first or second person, present tense, exclamations)?"""
+    if _PERSON_12.search(text, a, b):
+        return False
+    return _NARRATIVE.match(text, a, b) is not None
+
+
+def _sentence_starts(text: str, a: int, b: int) -> list[int]:
+    from bot.story.sentences import sentence_ends, skip_space
+
+    starts = [skip_space(text, a, b)]
+    for e in sentence_ends(text, a, b):
+        s = skip_space(text, e, b)
+        if s < b and s > starts[-1]:
+            starts.append(s)
+    return [s for s in starts if s < b]
+
+
+def _voice_before(text: str, a: int, end: int, *, strong: bool) -> int:
+    """Where the voice that ends at `end` begins: the sentence holding `end`, and the ones before
+    it back to `a` while they do not read as narration (and, unless the tag is `strong` — "in the
+    back of his mind", "to himself" — sound like someone's own words: a bare "she thought" is
+    as often the narrator's "Time, she thought, would tell"). -1 when that sentence is narration."""
+    starts = [s for s in _sentence_starts(text, a, end) if s < end]
+    if not starts:
+        return -1
+    first = -1
+    for k in range(len(starts) - 1, -1, -1):
+        s = starts[k]
+        e = starts[k + 1] if k + 1 < len(starts) else end
+        if _narrative(text, s, e) or not (strong or _voiced(text, s, e)):
+            break
+        first = s
+    return first
+
+
+def unmarked_thoughts(text: str, start: int, end: int, *, reply: bool = False) -> list[tuple[int, int]]:
+    """Inner speech written without quote marks in text[start:end] (a paragraph, or the text
+    between its quotes), as (start, end) spans of the words thought:
+
+    - tagged: "Must've thought I came to kill him, he thought to himself.", "He is an unusual
+      ninja, thought Gaara as he followed Lee; he has no skill…", "…real touching. Shukaku
+      cackled in the back of his mind.", "Don't tell him that. He told himself";
+    - talking to oneself after a cue: "Gaara mentally shook his head. Get a grip, you fool.";
+    - with `reply` (the paragraph answers an inner voice): "Shut up Shukaku, you will not
+      interfere. Gaara responded, and …".
+    """
+    body = text[start:end]
+    out: list[tuple[int, int]] = []
+    tags = list(_THOUGHT_TAG_RE.finditer(text, start, end)) if _TAG_HINT.search(body) else []
+    if reply:
+        tags = sorted([*tags, *_REPLY_TAG_RE.finditer(text, start, end)], key=lambda m: m.start())
+    pos = start
+    for m in tags:
+        if m.start() < pos:
+            continue
+        if _TAG_LEADS_ON.match(text, m.end()) and not _TAG_GOES_ON_OK.match(text, m.end()):
+            continue  # "I asked myself, what…", "Time, she thought, would tell": not the words before
+        strong = _STRONG_TAG.search(m.group(0)) is not None
+        a = _voice_before(text, pos, m.start(), strong=strong)
+        if a < 0 or len(text[a : m.start()].split()) < 2:
+            continue
+        if m.re is _REPLY_TAG_RE and not (_PERSON_12.search(text, a, m.start())
+                                          or "?" in text[a : m.start()] or "!" in text[a : m.start()]):
+            continue
+        b = trim_end(text, a, m.start())
+        out.append((a, b))
+        pos = m.end()
+        # "…, thought Gaara as he followed Lee; he has no skill…": the thought goes on after the tag
+        clause = _TO_CLAUSE_END.match(text, m.end(), end)
+        if clause and clause.group(1) == ";":
+            c0 = clause.end()
+            starts = _sentence_starts(text, c0, end)
+            stop = c0
+            for k, s in enumerate(starts):
+                e = starts[k + 1] if k + 1 < len(starts) else end
+                if _narrative(text, s, e) or not _voiced(text, s, e):
+                    break
+                stop = e
+            if stop > c0:
+                s0 = starts[0] if starts else c0
+                out.append((s0, trim_end(text, s0, stop)))
+                pos = stop
+    if not out and _MIND_CUE.search(body):
+        # talking to oneself: a narration sentence with a cue, then second person
+        starts = _sentence_starts(text, start, end)
+        for k, s in enumerate(starts[:-1]):
+            e = starts[k + 1]
+            if not (_MIND_CUE.search(text, s, e) and _narrative(text, s, e)):
+                continue
+            stop = e
+            said = 0
+            for j in range(k + 1, len(starts)):
+                s2 = starts[j]
+                e2 = starts[j + 1] if j + 1 < len(starts) else end
+                if (_narrative(text, s2, e2) or not _voiced(text, s2, e2) or text[s2] in "([\"“‘'"
+                        or (j == k + 1 and not _YOU.search(text, s2, e2))):
+                    break
+                stop = e2
+                said += 1
+            # one's own name ("Get a grip Gaara, …") or a few sentences of "you": not a
+            # passing question to the reader
+            name = _LEAD_NAME.match(text[s:e])
+            by_name = name is not None and re.search(r"(?<![\w'’-])" + re.escape(name.group(1)) + r"(?![\w'’-])",
+                                                     text[e:stop]) is not None
+            if stop > e and (by_name or said >= 2):
+                out.append((e, trim_end(text, e, stop)))
+            break
+    return out

@@ -507,8 +507,12 @@ def _front_matter(doc: Document) -> Document:
     headings = list(doc.headings)
     lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text[:head_end])][:8]
     prev: tuple[int, int] | None = None
+    dated: list[tuple[int, int]] = []  # "(1814)" between the title and the byline
     for a, b in lines:
         line = text[a:b]
+        if prev is not None and _YEAR_LINE.fullmatch(line):
+            dated.append((a, b))
+            continue
         lab = _LABEL.fullmatch(line)
         if lab:
             key, value = lab.group(1).lower(), lab.group(2).strip()
@@ -523,6 +527,9 @@ def _front_matter(doc: Document) -> Document:
         if by and _NAMEISH.fullmatch(by.group(1).strip().strip("*_")) and prev is not None:
             author = author or by.group(1).strip().strip("*_")
             notes.append((a, b))
+            notes.extend(dated)
+            notes.extend((c, d) for c, d in lines if c > b and _YEAR_LINE.fullmatch(text[c:d])
+                         and not text[b:c].strip())
             pa, pb = prev
             above = text[pa:pb].strip()
             if not title and len(above) <= 120 and above[-1:] not in ".,;:\"”’'" and not _LABEL.fullmatch(above):
@@ -531,9 +538,51 @@ def _front_matter(doc: Document) -> Document:
                     headings.append((pa + len(text[pa:pb]) - len(text[pa:pb].lstrip()), pb))
             break
         prev = (a, b)
+    if not title and doc.fmt == "txt":
+        title = _title_line(text, lines, notes, headings)
     if (title, author) == (doc.title, doc.author) and len(notes) == len(doc.notes):
         return doc
     return replace(doc, title=title, author=author, notes=_trim(text, notes), headings=_trim(text, headings))
+
+
+_YEAR_LINE = re.compile(r"[ \t]*\(?(?:1[5-9]|20)\d\d\)?\.?[ \t]*")
+_TITLE_WORD = re.compile(r"[\w'’-]+")
+_MINOR = frozenset("a an and as at but by for from in into of on or the to with nor".split())
+
+
+def _title_line(text: str, lines: list[tuple[int, int]], notes: list[tuple[int, int]],
+                headings: list[tuple[int, int]]) -> str:
+    """A plain-text book's own title: its first line, standing alone, short, with no closing
+    punctuation, and either followed by more short lines (author, edition) up to the first
+    chapter heading ("ALICE'S ADVENTURES IN WONDERLAND / Lewis Carroll / CHAPTER I."), or
+    written in title case above the story ("The Kitchen at Night"). The title line becomes a
+    heading and the lines under it notes, so they are front matter rather than story."""
+    if not lines:
+        return ""
+    a, b = lines[0]
+    first = text[a:b].strip()
+    words = _TITLE_WORD.findall(first)
+    if (not words or len(first) > 80 or len(words) > 12 or first[-1] in ".,;:!?\"”’'»)-—–"
+            or _CHAPTERISH.match(first) or first[:1] in "\"“‘'(["
+            or (not text[b:].startswith(("\n\n", "\r\n\r\n")) and not text[b:].lstrip(" \t").startswith("\n\n"))):
+        return ""
+    under: list[tuple[int, int]] = []
+    for c, d in lines[1:]:
+        line = text[c:d].strip()
+        if _CHAPTERISH.match(line):
+            break
+        if len(line) > 60 or (line[-1:] in ".,;:!?\"”" and not re.search(r"\d\.\d$", line)):
+            under = []
+            break
+        under.append((c, d))
+    else:
+        under = []
+    if under or (not lines[1:] or _CHAPTERISH.match(text[lines[1][0]:lines[1][1]].strip())):
+        notes.extend(under)
+    elif not all(w[:1].isupper() or w.lower() in _MINOR for w in words) or len(words) < 2:
+        return ""
+    headings.append((a + len(text[a:b]) - len(text[a:b].lstrip()), a + len(text[a:b].rstrip())))
+    return " ".join(first.split())
 
 
 # ------------------------------------------------------------------------------------ Markdown

@@ -60,6 +60,26 @@ class ScriptBeat:
     kind: BeatKind
     speakers: tuple[str, ...]  # keys; empty for narration, notes and UNKNOWN lines
     text: str  # the words, wrapped lines joined with single spaces
+    review: bool = False  # a `#?` review marker stands above it
+    confidence: float | None = None  # the importer's confidence, as the marker gives it
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewMark:
+    """A `#? CHECK:` line above a beat: the importer was unsure of that beat's speaker."""
+
+    line: int  # the beat's first line (the marker is the line above)
+    label: str  # the beat's label as written (the guessed speaker)
+    runner_up: str | None  # the next most likely speaker the marker names
+    confidence: float | None
+    words: str  # the beat's text
+
+
+# A line the importer was unsure of carries this comment line above it; a moderator who has
+# checked the speaker deletes the marker (it is a comment, so a script with markers is valid).
+REVIEW_PREFIX = "#?"
+_REVIEW = re.compile(r"^#\?\s*(?:CHECK\b[:\s]*)?(?:.*?\((?P<conf>\d{1,3})\s*%\))?"
+                     r"(?:.*?\bor\s+(?P<runner>[^?]+?)\s*\?)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +116,14 @@ def render_beat(beat: Beat, *, width: int = WRAP_WIDTH) -> str:
     return "\n".join(lines) if lines else first.rstrip()
 
 
+def review_line(beat: Beat) -> str:
+    """The `#? CHECK:` marker written above a beat the importer is unsure of."""
+    conf = f" ({round(100 * beat.confidence)}%)" if beat.confidence is not None else ""
+    other = f", or {beat.runner_up.upper()}?" if beat.runner_up else ""
+    return (f"{REVIEW_PREFIX} CHECK: {label_for(beat)}{conf}{other} "
+            "Fix the name if needed, then delete this line.")
+
+
 def render_script(story: Story, *, width: int = WRAP_WIDTH, note: str = "") -> str:
     """The script text for `story` (what `parse_script` + `align` read back)."""
     out = [
@@ -110,6 +138,8 @@ def render_script(story: Story, *, width: int = WRAP_WIDTH, note: str = "") -> s
         "#   NOTE: ...                 an author's note (played only when include_notes = true)",
         "# Fix a wrong speaker by changing the name before the colon. Indented lines continue the",
         "# beat above. '=== Scene N: title ===' starts a scene. Lines starting with '#' are comments.",
+        f"# '{REVIEW_PREFIX} CHECK: ...' above a beat: the importer was unsure who speaks it (its guess, how",
+        "# sure, the runner-up). Check it, fix the name if needed, then delete the '#?' line.",
         f"# After editing run:  narrator check {story.slug}",
     ]
     if story.characters:
@@ -128,6 +158,8 @@ def render_script(story: Story, *, width: int = WRAP_WIDTH, note: str = "") -> s
         out.append(head)
         for beat in scene.beats:
             out.append("")
+            if beat.review and beat.kind in ("dialogue", "thought"):
+                out.append(review_line(beat))
             out.append(render_beat(beat, width=width))
     return "\n".join(out) + "\n"
 
@@ -233,17 +265,20 @@ def parse_script(text: str, characters: Sequence[Character], *,
     open_head: tuple[BeatKind, tuple[str, ...]] | None = None
     open_parts: list[str] = []
     open_valid = False
+    open_review: tuple[bool, float | None] = (False, None)
+    pending_review: tuple[bool, float | None] = (False, None)  # a `#?` line above the next beat
 
     def close_beat() -> None:
-        nonlocal open_line, open_head, open_parts, open_valid
+        nonlocal open_line, open_head, open_parts, open_valid, open_review
         if open_valid:
             words = _one_line(" ".join(open_parts))
             if not words:
                 errors.append(f"{path}:{open_line}: beat has no text; write the words after the "
                               "colon, or delete the line")
             elif open_head is not None:
-                beats.append(ScriptBeat(open_line, open_head[0], open_head[1], words))
+                beats.append(ScriptBeat(open_line, open_head[0], open_head[1], words, *open_review))
         open_line, open_head, open_parts, open_valid = 0, None, [], False
+        open_review = (False, None)
 
     def close_scene(next_line: int) -> None:
         nonlocal beats
@@ -263,6 +298,11 @@ def parse_script(text: str, characters: Sequence[Character], *,
             close_beat()
             continue
         if line.startswith("#"):
+            if line.startswith(REVIEW_PREFIX):
+                close_beat()
+                mark = _REVIEW.match(line)
+                conf = mark.group("conf") if mark else None
+                pending_review = (True, min(100, int(conf)) / 100 if conf else None)
             continue
         if line[0].isspace():
             if open_line:
@@ -292,6 +332,7 @@ def parse_script(text: str, characters: Sequence[Character], *,
         open_head = head_result
         open_parts = [rest.strip()]
         open_valid = head_result is not None
+        open_review, pending_review = pending_review, (False, None)
         if head_result is None:  # the error is reported; keep its continuation lines quiet
             open_valid = False
     close_scene(len(lines) + 1)
@@ -299,6 +340,34 @@ def parse_script(text: str, characters: Sequence[Character], *,
         errors.append(f"{path}:1: the script has no beats; re-import the story or write beats "
                       "like 'NARRATION: text'")
     return scenes, errors
+
+
+def review_marks(text: str) -> list[ReviewMark]:
+    """Every `#? CHECK:` marker of a script that stands above a beat, in order."""
+    out: list[ReviewMark] = []
+    lines = text.split("\n")
+    for i, raw in enumerate(lines):
+        if not raw.startswith(REVIEW_PREFIX):
+            continue
+        j = i + 1
+        while j < len(lines) and lines[j].startswith(REVIEW_PREFIX):
+            j += 1
+        if j >= len(lines) or not lines[j].strip() or lines[j][0].isspace() or lines[j].startswith("#"):
+            continue
+        label, colon, rest = lines[j].partition(":")
+        if not colon:
+            continue
+        parts = [rest.strip()]
+        k = j + 1
+        while k < len(lines) and lines[k][:1].isspace() and lines[k].strip():
+            parts.append(lines[k].strip())
+            k += 1
+        mark = _REVIEW.match(raw)
+        conf = mark.group("conf") if mark else None
+        runner = mark.group("runner") if mark else None
+        out.append(ReviewMark(j + 1, label.strip(), runner.strip() if runner else None,
+                              min(100, int(conf)) / 100 if conf else None, " ".join(parts)))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -529,9 +598,9 @@ def build_scenes(script: Sequence[ScriptScene], source: str, *, path: str = SCRI
             where = f"{path}:{sb.line}"
             if place.matched:
                 text = source[place.start:place.end]
-                gap = source[prev_end:place.start] if prev_matched else ""
-                for t in titles:
-                    gap = gap.replace(t, "", 1) if t else gap
+                gap = _WS.sub(" ", source[prev_end:place.start]) if prev_matched else ""
+                for t in sorted(titles, key=len, reverse=True):  # "CHAPTER II" before "CHAPTER I"
+                    gap = gap.replace(t, "", 1) if t else gap  # (a title may span lines in the source)
                 if _WORDY.search(_WS.sub(" ", gap)):
                     shown = _one_line(gap)
                     shown = shown if len(shown) <= 60 else shown[:57] + "..."
@@ -571,9 +640,11 @@ def build_scenes(script: Sequence[ScriptScene], source: str, *, path: str = SCRI
                                    for a, b in unquoted_thought_spans(text))
             speaker = sb.speakers[0] if sb.speakers else None
             group = sb.speakers if len(sb.speakers) > 1 else ()  # the model's convention
+            review = sb.review and sb.kind in ("dialogue", "thought")
             beats.append(Beat(index=index, scene=si, kind=sb.kind, text=text, speaker=speaker,
                               speakers=group, source=(place.start, place.end),
-                              quotes=quotes))
+                              quotes=quotes, review=review,
+                              confidence=sb.confidence if review else None))
             index += 1
         scenes.append(Scene(index=si, title=sc.title, beats=tuple(beats)))
     if prev_matched and flat:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from bot.story.attribution import Attributor, NameIndex, Voice
+from bot.story.attribution import REVIEW_BELOW, Attributor, NameIndex, Voice
 from bot.story.model import MAX_BEAT_CHARS, Beat, BeatKind, Character, Scene, Story
-from bot.story.quotes import Quote, detect_style, find_quotes
+from bot.story.quotes import Quote, detect_style, find_quotes, unmarked_thoughts
 from bot.story.readers import Document, StoryImportError
 from bot.story.sentences import sentence_ends, skip_space, split_long, trim_end
 
@@ -45,7 +45,78 @@ _NOTE = re.compile(
     re.I,
 )
 _SENTENCE_PUNCT_END = re.compile(r"[.!?…][\"”’')\]]*\s*$")
+_WORD = re.compile(r"\w")
 _FIRST_SECOND_PERSON = re.compile(r"(?<![\w'’])(?:I|me|my|mine|myself|you|your|yours|we|us|our|I'm|I’m)(?![\w'’])")
+
+
+_OUTER = re.compile(r"(?:part|book|volume|act)\b", re.I)
+_OPENERS = {"double": "\"“„«", "single": "'‘‚"}
+_MARKS = {"double": re.compile(r"[\"“”„«»]"), "single": re.compile(r"['‘’‚]")}
+
+
+def _closed_later(text: str, paras: Sequence[_Para], n: int, style: str) -> bool:
+    """Does the speech left open at the end of paragraph n go on and end later: the next
+    paragraph opens a quote (speech running on), or the next quote mark in the scene closes it
+    (a letter or a poem whose lines are paragraphs of their own)?"""
+    for k in range(n + 1, min(len(paras), n + 40)):
+        para = paras[k]
+        if para.brk:
+            return False
+        if k == n + 1 and text[para.start : para.start + 1] in _OPENERS[style]:
+            return True
+        for m in _MARKS[style].finditer(text, para.start, para.end):
+            i = m.start()
+            c = text[i]
+            if style == "single" and c in "'’" and i + 1 < para.end and text[i + 1].isalpha():
+                continue  # an apostrophe inside a word
+            if c in "”»’":
+                return True
+            if c in "“„«‘‚":
+                return False
+            before = text[i - 1] if i > para.start else " "
+            return not before.isspace()  # a straight mark after a word closes
+    return False
+MAX_QUOTE_WARNINGS = 20
+
+
+def _unclosed_warning(doc: Document, p: _Para, q: Quote) -> str:
+    """"FILE:LINE: warning: …" for a quote opened and never closed (where the next paragraph
+    does not open a quote, so it is no speech running on)."""
+    text = doc.text
+    words = " ".join(text[q.start : q.end].split())
+    shown = words if len(words) <= 50 else words[:47] + "..."
+    where = doc.name or "<input>"
+    if doc.fmt != "html":  # HTML's lines are not the file's
+        where += f":{text.count(chr(10), 0, q.open if q.open >= 0 else p.start) + 1}"
+    return (f"{where}: warning: this quote is never closed ({text[q.open] if q.open >= 0 else ''}{shown}), "
+            "so the rest of the paragraph was read as speech; add the closing quote mark where the "
+            "words end and import again")
+
+
+_MARKER_FIRST = frozenset("*~=_#+•·◇◆○●◊♦♥☆★-§⁂oO0xX")
+
+
+def _is_marker(body: str) -> bool:
+    """A scene-break line: "* * *", "*      *      *      *" (spaced out), "~o~", "xXx"."""
+    if not body or body[0] not in _MARKER_FIRST or len(body) > 300:
+        return False
+    return len(body) <= 40 + 6 * body.count(" ") and len("".join(body.split())) <= 40 \
+        and _MARKER.fullmatch(body) is not None
+
+
+def _is_heading(body: str) -> bool:
+    """A chapter heading: "Chapter 3: The Sea", "IV.", and a heading line with the chapter's
+    title on the line under it ("CHAPTER I.\nDown the Rabbit-Hole", as plain-text books have)."""
+    if len(body) > 160 or not body[:1].isalnum() or _is_marker(body):  # "xXx" is a separator, not XX
+        return False
+    lines = body.split("\n")
+    if len(lines) == 1:
+        return len(body) <= 80 and _HEADING.fullmatch(body) is not None
+    if len(lines) != 2:
+        return False
+    first, second = lines[0].strip(), lines[1].strip().strip("_*")  # "BOOK THE FIRST\n_SOWING_"
+    return (len(first) <= 80 and len(second) <= 80 and _HEADING.fullmatch(first) is not None
+            and second[:1].isupper() and second[-1:] not in ".,;:" and not second.startswith(("\"", "“", "‘")))
 
 
 @dataclass(slots=True)
@@ -65,6 +136,7 @@ class _Builder:
     title_span: tuple[int, int] | None = None  # where the pending scene title came from
     content: int = 0  # beats that are story text, not stranded headings
     closed_title_span: tuple[int, int] | None = None  # title_span of the scene closed last
+    voiced: list[tuple[int, Voice]] = field(default_factory=list)  # beat index, its voice
 
     def close_scene(self) -> None:
         if self.scene_beats:
@@ -115,7 +187,7 @@ class _Builder:
         self.title_span = None
 
     def add(self, kind: BeatKind, a: int, b: int, speakers: tuple[str, ...] = (),
-            quotes: Sequence[tuple[int, int]] = ()) -> None:
+            quotes: Sequence[tuple[int, int]] = (), voice: Voice | None = None) -> None:
         self.content += 1
         for p0, p1 in split_long(self.text, a, b, MAX_BEAT_CHARS):
             qs = tuple((max(q0, p0), min(q1, p1)) for q0, q1 in quotes if q0 < p1 and q1 > p0)
@@ -123,11 +195,16 @@ class _Builder:
             spk = speakers
             if kind in ("dialogue", "thought") and not qs:
                 k, spk = "narration", ()
+            conf = None if voice is None or k == "narration" else (voice.confidence if spk else 0.0)
             beat = Beat(index=len(self.beats), scene=len(self.scenes), kind=k, text=self.text[p0:p1],
                         speaker=spk[0] if spk else None, speakers=spk if len(spk) > 1 else (),
-                        source=(p0, p1), quotes=qs)
+                        source=(p0, p1), quotes=qs, confidence=conf,
+                        review=conf is not None and conf < REVIEW_BELOW,
+                        runner_up=voice.runner_up if voice is not None and conf is not None else None)
             self.beats.append(beat)
             self.scene_beats.append(beat)
+            if voice is not None and spk:
+                self.voiced.append((beat.index, voice))
 
 
 def _paragraphs(doc: Document) -> list[_Para]:
@@ -188,20 +265,35 @@ def _paragraphs(doc: Document) -> list[_Para]:
 
 
 
-_UNQUOTED_THOUGHT = re.compile(
-    r"(?:(?<=^)|(?<=[.!?…]\s)|(?<=\n))([^.!?…\n“”\"]{3,}?[,?!.…])\s+(?:(?:[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?|he|she|I|they)"
-    r"\s+(?:thought|wondered|mused)(?:\s+to\s+\w+sel(?:f|ves))?|(?:thought|wondered|mused)\s+[A-Z][\w'’-]*)"
-    r"(?:\s+\w+ly)?(?=[.!?,;]|\s*$)"
-)
+def _unquoted_thoughts(text: str, p: _Para, quotes: Sequence[Quote], *, reply: bool) -> list[Quote]:
+    """Inner speech without marks in the text around the paragraph's quotes ("Why does he even
+    care? Gaara thought.", "…, Shukaku cackled in the back of his mind"); with `reply` (the
+    paragraph before was a thought) also an unmarked answer to it ("Shut up. Gaara responded")."""
+    out: list[Quote] = []
+    pos = p.start
+    for q in [*quotes, None]:
+        stop = p.end if q is None else (q.open if q.open >= 0 else q.start)
+        if stop - pos > 8:
+            for a, b in unmarked_thoughts(text, pos, stop, reply=reply and not quotes):
+                out.append(Quote(a, b, -1, -1, "italic"))
+        if q is not None:
+            pos = q.close + 1 if q.close >= 0 else p.end
+    return out
 
 
-def _unquoted_thoughts(text: str, p: _Para) -> list[Quote]:
-    """Plain-text thoughts without marks: "Why does he even care? Gaara thought." """
-    if "thought" not in text[p.start : p.end] and "wondered" not in text[p.start : p.end] and \
-            "mused" not in text[p.start : p.end]:
-        return []
-    return [Quote(m.start(1), m.end(1), -1, -1, "italic")
-            for m in _UNQUOTED_THOUGHT.finditer(text, p.start, p.end)]
+_AUTHOR_ASIDE = re.compile(
+    r"\b(?:I|I'm|I’m|I've|I’ve|we|my)\b[^()\[\]]*\b(?:chapter|story|stories|fic|fics|fanfic|fiction|write|writing|wrote|"
+    r"written|readers?|review(?:s|ed|ers)?|update[sd]?|plot|scene|canon|OOC|POV|we see|switch(?:ing)? to|"
+    r"skip(?:ping)?|own (?:nothing|naruto)|sorry)\b", re.I)
+
+
+def _author_aside(text: str, a: int, b: int) -> bool:
+    """A whole paragraph in parentheses or brackets where the writer talks about the story
+    ("(Now this is the last we see of them, but I'm not going to do that…)"): an author's note."""
+    body = text[a:b].strip()
+    if len(body) < 12 or body[0] not in "([" or body[-1] not in ")]" or body.count(body[0]) != 1:
+        return False
+    return _AUTHOR_ASIDE.search(body) is not None
 
 
 def _italic_thoughts(doc: Document, p: _Para, quotes: list[Quote], italics: list[tuple[int, int]]) -> list[Quote]:
@@ -233,16 +325,19 @@ def _italic_thoughts(doc: Document, p: _Para, quotes: list[Quote], italics: list
 
 
 def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str = "story",
-            title: str = "", progress: Callable[[int, int], None] | None = None) -> Story:
+            title: str = "", progress: Callable[[int, int], None] | None = None,
+            warnings: list[str] | None = None) -> Story:
     """Split `doc` into scenes and beats and attribute every quoted line. Without a `cast`, one
-    is discovered from the text (see `discover_cast`). `progress(done, total)` is called every
+    is discovered from the text (see `discover_cast`). Problems in the text that were read as
+    best they could be (a quote never closed) are appended to `warnings` as
+    "FILE:LINE: warning: …" lines. `progress(done, total)` is called every
     few hundred paragraphs and once at the end (counts are paragraphs)."""
     text = doc.text
     characters = list(cast) if cast is not None else discover_cast(doc)
     paras = _paragraphs(doc)
     total = len(paras)
     style = detect_style(text)
-    names = NameIndex(characters)
+    names = NameIndex(characters, text)
     att = Attributor(text, names)
     pre_quotes: list[list[Quote] | None] = [
         None if _NOTE.match(text, p.start, p.end) else find_quotes(text, p.start, p.end, style) for p in paras
@@ -258,6 +353,9 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
     notes = sorted(doc.notes)
     ni = 0
     prev_end = 0
+    after_thought = False  # the paragraph before ended on a thought (an unmarked answer may follow)
+    after_heading = False  # the paragraph before was a heading
+    unclosed: list[str] = []
     for n, p in enumerate(paras):
         if progress is not None and n % 250 == 0:
             progress(n, total)
@@ -271,23 +369,33 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
             hi += 1
         body = text[p.start : p.end]
         marked = hi < len(headings) and headings[hi][0] < p.end
-        is_heading = marked or (
-            "\n" not in body and len(body) <= 80 and _HEADING.fullmatch(body) is not None
-            and not (len(body) <= 40 and _MARKER.fullmatch(body))  # "xXx" is a separator, not XX
-        )
-        if brk:
+        is_heading = marked or _is_heading(body)
+        if brk and not after_heading:  # a break right under a heading ends nothing
             out.close_scene()
             att.reset()
+            after_thought = False
+        after_heading = is_heading
         if is_heading:
-            if not out.fold_front_matter(doc.title):
+            outer: tuple[str, int] | None = None
+            if out.fold_front_matter(doc.title):
+                pass
+            elif (out.scene_title is not None and out.title_span is not None and _OUTER.match(out.scene_title)
+                    and all(b.kind == "note" for b in out.scene_beats)):
+                # "VOLUME I" / "BOOK THE FIRST" right over "CHAPTER I": one scene, both titles
+                outer = (out.scene_title, out.title_span[0])
+            else:
                 out.keep_stranded_title()
                 out.close_scene()
             att.reset()
+            after_thought = False
             h_end = p.end
             if hi < len(headings) and headings[hi][0] <= p.start + len(body) - len(body.lstrip()):
                 h_end = min(p.end, headings[hi][1])
             out.scene_title = " ".join(text[p.start : h_end].split())
             out.title_span = (p.start, h_end)
+            if outer is not None:
+                out.scene_title = f"{outer[0]} {out.scene_title}"  # as the text has it: the loader finds it
+                out.title_span = (outer[1], h_end)
             rest = h_end + len(text[h_end : p.end]) - len(text[h_end : p.end].lstrip())
             if rest < p.end:  # "Title\nby Author" in one paragraph: the line under the title is text
                 while ni < len(notes) and notes[ni][1] <= rest:
@@ -295,17 +403,22 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
                 noted = ni < len(notes) and notes[ni][0] < p.end
                 out.add("note" if noted or _NOTE.match(text, rest, p.end) else "narration", rest, p.end)
             continue
-        if len(body) <= 40 and _MARKER.fullmatch(body):
+        if _is_marker(body):
             out.close_scene()
             att.reset()
+            after_thought = False
             continue
         while ni < len(notes) and notes[ni][1] <= p.start:
             ni += 1
-        if _NOTE.match(text, p.start, p.end) or (ni < len(notes) and notes[ni][0] < p.end):
+        if (_NOTE.match(text, p.start, p.end) or (ni < len(notes) and notes[ni][0] < p.end)
+                or _author_aside(text, p.start, p.end)):
             out.add("note", p.start, p.end)
             continue
         found = pre_quotes[n]
         quotes = found if found is not None else find_quotes(text, p.start, p.end, style)
+        if (warnings is not None and quotes and quotes[-1].close < 0 and quotes[-1].kind in ("double", "single")
+                and not _closed_later(text, paras, n, style)):
+            unclosed.append(_unclosed_warning(doc, p, quotes[-1]))
         while ii < len(italics) and italics[ii][1] <= p.start:
             ii += 1
         local: list[tuple[int, int]] = []
@@ -317,18 +430,28 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
             extra = _italic_thoughts(doc, p, quotes, local)
             if extra:
                 quotes = sorted([*quotes, *extra], key=lambda q: q.start)
-        if not quotes:
-            quotes = _unquoted_thoughts(text, p)
+        inner = _unquoted_thoughts(text, p, quotes, reply=after_thought)
+        if inner:
+            quotes = sorted([*quotes, *inner], key=lambda q: q.start)
+        after_thought = False
         if not quotes:
             att.paragraph(p.start, p.end, [])
             out.add("narration", p.start, p.end)
             continue
         voices = att.paragraph(p.start, p.end, quotes)
-        _emit_voiced(out, text, p, quotes, voices, local)
+        _emit_voiced(out, text, p, quotes, voices, local, unmarked={q.start for q in inner}, names=names)
+        after_thought = bool(out.beats) and out.beats[-1].kind == "thought"
     if progress is not None:
         progress(total, total)
+    if warnings is not None:
+        warnings.extend(unclosed[:MAX_QUOTE_WARNINGS])
+        if len(unclosed) > MAX_QUOTE_WARNINGS:
+            warnings.append(f"{doc.name or '<input>'}: warning: {len(unclosed) - MAX_QUOTE_WARNINGS} more "
+                            "quotes are never closed; fix the ones above first")
     out.keep_stranded_title()
     out.close_scene()
+    att.settle()
+    _revise(out)
     if not out.content:
         where = doc.name or "<input>"
         raise StoryImportError(f"{where}: no story text found (only headings or scene-break markers); "
@@ -379,6 +502,18 @@ def _narrator(text: str, paras: list[_Para], quotes: list[list[Quote] | None], n
     return best
 
 
+def _revise(out: _Builder) -> None:
+    """Beats whose voice the attributor's turn-taking pass changed afterwards, rebuilt."""
+    changed: dict[int, Beat] = {}
+    for i, v in out.voiced:
+        b = out.beats[i]
+        if v.speakers and (b.speaker != v.speakers[0] or b.confidence != v.confidence):
+            changed[i] = replace(b, speaker=v.speakers[0], speakers=v.speakers if len(v.speakers) > 1 else (),
+                                 confidence=v.confidence, review=v.confidence < REVIEW_BELOW, runner_up=v.runner_up)
+    if changed:
+        out.scenes = [Scene(s.index, s.title, tuple(changed.get(b.index, b) for b in s.beats)) for s in out.scenes]
+
+
 def _italic_runs(start: int, end: int, italics: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """Italic runs inside [start, end), nested/overlapping runs merged into the outer one (the
     same rule the script loader uses, so export and segment agree)."""
@@ -391,8 +526,27 @@ def _italic_runs(start: int, end: int, italics: Sequence[tuple[int, int]]) -> li
     return out
 
 
+def _own_lead(text: str, a: int, q0: int, v: Voice, names: NameIndex) -> int:
+    """Where the narration in front of a line stops being the scene's and becomes the speaker's:
+    only the one sentence right before the words, when it is the speaker's own action ("Gaara
+    nodded. “…”") or names them first; whatever comes before ("By the time they came to a
+    waterfall it was nearing night.", "He felt ashamed…" before someone else's line) is
+    narration, posted as such rather than under the speaker's name. Returns `a` to keep all."""
+    starts = [s for s in (a, *sentence_ends(text, a, q0)) if s < q0 and _WORD.search(text, s, q0)]
+    if not starts or not v.speakers:
+        return a
+    last = skip_space(text, starts[-1], q0)
+    own = v.source in ("action", "tag_before")
+    if not own:
+        first = names.find(text, last, min(q0, last + 60))
+        own = bool(first) and first[0].start == last and first[0].key in v.speakers
+    cut = last if own else q0
+    return a if cut <= skip_space(text, a, q0) else cut
+
+
 def _emit_voiced(out: _Builder, text: str, p: _Para, quotes: list[Quote], voices: list[Voice],
-                 italics: Sequence[tuple[int, int]] = ()) -> None:
+                 italics: Sequence[tuple[int, int]] = (), unmarked: set[int] | frozenset[int] = frozenset(),
+                 names: NameIndex | None = None) -> None:
     # consecutive quotes with the same voice form one beat
     runs: list[tuple[list[Quote], Voice]] = []
     for q, v in zip(quotes, voices, strict=True):
@@ -417,11 +571,21 @@ def _emit_voiced(out: _Builder, text: str, p: _Para, quotes: list[Quote], voices
         a, b = cuts[r], cuts[r + 1]
         kind: BeatKind = "thought" if v.thought else "dialogue"
         spans = [(q.start, q.end) for q in qs]
+        if qs[0].start in unmarked and sentence_ends(text, a, qs[0].start):
+            # narration before a thought without marks ("Gaara mentally shook his head. Get a
+            # grip…") is a beat of its own: the thought beat is then the inner voice and its tag
+            out.add("narration", a, qs[0].start)
+            a = qs[0].start
+        elif names is not None:
+            keep = _own_lead(text, a, qs[0].open if qs[0].open >= 0 else qs[0].start, v, names)
+            if keep > a:
+                out.add("narration", a, keep)
+                a = keep
         if italics and all(q.kind == "italic" for q in qs):
             # a beat voiced by italics: every italic run in it is its words ("*She'll go
             # first,* he thought. *She always does.*"), not only the one that was recognised
             spans = _italic_runs(a, b, italics) or spans
-        out.add(kind, a, b, v.speakers, spans)
+        out.add(kind, a, b, v.speakers, spans, v)
 
 
 # ----------------------------------------------------------------------------- cast discovery

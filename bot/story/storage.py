@@ -395,7 +395,8 @@ def import_story(root: Path, slug: str, data: bytes, *, file_name: str,
 
     first_heading = doc.text[doc.headings[0][0]:doc.headings[0][1]].strip() if doc.headings else ""
     story_title = title or keep("title", "") or doc.title or first_heading or slug.replace("-", " ").title()
-    story = segment(doc, chars, slug=slug, title=story_title, progress=progress)
+    text_warnings: list[str] = []  # e.g. "tale.txt:12: warning: this quote is never closed …"
+    story = segment(doc, chars, slug=slug, title=story_title, progress=progress, warnings=text_warnings)
     cw = old_meta.get("content_warnings")
     story = replace(
         story,
@@ -412,7 +413,7 @@ def import_story(root: Path, slug: str, data: bytes, *, file_name: str,
     )
     ext = ".epub" if fmt == "epub" else {"txt": ".txt", "md": ".md", "html": ".html"}[doc.fmt]
     source_name = "source" + ext
-    messages: list[str] = list(doc.warnings)  # e.g. "read as Windows-1252"
+    messages: list[str] = [*doc.warnings, *text_warnings]  # e.g. "read as Windows-1252"
     note = ""
     if cast_from == "discovered":
         note = ("The cast in story.toml was guessed from the text. Check each character's name, "

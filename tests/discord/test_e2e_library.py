@@ -285,7 +285,7 @@ async def test_a_cast_file_is_used_and_the_server_cap_holds(bot: BotProcess, emu
     cast_file = emu.add_attachment("cast.toml", cast)
     i, _ = await run(emu, emu.moderator, emu.channel, "import", file=story, cast=cast_file)
     await emu.wait_for(lambda: "Reading" not in i.text, 30, what="the import")
-    assert "Imported **Harbour**" in i.text and "Nell Morrow, Pip" in i.text, i.text
+    assert "Imported **The Harbour**" in i.text and "Nell Morrow, Pip" in i.text, i.text
     assert "guessed" not in i.text and cast_file.fetches == 1
     _, text = await import_file(emu, emu.moderator, emu.channel, "more.txt", tale, title="One Too Many")
     assert "already has 3 stories" in text

@@ -188,7 +188,9 @@ def test_possessive_body_part_is_the_owner() -> None:
 
 def test_unquoted_thought_with_a_tag() -> None:
     story = run("Gaara looked away. Why does he even care? Gaara thought. The fire crackled.")
-    (beat,) = story.beats
+    # the narration before the thought is a beat of its own (posted as narration)
+    narration, beat = story.beats
+    assert narration.kind == "narration" and narration.text == "Gaara looked away."
     assert beat.kind == "thought" and beat.speaker == "gaara"
     assert beat.quoted_text() == ["Why does he even care?"]
 

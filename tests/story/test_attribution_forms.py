@@ -1,0 +1,41 @@
+"""Speakers met by a description the cast implies: "the Colonel" for Colonel Marsh, "the
+policeman" for The Policeman, "the other" for the other party of an exchange."""
+
+from __future__ import annotations
+
+from bot.story.model import Character
+from bot.story.readers import read_document
+from bot.story.segmenter import segment
+
+CAST = [Character("colonel-marsh", "Colonel Marsh", pronouns="he/him"),
+        Character("the-policeman", "The Policeman", pronouns="he/him"),
+        Character("ada", "Ada", pronouns="she/her"),
+        Character("bea", "Bea", pronouns="she/her")]
+
+
+def speakers(text: str) -> list[str | None]:
+    story = segment(read_document(text, fmt="txt", name="x.txt"), CAST)
+    return [b.speaker for b in story.beats if b.kind == "dialogue"]
+
+
+def test_a_rank_and_a_the_name_are_found_as_written_in_narration() -> None:
+    text = ('Colonel Marsh came in from the rain.\n\n'
+            '"Halt there," said the policeman at the door.\n\n'
+            '"I am expected," said the Colonel, and walked past him.\n')
+    assert speakers(text) == ["the-policeman", "colonel-marsh"]
+
+
+def test_the_other_is_the_other_party_of_the_exchange() -> None:
+    text = ('Ada and Bea sat by the fire.\n\n'
+            '"It is late," said Ada.\n\n'
+            '"Not yet," said the other.\n\n'
+            'Ada and Bea looked at the clock. Ada poked the fire.\n\n'
+            '"Is it?" said the other.\n')
+    assert speakers(text) == ["ada", "bea", "bea"]
+
+
+def test_a_name_after_describing_words_is_the_speaker() -> None:
+    text = ('Ada and Bea sat by the fire.\n\n'
+            '"More tea?" said the ever obliging Bea.\n\n'
+            '"Please," said the grateful Ada.\n')
+    assert speakers(text) == ["bea", "ada"]
