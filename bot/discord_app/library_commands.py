@@ -26,7 +26,7 @@ from bot.engine.stage import Place
 from bot.server_library import ImportSummary, LibraryRefusal, ServerLibrary, ServerStory
 from bot.store.guilds import GuildStore
 from bot.story.cast import StoryFileError, image_url_problem
-from bot.story.model import Character, Story
+from bot.story.model import Beat, Character, Story
 from bot.story.readers import StoryImportError
 
 
@@ -209,6 +209,9 @@ def _excerpt(story: Story, i: int, limit: int) -> str:
 def likely_speakers(story: Story, index: int, reach: int = 12) -> list[Character]:
     """The cast, those who speak nearest to beat `index` first (a menu holds only 25)."""
     distance: dict[str, int] = {}
+    runner_up = story.beat(index).runner_up
+    if runner_up:
+        distance[runner_up] = -1  # the importer's second choice first
     for b in story.beats[max(0, index - reach): index + reach + 1]:
         for key in b.speakers or ((b.speaker,) if b.speaker else ()):
             distance[key] = min(distance.get(key, reach + 1), abs(b.index - index))
@@ -263,7 +266,22 @@ class ReviewWalk(discord.ui.View):
         parts.append("> " + _excerpt(self.story, i, 900))
         if i + 1 < len(self.story):
             parts.append("-# after: " + _excerpt(self.story, i + 1, 400))
+        guess = self._guess(self.story.beat(i))
+        if guess:
+            parts.append(f"-# {guess}")
         return trim("\n".join(parts), 1900)
+
+    def _guess(self, beat: Beat) -> str:
+        """The importer's opinion of the line, when it gave one."""
+        def name(key: str | None) -> str:
+            c = self.story.character(key) if key else None
+            return echo(c.name) if c else "nobody"
+
+        if beat.confidence is None and not beat.runner_up:
+            return ""
+        sure = f" ({round(100 * beat.confidence)} % sure)" if beat.confidence is not None else ""
+        other = f"; next most likely: {name(beat.runner_up)}" if beat.runner_up else ""
+        return f"the importer's guess: {name(beat.speaker)}{sure}{other}"
 
     async def _show(self, interaction: discord.Interaction[Any], content: str, view: ReviewWalk | None) -> None:
         if interaction.response.is_done():  # deferred while a fix was saved

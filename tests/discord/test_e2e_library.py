@@ -153,6 +153,7 @@ async def test_review_fixes_the_line_and_the_story_plays_with_it(bot: BotProcess
     i, text = await run(emu, emu.moderator, emu.channel, "review", story=YARD)
     assert "line 1 of 2" in text and "Who goes there?" in text
     assert "Then I will wait" in text and "The gate of the yard" in text, "the line before and after"
+    assert "the importer's guess: nobody (0 % sure)" in text, text
     msg = i.original
     assert msg is not None and msg.ephemeral
     options = [o for row in msg.components for c in row["components"] if c.get("type") == 3 for o in c["options"]]

@@ -100,3 +100,12 @@ async def test_fetching_refuses_before_downloading_and_gives_up_on_a_slow_link()
     liar = FakeAttachment(cdn, data=b"x" * 500, size=10)
     with pytest.raises(Refused, match="larger than"):
         await fetch_attachment(liar, 100)  # type: ignore[arg-type]
+
+
+def test_the_importer_s_second_choice_heads_the_review_menu() -> None:
+    cast = (Character(key="ada", name="Ada"), Character(key="ben", name="Ben"), Character(key="cora", name="Cora"))
+    beats = (Beat(index=0, scene=0, kind="dialogue", text="“Hi.”", speaker="ben"),
+             Beat(index=1, scene=0, kind="dialogue", text="“Who?”", speaker="ben", confidence=0.4, review=True,
+                  runner_up="cora"))
+    story = Story(slug="s", title="S", scenes=(Scene(0, None, beats),), characters=cast)
+    assert [c.key for c in likely_speakers(story, 1)] == ["cora", "ben", "ada"]
