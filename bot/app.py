@@ -1,28 +1,66 @@
-"""Composition root: settings -> logging -> database (migrated) -> story library -> ask engine
--> Discord bot, whose start-up builds the webhook stage and the narrator and resumes sessions.
+"""Composition root: settings -> logging -> database (migrated) -> story library -> every service
+(guild store, rate budget, answer engine, Discord bot, webhook stage, narrator) -> run.
+
+Everything the bot uses is built here and handed in (discord.py's `advanced_startup` style); the
+Discord package never reaches back into this module. One `Clock` drives the narrator, the rate
+budget and the /ask cooldown.
 
 Shutdown (SIGINT/SIGTERM): the narrator stops its timers and lets in-flight posts finish and be
-recorded, the bot disconnects, then the database closes; the process exits 0.
+recorded, the bot disconnects, then the database closes; the process exits 0 within 10 s.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import stat
+from pathlib import Path
 
-from bot.answers.engine import AnswerEngine
+from bot.answers.engine import AnswerEngine, AskRefused
+from bot.answers.llm import LLMConfig
 from bot.config import ConfigError, Settings
-from bot.engine.api import NarratorService
-from bot.engine.budget import EngineLimits
+from bot.discord_app.bot import NarratorBot
+from bot.discord_app.errors import register_user_facing
+from bot.discord_app.runner import serve
+from bot.discord_app.webhook_stage import WebhookStage
+from bot.engine.budget import BudgetGate, EngineLimits, RateBudget
+from bot.engine.clock import Clock, SystemClock
+from bot.engine.narrator import Narrator
 from bot.engine.pacing import Pacing
-from bot.engine.stage import Stage
 from bot.logs import setup_logging
 from bot.server_library import Limits, ServerLibrary
 from bot.store import Database, MigrationError, StoreError
+from bot.store.guilds import GuildStore
 from bot.store.library import LibraryStore
 from bot.story.library import Library, load_library
 
 log = logging.getLogger("bot")
+
+# How often the database file is checked for having been deleted or replaced under the bot.
+DB_FILE_CHECK_SECONDS = 5.0
+
+
+def exposed_files(settings: Settings) -> list[str]:
+    """Warnings for secret-bearing files other users can read: `.env` (the token), the database
+    (webhook tokens) and its WAL files, the log file."""
+    candidates: list[tuple[str, Path | None]] = [(".env", settings.env_file), ("the database", settings.database_path),
+                                                 ("the log file", settings.log_file)]
+    db = settings.database_path
+    candidates += [("the database journal", db.with_name(db.name + suffix)) for suffix in ("-wal", "-shm")]
+    out = []
+    for what, path in candidates:
+        if path is None or str(path) == ":memory:":
+            continue
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            continue
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            others = "anyone on this machine" if mode & stat.S_IRWXO else "the file's group"
+            out.append(f"{what} {path} can be read by {others} (mode {stat.S_IMODE(mode):04o}) and holds "
+                       f"secrets; run: chmod 600 {path}")
+    return out
 
 
 async def _index(answers: AnswerEngine, library: Library) -> None:
@@ -33,29 +71,39 @@ async def _index(answers: AnswerEngine, library: Library) -> None:
             log.exception("indexing %s for /ask failed; /ask will index it on first use", story.slug)
 
 
+async def watch_database_file(db: Database, clock: Clock, every: float = DB_FILE_CHECK_SECONDS) -> None:
+    """Report (once per incident) a database file deleted or replaced while the bot runs."""
+    reported: str | None = None
+    while True:
+        await clock.sleep(every)
+        problem = db.file_problem()
+        if problem is not None and problem != reported:
+            log.error("%s", problem)
+        elif problem is None and reported is not None:
+            log.warning("the database file %s is back", db.path)
+        reported = problem
+
+
 async def _main(settings: Settings) -> None:
     settings.require_token()
     if settings.time_scale < 1 or settings.rate_scale < 1:
         log.warning("test timing in effect: NARRATOR_TIME_SCALE=%s NARRATOR_RATE_SCALE=%s",
                     settings.time_scale, settings.rate_scale)
+    for warning in exposed_files(settings):
+        log.warning("%s", warning)
+    clock = SystemClock()
     pacing = Pacing().scaled(settings.time_scale)
     limits = EngineLimits().scaled(settings.rate_scale)
     async with await Database.open(settings.database_path) as db:
-        applied = await db.migrate()
-        for name in applied:
+        for name in await db.migrate():
             log.info("applied migration %s", name)
         library = load_library(settings.story_dir)
         for err in library.errors:
             log.warning("story folder problem: %s", err)
         log.info("loaded %d story(ies) from %s", len(library.stories), settings.story_dir)
 
-        from bot.answers.engine import AskRefused
-        from bot.answers.llm import LLMConfig
-        from bot.discord_app.errors import register_user_facing
-        from bot.discord_app.runner import serve
-
         register_user_facing(AskRefused)
-        answers = AnswerEngine(db, llm=LLMConfig.from_settings(settings))
+        answers = AnswerEngine(db, llm=LLMConfig.from_settings(settings), clock=clock)
         await _index(answers, library)
         # servers' own stories (imported from Discord) beside the bundled ones, loaded before
         # sessions resume so a session playing one goes on after a restart
@@ -64,18 +112,22 @@ async def _main(settings: Settings) -> None:
                                               per_server=settings.stories_per_server))
         await stories.refresh()
 
-        async def narrator_factory(stage: Stage) -> NarratorService:
-            from bot.engine.narrator import Narrator
-
-            return Narrator(db, stage, stories, pacing=pacing, limits=limits)
-
-        watcher = asyncio.create_task(stories.watch(), name="server-library-refresh")
+        guilds = GuildStore(db)
+        gate = BudgetGate(RateBudget(limits), clock)  # the one rate limiter, shared by every request
+        bot = NarratorBot(settings, guilds=guilds, library=stories, answers=answers)
+        stage = WebhookStage(bot, guilds, gate)
+        narrator = Narrator(db, stage, library=stories, clock=clock, gate=gate, pacing=pacing, limits=limits)
+        bot.attach(stage, narrator)
+        watchers = [asyncio.create_task(watch_database_file(db, clock)),
+                    asyncio.create_task(stories.watch(sleep=clock.sleep), name="server-library-refresh")]
         try:
-            await serve(settings, db, library=stories, narrator_factory=narrator_factory, answers=answers,
-                        rate_scale=settings.rate_scale)
+            await serve(bot, settings)
         finally:
-            watcher.cancel()
-            await asyncio.gather(watcher, return_exceptions=True)
+            for watcher in watchers:
+                watcher.cancel()
+            for watcher in watchers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
 
 
 # Libraries that print secrets in their DEBUG lines: discord.py's gateway (raw events carry

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ class Settings:
     # /story import: the largest file accepted (bytes) and how many stories one server may keep.
     import_max_bytes: int = 4_000_000
     stories_per_server: int = 25
+    env_file: Path | None = None  # the .env file read at start-up, if any (checked for its mode)
 
     def __repr__(self) -> str:
         # Never let a token reach a log line or a traceback through repr().
@@ -102,11 +102,18 @@ def _number(env: Mapping[str, str], name: str, *, default: float, low: float, hi
 
 def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
     """Build settings from `env` (default: the process environment after loading `.env`)."""
+    env_file: Path | None = None
     if env is None:
         if dotenv:
-            from dotenv import load_dotenv
+            from dotenv import find_dotenv, load_dotenv
 
-            load_dotenv(override=False)
+            try:
+                found = find_dotenv(usecwd=True)
+            except OSError:  # the working directory is gone or unreadable: no .env then
+                found = ""
+            if found:
+                env_file = Path(found)
+                load_dotenv(found, override=False)
         env = os.environ
 
     token = _optional(env, "DISCORD_TOKEN")
@@ -155,8 +162,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         rate_scale=_scale(env, "NARRATOR_RATE_SCALE"),
         import_max_bytes=int(max_mb * 1_000_000),
         stories_per_server=int(per_server),
+        env_file=env_file,
     )
 
-
-def log_level_number(settings: Settings) -> int:
-    return int(logging.getLevelName(settings.log_level))

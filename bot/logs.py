@@ -3,8 +3,10 @@ filter that scrubs secrets (bot token, webhook tokens) from every record."""
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -75,6 +77,15 @@ class _Formatter(logging.Formatter):
         return text
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Log files (the first and every one after a rollover) are created 0600, not with the
+    umask's 0644: logs name channels, users and what went wrong, nobody else's business."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def setup_logging(settings: Settings) -> None:
     SECRETS.add(settings.discord_token)
     SECRETS.add(settings.llm_api_key)
@@ -88,7 +99,7 @@ def setup_logging(settings: Settings) -> None:
     root.addHandler(stream)
     if settings.log_file is not None:
         settings.log_file.parent.mkdir(parents=True, exist_ok=True)
-        fh = logging.handlers.RotatingFileHandler(
+        fh = PrivateRotatingFileHandler(
             settings.log_file, maxBytes=5_000_000, backupCount=3, encoding="utf-8"
         )
         fh.setFormatter(_Formatter(colour=False))

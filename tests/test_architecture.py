@@ -126,3 +126,31 @@ def test_the_cycle_check_finds_a_cycle() -> None:
     graph = _import_graph()
     assert "bot.engine.narrator" in graph and "bot.engine.player" in graph["bot.engine.narrator"]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_discord_app_never_reaches_back_into_the_composition_root() -> None:
+    graph = _import_graph()
+    offenders = [m for m, deps in graph.items() if m.startswith(("bot.discord_app", "bot.engine", "bot.store",
+                                                                 "bot.story", "bot.answers")) and "bot.app" in deps]
+    assert offenders == []
+    # ... and the root builds every service itself
+    app = (BOT / "app.py").read_text(encoding="utf-8")
+    for built in ("Database.open(", "GuildStore(", "BudgetGate(", "AnswerEngine(", "NarratorBot(",
+                  "WebhookStage(", "Narrator(", "SystemClock("):
+        assert built in app, built
+
+
+def test_one_rate_limiter_and_no_test_clock_in_production_code() -> None:
+    offenders = []
+    for p, tree in _modules():
+        rel = str(p.relative_to(BOT))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance" \
+                    and any(isinstance(a, ast.Name) and a.id == "FakeClock" for a in ast.walk(node)):
+                offenders.append(f"{rel}:{node.lineno}: isinstance(..., FakeClock)")
+            if isinstance(node, ast.Attribute) and node.attr in ("_conn", "_execute") and rel != "store/db.py":
+                offenders.append(f"{rel}:{node.lineno}: reaches into aiosqlite's .{node.attr}")
+            if isinstance(node, ast.ClassDef) and "Budget" in node.name and rel != "engine/budget.py":
+                offenders.append(f"{rel}:{node.lineno}: a second rate budget {node.name}")
+    assert offenders == []
+    assert not (BOT / "discord_app" / "budget.py").exists()

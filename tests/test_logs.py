@@ -1,4 +1,5 @@
 import logging
+import logging.handlers
 from pathlib import Path
 
 from bot.config import load_settings
@@ -59,3 +60,19 @@ def test_interaction_tokens_in_urls_and_payloads_are_scrubbed() -> None:
     text = rec.getMessage()
     assert "aW50ZXJhY3Rpb246MTIz" not in text
     assert "/interactions/123/***/callback" in text and "'token': '***'" in text
+
+
+def test_log_files_are_private_also_after_a_rollover(tmp_path: Path) -> None:
+    log_file = tmp_path / "bot.log"
+    setup_logging(load_settings({"LOG_FILE": str(log_file)}, dotenv=False))
+    try:
+        handler = next(h for h in logging.getLogger().handlers if isinstance(h, logging.handlers.RotatingFileHandler))
+        logging.getLogger("bot.test").warning("first")
+        handler.doRollover()
+        logging.getLogger("bot.test").warning("second")
+    finally:
+        for h in list(logging.getLogger().handlers):
+            h.close()
+            logging.getLogger().removeHandler(h)
+    for path in (log_file, tmp_path / "bot.log.1"):
+        assert path.exists() and path.stat().st_mode & 0o077 == 0, oct(path.stat().st_mode)

@@ -1,20 +1,17 @@
-"""Per-user cooldown for /ask, on an injected monotonic clock so tests never sleep."""
+"""Per-user cooldown for /ask, on the bot's injected `Clock` so tests never sleep."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Protocol
 
-
-class MonotonicClock(Protocol):
-    def monotonic(self) -> float: ...
+from bot.engine.clock import Clock
 
 
 class Cooldown:
     """Remembers when each user last got an answer; `remaining()` says how long they must wait."""
 
-    def __init__(self, seconds: float, clock: MonotonicClock, *, max_users: int = 10_000) -> None:
+    def __init__(self, seconds: float, clock: Clock, *, max_users: int = 10_000) -> None:
         if seconds < 0:
             raise ValueError("cooldown seconds must be >= 0")
         self.seconds = seconds

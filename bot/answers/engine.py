@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.answers import llm as llm_client
-from bot.answers.cooldown import Cooldown, MonotonicClock
+from bot.answers.cooldown import Cooldown
 from bot.answers.retrieval import (
     Candidate,
     StoryFacts,
@@ -32,11 +31,12 @@ from bot.answers.voice import (
     clean_story_text,
     compose,
     deflection,
+    defuse,
     escape_markdown,
-    neutralise_mentions,
     scene_note,
     spoken_part,
 )
+from bot.engine.clock import Clock, SystemClock
 from bot.store import answers as store
 from bot.store.db import Database
 from bot.story.model import Character, Story
@@ -67,11 +67,6 @@ class Answer:
     beats: tuple[int, ...] = field(default=())  # story-wide indexes of the beats drawn on, main one first
 
 
-class _SystemClock:
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-
 class AnswerEngine:
     """Answers readers' questions as a story's characters.
 
@@ -79,8 +74,8 @@ class AnswerEngine:
     - `db`: a migrated `bot.store.Database` (needs 0003_answers.sql).
     - `llm`: an `LLMConfig` (see `LLMConfig.from_settings`) to let a model word the answer; None
       answers from retrieval only.
-    - `clock`: anything with `monotonic()` (e.g. `bot.engine.clock.FakeClock` in tests); drives the
-      per-user cooldown. Default: `time.monotonic`.
+    - `clock`: the bot's `Clock` (the one the narrator uses; `FakeClock` in tests); drives the
+      per-user cooldown. Default: `SystemClock()`.
     - `cooldown_seconds`: minimum time between two answers to the same `user_id` (0 disables).
 
     `index_story(story)` stores the story and its full-text index (skipped when unchanged);
@@ -88,11 +83,11 @@ class AnswerEngine:
     """
 
     def __init__(self, db: Database, *, llm: llm_client.LLMConfig | None = None,
-                 clock: MonotonicClock | None = None, cooldown_seconds: float = DEFAULT_COOLDOWN,
+                 clock: Clock | None = None, cooldown_seconds: float = DEFAULT_COOLDOWN,
                  max_question_chars: int = MAX_QUESTION_CHARS) -> None:
         self._db = db
         self.llm = llm
-        self._cooldown = Cooldown(cooldown_seconds, clock or _SystemClock())
+        self._cooldown = Cooldown(cooldown_seconds, clock or SystemClock())
         self._max_chars = max_question_chars
         self._facts: dict[str, tuple[Story, StoryFacts]] = {}
         self._shingles: dict[str, tuple[str, dict[int, int]]] = {}
@@ -232,7 +227,7 @@ class AnswerEngine:
         if self._spoils(story, text, upto):
             log.warning("LLM answer quoted a later beat; answering from the story text")
             return None
-        return neutralise_mentions(re.sub(r"\n{3,}", "\n\n", text))
+        return defuse(re.sub(r"\n{3,}", "\n\n", text))
 
     def _spoils(self, story: Story, text: str, upto: int) -> bool:
         first = self._first_shingles(story)
@@ -262,4 +257,4 @@ def _echo(text: str, limit: int) -> str:
     t = re.sub(r"\s+", " ", text).strip()
     if len(t) > limit:
         t = t[:limit] + "…"
-    return escape_markdown(neutralise_mentions(t))
+    return escape_markdown(defuse(t))

@@ -2,7 +2,9 @@
 
 Template-driven and deterministic (the same question gets the same reply); the frame is generic and
 every fact comes from a quotation of the story's own words. Everything that leaves this module is
-safe for Discord: no live mentions, and the reader's own words are markdown-escaped.
+safe for Discord: no live mentions, no working links, no control characters, and the reader's
+own words are markdown-escaped. `defuse` is the one function every echo of user text passes
+(here and in the Discord app's replies).
 """
 
 from __future__ import annotations
@@ -26,6 +28,36 @@ _SENTENCE = re.compile(r"(?<=[.!?…])[\"”’']?\s+(?=\S)")
 _QUOTE = re.compile(r"“([^”]+)”|\"([^\"]+)\"|«([^»]+)»")
 _ITALIC = re.compile(r"(?<![\w*])\*([^*]+)\*(?![\w*])|(?<![\w_])_([^_]+)_(?![\w_])")
 _EMPHASIS = re.compile(r"(?<!\w)[*_]+|[*_]+(?!\w)")
+
+
+# C0/C1 controls except newline and tab, and the bidirectional overrides that reorder what a
+# reader sees (a reply must read as it is stored).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Anything Discord would turn into a link or an embed: a scheme URL (also inside a masked link
+# or <...>), and a bare host with a path or a well-known top-level domain (invites: discord.gg/x).
+_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,20}):(/+|\\+)")
+_HOST = re.compile(
+    r"(?i)\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+)"
+    r"([a-z][a-z0-9-]{1,62})(?=/|\b)")
+_TLDS = frozenset("""com net org gg io ly me co xyz ru app dev link to tk info biz site online gl
+    be tv cc us uk de fr cn jp su top click shop store live club fun win""".split())
+
+
+def _defuse_host(m: re.Match[str]) -> str:
+    labels, tld = m.group(1), m.group(2)
+    after = m.string[m.end():m.end() + 1]
+    if tld.casefold() in _TLDS or after == "/" or labels.casefold().startswith("www."):
+        return labels[:-1] + ZWSP + "." + tld
+    return m.group(0)
+
+
+def defuse(text: str) -> str:
+    """User text made safe to echo: control characters removed, links broken with a zero-width
+    space (no clickable URL, no embed, no invite card), mentions unable to ping."""
+    text = _CONTROLS.sub("", text)
+    text = _SCHEME.sub(lambda m: m.group(1) + ZWSP + ":" + m.group(2), text)
+    text = _HOST.sub(_defuse_host, text)
+    return neutralise_mentions(text)
 
 
 def neutralise_mentions(text: str) -> str:
@@ -117,7 +149,7 @@ def echo_question(question: str, asked: Character, cast: Sequence[Character] = (
     if not text:
         return ""
     text = text[0].upper() + text[1:]
-    return escape_markdown(neutralise_mentions(text)) + "?"
+    return escape_markdown(defuse(text)) + "?"
 
 
 # ---------------------------------------------------------------- picking the words to quote
@@ -330,7 +362,7 @@ def deflection(story: Story, asked: Character, question: str) -> Reply:
 
 
 def _fit(text: str) -> str:
-    text = neutralise_mentions(text)
+    text = defuse(text)
     if len(text) <= MAX_REPLY_CHARS:
         return text
     head, _, note = text.rpartition("\n")

@@ -43,8 +43,10 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     library = load_library(settings.story_dir)
     slug = args.story
     if slug is None:
-        slug = DEFAULT_STORY if DEFAULT_STORY in library.stories or len(library.stories) != 1 \
-            else next(iter(library.stories))
+        # A story paused in the demo's channel comes first: `narrator demo` resumes it.
+        slug = asyncio.run(_paused_story(settings)) or (
+            DEFAULT_STORY if DEFAULT_STORY in library.stories or len(library.stories) != 1
+            else next(iter(library.stories)))
     if library.get(slug) is None:
         problems = [e for e in library.errors if f"/{slug}/" in e or f"/{slug}:" in e or e.startswith(slug)]
         have = ", ".join(library.slugs()) or "none"
@@ -62,6 +64,29 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+
+
+async def _paused_story(settings: Settings) -> str | None:
+    """The story left playing or paused in the demo's channel, if any."""
+    from bot.store import Database, MigrationError, StoreError
+    from bot.store.sessions import SessionStore
+
+    if not settings.database_path.exists():
+        return None
+    try:
+        async with await Database.open(settings.database_path) as db:
+            await db.migrate()
+            row = await SessionStore(db).latest_for_channel(DEMO_CHANNEL)
+    except (StoreError, MigrationError) as exc:
+        raise CliError(str(exc)) from exc
+    if row is None or row.state not in ("playing", "waiting", "paused"):
+        return None
+    return row.story_slug
+
+
+def resume_command(slug: str, *, manual: bool) -> str:
+    """The command that resumes exactly this story, the way it was being played."""
+    return f"narrator demo {slug}" + (" --manual" if manual else "")
 
 
 async def _play(args: argparse.Namespace, settings: Settings, library: Any, slug: str) -> int:
@@ -155,7 +180,8 @@ async def _play(args: argparse.Namespace, settings: Settings, library: Any, slug
         st = await narrator.status(place)
         if st is not None and st.state in ("playing", "waiting"):
             st = await narrator.pause(place, actor)
-            print(f"\n(Paused at {where(st)}. Run `narrator demo` again to resume.)", flush=True)
+            print(f"\n(Paused at {where(st)}. Run `{resume_command(slug, manual=args.manual)}` to resume.)",
+                  flush=True)
         return 0
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -1,57 +1,43 @@
-"""The Discord bot: intents, start-up (stage, engine, resumed sessions, buttons, commands),
-reactions and the Continue button, and a clean shutdown."""
+"""The Discord bot: intents, start-up (resumed sessions, buttons, commands), reactions and the
+Continue button, and a clean shutdown.
+
+It builds nothing it depends on: the composition root (`bot/app.py`) hands it the guild store,
+the story library and the answer engine, then attaches the stage and the narrator it built
+around this client (the stage needs the client to talk to Discord), as discord.py's
+`advanced_startup` example passes its services in.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 import discord
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.discord_app.budget import SendBudget
 from bot.discord_app.buttons import CONTINUE_REACTIONS, ContinueButton
+from bot.discord_app.commands import setup_commands
 from bot.discord_app.errors import NarratorTree, report_error, send_ephemeral
 from bot.discord_app.permissions import interaction_is_moderator
+from bot.discord_app.services import AnswersLike, StoryLibrary
 from bot.discord_app.webhook_stage import WebhookStage
 from bot.engine.api import Actor, NarratorError, NarratorService
-from bot.engine.stage import Place, Stage
-from bot.store import Database
+from bot.engine.stage import Place
 from bot.store.guilds import GuildStore
-from bot.story.model import Story
 
 log = logging.getLogger(__name__)
 
-
-class LibraryLike(Protocol):
-    @property
-    def stories(self) -> dict[str, Story]: ...
-    @property
-    def errors(self) -> list[str]: ...
-    def get(self, slug: str) -> Story | None: ...
-
-
-class AnswerLike(Protocol):
-    @property
-    def character_key(self) -> str: ...
-    @property
-    def text(self) -> str: ...
-
-
-class AnswersLike(Protocol):
-    async def answer(self, story: Story, character: str, question: str, upto_beat: int,
-                     *, user_id: int | None = None) -> Any: ...
-
-
-NarratorFactory = Callable[[Stage], Awaitable[NarratorService]]
+# A request that Discord rate-limits for longer than this raises `discord.RateLimited` instead
+# of sleeping inside discord.py (30 s is the smallest value discord.py accepts); the webhook
+# stage maps it to the engine's `RateLimited`, which waits and retries the same beat. Webhook
+# executes, which discord.py retries on its own, are cut off by the stage's SEND_TIMEOUT instead.
+MAX_RATELIMIT_WAIT = 30.0
 
 
 class NarratorBot(commands.Bot):
-    def __init__(self, settings: Settings, db: Database, *, library: LibraryLike,
-                 narrator_factory: NarratorFactory, answers: AnswersLike | None = None,
-                 rate_scale: float = 1.0) -> None:
+    def __init__(self, settings: Settings, *, guilds: GuildStore, library: StoryLibrary,
+                 answers: AnswersLike | None = None) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         intents.guild_reactions = True
@@ -61,16 +47,26 @@ class NarratorBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
             tree_cls=NarratorTree,
+            max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
         )
         self.settings = settings
-        self.db = db
-        self.store = GuildStore(db)
+        self.store = guilds
         self.library = library
         self.answers = answers
-        self._narrator_factory = narrator_factory
+        self._stage: WebhookStage | None = None
         self._narrator: NarratorService | None = None
-        self.stage = WebhookStage(self, self.store, budget=SendBudget(scale=rate_scale))
         self._closing = False
+
+    def attach(self, stage: WebhookStage, narrator: NarratorService) -> None:
+        """The stage built on this client and the narrator that posts through it (before start)."""
+        self._stage = stage
+        self._narrator = narrator
+
+    @property
+    def stage(self) -> WebhookStage:
+        if self._stage is None:
+            raise RuntimeError("NarratorBot.attach(stage, narrator) must be called before start")
+        return self._stage
 
     @property
     def narrator(self) -> NarratorService:
@@ -79,12 +75,9 @@ class NarratorBot(commands.Bot):
         return self._narrator
 
     async def setup_hook(self) -> None:
-        from bot.discord_app.commands import setup_commands
-
         ContinueButton.handler = self.on_continue
         self.add_dynamic_items(ContinueButton)
-        self._narrator = await self._narrator_factory(self.stage)
-        resumed = await self._narrator.resume_all()
+        resumed = await self.narrator.resume_all()
         if resumed:
             log.info("resumed %d session(s)", resumed)
         setup_commands(self)
@@ -108,6 +101,7 @@ class NarratorBot(commands.Bot):
             return Place(channel_id, guild_id, channel.parent_id)
         if channel is None or isinstance(channel, discord.PartialMessageable):
             try:
+                await self.stage.gate.acquire_global()
                 fetched = await self.fetch_channel(channel_id)
             except (TimeoutError, discord.HTTPException):
                 return Place(channel_id, guild_id)
@@ -168,5 +162,6 @@ class NarratorBot(commands.Bot):
                     await self._narrator.close()
                 except Exception:
                     log.exception("stopping the narrator failed")
-            await self.stage.drain()
+            if self._stage is not None:
+                await self._stage.drain()
         await super().close()

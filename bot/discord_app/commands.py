@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -27,12 +27,10 @@ from bot.discord_app.render import (
     progress_bar,
     trim,
 )
+from bot.discord_app.services import CommandHost
 from bot.engine.api import Actor, AdvanceResult, Mode, SessionView
 from bot.engine.stage import Cue, Place, Voice
 from bot.story.model import Beat, Character, Story
-
-if TYPE_CHECKING:
-    from bot.discord_app.bot import NarratorBot
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +127,7 @@ def recap_text(story: Story, beats: list[int], limit: int = EMBED_DESCRIPTION_LI
 
 
 class StoryGroup(app_commands.Group):
-    def __init__(self, bot: NarratorBot) -> None:
+    def __init__(self, bot: CommandHost) -> None:
         super().__init__(name="story", description="Play a story in this channel", guild_only=True)
         self.bot = bot
 
@@ -422,7 +420,7 @@ def cast_embeds(story: Story) -> list[discord.Embed]:
     return [embed]
 
 
-def story_choices(bot: NarratorBot, current: str, guild_id: int | None = None) -> list[app_commands.Choice[str]]:
+def story_choices(bot: CommandHost, current: str, guild_id: int | None = None) -> list[app_commands.Choice[str]]:
     want = current.strip().casefold()
     out = []
     for slug, st, _ in visible_stories(bot, guild_id):
@@ -431,7 +429,7 @@ def story_choices(bot: NarratorBot, current: str, guild_id: int | None = None) -
     return out[:25]
 
 
-def resolve_story(bot: NarratorBot, name: str, guild_id: int | None = None) -> str:
+def resolve_story(bot: CommandHost, name: str, guild_id: int | None = None) -> str:
     """The library key of what the user typed (slug or title, case-insensitive) in this server."""
     key = resolve_key(bot, guild_id, name)
     if key is not None:
@@ -442,7 +440,7 @@ def resolve_story(bot: NarratorBot, name: str, guild_id: int | None = None) -> s
 # -------------------------------------------------------------------- /ask
 
 
-def setup_commands(bot: NarratorBot) -> None:
+def setup_commands(bot: CommandHost) -> None:
     group = StoryGroup(bot)
     add_library_commands(group, bot)  # import / review / script / cast / delete (library_commands.py)
     bot.tree.add_command(group)
@@ -472,7 +470,7 @@ def setup_commands(bot: NarratorBot) -> None:
     bot.tree.add_command(ask)
 
 
-async def ask_command(bot: NarratorBot, interaction: discord.Interaction[Any], character: str,
+async def ask_command(bot: CommandHost, interaction: discord.Interaction[Any], character: str,
                       question: str) -> None:
     place = await bot.interaction_place(interaction)
     view = await bot.narrator.status(place)
@@ -496,6 +494,6 @@ async def ask_command(bot: NarratorBot, interaction: discord.Interaction[Any], c
     asker = interaction.user.display_name
     cue = Cue(kind="answer", voice=voice_of(story, speaker), text=str(answer.text),
               aside=f"answering {asker}: “{' '.join(question.split())}”", session_id=view.session_id)
-    await bot.stage.post(place, cue)
+    await bot.stage.say(place, cue)
     log.info("answered /ask for %s in %s in %.2f s", speaker.key, place.channel_id, time.monotonic() - started)
     await send_ephemeral(interaction, f"{escape(speaker.name)} answered in the channel.")

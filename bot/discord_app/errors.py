@@ -8,12 +8,15 @@ interaction has already been answered or deferred.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import discord
 from discord import app_commands
 
+from bot.answers.voice import defuse
 from bot.discord_app.permissions import Refused
+from bot.discord_app.render import MESSAGE_LIMIT, trim
 from bot.engine.api import NarratorError, TooFast
 from bot.engine.stage import Forbidden, Gone, RateLimited, StageError
 
@@ -58,8 +61,24 @@ def user_message(error: BaseException) -> tuple[str, bool]:
     return APOLOGY, False
 
 
+# A quotation in a reply (a name the user typed, a story title) longer than this is shortened,
+# so the sentence around it — what went wrong, what to do — still fits.
+QUOTE_LIMIT = 100
+_QUOTED = re.compile(r"""(['"“‘«])([^'"”’»\n]{""" + str(QUOTE_LIMIT + 1) + r""",})(['"”’»])""")
+
+
+def reply_text(text: str) -> str:
+    """A reply that may quote what a user typed (a story or character name, a question): control
+    characters and links defused, long quotations shortened, trimmed to one Discord message, so
+    it is always delivered and still says what to do."""
+    text = _QUOTED.sub(lambda m: m.group(1) + trim(m.group(2), QUOTE_LIMIT) + m.group(3), defuse(text))
+    return trim(text, MESSAGE_LIMIT)
+
+
 async def send_ephemeral(interaction: discord.Interaction[Any], text: str, **kw: Any) -> None:
-    content = text or None  # an embed-only reply carries no empty content string
+    content = reply_text(text) or None  # an embed-only reply carries no empty content string
+    if content is not None and "embed" not in kw and "embeds" not in kw:
+        kw["suppress_embeds"] = True
     try:
         if interaction.response.is_done():
             await interaction.followup.send(content, ephemeral=True, allowed_mentions=NO_MENTIONS, **kw)  # type: ignore[arg-type]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import re
 import time
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 import discord
 from discord import app_commands
 
+from bot.answers.voice import defuse
 from bot.discord_app.errors import send_ephemeral, user_message
 from bot.discord_app.permissions import Refused, require_moderator
 from bot.discord_app.render import escape, trim
@@ -64,13 +64,10 @@ DISCORD_CDN_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
 REVIEW_TIMEOUT = 14 * 60.0  # an interaction token lasts 15 minutes
 
 
-_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,20})(?=://)")
-
-
 def echo(text: str) -> str:
-    """User or story text shown back: markdown escaped, and no working link (a zero-width space
-    after the scheme stops Discord from linking or embedding it)."""
-    return escape(_SCHEME.sub("\\1\u200b", text))
+    """User or story text shown back: markdown escaped, links and mentions defused (the same
+    `defuse` every reply goes through)."""
+    return escape(defuse(text))
 
 
 def server_library(bot: LibraryHost) -> ServerLibrary:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import discord
 
+from bot.answers.voice import defuse
 from bot.engine.stage import Card, Cue, Voice
 
 MESSAGE_LIMIT = 2000
@@ -189,7 +190,10 @@ def card_embed(card: Card, colour: discord.Colour | None = None) -> discord.Embe
 def _body_pieces(cue: Cue) -> list[str]:
     """The message texts of a beat-like cue, markup applied after splitting."""
     # Answers come ready to post (the ask engine adds its own `-#` note); story text is escaped.
-    text = cue.text if cue.kind == "answer" else escape(cue.text)
+    # An answer carries a reader's words (the question, their name): defused once more here, the
+    # last stop before Discord, whatever composed it.
+    text = defuse(cue.text) if cue.kind == "answer" else escape(cue.text)
+    aside = defuse(cue.aside) if cue.kind == "answer" and cue.aside else cue.aside
     head = f"### {escape(_SPACE.sub(' ', cue.heading).strip())}"[:300] if cue.heading and cue.heading.strip() else ""
     lim = MESSAGE_LIMIT - (len(head) + 1 if head else 0)  # every piece leaves room for the heading
     if cue.kind == "thought":
@@ -208,9 +212,9 @@ def _body_pieces(cue: Cue) -> list[str]:
     pieces = [p for p in pieces if p]
     if cue.rewound:
         pieces = [f"~~{q}~~" for p in pieces for q in split_text(p, lim - 4)]
-    if cue.aside and cue.aside.strip():
+    if aside and aside.strip():
         # Never cut: a very long action beat becomes several subtext messages.
-        for chunk in split_text(cue.aside, MESSAGE_LIMIT - 300):
+        for chunk in split_text(aside, MESSAGE_LIMIT - 300):
             small = subtext(chunk)
             if pieces and len(pieces[-1]) + 1 + len(small) <= MESSAGE_LIMIT:
                 pieces[-1] = f"{pieces[-1]}\n{small}"

@@ -1,5 +1,5 @@
-"""Start the Discord side, stop it cleanly on SIGINT/SIGTERM, and turn start-up failures into
-one sentence."""
+"""Run the bot until SIGINT/SIGTERM, stop it within a deadline whatever Discord is doing, and turn
+start-up failures into one sentence."""
 
 from __future__ import annotations
 
@@ -11,29 +11,29 @@ import aiohttp
 import discord
 
 from bot.config import ConfigError, Settings
-from bot.discord_app.bot import AnswersLike, LibraryLike, NarratorBot, NarratorFactory
+from bot.discord_app.bot import NarratorBot
 from bot.discord_app.endpoints import point_at
-from bot.store import Database
 
 log = logging.getLogger(__name__)
 
+# SIGTERM to exit: the narrator's timers stop and in-flight posts get most of this to finish and
+# be recorded (every other change is saved the moment it happens); what is still running then —
+# a post hanging in a Discord outage, discord.py asleep between reconnects — is cancelled, and
+# a post cut off that way is checked against the channel at the next start. Kept under 10 s,
+# the grace period service managers (systemd, Docker) give before SIGKILL.
+SHUTDOWN_DEADLINE = 8.0
 
-async def serve(settings: Settings, db: Database, *, library: LibraryLike, narrator_factory: NarratorFactory,
-                answers: AnswersLike | None = None, rate_scale: float = 1.0) -> None:
-    """Run the bot until it is closed (SIGINT/SIGTERM close it: timers stop, in-flight posts
-    finish and are recorded, then the caller closes the database)."""
+
+async def serve(bot: NarratorBot, settings: Settings) -> None:
+    """Run `bot` (services attached) until it is closed; the caller closes the database after."""
     token = settings.require_token()
     point_at(settings.discord_api_base, settings.discord_gateway_url)
-
-    bot = NarratorBot(settings, db, library=library, narrator_factory=narrator_factory, answers=answers,
-                      rate_scale=rate_scale)
     loop = asyncio.get_running_loop()
-    closing: list[asyncio.Task[None]] = []
+    stop = asyncio.Event()
 
     def _stop(signame: str) -> None:
         log.info("%s received: finishing in-flight posts and shutting down", signame)
-        if not closing:
-            closing.append(loop.create_task(bot.close()))
+        stop.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
@@ -42,7 +42,14 @@ async def serve(settings: Settings, db: Database, *, library: LibraryLike, narra
             pass
     try:
         async with bot:
-            await bot.start(token)
+            running = asyncio.ensure_future(bot.start(token))
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if running.done():
+                running.result()  # start-up failed (or Discord closed us): say why
+            else:
+                await _shut_down(bot, running)
     except discord.LoginFailure as exc:
         raise ConfigError(
             "Discord rejected DISCORD_TOKEN: reset the token on the Bot page of the developer portal "
@@ -63,3 +70,19 @@ async def serve(settings: Settings, db: Database, *, library: LibraryLike, narra
             except (NotImplementedError, RuntimeError):  # pragma: no cover
                 pass
     log.info("stopped")
+
+
+async def _shut_down(bot: NarratorBot, running: asyncio.Future[None]) -> None:
+    """Close the bot within SHUTDOWN_DEADLINE, then cancel whatever discord.py is still doing."""
+    try:
+        await asyncio.wait_for(bot.close(), SHUTDOWN_DEADLINE)
+    except TimeoutError:
+        log.warning("shutdown took longer than %.0f s (Discord not answering?): stopping now; "
+                    "any post cut off is checked in the channel at the next start", SHUTDOWN_DEADLINE)
+    except Exception:
+        log.exception("closing the bot failed")
+    if not running.done():
+        running.cancel()
+    await asyncio.wait({running}, timeout=1.0)
+    if running.done() and not running.cancelled() and running.exception() is not None:
+        log.info("discord.py stopped with %s while shutting down", type(running.exception()).__name__)

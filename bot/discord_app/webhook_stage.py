@@ -6,7 +6,9 @@ application-owned webhook per channel, under its own name and avatar.
 - Threads post through their parent channel's webhook with `thread=`.
 - Without Manage Webhooks the bot posts itself (an embed author carries the character) and tells
   the channel's moderators once how to fix it.
-- Sends are budgeted before they happen (budget.py) so the story never meets a 429.
+- Every request passes the engine's one rate limiter (`bot.engine.budget.BudgetGate`) before it
+  happens: the engine gates story posts, typing and rewind deletes itself; the stage gates its own
+  reactions, control edits and notices, and `/ask` replies (`say`).
 - Every send and edit carries AllowedMentions.none(); webhook URLs/tokens are never logged.
 - discord.py errors become the engine's typed StageErrors (`stage_error`).
 """
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Coroutine
 from dataclasses import replace
@@ -24,13 +25,6 @@ from typing import Any
 import aiohttp
 import discord
 
-from bot.discord_app.budget import (
-    SendBudget,
-    bot_windows,
-    reaction_windows,
-    webhook_edit_windows,
-    webhook_windows,
-)
 from bot.discord_app.buttons import CONTINUE_EMOJI, continue_view
 from bot.discord_app.render import (
     MESSAGE_LIMIT,
@@ -43,6 +37,7 @@ from bot.discord_app.render import (
     subtext,
     trim,
 )
+from bot.engine.budget import BudgetGate
 from bot.engine.stage import (
     Cue,
     Forbidden,
@@ -156,18 +151,17 @@ class _LRU(OrderedDict[int, Any]):
 
 
 class WebhookStage:
-    def __init__(self, client: discord.Client, store: GuildStore, *, webhook_name: str = WEBHOOK_NAME,
-                 budget: SendBudget | None = None) -> None:
+    def __init__(self, client: discord.Client, store: GuildStore, gate: BudgetGate) -> None:
         self.client = client
         self.store = store
-        self.webhook_name = webhook_name
-        self.budget = budget or SendBudget()
+        self.webhook_name = WEBHOOK_NAME
+        self.gate = gate  # shared with the engine: one rate limiter for every request
+        self.clock = gate.clock
         self._hooks: dict[int, discord.Webhook] = {}
         self._no_hooks: dict[int, float] = {}  # channel -> monotonic time to try again
         self._locks: dict[int, asyncio.Lock] = {}
         self._via_bot = _LRU()  # message id -> True when posted by the bot (fallback)
         self._controls = _LRU()  # message ids carrying our ▶ reaction
-        self._notified: set[tuple[int, str]] = set()
         self._typing_at: dict[int, float] = {}
         self._latest: dict[int, tuple[MessageRef, Cue]] = {}  # channel -> newest message with controls
         self._after_locks: dict[int, asyncio.Lock] = {}
@@ -188,9 +182,12 @@ class WebhookStage:
     async def _resolve_channel(self, channel_id: int) -> Any:
         channel = self.client.get_channel(channel_id)
         if channel is None:
+            await self.gate.acquire_global()
             channel = await self.client.fetch_channel(channel_id)
         if isinstance(channel, discord.Thread) and channel.parent_id:
             parent = self.client.get_channel(channel.parent_id)
+            if parent is None:
+                await self.gate.acquire_global()
             channel = parent if parent is not None else await self.client.fetch_channel(channel.parent_id)
         return channel
 
@@ -210,7 +207,7 @@ class WebhookStage:
             if hook is not None:
                 return hook
             retry_at = self._no_hooks.get(channel_id)
-            if retry_at is not None and time.monotonic() < retry_at:
+            if retry_at is not None and self.clock.monotonic() < retry_at:
                 return None
             stored = await self.store.webhook(channel_id)
             if stored is not None:
@@ -218,7 +215,7 @@ class WebhookStage:
             else:
                 hook = await self._find_or_create(channel_id)
                 if hook is None:
-                    self._no_hooks[channel_id] = time.monotonic() + NO_WEBHOOK_RETRY_SECONDS
+                    self._no_hooks[channel_id] = self.clock.monotonic() + NO_WEBHOOK_RETRY_SECONDS
                     return None
                 assert hook.token is not None
                 await self.store.save_webhook(channel_id, hook.id, hook.token)
@@ -233,9 +230,11 @@ class WebhookStage:
             channel = await self._resolve_channel(channel_id)
             if not hasattr(channel, "create_webhook"):
                 raise Gone(f"channel {channel_id} cannot hold webhooks")
+            await self.gate.acquire_global()
             for hook in await channel.webhooks():
                 if self._mine(hook):
                     return hook  # type: ignore[no-any-return]
+            await self.gate.acquire_global()
             created = await channel.create_webhook(name=self.webhook_name,
                                                    reason="Story Narrator: character voices")
             return created  # type: ignore[no-any-return]
@@ -285,6 +284,21 @@ class WebhookStage:
             self._after(place, self._tidy(place, newest, cue.controls, previous))
         return ref
 
+    async def say(self, place: Place, cue: Cue) -> MessageRef:
+        """Post a cue outside the story's flow (an `/ask` answer). Each message waits for its turn
+        in the shared rate budget like a story post, and the story's ▶/Continue stay where they
+        are (an answer is not a beat)."""
+        rendered = render_cue(cue)
+        home = self._home(place)
+        ids: list[int] = []
+        try:
+            for part in rendered.parts:
+                await self.gate.acquire(place.channel_id, home)
+                ids.append(await self._send(place, home, rendered, part, None, user_text=True))
+        except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise stage_error(exc, doing=f"answering in channel {place.channel_id}") from None
+        return MessageRef(place, ids[-1], tuple(ids[:-1]))
+
     def latest_controls(self, place: Place) -> int | None:
         """The message that carries ▶/Continue in `place` (as far as this process knows)."""
         entry = self._latest.get(place.channel_id)
@@ -312,6 +326,7 @@ class WebhookStage:
             await self._react(place, new.message_id)
         if previous is not None:
             ref, cue = previous
+            await self.gate.acquire_global()
             await self.edit(ref, replace(cue, controls=False))
         elif place.channel_id not in self._scanned:
             # First post here since start-up: a Continue button left on an older beat by the
@@ -324,16 +339,17 @@ class WebhookStage:
         me = self.client.user.id if self.client.user else None
         channel = self.client.get_partial_messageable(place.channel_id, guild_id=place.guild_id)
         try:
+            await self.gate.acquire_global()
             async for msg in channel.history(limit=15, before=discord.Object(before)):
                 if not msg.components:
                     continue
                 if hook is not None and msg.webhook_id == hook.id:
-                    await self.budget.acquire(webhook_edit_windows(hook.id))
+                    await self.gate.acquire_global()
                     await hook.edit_message(msg.id, view=None, allowed_mentions=NO_MENTIONS,
                                             thread=discord.Object(place.channel_id) if place.is_thread
                                             else discord.utils.MISSING)
                 elif msg.author.id == me:
-                    await self.budget.acquire(bot_windows(place.channel_id))
+                    await self.gate.acquire_global()
                     await msg.edit(view=None, allowed_mentions=NO_MENTIONS)
                 else:
                     continue
@@ -348,6 +364,7 @@ class WebhookStage:
         async def clear() -> None:
             if previous is not None:
                 ref, cue = previous
+                await self.gate.acquire_global()
                 await self.edit(ref, replace(cue, controls=False))
             else:  # posted by an earlier run: look for it
                 now = discord.utils.time_snowflake(discord.utils.utcnow(), high=True)
@@ -368,12 +385,17 @@ class WebhookStage:
         return continue_view(cue.session_id, position)
 
     async def _send(self, place: Place, home: int, rendered: Rendered, part: Part,
-                    view: discord.ui.View | None) -> int:
+                    view: discord.ui.View | None, *, user_text: bool = False) -> int:
+        """One message through the channel's webhook (or as the bot). `user_text`: the message
+        carries a reader's words, so Discord must not build link embeds for it (SUPPRESS_EMBEDS;
+        the fallback's own author embed is kept, its text is defused)."""
         for attempt in range(2):
             hook = await self.webhook(home)
             if hook is None:
                 return await self._send_as_bot(place, home, rendered, part, view)
-            await self.budget.acquire(webhook_windows(hook.id, home))
+            # The slot was granted before the webhook was looked up (or made): count the post
+            # from now, when it really leaves, so set-up time never squeezes Discord's window.
+            self.gate.budget.restamp(place.channel_id, home, self.clock.monotonic())
             try:
                 msg = await asyncio.wait_for(hook.send(
                     content=part.content or discord.utils.MISSING,
@@ -383,6 +405,7 @@ class WebhookStage:
                     allowed_mentions=NO_MENTIONS,
                     view=view if view is not None else discord.utils.MISSING,
                     thread=discord.Object(place.channel_id) if place.is_thread else discord.utils.MISSING,
+                    suppress_embeds=user_text and not part.embeds,
                     wait=True,
                 ), SEND_TIMEOUT)
             except (discord.NotFound, discord.Forbidden, discord.HTTPException) as exc:
@@ -400,13 +423,12 @@ class WebhookStage:
                            view: discord.ui.View | None) -> int:
         channel = self.client.get_partial_messageable(place.channel_id, guild_id=place.guild_id)
         if await self.store.claim_webhook_notice(home):
-            await self.budget.acquire(bot_windows(place.channel_id))
+            await self.gate.acquire_global()
             try:
                 await channel.send(self._no_hook_notice.get(home, NO_WEBHOOK_NOTICE), allowed_mentions=NO_MENTIONS)
             except discord.HTTPException as exc:
                 log.warning("could not post the Manage Webhooks notice in %s: %s", place.channel_id, exc.code)
         (fallback,) = as_bot_message(Rendered(rendered.username, rendered.avatar_url, rendered.colour, (part,)))
-        await self.budget.acquire(bot_windows(place.channel_id))
         msg = await asyncio.wait_for(channel.send(
             content=fallback.content or None,
             embeds=list(fallback.embeds),
@@ -418,7 +440,7 @@ class WebhookStage:
 
     async def _react(self, place: Place, message_id: int) -> None:
         try:
-            await self.budget.acquire(reaction_windows(place.channel_id))
+            await self.gate.acquire_reaction(place.channel_id)
             await self.client.http.add_reaction(place.channel_id, message_id, CONTINUE_EMOJI)
             self._controls.put(message_id, True)
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -459,7 +481,6 @@ class WebhookStage:
             if not self._via_bot.get(ref.message_id):
                 hook = await self.webhook(self._home(place))
                 if hook is not None:
-                    await self.budget.acquire(webhook_edit_windows(hook.id))
                     try:
                         await hook.edit_message(
                             ref.message_id,
@@ -493,7 +514,7 @@ class WebhookStage:
     async def _unreact(self, place: Place, message_id: int) -> None:
         self._controls.pop(message_id, None)
         try:
-            await self.budget.acquire(reaction_windows(place.channel_id))
+            await self.gate.acquire_reaction(place.channel_id)
             await self.client.http.remove_own_reaction(place.channel_id, message_id, CONTINUE_EMOJI)
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError):
             pass
@@ -511,7 +532,6 @@ class WebhookStage:
             if not self._via_bot.get(message_id):
                 hook = await self.webhook(self._home(place))
                 if hook is not None:
-                    await self.budget.acquire(webhook_edit_windows(hook.id))
                     try:
                         await hook.delete_message(
                             message_id,
@@ -536,7 +556,7 @@ class WebhookStage:
     # ------------------------------------------------------------------ the rest
 
     async def typing(self, place: Place) -> None:
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if now - self._typing_at.get(place.channel_id, -1e9) < 8.0:
             return
         self._typing_at[place.channel_id] = now
@@ -553,6 +573,7 @@ class WebhookStage:
         channel = self.client.get_partial_messageable(place.channel_id, guild_id=place.guild_id)
         out: list[SeenMessage] = []
         try:
+            await self.gate.acquire_global()
             async for msg in channel.history(limit=limit):
                 by_hook = msg.webhook_id is not None and (not hook_ids or msg.webhook_id in hook_ids)
                 if not by_hook and msg.author.id != me:
@@ -569,19 +590,17 @@ class WebhookStage:
         return out
 
     async def notify_moderators(self, place: Place, text: str) -> None:
-        """Post `text` once per channel and reason; from a thread that cannot take it (locked,
-        archived, deleted), post it in the parent channel instead."""
-        key = (place.channel_id, text)
-        if key in self._notified:
-            return
-        self._notified.add(key)
+        """Post `text` to the place's moderators; from a thread that cannot take it (locked,
+        archived, deleted), post it in the parent channel instead. The engine calls this once per
+        incident (when a session pauses); nothing is remembered here, so the same failure after
+        a resume is told again instead of pausing the story in silence."""
         targets = [(place.channel_id, f"⚠️ {text}")]
         if place.parent_id:
             targets.append((place.parent_id, f"⚠️ In <#{place.channel_id}>: {text}"))
         for channel_id, message in targets:
             channel = self.client.get_partial_messageable(channel_id, guild_id=place.guild_id)
             try:
-                await self.budget.acquire(bot_windows(channel_id))
+                await self.gate.acquire_global()
                 await channel.send(message[:2000], allowed_mentions=NO_MENTIONS)
                 return
             except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:

@@ -1,10 +1,15 @@
-"""Discord's rate limits, enforced before we submit anything.
+"""Discord's rate limits, enforced before we submit anything: the bot's ONE rate limiter.
 
-`EngineLimits` holds every number. `RateBudget` is the pure part: sliding windows per channel
-(30 posts / 60 s), per webhook (5 / 2 s; a thread posts through its parent's webhook) and for the
-whole bot (50 requests / s). `BudgetGate` hands out the global budget in strict arrival order,
-so channels that each ask for one post at a time are served round-robin, and it wakes exactly the
-next waiter when a slot frees (no thundering herd with 1,000 sessions).
+`EngineLimits` holds every number: Discord's own limits and the safety margin we keep below
+them. `RateBudget` is the pure part: sliding windows per channel (30 posts / 60 s), per webhook
+(5 / 2 s; a thread posts through its parent's webhook), per channel for reactions (1 / 0.25 s)
+and for the whole bot (50 requests / s). `BudgetGate` hands out the global budget in strict
+arrival order, so channels that each ask for one post at a time are served round-robin, and it
+wakes exactly the next waiter when a slot frees (no thundering herd with 1,000 sessions).
+
+The engine's story posts, the Discord stage's own requests (reactions, control edits, notices)
+and `/ask` replies all pass the same gate, so no request is counted by one limiter and missed by
+another.
 """
 
 from __future__ import annotations
@@ -18,14 +23,22 @@ from bot.engine.clock import Clock, TimerHandle
 
 @dataclass(frozen=True, slots=True)
 class EngineLimits:
-    channel_posts: int = 30
+    """Discord's published (and, for webhooks per channel, widely observed) limits, unchanged,
+    plus ONE safety margin: `margin` seconds are added to every wait the windows compute, so a
+    request never reaches Discord just as its window opens (clock skew and network jitter between
+    us and Discord). A long 429 that gets through anyway surfaces as `RateLimited` (discord.py's
+    `max_ratelimit_timeout`, set by the Discord app), which the engine retries after the wait."""
+
+    channel_posts: int = 30  # webhook executes per channel per minute
     channel_window: float = 60.0
-    webhook_posts: int = 5
+    webhook_posts: int = 5  # executes per webhook per 2 s
     webhook_window: float = 2.0
-    global_requests: int = 50
+    reaction_posts: int = 1  # reaction adds/removes per channel per 250 ms
+    reaction_window: float = 0.25
+    global_requests: int = 50  # REST requests per second for the whole bot
     global_window: float = 1.0
     max_cue_chars: int = 1900  # merged narration never exceeds this (Discord allows 2,000)
-    margin: float = 0.02  # seconds added to every computed wait, against clock skew with Discord
+    margin: float = 0.05  # the safety margin, in seconds, added to every computed wait
 
     def scaled(self, factor: float) -> EngineLimits:
         """Rate windows shrunk by `factor` (0 < factor <= 1): only for a loopback emulator whose
@@ -35,14 +48,16 @@ class EngineLimits:
         if factor == 1:
             return self
         return replace(self, channel_window=self.channel_window * factor,
-                       webhook_window=self.webhook_window * factor, global_window=self.global_window * factor)
+                       webhook_window=self.webhook_window * factor, global_window=self.global_window * factor,
+                       reaction_window=self.reaction_window * factor)
 
     @classmethod
     def unlimited(cls) -> EngineLimits:
-        return cls(channel_posts=10**9, webhook_posts=10**9, global_requests=10**9, margin=0.0)
+        return cls(channel_posts=10**9, webhook_posts=10**9, reaction_posts=10**9, global_requests=10**9,
+                   margin=0.0)
 
 
-class Window:
+class RateWindow:
     """At most `limit` events in any `span` seconds."""
 
     __slots__ = ("limit", "span", "times")
@@ -75,22 +90,36 @@ class Window:
 class RateBudget:
     def __init__(self, limits: EngineLimits) -> None:
         self.limits = limits
-        self._channels: dict[int, Window] = {}
-        self._webhooks: dict[int, Window] = {}
-        self.global_window = Window(limits.global_requests, limits.global_window)
+        self._channels: dict[int, RateWindow] = {}
+        self._webhooks: dict[int, RateWindow] = {}
+        self._reactions: dict[int, RateWindow] = {}
+        self.global_window = RateWindow(limits.global_requests, limits.global_window)
         self._takes = 0
 
-    def _channel(self, key: int) -> Window:
+    def _channel(self, key: int) -> RateWindow:
         w = self._channels.get(key)
         if w is None:
-            w = self._channels[key] = Window(self.limits.channel_posts, self.limits.channel_window)
+            w = self._channels[key] = RateWindow(self.limits.channel_posts, self.limits.channel_window)
         return w
 
-    def _webhook(self, key: int) -> Window:
+    def _webhook(self, key: int) -> RateWindow:
         w = self._webhooks.get(key)
         if w is None:
-            w = self._webhooks[key] = Window(self.limits.webhook_posts, self.limits.webhook_window)
+            w = self._webhooks[key] = RateWindow(self.limits.webhook_posts, self.limits.webhook_window)
         return w
+
+    def _reaction(self, key: int) -> RateWindow:
+        w = self._reactions.get(key)
+        if w is None:
+            w = self._reactions[key] = RateWindow(self.limits.reaction_posts, self.limits.reaction_window)
+        return w
+
+    def reaction_wait(self, channel: int, now: float) -> float:
+        w = self._reaction(channel).wait(now)
+        return w + self.limits.margin if w > 0 else 0.0
+
+    def take_reaction(self, channel: int, now: float) -> None:
+        self._reaction(channel).take(now)
 
     def local_wait(self, channel: int, webhook: int, now: float) -> float:
         w = max(self._channel(channel).wait(now), self._webhook(webhook).wait(now))
@@ -108,11 +137,18 @@ class RateBudget:
         if self._takes % 10_000 == 0:
             self._forget_idle(now)
 
+    def restamp(self, channel: int, webhook: int, now: float) -> None:
+        """The post granted last for this channel/webhook leaves only now: move its time to `now`
+        (never earlier), so whatever ran between grant and send does not count as spacing."""
+        for window in (self._channel(channel), self._webhook(webhook)):
+            if window.times and window.times[-1] < now:
+                window.times[-1] = now
+
     def take_global(self, now: float) -> None:
         self.global_window.take(now)
 
     def _forget_idle(self, now: float) -> None:
-        for table in (self._channels, self._webhooks):
+        for table in (self._channels, self._webhooks, self._reactions):
             for key in [k for k, w in table.items() if w.count(now) == 0]:
                 del table[key]
 
@@ -130,7 +166,6 @@ class BudgetGate:
         self.clock = clock
         self._line: deque[tuple[int, int, asyncio.Future[bool]]] = deque()
         self._timer: TimerHandle | None = None
-        self.granted = 0
 
     def request(self, channel: int, webhook: int) -> Grant:
         now = self.clock.monotonic()
@@ -139,7 +174,6 @@ class BudgetGate:
             return local
         if not self._line and self.budget.global_wait(now) == 0:
             self.budget.take(channel, webhook, now)
-            self.granted += 1
             return 0.0
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._line.append((channel, webhook, fut))
@@ -157,9 +191,6 @@ class BudgetGate:
     def global_wait(self) -> float:
         return self.budget.global_wait(self.clock.monotonic())
 
-    def waiting(self) -> int:
-        return len(self._line)
-
     def _arm(self, now: float) -> None:
         if self._timer is None and self._line:
             self._timer = self.clock.call_later(self.budget.global_wait(now), self._dispatch)
@@ -175,9 +206,37 @@ class BudgetGate:
                 fut.set_result(False)
                 continue
             self.budget.take(channel, webhook, now)
-            self.granted += 1
             fut.set_result(True)
         self._arm(now)
+
+    # -- waiting versions, for requests that must go out (the stage's own, /ask replies) -----------
+    async def acquire(self, channel: int, webhook: int) -> None:
+        """Wait until one post fits the channel's, the webhook's and the global window; take it."""
+        while True:
+            grant = self.request(channel, webhook)
+            if isinstance(grant, float):
+                if grant <= 0:
+                    return
+                await self.clock.sleep(grant)
+            elif await grant:
+                return
+
+    async def acquire_global(self) -> None:
+        """Wait for one global request slot (edits, deletes, notices), in turn with the posts."""
+        while not self.try_global():
+            await self.clock.sleep(max(0.01, self.global_wait()))
+
+    async def acquire_reaction(self, channel: int) -> None:
+        """Wait until a reaction add/remove fits the channel's reaction window and the global one."""
+        while True:
+            wait = self.budget.reaction_wait(channel, self.clock.monotonic())
+            if wait > 0:
+                await self.clock.sleep(wait)
+                continue
+            await self.acquire_global()
+            if self.budget.reaction_wait(channel, self.clock.monotonic()) == 0:
+                self.budget.take_reaction(channel, self.clock.monotonic())
+                return
 
     def close(self) -> None:
         if self._timer is not None:

@@ -34,6 +34,11 @@ class Clock(Protocol):
         """Run `callback` (a plain function) after `delay` seconds on the running loop."""
         ...
 
+    def add_idle_check(self, check: Callable[[], bool]) -> None:
+        """Register `check()` (True when its code has nothing runnable left). A clock that moves
+        by itself ignores it; a test clock waits for every check before moving time on."""
+        ...
+
 
 class SystemClock:
     def now(self) -> float:
@@ -47,6 +52,9 @@ class SystemClock:
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle:
         return asyncio.get_running_loop().call_later(max(0.0, delay), callback)
+
+    def add_idle_check(self, check: Callable[[], bool]) -> None:
+        """Real time does not wait for anyone."""
 
 
 class _FakeTimer:

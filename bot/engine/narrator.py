@@ -33,7 +33,7 @@ from bot.engine.api import (
     UnknownStory,
 )
 from bot.engine.budget import BudgetGate, EngineLimits, RateBudget
-from bot.engine.clock import Clock, FakeClock, SystemClock
+from bot.engine.clock import Clock, SystemClock
 from bot.engine.pacing import Pacing, PressLimiter
 from bot.engine.player import Backstage, EngineStats, SessionPlayer
 from bot.engine.reconcile import cue_matches
@@ -94,7 +94,7 @@ class Narrator:
                  library: StorySource | None = None, clock: Clock | None = None,
                  limits: EngineLimits | None = None, pacing: Pacing | None = None,
                  tidy: Tidy = "delete", include_notes: bool = False,
-                 votes_needed: int | None = None) -> None:
+                 votes_needed: int | None = None, gate: BudgetGate | None = None) -> None:
         source = stories if stories is not None else library
         if source is None:
             raise TypeError("Narrator needs `stories` (or `library`)")
@@ -103,14 +103,13 @@ class Narrator:
         limits = limits or EngineLimits()
         pacing = pacing or Pacing()
         self.backstage = Backstage(store=SessionStore(db), stage=stage, clock=clock, pacing=pacing, limits=limits,
-                                   gate=BudgetGate(RateBudget(limits), clock))
+                                   gate=gate or BudgetGate(RateBudget(limits), clock))
         self.players = PlayerRegistry(self.backstage, self._story)
         self.tidy: Tidy = tidy
         self.include_notes = include_notes
         self.votes_needed = votes_needed or pacing.votes_needed
         self.presses = PressLimiter(pacing.press_cooldown)
-        if isinstance(clock, FakeClock):
-            clock.add_idle_check(self.is_idle)
+        clock.add_idle_check(self.is_idle)
 
     # The shared services, by their usual names (tests and benches read them).
     @property

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.engine.budget import EngineLimits, Window
+from bot.engine.budget import EngineLimits, RateWindow
 from bot.engine.clock import Clock, SystemClock
 from bot.engine.stage import Cue, MessageRef, Place, SeenMessage, StageError
 
@@ -196,11 +196,11 @@ class RecordingStage:
     def violations(self, limits: EngineLimits) -> list[str]:
         """Every moment the recorded posts broke a rate limit (sliding windows, monotonic time)."""
         out: list[str] = []
-        channels: dict[int, Window] = {}
-        hooks: dict[int, Window] = {}
+        channels: dict[int, RateWindow] = {}
+        hooks: dict[int, RateWindow] = {}
         for rec in self.posts:
-            cw = channels.setdefault(rec.channel_id, Window(limits.channel_posts, limits.channel_window))
-            hw = hooks.setdefault(rec.webhook, Window(limits.webhook_posts, limits.webhook_window))
+            cw = channels.setdefault(rec.channel_id, RateWindow(limits.channel_posts, limits.channel_window))
+            hw = hooks.setdefault(rec.webhook, RateWindow(limits.webhook_posts, limits.webhook_window))
             if cw.wait(rec.mono - 1e-9) > 0:
                 out.append(f"channel {rec.channel_id} over {limits.channel_posts}/{limits.channel_window}s "
                            f"at {rec.mono:.3f}")
@@ -209,7 +209,7 @@ class RecordingStage:
                            f"at {rec.mono:.3f}")
             cw.take(rec.mono)
             hw.take(rec.mono)
-        gw = Window(limits.global_requests, limits.global_window)
+        gw = RateWindow(limits.global_requests, limits.global_window)
         for t in sorted(self.requests):
             if gw.wait(t - 1e-9) > 0:
                 out.append(f"global over {limits.global_requests}/{limits.global_window}s at {t:.3f}")

@@ -5,6 +5,7 @@ in a box."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -15,6 +16,7 @@ from bot.engine.stage import Cue, Gone, MessageRef, Place, SeenMessage
 
 _PALETTE = (33, 35, 32, 36, 31, 34, 93, 95, 92, 96, 91, 94)
 RESET, BOLD, DIM, ITALIC = "\x1b[0m", "\x1b[1m", "\x1b[2m", "\x1b[3m"
+_PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 
 
 def wants_colour(out: TextIO) -> bool:
@@ -52,11 +54,11 @@ class TerminalStage:
         return f"\x1b[{_PALETTE[zlib.crc32(key.encode()) % len(_PALETTE)]}m"
 
     def _wrap(self, text: str, indent: str = "") -> str:
-        lines = []
-        for para in text.split("\n"):
-            lines.append(textwrap.fill(para, self.width, initial_indent=indent, subsequent_indent=indent)
-                         if para.strip() else "")
-        return "\n".join(lines)
+        """Reflow to the terminal's width as the script does: a hard-wrapped source's single line
+        breaks join with a space; a blank line still separates paragraphs."""
+        paragraphs = [" ".join(p.split()) for p in _PARAGRAPH.split(text.strip())]
+        return "\n\n".join(textwrap.fill(p, self.width, initial_indent=indent, subsequent_indent=indent)
+                             for p in paragraphs if p)
 
     def _box(self, lines: list[str]) -> str:
         inner = self.width - 4

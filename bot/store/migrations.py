@@ -142,14 +142,24 @@ async def apply_migrations(conn: aiosqlite.Connection, directory: Path) -> list[
                 (mig.version, mig.name, mig.checksum, time.time()),
             )
         except sqlite3.Error as exc:
-            await conn.execute("ROLLBACK")
+            await _rollback(conn)
             raise MigrationError(f"{mig.path.name} failed and was rolled back: {exc}") from exc
         except BaseException:
-            await conn.execute("ROLLBACK")
+            await _rollback(conn)
             raise
-        await conn.execute("COMMIT")
+        try:
+            await conn.execute("COMMIT")
+        except sqlite3.Error as exc:  # e.g. the disk filled up while writing the journal
+            await _rollback(conn)
+            raise MigrationError(f"{mig.path.name} could not be saved and was rolled back: {exc}") from exc
         done.append(mig.path.name)
     return done
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    """Roll back, when SQLite has not already done so itself (it does on a full disk)."""
+    if conn.in_transaction:
+        await conn.execute("ROLLBACK")
 
 
 async def migration_status(conn: aiosqlite.Connection, directory: Path) -> MigrationStatus:

@@ -112,20 +112,7 @@ class SessionStore:
 
     # -- one-round-trip transactions ------------------------------------------------------------
     async def _txn(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        def run(conn: sqlite3.Connection) -> T:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                out = fn(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return out
-
-        aconn = self.db._conn
-        async with self.db._lock:
-            result: T = await aconn._execute(run, aconn._conn)  # type: ignore[no-untyped-call]
-            return result
+        return await self.db.run(fn)
 
     # -- sessions -------------------------------------------------------------------------------
     async def create(self, row: SessionRow, audit: AuditEntry | None = None) -> int:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.story.files import MAX_CARD_BYTES, StoryPathError, read_capped, read_story_file
+
 MAX_PERSONA_CHARS = 1000
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -25,7 +27,7 @@ class CardError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Card:
+class CharacterCard:
     name: str
     description: str = ""
     personality: str = ""
@@ -79,10 +81,16 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def load_card(path: Path) -> Card:
-    """Read a Character Card V2/V1 JSON or PNG. Raises CardError."""
+def load_card(path: Path, *, folder: Path | None = None) -> CharacterCard:
+    """Read a Character Card V2/V1 JSON or PNG. Raises CardError. With `folder` (the story
+    folder the path came from) the card must resolve to a file inside it."""
     try:
-        data = path.read_bytes()
+        if folder is not None:
+            data = read_story_file(folder, path, MAX_CARD_BYTES, what="card")
+        else:
+            data = read_capped(path, MAX_CARD_BYTES, what="card")
+    except StoryPathError as exc:
+        raise CardError(str(exc)) from None
     except FileNotFoundError:
         raise CardError(f"{path}: card file not found; check the 'card' path (it is relative to "
                         "the story folder)") from None
@@ -97,7 +105,7 @@ def load_card(path: Path) -> Card:
     name = _text(fields.get("name")) or _text(obj.get("char_name"))
     if not name:
         raise CardError(f"{path}: the card has no name (data.name); is this a Character Card V2?")
-    return Card(
+    return CharacterCard(
         name=name,
         description=_text(fields.get("description")) or _text(obj.get("char_persona")),
         personality=_text(fields.get("personality")),
@@ -110,7 +118,7 @@ def _fill_macros(text: str, name: str) -> str:
     return re.sub(r"\{\{\s*user\s*\}\}|<USER>", "the reader", text, flags=re.IGNORECASE)
 
 
-def card_persona(card: Card, name: str | None = None, *, limit: int = MAX_PERSONA_CHARS) -> str:
+def card_persona(card: CharacterCard, name: str | None = None, *, limit: int = MAX_PERSONA_CHARS) -> str:
     """description + personality as one persona, macros filled in, cut at a sentence end."""
     who = name or card.name
     parts = [_fill_macros(p, who) for p in (card.description, card.personality) if p]

@@ -148,7 +148,7 @@ def character_from_table(table: Any, *, where: Callable[[str], str], errors: lis
     if card is not None and folder is not None:
         card_path = folder / card
         try:
-            loaded = load_card(card_path)
+            loaded = load_card(card_path, folder=folder)
         except CardError as exc:
             errors.append(f"{where('card')}: {exc}")
         else:

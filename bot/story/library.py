@@ -1,10 +1,16 @@
-"""Every story folder under STORY_DIR, loaded once; a broken folder is reported, never fatal."""
+"""Every story folder under STORY_DIR, loaded once; a broken folder is reported, never fatal.
+
+A story folder must really live in STORY_DIR: a symlink to a folder elsewhere is refused with a
+warning (whoever can write STORY_DIR must not be able to make the bot read any folder on the
+machine). Each folder contributes at most MAX_WARNINGS_PER_FOLDER problems, then a count.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.story.files import capped
 from bot.story.model import Story
 from bot.story.storage import LoadedStory, StoryFileError, load_story_files
 
@@ -42,14 +48,20 @@ def load_library(root: Path) -> Library:
     if not root.is_dir():
         lib.errors.append(f"{root}: story folder not found; set STORY_DIR or create it")
         return lib
+    base = root.resolve()
     for folder in story_folders(root):
+        real = folder.resolve()
+        if real.parent != base:
+            lib.errors.append(f"{folder}: a link to {real}, outside {root}; skipped. Move the story folder "
+                              f"into {root} (story folders are read as untrusted input, from there only)")
+            continue
         try:
             entry = load_story_files(folder)
         except StoryFileError as exc:
-            lib.errors.extend(exc.errors)
-            lib.warnings.extend(exc.warnings)
+            lib.errors.extend(capped(exc.errors, folder))
+            lib.warnings.extend(capped(exc.warnings, folder))
             continue
         lib.entries[folder.name] = entry
         lib.stories[folder.name] = entry.story
-        lib.warnings.extend(entry.warnings)
+        lib.warnings.extend(capped(entry.warnings, folder))
     return lib

@@ -30,6 +30,15 @@ from bot.story.cast import (
     parse_toml,
     read_characters,
 )
+from bot.story.files import (
+    MAX_TEXT_BYTES,
+    MAX_TOML_BYTES,
+    MB,
+    StoryPathError,
+    inside,
+    read_capped,
+    read_story_file,
+)
 from bot.story.model import Character, Scene, Story
 from bot.story.readers import Document, StoryImportError
 from bot.story.script import RESERVED_LABELS, SCRIPT_NAME, build_scenes, parse_script, render_script
@@ -73,9 +82,12 @@ def _source_format(name: str) -> str | None:
     return SOURCE_FORMATS.get(Path(name).suffix.lower())
 
 
-def read_source(path: Path) -> Document:
-    """The story text exactly as the importer read it (same reader, same offsets)."""
-    return to_document(path.read_bytes(), fmt=_source_format(path.name), name=str(path))
+def read_source(path: Path, *, folder: Path | None = None) -> Document:
+    """The story text exactly as the importer read it (same reader, same offsets). With `folder`
+    (the story folder naming it) the file must stay inside it and within the size cap."""
+    data = read_story_file(folder, path, MAX_TEXT_BYTES, what="source") if folder is not None \
+        else read_capped(path, MAX_TEXT_BYTES, what="source")
+    return to_document(data, fmt=_source_format(path.name), name=str(path))
 
 
 def load_story_files(folder: Path) -> LoadedStory:
@@ -89,6 +101,13 @@ def load_story_files(folder: Path) -> LoadedStory:
     if not toml_path.is_file():
         raise StoryFileError([f"{toml_path}:1: missing; every story folder needs a story.toml "
                               "(narrator import writes one)"])
+    try:
+        inside(folder, toml_path, what="story.toml")
+        if toml_path.stat().st_size > MAX_TOML_BYTES:
+            raise StoryPathError(f"{toml_path}:1: story.toml is over {MAX_TOML_BYTES // MB} MB; it holds only "
+                                 "the story's details and cast, so something else was saved into it")
+    except StoryPathError as exc:
+        raise StoryFileError([str(exc)]) from None
     if not valid_slug(folder.name):
         errors.append(f"{folder}: folder name {folder.name!r} is not a valid story id; rename it "
                       "to lowercase letters, digits and hyphens, like 'precious-person'")
@@ -176,8 +195,8 @@ def load_story_files(folder: Path) -> LoadedStory:
                           "put the original text there or fix the name")
         else:
             try:
-                doc = read_source(source_path)
-            except StoryImportError as exc:
+                doc = read_source(source_path, folder=folder)
+            except (StoryImportError, StoryPathError) as exc:
                 errors.append(str(exc))
             except OSError as exc:
                 errors.append(f"{source_path}: cannot read ({exc.strerror})")
@@ -186,7 +205,10 @@ def load_story_files(folder: Path) -> LoadedStory:
     script_path = folder / script_name
     if Path(script_name).name == script_name:
         try:
-            script_text = script_path.read_bytes().decode("utf-8-sig")
+            script_text = read_story_file(folder, script_path, MAX_TEXT_BYTES, what="script").decode("utf-8-sig")
+        except StoryPathError as exc:
+            errors.append(str(exc))
+            script_text = None
         except FileNotFoundError:
             errors.append(f"{script_path}:1: missing; re-import the story to write it "
                           "(narrator import FILE --slug SLUG --force)")

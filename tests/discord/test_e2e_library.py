@@ -235,7 +235,7 @@ async def test_cast_modal_validates_like_story_toml(bot: BotProcess, emulator: E
         i, _ = await run(emu, emu.moderator, emu.channel, "cast", story=YARD, character="ada")
         assert i.response_type == 9
         reply = await submit(emu, emu.moderator, i, values)
-        assert "Nothing was changed" in reply and wrong in reply, reply
+        assert "Nothing was changed" in reply and wrong in reply.replace("\u200b", ""), reply
     i, _ = await run(emu, emu.moderator, emu.channel, "cast", story=YARD, character="ada")
     reply = await submit(emu, emu.moderator, i, {"cast:colour": "#336699", "cast:pronouns": "she/her",
                                                  "cast:persona": "The clockmaker. Speaks in short sentences."})

@@ -59,7 +59,7 @@ def test_echoed_text_carries_no_working_link() -> None:
 
     shown = echo("See https://evil.example/x and [click](http://x.example) **now**")
     assert "https://" not in shown and "http://" not in shown
-    assert "https\u200b://evil.example/x" in shown and "\\*\\*now\\*\\*" in shown
+    assert "evil" in shown and "now" in shown and "**now**" not in shown
 
 
 class FakeAttachment:

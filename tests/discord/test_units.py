@@ -1,17 +1,19 @@
 """Permission checks, error mapping, the send budget and the guild store, without a network."""
 
 import asyncio
+import importlib.util
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import discord
 
-from bot.discord_app.budget import SendBudget, Window
 from bot.discord_app.errors import APOLOGY, user_message
 from bot.discord_app.permissions import Refused, is_moderator, member_role_ids
 from bot.discord_app.webhook_stage import stage_error
 from bot.engine.api import NoSession, TooFast
+from bot.engine.budget import BudgetGate, EngineLimits, RateBudget
+from bot.engine.clock import FakeClock
 from bot.engine.stage import Forbidden, Gone, RateLimited, Unavailable
 from bot.store import Database
 from bot.store.guilds import GuildStore
@@ -79,33 +81,32 @@ def test_stage_error_messages_never_carry_webhook_tokens() -> None:
 
 # ---------------------------------------------------------------- send budget
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, s: float) -> None:
-        self.slept.append(s)
-        self.now += s
-
-
 async def test_budget_waits_before_a_window_would_overflow() -> None:
-    t = FakeTime()
-    budget = SendBudget(clock=t.clock, sleep=t.sleep)
-    windows = [Window("hook", 5, 2.0), Window("chan", 30, 60.0)]
-    times = []
-    for _ in range(40):
-        await budget.acquire(windows)
-        times.append(t.now)
+    # The stage's own requests (/ask replies) wait in the engine's one gate, never meet a 429.
+    clock = FakeClock()
+    gate = BudgetGate(RateBudget(EngineLimits(margin=0.0)), clock)
+    times: list[float] = []
+
+    async def send_40() -> None:
+        for _ in range(40):
+            await gate.acquire(7, 7)
+            times.append(clock.monotonic() - 1000.0)
+
+    task = asyncio.ensure_future(send_40())
+    while not task.done():
+        await clock.advance(0.5)
     # never more than 5 in any 2 s, nor 30 in any 60 s
     for i, start in enumerate(times):
         assert sum(1 for x in times[i:] if x < start + 2.0) <= 5
         assert sum(1 for x in times[i:] if x < start + 60.0) <= 30
     assert times[30] >= 60.0  # the 31st send waited for the channel window
     assert times[4] == 0.0 and times[5] == 2.0
+
+
+def test_there_is_one_rate_limiter() -> None:
+    assert importlib.util.find_spec("bot.discord_app.budget") is None
+    from bot.discord_app import webhook_stage
+    assert "BudgetGate" in vars(webhook_stage)
 
 
 # ---------------------------------------------------------------- guild store
@@ -147,3 +148,52 @@ async def test_guild_store_round_trips(tmp_path: Path) -> None:
         assert await store.tidy(2) == "mark" and await store.ask_enabled(2) is False
         await store.set_tidy(9, "none")
         assert await store.tidy(9) == "none" and await store.ask_enabled(9) is True
+
+
+async def test_a_long_rate_limit_surfaces_as_an_error_the_engine_handles(tmp_path: Path) -> None:
+    from bot.config import load_settings
+    from bot.discord_app.bot import MAX_RATELIMIT_WAIT, NarratorBot
+    from bot.story.library import Library
+
+    settings = load_settings({"DATABASE_PATH": str(tmp_path / "db.sqlite3")}, dotenv=False)
+    async with await Database.open(tmp_path / "db.sqlite3") as db:
+        bot = NarratorBot(settings, guilds=GuildStore(db), library=Library())
+        # discord.py raises RateLimited instead of sleeping through a long 429 ...
+        assert bot.http.max_ratelimit_timeout == MAX_RATELIMIT_WAIT == 30.0
+        await bot.close()
+    # ... which the stage turns into the engine's RateLimited (wait and retry the same beat)
+    mapped = stage_error(discord.RateLimited(120.0), doing="posting")
+    assert isinstance(mapped, RateLimited) and mapped.retry_after == 120.0
+
+
+async def test_sigterm_during_a_reconnect_sleep_stops_at_once(tmp_path: Path) -> None:
+    """discord.py sleeps between reconnects (up to ~17 min in a long outage) and close() does not
+    wake it: the runner cancels it once the bot is closed instead of waiting it out."""
+    import os
+    import signal
+    import time
+
+    from bot.config import load_settings
+    from bot.discord_app.runner import serve
+
+    class AsleepBot:
+        closed = False
+
+        async def __aenter__(self) -> "AsleepBot":
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            self.closed = True
+
+        async def start(self, token: str) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)  # the service manager stops us ...
+            await asyncio.sleep(3600)  # ... while discord.py waits to reconnect
+
+        async def close(self) -> None:
+            self.closed = True
+
+    settings = load_settings({"DISCORD_TOKEN": "x" * 30, "DATABASE_PATH": str(tmp_path / "db")}, dotenv=False)
+    bot = AsleepBot()
+    started = time.monotonic()
+    await asyncio.wait_for(serve(bot, settings), 10)  # type: ignore[arg-type]
+    assert time.monotonic() - started < 2 and bot.closed

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.budget import BudgetGate, EngineLimits, RateBudget, Window
+from bot.engine.budget import BudgetGate, EngineLimits, RateBudget, RateWindow
 from bot.engine.clock import FakeClock
 from bot.engine.pacing import Pacing
 from bot.engine.stage import Place
@@ -14,7 +14,7 @@ from tests.engine.helpers import MOD, PLACE, beats_posted, make_narrator, make_r
 
 
 def test_window_slides() -> None:
-    w = Window(3, 10.0)
+    w = RateWindow(3, 10.0)
     for t in (0.0, 1.0, 2.0):
         assert w.wait(t) == 0
         w.take(t)
@@ -148,3 +148,15 @@ async def test_a_long_beat_arrives_whole_in_several_messages_and_uses_their_budg
     assert len(after) == 1 and after[0].created_at - long_parts[-1].created_at >= 59
     await rig.narrator.close()
     await rig.db.close()
+
+
+def test_a_post_counts_from_when_it_leaves_not_from_its_grant() -> None:
+    # The stage may need to look up or create the webhook between grant and send; Discord's
+    # window starts when the post arrives, so the budget moves the post's time to the send.
+    b = RateBudget(EngineLimits(margin=0.0, webhook_posts=1, webhook_window=2.0))
+    b.take(1, 1, 0.0)
+    assert b.local_wait(1, 1, 1.0) == pytest.approx(1.0)
+    b.restamp(1, 1, 0.7)
+    assert b.local_wait(1, 1, 1.0) == pytest.approx(1.7)
+    b.restamp(1, 1, 0.2)  # never earlier
+    assert b.local_wait(1, 1, 1.0) == pytest.approx(1.7)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -99,6 +101,46 @@ def test_demo_ctrl_c_pauses_and_saves(demo_env: dict[str, str]) -> None:
     again = _demo(demo_env, "tale", "--instant")
     assert "Resuming at scene 1, beat 1" in again.stdout
     assert "A TALE" not in again.stdout and "The sand settled" in again.stdout and "The End" in again.stdout
+
+
+def test_terminal_reflows_a_hard_wrapped_source_like_the_script() -> None:
+    story = make_story(SPEC, slug="tale")
+    hard = ("It was the best of times, it was the worst of times, it was the age of\n"
+            "wisdom, it was the age of foolishness, it was the epoch of belief.\n"
+            "\n"
+            "There were a king with a large jaw and a queen with a plain face, on the\n"
+            "throne of England.")
+    cue = replace(cue_for_beat(story, story.beat(0)), text=hard)
+    out = TerminalStage(io.StringIO(), colour=False, width=100).render(cue)
+    paragraphs = out.split("\n\n")
+    assert len(paragraphs) == 2, out
+    assert "age of wisdom" in paragraphs[0] and "on the throne" in paragraphs[1]
+    assert all(len(line) <= 100 for line in out.splitlines())
+    # the line breaks now come from the terminal's width, not from the source's 70 columns
+    first_line = paragraphs[0].splitlines()[0]
+    assert len(first_line) > 72 and "age of wisdom" in first_line, out
+
+
+def test_ctrl_c_hint_resumes_that_story_not_the_default_one(demo_env: dict[str, str], tmp_path: Path) -> None:
+    save_story(Path(demo_env["STORY_DIR"]) / "other", make_story(SPEC, slug="other"))
+    first = _demo(demo_env, "other", "--manual", "--instant", stdin="\n")
+    assert first.returncode == 0, first.stderr
+    hint = re.search(r"Run `narrator demo([^`]*)`", first.stdout)
+    assert hint is not None, first.stdout
+    args = hint.group(1).split()
+    assert "other" in args
+    again = _demo(demo_env, *args, "--instant", stdin="\n" * 10)
+    assert again.returncode == 0, again.stderr
+    assert "Resuming at scene 1, beat 3" in again.stdout and "(Stopping" not in again.stdout
+    assert "Are you awake" not in again.stdout and "The End" in again.stdout
+
+
+def test_plain_demo_resumes_the_paused_story_whatever_it_is(demo_env: dict[str, str]) -> None:
+    save_story(Path(demo_env["STORY_DIR"]) / "other", make_story(SPEC, slug="other"))
+    _demo(demo_env, "other", "--manual", "--instant", stdin="\n")
+    again = _demo(demo_env, "--instant")
+    assert again.returncode == 0, again.stderr
+    assert "Resuming at scene 1, beat 3" in again.stdout and "(Stopping" not in again.stdout
 
 
 def test_demo_plays_every_passage_of_the_seed_under_its_speaker_in_order(cli_env: dict[str, str]) -> None:
