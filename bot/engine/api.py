@@ -39,6 +39,10 @@ class NotAllowed(NarratorError):
     """The command is not valid in the session's current state (e.g. resume while playing)."""
 
 
+class StorageFailed(NarratorError):
+    """The database refused the change; nothing changed, and the session is paused until it can write."""
+
+
 class TooFast(NarratorError):
     """A reader pressed ▶ again too soon; `retry_after` seconds."""
 
@@ -75,6 +79,7 @@ class SessionView:
     pause_reason: str | None
     next_due_at: float | None  # wall-clock seconds when the next auto beat is due
     tidy: str = "delete"  # what a rewind does to the later messages: "delete", "mark" or "none"
+    recording: bool = False  # a delivered post is not saved yet (the database failed): retried, never rewound
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import replace
 from typing import Literal, Protocol
 
 from bot.engine.api import (
@@ -29,19 +30,28 @@ from bot.engine.api import (
     SessionExists,
     SessionView,
     State,
+    StorageFailed,
     Tidy,
     UnknownStory,
 )
+from bot.engine.backstage import Backstage, EngineStats
 from bot.engine.budget import BudgetGate, EngineLimits, RateBudget
 from bot.engine.clock import Clock, SystemClock
 from bot.engine.pacing import Pacing, PressLimiter
-from bot.engine.player import Backstage, EngineStats, SessionPlayer
+from bot.engine.player import SessionPlayer
 from bot.engine.reconcile import cue_matches
 from bot.engine.registry import PlayerRegistry
 from bot.engine.session import Command
 from bot.engine.stage import Place, Stage
 from bot.store.db import Database
-from bot.store.sessions import AuditEntry, LiveSessionExists, PostSummary, SessionRow, SessionStore
+from bot.store.sessions import (
+    AuditEntry,
+    DatabaseFault,
+    LiveSessionExists,
+    PostSummary,
+    SessionRow,
+    SessionStore,
+)
 from bot.story.model import Story
 
 log = logging.getLogger("bot.engine")
@@ -70,6 +80,29 @@ async def _wait_for(clock: Clock, event: asyncio.Event, seconds: float) -> None:
             t.cancel()
 
 
+def view_of(player: SessionPlayer) -> SessionView:
+    """A read-only snapshot of a player's session (with a database fault shown as a pause)."""
+    row, story = player.row, player.story
+    beat_count = len(story) if story else row.position
+    scene_index = 0
+    if story is not None and len(story):
+        last = min(max(row.position - 1, 0), len(story) - 1)
+        scene_index = story.beat(last).scene
+    view = SessionView(
+        session_id=row.id, place=player.place, story_slug=row.story_slug,
+        story_title=story.title if story else row.story_slug, state=row.state,  # type: ignore[arg-type]
+        mode=row.mode,  # type: ignore[arg-type]
+        wpm=row.wpm, position=row.position, beat_count=beat_count, scene_index=scene_index,
+        scene_count=len(story.scenes) if story else 0, started_by=row.started_by,
+        votes=player.votes.count(row.position), votes_needed=player.votes_needed(),
+        pause_reason=row.pause_reason, next_due_at=row.next_due_at, tidy=row.tidy,
+    )
+    if player.fault is not None:  # what readers and moderators see; the saved row is untouched
+        view = replace(view, state="paused", pause_reason=player.fault_reason(), next_due_at=None,
+                       recording=player.pending is not None)
+    return view
+
+
 class Narrator:
     """Implements `bot.engine.api.NarratorService`.
 
@@ -78,7 +111,9 @@ class Narrator:
              *, library: Library | None = None,   # alias of `stories`
              clock: Clock | None = None, limits: EngineLimits | None = None,
              pacing: Pacing | None = None, tidy: Tidy = "delete",
-             include_notes: bool = False, votes_needed: int | None = None)
+             include_notes: bool = False, votes_needed: int | None = None,
+             gate: BudgetGate | None = None,    # default: a new one over `limits`
+             store: SessionStore | None = None)   # default: SessionStore(db)
 
     `db` must be migrated. `stories` finds a Story by slug: a dict, a function, or anything with
     `.get(slug)` such as `bot.story.library.Library` (looked up on every use, so a reloaded
@@ -94,7 +129,8 @@ class Narrator:
                  library: StorySource | None = None, clock: Clock | None = None,
                  limits: EngineLimits | None = None, pacing: Pacing | None = None,
                  tidy: Tidy = "delete", include_notes: bool = False,
-                 votes_needed: int | None = None, gate: BudgetGate | None = None) -> None:
+                 votes_needed: int | None = None, gate: BudgetGate | None = None,
+                 store: SessionStore | None = None) -> None:
         source = stories if stories is not None else library
         if source is None:
             raise TypeError("Narrator needs `stories` (or `library`)")
@@ -102,8 +138,8 @@ class Narrator:
         clock = clock or SystemClock()
         limits = limits or EngineLimits()
         pacing = pacing or Pacing()
-        self.backstage = Backstage(store=SessionStore(db), stage=stage, clock=clock, pacing=pacing, limits=limits,
-                                   gate=gate or BudgetGate(RateBudget(limits), clock))
+        self.backstage = Backstage(store=store or SessionStore(db), stage=stage, clock=clock, pacing=pacing,
+                                   limits=limits, gate=gate or BudgetGate(RateBudget(limits), clock))
         self.players = PlayerRegistry(self.backstage, self._story)
         self.tidy: Tidy = tidy
         self.include_notes = include_notes
@@ -200,52 +236,59 @@ class Narrator:
             row.id = await self.store.create(row, entry)
         except LiveSessionExists:
             raise SessionExists("A story is already running here; stop it with /story stop first.") from None
+        except DatabaseFault as exc:
+            raise StorageFailed(f"The database cannot be written right now ({exc}); try again later.") from exc
         player = self.players.adopt(row, None)
         player.spawn()
-        return player.view()
+        return view_of(player)
 
     async def _command(self, place: Place, actor: Actor, command: Command, what: str) -> SessionPlayer:
         self._require_mod(actor, what)
         return await self._need(place)
 
+    # Every command below holds the player's lock, settles a database fault first (recording what
+    # is owed), changes a COPY of the row, and `commit`s it: the player's row changes only once it
+    # is saved, so a refused write leaves nothing half-changed (and no state nothing drives).
+
     async def pause(self, place: Place, actor: Actor) -> SessionView:
         player = await self._command(place, actor, "pause", "pause the story")
         async with player.lock:
+            await player.settle()
             row = player.row
-            row.state = player.transition("pause")
-            row.pause_reason = f"Paused by {actor.name or 'a moderator'}."
-            row.next_due_at = None
-            row.updated_at = self.clock.now()
-            await self.store.save(row, [player.audit(actor.user_id, "pause", row.position, row.position)])
+            new = replace(row, state=player.transition("pause"), pause_reason=f"Paused by {actor.name or 'a moderator'}.",
+                          next_due_at=None, updated_at=self.clock.now())
+            await player.commit(new, [player.audit(actor.user_id, "pause", row.position, row.position)])
         player.kick()
-        return player.view()
+        return view_of(player)
 
     async def resume(self, place: Place, actor: Actor) -> SessionView:
         player = await self._command(place, actor, "resume", "resume the story")
         async with player.lock:
+            if player.fault is not None:  # paused by a database fault: resuming means trying it again
+                await player.settle()
+                player.kick()
+                return view_of(player)
             row = player.row
-            row.state = player.transition("resume")
-            row.pause_reason = None
+            state = player.transition("resume")
             now = self.clock.now()
-            row.next_due_at = now + self.pacing.resume_delay if row.state == "playing" else None
-            row.updated_at = now
-            await self.store.save(row, [player.audit(actor.user_id, "resume", row.position, row.position)])
+            new = replace(row, state=state, pause_reason=None, updated_at=now,
+                          next_due_at=now + self.pacing.resume_delay if state == "playing" else None)
+            await player.commit(new, [player.audit(actor.user_id, "resume", row.position, row.position)])
         player.kick()
-        return player.view()
+        return view_of(player)
 
     async def next(self, place: Place, actor: Actor) -> SessionView:
         player = await self._command(place, actor, "next", "skip ahead")
         async with player.lock:
+            await player.settle()
             row = player.row
-            row.state = player.transition("next")
             now = self.clock.now()
-            row.next_due_at = now
-            row.updated_at = now
-            await self.store.save(row, [player.audit(actor.user_id, "next", row.position, row.position)],
-                                  clear_votes=True)
+            new = replace(row, state=player.transition("next"), next_due_at=now, updated_at=now)
+            await player.commit(new, [player.audit(actor.user_id, "next", row.position, row.position)],
+                                clear_votes=True)
             player.votes.clear()
         player.kick()
-        return player.view()
+        return view_of(player)
 
     async def advance(self, place: Place, actor: Actor, message_id: int | None = None) -> AdvanceResult:
         player = await self._need(place)
@@ -261,9 +304,21 @@ class Narrator:
             needed = player.votes_needed()
         if message_id is not None and player.last_message_id is not None and message_id != player.last_message_id:
             return AdvanceResult(False, player.votes.count(row.position), needed)
+        if player.fault is not None:
+            async with player.lock:
+                await player.settle()  # refuses while the database still fails: the press is not lost silently
         player.transition("advance")  # refuses when paused/finished/stopped
+        wait = self.presses.wait(row.id, actor.user_id, self.clock.monotonic())
+        if wait > 0 and message_id is not None and message_id == player.last_message_id:
+            # A press on the newest beat soon after the reader's previous one (a short line:
+            # "Hm?") is a real press: hold it until the pacing allows, like an early press.
+            await self.clock.sleep(wait)
+            player.transition("advance")
+            if message_id != player.last_message_id:
+                return AdvanceResult(False, player.votes.count(player.row.position), player.votes_needed())
         self.presses.check(row.id, actor.user_id, self.clock.monotonic())
         async with player.lock:
+            await player.settle()
             row = player.row
             needed = player.votes_needed()
             if row.state != "waiting":  # already moving on (another reader was first)
@@ -276,54 +331,61 @@ class Narrator:
             if row.mode == "vote" and not actor.moderator:
                 reached = player.votes.add(row.position, actor.user_id)
                 if not reached:
-                    await self.store.add_vote(row.id, row.position, actor.user_id, now)
+                    try:
+                        await self.store.add_vote(row.id, row.position, actor.user_id, now)
+                    except DatabaseFault as exc:
+                        player.votes.voters.discard(actor.user_id)
+                        player.db_failed(exc)
+                        raise StorageFailed("The database cannot be written right now, so your ▶ was not "
+                                            "counted; the story goes on by itself as soon as it can.") from exc
                     player.mark_changed()
                     return AdvanceResult(False, player.votes.count(row.position), needed)
             votes = max(1, player.votes.count(row.position))
-            row.state = player.transition("advance")
-            row.next_due_at = now
-            row.updated_at = now
-            await self.store.save(row, clear_votes=True)
+            new = replace(row, state=player.transition("advance"), next_due_at=now, updated_at=now)
+            try:
+                await player.commit(new, clear_votes=True)
+            except StorageFailed:
+                if row.mode == "vote" and not actor.moderator:
+                    player.votes.voters.discard(actor.user_id)
+                raise
         player.kick()
         return AdvanceResult(True, votes, needed)
 
     async def _move(self, player: SessionPlayer, actor: Actor, command: Literal["rewind", "jump"], target: int,
                     detail: str) -> SessionView:
-        """Shared by rewind and jump (caller holds the lock)."""
+        """Shared by rewind and jump (caller holds the lock and has settled the player)."""
         row = player.row
         old = row.position
         new_state = player.transition(command)
-        fix: Tidy = row.tidy  # type: ignore[assignment]
+        tidy: Tidy = row.tidy  # type: ignore[assignment]
         taken = await self.store.posted_after(row.id, target) if target < old or row.state == "finished" else []
         # A merged message that starts before the target goes as a whole, so go back to its start.
         starts = [p.first_beat for p in taken if p.first_beat is not None]
         if starts and min(starts) < target:
             target = min(starts)
         now = self.clock.now()
-        row.position = target
-        row.state = new_state
-        row.next_due_at = now + self.pacing.resume_delay if new_state == "playing" else None
+        new = replace(row, position=target, state=new_state, updated_at=now,
+                      next_due_at=now + self.pacing.resume_delay if new_state == "playing" else None)
         if new_state == "paused" and row.pause_reason is None:
-            row.pause_reason = "Rewound; use /story resume to continue."
-        row.updated_at = now
-        player.votes.clear()
-        player.typed_for = None
+            new.pause_reason = "Rewound; use /story resume to continue."
         # With "none" the messages are history at once; otherwise they stay "posted" until the
         # stage has deleted/marked them, so a crash before that is finished on the next start.
-        await self.store.save(row, [player.audit(actor.user_id, command, old, target, detail)],
-                              clear_votes=True,
-                              post_status=([p.seq for p in taken], "rewound") if taken and fix == "none" else None)
-        if fix != "none":
+        await player.commit(new, [player.audit(actor.user_id, command, old, target, detail)], clear_votes=True,
+                            post_status=([p.seq for p in taken], "rewound") if taken and tidy == "none" else None)
+        player.votes.clear()
+        player.typed_for = None
+        if tidy != "none":
             queued = {p.seq for p, _ in player.tidying}
-            player.tidying.extend((p, fix) for p in taken if p.seq not in queued)
+            player.tidying.extend((p, tidy) for p in taken if p.seq not in queued)
         if player.last_message_id in {p.message_id for p in taken}:
             player.last_message_id = None
-        return player.view()
+        return view_of(player)
 
     async def rewind(self, place: Place, actor: Actor, *, beats: int | None = None,
                      scene: Literal["current", "previous"] | None = None) -> SessionView:
         player = await self._command(place, actor, "rewind", "rewind the story")
         async with player.lock:
+            await player.settle()  # a post still being recorded is recorded first, never rewound unseen
             row, story = player.row, player.story
             player.transition("rewind")
             if story is None:
@@ -347,6 +409,7 @@ class Narrator:
     async def jump(self, place: Place, actor: Actor, scene: int) -> SessionView:
         player = await self._command(place, actor, "jump", "jump to a scene")
         async with player.lock:
+            await player.settle()
             row, story = player.row, player.story
             player.transition("jump")
             if story is None:
@@ -365,40 +428,33 @@ class Narrator:
     async def stop(self, place: Place, actor: Actor) -> SessionView:
         player = await self._command(place, actor, "stop", "stop the story")
         async with player.lock:
+            await player.settle()
             row = player.row
-            row.state = player.transition("stop")
-            row.next_due_at = None
-            row.updated_at = self.clock.now()
-            await self.store.save(row, [player.audit(actor.user_id, "stop", row.position, row.position)],
-                                  clear_votes=True)
+            new = replace(row, state=player.transition("stop"), next_due_at=None, updated_at=self.clock.now())
+            await player.commit(new, [player.audit(actor.user_id, "stop", row.position, row.position)],
+                                clear_votes=True)
         player.kick()
-        return player.view()
+        return view_of(player)
 
     async def restart(self, place: Place, actor: Actor) -> SessionView:
         player = await self._command(place, actor, "restart", "restart the story")
         async with player.lock:
+            await player.settle()
             row = player.row
             if player.story is None:
                 raise UnknownStory(f"The story “{row.story_slug}” is no longer in the library.")
-            old_state, old = row.state, row.position
-            row.state = player.transition("restart")
             now = self.clock.now()
-            row.position = 0
-            row.title_posted = 0
-            row.pause_reason = None
-            row.next_due_at = now
-            row.updated_at = now
-            row.story_hash = player.story.content_hash()
+            new = replace(row, state=player.transition("restart"), position=0, title_posted=0, pause_reason=None,
+                          next_due_at=now, updated_at=now, story_hash=player.story.content_hash())
+            try:
+                await player.commit(new, [player.audit(actor.user_id, "restart", row.position, 0)],
+                                    clear_votes=True, supersede_posts=True)
+            except LiveSessionExists:
+                raise SessionExists("Another story is running here; stop it with /story stop first.") from None
             player.votes.clear()
             player.typed_for = None
-            try:
-                await self.store.save(row, [player.audit(actor.user_id, "restart", old, 0)], clear_votes=True,
-                                      supersede_posts=True)
-            except LiveSessionExists:
-                row.state, row.position = old_state, old
-                raise SessionExists("Another story is running here; stop it with /story stop first.") from None
         player.kick()
-        return player.view()
+        return view_of(player)
 
     async def set_pace(self, place: Place, actor: Actor, *, wpm: int | None = None,
                        mode: Mode | None = None) -> SessionView:
@@ -410,6 +466,7 @@ class Narrator:
         if mode is not None and mode not in MODES:
             raise NotAllowed(f"Mode must be one of {', '.join(MODES)}.")
         async with player.lock:
+            await player.settle()
             row = player.row
             entries = []
             new_state = row.state
@@ -418,22 +475,23 @@ class Narrator:
             if mode is not None:
                 new_state = player.transition("set_mode", mode)
             now = self.clock.now()
+            new = replace(row, updated_at=now)
             if wpm is not None and wpm != row.wpm:
                 entries.append(player.audit(actor.user_id, "set_pace", row.position, row.position,
-                                           f"{row.wpm} -> {wpm} wpm"))
-                row.wpm = wpm
+                                            f"{row.wpm} -> {wpm} wpm"))
+                new.wpm = wpm
             if mode is not None and mode != row.mode:
                 entries.append(player.audit(actor.user_id, "set_mode", row.position, row.position,
-                                           f"{row.mode} -> {mode}"))
-                row.mode = mode
-                player.votes.clear()
+                                            f"{row.mode} -> {mode}"))
+                new.mode = mode
                 if new_state == "playing" and row.state == "waiting":
-                    row.next_due_at = now + self.pacing.resume_delay
-            row.state = new_state
-            row.updated_at = now
-            await self.store.save(row, entries, clear_votes=mode is not None)
+                    new.next_due_at = now + self.pacing.resume_delay
+            new.state = new_state
+            await player.commit(new, entries, clear_votes=mode is not None)
+            if mode is not None and mode != row.mode:
+                player.votes.clear()
         player.kick()
-        return player.view()
+        return view_of(player)
 
     def set_tidy(self, tidy: Tidy) -> None:
         """What rewinds do in sessions started from now on ("delete", "mark" or "none")."""
@@ -444,16 +502,16 @@ class Narrator:
         if tidy not in ("delete", "mark", "none"):
             raise NotAllowed("Choose delete, mark or none.")
         async with player.lock:
-            player.row.tidy = tidy
-            player.row.updated_at = self.clock.now()
-            await self.store.save(player.row, [player.audit(actor.user_id, "set_tidy", player.row.position,
-                                                            player.row.position, tidy)])
-        return player.view()
+            await player.settle()
+            row = player.row
+            new = replace(row, tidy=tidy, updated_at=self.clock.now())
+            await player.commit(new, [player.audit(actor.user_id, "set_tidy", row.position, row.position, tidy)])
+        return view_of(player)
 
     # ================================================================ queries
     async def status(self, place: Place) -> SessionView | None:
         player = await self.players.load(place)
-        return player.view() if player is not None else None
+        return view_of(player) if player is not None else None
 
     async def recap(self, place: Place) -> list[int]:
         player = await self.players.load(place)
@@ -471,7 +529,7 @@ class Narrator:
             return None
         player = self.players.by_session(sid)
         if player is not None:
-            return player.view()
+            return view_of(player)
         row = await self.store.get(sid)
         if row is None:
             return None
@@ -485,7 +543,7 @@ class Narrator:
         while True:
             player = await self._need(place)
             if player.row.state in states:
-                return player.view()
+                return view_of(player)
             if player.changed is None:
                 player.changed = asyncio.Event()
             await player.changed.wait()

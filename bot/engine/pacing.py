@@ -95,11 +95,15 @@ class PressLimiter:
         self._last: dict[tuple[int, int], float] = {}
         self._max = max_entries
 
+    def wait(self, session_id: int, user_id: int, now: float) -> float:
+        """Seconds until this reader's next press counts (0 when it counts now)."""
+        last = self._last.get((session_id, user_id))
+        return 0.0 if last is None else max(0.0, self.cooldown - (now - last))
+
     def check(self, session_id: int, user_id: int, now: float) -> None:
         key = (session_id, user_id)
-        last = self._last.get(key)
-        if last is not None and now - last < self.cooldown:
-            wait = self.cooldown - (now - last)
+        wait = self.wait(session_id, user_id, now)
+        if wait > 0:
             raise TooFast(f"Easy! You can press ▶ again in {max(1, round(wait))} s.", retry_after=wait)
         if len(self._last) >= self._max:
             cutoff = now - self.cooldown

@@ -93,3 +93,26 @@ def rebuild(story: Story | None, row: SessionRow, p: PostRow) -> Cue | None:
                       notes)
     beats = [b for b in story.beats[p.first_beat:p.last_beat + 1] if b.kind != "note" or notes]
     return headed(story, merge_narration(story, beats, session_id=row.id, controls=controls), notes)
+
+
+def is_current(story: Story | None, row: SessionRow, p: PostRow) -> bool:
+    """Is this unresolved post the one the session is waiting to see delivered?"""
+    if row.state in ("finished", "stopped"):
+        return False
+    notes = bool(row.include_notes)
+    if p.kind == "title":
+        return not row.title_posted
+    if p.kind == "closing":
+        return row.state == "playing" and bool(row.title_posted) and playable_from(story, row.position, notes) is None
+    return bool(row.title_posted) and p.first_beat == playable_from(story, row.position, notes)
+
+
+def provably_rewound(row: SessionRow, p: PostRow) -> bool:
+    """Did a rewind take this delivered post back? Only a post showing beats at or after the
+    position of a live session (or a closing card before the end) provably was; a stop, a jump
+    forward or anything unclear keeps the message readers saw."""
+    if row.state not in ("playing", "waiting", "paused"):
+        return False
+    if p.kind == "closing":
+        return True
+    return p.kind == "beat" and p.first_beat is not None and p.first_beat >= row.position

@@ -9,7 +9,9 @@ Posting protocol (exactly once):
  1. a `posts` row is written with status "posting" in its own committed transaction;
  2. `stage.post()` is called;
  3. the row becomes "posted" with the message id AND the session moves on, in one transaction.
-A crash between 1 and 3 leaves a "posting" row. On start-up (and after an `Unavailable` failure,
+The session moves on only when step 3 is saved. If the database refuses step 3, the post stays
+"recording": the player keeps the delivered message's id, retries the record, and nothing can
+rewind or repost it meanwhile. A crash between 1 and 3 leaves a "posting" row. On start-up (and after an `Unavailable` failure,
 whose outcome is unknown) the player asks `stage.recent(place)` for the newest messages and looks
 for one with the cue's author name and text that no post row knows yet: found -> recorded as
 posted; not found -> the row is marked "failed" and the beat is posted again.
@@ -19,17 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
-from bot.engine.api import SessionView, State, Tidy
-from bot.engine.budget import BudgetGate, EngineLimits
-from bot.engine.clock import Clock
+from bot.engine.api import State, StorageFailed, Tidy
+from bot.engine.backstage import Backstage
 from bot.engine.cues import cue_words, rewound_cue
-from bot.engine.pacing import Pacing, VoteBox
-from bot.engine.plan import next_post, playable_from, rebuild
+from bot.engine.pacing import VoteBox
+from bot.engine.plan import is_current, next_post, playable_from, provably_rewound, rebuild
 from bot.engine.reconcile import RECONCILE_SKEW, cue_matches, split_chain
 from bot.engine.session import Command, transition
 from bot.engine.stage import (
@@ -39,43 +39,18 @@ from bot.engine.stage import (
     MessageRef,
     Place,
     RateLimited,
-    Stage,
     StageError,
     Unavailable,
 )
-from bot.store.sessions import AuditEntry, PostRow, SessionRow, SessionStore
+from bot.store.sessions import AuditEntry, DatabaseFault, PostRow, SessionRow
 from bot.story.model import Story
 
 log = logging.getLogger("bot.engine")
 
 SYSTEM_ACTOR = 0  # audit-log actor id for what the engine does on its own (pauses on failures)
 MAX_BACKOFF = 60.0
+MAX_FAULT_BACKOFF = 30.0  # the longest wait between two tries of a database that refused a write
 CATCH_UP_CAP = 60.0  # seconds of lateness the schedule remembers (merging makes it up)
-
-
-@dataclass(slots=True)
-class EngineStats:
-    posts: int = 0
-    merged_beats: int = 0  # beats that went out inside a merged narration message
-    rate_limited: int = 0
-    reconciled: int = 0  # unresolved posts found already posted
-    reposted: int = 0  # unresolved posts that had not arrived and were posted again
-    lateness: deque[float] = field(default_factory=lambda: deque(maxlen=200_000))
-
-
-@dataclass(eq=False, slots=True)
-class Backstage:
-    """What every player of one narrator shares: the doors out, time, the numbers and the budget."""
-
-    store: SessionStore
-    stage: Stage
-    clock: Clock
-    pacing: Pacing
-    limits: EngineLimits
-    gate: BudgetGate
-    stats: EngineStats = field(default_factory=EngineStats)
-    awake: set[SessionPlayer] = field(default_factory=set)  # players running, not parked (is_idle)
-    closing: bool = False
 
 
 class SessionPlayer:
@@ -100,6 +75,12 @@ class SessionPlayer:
         self.tidying: list[tuple[PostRow, Tidy]] = []  # messages a rewind took back, still to tidy
         self.changed: asyncio.Event | None = None
         self.posting: asyncio.Event | None = None  # set when the post in flight has been recorded (or failed)
+        # The database refused a write: the session is paused (shown, not saved) until a write
+        # succeeds again. `fault` is the reason; `pending` a delivered post still to be recorded.
+        self.fault: str | None = None
+        self.fault_told = False  # moderators have heard of this fault
+        self.fault_backoff = 0.0
+        self.pending: tuple[int, str, int | None, int | None, int, int, tuple[int, ...]] | None = None
 
     # ================================================================ small queries
     @property
@@ -121,23 +102,6 @@ class SessionPlayer:
         return AuditEntry(self.row.id, self.place.guild_id, self.place.channel_id, actor_id, action, from_beat,
                           to_beat, detail, self.bs.clock.now())
 
-    def view(self) -> SessionView:
-        row, story = self.row, self.story
-        beat_count = len(story) if story else row.position
-        scene_index = 0
-        if story is not None and len(story):
-            last = min(max(row.position - 1, 0), len(story) - 1)
-            scene_index = story.beat(last).scene
-        return SessionView(
-            session_id=row.id, place=self.place, story_slug=row.story_slug,
-            story_title=story.title if story else row.story_slug, state=row.state,  # type: ignore[arg-type]
-            mode=row.mode,  # type: ignore[arg-type]
-            wpm=row.wpm, position=row.position, beat_count=beat_count, scene_index=scene_index,
-            scene_count=len(story.scenes) if story else 0, started_by=row.started_by,
-            votes=self.votes.count(row.position), votes_needed=self.votes_needed(),
-            pause_reason=row.pause_reason, next_due_at=row.next_due_at, tidy=row.tidy,
-        )
-
     def mark_changed(self) -> None:
         if self.changed is not None:
             self.changed.set()
@@ -151,6 +115,96 @@ class SessionPlayer:
         tidy: Tidy = row.tidy  # type: ignore[assignment]
         stale = await self.bs.store.stale_posts(row.id, row.position, include_closing=row.state != "finished")
         self.tidying.extend((p, tidy) for p in stale)
+
+    # ================================================================ database faults
+    def fault_reason(self) -> str:
+        what = "the last post is still being recorded; " if self.pending is not None else ""
+        return (f"the database cannot be written ({self.fault}); {what}the story goes on by itself as soon "
+                "as it can, or use /story resume")
+
+    def db_failed(self, exc: DatabaseFault) -> None:
+        """A write failed: the session pauses (in memory: the database is what failed) and its task
+        tells moderators and tries again until a write succeeds."""
+        if self.fault is None and not self.fault_told:  # a new incident (else the same one goes on)
+            log.warning("session %s: the database refused a write (%s); pausing it", self.row.id, exc)
+            self.fault_backoff = 0.0
+        self.fault = str(exc)[:200] or "a write failed"
+        self.kick()
+
+    async def commit(self, new: SessionRow, audit: Sequence[AuditEntry] = (), **options: Any) -> None:
+        """Save `new` as the session's row; only once it is saved is it the player's row.
+        Caller holds the lock. A refused write raises `StorageFailed` and changes nothing."""
+        try:
+            await self.bs.store.save(new, audit, **options)
+        except DatabaseFault as exc:
+            self.db_failed(exc)
+            raise StorageFailed("The database cannot be written right now, so nothing changed; the story is "
+                                "paused and goes on by itself as soon as it can.") from exc
+        self.row = new
+        await self._fault_over()
+
+    async def settle(self) -> None:
+        """Before a command changes the session: if the database failed, record what is owed first.
+        Caller holds the lock; raises `StorageFailed` while the database still refuses."""
+        if self.fault is not None and not await self.recover():
+            raise StorageFailed(f"The database still cannot be written ({self.fault}), so nothing changed; "
+                                "the story goes on by itself as soon as it can.")
+
+    async def recover(self) -> bool:
+        """Try the database again: record the delivered post it owes, then save the session (which
+        proves writes work). True when the fault is over. Caller holds the lock."""
+        if self.fault is None:
+            return True
+        now = self.bs.clock.now()
+        try:
+            if self.pending is not None:
+                await self._record(*self.pending)
+            row = self.row
+            new = replace(row, updated_at=now)
+            if row.state == "playing":
+                new.next_due_at = max(row.next_due_at or now, now + self.bs.pacing.resume_delay)
+            await self.bs.store.save(new, [self.audit(SYSTEM_ACTOR, "recovered", row.position, row.position,
+                                                      "the database can be written again")])
+        except DatabaseFault as exc:
+            self.fault = str(exc)[:200] or self.fault
+            return False
+        self.row = new
+        self.fault = None
+        self.mark_changed()
+        if new.state != "playing":  # else the incident is over once a post is recorded again
+            await self._fault_over()
+        return True
+
+    async def _fault_over(self) -> None:
+        """A write that matters succeeded: the incident is over; one notice if moderators were told."""
+        if self.fault is not None or not self.fault_told:
+            return
+        self.fault_told = False
+        self.fault_backoff = 0.0
+        log.info("session %s: the database can be written again; going on", self.row.id)
+        going = self.row.state in ("playing", "waiting")
+        await self._tell(f"“{self._title()}”: the database can be written again"
+                         + ("; the story goes on here." if going else "."))
+
+    async def _ride_out_fault(self) -> None:
+        """The task's part of a fault: tell moderators at once (not after a save that may fail),
+        then retry with a growing pause until a write succeeds."""
+        if not self.fault_told:
+            self.fault_told = True
+            await self._tell(f"“{self._title()}” is paused here: {self.fault_reason()}.")
+        self.fault_backoff = min(MAX_FAULT_BACKOFF, max(1.0, self.fault_backoff * 2))
+        await self.park(self.fault_backoff)
+        async with self.lock:
+            await self.recover()
+
+    def _title(self) -> str:
+        return self.story.title if self.story else self.row.story_slug
+
+    async def _tell(self, text: str) -> None:
+        try:
+            await self.bs.stage.notify_moderators(self.place, text)
+        except StageError as exc:
+            log.warning("session %s: could not notify moderators: %s", self.row.id, exc)
 
     # ================================================================ its task
     def spawn(self) -> None:
@@ -176,7 +230,7 @@ class SessionPlayer:
     def kick(self) -> None:
         """Something changed: wake the task (or start one if it needs to act)."""
         self.wake()
-        if not self.running and (self.row.state in ("playing", "waiting") or self.tidying):
+        if not self.running and (self.row.state in ("playing", "waiting") or self.tidying or self.fault):
             self.spawn()
         self.mark_changed()
 
@@ -235,41 +289,13 @@ class SessionPlayer:
 
     # ================================================================ the loop
     async def _run(self) -> None:
-        bs = self.bs
         try:
-            while not bs.closing:
-                if self.tidying:
-                    await self._tidy()
-                    continue
-                row = self.row
-                if row.state not in ("playing", "waiting"):
-                    return  # paused/finished/stopped: a command starts a new task when needed
-                if self.unresolved:
-                    await self._reconcile()
-                    continue
-                if row.state == "waiting":
-                    await self.park(None)
-                    continue
-                if self.story is None:
-                    async with self.lock:
-                        await self.halt(f"the story '{row.story_slug}' is no longer in the library")
-                    return
-                now = bs.clock.now()
-                due = row.next_due_at if row.next_due_at is not None else now
-                if due > now:
-                    await self._wait_until_due(due - now)
-                    continue
-                webhook = self.place.parent_id or self.place.channel_id
-                grant = bs.gate.request(self.place.channel_id, webhook)
-                if isinstance(grant, float):
-                    if grant > 0:
-                        await self.park(grant)
-                        continue
-                elif not await self._block(grant):
-                    continue
-                retry = await self._post_step()
-                if retry is not None:
-                    await self.park(retry)
+            while not self.bs.closing:
+                try:
+                    if not await self._step():
+                        return  # paused/finished/stopped: a command starts a new task when needed
+                except DatabaseFault as exc:
+                    self.db_failed(exc)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -280,6 +306,46 @@ class SessionPlayer:
                     await self.halt(f"an internal error stopped the narration ({type(exc).__name__})")
             except Exception:
                 log.exception("session %s: could not record the pause", self.row.id)
+
+    async def _step(self) -> bool:
+        """One turn of the loop; False when the task has nothing left to do."""
+        bs = self.bs
+        if self.fault is not None:
+            await self._ride_out_fault()
+            return True
+        if self.tidying:
+            await self._tidy()
+            return True
+        row = self.row
+        if row.state not in ("playing", "waiting"):
+            return False
+        if self.unresolved:
+            await self._reconcile()
+            return True
+        if row.state == "waiting":
+            await self.park(None)
+            return True
+        if self.story is None:
+            async with self.lock:
+                await self.halt(f"the story '{row.story_slug}' is no longer in the library")
+            return False
+        now = bs.clock.now()
+        due = row.next_due_at if row.next_due_at is not None else now
+        if due > now:
+            await self._wait_until_due(due - now)
+            return True
+        webhook = self.place.parent_id or self.place.channel_id
+        grant = bs.gate.request(self.place.channel_id, webhook)
+        if isinstance(grant, float):
+            if grant > 0:
+                await self.park(grant)
+                return True
+        elif not await self._block(grant):
+            return True
+        retry = await self._post_step()
+        if retry is not None:
+            await self.park(retry)
+        return True
 
     async def _wait_until_due(self, wait: float) -> None:
         """Sleep until the next beat is due, showing typing shortly before a long beat."""
@@ -313,7 +379,8 @@ class SessionPlayer:
         bs = self.bs
         async with self.lock:
             row = self.row
-            if row.state != "playing" or bs.closing or self.story is None or self.tidying or self.unresolved:
+            if row.state != "playing" or bs.closing or self.story is None or self.tidying or self.unresolved \
+                    or self.fault is not None:
                 return None
             now = bs.clock.now()
             if row.next_due_at is not None and row.next_due_at > now + 1e-6:
@@ -322,7 +389,11 @@ class SessionPlayer:
             kind, first, last, cue, words = next_post(self.story, row, bs.pacing, bs.limits.max_cue_chars, now)
             self.seq += 1
             seq = self.seq
-            await bs.store.begin_post(row.id, seq, kind, first, last, now)
+            try:
+                await bs.store.begin_post(row.id, seq, kind, first, last, now)
+            except DatabaseFault:
+                self.seq -= 1  # nothing was written or sent
+                raise
             self.posting = asyncio.Event()
             try:
                 return await self._deliver(seq, kind, first, last, cue, words)
@@ -338,7 +409,7 @@ class SessionPlayer:
             ref = await bs.stage.post(self.place, cue)
         except RateLimited as exc:
             bs.stats.rate_limited += 1
-            await bs.store.set_post_status(row.id, [seq], "failed")
+            await self._not_sent(seq)
             return max(exc.retry_after, 0.05)
         except Unavailable as exc:
             log.warning("session %s: stage unavailable (%s); will check and retry", row.id, exc)
@@ -346,8 +417,10 @@ class SessionPlayer:
             self.backoff = min(MAX_BACKOFF, max(1.0, self.backoff * 2))
             return self.backoff
         except (Forbidden, Gone) as exc:
-            await bs.store.set_post_status(row.id, [seq], "failed")
-            await self.halt(stage_reason(exc))
+            try:
+                await self._not_sent(seq)
+            finally:  # moderators hear of it even when the database fails too
+                await self.halt(stage_reason(exc))
             return None
         self.backoff = 0.0
         if ref.parts:  # a long beat went out as several messages: each one used the budget
@@ -359,22 +432,32 @@ class SessionPlayer:
         await self._record(seq, kind, first, last, ref.message_id, words, ref.parts)
         return None
 
+    async def _not_sent(self, seq: int) -> None:
+        try:
+            await self.bs.store.set_post_status(self.row.id, [seq], "failed")
+        except DatabaseFault:
+            self.unresolved = True  # still "posting" on record: the history check settles it later
+            raise
+
     async def _record(self, seq: int, kind: str, first: int | None, last: int | None,
                       message_id: int, words: int, parts: tuple[int, ...] = ()) -> None:
-        """The post arrived: mark it posted and move the session on (one transaction)."""
+        """The post arrived: mark it posted and move the session on, in one transaction. The player's
+        row (its position) changes only once that is saved; if the database refuses, the post is
+        kept as `pending` and the session is "recording" until a retry saves it."""
         bs, row, story = self.bs, self.row, self.story
         pacing = bs.pacing
         assert story is not None
         now = bs.clock.now()
         auto = row.mode == "auto"
-        clear = False
+        beat = kind not in ("title", "closing")
         playing = row.state == "playing"  # else (paused meanwhile) record progress, keep the state
+        new = replace(row, updated_at=now)
         if kind == "title":
-            row.title_posted = 1
-            row.next_due_at = now + pacing.first_beat_delay if playing else None
+            new.title_posted = 1
+            new.next_due_at = now + pacing.first_beat_delay if playing else None
         elif kind == "closing":
-            row.state = self.transition("finish")
-            row.next_due_at = None
+            new.state = self.transition("finish")
+            new.next_due_at = None
         else:
             assert first is not None and last is not None
             # The schedule chains from when this beat was DUE, not when it went out: a session the
@@ -386,48 +469,54 @@ class SessionPlayer:
             for b in covered[:-1]:
                 due += pacing.delay_after(b.word_count(), row.wpm)
             last_words = covered[-1].word_count() if covered else words
-            row.position = last + 1
-            clear = True
-            self.votes.clear()
-            self.last_message_id = message_id
+            new.position = last + 1
             nxt = self.playable_from(last + 1)
             floor = now + pacing.min_delay
             if not playing:
-                row.next_due_at = None
+                new.next_due_at = None
             elif nxt is None:  # then the closing card
-                row.next_due_at = max(floor, due + pacing.delay_after(last_words, row.wpm))
+                new.next_due_at = max(floor, due + pacing.delay_after(last_words, row.wpm))
             elif story.beat(nxt).scene != story.beat(last).scene:
-                row.state = self.transition("scene_end")
+                new.state = self.transition("scene_end")
                 # the session's breather, capped by the engine's current one (--instant, time scale)
                 breather = min(row.scene_breather, pacing.breather)
                 pause = max(pacing.delay_after(last_words, row.wpm), breather)
-                row.next_due_at = max(floor, due + pause) if auto else None
+                new.next_due_at = max(floor, due + pause) if auto else None
             else:
-                row.state = self.transition("beat_posted")
-                row.next_due_at = max(floor, due + pacing.delay_after(last_words, row.wpm)) if auto else None
-        row.updated_at = now
-        await bs.store.finish_post(row.id, seq, message_id, now, row, clear_votes=clear, parts=parts)
+                new.state = self.transition("beat_posted")
+                new.next_due_at = max(floor, due + pacing.delay_after(last_words, row.wpm)) if auto else None
+        try:
+            await bs.store.finish_post(row.id, seq, message_id, now, new, clear_votes=beat, parts=parts)
+        except DatabaseFault:
+            self.pending = (seq, kind, first, last, message_id, words, parts)
+            raise
+        self.pending = None
+        self.row = new
+        if beat:
+            self.votes.clear()
+            self.last_message_id = message_id
         bs.stats.posts += 1
         self.mark_changed()
+        if self.fault_told:
+            await self._fault_over()
 
     # ================================================================ halt
     async def halt(self, reason: str) -> None:
-        """Pause the session because the stage refused; tell moderators once. Caller holds the lock."""
+        """Pause the session because the stage refused; tell moderators (also when the pause cannot
+        be saved). Caller holds the lock."""
         bs, row = self.bs, self.row
         if row.state not in ("playing", "waiting"):
             return
-        row.state = self.transition("fail")
-        row.pause_reason = reason[:500]
-        row.next_due_at = None
-        row.updated_at = bs.clock.now()
-        await bs.store.save(row, [self.audit(SYSTEM_ACTOR, "halt", row.position, row.position, reason)])
-        self.mark_changed()
-        title = self.story.title if self.story else row.story_slug
+        new = replace(row, state=self.transition("fail"), pause_reason=reason[:500], next_due_at=None,
+                      updated_at=bs.clock.now())
         try:
-            await bs.stage.notify_moderators(
-                self.place, f"“{title}” is paused here: {reason}. Fix that, then use /story resume.")
-        except StageError as exc:
-            log.warning("session %s: could not notify moderators: %s", row.id, exc)
+            await bs.store.save(new, [self.audit(SYSTEM_ACTOR, "halt", row.position, row.position, reason)])
+        except DatabaseFault as exc:
+            self.db_failed(exc)  # the session waits for the database; the stage's refusal comes back then
+        else:
+            self.row = new
+        self.mark_changed()
+        await self._tell(f"“{self._title()}” is paused here: {reason}. Fix that, then use /story resume.")
 
     # ================================================================ reconcile
     async def _reconcile(self) -> None:
@@ -450,6 +539,7 @@ class SessionPlayer:
             await self.park(self.backoff)
             return
         async with self.lock:
+            row = self.row  # a command may have replaced it while we read the channel
             known = await bs.store.known_message_ids(row.id)
             candidates = sorted((m for m in seen if m.message_id not in known), key=lambda m: m.message_id)
             for p in pending:
@@ -471,13 +561,14 @@ class SessionPlayer:
                 parts = tuple(m.message_id for m in chain[:-1])
                 match = chain[-1]
                 bs.stats.reconciled += 1
-                if self._is_current(p):
+                if is_current(self.story, row, p):
                     await self._record(p.seq, p.kind, p.first_beat, p.last_beat, match.message_id,
                                        cue_words(cue), parts)
-                else:  # the session moved (rewind) meanwhile: the message is history, not progress
+                    row = self.row
+                else:  # the session moved meanwhile: the message is history, not progress
                     await bs.store.finish_post(row.id, p.seq, match.message_id, bs.clock.now(), row, parts=parts)
                     tidy: Tidy = row.tidy  # type: ignore[assignment]
-                    if p.kind != "title":
+                    if provably_rewound(row, p):  # only what a rewind provably took back is tidied away
                         if tidy == "none":
                             await bs.store.set_post_status(row.id, [p.seq], "rewound")
                         else:
@@ -486,17 +577,6 @@ class SessionPlayer:
                             self.tidying.append((done, tidy))
             self.unresolved = False
             self.backoff = 0.0
-
-    def _is_current(self, p: PostRow) -> bool:
-        """Is this unresolved post the one the session is waiting to see delivered?"""
-        row = self.row
-        if row.state in ("finished", "stopped"):
-            return False
-        if p.kind == "title":
-            return not row.title_posted
-        if p.kind == "closing":
-            return row.state == "playing" and bool(row.title_posted) and self.playable_from(row.position) is None
-        return bool(row.title_posted) and p.first_beat == self.playable_from(row.position)
 
     # ================================================================ tidy
     async def _tidy(self) -> None:

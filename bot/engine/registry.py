@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from bot.engine.player import Backstage, SessionPlayer
+from bot.engine.backstage import Backstage
+from bot.engine.player import SessionPlayer
 from bot.engine.stage import Place
 from bot.store.sessions import PostSummary, SessionRow
 from bot.story.model import Story

@@ -176,10 +176,11 @@ class Database:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 out = fn(conn)
+                conn.execute("COMMIT")  # may fail too (disk full): roll back, or every later BEGIN fails
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
             return out
 
         async with self._lock:

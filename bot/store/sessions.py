@@ -20,6 +20,11 @@ class LiveSessionExists(Exception):
     """Another live session already holds this channel (the unique index said so)."""
 
 
+class DatabaseFault(Exception):
+    """The database refused a write (disk full, read-only, I/O error, locked too long); nothing of
+    that transaction was saved, and the same write may succeed later."""
+
+
 @dataclass(slots=True)
 class SessionRow:
     id: int
@@ -112,7 +117,12 @@ class SessionStore:
 
     # -- one-round-trip transactions ------------------------------------------------------------
     async def _txn(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        return await self.db.run(fn)
+        try:
+            return await self.db.run(fn)
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as exc:
+            raise DatabaseFault(str(exc) or type(exc).__name__) from exc
 
     # -- sessions -------------------------------------------------------------------------------
     async def create(self, row: SessionRow, audit: AuditEntry | None = None) -> int:

@@ -240,3 +240,29 @@ async def test_a_press_on_the_message_still_being_recorded_is_held_then_applied(
     assert beats_posted(rig.stage) == ([0, 1, 2] if match else [0, 1])
     await rig.narrator.close()
     await rig.db.close()
+
+
+async def test_a_quick_press_on_the_newest_beat_is_held_until_the_cooldown_then_applied(tmp_path: Path) -> None:
+    """A short line ("Hm?") read in under 2 s: the reader's ▶ on it must count, not vanish."""
+    rig = await make_rig(tmp_path)
+    await rig.narrator.start(PLACE, "tale", MOD, mode="manual")
+    await rig.advance(10)
+    reader = READERS[0]
+    first = rig.stage.posts[-1].message_id
+    assert (await rig.narrator.advance(PLACE, reader, message_id=first)).advanced
+    await rig.advance(0.5)
+    assert beats_posted(rig.stage) == [0, 1]
+    newest = rig.stage.posts[-1].message_id
+    press = asyncio.ensure_future(rig.narrator.advance(PLACE, reader, message_id=newest))
+    await rig.advance(1.0)
+    assert not press.done() and beats_posted(rig.stage) == [0, 1]  # held: the pacing does not allow it yet
+    await rig.advance(1.0)
+    assert (await press).advanced
+    await rig.advance(0)
+    assert beats_posted(rig.stage) == [0, 1, 2]
+    # a quick second press on a message that is no longer the newest still does nothing
+    assert not (await rig.narrator.advance(PLACE, reader, message_id=newest)).advanced
+    with pytest.raises(TooFast):  # and /story next without a message is told to wait, as before
+        await rig.narrator.advance(PLACE, reader)
+    await rig.narrator.close()
+    await rig.db.close()
