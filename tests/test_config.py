@@ -98,3 +98,14 @@ def test_scale_settings_database_url_shards_and_global_rate() -> None:
         with pytest.raises(ConfigError, match=message) as info:
             load_settings(env)
         assert "hunter2" not in str(info.value) and "\n" not in str(info.value)
+
+
+def test_import_settings_are_validated() -> None:
+    s = load_settings({}, dotenv=False)
+    assert (s.import_max_bytes, s.stories_per_server) == (4_000_000, 25)
+    s = load_settings({"IMPORT_MAX_MB": "2.5", "STORIES_PER_SERVER": "3"}, dotenv=False)
+    assert (s.import_max_bytes, s.stories_per_server) == (2_500_000, 3)
+    for env in ({"IMPORT_MAX_MB": "lots"}, {"IMPORT_MAX_MB": "500"}, {"STORIES_PER_SERVER": "0"},
+                {"STORIES_PER_SERVER": "2.5"}):
+        with pytest.raises(ConfigError, match=next(iter(env))):
+            load_settings(env, dotenv=False)

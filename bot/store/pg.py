@@ -80,9 +80,10 @@ def translate(sql: str) -> str:
 
 
 class _Cursor:
-    def __init__(self, rows: list[asyncpg.Record]) -> None:
+    def __init__(self, rows: list[asyncpg.Record], rowcount: int = -1) -> None:
         self._rows = rows
         self.lastrowid = None
+        self.rowcount = rowcount
 
     async def fetchone(self) -> asyncpg.Record | None:
         return self._rows[0] if self._rows else None
@@ -109,7 +110,13 @@ class _Call:
 
     async def _run(self) -> _Cursor:
         if self._cur is None:
-            self._cur = _Cursor(list(await self._pg.fetch(self._sql, *self._params)))
+            head = self._sql.lstrip()[:6].upper()
+            if head in ("SELECT", "WITH") or " RETURNING " in self._sql.upper():
+                self._cur = _Cursor(list(await self._pg.fetch(self._sql, *self._params)))
+            else:  # a plain write: its status ("UPDATE 3") gives the row count, as sqlite3's rowcount
+                status = await self._pg.execute(self._sql, *self._params)
+                last = str(status).rsplit(" ", 1)[-1]
+                self._cur = _Cursor([], int(last) if last.isdigit() else -1)
         return self._cur
 
     def __await__(self) -> Any:

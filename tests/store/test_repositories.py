@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from bot.store.guilds import GuildStore
+from bot.store.migrations import default_migrations_dir, load_migrations
+from bot.store.pg import pg_migrations_dir
 from bot.store.sessions import AuditEntry, LiveSessionExists, SessionRow, SessionStore
 from bot.store.stories import stored_hash, sync_story
 from tests.engine.helpers import simple_story
@@ -31,8 +33,16 @@ def _audit(action: str = "start") -> AuditEntry:
 async def test_migrations_are_recorded_and_idempotent(store_db: Any) -> None:
     assert await store_db.migrate() == []
     st = await store_db.migration_status()
-    assert st.pending == [] and st.version == 7
-    assert [v for v, _ in st.applied] == [1, 2, 3, 5, 6, 7]
+    versions = [m.version for m in load_migrations(default_migrations_dir())]
+    assert st.pending == [] and st.version == versions[-1]
+    assert [v for v, _ in st.applied] == versions
+
+
+def test_every_sqlite_migration_has_a_postgres_twin() -> None:
+    """One schema, two dialects: the same numbers and names on both sides."""
+    sqlite = [(m.version, m.name) for m in load_migrations(default_migrations_dir())]
+    postgres = [(m.version, m.name) for m in load_migrations(pg_migrations_dir())]
+    assert postgres == sqlite
 
 
 async def test_create_save_and_one_live_session_per_channel(store_db: Any) -> None:
