@@ -8,7 +8,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Settings the tests must never inherit from a developer's shell or .env.
 _SCRUB = ("DISCORD_TOKEN", "DATABASE_PATH", "STORY_DIR", "DEV_GUILD_ID", "DISCORD_API_BASE",
-          "DISCORD_GATEWAY_URL", "LLM_BASE_URL", "LLM_MODEL", "LLM_API_KEY", "LOG_FILE")
+          "DISCORD_GATEWAY_URL", "LLM_BASE_URL", "LLM_MODEL", "LLM_API_KEY", "LOG_FILE",
+          "DATABASE_URL", "SHARD_COUNT", "SHARD_IDS", "DISCORD_GLOBAL_RATE")
 
 
 @pytest.fixture

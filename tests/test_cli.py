@@ -53,3 +53,15 @@ def test_not_a_database_is_one_line_and_exits(cli_env: dict[str, str], tmp_path:
     r = _run(["db", "migrate"], cli_env, tmp_path)  # must not hang (timeout=60 in _run)
     assert r.returncode == 1
     assert "not a usable SQLite database" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_db_migrate_and_status_on_postgres(cli_env: dict[str, str], tmp_path: Path, pg_url: str) -> None:
+    cli_env["DATABASE_URL"] = pg_url.replace("narrator@", "narrator:not-a-real-pw@")  # trust auth ignores it
+    first = _run(["db", "migrate"], cli_env, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "applied postgres/0001_initial.sql" in first.stdout
+    assert "up to date" in _run(["db", "migrate"], cli_env, tmp_path).stdout
+    status = _run(["db", "status"], cli_env, tmp_path)
+    assert status.returncode == 0 and "applied  0001_initial" in status.stdout and "pending" not in status.stdout
+    assert "not-a-real-pw" not in status.stdout + status.stderr  # the password is never shown
+    assert not (tmp_path / "data").exists()  # no SQLite file was made
