@@ -283,7 +283,9 @@ def _strip_honorific(name: str) -> str:
 
 
 @dataclass(slots=True)
-class Voice:
+class SpeakerGuess:
+    """Who speaks (or thinks) one quoted passage, by which rule, and how sure: the attributor's guess
+    for one quote (not the engine's `Voice`, the name and avatar a line is performed under)."""
     speakers: tuple[str, ...]
     thought: bool = False
     source: str = ""  # which rule decided: tag_after, tag_before, action, paragraph, runon, turn...
@@ -297,7 +299,7 @@ class Voice:
 @dataclass(slots=True)
 class _Turn:
     key: str
-    voices: list[Voice]
+    voices: list[SpeakerGuess]
     anchor: bool  # a tag names the speaker
     pron_tag: bool  # "said she": only someone of the same pronouns may replace the speaker
     avoid: set[str]  # addressed by name in the line
@@ -589,7 +591,7 @@ class Attributor:
         return None
 
     # ---------------------------------------------------------------- the paragraph
-    def paragraph(self, ps: int, pe: int, quotes: Sequence[Quote]) -> list[Voice]:
+    def paragraph(self, ps: int, pe: int, quotes: Sequence[Quote]) -> list[SpeakerGuess]:
         """Voices for the quotes of paragraph text[ps:pe] (empty for a narration paragraph, which
         still updates the scene's memory)."""
         text = self.text
@@ -654,7 +656,7 @@ class Attributor:
         # who is not speaking this line: the people it calls, and those it names with an
         # honorific or who nod in answer to it
         voc = [v | self._not_speaker(quotes, i, inside[i], pe) for i, v in enumerate(called_voc)]
-        ev: list[Voice | None] = [None] * n
+        ev: list[SpeakerGuess | None] = [None] * n
         subjects_so_far: list[Mention] = []
         for i, q in enumerate(quotes):
             lo = _after(quotes[i - 1]) if i > 0 else ps
@@ -684,17 +686,17 @@ class Attributor:
             if subj and subj.keys and not (set(subj.keys) & voc[i]):
                 if inner and len(subj.keys) == 1:
                     self.inner_voices.add(subj.keys[0])
-                ev[i] = Voice(subj.keys, inner, "action")
+                ev[i] = SpeakerGuess(subj.keys, inner, "action")
         for i in range(1, n):
             if ev[i] is None and ev[i - 1] is not None:
                 prev = ev[i - 1]
                 assert prev is not None
                 if not (set(prev.speakers) & voc[i]) and prev.speakers:
-                    ev[i] = Voice(prev.speakers, prev.thought, "paragraph")
+                    ev[i] = SpeakerGuess(prev.speakers, prev.thought, "paragraph")
         for i in range(n - 2, -1, -1):
             nxt = ev[i + 1]
             if ev[i] is None and nxt is not None and nxt.speakers and not (set(nxt.speakers) & voc[i]):
-                ev[i] = Voice(nxt.speakers, nxt.thought if quotes[i].kind == quotes[i + 1].kind else False,
+                ev[i] = SpeakerGuess(nxt.speakers, nxt.thought if quotes[i].kind == quotes[i + 1].kind else False,
                               "paragraph")
         for i, q in enumerate(quotes):
             if ev[i] is not None:
@@ -707,14 +709,14 @@ class Attributor:
                 subj = self._subject_in(s0, s1, outside, first_words=3, before=before_m, subjects=[],
                                         speech_tag=False, exclude=voc[i])
                 if subj and subj.keys and not (set(subj.keys) & voc[i]):
-                    ev[i] = Voice(subj.keys, False, "action_after")
+                    ev[i] = SpeakerGuess(subj.keys, False, "action_after")
         for i in range(n):
             intro = self._introduces(quotes[i], inside[i])
             cur = ev[i]
             if intro is not None and (cur is None or not cur.named):
-                ev[i] = Voice((intro,), cur.thought if cur else False, "intro", True)
-        fallback: Voice | None = None
-        out: list[Voice] = []
+                ev[i] = SpeakerGuess((intro,), cur.thought if cur else False, "intro", True)
+        fallback: SpeakerGuess | None = None
+        out: list[SpeakerGuess] = []
         for i, q in enumerate(quotes):
             v = ev[i]
             if v is None or not v.speakers:
@@ -722,12 +724,12 @@ class Attributor:
                     avoid = voc[i] | set(v.exclude if v else ())
                     fallback = self._fallback(avoid, starts_para=_before(quotes[0]) - ps < 3,
                                               gender=v.gender if v else None)
-                v = Voice(fallback.speakers, v.thought if v else False, fallback.source)
+                v = SpeakerGuess(fallback.speakers, v.thought if v else False, fallback.source)
             thought = (v.thought or q.kind == "italic" or (q.kind == "aside" and not v.source.startswith("tag"))
                        or (len(v.speakers) == 1 and v.speakers[0] in self.inner_voices))
-            out.append(Voice(v.speakers, thought, v.source, v.named))
+            out.append(SpeakerGuess(v.speakers, thought, v.source, v.named))
         stranger = [v.speakers[0] if v.speakers and v.speakers[0].startswith("?") else None for v in out]
-        out = [Voice((), v.thought, "stranger") if stranger[i] else v for i, v in enumerate(out)]
+        out = [SpeakerGuess((), v.thought, "stranger") if stranger[i] else v for i, v in enumerate(out)]
         for i, v in enumerate(out):
             v.runner_up = self._runner_up(v.speakers, outside)
             v.confidence = confidence(v, n_quotes=n, first=i == 0)
@@ -785,7 +787,7 @@ class Attributor:
                                 subjects=[], speech_tag=False, exclude=set())
         return spk if subj is not None and subj.keys == (self.addressee,) and subj.named else None
     # ---------------------------------------------------------------- turn-taking pass
-    def _log_turn(self, voices: list[Voice], voc: list[set[str]], *, continues: bool) -> None:
+    def _log_turn(self, voices: list[SpeakerGuess], voc: list[set[str]], *, continues: bool) -> None:
         """Remember a voiced paragraph for `settle`: one speaker per paragraph keeps the chain
         going (a speech running on from the paragraph before is the same turn); a paragraph
         with several voices ends it."""
@@ -977,7 +979,7 @@ class Attributor:
                     out.add(m.key)
         return out
 
-    def _floor_after_voiced(self, ps: int, pe: int, quotes: Sequence[Quote], out: Sequence[Voice],
+    def _floor_after_voiced(self, ps: int, pe: int, quotes: Sequence[Quote], out: Sequence[SpeakerGuess],
                             outside: list[Mention]) -> str | None:
         """A speaker found by what they do rather than a speech tag, whose paragraph ends on
         them again ("…But…" Gaara looked at Lee.), keeps the floor: their next untagged line
@@ -1012,7 +1014,7 @@ class Attributor:
             return None
         return last
 
-    def _fallback(self, voc: set[str], *, starts_para: bool, gender: str | None = None) -> Voice:
+    def _fallback(self, voc: set[str], *, starts_para: bool, gender: str | None = None) -> SpeakerGuess:
         """No tag, no action, no other quote in the paragraph: the scene decides."""
 
         def ok(k: str | None) -> bool:
@@ -1021,41 +1023,41 @@ class Attributor:
 
         if ok(self.runon) and starts_para:
             assert self.runon is not None
-            return Voice((self.runon,), False, "runon")
+            return SpeakerGuess((self.runon,), False, "runon")
         if ok(self.holder) and starts_para:
             assert self.holder is not None
-            return Voice((self.holder,), False, "floor")
+            return SpeakerGuess((self.holder,), False, "floor")
         if ok(self.addressee) and self.prev_voiced:
             assert self.addressee is not None
-            return Voice((self.addressee,), False, "addressee")
+            return SpeakerGuess((self.addressee,), False, "addressee")
         if ok(self.prev_subject):
             assert self.prev_subject is not None
-            return Voice((self.prev_subject,), False, "narration")
+            return SpeakerGuess((self.prev_subject,), False, "narration")
         last_spk = self.speakers[-1] if self.speakers else None
         if self.pair and self.prev_voiced and last_spk in self.pair:
             other = next(k for k in self.pair if k != last_spk)
             if ok(other):
-                return Voice((other,), False, "pair")
+                return SpeakerGuess((other,), False, "pair")
         conv = self._conversation()
         if len(conv) == 2 and self.prev_voiced and (ok(conv[1]) or (conv[1].startswith("?") and gender is None)):
-            return Voice((conv[1],), False, "turn")  # may be "?Name": the unnamed one answers
+            return SpeakerGuess((conv[1],), False, "turn")  # may be "?Name": the unnamed one answers
         if len(conv) == 2 and self.prev_voiced and ok(conv[0]) and conv[1] in voc:
-            return Voice((conv[0],), False, "turn")  # the other one is ruled out: the speaker goes on
+            return SpeakerGuess((conv[0],), False, "turn")  # the other one is ruled out: the speaker goes on
         last = self.speakers[-1] if self.speakers else None
         for k in reversed(self.recent):
             if k != last and ok(k):
-                return Voice((k,), False, "recent")
+                return SpeakerGuess((k,), False, "recent")
         if ok(last):
             assert last is not None
-            return Voice((last,), False, "recent")
+            return SpeakerGuess((last,), False, "recent")
         if gender is not None:
             only = [k for k in self.names.keys if ok(k)]
             if len(only) == 1:
-                return Voice((only[0],), False, "gender")
-        return Voice((), False, "none")
+                return SpeakerGuess((only[0],), False, "gender")
+        return SpeakerGuess((), False, "none")
 
     def _tag_after(self, q: Quote, hi: int, outside: list[Mention], before_m: list[Mention],
-                   subjects: list[Mention], voc: set[str]) -> Voice | None:
+                   subjects: list[Mention], voc: set[str]) -> SpeakerGuess | None:
         text = self.text
         a = _after(q)
         if a >= hi:
@@ -1080,10 +1082,10 @@ class Attributor:
             return None
         if mind and len(subj.keys) == 1:
             self.inner_voices.add(subj.keys[0])
-        return Voice(subj.keys, thought, "tag_after", subj.named, subj.exclude, subj.gender)
+        return SpeakerGuess(subj.keys, thought, "tag_after", subj.named, subj.exclude, subj.gender)
 
     def _tag_before(self, q: Quote, lo: int, outside: list[Mention], before_m: list[Mention],
-                    subjects: list[Mention], voc: set[str]) -> Voice | None:
+                    subjects: list[Mention], voc: set[str]) -> SpeakerGuess | None:
         text = self.text
         b = _before(q)
         if b <= lo:
@@ -1114,7 +1116,7 @@ class Attributor:
             return None
         if mind and len(subj.keys) == 1:
             self.inner_voices.add(subj.keys[0])
-        return Voice(subj.keys, thought, "tag_before", subj.named, subj.exclude, subj.gender)
+        return SpeakerGuess(subj.keys, thought, "tag_before", subj.named, subj.exclude, subj.gender)
 
 
 _ONESELF = re.compile(r"\s+(?:to\s+)?(?:him|her|them|my|your|our|one)sel(?:f|ves)\b")
@@ -1143,7 +1145,7 @@ _TURN_CONFIDENCE: dict[tuple[str, bool], float] = {
 REVIEW_BELOW = 0.66
 
 
-def confidence(v: Voice, *, n_quotes: int, first: bool) -> float:
+def confidence(v: SpeakerGuess, *, n_quotes: int, first: bool) -> float:
     """How likely `v` names the right speaker, from the rule that chose it."""
     if not v.speakers:
         return 0.0
