@@ -53,6 +53,45 @@ _SPEECH = (
     "mouthed mouths intoned intones quipped quips breathed interjected interjects called_out "
     "went_on goes_on trailed_off spoke_up piped_up chimed_in cut_in broke_in burst_out"
 )
+# More verbs that introduce speech in narrative prose, as base forms; `_inflect` adds the past and
+# the third person ("pursue" -> pursued, pursues). Irregular forms are listed as they are.
+_SPEECH_BASES = (
+    "pursue ejaculate falter assent confess proceed asseverate affirm expostulate remonstrate entreat "
+    "implore hint submit reiterate lisp simper titter moan lament exult proclaim pronounce deny vow "
+    "threaten caution advise counsel propose recommend contend maintain demur hazard rebuke reprove "
+    "chide upbraid jeer retort rejoin interpose explain observe plead urge cry whisper murmur sob "
+    "stammer mutter gasp pant sneer scoff taunt mock remark comment respond reply inquire enquire "
+    "answer interrupt resume venture add continue return repeat insist object protest declare "
+    "announce admit acknowledge concede reason assure promise remind complain argue suggest exclaim "
+    "bawl shout scream shriek yell holler squeal squeak chuckle laugh sigh groan grumble growl snarl "
+    "hiss whimper whine wail howl roar bellow thunder mumble drawl murmur breathe stutter croak rasp "
+    "gabble babble chatter prattle blurt burst interject query question demand request "
+    "beg pray order command warn correct counter echo finish conclude prompt greet call address "
+    "accost hail apologize apologise explain relate recount narrate report agree consent acquiesce "
+    "cheer encourage console comfort soothe coax wheedle plead persuade announce inform instruct "
+    "direct reassure retaliate sputter splutter snap bark yelp yap grunt snort sniff sniffle "
+    "simper smile grin giggle cackle moralize moralise philosophize philosophise declaim recite "
+    "fume rage rave rant jest joke banter tease"
+)
+_SPEECH_IRREGULAR = (
+    "swore swears besought beseeches beseech spoke broke_in struck_in put_in went_on began resumed "
+    "told sang flung_out shot_out threw_out bade bid bids"
+)
+
+
+def _inflect(base: str) -> tuple[str, ...]:
+    if base.endswith("e"):
+        return (base + "d", base + "s")
+    if base.endswith("y") and base[-2:-1] not in "aeiou":
+        return (base[:-1] + "ied", base[:-1] + "ies")
+    if base.endswith(("sh", "ch", "ss", "x", "o")):
+        return (base + "ed", base + "es")
+    if base in ("snap", "sob", "rap", "yap", "beg", "jest"):
+        return ((base + base[-1] + "ed") if base != "jest" else "jested", base + "s")
+    return (base + "ed", base + "s")
+
+
+_SPEECH += " " + " ".join(f for b in _SPEECH_BASES.split() for f in _inflect(b)) + " " + _SPEECH_IRREGULAR
 _THOUGHT = "thought thinks think thinking wondered wonders mused muses reflected reflects pondered ponders"
 SPEECH_VERBS = frozenset(w.replace("_", " ") for w in _SPEECH.split())
 THOUGHT_VERBS = frozenset(_THOUGHT.split())
