@@ -239,6 +239,7 @@ def _short_forms(cast: Sequence[Character], text: str) -> dict[str, str]:
         return [w.strip(".,").lower() for w in n.split() if w.strip(".,")]
 
     out: dict[str, str] = {}
+    by_key = {c.key: c for c in cast}
     for c in cast:
         if c.aliases:
             continue
@@ -268,10 +269,27 @@ def _short_forms(cast: Sequence[Character], text: str) -> dict[str, str]:
             fits.append((sum(text.count(n) for n in o.names() if " " in n or len(o.names()) == 1), o.key))
         if not fits:
             continue
+        if sum(words(by_key[k].name)[:1] == ws for _, k in fits) > 1:
+            # a first name shared by several ("Charles" beside Charles Hayter and Charles
+            # Musgrove): the one whose other names the text puts around the bare first name
+            fits = [(_near_count(text, c.name, by_key[k]), k) for _, k in fits]
         fits.sort(reverse=True)
         if len(fits) == 1 or fits[0][0] >= 2 * max(1, fits[1][0]):
             out[c.key] = fits[0][1]
     return {k: v for k, v in out.items() if v not in out}
+
+
+def _near_count(text: str, bare: str, other: Character, window: int = 600) -> int:
+    """How often `other`'s own name words (not `bare`, no titles) occur near the bare word."""
+    own = {w.strip(".,") for n in other.names() for w in n.split()} - {bare}
+    own = {w for w in own if len(w) >= 3 and w[:1].isupper() and w.lower() not in _TITLE_WORDS}
+    if not own or not bare.strip():
+        return 0
+    rx = re.compile(r"(?<![\w'’-])(?:" + "|".join(map(re.escape, sorted(own))) + r")(?![\w'’-])")
+    n = 0
+    for m in re.finditer(r"(?<![\w'’-])" + re.escape(bare) + r"(?![\w'’-]|\s+[A-Z])", text):
+        n += len(rx.findall(text, max(0, m.start() - window), m.end() + window))
+    return n
 
 
 def _strip_honorific(name: str) -> str:
