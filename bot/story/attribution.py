@@ -1148,7 +1148,7 @@ def _to_oneself(text: str, a: int, b: int) -> bool:
 _RULE_CONFIDENCE: dict[str, float] = {
     "tag_after": 0.82, "tag_before": 0.60, "action": 0.63, "paragraph": 0.80, "action_after": 0.75,
     "intro": 0.9, "runon": 0.9, "addressee": 0.7, "narration": 0.42, "pair": 0.7, "turn": 0.45,
-    "recent": 0.34, "gender": 0.5, "none": 0.0, "stranger": 0.0, "settled": 0.5,
+    "recent": 0.34, "gender": 0.5, "floor": 0.34, "none": 0.0, "stranger": 0.0, "settled": 0.5,
 }
 _NAMED_CONFIDENCE: dict[str, float] = {"tag_after": 0.98, "tag_before": 0.86, "intro": 0.9}
 # a line with no tag of its own in a run of voiced paragraphs (see `Attributor.settle`): where
