@@ -142,6 +142,14 @@ class NameIndex:
             words = [w.strip(".,") for w in c.name.split()]
             if len(words) >= 2:
                 self.surname[c.key] = words[-1]
+            elif words:
+                # "Emma" known also as "Emma Woodhouse" / "Miss Woodhouse": her family name
+                longer = [[w.strip(".,") for w in a.split()] for a in c.aliases]
+                longer = [a for a in longer if len(a) >= 2 and a[-1][:1].isupper()
+                          and a[-1].lower() not in _TITLE_WORDS]
+                longer.sort(key=lambda a: a[0] != words[0])
+                if longer:
+                    self.surname[c.key] = longer[0][-1]
             if words and words[0].lower() in ("mr", "mrs", "madame", "monsieur", "lord", "lady", "sir"):
                 self.titled.add(c.key)
         exact: dict[str, set[str]] = {}
