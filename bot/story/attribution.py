@@ -182,6 +182,11 @@ class NameIndex:
                             art = "an " if rest[:1] in "aeiou" else "a "
                             lower.setdefault(art + rest, set()).add(owner)
             parts = [p for p in re.split(r"[\s]+", c.name.strip()) if p]
+            # first names of the aliases too ("May" of "May Welland")
+            for a in c.aliases:
+                ap = a.split()
+                if len(ap) == 2 and ap[0][:1].isupper() and ap[0].lower().rstrip(".") not in _TITLE_WORDS:
+                    derived.setdefault(ap[0].strip(".,"), set()).add(owner)
             if len(parts) > 1:
                 for p in parts:
                     p2 = p.strip(".,")
