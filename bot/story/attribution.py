@@ -858,6 +858,8 @@ class Attributor:
         rebuilds their beats)."""
         chain, self.chain = self.chain, []
         idx = [i for i, t in enumerate(chain) if t.anchor]
+        # a run between two people only is easier to follow than one among three or more
+        two = len({t.key for t in chain}) <= 2
         for j, t in enumerate(chain):
             if t.fixed:
                 continue
@@ -891,7 +893,7 @@ class Attributor:
                     v.source = "settled"
             agree = want is not None and want == t.key
             for v in t.voices:
-                v.confidence = _TURN_CONFIDENCE[where, agree]
+                v.confidence = _TURN_CONFIDENCE[where, agree, two]
 
     def _other(self, chain: list[_Turn], j: int, a: str) -> str | None:
         """The other party of a two-person exchange with `a`, around turn j."""
@@ -1176,15 +1178,18 @@ _RULE_CONFIDENCE: dict[str, float] = {
     "intro": 0.9, "runon": 0.9, "addressee": 0.7, "narration": 0.42, "pair": 0.7, "turn": 0.45,
     "recent": 0.34, "gender": 0.5, "floor": 0.34, "none": 0.0, "stranger": 0.0, "settled": 0.5,
 }
-_PRONOUN_CONFIDENCE: dict[str, tuple[float, float, float]] = {
-    "tag_after": (0.94, 0.8, 0.68), "tag_before": (0.75, 0.67, 0.54)}
+_PRONOUN_CONFIDENCE: dict[str, tuple[float, float, float, float]] = {
+    "tag_after": (0.94, 0.8, 0.7, 0.65), "tag_before": (0.75, 0.67, 0.58, 0.41)}
 _NAMED_CONFIDENCE: dict[str, float] = {"tag_after": 0.98, "tag_before": 0.86, "intro": 0.9}
 # a line with no tag of its own in a run of voiced paragraphs (see `Attributor.settle`): where
-# the nearest named tags are, and whether their parity agrees with the speaker
-_TURN_CONFIDENCE: dict[tuple[str, bool], float] = {
-    ("between", True): 0.83, ("between", False): 0.76, ("after", True): 0.65, ("after", False): 0.5,
-    ("before", True): 0.69, ("before", False): 0.69, ("conflict", True): 0.37, ("conflict", False): 0.50,
-    ("alone", True): 0.51, ("alone", False): 0.51,
+# the nearest named tags are, whether their parity agrees with the speaker, and whether the run
+# is between two people only
+_TURN_CONFIDENCE: dict[tuple[str, bool, bool], float] = {
+    ("between", True, True): 0.95, ("between", True, False): 0.75, ("between", False, True): 0.84, ("between", False, False): 0.68,
+    ("after", True, True): 0.74, ("after", True, False): 0.55, ("after", False, True): 0.67, ("after", False, False): 0.5,
+    ("before", True, True): 0.72, ("before", True, False): 0.64, ("before", False, True): 0.72, ("before", False, False): 0.64,
+    ("conflict", True, True): 0.35, ("conflict", True, False): 0.33, ("conflict", False, True): 0.61, ("conflict", False, False): 0.53,
+    ("alone", True, True): 0.52, ("alone", True, False): 0.41, ("alone", False, True): 0.52, ("alone", False, False): 0.41,
 }
 # lines below this confidence are marked for a person to check (about one line in four on the
 # PDNC development novels)
@@ -1198,7 +1203,7 @@ def confidence(v: SpeakerGuess, *, n_quotes: int, first: bool) -> float:
     if v.named and v.source in _NAMED_CONFIDENCE:
         return _NAMED_CONFIDENCE[v.source]
     if v.source in _PRONOUN_CONFIDENCE and v.rivals:
-        return _PRONOUN_CONFIDENCE[v.source][min(v.rivals, 3) - 1]
+        return _PRONOUN_CONFIDENCE[v.source][min(v.rivals, 4) - 1]
     return _RULE_CONFIDENCE.get(v.source, 0.16)
 
 
