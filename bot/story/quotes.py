@@ -162,6 +162,9 @@ def find_quotes(text: str, start: int, end: int, style: QuoteStyle) -> list[Quot
     return [q for q in quotes if q.end > q.start and text[q.start : q.end].strip() and not _is_mention(text, q, start)]
 
 
+_NAMING_WORDS = frozenset("""the a an of on in as against about called named term word his her their its our
+my your this that these those so-called than like""".split())
+_GOES_ON = re.compile(r"[ \t\n]*[a-z(]")
 _PREV_WORD = re.compile(r"([^\W\d_][\w'’-]*)[ \t]*$")
 _SPOKEN_END = frozenset(",.!?…—–-;:")
 
@@ -173,9 +176,17 @@ def _is_mention(text: str, q: Quote, para_start: int) -> bool:
     if q.kind not in ("double", "single") or q.open < 0 or q.close < 0:
         return False
     body = text[q.start : q.end].rstrip()
-    if not body or body[-1] in _SPOKEN_END or len(body.split()) > 8:
+    if not body:
         return False
     m = _PREV_WORD.search(text, max(para_start, q.open - 40), q.open)
+    if (m is not None and m.end() == q.open and len(body.split()) <= 4 and m.group(1).lower() in _NAMING_WORDS
+            and body[-1] not in "?!" and "," not in body[:-1]
+            and (body[0].islower() or _GOES_ON.match(text, q.close + 1))):
+        # the "younger set," in which…; an authority on "form."; called a "double entendre":
+        # a few words named in a sentence, after an article or preposition, not said
+        return True
+    if body[-1] in _SPOKEN_END or len(body.split()) > 8:
+        return False
     if m is None or m.end() != q.open:
         return False
     if _VERB_RE.fullmatch(m.group(1)) or m.group(1) in ("Said", "Asked"):
