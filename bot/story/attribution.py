@@ -556,7 +556,10 @@ class Attributor:
         order = {"name": 0, "group": 1, "generic": 2, "pron": 3, "stranger": 4}
         cands.sort(key=lambda c: (c[0], order[c[1]]))
         if nearest:  # "…; and Fred laughed, and Bob said “Tim!”": the subject nearest the verb
-            cands.reverse()
+            # that opens a clause ("Mrs. Dashwood, taking up a volume of Shakespeare, exclaimed":
+            # not "a volume"); without one, the first subject
+            heads = [c for c in cands if _opens_clause(text, a, c[0])]
+            cands = heads[::-1] if heads else cands
         for pos, kind, val in cands:
             lw = _LAST_WORD.search(text, max(a, pos - 20), pos)
             prevword = lw.group(1).lower() if lw and pos > a and text[lw.end(1):pos].strip() in ("", ",") else ""
@@ -1217,6 +1220,16 @@ def _after(q: Quote) -> int:
 
 def _starts_clause(text: str, a: int, pos: int) -> bool:
     return not text[a:pos].strip() or text[a:pos].rstrip()[-1:] in ".!?,;:—"
+
+
+_CLAUSE_AND = re.compile(r"[,;:—–]\s*(?:and|but|then|while)\s*$")
+
+
+def _opens_clause(text: str, a: int, pos: int) -> bool:
+    """Does a word at `pos` open a clause of text[a:…] (sentence start, after a comma or
+    colon, after ", and")?"""
+    head = text[a:pos].rstrip()
+    return not head or head[-1] in ",;:—–-(" or _CLAUSE_AND.search(head) is not None
 
 
 def _is_subject_pos(text: str, ps: int, pos: int) -> bool:

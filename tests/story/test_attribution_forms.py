@@ -39,3 +39,12 @@ def test_a_name_after_describing_words_is_the_speaker() -> None:
             '"More tea?" said the ever obliging Bea.\n\n'
             '"Please," said the grateful Ada.\n')
     assert speakers(text) == ["bea", "ada"]
+
+
+def test_the_name_opening_a_long_tag_is_the_speaker_not_a_noun_inside_it() -> None:
+    text = ('Ada and Bea sat by the fire.\n\n'
+            '"Is it late?" said Ada.\n\n'
+            '"Not very," said Bea.\n\n'
+            'Bea, slowly taking up a volume of poems from the table, exclaimed, "We never '
+            'finished this one."\n')
+    assert speakers(text) == ["ada", "bea", "bea"]
