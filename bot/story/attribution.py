@@ -711,6 +711,8 @@ class Attributor:
             subjects_so_far = [m for m in before_m if _is_subject_pos(text, ps, m.start)]
             tag = self._tag_after(q, hi, outside, before_m, subjects_so_far, voc[i])
             if tag is None:
+                tag = self._owned_words(q, lo, hi, outside, voc[i])
+            if tag is None:
                 tag = self._tag_before(q, lo, outside, before_m, subjects_so_far, voc[i])
             if tag is not None:
                 ev[i] = tag
@@ -1132,6 +1134,22 @@ class Attributor:
             self.inner_voices.add(subj.keys[0])
         return SpeakerGuess(subj.keys, thought, "tag_after", subj.named, subj.exclude, subj.gender, rivals=subj.rivals)
 
+    def _owned_words(self, q: Quote, lo: int, hi: int, outside: list[Mention], voc: set[str]) -> SpeakerGuess | None:
+        """"…," was Mary's reasoning. / Lady Bertram's calm inquiry of "…": a name owning a
+        word for what was said, right after or right before the quote."""
+        text = self.text
+        a = _after(q)
+        for m in outside:
+            if a <= m.start < min(hi, a + 40) and len(_WORDS.findall(text, a, m.start)) <= 2:
+                if _SPEECH_NOUN.match(text, m.end, min(hi, m.end + 60)) and m.key not in voc:
+                    return SpeakerGuess((m.key,), False, "tag_after", True)
+            b = _before(q)
+            if max(lo, b - 80) <= m.start < b:
+                own = _SPEECH_NOUN.match(text, m.end, b)
+                if own and not text[own.end() : b].strip(" \t\n,:—–-") and m.key not in voc:
+                    return SpeakerGuess((m.key,), False, "tag_before", True)
+        return None
+
     def _tag_before(self, q: Quote, lo: int, outside: list[Mention], before_m: list[Mention],
                     subjects: list[Mention], voc: set[str]) -> SpeakerGuess | None:
         text = self.text
@@ -1222,6 +1240,13 @@ def _starts_clause(text: str, a: int, pos: int) -> bool:
     return not text[a:pos].strip() or text[a:pos].rstrip()[-1:] in ".!?,;:—"
 
 
+# "Mary's reproach", "Mrs. Musgrove's hearty answer", "Lady Bertram's calm inquiry of"
+_SPEECH_NOUN = re.compile(
+    r"['’]s\s+(?:[a-z]+\s+){0,2}?(?:answer|reply|rejoinder|remark|observation|comment|exclamation|"
+    r"conclusion|inquiry|enquiry|question|retort|response|reproach|declaration|reasoning|language|"
+    r"words|speech|cry|advice|address|greeting|salutation|request|entreaty|protest|assurance|"
+    r"explanation|apology|answer|warning|reflection|sentiment|opinion|verdict|objection|"
+    r"suggestion|proposal|compliment|congratulations|farewell|welcome)s?(?:\s+(?:was|of|to\s+\w+))?\b")
 _CLAUSE_AND = re.compile(r"[,;:—–]\s*(?:and|but|then|while)\s*$")
 
 

@@ -48,3 +48,11 @@ def test_the_name_opening_a_long_tag_is_the_speaker_not_a_noun_inside_it() -> No
             'Bea, slowly taking up a volume of poems from the table, exclaimed, "We never '
             'finished this one."\n')
     assert speakers(text) == ["ada", "bea", "bea"]
+
+
+def test_a_name_owning_a_word_for_speech_is_the_speaker() -> None:
+    text = ('Ada and Bea sat by the fire.\n\n'
+            '"It is late," said Ada.\n\n'
+            '"We must go at once," was Ada\'s conclusion.\n\n'
+            'In reply came Bea\'s calm inquiry of "Where to?"\n')
+    assert speakers(text) == ["ada", "ada", "bea"]
