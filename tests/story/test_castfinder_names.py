@@ -71,3 +71,15 @@ def test_a_first_person_narrator_known_only_by_two_names_called_out_is_found() -
     ] * 2)
     names = {n for c in find_cast(text) for n in c.names()}
     assert "Ivan Petrovitch" in names
+
+
+def test_mr_and_a_surname_is_not_the_son_unless_the_text_gives_him_the_title() -> None:
+    text = "\n\n".join([
+        '"Facts," said Mr. Grindle. "Nothing but facts," said Mr. Grindle again.',
+        '"I hate facts," said Tom Grindle. "So do I," said Tom.',
+        '"Be quiet, Tom," said Mr. Grindle. "Yes, sir," said Tom Grindle.',
+    ] * 2)
+    cast = find_cast(text)
+    tom = next(c for c in cast if "Tom Grindle" in c.names())
+    assert "Mr. Grindle" not in tom.names()
+    assert any(c.name == "Mr. Grindle" for c in cast)
