@@ -75,7 +75,7 @@ def test_a_first_person_narrator_known_only_by_two_names_called_out_is_found() -
 
 def test_mr_and_a_surname_is_not_the_son_unless_the_text_gives_him_the_title() -> None:
     text = "\n\n".join([
-        '"Facts," said Mr. Grindle. "Nothing but facts," said Mr. Grindle again.',
+        '"Facts," said Mr. Grindle. "Nothing but facts," said Mr. Thomas Grindle.',
         '"I hate facts," said Tom Grindle. "So do I," said Tom.',
         '"Be quiet, Tom," said Mr. Grindle. "Yes, sir," said Tom Grindle.',
     ] * 2)
