@@ -334,7 +334,8 @@ def _group_forms(text: str, cands: list[str], weight: dict[str, float]) -> dict[
         t = _title(w)
         fits = [h for h in heads if bare(h)[-1] == b[0] and (gender(h) in (None, _title_gender(t)))
                 and not any(_title(f) == t and len(bare(f)) >= 2 for f in groups[h])]
-        if t == "mr" and any(bare(h)[-1] == b[0] and h not in fits for h in heads):
+        if t == "mr" and any(bare(h)[-1] == b[0] and any(_title(f) == t and len(bare(f)) >= 2 for f in groups[h])
+                             for h in heads):
             # "Mr. Gradgrind" beside "Tom Gradgrind" and "Mr. Thomas Gradgrind": of a family,
             # not the son unless the text writes "Mr. Tom Gradgrind"
             fits = [h for h in fits if any(_title(f) == t for f in groups[h])
