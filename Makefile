@@ -36,7 +36,7 @@ test-long: $(DEVSTAMP)
 	$(BIN)/python -m pytest -q -m long
 
 # Scripts that print figures (bench/annotations.py is a library they share, not a bench).
-BENCHES := bench/import_speed.py bench/attribution.py bench/seed.py bench/engine.py bench/ask.py bench/ask_heldout.py
+BENCHES := bench/import_speed.py bench/import_discord.py bench/attribution.py bench/seed.py bench/engine.py bench/ask.py bench/ask_heldout.py
 
 bench: $(STAMP)
 	@for f in $(BENCHES); do echo "== $$f"; $(BIN)/python $$f || exit 1; done

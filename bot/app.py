@@ -29,8 +29,10 @@ from bot.engine.clock import Clock, SystemClock
 from bot.engine.narrator import Narrator
 from bot.engine.pacing import Pacing
 from bot.logs import setup_logging
+from bot.server_library import Limits, ServerLibrary
 from bot.store import Database, MigrationError, StoreError
 from bot.store.guilds import GuildStore
+from bot.store.library import LibraryStore
 from bot.story.library import Library, load_library
 
 log = logging.getLogger("bot")
@@ -103,20 +105,29 @@ async def _main(settings: Settings) -> None:
         register_user_facing(AskRefused)
         answers = AnswerEngine(db, llm=LLMConfig.from_settings(settings), clock=clock)
         await _index(answers, library)
+        # servers' own stories (imported from Discord) beside the bundled ones, loaded before
+        # sessions resume so a session playing one goes on after a restart
+        stories = ServerLibrary(library, LibraryStore(db), on_change=answers.index_story,
+                                limits=Limits(max_bytes=settings.import_max_bytes,
+                                              per_server=settings.stories_per_server))
+        await stories.refresh()
 
         guilds = GuildStore(db)
         gate = BudgetGate(RateBudget(limits), clock)  # the one rate limiter, shared by every request
-        bot = NarratorBot(settings, guilds=guilds, library=library, answers=answers)
+        bot = NarratorBot(settings, guilds=guilds, library=stories, answers=answers)
         stage = WebhookStage(bot, guilds, gate)
-        narrator = Narrator(db, stage, library=library, clock=clock, gate=gate, pacing=pacing, limits=limits)
+        narrator = Narrator(db, stage, library=stories, clock=clock, gate=gate, pacing=pacing, limits=limits)
         bot.attach(stage, narrator)
-        watcher = asyncio.create_task(watch_database_file(db, clock))
+        watchers = [asyncio.create_task(watch_database_file(db, clock)),
+                    asyncio.create_task(stories.watch(sleep=clock.sleep), name="server-library-refresh")]
         try:
             await serve(bot, settings)
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            for watcher in watchers:
+                watcher.cancel()
+            for watcher in watchers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
 
 
 # Libraries that print secrets in their DEBUG lines: discord.py's gateway (raw events carry

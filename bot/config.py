@@ -33,6 +33,9 @@ class Settings:
     # the loopback emulator) is multiplied by this factor. 1.0 in production.
     time_scale: float = 1.0
     rate_scale: float = 1.0
+    # /story import: the largest file accepted (bytes) and how many stories one server may keep.
+    import_max_bytes: int = 4_000_000
+    stories_per_server: int = 25
     env_file: Path | None = None  # the .env file read at start-up, if any (checked for its mode)
 
     def __repr__(self) -> str:
@@ -82,6 +85,21 @@ def _scale(env: Mapping[str, str], name: str) -> float:
     return value
 
 
+def _number(env: Mapping[str, str], name: str, *, default: float, low: float, high: float, what: str,
+            integer: bool = False) -> float:
+    raw = _optional(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(int(raw)) if integer else float(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(f"{name} must be {kind} of {what} from {low:g} to {high:g} (got {raw!r}).")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
     """Build settings from `env` (default: the process environment after loading `.env`)."""
     env_file: Path | None = None
@@ -124,6 +142,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         raise ConfigError(f"LLM_TIMEOUT must be a number of seconds between 0 and 60 (got {timeout_raw!r}).")
 
     log_file = _optional(env, "LOG_FILE")
+    max_mb = _number(env, "IMPORT_MAX_MB", default=4.0, low=0.01, high=50.0,
+                     what="megabytes (a story file of a few MB holds a long novel)")
+    per_server = _number(env, "STORIES_PER_SERVER", default=25, low=1, high=1000, what="stories", integer=True)
     return Settings(
         discord_token=token,
         database_path=Path(_optional(env, "DATABASE_PATH") or "data/narrator.sqlite3"),
@@ -139,6 +160,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         llm_timeout=llm_timeout,
         time_scale=_scale(env, "NARRATOR_TIME_SCALE"),
         rate_scale=_scale(env, "NARRATOR_RATE_SCALE"),
+        import_max_bytes=int(max_mb * 1_000_000),
+        stories_per_server=int(per_server),
         env_file=env_file,
     )
 

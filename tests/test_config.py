@@ -76,3 +76,14 @@ def test_env_example_documents_every_setting() -> None:
 def test_app_reads_no_environment() -> None:
     src = (Path(__file__).parent.parent / "bot" / "app.py").read_text(encoding="utf-8")
     assert "os.environ" not in src and "-> Any" not in src and "import os" not in src
+
+
+def test_import_settings_are_validated() -> None:
+    s = load_settings({}, dotenv=False)
+    assert (s.import_max_bytes, s.stories_per_server) == (4_000_000, 25)
+    s = load_settings({"IMPORT_MAX_MB": "2.5", "STORIES_PER_SERVER": "3"}, dotenv=False)
+    assert (s.import_max_bytes, s.stories_per_server) == (2_500_000, 3)
+    for env in ({"IMPORT_MAX_MB": "lots"}, {"IMPORT_MAX_MB": "500"}, {"STORIES_PER_SERVER": "0"},
+                {"STORIES_PER_SERVER": "2.5"}):
+        with pytest.raises(ConfigError, match=next(iter(env))):
+            load_settings(env, dotenv=False)

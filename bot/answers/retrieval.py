@@ -118,8 +118,6 @@ for _group in (*_SYNONYM_GROUPS, *_INFLECTION_GROUPS,
         # A word in several groups brings all of them ("care" -> love and precious).
         _SYNONYMS[_w] = tuple(dict.fromkeys((*_SYNONYMS.get(_w, ()), *_group)))
 
-_HONORIFICS = frozenset({"kun", "san", "chan", "sama", "sensei", "senpai", "dono", "sempai"})
-
 # A question about what the character said wants their own spoken lines.
 _SPEECH_WORDS = frozenset({"say", "said", "tell", "told", "shout", "shouted", "ask", "asked", "call",
                            "called", "answer", "answered", "reply", "replied", "yell", "yelled", "words"})

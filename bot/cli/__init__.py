@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable
-
-from bot.config import Settings
-
-Runner = Callable[[argparse.Namespace, Settings], int]
-
 
 class CliError(Exception):
     """A user-facing failure: printed as one line, exit status 1 (or `.status`)."""

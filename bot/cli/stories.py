@@ -27,7 +27,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("import", help="import a story file into story_data/",
                        description="Segment a story (.txt, .md or .html) and write STORY_DIR/SLUG/: "
                                    "the source, story.toml and script.txt for review.")
-    p.add_argument("file", type=Path, help="the story file (.txt, .md or .html)")
+    p.add_argument("file", type=Path, help="the story file (.txt, .md, .html or .epub)")
     p.add_argument("--slug", required=True, help="folder name / story id, e.g. precious-person")
     p.add_argument("--title", help="story title (default: the file's first heading or the slug)")
     p.add_argument("--author", help="author name")
@@ -39,7 +39,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("segment", help="print the automatic segmentation of a file as JSON",
                        description="Segment a story file and print the result as JSON; nothing "
                                    "is saved.")
-    p.add_argument("file", type=Path, help="the story file (.txt, .md or .html)")
+    p.add_argument("file", type=Path, help="the story file (.txt, .md, .html or .epub)")
     p.add_argument("--cast", type=Path, help="cast TOML: [[character]] name, aliases, pronouns")
     p.set_defaults(func=_segment)
 
@@ -59,7 +59,7 @@ def register(sub: Any) -> None:
 # Formats people export from word processors and e-book tools: their bytes are not the story
 # text, so reading them as plain text would import markup or garbage.
 UNSUPPORTED = {".rtf": "RTF", ".pdf": "PDF", ".doc": "Word", ".docx": "Word", ".odt": "OpenDocument",
-               ".epub": "EPUB", ".mobi": "Kindle", ".azw3": "Kindle", ".pages": "Pages"}
+               ".mobi": "Kindle", ".azw3": "Kindle", ".pages": "Pages"}
 
 
 def _read_input(path: Path) -> bytes:
@@ -185,13 +185,13 @@ def _print_review(script: Path, *, summary: bool = True) -> int:
 
 
 def _segment(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.story.readers import read_document
     from bot.story.segmenter import discover_cast, segment
+    from bot.story.sources import to_document
 
     data = _read_input(args.file)
     cast = _cast(args.cast)
     try:
-        doc = read_document(data, name=str(args.file))
+        doc = to_document(data, name=str(args.file))
         # the same title import would give (the document's own, else its first heading)
         heading = doc.text[doc.headings[0][0]:doc.headings[0][1]].strip() if doc.headings else ""
         warnings: list[str] = []

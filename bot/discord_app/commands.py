@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 
 from bot.discord_app.errors import send_ephemeral
+from bot.discord_app.library_commands import add_library_commands, echo, refresh, resolve_key, visible_stories
 from bot.discord_app.permissions import Refused, interaction_is_moderator, require_admin, require_moderator
 from bot.discord_app.render import (
     ELLIPSIS,
@@ -176,8 +177,9 @@ class StoryGroup(app_commands.Group):
                     wpm: app_commands.Range[int, 1, 100000] | None = None) -> None:
         actor = await self._actor(interaction, moderator=True)
         place = await self.bot.interaction_place(interaction)
-        slug = resolve_story(self.bot, story)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await refresh(self.bot, interaction.guild_id)  # a story imported a moment ago, maybe by another process
+        slug = resolve_story(self.bot, story, interaction.guild_id)
         chosen: Mode = mode.value if mode else "auto"  # type: ignore[assignment]
         view = await self.bot.narrator.start(place, slug, actor, mode=chosen, wpm=wpm)
         tidy = await self.bot.store.tidy(place.channel_id)
@@ -346,7 +348,8 @@ class StoryGroup(app_commands.Group):
     @app_commands.describe(story="Which story (default: the one playing here)")
     async def characters(self, interaction: discord.Interaction[Any], story: str | None = None) -> None:
         if story:
-            found = self.bot.library.get(resolve_story(self.bot, story))
+            await refresh(self.bot, interaction.guild_id, quick=True)
+            found = self.bot.library.get(resolve_story(self.bot, story, interaction.guild_id))
         else:
             place = await self.bot.interaction_place(interaction)
             _, found = await self._session_story(place)
@@ -356,12 +359,14 @@ class StoryGroup(app_commands.Group):
     @app_commands.command(name="list", description="Stories available to play")
     async def list_stories(self, interaction: discord.Interaction[Any]) -> None:
         lines = []
-        for slug, st in sorted(self.bot.library.stories.items()):
+        await refresh(self.bot, interaction.guild_id, quick=True)
+        for slug, st, own in visible_stories(self.bot, interaction.guild_id):
             credit = st.credit or (f"by {st.author}" if st.author else "")
             by = f" — {escape(credit)}" if credit else ""
-            lines.append(f"**{escape(st.title)}**{by} — `{slug}`, {len(st.scenes)} scenes, {len(st)} beats")
+            lines.append(f"**{escape(st.title)}**{by} — `{slug}`, {len(st.scenes)} scenes, {len(st)} beats"
+                         + (" (this server's)" if own else ""))
         if not lines:
-            lines.append("No stories yet: import one with `narrator import FILE --slug NAME`.")
+            lines.append("No stories yet: a moderator can upload one with `/story import file:`.")
         errors = len(self.bot.library.errors)
         if errors:
             lines.append(f"-# {errors} story folder(s) could not be loaded; run `narrator check` to see why.")
@@ -372,12 +377,14 @@ class StoryGroup(app_commands.Group):
     @start.autocomplete("story")
     async def _start_story_ac(self, interaction: discord.Interaction[Any],
                               current: str) -> list[app_commands.Choice[str]]:
-        return story_choices(self.bot, current)
+        await refresh(self.bot, interaction.guild_id, quick=True)
+        return story_choices(self.bot, current, interaction.guild_id)
 
     @characters.autocomplete("story")
     async def _characters_story_ac(self, interaction: discord.Interaction[Any],
                                    current: str) -> list[app_commands.Choice[str]]:
-        return story_choices(self.bot, current)
+        await refresh(self.bot, interaction.guild_id, quick=True)
+        return story_choices(self.bot, current, interaction.guild_id)
 
     @jump.autocomplete("scene")
     async def _jump_scene_ac(self, interaction: discord.Interaction[Any],
@@ -413,31 +420,30 @@ def cast_embeds(story: Story) -> list[discord.Embed]:
     return [embed]
 
 
-def story_choices(bot: CommandHost, current: str) -> list[app_commands.Choice[str]]:
+def story_choices(bot: CommandHost, current: str, guild_id: int | None = None) -> list[app_commands.Choice[str]]:
     want = current.strip().casefold()
     out = []
-    for slug, st in sorted(bot.library.stories.items()):
+    for slug, st, _ in visible_stories(bot, guild_id):
         if not want or want in slug.casefold() or want in st.title.casefold():
             out.append(app_commands.Choice(name=trim(f"{st.title} ({slug})", 100), value=slug))
     return out[:25]
 
 
-def resolve_story(bot: CommandHost, name: str) -> str:
-    """A story slug from what the user typed (slug or title, case-insensitive)."""
-    if bot.library.get(name) is not None:
-        return name
-    want = name.strip().casefold()
-    for slug, st in bot.library.stories.items():
-        if want in (slug.casefold(), st.title.casefold()):
-            return slug
-    raise Refused(f"There is no story called {name!r} here; `/story list` shows the ones available.")
+def resolve_story(bot: CommandHost, name: str, guild_id: int | None = None) -> str:
+    """The library key of what the user typed (slug or title, case-insensitive) in this server."""
+    key = resolve_key(bot, guild_id, name)
+    if key is not None:
+        return key
+    raise Refused(f"There is no story called “{echo(name)}” here; `/story list` shows the ones available.")
 
 
 # -------------------------------------------------------------------- /ask
 
 
 def setup_commands(bot: CommandHost) -> None:
-    bot.tree.add_command(StoryGroup(bot))
+    group = StoryGroup(bot)
+    add_library_commands(group, bot)  # import / review / script / cast / delete (library_commands.py)
+    bot.tree.add_command(group)
 
     @app_commands.command(name="ask", description="Ask a character a question; they answer in the channel")
     @app_commands.describe(character="Who to ask", question="Your question")

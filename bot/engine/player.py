@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -56,11 +56,13 @@ CATCH_UP_CAP = 60.0  # seconds of lateness the schedule remembers (merging makes
 class SessionPlayer:
     """Performs one session. Its fields are the session's live state; `row` is what is saved."""
 
-    def __init__(self, backstage: Backstage, row: SessionRow, place: Place, story: Story | None) -> None:
+    def __init__(self, backstage: Backstage, row: SessionRow, place: Place, story: Story | None,
+                 lookup: Callable[[str], Story | None] | None = None) -> None:
         self.bs = backstage
         self.row = row
         self.place = place
         self.story = story
+        self._lookup = lookup  # the library: a fix saved while playing is taken before the next post
         self.lock = asyncio.Lock()
         self.seq = 0
         self.last_message_id: int | None = None
@@ -364,6 +366,13 @@ class SessionPlayer:
             return
         await self.park(wait)
 
+    def _take_fixes(self) -> None:
+        """The library's current version of the story, when it has the same beats (a speaker fixed
+        in review): beats not yet posted play as fixed. A story with other beats waits for a restart."""
+        fresh = self._lookup(self.row.story_slug) if self._lookup is not None else None
+        if fresh is not None and self.story is not None and fresh is not self.story and len(fresh) == len(self.story):
+            self.story = fresh
+
     # ================================================================ post and record
     async def _post_step(self) -> float | None:
         """Post the next cue (holding the session lock). Returns seconds to wait before retrying."""
@@ -376,6 +385,7 @@ class SessionPlayer:
             now = bs.clock.now()
             if row.next_due_at is not None and row.next_due_at > now + 1e-6:
                 return None  # the pace changed while we waited for the budget
+            self._take_fixes()
             kind, first, last, cue, words = next_post(self.story, row, bs.pacing, bs.limits.max_cue_chars, now)
             self.seq += 1
             seq = self.seq

@@ -39,7 +39,7 @@ class PlayerRegistry:
         """A player for `row`, replacing (and stopping) whatever played in its channel before."""
         place = Place(channel_id=row.channel_id, guild_id=row.guild_id, parent_id=row.parent_id)
         story = self._story(row.story_slug)
-        player = SessionPlayer(self.bs, row, place, story)
+        player = SessionPlayer(self.bs, row, place, story, self._story)
         if summary is not None:
             player.seq = summary.max_seq
             player.last_message_id = summary.last_message_id

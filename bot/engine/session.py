@@ -19,12 +19,6 @@ COMMANDS: tuple[Command, ...] = (
     "start", "pause", "resume", "next", "advance", "rewind", "jump", "stop", "restart",
     "set_pace", "set_mode", "beat_posted", "scene_end", "finish", "fail",
 )
-# Commands only the engine itself issues (a beat was posted, the story ended, the stage failed).
-INTERNAL: frozenset[Command] = frozenset({"beat_posted", "scene_end", "finish", "fail"})
-# Commands that need a moderator.
-MODERATOR: frozenset[Command] = frozenset(
-    {"start", "pause", "resume", "next", "rewind", "jump", "stop", "restart", "set_pace", "set_mode"}
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +33,6 @@ Target = State | Literal["same", "by_mode"]
 Outcome = Target | Refuse
 
 _RUNNING = Refuse(SessionExists, "A story is already running here; stop it with /story stop first.")
-_NOT_PAUSED = Refuse(NotAllowed, "The story isn't paused.")
 _PAUSED = Refuse(NotAllowed, "The story is paused; resume it with /story resume first.")
 _FINISHED = Refuse(NotAllowed, "The story has finished; /story restart plays it again.")
 _STOPPED = Refuse(NotAllowed, "No story is running here; start one with /story start.")

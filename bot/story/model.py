@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 BeatKind = Literal["narration", "dialogue", "thought", "note"]
-BEAT_KINDS: tuple[BeatKind, ...] = ("narration", "dialogue", "thought", "note")
 
 # One Discord message holds 2,000 characters; every beat must fit in one.
 MAX_BEAT_CHARS = 2000

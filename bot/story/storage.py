@@ -40,8 +40,9 @@ from bot.story.files import (
     read_story_file,
 )
 from bot.story.model import Character, Scene, Story
-from bot.story.readers import Document, StoryImportError, read_document
+from bot.story.readers import Document, StoryImportError
 from bot.story.script import RESERVED_LABELS, SCRIPT_NAME, build_scenes, parse_script, render_script
+from bot.story.sources import to_document
 
 __all__ = ["ImportResult", "LoadedStory", "StoryFileError", "import_story", "load_story",
            "load_story_files", "save_story", "script_hash", "valid_slug"]
@@ -52,7 +53,7 @@ _LANG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 STORY_FIELDS = ("title", "author", "credit", "source_note", "content_warnings", "language",
                 "narrator_name", "narrator_avatar_url", "source", "script", "include_notes")
 SOURCE_FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html",
-                  ".htm": "html", ".xhtml": "html"}
+                  ".htm": "html", ".xhtml": "html", ".epub": "epub"}
 
 
 def valid_slug(slug: str) -> bool:
@@ -86,7 +87,7 @@ def read_source(path: Path, *, folder: Path | None = None) -> Document:
     (the story folder naming it) the file must stay inside it and within the size cap."""
     data = read_story_file(folder, path, MAX_TEXT_BYTES, what="source") if folder is not None \
         else read_capped(path, MAX_TEXT_BYTES, what="source")
-    return read_document(data, fmt=_source_format(path.name), name=str(path))
+    return to_document(data, fmt=_source_format(path.name), name=str(path))
 
 
 def load_story_files(folder: Path) -> LoadedStory:
@@ -378,7 +379,7 @@ def import_story(root: Path, slug: str, data: bytes, *, file_name: str,
         raise StoryFileError([f"--slug {slug!r}: use lowercase letters, digits and hyphens, like "
                               "'precious-person'"])
     fmt = _source_format(file_name) or None
-    doc = read_document(data, fmt=fmt, name=file_name)
+    doc = to_document(data, fmt=fmt, name=file_name)
     folder = root / slug
     old_meta, old_cast, old_info = _existing(folder)
     new_source_hash = hashlib.sha256(data).hexdigest()
@@ -432,7 +433,7 @@ def import_story(root: Path, slug: str, data: bytes, *, file_name: str,
         narrator_name=keep("narrator_name", story.narrator_name),
         narrator_avatar_url=keep("narrator_avatar_url", story.narrator_avatar_url or "") or None,
     )
-    ext = {"txt": ".txt", "md": ".md", "html": ".html"}[doc.fmt]
+    ext = ".epub" if fmt == "epub" else {"txt": ".txt", "md": ".md", "html": ".html"}[doc.fmt]
     source_name = "source" + ext
     messages: list[str] = [*doc.warnings, *text_warnings]  # e.g. "read as Windows-1252"
     note = ""

@@ -65,7 +65,15 @@ computed channel permissions in ``member.permissions``),
 options=...) -> Interaction`` (then ``(await i.wait_response())`` and ``i.choices``),
 ``await press_button(user, message_or_id, custom_id) -> Interaction`` (the button must exist,
 be enabled, on a bot / application-owned webhook message),
-``await react(user, message_or_id, "▶")``, ``await unreact(...)``.
+``await react(user, message_or_id, "▶")``, ``await unreact(...)``,
+``await choose(user, message_or_id, custom_id, ["value"])`` (a select menu on a bot message),
+``await submit_modal(user, shown_by, {"field_custom_id": "text"})`` (fills in the modal the bot
+answered ``shown_by`` with; other fields keep the bot's defaults; discord.py registers a modal
+only after Discord confirmed showing it, so a test may have to submit again, as e2e tests do).
+Files: ``att = emu.add_attachment("story.epub", data, content_type=..., claimed_size=-1)`` is
+served at ``att.url`` on 127.0.0.1 (``att.fetches`` counts downloads; ``claimed_size`` lets the
+payload's size differ from the bytes); pass ``att`` as an ATTACHMENT option value. Files the bot
+uploads (multipart) land in ``StoredMessage.files`` (name -> bytes).
 
 Speed note: a test acts the instant a message is stored, i.e. possibly before the bot has even
 read the REST response for it (no human is that fast). To press ▶ "like a reader", wait for the

@@ -226,7 +226,11 @@ class RestApi:
         if ctype.startswith("multipart/"):
             form = await request.post()
             raw = form.get("payload_json")
-            return json.loads(str(raw)) if raw is not None else {}
+            body = json.loads(str(raw)) if raw is not None else {}
+            files = {f.filename: f.file.read() for k, f in form.items() if hasattr(f, "filename") and hasattr(f, "file")}
+            if files and isinstance(body, dict):
+                body["__files__"] = files
+            return body
         raw_bytes = await request.read()
         if not raw_bytes:
             return None
@@ -444,11 +448,15 @@ class RestApi:
         body = req.body
         rtype = int(body.get("type", 0))
         data = body.get("data") or {}
+        if body.get("__files__"):
+            data = dict(data) | {"__files__": body["__files__"]}
         allowed = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}[inter.type]
         if rtype not in allowed:
             raise form_error("type", "INTERACTION_RESPONSE_TYPE_INVALID",
                              f"Response type {rtype} is not valid for interaction type {inter.type}")
         message: StoredMessage | None = None
+        if rtype == 9:
+            self.validate_modal(data)
         if rtype == 4:
             self.validate_message(data, webhook=False)
             message = emu.store_interaction_message(inter, data, original=True)
@@ -481,6 +489,28 @@ class RestApi:
         else:
             out["resource"] = {"type": rtype}
         return _ok(out)
+
+    @staticmethod
+    def validate_modal(data: dict[str, Any]) -> None:
+        """Discord's limits on a modal: title 1-45, 1-5 rows, text inputs with label 1-45,
+        custom_id 1-100, max_length <= 4000 and a default no longer than it."""
+        if not 1 <= len(str(data.get("title") or "")) <= 45:
+            raise form_error("data.title", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 45 in length.")
+        if not 1 <= len(str(data.get("custom_id") or "")) <= 100:
+            raise form_error("data.custom_id", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+        rows = data.get("components") or []
+        if not 1 <= len(rows) <= 5:
+            raise form_error("data.components", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length.")
+        for i, row in enumerate(rows):
+            inputs = [row.get("component")] if row.get("type") == 18 else row.get("components") or []
+            for j, c in enumerate(x for x in inputs if x):
+                where = f"data.components.{i}.components.{j}"
+                label = str(c.get("label") or row.get("label") or "")
+                if not 1 <= len(label) <= 45:
+                    raise form_error(f"{where}.label", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 45 in length.")
+                top = int(c.get("max_length") or 4000)
+                if top > 4000 or len(str(c.get("value") or "")) > top:
+                    raise form_error(f"{where}.value", "BASE_TYPE_MAX_LENGTH", f"Must be {top} or fewer in length.")
 
     # ------------------------------------------------------------------ webhooks (bot-authenticated)
     async def create_webhook(self, req: Req) -> tuple[int, Any]:

@@ -23,6 +23,7 @@ from .state import (
     GUILD_TEXT,
     MANAGE_MESSAGES,
     PUBLIC_THREAD,
+    Attachment,
     Channel,
     Command,
     Guild,
@@ -42,8 +43,8 @@ INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_GUILD_MESSAGE_REACTIONS = 1 << 10
 
 # application command option types
-SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = (
-    1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = (
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 
 
 @dataclass
@@ -183,6 +184,8 @@ class Emulator:
         # act on the message (react) while the bot still waits for the response, as on a slow link.
         self.webhook_response_delay = 0.0
         self.interaction_timeout = 3.0
+        self.attachments: dict[int, Attachment] = {}
+        self.host = "127.0.0.1"
         self.gateway = Gateway(self)
         self.rest = RestApi(self)
         self._cond: asyncio.Condition | None = None
@@ -201,6 +204,7 @@ class Emulator:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/gateway/", self.gateway.handle)
+        app.router.add_get("/attachments/{attachment_id}/{filename}", self._serve_attachment)
         app.router.add_route("*", "/{tail:.*}", self.rest.handle)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
@@ -211,6 +215,23 @@ class Emulator:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         self.host = host
         return self
+
+    def add_attachment(self, filename: str, data: bytes, *, content_type: str = "application/octet-stream",
+                       claimed_size: int = -1) -> Attachment:
+        """A file a user is about to attach to a command (pass it as an ATTACHMENT option value);
+        served over HTTP on 127.0.0.1 like Discord's CDN."""
+        aid = self.snowflakes.next()
+        att = Attachment(aid, filename, data, content_type,
+                         f"http://{self.host}:{self.port}/attachments/{aid}/{filename}", size=claimed_size)
+        self.attachments[aid] = att
+        return att
+
+    async def _serve_attachment(self, request: web.Request) -> web.Response:
+        att = self.attachments.get(int(request.match_info["attachment_id"]) if request.match_info["attachment_id"].isdigit() else 0)
+        if att is None or att.filename != request.match_info["filename"]:
+            return web.Response(status=404, text="Not Found")
+        att.fetches += 1
+        return web.Response(body=att.data, headers={"Content-Type": att.content_type})
 
     async def stop(self) -> None:
         await self.gateway.close()
@@ -449,6 +470,7 @@ class Emulator:
             allowed_mentions=data.get("allowed_mentions"), interaction_id=inter.id,
             application_id=self.application_id, ephemeral=bool(flags & EPHEMERAL),
             type=20 if original and inter.type == 2 else 0, bot_id=self.bot_user.id)
+        msg.files = dict(data.get("__files__") or {})
         msg.compute_pings(self.guilds.get(channel.guild_id))
         if msg.ephemeral:
             self.messages_by_id[msg.id] = msg
@@ -462,6 +484,8 @@ class Emulator:
 
     def edit_message(self, msg: StoredMessage, data: dict[str, Any]) -> None:
         msg.edits.append(dict(data))
+        if data.get("__files__"):
+            msg.files = dict(data["__files__"])
         if "content" in data:
             msg.content = str(data["content"] or "")
         if "embeds" in data:
@@ -581,6 +605,37 @@ class Emulator:
         channel = self.channels[msg.channel_id]
         return await self._dispatch_interaction(3, user, channel, data, permissions=permissions, message=msg)
 
+    async def choose(self, user: Member, message: StoredMessage | int, custom_id: str, values: list[str], *,
+                     permissions: int | None = None) -> Interaction:
+        """`user` picks `values` in the select menu `custom_id` on a message."""
+        msg = self.messages_by_id[message] if isinstance(message, int) else message
+        assert not msg.deleted, f"message {msg.id} was deleted"
+        menu = _find_component(msg.components, custom_id)
+        assert menu is not None and int(menu.get("type", 0)) == 3, f"no select menu {custom_id!r} on message {msg.id}"
+        allowed = [o["value"] for o in menu.get("options") or []]
+        assert all(v in allowed for v in values), f"{values} not among the options {allowed}"
+        data = {"custom_id": custom_id, "component_type": 3, "values": list(values)}
+        return await self._dispatch_interaction(3, user, self.channels[msg.channel_id], data,
+                                                permissions=permissions, message=msg)
+
+    async def submit_modal(self, user: Member, shown_by: Interaction, values: dict[str, str], *,
+                           permissions: int | None = None) -> Interaction:
+        """`user` fills in and submits the modal the bot answered `shown_by` with (type 9);
+        fields not in `values` keep the default the bot filled in."""
+        assert shown_by.callback is not None and shown_by.callback["type"] == 9, "the bot showed no modal"
+        modal = shown_by.callback["data"]
+        rows = []
+        for row in modal.get("components") or []:
+            inputs = [row.get("component")] if row.get("type") == 18 else row.get("components") or []
+            comps = [{"type": 4, "custom_id": c["custom_id"], "value": values.get(c["custom_id"], c.get("value") or "")}
+                     for c in inputs if c and c.get("type") == 4]
+            rows.append({"type": 1, "components": comps})
+        unknown = set(values) - {c["custom_id"] for r in rows for c in r["components"]}
+        assert not unknown, f"the modal has no fields {unknown}"
+        data = {"custom_id": modal["custom_id"], "components": rows}
+        return await self._dispatch_interaction(5, user, self.channels[shown_by.channel_id], data,
+                                                permissions=permissions)
+
     async def _dispatch_interaction(self, itype: int, user: Member, channel: Channel, data: dict[str, Any], *,
                                     permissions: int | None, message: StoredMessage | None = None) -> Interaction:
         guild = self.guilds[channel.guild_id]
@@ -681,6 +736,9 @@ class Emulator:
                 k: v for k, v in value.payload().items()
                 if k in ("id", "name", "type", "parent_id", "thread_metadata", "guild_id")} | {
                 "permissions": str(self.bot_permissions(value))}
+            return str(value.id)
+        if otype == ATTACHMENT and isinstance(value, Attachment):
+            resolved.setdefault("attachments", {})[str(value.id)] = value.payload()
             return str(value.id)
         raise AssertionError(f"cannot pass {value!r} as an option of type {otype}")
 

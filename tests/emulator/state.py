@@ -302,6 +302,7 @@ class StoredMessage:
     pinged_everyone: bool = False
     type: int = 0  # 20 = the original response to a slash command
     bot_id: int = 0  # whose reactions count as "me"
+    files: dict[str, bytes] = field(default_factory=dict)  # uploaded files (multipart), by file name
 
     @property
     def name(self) -> str:
@@ -398,3 +399,20 @@ class Command:
 
 def new_token(n: int = 48) -> str:
     return secrets.token_urlsafe(n)
+
+
+@dataclass
+class Attachment:
+    """A file a user attached to a slash command; served at `url` on the emulator (127.0.0.1)."""
+
+    id: int
+    filename: str
+    data: bytes
+    content_type: str
+    url: str
+    size: int = -1  # what the payload claims; -1 = len(data)
+    fetches: int = 0
+
+    def payload(self) -> dict[str, Any]:
+        return {"id": str(self.id), "filename": self.filename, "size": len(self.data) if self.size < 0 else self.size,
+                "url": self.url, "proxy_url": self.url, "content_type": self.content_type, "ephemeral": True}

@@ -1,0 +1,307 @@
+"""Servers' own stories (bot/server_library.py + bot/store/library.py) on real SQLite: isolation
+between servers, other processes seeing changes, limits, and edits that keep the rest intact."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.server_library import LibraryRefusal, Limits, ServerLibrary, story_key
+from bot.store import Database
+from bot.store.library import LibraryStore
+from bot.story.cast import StoryFileError
+from bot.story.library import Library, load_library
+from bot.story.packed import needs_review, review_lines
+from bot.story.readers import StoryImportError
+from tests.story.epubs import LANTERN, build_epub
+
+pytestmark = pytest.mark.asyncio
+
+ROOT = Path(__file__).resolve().parents[1]
+YARD = (b"<html><body><p>Rain fell on the yard where Ada kept her clocks.</p>"
+        b"<p>\"Is it ready?\" Ben asked.</p><p>\"Almost,\" Ada said.</p><hr/>"
+        b"<p>\"Who goes there?\"</p><p>The gate was dark.</p></body></html>")
+A, B = 111, 222
+
+
+@pytest_asyncio.fixture
+async def dbs(tmp_path: Path) -> AsyncIterator[tuple[Database, Database]]:
+    """Two connections to one database file: two bot processes."""
+    first = await Database.open(tmp_path / "narrator.sqlite3")
+    await first.migrate()
+    second = await Database.open(tmp_path / "narrator.sqlite3")
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
+
+
+def bundled() -> Library:
+    return load_library(ROOT / "story_data")
+
+
+def lib_on(db: Database, **limits: int) -> ServerLibrary:
+    return ServerLibrary(bundled(), LibraryStore(db), limits=Limits(**limits))
+
+
+async def test_a_story_is_only_visible_in_its_server(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    summary = await lib.import_file(A, 1, build_epub(LANTERN), file_name="Lantern.epub", title="The Lantern Keeper")
+    assert summary.key == story_key(A, "the-lantern-keeper") and summary.scenes == 3
+    assert [n for n, _, own in lib.visible(A) if own] == ["the-lantern-keeper"]
+    assert all(not own for _, _, own in lib.visible(B))
+    assert "precious-person" in [n for n, _, _ in lib.visible(B)], "bundled stories are everywhere"
+    assert lib.resolve(A, "the lantern keeper") == summary.key
+    assert lib.resolve(B, "the-lantern-keeper") is None and lib.resolve(B, summary.key) is None
+    assert lib.get(summary.key) is not None and lib.get(summary.key).title == "The Lantern Keeper"  # type: ignore[union-attr]
+    assert lib.own(B, "the-lantern-keeper") is None
+    # the same title in another server is another story
+    other = await lib.import_file(B, 2, build_epub(LANTERN), file_name="Lantern.epub", title="The Lantern Keeper")
+    assert other.key != summary.key and lib.get(other.key) is not None
+
+
+async def test_another_process_sees_imports_fixes_and_deletions(dbs: tuple[Database, Database]) -> None:
+    one, two = lib_on(dbs[0]), lib_on(dbs[1])
+    s = await one.import_file(A, 1, YARD, file_name="yard.html", title="Yard")
+    await two.refresh()
+    story = two.get(s.key)
+    assert story is not None and review_lines(story) == [3]
+    await one.set_speaker(A, "yard", 3, "ben")
+    assert two.get(s.key).beat(3).speaker is None  # type: ignore[union-attr]
+    await two.refresh(A)
+    assert two.get(s.key).beat(3).speaker == "ben"  # type: ignore[union-attr]
+    assert review_lines(two.get(s.key)) == []  # type: ignore[arg-type]
+    await one.delete(A, "yard")
+    await two.refresh(A)
+    assert two.get(s.key) is None and two.resolve(A, "yard") is None
+
+
+async def test_limits_refuse_in_one_sentence_and_store_nothing(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0], max_bytes=len(YARD) + 10, per_server=1)
+    store = LibraryStore(dbs[0])
+    with pytest.raises(LibraryRefusal, match="stories up to"):
+        await lib.import_file(A, 1, YARD + b" " * 20, file_name="yard.html")
+    with pytest.raises(StoryImportError):
+        await lib.import_file(A, 1, b"\x00\x01binary", file_name="yard.txt")
+    with pytest.raises(StoryFileError, match="cast.toml"):
+        await lib.import_file(A, 1, YARD, file_name="yard.html", cast_toml=b"[[character]]\nname = 3\n")
+    assert await store.count(A) == 0, "nothing half-imported"
+    await lib.import_file(A, 1, YARD, file_name="yard.html")
+    with pytest.raises(LibraryRefusal, match="already a story called"):
+        await lib.import_file(A, 1, YARD, file_name="yard.html")
+    with pytest.raises(LibraryRefusal, match="already has 1 stories"):
+        await lib.import_file(A, 1, YARD, file_name="other.html")
+    with pytest.raises(LibraryRefusal, match="already a story called"):
+        await lib.import_file(B, 1, YARD, file_name="precious-person.txt")  # a bundled story's name
+    assert await store.count(A) == 1 and await store.count(B) == 0
+
+
+async def test_a_speaker_fix_changes_one_label_and_nothing_else(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    await lib.import_file(A, 1, YARD, file_name="yard.html")
+    before = lib.own(A, "yard")
+    assert before is not None
+    after = await lib.set_speaker(A, "yard", 3, "ada")
+    diff = [d for d in difflib.ndiff(before.packed.script.splitlines(), after.packed.script.splitlines())
+            if d[:1] in "+-"]
+    assert [d for d in diff if not d.startswith("- #? CHECK:")] == ['- UNKNOWN: "Who goes there?"',
+                                                                  '+ ADA: "Who goes there?"']
+    assert "#? CHECK" not in after.packed.script.split('ADA: "Who goes there?"')[0].splitlines()[-1], \
+        "a checked line loses its review mark"
+    assert after.revision == before.revision + 1
+    narrated = await lib.set_speaker(A, "yard", 3, None)
+    assert narrated.story.beat(3).kind == "narration" and not needs_review(narrated.story.beat(3))
+
+
+async def test_a_bad_script_lists_every_problem_and_keeps_the_old_one(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    await lib.import_file(A, 1, YARD, file_name="yard.html")
+    entry = lib.own(A, "yard")
+    assert entry is not None
+    broken = entry.packed.script.replace("ADA:", "ADDA:").replace("BEN:", "BENJAMIN:")
+    with pytest.raises(StoryFileError) as caught:
+        await lib.replace_script(A, "yard", broken)
+    assert len(caught.value.errors) == 2
+    assert all(e.startswith("script.txt:") and "unknown speaker" in e for e in caught.value.errors)
+    assert lib.own(A, "yard").packed.script == entry.packed.script  # type: ignore[union-attr]
+    row = await LibraryStore(dbs[0]).get(A, "yard")
+    assert row is not None and row.script == entry.packed.script
+
+
+async def test_cast_edits_are_validated_like_story_toml(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    await lib.import_file(A, 1, YARD, file_name="yard.html")
+    with pytest.raises(StoryFileError, match="#aa3322"):
+        await lib.edit_character(A, "yard", "ada", {"colour": "blue"})
+    with pytest.raises(StoryFileError, match="direct link"):
+        await lib.edit_character(A, "yard", "ada", {"avatar_url": "https://example.com/page"})
+    entry = await lib.edit_character(A, "yard", "ada", {"colour": "#112233", "pronouns": "she/her",
+                                                          "avatar_url": "https://example.com/ada.png"})
+    ada = entry.story.character("ada")
+    assert ada is not None and (ada.colour, ada.pronouns, ada.avatar_url) == (
+        "#112233", "she/her", "https://example.com/ada.png")
+    cleared = await lib.edit_character(A, "yard", "ada", {"avatar_url": ""})
+    assert cleared.story.character("ada").avatar_url is None  # type: ignore[union-attr]
+
+
+async def test_a_kept_line_is_not_asked_again_but_a_skipped_one_is(dbs: tuple[Database, Database]) -> None:
+    two_unknown = YARD.replace(b"<p>The gate was dark.</p>", b"<p>The gate was dark.</p><hr/><p>\"Open up!\"</p>"
+                               b"<p>Nobody moved.</p>")
+    lib = lib_on(dbs[0])
+    summary = await lib.import_file(A, 1, two_unknown, file_name="yard.html")
+    entry = lib.own(A, "yard")
+    assert entry is not None and summary.to_review == 2
+    first, second = entry.to_review()
+    kept = await lib.keep_line(A, "yard", first)
+    assert kept.to_review() == [second], "kept: not asked again; the skipped one still is"
+    assert kept.story.beat(first).speaker is None, "keeping changes no speaker"
+    removed = [d for d in difflib.ndiff(entry.packed.script.splitlines(), kept.packed.script.splitlines())
+               if d[:1] in "+-"]
+    assert all(d.startswith("- #? CHECK:") for d in removed), "only the line's review mark goes"
+    other = lib_on(dbs[1])
+    await other.refresh(A)
+    assert other.own(A, "yard").to_review() == [second]  # type: ignore[union-attr]
+
+
+async def test_a_story_that_no_longer_loads_is_left_out_and_reported_once(
+        dbs: tuple[Database, Database], caplog: pytest.LogCaptureFixture) -> None:
+    lib = lib_on(dbs[0])
+    await lib.import_file(A, 1, YARD, file_name="yard.html")
+    store = LibraryStore(dbs[0])
+    row = await store.get(A, "yard")
+    assert row is not None
+    assert await store.update_files(A, "yard", script=row.script.replace("ADA:", "NOBODY:"))
+    other = lib_on(dbs[1])
+    for _ in range(3):
+        await other.refresh(A)
+    assert other.own(A, "yard") is None and other.resolve(A, "yard") is None
+    assert sum("cannot be loaded" in r.getMessage() for r in caplog.records) == 1
+    assert lib.own(A, "yard") is not None, "the process that had it keeps the last good version"
+
+
+async def test_a_review_answer_for_a_changed_story_is_refused(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    await lib.import_file(A, 1, YARD, file_name="yard.html")
+    entry = lib.own(A, "yard")
+    assert entry is not None
+    seen = entry.story.beat(3).text
+    shorter = entry.packed.script.replace('NARRATION: The gate was dark.', '')
+    await lib.replace_script(A, "yard", shorter)
+    with pytest.raises(LibraryRefusal, match="changed since this review started"):
+        await lib.set_speaker(A, "yard", 4, "ben", expect=seen)
+    with pytest.raises(LibraryRefusal, match="changed since this review started"):
+        await lib.keep_line(A, "yard", 9, expect=seen)
+
+
+async def test_the_store_refuses_a_taken_slug_and_a_full_server_in_the_same_transaction(
+        dbs: tuple[Database, Database]) -> None:
+    from bot.store.library import StoredStory
+
+    store_one, store_two = LibraryStore(dbs[0]), LibraryStore(dbs[1])
+
+    def row(slug: str, by: int) -> StoredStory:
+        return StoredStory(A, slug, slug.title(), "source.txt", b"text", "[story]\n", "", "{}", by, 1)
+
+    assert await store_one.save(row("yard", 1), new=True, max_per_guild=2) == "saved"
+    assert await store_two.save(row("yard", 2), new=True, max_per_guild=2) == "exists"
+    assert (await store_one.get(A, "yard")).imported_by == 1  # type: ignore[union-attr]
+    assert await store_two.save(row("gate", 2), new=True, max_per_guild=2) == "saved"
+    assert await store_one.save(row("third", 1), new=True, max_per_guild=2) == "full"
+    assert await store_one.count(A) == 2
+    assert await store_one.save(row("yard", 3), max_per_guild=2) == "saved", "replacing is not adding"
+    assert (await store_two.get(A, "yard")).revision == 2  # type: ignore[union-attr]
+
+
+async def test_watch_brings_another_process_s_fix_to_this_one(dbs: tuple[Database, Database]) -> None:
+    import asyncio
+
+    one, two = lib_on(dbs[0]), lib_on(dbs[1])
+    await one.import_file(A, 1, YARD, file_name="yard.html")
+    await two.refresh()
+    ticks: list[float] = []
+    refreshed = asyncio.Event()
+
+    async def fake_sleep(seconds: float) -> None:  # no real waiting
+        ticks.append(seconds)
+        if len(ticks) == 2:  # the loop came back to sleep: its first refresh is done
+            refreshed.set()
+            await asyncio.Event().wait()
+
+    await one.set_speaker(A, "yard", 3, "ada")
+    assert two.get(story_key(A, "yard")).beat(3).speaker is None  # type: ignore[union-attr]
+    task = asyncio.create_task(two.watch(12.5, sleep=fake_sleep))
+    await refreshed.wait()
+    task.cancel()
+    assert two.get(story_key(A, "yard")).beat(3).speaker == "ada"  # type: ignore[union-attr]
+    assert ticks == [12.5, 12.5]
+
+
+async def test_an_uploaded_cast_file_cannot_point_at_files_on_the_bot_s_machine(
+        dbs: tuple[Database, Database], tmp_path: Path) -> None:
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"spec": "chara_card_v2", "data": {"name": "Ada", "description": "TOP SECRET"}}')
+    cast = f'[[character]]\nname = "Ada"\n\n[[character]]\nname = "Ben"\ncard = "{secret}"\n'.encode()
+    lib = lib_on(dbs[0])
+    with pytest.raises(StoryFileError, match=r"cast.toml:6: `card` cannot be used"):
+        await lib.import_file(A, 1, YARD, file_name="yard.html", cast_toml=cast)
+    assert await LibraryStore(dbs[0]).count(A) == 0
+
+
+async def test_problems_name_the_file_inside_the_story_never_a_temporary_path(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    with pytest.raises(StoryImportError) as caught:
+        await lib.import_file(A, 1, b"<html><body><p>12 34</p></body></html>", file_name="numbers.html")
+    assert "/tmp" not in str(caught.value) and "narrator-" not in str(caught.value)
+    with pytest.raises(StoryFileError) as bad_cast:
+        await lib.import_file(A, 1, YARD, file_name="yard.html", cast_toml=b"[[character]]\nname = 3\n")
+    assert all(e.startswith("cast.toml:") for e in bad_cast.value.errors), bad_cast.value.errors
+
+
+async def test_ids_come_from_the_title_or_the_file_and_never_fail(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    assert lib.slug_for("The Clockmaker's Yard", "x.html") == "the-clockmakers-yard"
+    assert lib.slug_for("Café Noir", "x.html") == "cafe-noir"
+    assert lib.slug_for("月光の下で", "Moonlight_Walk.epub") == "moonlight-walk"
+    first = await lib.import_file(A, 1, YARD, file_name="月光.html", title="月光")
+    second = await lib.import_file(A, 1, YARD, file_name="月光.html", title="月光")
+    assert (first.slug, second.slug) == ("story", "story-2")
+    assert first.title == "月光", "the title itself is kept as given"
+
+
+async def test_a_script_with_other_beats_waits_until_nobody_plays_the_story(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    summary = await lib.import_file(A, 1, YARD, file_name="yard.html")
+    entry = lib.own(A, "yard")
+    assert entry is not None
+    shorter = entry.packed.script.replace("NARRATION: The gate was dark.", "")
+    await dbs[0].execute(
+        "INSERT INTO sessions (guild_id, channel_id, story_slug, story_hash, state, mode, started_by, created_at, "
+        "updated_at) VALUES (?, 5, ?, 'h', 'playing', 'auto', 1, 0, 0)", (A, summary.key))
+    with pytest.raises(LibraryRefusal, match="being played"):
+        await lib.replace_script(A, "yard", shorter)
+    same_beats = entry.packed.script.replace('UNKNOWN: "Who goes there?"', 'ADA: "Who goes there?"')
+    assert (await lib.replace_script(A, "yard", same_beats)).story.beat(3).speaker == "ada"
+    await dbs[0].execute("UPDATE sessions SET state = 'stopped'")
+    assert len((await lib.replace_script(A, "yard", shorter)).story) == len(entry.story) - 1
+
+
+async def test_a_line_the_importer_marked_unsure_is_reviewed_and_its_mark_goes(dbs: tuple[Database, Database]) -> None:
+    lib = lib_on(dbs[0])
+    await lib.import_file(A, 1, YARD, file_name="yard.html")
+    entry = lib.own(A, "yard")
+    assert entry is not None
+    marked = entry.packed.script.replace('ADA: "Almost," Ada said.',
+                                         '#? CHECK: ADA (40%), or BEN? Fix the name if needed, then delete this line.\n'
+                                         'ADA: "Almost," Ada said.')
+    assert marked != entry.packed.script
+    entry = await lib.replace_script(A, "yard", marked)
+    almost = next(b.index for b in entry.story.beats if "Almost" in b.text)
+    assert entry.story.beat(almost).review and almost in entry.to_review(), "an attributed but unsure line"
+    kept = await lib.keep_line(A, "yard", almost, expect=entry.story.beat(almost).text)
+    assert almost not in kept.to_review() and "(40%)" not in kept.packed.script
+    assert kept.story.beat(almost).speaker == "ada" and kept.kept == entry.kept, "nothing else recorded"
