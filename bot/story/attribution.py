@@ -259,6 +259,15 @@ def _short_forms(cast: Sequence[Character], text: str) -> dict[str, str]:
         ws = words(c.name)
         if not ws:
             continue
+        if len(ws) == 2 and ws[0] == "mr" and _pron_class(c.pronouns) in (None, "he"):
+            # "Mr. Crawford" beside "Henry Crawford": the one man of that name known by his
+            # first name (a father, "Mr. Price" beside two sons, stays himself)
+            sons = [o.key for o in cast if o.key != c.key and _pron_class(o.pronouns) == "he"
+                    and len(words(o.name)) == 2 and words(o.name)[1] == ws[1]
+                    and words(o.name)[0] not in _RANK_TITLES and words(o.name)[0] not in _PLAIN_TITLES]
+            if len(sons) == 1:
+                out[c.key] = sons[0]
+            continue
         # only a bare one-word name: "Mr. Musgrove" beside "Charles Musgrove" may be his father
         title = None
         rest = ws

@@ -56,3 +56,14 @@ def test_a_name_owning_a_word_for_speech_is_the_speaker() -> None:
             '"We must go at once," was Ada\'s conclusion.\n\n'
             'In reply came Bea\'s calm inquiry of "Where to?"\n')
     assert speakers(text) == ["ada", "ada", "bea"]
+
+
+def test_a_mr_entry_beside_the_one_man_of_that_name_is_him() -> None:
+    cast = [Character("henry-crawford", "Henry Crawford", pronouns="he/him"),
+            Character("mr-crawford", "Mr. Crawford", pronouns="he/him"),
+            Character("fanny", "Fanny", pronouns="she/her")]
+    text = ('Henry Crawford walked beside Fanny.\n\n'
+            '"It is a fine day," said Mr. Crawford.\n\n'
+            '"It is," said Fanny.\n')
+    story = segment(read_document(text, fmt="txt", name="x.txt"), cast)
+    assert [b.speaker for b in story.beats if b.kind == "dialogue"] == ["henry-crawford", "fanny"]
