@@ -97,7 +97,7 @@ SPEECH_VERBS = frozenset(w.replace("_", " ") for w in _SPEECH.split())
 THOUGHT_VERBS = frozenset(_THOUGHT.split())
 
 
-def _alternation(words: set[str] | frozenset[str]) -> str:
+def word_alternation(words: set[str] | frozenset[str]) -> str:
     """One regex alternative for a set of words, as a trie ("sa(?:id|ys?)"...): a few hundred
     verbs matched as fast as a handful (a space in a phrase matches any whitespace)."""
     trie: dict[str, dict] = {}  # type: ignore[type-arg]
@@ -117,7 +117,7 @@ def _alternation(words: set[str] | frozenset[str]) -> str:
     return build(trie)
 
 
-_VERB_ALT = _alternation({*SPEECH_VERBS, *THOUGHT_VERBS})
+_VERB_ALT = word_alternation({*SPEECH_VERBS, *THOUGHT_VERBS})
 _VERB_RE = re.compile(r"(?<![\w'’-])(?:" + _VERB_ALT + r")(?![\w'’-])")
 _DOUBLE = re.compile(r"[\"“”„‟«»]")
 _SINGLE = re.compile(r"['‘’‚‛]")
