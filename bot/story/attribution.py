@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.story.model import Character
-from bot.story.quotes import _VERB_RE, SPEECH_VERBS, THOUGHT_VERBS, Quote
+from bot.story.quotes import _VERB_RE, SPEECH_VERBS, THOUGHT_VERBS, Quote, word_alternation
 from bot.story.sentences import sentence_ends
 
 HONORIFICS = ("kun", "chan", "san", "sama", "sensei", "senpai", "sempai", "dono", "hime", "nii",
@@ -90,31 +90,6 @@ _SILENCE = re.compile(r"\b(?:did\s+not|didn['’]t|does\s+not|doesn['’]t|would
 def _pron_class(pronouns: str) -> str | None:
     p = pronouns.strip().lower().split("/")[0].strip()
     return {"he": "he", "she": "she", "they": "they", "it": "it"}.get(p)
-
-
-def _trie_regex(words: Sequence[str]) -> str:
-    trie: dict[str, dict] = {}  # type: ignore[type-arg]
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:  # type: ignore[type-arg]
-        alts = []
-        end = False
-        for ch in sorted(node):
-            if ch == "":
-                end = True
-            else:
-                # a space in a name may be a line break in hard-wrapped text ("Mrs.\nWeston")
-                alts.append((r"\s+" if ch == " " else re.escape(ch)) + build(node[ch]))
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if end else body
-
-    return build(trie)
 
 
 @dataclass(slots=True)
@@ -211,11 +186,11 @@ class NameIndex:
         self.rx: re.Pattern[str] | None = None
         if self.by_form:
             # "G-Gaara" (a stammer) is a mention of Gaara too
-            self.rx = re.compile(r"(?<![\w'’-])(?:[A-Z]-(?=[A-Z]))*(" + _trie_regex(list(self.by_form)) + ")"
+            self.rx = re.compile(r"(?<![\w'’-])(?:[A-Z]-(?=[A-Z]))*(" + word_alternation(list(self.by_form)) + ")"
                                  + suffix + r"(?![\w-])")
         self.rx_lower: re.Pattern[str] | None = None
         if self.by_lower:
-            self.rx_lower = re.compile(r"(?<![\w'’-])(" + _trie_regex(list(self.by_lower)) + ")" + suffix
+            self.rx_lower = re.compile(r"(?<![\w'’-])(" + word_alternation(list(self.by_lower)) + ")" + suffix
                                        + r"(?![\w-])", re.I)
 
     def find(self, text: str, start: int, end: int) -> list[Mention]:

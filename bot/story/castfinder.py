@@ -375,7 +375,7 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], lead
     the next quote or the next mention of someone else (one pass over the text for all). With
     `lead` (the index of the story's main character), the main character's pronoun counts half
     for everyone else: in "The Rabbit hurried past; she ran after it" the "she" is the heroine."""
-    from bot.story.attribution import _trie_regex
+    from bot.story.quotes import word_alternation
 
     owner: dict[str, int] = {}
     for i, forms in enumerate(groups):
@@ -389,7 +389,7 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], lead
     if not owner:
         return [""] * len(groups)
     suffix = r"(?:-(?:" + "|".join(HONORIFICS) + r"))?"
-    rx = re.compile(r"(?<![\w'’-])(" + _trie_regex(sorted(owner)) + r")" + suffix + r"(?![\w-])")
+    rx = re.compile(r"(?<![\w'’-])(" + word_alternation(sorted(owner)) + r")" + suffix + r"(?![\w-])")
     mine = [{p for f in forms for p in (f, *f.split())} for forms in groups]
     for m in rx.finditer(text):
         who = owner.get(" ".join(m.group(1).split()))

@@ -9,6 +9,7 @@ left-to-right pass over the quote characters of the paragraph.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -97,7 +98,7 @@ SPEECH_VERBS = frozenset(w.replace("_", " ") for w in _SPEECH.split())
 THOUGHT_VERBS = frozenset(_THOUGHT.split())
 
 
-def word_alternation(words: set[str] | frozenset[str]) -> str:
+def word_alternation(words: Iterable[str]) -> str:
     """One regex alternative for a set of words, as a trie ("sa(?:id|ys?)"...): a few hundred
     verbs matched as fast as a handful (a space in a phrase matches any whitespace)."""
     trie: dict[str, dict] = {}  # type: ignore[type-arg]
