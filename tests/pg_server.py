@@ -10,11 +10,14 @@ per test.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import glob
 import itertools
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -117,6 +120,9 @@ def start(timeout: float = 30.0) -> PostgresServer:
             os.setgroups([])
             os.setgid(ids[1])
             os.setuid(ids[0])
+        # Die with the test run, even a SIGKILLed one (set after setuid, which clears it).
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env["LC_ALL"] = "C"
