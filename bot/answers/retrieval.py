@@ -5,11 +5,12 @@ as a quoted FTS string, so no operator a reader types (NEAR, AND, *, quotes) mea
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.store import answers as store
@@ -295,6 +296,7 @@ def _speech_subject(tokens: Sequence[str], others: set[str]) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=4096)
 def mention_token(key: str) -> str:
     """A word standing for 'this character is mentioned' in the mentions column."""
     return "xk" + "".join(ch for ch in key.casefold() if ch.isalnum())
@@ -329,6 +331,20 @@ class StoryFacts:
     spoken: tuple[str, ...] = ()  # per beat: the words inside quote marks ("" for narration)
     narrator: str | None = None  # the cast member telling the story in the first person ("said I")
     first_person: frozenset[int] = frozenset()  # narration beats told as "I" / "we"
+    # key -> the character's replies to a question someone else asked them, in beat order, and
+    # word -> positions in that tuple of the replies whose question has the word (generic words left
+    # out): /ask looks up only the replies sharing a word with the reader's question.
+    asked_lines: dict[str, tuple[AskedLine, ...]] = field(default_factory=dict)
+    asked_words: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AskedLine:
+    """A character's reply to a line that asks something, prepared at index time."""
+
+    beat: int  # the reply
+    scene_keys: frozenset[str]  # mention tokens of who is named in the question or around it
+    shapes: tuple[frozenset[str], ...]  # question_shape of each question sentence in it
 
 
 def beat_speakers(beat: Beat) -> frozenset[str]:
@@ -414,9 +430,44 @@ def story_facts(story: Story) -> StoryFacts:
             if story.beat(j).scene == b.scene:
                 near |= mentions[j] | speakers[j]
         around.append(frozenset(near))
+    asked_lines, asked_words = _asked_lines(story, pats, mentions, speakers, around, spoken_all)
     return StoryFacts(index_hash(story), pats, tuple(mentions), tuple(speakers), first_seen,
                       {k: tuple(v) for k, v in own.items()}, tuple(around), tuple(addressed),
-                      tuple(spoken_all), narrator, first_person)
+                      tuple(spoken_all), narrator, first_person, asked_lines, asked_words)
+
+
+def _asked_lines(story: Story, pats: dict[str, re.Pattern[str]], mentions: Sequence[frozenset[str]],
+                 speakers: Sequence[frozenset[str]], around: Sequence[frozenset[str]],
+                 spoken: Sequence[str]) -> tuple[dict[str, tuple[AskedLine, ...]],
+                                                 dict[str, dict[str, tuple[int, ...]]]]:
+    """Every voiced reply to a line asking something, per character who voices it (see
+    _asked_in_story). A question's shape depends on the story only, so it is found once here
+    rather than for every /ask."""
+    lines: dict[str, list[AskedLine]] = {}
+    by_word: dict[str, dict[str, list[int]]] = {}
+    sentences: dict[int, list[str]] = {}  # asking beat -> its question sentences
+    for b in story.beats:
+        if b.kind != "dialogue" or not speakers[b.index]:
+            continue
+        prompt = _asking_line(story, b)
+        if prompt is None:
+            continue
+        questions = sentences.get(prompt.index)
+        if questions is None:
+            questions = [s for s in _SENTENCE.findall(spoken[prompt.index])
+                         if s.rstrip(" ”\"'’").endswith("?")]
+            sentences[prompt.index] = questions
+        if not questions:
+            continue
+        scene_keys = frozenset(mention_token(k) for k in mentions[prompt.index] | around[prompt.index])
+        for key in sorted(speakers[b.index]):
+            shapes = tuple(question_shape(q, pats, key, prompt.speaker) for q in questions)
+            mine = lines.setdefault(key, [])
+            for w in frozenset().union(*shapes) - _SHAPE_GENERIC:
+                by_word.setdefault(key, {}).setdefault(w, []).append(len(mine))
+            mine.append(AskedLine(b.index, scene_keys, shapes))
+    return ({k: tuple(v) for k, v in lines.items()},
+            {k: {w: tuple(n) for w, n in ws.items()} for k, ws in by_word.items()})
 
 
 def first_person_narrator(story: Story) -> tuple[str | None, frozenset[int]]:
@@ -579,27 +630,20 @@ def _asked_in_story(story: Story, facts: StoryFacts, asked: Character, query: Qu
     if not query.shape:
         return {}
     out: dict[int, float] = {}
-    for i in facts.own_beats.get(asked.key, ()):
-        if i > upto:
+    lines = facts.asked_lines.get(asked.key, ())
+    by_word = facts.asked_words.get(asked.key, {})
+    # Only a question sharing a word other than the generic ones can be the same (same_question).
+    for n in sorted({n for w in query.shape - _SHAPE_GENERIC for n in by_word.get(w, ())}):
+        line = lines[n]
+        if line.beat > upto:
             break
-        beat = story.beat(i)
-        if beat.kind != "dialogue":
-            continue
-        prompt = _asking_line(story, beat)
-        if prompt is None:
-            continue
-        # a character the reader names must be in that question or in the scene it was asked in
-        scene_keys = {mention_token(k) for k in facts.mentions[prompt.index] | facts.around[prompt.index]}
-        spoken = facts.spoken[prompt.index] if facts.spoken else prompt.text
-        for sentence in _SENTENCE.findall(spoken):
-            if not sentence.rstrip(" ”\"'’").endswith("?"):
-                continue
-            shape = question_shape(sentence, facts.patterns, asked.key, prompt.speaker)
-            if any(w.startswith("xk") and w not in shape and w not in scene_keys for w in query.shape):
+        for shape in line.shapes:
+            # a character the reader names must be in that question or in the scene it was asked in
+            if any(w.startswith("xk") and w not in shape and w not in line.scene_keys for w in query.shape):
                 continue
             sim = same_question(shape, query.shape)
-            if sim > out.get(i, 0.0):
-                out[i] = sim
+            if sim > out.get(line.beat, 0.0):
+                out[line.beat] = sim
     return out
 
 
