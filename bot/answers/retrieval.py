@@ -302,6 +302,7 @@ def mention_token(key: str) -> str:
     return "xk" + "".join(ch for ch in key.casefold() if ch.isalnum())
 
 
+@functools.lru_cache(maxsize=65536)
 def light_stem(word: str) -> str:
     """A crude stemmer for picking sentences in Python (FTS5 does real porter stemming)."""
     w = word.casefold()
@@ -329,6 +330,7 @@ class StoryFacts:
     around: tuple[frozenset[str], ...]  # per beat: keys named or voiced in the few beats before it
     addressed: tuple[frozenset[str], ...] = ()  # per voiced beat: keys the line calls by name ("…, Beth.")
     spoken: tuple[str, ...] = ()  # per beat: the words inside quote marks ("" for narration)
+    said_names: tuple[frozenset[str], ...] = ()  # per beat: keys named in its spoken words
     narrator: str | None = None  # the cast member telling the story in the first person ("said I")
     first_person: frozenset[int] = frozenset()  # narration beats told as "I" / "we"
     # key -> the character's replies to a question someone else asked them, in beat order, and
@@ -372,10 +374,14 @@ def spoken_text(beat: Beat) -> str:
     return " … ".join(pieces) if any(p.strip() for p in pieces) else beat.text
 
 
-def vocatives(spoken: str, pats: dict[str, re.Pattern[str]]) -> frozenset[str]:
-    """Keys of the characters a line calls by name: "Come with us, Beth", "Gaara! You're okay"."""
+def vocatives(spoken: str, pats: dict[str, re.Pattern[str]],
+              named: frozenset[str] | None = None) -> frozenset[str]:
+    """Keys of the characters a line calls by name: "Come with us, Beth", "Gaara! You're okay"
+    (`named`: the keys whose pattern is in `spoken`, when already known)."""
     out = set()
     for k, p in pats.items():
+        if named is not None and k not in named:
+            continue
         for m in p.finditer(spoken):
             before = spoken[: m.start()].rstrip()
             after = spoken[m.end():].lstrip()
@@ -392,6 +398,7 @@ def story_facts(story: Story) -> StoryFacts:
     speakers: list[frozenset[str]] = []
     addressed: list[frozenset[str]] = []
     spoken_all: list[str] = []
+    said_names: list[frozenset[str]] = []
     first_seen: dict[str, int] = {}
     own: dict[str, list[int]] = {c.key: [] for c in story.characters}
     narrator, first_person = first_person_narrator(story)
@@ -401,7 +408,9 @@ def story_facts(story: Story) -> StoryFacts:
         named = frozenset(k for k, p in pats.items() if p.search(b.text))
         voiced = beat_speakers(b)
         spoken = spoken_text(b) if voiced else ""
-        called = vocatives(spoken, pats) - voiced if spoken else frozenset()
+        said = frozenset(k for k, p in pats.items() if p.search(spoken)) if spoken else frozenset()
+        called = vocatives(spoken, pats, said) - voiced if spoken else frozenset()
+        said_names.append(said)
         mentions.append(named)
         speakers.append(voiced)
         addressed.append(called)
@@ -433,7 +442,7 @@ def story_facts(story: Story) -> StoryFacts:
     asked_lines, asked_words = _asked_lines(story, pats, mentions, speakers, around, spoken_all)
     return StoryFacts(index_hash(story), pats, tuple(mentions), tuple(speakers), first_seen,
                       {k: tuple(v) for k, v in own.items()}, tuple(around), tuple(addressed),
-                      tuple(spoken_all), narrator, first_person, asked_lines, asked_words)
+                      tuple(spoken_all), tuple(said_names), narrator, first_person, asked_lines, asked_words)
 
 
 def _asked_lines(story: Story, pats: dict[str, re.Pattern[str]], mentions: Sequence[frozenset[str]],
@@ -691,9 +700,8 @@ def _talked_with(story: Story, facts: StoryFacts, beat: Beat,
     the scene, up to `upto`)."""
     i = beat.index
     out = set(facts.addressed[i]) if facts.addressed else set()
-    spoken = facts.spoken[i] if facts.spoken else ""
-    if spoken:
-        out |= {k for k, p in facts.patterns.items() if p.search(spoken)}
+    if facts.said_names:
+        out |= facts.said_names[i]  # named in its spoken words
     beside: set[str] = set()
     for j in (i - 1, i + 1):
         if 0 <= j <= upto and story.beat(j).scene == beat.scene and story.beat(j).kind == "dialogue":
