@@ -614,7 +614,8 @@ async def retrieve(db: Database, story: Story, facts: StoryFacts, asked: Charact
     asked_here = _asked_in_story(story, facts, asked, query, upto)
     for i in asked_here:
         found.setdefault(i, 0.0)
-    scored = [_score(story, story.beat(i), bm25, facts, asked, query, upto)
+    exact_words: dict[int, frozenset[str]] = {}  # shared by the candidates: a beat is read once
+    scored = [_score(story, story.beat(i), bm25, facts, asked, query, upto, exact_words)
               for i, bm25 in found.items() if 0 <= i <= upto]  # spoiler guard, again after the SQL
     if asked_here:
         # The story asked the character this very question and they answered: that reply wins.
@@ -709,8 +710,17 @@ def _talked_with(story: Story, facts: StoryFacts, beat: Beat,
     return frozenset(out - facts.speakers[i]), frozenset(beside - facts.speakers[i])
 
 
+def _exact_words(story: Story, query: Query, cache: dict[int, frozenset[str]], i: int) -> frozenset[str]:
+    """The reader's own words (query.exact, lower case) in beat i's text, read once per query."""
+    got = cache.get(i)
+    if got is None and query.exact is not None:
+        got = cache[i] = frozenset(m.group(1).casefold() for m in query.exact.finditer(story.beat(i).text))
+    return got or frozenset()
+
+
 def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Character,
-           query: Query, upto: int | None = None) -> Candidate:
+           query: Query, upto: int | None = None,
+           exact_words: dict[int, frozenset[str]] | None = None) -> Candidate:
     key = asked.key
     speakers = facts.speakers[beat.index]
     mentioned = key in facts.mentions[beat.index]
@@ -819,8 +829,12 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             weight *= 0.7  # a line with nobody the question names around it
     if query.exact is not None:
         # BM25 sees synonyms as equals; the reader's own words count a little more.
-        exact = len({m.group(1).casefold() for m in query.exact.finditer(beat.text)})
-        prompted = len({m.group(1).casefold() for m in query.exact.finditer(reply_to)}) if reply_to else 0
+        # (a stem is one word, so the words of texts joined by spaces are the words of each text)
+        cache = {} if exact_words is None else exact_words
+        in_line = _exact_words(story, query, cache, beat.index)
+        in_prompt = _exact_words(story, query, cache, beat.index - 1) if reply_to else frozenset()
+        exact = len(in_line)
+        prompted = len(in_prompt)
         weight *= 1.0 + 0.2 * min(3, exact) + 0.1 * min(3, max(0, prompted - exact))
         exact = max(exact, prompted)
         if bm25 > 0 and not exact:
@@ -828,10 +842,10 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
         if relation == "own":
             # The scene just before their line (what was shown or said to them) holds the
             # reader's words: the line is their part in it ("Why did you go to his room?").
-            context = " ".join(story.beat(j).text for j in range(max(0, beat.index - _CONTEXT_BEATS), beat.index)
-                               if story.beat(j).scene == beat.scene)
-            mine = {m.group(1).casefold() for m in query.exact.finditer(beat.text + " " + reply_to)}
-            seen = len({m.group(1).casefold() for m in query.exact.finditer(context)} - mine)
+            context = set().union(*(_exact_words(story, query, cache, j)
+                                    for j in range(max(0, beat.index - _CONTEXT_BEATS), beat.index)
+                                    if story.beat(j).scene == beat.scene))
+            seen = len(context - in_line - in_prompt)
             if seen:
                 weight *= (1.0 if exact else 0.75) + 0.15 * min(2, seen)
     # A sliver of recency: what happened most recently is what the character has in mind.
@@ -843,6 +857,7 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     return Candidate(beat, relation, (max(bm25, 0.0) + floor) * weight)
 
 
+@functools.lru_cache(maxsize=16384)
 def _only_asks(spoken: str) -> bool:
     """True when every sentence of the spoken words is a question ("Then what is it?")."""
     parts = [p for p in re.split(r"(?<=[.!?])\s+", spoken.strip(" “”\"'‘’")) if p.strip()]
