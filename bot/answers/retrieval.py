@@ -714,7 +714,7 @@ def _exact_words(story: Story, query: Query, cache: dict[int, frozenset[str]], i
     """The reader's own words (query.exact, lower case) in beat i's text, read once per query."""
     got = cache.get(i)
     if got is None and query.exact is not None:
-        got = cache[i] = frozenset(m.group(1).casefold() for m in query.exact.finditer(story.beat(i).text))
+        got = cache[i] = frozenset(map(str.casefold, query.exact.findall(story.beat(i).text)))
     return got or frozenset()
 
 
