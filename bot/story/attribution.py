@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.story.model import Character
-from bot.story.quotes import _VERB_RE, SPEECH_VERBS, THOUGHT_VERBS, Quote
+from bot.story.quotes import _VERB_RE, SPEECH_VERBS, THOUGHT_VERBS, Quote, word_alternation
 from bot.story.sentences import sentence_ends
 
 HONORIFICS = ("kun", "chan", "san", "sama", "sensei", "senpai", "sempai", "dono", "hime", "nii",
@@ -92,31 +92,6 @@ def _pron_class(pronouns: str) -> str | None:
     return {"he": "he", "she": "she", "they": "they", "it": "it"}.get(p)
 
 
-def _trie_regex(words: Sequence[str]) -> str:
-    trie: dict[str, dict] = {}  # type: ignore[type-arg]
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:  # type: ignore[type-arg]
-        alts = []
-        end = False
-        for ch in sorted(node):
-            if ch == "":
-                end = True
-            else:
-                # a space in a name may be a line break in hard-wrapped text ("Mrs.\nWeston")
-                alts.append((r"\s+" if ch == " " else re.escape(ch)) + build(node[ch]))
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if end else body
-
-    return build(trie)
-
-
 @dataclass(slots=True)
 class Mention:
     start: int
@@ -142,6 +117,14 @@ class NameIndex:
             words = [w.strip(".,") for w in c.name.split()]
             if len(words) >= 2:
                 self.surname[c.key] = words[-1]
+            elif words:
+                # "Emma" known also as "Emma Woodhouse" / "Miss Woodhouse": her family name
+                longer = [[w.strip(".,") for w in a.split()] for a in c.aliases]
+                longer = [a for a in longer if len(a) >= 2 and a[-1][:1].isupper()
+                          and a[-1].lower() not in _TITLE_WORDS]
+                longer.sort(key=lambda a: a[0] != words[0])
+                if longer:
+                    self.surname[c.key] = longer[0][-1]
             if words and words[0].lower() in ("mr", "mrs", "madame", "monsieur", "lord", "lady", "sir"):
                 self.titled.add(c.key)
         exact: dict[str, set[str]] = {}
@@ -174,6 +157,11 @@ class NameIndex:
                             art = "an " if rest[:1] in "aeiou" else "a "
                             lower.setdefault(art + rest, set()).add(owner)
             parts = [p for p in re.split(r"[\s]+", c.name.strip()) if p]
+            # first names of the aliases too ("May" of "May Welland")
+            for a in c.aliases:
+                ap = a.split()
+                if len(ap) == 2 and ap[0][:1].isupper() and ap[0].lower().rstrip(".") not in _TITLE_WORDS:
+                    derived.setdefault(ap[0].strip(".,"), set()).add(owner)
             if len(parts) > 1:
                 for p in parts:
                     p2 = p.strip(".,")
@@ -198,11 +186,11 @@ class NameIndex:
         self.rx: re.Pattern[str] | None = None
         if self.by_form:
             # "G-Gaara" (a stammer) is a mention of Gaara too
-            self.rx = re.compile(r"(?<![\w'’-])(?:[A-Z]-(?=[A-Z]))*(" + _trie_regex(list(self.by_form)) + ")"
+            self.rx = re.compile(r"(?<![\w'’-])(?:[A-Z]-(?=[A-Z]))*(" + word_alternation(list(self.by_form)) + ")"
                                  + suffix + r"(?![\w-])")
         self.rx_lower: re.Pattern[str] | None = None
         if self.by_lower:
-            self.rx_lower = re.compile(r"(?<![\w'’-])(" + _trie_regex(list(self.by_lower)) + ")" + suffix
+            self.rx_lower = re.compile(r"(?<![\w'’-])(" + word_alternation(list(self.by_lower)) + ")" + suffix
                                        + r"(?![\w-])", re.I)
 
     def find(self, text: str, start: int, end: int) -> list[Mention]:
@@ -239,11 +227,21 @@ def _short_forms(cast: Sequence[Character], text: str) -> dict[str, str]:
         return [w.strip(".,").lower() for w in n.split() if w.strip(".,")]
 
     out: dict[str, str] = {}
+    by_key = {c.key: c for c in cast}
     for c in cast:
         if c.aliases:
             continue
         ws = words(c.name)
         if not ws:
+            continue
+        if len(ws) == 2 and ws[0] == "mr" and _pron_class(c.pronouns) in (None, "he"):
+            # "Mr. Crawford" beside "Henry Crawford": the one man of that name known by his
+            # first name (a father, "Mr. Price" beside two sons, stays himself)
+            sons = [o.key for o in cast if o.key != c.key and _pron_class(o.pronouns) == "he"
+                    and len(words(o.name)) == 2 and words(o.name)[1] == ws[1]
+                    and words(o.name)[0] not in _RANK_TITLES and words(o.name)[0] not in _PLAIN_TITLES]
+            if len(sons) == 1:
+                out[c.key] = sons[0]
             continue
         # only a bare one-word name: "Mr. Musgrove" beside "Charles Musgrove" may be his father
         title = None
@@ -268,10 +266,27 @@ def _short_forms(cast: Sequence[Character], text: str) -> dict[str, str]:
             fits.append((sum(text.count(n) for n in o.names() if " " in n or len(o.names()) == 1), o.key))
         if not fits:
             continue
+        if sum(words(by_key[k].name)[:1] == ws for _, k in fits) > 1:
+            # a first name shared by several ("Charles" beside Charles Hayter and Charles
+            # Musgrove): the one whose other names the text puts around the bare first name
+            fits = [(_near_count(text, c.name, by_key[k]), k) for _, k in fits]
         fits.sort(reverse=True)
         if len(fits) == 1 or fits[0][0] >= 2 * max(1, fits[1][0]):
             out[c.key] = fits[0][1]
     return {k: v for k, v in out.items() if v not in out}
+
+
+def _near_count(text: str, bare: str, other: Character, window: int = 600) -> int:
+    """How often `other`'s own name words (not `bare`, no titles) occur near the bare word."""
+    own = {w.strip(".,") for n in other.names() for w in n.split()} - {bare}
+    own = {w for w in own if len(w) >= 3 and w[:1].isupper() and w.lower() not in _TITLE_WORDS}
+    if not own or not bare.strip():
+        return 0
+    rx = re.compile(r"(?<![\w'’-])(?:" + "|".join(map(re.escape, sorted(own))) + r")(?![\w'’-])")
+    n = 0
+    for m in re.finditer(r"(?<![\w'’-])" + re.escape(bare) + r"(?![\w'’-]|\s+[A-Z])", text):
+        n += len(rx.findall(text, max(0, m.start() - window), m.end() + window))
+    return n
 
 
 def _strip_honorific(name: str) -> str:
@@ -283,7 +298,9 @@ def _strip_honorific(name: str) -> str:
 
 
 @dataclass(slots=True)
-class Voice:
+class SpeakerGuess:
+    """Who speaks (or thinks) one quoted passage, by which rule, and how sure: the attributor's guess
+    for one quote (not the engine's `Voice`, the name and avatar a line is performed under)."""
     speakers: tuple[str, ...]
     thought: bool = False
     source: str = ""  # which rule decided: tag_after, tag_before, action, paragraph, runon, turn...
@@ -292,12 +309,13 @@ class Voice:
     gender: str | None = None  # "said the girl": someone who is "she"
     confidence: float = 0.0  # how likely the speaker is right (see `confidence`)
     runner_up: str | None = None  # the next most likely speaker
+    rivals: int = 0  # a pronoun tag: how many people of its pronouns were in view
 
 
 @dataclass(slots=True)
 class _Turn:
     key: str
-    voices: list[Voice]
+    voices: list[SpeakerGuess]
     anchor: bool  # a tag names the speaker
     pron_tag: bool  # "said she": only someone of the same pronouns may replace the speaker
     avoid: set[str]  # addressed by name in the line
@@ -315,6 +333,7 @@ class _Subject:
     named: bool  # a name (not a pronoun or description)
     exclude: tuple[str, ...] = ()  # "his wife", "her mother": someone other than him / her
     gender: str | None = None
+    rivals: int = 0  # a pronoun: how many people it could mean in view
 
 
 @dataclass
@@ -434,6 +453,15 @@ class Attributor:
                     or self._pick_pronoun(set(ok) - known, before, subjects, speech_tag))
         return self._pick_pronoun(set(ok), before, subjects, speech_tag)
 
+    def _rivals(self, cls: str, before: list[Mention], subjects: list[Mention], exclude: set[str]) -> int:
+        """How many people "he"/"she" could mean here: those of its pronouns named in this
+        paragraph, among the last speakers or in the narration just before."""
+        if cls not in ("he", "she"):
+            return 0
+        seen = {m.key for m in [*subjects, *before]} | set(self.speakers[-4:]) | set(self.recent[-6:])
+        return sum(1 for k in seen if k not in exclude and k != self.narrator and k in self.names.pron
+                   and self.names.pron.get(k) == cls)
+
     def _pick_pronoun(self, okset: set[str], before: list[Mention], subjects: list[Mention],
                       speech_tag: bool) -> tuple[str, ...]:
         for m in reversed(subjects):
@@ -512,7 +540,10 @@ class Attributor:
         order = {"name": 0, "group": 1, "generic": 2, "pron": 3, "stranger": 4}
         cands.sort(key=lambda c: (c[0], order[c[1]]))
         if nearest:  # "…; and Fred laughed, and Bob said “Tim!”": the subject nearest the verb
-            cands.reverse()
+            # that opens a clause ("Mrs. Dashwood, taking up a volume of Shakespeare, exclaimed":
+            # not "a volume"); without one, the first subject
+            heads = [c for c in cands if _opens_clause(text, a, c[0])]
+            cands = heads[::-1] if heads else cands
         for pos, kind, val in cands:
             lw = _LAST_WORD.search(text, max(a, pos - 20), pos)
             prevword = lw.group(1).lower() if lw and pos > a and text[lw.end(1):pos].strip() in ("", ",") else ""
@@ -549,7 +580,8 @@ class Attributor:
                     after = [m2 for m2 in mentions if pos < m2.start < limit]
                     if after:
                         return _Subject((self.narrator, after[0].key), False)
-                return _Subject(self._resolve_pronoun(cls, before, subjects, speech_tag, exclude), False)
+                return _Subject(self._resolve_pronoun(cls, before, subjects, speech_tag, exclude), False,
+                                rivals=self._rivals(cls, before, subjects, exclude))
             if kind == "group":
                 return _Subject(self._group(), False)
             if kind == "stranger":
@@ -589,7 +621,7 @@ class Attributor:
         return None
 
     # ---------------------------------------------------------------- the paragraph
-    def paragraph(self, ps: int, pe: int, quotes: Sequence[Quote]) -> list[Voice]:
+    def paragraph(self, ps: int, pe: int, quotes: Sequence[Quote]) -> list[SpeakerGuess]:
         """Voices for the quotes of paragraph text[ps:pe] (empty for a narration paragraph, which
         still updates the scene's memory)."""
         text = self.text
@@ -654,7 +686,7 @@ class Attributor:
         # who is not speaking this line: the people it calls, and those it names with an
         # honorific or who nod in answer to it
         voc = [v | self._not_speaker(quotes, i, inside[i], pe) for i, v in enumerate(called_voc)]
-        ev: list[Voice | None] = [None] * n
+        ev: list[SpeakerGuess | None] = [None] * n
         subjects_so_far: list[Mention] = []
         for i, q in enumerate(quotes):
             lo = _after(quotes[i - 1]) if i > 0 else ps
@@ -662,6 +694,8 @@ class Attributor:
             before_m = [m for m in outside if m.start < _before(q)]
             subjects_so_far = [m for m in before_m if _is_subject_pos(text, ps, m.start)]
             tag = self._tag_after(q, hi, outside, before_m, subjects_so_far, voc[i])
+            if tag is None:
+                tag = self._owned_words(q, lo, hi, outside, voc[i])
             if tag is None:
                 tag = self._tag_before(q, lo, outside, before_m, subjects_so_far, voc[i])
             if tag is not None:
@@ -684,17 +718,17 @@ class Attributor:
             if subj and subj.keys and not (set(subj.keys) & voc[i]):
                 if inner and len(subj.keys) == 1:
                     self.inner_voices.add(subj.keys[0])
-                ev[i] = Voice(subj.keys, inner, "action")
+                ev[i] = SpeakerGuess(subj.keys, inner, "action")
         for i in range(1, n):
             if ev[i] is None and ev[i - 1] is not None:
                 prev = ev[i - 1]
                 assert prev is not None
                 if not (set(prev.speakers) & voc[i]) and prev.speakers:
-                    ev[i] = Voice(prev.speakers, prev.thought, "paragraph")
+                    ev[i] = SpeakerGuess(prev.speakers, prev.thought, "paragraph")
         for i in range(n - 2, -1, -1):
             nxt = ev[i + 1]
             if ev[i] is None and nxt is not None and nxt.speakers and not (set(nxt.speakers) & voc[i]):
-                ev[i] = Voice(nxt.speakers, nxt.thought if quotes[i].kind == quotes[i + 1].kind else False,
+                ev[i] = SpeakerGuess(nxt.speakers, nxt.thought if quotes[i].kind == quotes[i + 1].kind else False,
                               "paragraph")
         for i, q in enumerate(quotes):
             if ev[i] is not None:
@@ -707,14 +741,14 @@ class Attributor:
                 subj = self._subject_in(s0, s1, outside, first_words=3, before=before_m, subjects=[],
                                         speech_tag=False, exclude=voc[i])
                 if subj and subj.keys and not (set(subj.keys) & voc[i]):
-                    ev[i] = Voice(subj.keys, False, "action_after")
+                    ev[i] = SpeakerGuess(subj.keys, False, "action_after")
         for i in range(n):
             intro = self._introduces(quotes[i], inside[i])
             cur = ev[i]
             if intro is not None and (cur is None or not cur.named):
-                ev[i] = Voice((intro,), cur.thought if cur else False, "intro", True)
-        fallback: Voice | None = None
-        out: list[Voice] = []
+                ev[i] = SpeakerGuess((intro,), cur.thought if cur else False, "intro", True)
+        fallback: SpeakerGuess | None = None
+        out: list[SpeakerGuess] = []
         for i, q in enumerate(quotes):
             v = ev[i]
             if v is None or not v.speakers:
@@ -722,12 +756,12 @@ class Attributor:
                     avoid = voc[i] | set(v.exclude if v else ())
                     fallback = self._fallback(avoid, starts_para=_before(quotes[0]) - ps < 3,
                                               gender=v.gender if v else None)
-                v = Voice(fallback.speakers, v.thought if v else False, fallback.source)
+                v = SpeakerGuess(fallback.speakers, v.thought if v else False, fallback.source)
             thought = (v.thought or q.kind == "italic" or (q.kind == "aside" and not v.source.startswith("tag"))
                        or (len(v.speakers) == 1 and v.speakers[0] in self.inner_voices))
-            out.append(Voice(v.speakers, thought, v.source, v.named))
+            out.append(SpeakerGuess(v.speakers, thought, v.source, v.named, rivals=v.rivals))
         stranger = [v.speakers[0] if v.speakers and v.speakers[0].startswith("?") else None for v in out]
-        out = [Voice((), v.thought, "stranger") if stranger[i] else v for i, v in enumerate(out)]
+        out = [SpeakerGuess((), v.thought, "stranger") if stranger[i] else v for i, v in enumerate(out)]
         for i, v in enumerate(out):
             v.runner_up = self._runner_up(v.speakers, outside)
             v.confidence = confidence(v, n_quotes=n, first=i == 0)
@@ -785,7 +819,7 @@ class Attributor:
                                 subjects=[], speech_tag=False, exclude=set())
         return spk if subj is not None and subj.keys == (self.addressee,) and subj.named else None
     # ---------------------------------------------------------------- turn-taking pass
-    def _log_turn(self, voices: list[Voice], voc: list[set[str]], *, continues: bool) -> None:
+    def _log_turn(self, voices: list[SpeakerGuess], voc: list[set[str]], *, continues: bool) -> None:
         """Remember a voiced paragraph for `settle`: one speaker per paragraph keeps the chain
         going (a speech running on from the paragraph before is the same turn); a paragraph
         with several voices ends it."""
@@ -813,6 +847,8 @@ class Attributor:
         rebuilds their beats)."""
         chain, self.chain = self.chain, []
         idx = [i for i, t in enumerate(chain) if t.anchor]
+        # a run between two people only is easier to follow than one among three or more
+        two = len({t.key for t in chain}) <= 2
         for j, t in enumerate(chain):
             if t.fixed:
                 continue
@@ -846,7 +882,7 @@ class Attributor:
                     v.source = "settled"
             agree = want is not None and want == t.key
             for v in t.voices:
-                v.confidence = _TURN_CONFIDENCE[where, agree]
+                v.confidence = _TURN_CONFIDENCE[where, agree, two]
 
     def _other(self, chain: list[_Turn], j: int, a: str) -> str | None:
         """The other party of a two-person exchange with `a`, around turn j."""
@@ -977,7 +1013,7 @@ class Attributor:
                     out.add(m.key)
         return out
 
-    def _floor_after_voiced(self, ps: int, pe: int, quotes: Sequence[Quote], out: Sequence[Voice],
+    def _floor_after_voiced(self, ps: int, pe: int, quotes: Sequence[Quote], out: Sequence[SpeakerGuess],
                             outside: list[Mention]) -> str | None:
         """A speaker found by what they do rather than a speech tag, whose paragraph ends on
         them again ("…But…" Gaara looked at Lee.), keeps the floor: their next untagged line
@@ -1012,7 +1048,7 @@ class Attributor:
             return None
         return last
 
-    def _fallback(self, voc: set[str], *, starts_para: bool, gender: str | None = None) -> Voice:
+    def _fallback(self, voc: set[str], *, starts_para: bool, gender: str | None = None) -> SpeakerGuess:
         """No tag, no action, no other quote in the paragraph: the scene decides."""
 
         def ok(k: str | None) -> bool:
@@ -1021,41 +1057,41 @@ class Attributor:
 
         if ok(self.runon) and starts_para:
             assert self.runon is not None
-            return Voice((self.runon,), False, "runon")
+            return SpeakerGuess((self.runon,), False, "runon")
         if ok(self.holder) and starts_para:
             assert self.holder is not None
-            return Voice((self.holder,), False, "floor")
+            return SpeakerGuess((self.holder,), False, "floor")
         if ok(self.addressee) and self.prev_voiced:
             assert self.addressee is not None
-            return Voice((self.addressee,), False, "addressee")
+            return SpeakerGuess((self.addressee,), False, "addressee")
         if ok(self.prev_subject):
             assert self.prev_subject is not None
-            return Voice((self.prev_subject,), False, "narration")
+            return SpeakerGuess((self.prev_subject,), False, "narration")
         last_spk = self.speakers[-1] if self.speakers else None
         if self.pair and self.prev_voiced and last_spk in self.pair:
             other = next(k for k in self.pair if k != last_spk)
             if ok(other):
-                return Voice((other,), False, "pair")
+                return SpeakerGuess((other,), False, "pair")
         conv = self._conversation()
         if len(conv) == 2 and self.prev_voiced and (ok(conv[1]) or (conv[1].startswith("?") and gender is None)):
-            return Voice((conv[1],), False, "turn")  # may be "?Name": the unnamed one answers
+            return SpeakerGuess((conv[1],), False, "turn")  # may be "?Name": the unnamed one answers
         if len(conv) == 2 and self.prev_voiced and ok(conv[0]) and conv[1] in voc:
-            return Voice((conv[0],), False, "turn")  # the other one is ruled out: the speaker goes on
+            return SpeakerGuess((conv[0],), False, "turn")  # the other one is ruled out: the speaker goes on
         last = self.speakers[-1] if self.speakers else None
         for k in reversed(self.recent):
             if k != last and ok(k):
-                return Voice((k,), False, "recent")
+                return SpeakerGuess((k,), False, "recent")
         if ok(last):
             assert last is not None
-            return Voice((last,), False, "recent")
+            return SpeakerGuess((last,), False, "recent")
         if gender is not None:
             only = [k for k in self.names.keys if ok(k)]
             if len(only) == 1:
-                return Voice((only[0],), False, "gender")
-        return Voice((), False, "none")
+                return SpeakerGuess((only[0],), False, "gender")
+        return SpeakerGuess((), False, "none")
 
     def _tag_after(self, q: Quote, hi: int, outside: list[Mention], before_m: list[Mention],
-                   subjects: list[Mention], voc: set[str]) -> Voice | None:
+                   subjects: list[Mention], voc: set[str]) -> SpeakerGuess | None:
         text = self.text
         a = _after(q)
         if a >= hi:
@@ -1080,10 +1116,26 @@ class Attributor:
             return None
         if mind and len(subj.keys) == 1:
             self.inner_voices.add(subj.keys[0])
-        return Voice(subj.keys, thought, "tag_after", subj.named, subj.exclude, subj.gender)
+        return SpeakerGuess(subj.keys, thought, "tag_after", subj.named, subj.exclude, subj.gender, rivals=subj.rivals)
+
+    def _owned_words(self, q: Quote, lo: int, hi: int, outside: list[Mention], voc: set[str]) -> SpeakerGuess | None:
+        """"…," was Mary's reasoning. / Lady Bertram's calm inquiry of "…": a name owning a
+        word for what was said, right after or right before the quote."""
+        text = self.text
+        a = _after(q)
+        for m in outside:
+            if a <= m.start < min(hi, a + 40) and len(_WORDS.findall(text, a, m.start)) <= 2:
+                if _SPEECH_NOUN.match(text, m.end, min(hi, m.end + 60)) and m.key not in voc:
+                    return SpeakerGuess((m.key,), False, "tag_after", True)
+            b = _before(q)
+            if max(lo, b - 80) <= m.start < b:
+                own = _SPEECH_NOUN.match(text, m.end, b)
+                if own and not text[own.end() : b].strip(" \t\n,:—–-") and m.key not in voc:
+                    return SpeakerGuess((m.key,), False, "tag_before", True)
+        return None
 
     def _tag_before(self, q: Quote, lo: int, outside: list[Mention], before_m: list[Mention],
-                    subjects: list[Mention], voc: set[str]) -> Voice | None:
+                    subjects: list[Mention], voc: set[str]) -> SpeakerGuess | None:
         text = self.text
         b = _before(q)
         if b <= lo:
@@ -1114,7 +1166,8 @@ class Attributor:
             return None
         if mind and len(subj.keys) == 1:
             self.inner_voices.add(subj.keys[0])
-        return Voice(subj.keys, thought, "tag_before", subj.named, subj.exclude, subj.gender)
+        return SpeakerGuess(subj.keys, thought, "tag_before", subj.named, subj.exclude, subj.gender,
+                            rivals=subj.rivals)
 
 
 _ONESELF = re.compile(r"\s+(?:to\s+)?(?:him|her|them|my|your|our|one)sel(?:f|ves)\b")
@@ -1128,27 +1181,34 @@ def _to_oneself(text: str, a: int, b: int) -> bool:
 _RULE_CONFIDENCE: dict[str, float] = {
     "tag_after": 0.82, "tag_before": 0.60, "action": 0.63, "paragraph": 0.80, "action_after": 0.75,
     "intro": 0.9, "runon": 0.9, "addressee": 0.7, "narration": 0.42, "pair": 0.7, "turn": 0.45,
-    "recent": 0.34, "gender": 0.5, "none": 0.0, "stranger": 0.0, "settled": 0.5,
+    "recent": 0.34, "gender": 0.5, "floor": 0.34, "none": 0.0, "stranger": 0.0, "settled": 0.5,
 }
+_PRONOUN_CONFIDENCE: dict[str, tuple[float, float, float, float]] = {
+    "tag_after": (0.94, 0.8, 0.7, 0.65), "tag_before": (0.75, 0.67, 0.58, 0.41)}
 _NAMED_CONFIDENCE: dict[str, float] = {"tag_after": 0.98, "tag_before": 0.86, "intro": 0.9}
 # a line with no tag of its own in a run of voiced paragraphs (see `Attributor.settle`): where
-# the nearest named tags are, and whether their parity agrees with the speaker
-_TURN_CONFIDENCE: dict[tuple[str, bool], float] = {
-    ("between", True): 0.83, ("between", False): 0.76, ("after", True): 0.65, ("after", False): 0.5,
-    ("before", True): 0.69, ("before", False): 0.69, ("conflict", True): 0.37, ("conflict", False): 0.50,
-    ("alone", True): 0.51, ("alone", False): 0.51,
+# the nearest named tags are, whether their parity agrees with the speaker, and whether the run
+# is between two people only
+_TURN_CONFIDENCE: dict[tuple[str, bool, bool], float] = {
+    ("between", True, True): 0.95, ("between", True, False): 0.75, ("between", False, True): 0.84, ("between", False, False): 0.68,
+    ("after", True, True): 0.74, ("after", True, False): 0.55, ("after", False, True): 0.67, ("after", False, False): 0.5,
+    ("before", True, True): 0.72, ("before", True, False): 0.64, ("before", False, True): 0.72, ("before", False, False): 0.64,
+    ("conflict", True, True): 0.35, ("conflict", True, False): 0.33, ("conflict", False, True): 0.61, ("conflict", False, False): 0.53,
+    ("alone", True, True): 0.52, ("alone", True, False): 0.41, ("alone", False, True): 0.52, ("alone", False, False): 0.41,
 }
-# lines below this confidence are marked for a person to check (about one line in five on the
+# lines below this confidence are marked for a person to check (about one line in four on the
 # PDNC development novels)
-REVIEW_BELOW = 0.66
+REVIEW_BELOW = 0.69
 
 
-def confidence(v: Voice, *, n_quotes: int, first: bool) -> float:
+def confidence(v: SpeakerGuess, *, n_quotes: int, first: bool) -> float:
     """How likely `v` names the right speaker, from the rule that chose it."""
     if not v.speakers:
         return 0.0
     if v.named and v.source in _NAMED_CONFIDENCE:
         return _NAMED_CONFIDENCE[v.source]
+    if v.source in _PRONOUN_CONFIDENCE and v.rivals:
+        return _PRONOUN_CONFIDENCE[v.source][min(v.rivals, 4) - 1]
     return _RULE_CONFIDENCE.get(v.source, 0.16)
 
 
@@ -1162,6 +1222,23 @@ def _after(q: Quote) -> int:
 
 def _starts_clause(text: str, a: int, pos: int) -> bool:
     return not text[a:pos].strip() or text[a:pos].rstrip()[-1:] in ".!?,;:—"
+
+
+# "Mary's reproach", "Mrs. Musgrove's hearty answer", "Lady Bertram's calm inquiry of"
+_SPEECH_NOUN = re.compile(
+    r"['’]s\s+(?:[a-z]+\s+){0,2}?(?:answer|reply|rejoinder|remark|observation|comment|exclamation|"
+    r"conclusion|inquiry|enquiry|question|retort|response|reproach|declaration|reasoning|language|"
+    r"words|speech|cry|advice|address|greeting|salutation|request|entreaty|protest|assurance|"
+    r"explanation|apology|answer|warning|reflection|sentiment|opinion|verdict|objection|"
+    r"suggestion|proposal|compliment|congratulations|farewell|welcome)s?(?:\s+(?:was|of|to\s+\w+))?\b")
+_CLAUSE_AND = re.compile(r"[,;:—–]\s*(?:and|but|then|while)\s*$")
+
+
+def _opens_clause(text: str, a: int, pos: int) -> bool:
+    """Does a word at `pos` open a clause of text[a:…] (sentence start, after a comma or
+    colon, after ", and")?"""
+    head = text[a:pos].rstrip()
+    return not head or head[-1] in ",;:—–-(" or _CLAUSE_AND.search(head) is not None
 
 
 def _is_subject_pos(text: str, ps: int, pos: int) -> bool:

@@ -43,7 +43,7 @@ people comrades gentlemen ladies sirs diary
 _CUT = re.compile(r"[“\"‘]|(?<![\w'’-])(?!(?:He|She|His|Her|Hers|Him|It|Its|They|Their|The|A|An|But|And|Then|"
                   r"When|As|So|If|In|On|At|With)\b)[A-Z][a-z]+(?![\w-])")
 _PAIR = re.compile(r"(?<![\w'’-])([A-Z][a-z'’]+) ([A-Z][a-z'’]+)(?![\w'’-])")
-_VOCATIVE = re.compile(r"(?:[“\"‘]|,\s|\bdear\s)((?:" + _TITLES + r"\.?\s)?[A-Z][a-z'’]+)(?:-(?:"
+_VOCATIVE = re.compile(r"(?:[“\"‘]|,\s|\bdear\s)((?:" + _TITLES + r"\.?\s)?[A-Z][a-z'’]+(?: [A-Z][a-z'’]+)?)(?:-(?:"
                        + "|".join(HONORIFICS) + r"))?(?=[,.!?…]\s*[”\"’]?)")
 _TITLE_PRONOUN = {t: "she/her" for t in ("mrs", "miss", "ms", "lady", "madame", "madam", "mademoiselle", "aunt")}
 _TITLE_PRONOUN.update({t: "he/him" for t in ("mr", "sir", "lord", "monsieur", "uncle")})
@@ -334,6 +334,12 @@ def _group_forms(text: str, cands: list[str], weight: dict[str, float]) -> dict[
         t = _title(w)
         fits = [h for h in heads if bare(h)[-1] == b[0] and (gender(h) in (None, _title_gender(t)))
                 and not any(_title(f) == t and len(bare(f)) >= 2 for f in groups[h])]
+        if t == "mr" and any(bare(h)[-1] == b[0] and any(_title(f) == t and len(bare(f)) >= 2 for f in groups[h])
+                             for h in heads):
+            # "Mr. Gradgrind" beside "Tom Gradgrind" and "Mr. Thomas Gradgrind": of a family,
+            # not the son unless the text writes "Mr. Tom Gradgrind"
+            fits = [h for h in fits if any(_title(f) == t for f in groups[h])
+                    or re.search(r"\bMr\.?\s+" + re.escape(" ".join(bare(h))) + r"\b", text)]
         if len(fits) == 1:
             groups[fits[0]].add(w)
         else:
@@ -369,7 +375,7 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], lead
     the next quote or the next mention of someone else (one pass over the text for all). With
     `lead` (the index of the story's main character), the main character's pronoun counts half
     for everyone else: in "The Rabbit hurried past; she ran after it" the "she" is the heroine."""
-    from bot.story.attribution import _trie_regex
+    from bot.story.quotes import word_alternation
 
     owner: dict[str, int] = {}
     for i, forms in enumerate(groups):
@@ -383,7 +389,7 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], lead
     if not owner:
         return [""] * len(groups)
     suffix = r"(?:-(?:" + "|".join(HONORIFICS) + r"))?"
-    rx = re.compile(r"(?<![\w'’-])(" + _trie_regex(sorted(owner)) + r")" + suffix + r"(?![\w-])")
+    rx = re.compile(r"(?<![\w'’-])(" + word_alternation(sorted(owner)) + r")" + suffix + r"(?![\w-])")
     mine = [{p for f in forms for p in (f, *f.split())} for forms in groups]
     for m in rx.finditer(text):
         who = owner.get(" ".join(m.group(1).split()))

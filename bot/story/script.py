@@ -32,7 +32,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.story.model import MAX_BEAT_CHARS, Beat, BeatKind, Character, Scene, Story
-from bot.story.quotes import SPEECH_VERBS, THOUGHT_VERBS, QuoteStyle, detect_style, find_quotes
+from bot.story.quotes import (
+    SPEECH_VERBS,
+    THOUGHT_VERBS,
+    QuoteStyle,
+    detect_style,
+    find_quotes,
+    word_alternation,
+)
 
 SCRIPT_NAME = "script.txt"
 WRAP_WIDTH = 100
@@ -496,8 +503,7 @@ def place_beats(beats: Sequence[ScriptBeat], source: str) -> list[Placement]:
     return out
 
 
-_TAG_VERB = "|".join(sorted((re.escape(v).replace(r"\ ", r"\s+") for v in SPEECH_VERBS | THOUGHT_VERBS),
-                            key=len, reverse=True))
+_TAG_VERB = word_alternation(SPEECH_VERBS | THOUGHT_VERBS)  # a trie: hundreds of verbs at the cost of a few
 _TAG_SUBJECT = r"(?:[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?|[Hh]e|[Ss]he|[Tt]hey|I|[Tt]he\s+\w+)"
 # A speech or thought tag starting a clause: "Gaara responded", "he thought to himself",
 # "Shukaku cackled", "thought Gaara".

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from bot.story.attribution import REVIEW_BELOW, Attributor, NameIndex, Voice
+from bot.story.attribution import REVIEW_BELOW, Attributor, NameIndex, SpeakerGuess
 from bot.story.model import MAX_BEAT_CHARS, Beat, BeatKind, Character, Scene, Story
 from bot.story.quotes import Quote, detect_style, find_quotes, unmarked_thoughts
 from bot.story.readers import Document, StoryImportError
@@ -136,7 +136,7 @@ class _Builder:
     title_span: tuple[int, int] | None = None  # where the pending scene title came from
     content: int = 0  # beats that are story text, not stranded headings
     closed_title_span: tuple[int, int] | None = None  # title_span of the scene closed last
-    voiced: list[tuple[int, Voice]] = field(default_factory=list)  # beat index, its voice
+    voiced: list[tuple[int, SpeakerGuess]] = field(default_factory=list)  # beat index, its voice
 
     def close_scene(self) -> None:
         if self.scene_beats:
@@ -187,7 +187,7 @@ class _Builder:
         self.title_span = None
 
     def add(self, kind: BeatKind, a: int, b: int, speakers: tuple[str, ...] = (),
-            quotes: Sequence[tuple[int, int]] = (), voice: Voice | None = None) -> None:
+            quotes: Sequence[tuple[int, int]] = (), voice: SpeakerGuess | None = None) -> None:
         self.content += 1
         for p0, p1 in split_long(self.text, a, b, MAX_BEAT_CHARS):
             qs = tuple((max(q0, p0), min(q1, p1)) for q0, q1 in quotes if q0 < p1 and q1 > p0)
@@ -526,7 +526,7 @@ def _italic_runs(start: int, end: int, italics: Sequence[tuple[int, int]]) -> li
     return out
 
 
-def _own_lead(text: str, a: int, q0: int, v: Voice, names: NameIndex) -> int:
+def _own_lead(text: str, a: int, q0: int, v: SpeakerGuess, names: NameIndex) -> int:
     """Where the narration in front of a line stops being the scene's and becomes the speaker's:
     only the one sentence right before the words, when it is the speaker's own action ("Gaara
     nodded. “…”") or names them first; whatever comes before ("By the time they came to a
@@ -544,11 +544,11 @@ def _own_lead(text: str, a: int, q0: int, v: Voice, names: NameIndex) -> int:
     return a if cut <= skip_space(text, a, q0) else cut
 
 
-def _emit_voiced(out: _Builder, text: str, p: _Para, quotes: list[Quote], voices: list[Voice],
+def _emit_voiced(out: _Builder, text: str, p: _Para, quotes: list[Quote], voices: list[SpeakerGuess],
                  italics: Sequence[tuple[int, int]] = (), unmarked: set[int] | frozenset[int] = frozenset(),
                  names: NameIndex | None = None) -> None:
     # consecutive quotes with the same voice form one beat
-    runs: list[tuple[list[Quote], Voice]] = []
+    runs: list[tuple[list[Quote], SpeakerGuess]] = []
     for q, v in zip(quotes, voices, strict=True):
         if runs and runs[-1][1].speakers == v.speakers and runs[-1][1].thought == v.thought:
             runs[-1][0].append(q)

@@ -39,3 +39,31 @@ def test_a_name_after_describing_words_is_the_speaker() -> None:
             '"More tea?" said the ever obliging Bea.\n\n'
             '"Please," said the grateful Ada.\n')
     assert speakers(text) == ["bea", "ada"]
+
+
+def test_the_name_opening_a_long_tag_is_the_speaker_not_a_noun_inside_it() -> None:
+    text = ('Ada and Bea sat by the fire.\n\n'
+            '"Is it late?" said Ada.\n\n'
+            '"Not very," said Bea.\n\n'
+            'Bea, slowly taking up a volume of poems from the table, exclaimed, "We never '
+            'finished this one."\n')
+    assert speakers(text) == ["ada", "bea", "bea"]
+
+
+def test_a_name_owning_a_word_for_speech_is_the_speaker() -> None:
+    text = ('Ada and Bea sat by the fire.\n\n'
+            '"It is late," said Ada.\n\n'
+            '"We must go at once," was Ada\'s conclusion.\n\n'
+            'In reply came Bea\'s calm inquiry of "Where to?"\n')
+    assert speakers(text) == ["ada", "ada", "bea"]
+
+
+def test_a_mr_entry_beside_the_one_man_of_that_name_is_him() -> None:
+    cast = [Character("henry-crawford", "Henry Crawford", pronouns="he/him"),
+            Character("mr-crawford", "Mr. Crawford", pronouns="he/him"),
+            Character("fanny", "Fanny", pronouns="she/her")]
+    text = ('Henry Crawford walked beside Fanny.\n\n'
+            '"It is a fine day," said Mr. Crawford.\n\n'
+            '"It is," said Fanny.\n')
+    story = segment(read_document(text, fmt="txt", name="x.txt"), cast)
+    assert [b.speaker for b in story.beats if b.kind == "dialogue"] == ["henry-crawford", "fanny"]

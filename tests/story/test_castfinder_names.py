@@ -60,3 +60,26 @@ def test_a_character_called_the_x_is_named_so_and_the_heroines_she_is_not_theirs
     assert "The Heron" in cast and "Heron" in cast["The Heron"].aliases
     assert cast["Nora"].pronouns == "she/her"
     assert cast["The Heron"].pronouns != "she/her"  # every "she" here is Nora's
+
+
+def test_a_first_person_narrator_known_only_by_two_names_called_out_is_found() -> None:
+    text = "\n\n".join([
+        '"Good morning, Ivan Petrovitch," said Mrs. Orme. I bowed.',
+        '"You are late, Ivan Petrovitch!" cried the General. I said nothing.',
+        '"Ivan Petrovitch, come here," said Mrs. Orme. "Ivan Petrovitch, sit down."',
+        '"Well, Ivan Petrovitch?" said the General. "Nothing," said I.',
+    ] * 2)
+    names = {n for c in find_cast(text) for n in c.names()}
+    assert "Ivan Petrovitch" in names
+
+
+def test_mr_and_a_surname_is_not_the_son_unless_the_text_gives_him_the_title() -> None:
+    text = "\n\n".join([
+        '"Facts," said Mr. Grindle. "Nothing but facts," said Mr. Thomas Grindle.',
+        '"I hate facts," said Tom Grindle. "So do I," said Tom.',
+        '"Be quiet, Tom," said Mr. Grindle. "Yes, sir," said Tom Grindle.',
+    ] * 2)
+    cast = find_cast(text)
+    tom = next(c for c in cast if "Tom Grindle" in c.names())
+    assert "Mr. Grindle" not in tom.names()
+    assert any(c.name == "Mr. Grindle" for c in cast)

@@ -81,6 +81,14 @@ def test_titles_and_scare_quotes_are_not_speech() -> None:
     assert inside(text) == []
 
 
+def test_named_words_with_their_own_comma_or_stop_are_not_speech() -> None:
+    # American punctuation puts the comma inside the marks; the sentence goes on around them
+    text = ("She kept up with the “younger set,” in which it was usual, and he was an authority on "
+            "“form.” He greeted her with a “Que voulez-vous?” and his usual “Ah!” and answers of "
+            "“Yes, yes,” all day.")
+    assert inside(text) == ["Que voulez-vous?", "Ah!", "Yes, yes,"]
+
+
 def test_quote_right_after_a_speech_verb_is_speech() -> None:
     assert inside("And Bob said “Tim!” in a reproving voice.") == ["Tim!"]
 
