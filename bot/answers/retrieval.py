@@ -5,11 +5,12 @@ as a quoted FTS string, so no operator a reader types (NEAR, AND, *, quotes) mea
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.store import Store
@@ -295,11 +296,13 @@ def _speech_subject(tokens: Sequence[str], others: set[str]) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=4096)
 def mention_token(key: str) -> str:
     """A word standing for 'this character is mentioned' in the mentions column."""
     return "xk" + "".join(ch for ch in key.casefold() if ch.isalnum())
 
 
+@functools.lru_cache(maxsize=65536)
 def light_stem(word: str) -> str:
     """A crude stemmer for picking sentences in Python (FTS5 does real porter stemming)."""
     w = word.casefold()
@@ -327,8 +330,23 @@ class StoryFacts:
     around: tuple[frozenset[str], ...]  # per beat: keys named or voiced in the few beats before it
     addressed: tuple[frozenset[str], ...] = ()  # per voiced beat: keys the line calls by name ("…, Beth.")
     spoken: tuple[str, ...] = ()  # per beat: the words inside quote marks ("" for narration)
+    said_names: tuple[frozenset[str], ...] = ()  # per beat: keys named in its spoken words
     narrator: str | None = None  # the cast member telling the story in the first person ("said I")
     first_person: frozenset[int] = frozenset()  # narration beats told as "I" / "we"
+    # key -> the character's replies to a question someone else asked them, in beat order, and
+    # word -> positions in that tuple of the replies whose question has the word (generic words left
+    # out): /ask looks up only the replies sharing a word with the reader's question.
+    asked_lines: dict[str, tuple[AskedLine, ...]] = field(default_factory=dict)
+    asked_words: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AskedLine:
+    """A character's reply to a line that asks something, prepared at index time."""
+
+    beat: int  # the reply
+    scene_keys: frozenset[str]  # mention tokens of who is named in the question or around it
+    shapes: tuple[frozenset[str], ...]  # question_shape of each question sentence in it
 
 
 def beat_speakers(beat: Beat) -> frozenset[str]:
@@ -356,10 +374,14 @@ def spoken_text(beat: Beat) -> str:
     return " … ".join(pieces) if any(p.strip() for p in pieces) else beat.text
 
 
-def vocatives(spoken: str, pats: dict[str, re.Pattern[str]]) -> frozenset[str]:
-    """Keys of the characters a line calls by name: "Come with us, Beth", "Gaara! You're okay"."""
+def vocatives(spoken: str, pats: dict[str, re.Pattern[str]],
+              named: frozenset[str] | None = None) -> frozenset[str]:
+    """Keys of the characters a line calls by name: "Come with us, Beth", "Gaara! You're okay"
+    (`named`: the keys whose pattern is in `spoken`, when already known)."""
     out = set()
     for k, p in pats.items():
+        if named is not None and k not in named:
+            continue
         for m in p.finditer(spoken):
             before = spoken[: m.start()].rstrip()
             after = spoken[m.end():].lstrip()
@@ -376,6 +398,7 @@ def story_facts(story: Story) -> StoryFacts:
     speakers: list[frozenset[str]] = []
     addressed: list[frozenset[str]] = []
     spoken_all: list[str] = []
+    said_names: list[frozenset[str]] = []
     first_seen: dict[str, int] = {}
     own: dict[str, list[int]] = {c.key: [] for c in story.characters}
     narrator, first_person = first_person_narrator(story)
@@ -385,7 +408,9 @@ def story_facts(story: Story) -> StoryFacts:
         named = frozenset(k for k, p in pats.items() if p.search(b.text))
         voiced = beat_speakers(b)
         spoken = spoken_text(b) if voiced else ""
-        called = vocatives(spoken, pats) - voiced if spoken else frozenset()
+        said = frozenset(k for k, p in pats.items() if p.search(spoken)) if spoken else frozenset()
+        called = vocatives(spoken, pats, said) - voiced if spoken else frozenset()
+        said_names.append(said)
         mentions.append(named)
         speakers.append(voiced)
         addressed.append(called)
@@ -414,9 +439,44 @@ def story_facts(story: Story) -> StoryFacts:
             if story.beat(j).scene == b.scene:
                 near |= mentions[j] | speakers[j]
         around.append(frozenset(near))
+    asked_lines, asked_words = _asked_lines(story, pats, mentions, speakers, around, spoken_all)
     return StoryFacts(index_hash(story), pats, tuple(mentions), tuple(speakers), first_seen,
                       {k: tuple(v) for k, v in own.items()}, tuple(around), tuple(addressed),
-                      tuple(spoken_all), narrator, first_person)
+                      tuple(spoken_all), tuple(said_names), narrator, first_person, asked_lines, asked_words)
+
+
+def _asked_lines(story: Story, pats: dict[str, re.Pattern[str]], mentions: Sequence[frozenset[str]],
+                 speakers: Sequence[frozenset[str]], around: Sequence[frozenset[str]],
+                 spoken: Sequence[str]) -> tuple[dict[str, tuple[AskedLine, ...]],
+                                                 dict[str, dict[str, tuple[int, ...]]]]:
+    """Every voiced reply to a line asking something, per character who voices it (see
+    _asked_in_story). A question's shape depends on the story only, so it is found once here
+    rather than for every /ask."""
+    lines: dict[str, list[AskedLine]] = {}
+    by_word: dict[str, dict[str, list[int]]] = {}
+    sentences: dict[int, list[str]] = {}  # asking beat -> its question sentences
+    for b in story.beats:
+        if b.kind != "dialogue" or not speakers[b.index]:
+            continue
+        prompt = _asking_line(story, b)
+        if prompt is None:
+            continue
+        questions = sentences.get(prompt.index)
+        if questions is None:
+            questions = [s for s in _SENTENCE.findall(spoken[prompt.index])
+                         if s.rstrip(" ”\"'’").endswith("?")]
+            sentences[prompt.index] = questions
+        if not questions:
+            continue
+        scene_keys = frozenset(mention_token(k) for k in mentions[prompt.index] | around[prompt.index])
+        for key in sorted(speakers[b.index]):
+            shapes = tuple(question_shape(q, pats, key, prompt.speaker) for q in questions)
+            mine = lines.setdefault(key, [])
+            for w in frozenset().union(*shapes) - _SHAPE_GENERIC:
+                by_word.setdefault(key, {}).setdefault(w, []).append(len(mine))
+            mine.append(AskedLine(b.index, scene_keys, shapes))
+    return ({k: tuple(v) for k, v in lines.items()},
+            {k: {w: tuple(n) for w, n in ws.items()} for k, ws in by_word.items()})
 
 
 def first_person_narrator(story: Story) -> tuple[str | None, frozenset[int]]:
@@ -554,7 +614,8 @@ async def retrieve(db: Store, story: Story, facts: StoryFacts, asked: Character,
     asked_here = _asked_in_story(story, facts, asked, query, upto)
     for i in asked_here:
         found.setdefault(i, 0.0)
-    scored = [_score(story, story.beat(i), bm25, facts, asked, query, upto)
+    exact_words: dict[int, frozenset[str]] = {}  # shared by the candidates: a beat is read once
+    scored = [_score(story, story.beat(i), bm25, facts, asked, query, upto, exact_words)
               for i, bm25 in found.items() if 0 <= i <= upto]  # spoiler guard, again after the SQL
     if asked_here:
         # The story asked the character this very question and they answered: that reply wins.
@@ -579,27 +640,20 @@ def _asked_in_story(story: Story, facts: StoryFacts, asked: Character, query: Qu
     if not query.shape:
         return {}
     out: dict[int, float] = {}
-    for i in facts.own_beats.get(asked.key, ()):
-        if i > upto:
+    lines = facts.asked_lines.get(asked.key, ())
+    by_word = facts.asked_words.get(asked.key, {})
+    # Only a question sharing a word other than the generic ones can be the same (same_question).
+    for n in sorted({n for w in query.shape - _SHAPE_GENERIC for n in by_word.get(w, ())}):
+        line = lines[n]
+        if line.beat > upto:
             break
-        beat = story.beat(i)
-        if beat.kind != "dialogue":
-            continue
-        prompt = _asking_line(story, beat)
-        if prompt is None:
-            continue
-        # a character the reader names must be in that question or in the scene it was asked in
-        scene_keys = {mention_token(k) for k in facts.mentions[prompt.index] | facts.around[prompt.index]}
-        spoken = facts.spoken[prompt.index] if facts.spoken else prompt.text
-        for sentence in _SENTENCE.findall(spoken):
-            if not sentence.rstrip(" ”\"'’").endswith("?"):
-                continue
-            shape = question_shape(sentence, facts.patterns, asked.key, prompt.speaker)
-            if any(w.startswith("xk") and w not in shape and w not in scene_keys for w in query.shape):
+        for shape in line.shapes:
+            # a character the reader names must be in that question or in the scene it was asked in
+            if any(w.startswith("xk") and w not in shape and w not in line.scene_keys for w in query.shape):
                 continue
             sim = same_question(shape, query.shape)
-            if sim > out.get(i, 0.0):
-                out[i] = sim
+            if sim > out.get(line.beat, 0.0):
+                out[line.beat] = sim
     return out
 
 
@@ -647,9 +701,8 @@ def _talked_with(story: Story, facts: StoryFacts, beat: Beat,
     the scene, up to `upto`)."""
     i = beat.index
     out = set(facts.addressed[i]) if facts.addressed else set()
-    spoken = facts.spoken[i] if facts.spoken else ""
-    if spoken:
-        out |= {k for k, p in facts.patterns.items() if p.search(spoken)}
+    if facts.said_names:
+        out |= facts.said_names[i]  # named in its spoken words
     beside: set[str] = set()
     for j in (i - 1, i + 1):
         if 0 <= j <= upto and story.beat(j).scene == beat.scene and story.beat(j).kind == "dialogue":
@@ -657,8 +710,17 @@ def _talked_with(story: Story, facts: StoryFacts, beat: Beat,
     return frozenset(out - facts.speakers[i]), frozenset(beside - facts.speakers[i])
 
 
+def _exact_words(story: Story, query: Query, cache: dict[int, frozenset[str]], i: int) -> frozenset[str]:
+    """The reader's own words (query.exact, lower case) in beat i's text, read once per query."""
+    got = cache.get(i)
+    if got is None and query.exact is not None:
+        got = cache[i] = frozenset(map(str.casefold, query.exact.findall(story.beat(i).text)))
+    return got or frozenset()
+
+
 def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Character,
-           query: Query, upto: int | None = None) -> Candidate:
+           query: Query, upto: int | None = None,
+           exact_words: dict[int, frozenset[str]] | None = None) -> Candidate:
     key = asked.key
     speakers = facts.speakers[beat.index]
     mentioned = key in facts.mentions[beat.index]
@@ -767,8 +829,12 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             weight *= 0.7  # a line with nobody the question names around it
     if query.exact is not None:
         # BM25 sees synonyms as equals; the reader's own words count a little more.
-        exact = len({m.group(1).casefold() for m in query.exact.finditer(beat.text)})
-        prompted = len({m.group(1).casefold() for m in query.exact.finditer(reply_to)}) if reply_to else 0
+        # (a stem is one word, so the words of texts joined by spaces are the words of each text)
+        cache = {} if exact_words is None else exact_words
+        in_line = _exact_words(story, query, cache, beat.index)
+        in_prompt = _exact_words(story, query, cache, beat.index - 1) if reply_to else frozenset()
+        exact = len(in_line)
+        prompted = len(in_prompt)
         weight *= 1.0 + 0.2 * min(3, exact) + 0.1 * min(3, max(0, prompted - exact))
         exact = max(exact, prompted)
         if bm25 > 0 and not exact:
@@ -776,10 +842,10 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
         if relation == "own":
             # The scene just before their line (what was shown or said to them) holds the
             # reader's words: the line is their part in it ("Why did you go to his room?").
-            context = " ".join(story.beat(j).text for j in range(max(0, beat.index - _CONTEXT_BEATS), beat.index)
-                               if story.beat(j).scene == beat.scene)
-            mine = {m.group(1).casefold() for m in query.exact.finditer(beat.text + " " + reply_to)}
-            seen = len({m.group(1).casefold() for m in query.exact.finditer(context)} - mine)
+            context = set().union(*(_exact_words(story, query, cache, j)
+                                    for j in range(max(0, beat.index - _CONTEXT_BEATS), beat.index)
+                                    if story.beat(j).scene == beat.scene))
+            seen = len(context - in_line - in_prompt)
             if seen:
                 weight *= (1.0 if exact else 0.75) + 0.15 * min(2, seen)
     # A sliver of recency: what happened most recently is what the character has in mind.
@@ -791,6 +857,7 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     return Candidate(beat, relation, (max(bm25, 0.0) + floor) * weight)
 
 
+@functools.lru_cache(maxsize=16384)
 def _only_asks(spoken: str) -> bool:
     """True when every sentence of the spoken words is a question ("Then what is it?")."""
     parts = [p for p in re.split(r"(?<=[.!?])\s+", spoken.strip(" “”\"'‘’")) if p.strip()]

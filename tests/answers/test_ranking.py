@@ -174,6 +174,21 @@ def test_same_question_matches_rewordings_not_other_questions() -> None:
     assert sim("What you are?", "What is in the box?") == 0  # two generic words are not a question
 
 
+def test_the_story_questions_are_shaped_once_at_index_time() -> None:
+    """Each reply to a line that asks something is kept with the question's shape (the asker's
+    "me" as the asker) and found by its words; a reply to a line without a question is not."""
+    s = story(FERRY, FERRY_CAST)
+    facts = story_facts(s)
+    by_text = {s.beat(line.beat).text.split(",")[0]: line for line in facts.asked_lines["mara"]}
+    assert set(by_text) == {'"Three days', '"Every week'}  # not "Then I shall walk…" (no question)
+    write = by_text['"Every week']
+    assert write.shapes == (frozenset({"will", "you", "write", "xktom"}),)
+    n = facts.asked_lines["mara"].index(write)
+    assert n in facts.asked_words["mara"]["write"] and n in facts.asked_words["mara"]["xktom"]
+    assert "you" not in facts.asked_words["mara"]  # generic words lead nowhere
+    assert "tom" not in facts.asked_lines  # Tom answers no question
+
+
 async def test_a_reply_answers_for_the_topic_of_the_line_it_answers(db: Database) -> None:
     """"What will you do about the river?": Mara's reply to Tom's line about the river (which names
     her), not Tom's line."""
