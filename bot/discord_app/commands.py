@@ -494,6 +494,6 @@ async def ask_command(bot: CommandHost, interaction: discord.Interaction[Any], c
     asker = interaction.user.display_name
     cue = Cue(kind="answer", voice=voice_of(story, speaker), text=str(answer.text),
               aside=f"answering {asker}: “{' '.join(question.split())}”", session_id=view.session_id)
-    await bot.stage.say(place, cue)
+    await bot.narrator.aside(place, upto, lambda: bot.stage.say(place, cue))
     log.info("answered /ask for %s in %s in %.2f s", speaker.key, place.channel_id, time.monotonic() - started)
     await send_ephemeral(interaction, f"{escape(speaker.name)} answered in the channel.")

@@ -7,10 +7,13 @@ one short sentence safe to show as-is (ephemeral on Discord).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from bot.engine.stage import Place
+
+_T = TypeVar("_T")
 
 State = Literal["playing", "waiting", "paused", "finished", "stopped"]
 Mode = Literal["auto", "manual", "vote"]
@@ -110,6 +113,10 @@ class NarratorService(Protocol):
     async def restart(self, place: Place, actor: Actor) -> SessionView: ...
     async def set_pace(self, place: Place, actor: Actor, *, wpm: int | None = None,
                        mode: Mode | None = None) -> SessionView: ...
+    async def aside(self, place: Place, upto: int, post: Callable[[], Awaitable[_T]]) -> _T:
+        """Run `post` (an answer quoting beats 0..upto) under the session's lock; refused
+        (NotAllowed) when the story was taken back below `upto` meanwhile."""
+        ...
     async def status(self, place: Place) -> SessionView | None: ...
     async def recap(self, place: Place) -> list[int]:
         """Beat indexes of the current scene that have been posted so far, in order."""

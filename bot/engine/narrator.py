@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import replace
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from bot.engine.api import (
     MODES,
@@ -55,6 +55,7 @@ from bot.store.sessions import (
 )
 from bot.story.model import Story
 
+_T = TypeVar("_T")
 log = logging.getLogger("bot.engine")
 
 
@@ -512,6 +513,16 @@ class Narrator:
         return view_of(player)
 
     # ================================================================ queries
+    async def aside(self, place: Place, upto: int, post: Callable[[], Awaitable[_T]]) -> _T:
+        """Run `post` (an /ask answer quoting beats 0..`upto`) under the session's lock: it never
+        lands between the parts of a beat, and is refused when a moderator took the story back
+        below `upto` while it was being composed (it would tell what the channel no longer shows)."""
+        player = await self._need(place)
+        async with player.lock:
+            if player.row.position - 1 < upto:
+                raise NotAllowed("The story was taken back while that answer was being written; ask again.")
+            return await post()
+
     async def status(self, place: Place) -> SessionView | None:
         player = await self.players.load(place)
         return view_of(player) if player is not None else None
