@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.cli import CliError
 from bot.config import Settings
-from bot.store import Database, MigrationError, PgDatabase, StoreError
+from bot.store import Database, MigrationError, PgDatabase, Store, StoreError
 
 
 def register(sub: Any) -> None:
@@ -22,26 +22,31 @@ def register(sub: Any) -> None:
     s.set_defaults(func=_status)
 
 
+async def _report(db: Store, where: str, status_only: bool, prefix: str = "") -> int:
+    """Print the migration status, or apply what is pending and say what was applied."""
+    if status_only:
+        st = await db.migration_status()
+        print(f"database: {where}")
+        print(f"schema version: {st.version}")
+        for v, n in st.applied:
+            print(f"  applied  {v:04d}_{n}")
+        for v, n in st.pending:
+            print(f"  pending  {v:04d}_{n}")
+        return 0
+    applied = await db.migrate()
+    for name in applied:
+        print(f"applied {prefix}{name}")
+    if not applied:
+        print("database is up to date")
+    return 0
+
+
 async def _with_pg(url: str, status_only: bool) -> int:
     from bot.store.pg import redact
 
     try:
         async with await PgDatabase.open(url) as db:
-            if status_only:
-                st = await db.migration_status()
-                print(f"database: {redact(url)}")
-                print(f"schema version: {st.version}")
-                for v, n in st.applied:
-                    print(f"  applied  {v:04d}_{n}")
-                for v, n in st.pending:
-                    print(f"  pending  {v:04d}_{n}")
-                return 0
-            applied = await db.migrate()
-            for name in applied:
-                print(f"applied postgres/{name}")
-            if not applied:
-                print("database is up to date")
-            return 0
+            return await _report(db, redact(url), status_only, prefix="postgres/")
     except (MigrationError, StoreError) as exc:
         raise CliError(str(exc)) from exc
 
@@ -57,23 +62,8 @@ async def _with_db(settings: Settings, status_only: bool) -> int:
         _check_creatable(path)
     try:
         async with await Database.open(":memory:" if missing else path) as db:
-            if status_only:
-                st = await db.migration_status()
-                print(f"database: {path}" + (" (not created yet; narrator db migrate creates it)"
-                                             if missing else ""))
-                print(f"schema version: {st.version}")
-                for v, n in st.applied:
-                    print(f"  applied  {v:04d}_{n}")
-                for v, n in st.pending:
-                    print(f"  pending  {v:04d}_{n}")
-                return 0
-            applied = await db.migrate()
-            if applied:
-                for name in applied:
-                    print(f"applied {name}")
-            else:
-                print("database is up to date")
-            return 0
+            shown = f"{path}" + (" (not created yet; narrator db migrate creates it)" if missing else "")
+            return await _report(db, shown, status_only)
     except (MigrationError, StoreError) as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:  # the folder or file cannot be created (read-only, not a folder, ...)
