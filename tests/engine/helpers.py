@@ -111,3 +111,14 @@ def beats_posted(stage: RecordingStage, channel: int = PLACE.channel_id) -> list
 
 def kinds(stage: RecordingStage, channel: int = PLACE.channel_id) -> list[str]:
     return [r.kind for r in stage.transcript(channel)]
+
+
+async def play_to(rig: Rig, position: int, slug: str = "tale") -> None:
+    """Start `slug` in PLACE and let the clock run until `position` beats are posted."""
+    await rig.narrator.start(PLACE, slug, MOD)
+    for _ in range(200):
+        st = await rig.narrator.status(PLACE)
+        if st is not None and st.position >= position:
+            return
+        await rig.advance(0.5)
+    raise AssertionError("never got there")

@@ -8,22 +8,12 @@ from pathlib import Path
 import pytest
 
 from bot.engine.api import NotAllowed
-from tests.engine.helpers import MOD, PLACE, make_rig, simple_story
-
-
-async def _play_to(rig, position: int) -> None:  # type: ignore[no-untyped-def]
-    await rig.narrator.start(PLACE, "tale", MOD)
-    for _ in range(200):
-        st = await rig.narrator.status(PLACE)
-        if st.position >= position:
-            return
-        await rig.advance(0.5)
-    raise AssertionError("never got there")
+from tests.engine.helpers import MOD, PLACE, make_rig, play_to, simple_story
 
 
 async def test_an_answer_composed_before_a_rewind_is_not_posted(tmp_path: Path) -> None:
     rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], tidy="delete")
-    await _play_to(rig, 5)
+    await play_to(rig, 5)
     upto = (await rig.narrator.status(PLACE)).position - 1  # what the answer may quote
     await rig.narrator.rewind(PLACE, MOD, beats=3)
     posted: list[int] = []
@@ -44,7 +34,7 @@ async def test_an_answer_composed_before_a_rewind_is_not_posted(tmp_path: Path) 
 
 async def test_an_answer_waits_for_a_post_in_flight(tmp_path: Path) -> None:
     rig = await make_rig(tmp_path, [simple_story(scenes=1, beats=4)])
-    await _play_to(rig, 2)
+    await play_to(rig, 2)
     player = await rig.narrator.players.load(PLACE)
     assert player is not None
     order: list[str] = []

@@ -5,22 +5,21 @@ from pathlib import Path
 import pytest
 
 from bot.engine.api import NotAllowed
-from tests.engine.helpers import MOD, PLACE, beats_posted, make_narrator, make_rig, make_story, simple_story
-
-
-async def _play_to(rig, position: int) -> None:  # type: ignore[no-untyped-def]
-    await rig.narrator.start(PLACE, "tale", MOD)
-    for _ in range(200):
-        st = await rig.narrator.status(PLACE)
-        if st.position >= position:
-            return
-        await rig.advance(0.5)
-    raise AssertionError("never got there")
+from tests.engine.helpers import (
+    MOD,
+    PLACE,
+    beats_posted,
+    make_narrator,
+    make_rig,
+    make_story,
+    play_to,
+    simple_story,
+)
 
 
 async def test_rewind_deletes_later_messages_and_replays(tmp_path: Path) -> None:
     rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], tidy="delete")
-    await _play_to(rig, 5)
+    await play_to(rig, 5)
     view = await rig.narrator.rewind(PLACE, MOD, beats=2)
     assert view.position == 3 and view.state == "playing"
     await rig.advance(0)
@@ -37,7 +36,7 @@ async def test_rewind_deletes_later_messages_and_replays(tmp_path: Path) -> None
 
 async def test_rewind_marks_instead_of_deleting(tmp_path: Path) -> None:
     rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], tidy="mark")
-    await _play_to(rig, 5)
+    await play_to(rig, 5)
     await rig.narrator.rewind(PLACE, MOD, beats=2)
     await rig.advance(0)
     everything = rig.stage.transcript(PLACE.channel_id)
@@ -50,7 +49,7 @@ async def test_rewind_marks_instead_of_deleting(tmp_path: Path) -> None:
 
 async def test_rewind_without_fixing_the_channel(tmp_path: Path) -> None:
     rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], tidy="none")
-    await _play_to(rig, 5)
+    await play_to(rig, 5)
     await rig.narrator.rewind(PLACE, MOD, beats=2)
     await rig.advance(600)
     assert not any(r.edited or r.deleted for r in rig.stage.posts)
@@ -61,7 +60,7 @@ async def test_rewind_without_fixing_the_channel(tmp_path: Path) -> None:
 
 async def test_rewind_to_scene_starts_and_jump(tmp_path: Path) -> None:
     rig = await make_rig(tmp_path, [simple_story(scenes=3, beats=3)])
-    await _play_to(rig, 5)  # beats 0-4 shown: the last one (4) is in scene 2
+    await play_to(rig, 5)  # beats 0-4 shown: the last one (4) is in scene 2
     await rig.narrator.pause(PLACE, MOD)
     v = await rig.narrator.rewind(PLACE, MOD, scene="current")
     assert v.position == 3 and v.state == "paused"
@@ -99,7 +98,7 @@ async def test_rewind_a_finished_story_reopens_it_paused(tmp_path: Path) -> None
 
 async def test_recap_lists_the_current_scene_so_far(tmp_path: Path) -> None:
     rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)])
-    await _play_to(rig, 6)
+    await play_to(rig, 6)
     assert await rig.narrator.recap(PLACE) == [4, 5]
     await rig.narrator.close()
     await rig.db.close()
@@ -145,7 +144,7 @@ async def test_rewind_into_a_merged_message_goes_back_to_its_start(tmp_path: Pat
 @pytest.mark.parametrize("state_after", ["playing", "paused"])
 async def test_tidy_up_interrupted_by_a_crash_finishes_on_start(tmp_path: Path, state_after: str) -> None:
     rig = await make_rig(tmp_path, [simple_story(scenes=2, beats=4)], tidy="delete")
-    await _play_to(rig, 5)
+    await play_to(rig, 5)
     if state_after == "paused":
         await rig.narrator.pause(PLACE, MOD)
     await rig.narrator.rewind(PLACE, MOD, beats=3)  # takes back beats 2, 3, 4 ...
@@ -210,7 +209,7 @@ async def test_every_part_of_a_split_beat_is_taken_back_after_a_restart(tmp_path
         assert rig.narrator.stats.posts == 2
     else:
         rig.narrator = make_narrator(rig, tidy=fix)
-        await _play_to(rig, 3)
+        await play_to(rig, 3)
     parts = [r for r in rig.stage.posts if r.beats == (1, 1)]
     assert len(parts) == 3
     n = await rig.reopen(tidy=fix)  # restart: nothing in memory knows the parts

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 from bot.story.model import Beat, Character, Scene, Story
 from bot.story.storage import save_story
@@ -67,3 +70,16 @@ def write_story(root: Path, slug: str = "tale", **kw: object) -> Path:
     folder = root / slug
     save_story(folder, make_story(slug), **kw)  # type: ignore[arg-type]
     return folder
+
+
+def bench_annotations() -> ModuleType:
+    """bench/annotations.py (the annotated-text format and scorer), loaded once as a module."""
+    if "bench_annotations" in sys.modules:
+        return sys.modules["bench_annotations"]
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("bench_annotations", root / "bench" / "annotations.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod

@@ -6,28 +6,18 @@ held-out targets (80% end to end, 97% on named tags, quote F1 95%, British withi
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from tests.story.storyfixtures import bench_annotations
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "tests" / "data" / "precious-person.annotated.txt"
 OWN = Path(__file__).resolve().parent / "data" / "harbour-night.annotated.txt"
 
 
-def _annotations() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_annotations", ROOT / "bench" / "annotations.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-ann = _annotations()
+ann = bench_annotations()
 
 
 def test_gold_parser_reads_markers_spans_groups_and_runons() -> None:

@@ -5,18 +5,16 @@ gold annotation (tests/data/precious-person.annotated.txt) names."""
 from __future__ import annotations
 
 import bisect
-import importlib.util
 import itertools
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from bot.story.library import load_library, story_folders
 from bot.story.model import Story
 from bot.story.storage import load_story_files
+from tests.story.storyfixtures import bench_annotations
 
 ROOT = Path(__file__).resolve().parents[2]
 STORY_DATA = ROOT / "story_data"
@@ -68,16 +66,7 @@ def test_library_loads_every_shipped_story() -> None:
 # ---------------------------------------------------------------------------------- the seed
 
 
-def _annotations() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_annotations", ROOT / "bench" / "annotations.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-ann = _annotations()
+ann = bench_annotations()
 
 
 def _seed() -> Story:
