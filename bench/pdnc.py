@@ -1,6 +1,6 @@
 """Speaker attribution on real novels: the PDNC development set, scored by its own scorer.
 
-Run: .venv/bin/python bench/pdnc.py [PATH] [--quick] [--novels A,B] [--no-british] [--no-nocast]
+Run: .venv/bin/python bench/pdnc.py [PATH] [--quick] [--novels A,B] [--no-british] [--no-nocast] [--nocast-only]
                                     [--jobs N] [--errors N] [--curve]
 
 PATH is the folder holding pdnc_dev.jsonl, pdnc_dev_single_curly.jsonl and score.py (default
@@ -311,6 +311,8 @@ def main() -> int:
     ap.add_argument("--novels", help="comma-separated novel names (the records' 'novel')")
     ap.add_argument("--no-british", action="store_true")
     ap.add_argument("--no-nocast", action="store_true")
+    ap.add_argument("--nocast-only", action="store_true",
+                    help="only the no-cast run (cast discovery) and its cast figures, double quotes")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--errors", type=int, default=0, help="list N wrong attributions per novel")
     ap.add_argument("--check", action="store_true",
@@ -327,9 +329,11 @@ def main() -> int:
     wanted = set(args.novels.split(",")) if args.novels else set(QUICK) if args.quick else None
     golds = [g for g in sc.load_jsonl(dev) if wanted is None or g["novel"] in wanted]
     runs: list[tuple[str, Path, bool]] = [("double, cast", dev, True)]
-    if not args.quick and not args.no_british:
+    if args.nocast_only:
+        runs = [("double, no cast", dev, False)]
+    if not args.quick and not args.no_british and not args.nocast_only:
         runs.append(("british, cast", path / "pdnc_dev_single_curly.jsonl", True))
-    if not args.quick and not args.no_nocast:
+    if not args.quick and not args.no_nocast and not args.nocast_only:
         runs.append(("double, no cast", dev, False))
     pool = None
     if args.jobs > 1:
@@ -374,20 +378,21 @@ def main() -> int:
         if not with_cast:
             cast_figures(recs, {r["id"]: r["cast"] for r in results})
     # speed on its own: one process, nothing else of this bench running beside it
-    sample = golds[:3]
-    t0 = time.perf_counter()
-    for g in sample:
-        run_one((g, True))
-    secs = time.perf_counter() - t0
-    mb = sum(len(g["text"]) for g in sample) / 1e6
-    summary.append(f"speed: segment (read + segment + attribute, one process) {mb:.2f} MB in {secs:.2f} s = "
-                   f"{mb / secs:.2f} MB/s")
-    t0 = time.perf_counter()
-    for g in sample:
-        run_one((g, False))
-    secs = time.perf_counter() - t0
-    summary.append(f"speed: segment with cast discovery (no cast, one process) {mb:.2f} MB in {secs:.2f} s = "
-                   f"{mb / secs:.2f} MB/s")
+    sample = golds[:3] if not args.nocast_only else []
+    if sample:
+        t0 = time.perf_counter()
+        for g in sample:
+            run_one((g, True))
+        secs = time.perf_counter() - t0
+        mb = sum(len(g["text"]) for g in sample) / 1e6
+        summary.append(f"speed: segment (read + segment + attribute, one process) {mb:.2f} MB in {secs:.2f} s = "
+                       f"{mb / secs:.2f} MB/s")
+        t0 = time.perf_counter()
+        for g in sample:
+            run_one((g, False))
+        secs = time.perf_counter() - t0
+        summary.append(f"speed: segment with cast discovery (no cast, one process) {mb:.2f} MB in {secs:.2f} s = "
+                       f"{mb / secs:.2f} MB/s")
     if summary:
         print("=== summary")
         for s in summary:

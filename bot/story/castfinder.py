@@ -17,7 +17,11 @@ from bot.story.attribution import HONORIFICS
 from bot.story.model import Character
 from bot.story.quotes import _VERB_ALT, _VERB_RE
 
-_TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sir|Lady|Lord|Madame|Madam|Monsieur|Mademoiselle|Captain|Professor|Aunt|Uncle)"
+# titles and ranks written before a name ("Mr. Knightley", "M. Riviere", "Inspector Ratcliffe")
+_TITLES = (r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sir|Lady|Lord|Madame|Madam|Mme|Monsieur|M(?=\.)|Mademoiselle|Mlle|Captain|"
+           r"Professor|Aunt|Uncle|Colonel|General|Admiral|Major|Inspector|Doctor|Count|Countess|Baron|Baroness|"
+           r"Marquis|Reverend|Rev|Signor|Signora|Herr|Frau|Comrade|Sergeant|Lieutenant|Judge)")
+_TITLE_WORD = re.compile(_TITLES.replace("M(?=\\.)", "M") + r"\.?")
 _CAP = re.compile(r"(?<![\w'’-])((?:" + _TITLES + r"\.?\s)?[A-Z][a-z'’]+(?:[ ][A-Z][a-z'’]+)?)(?:-("
                   + "|".join(HONORIFICS) + r"))?(?![\w-])")
 _CAPWORD = re.compile(r"(?<![\w'’-])[A-Z][a-z'’]+(?![\w-])")
@@ -45,11 +49,18 @@ _CUT = re.compile(r"[“\"‘]|(?<![\w'’-])(?!(?:He|She|His|Her|Hers|Him|It|It
 _PAIR = re.compile(r"(?<![\w'’-])([A-Z][a-z'’]+) ([A-Z][a-z'’]+)(?![\w'’-])")
 _VOCATIVE = re.compile(r"(?:[“\"‘]|,\s|\bdear\s)((?:" + _TITLES + r"\.?\s)?[A-Z][a-z'’]+(?: [A-Z][a-z'’]+)?)(?:-(?:"
                        + "|".join(HONORIFICS) + r"))?(?=[,.!?…]\s*[”\"’]?)")
-_TITLE_PRONOUN = {t: "she/her" for t in ("mrs", "miss", "ms", "lady", "madame", "madam", "mademoiselle", "aunt")}
-_TITLE_PRONOUN.update({t: "he/him" for t in ("mr", "sir", "lord", "monsieur", "uncle")})
+_TITLE_PRONOUN = {t: "she/her" for t in ("mrs", "miss", "ms", "lady", "madame", "madam", "mademoiselle", "aunt",
+                                          "mme", "mlle", "countess", "baroness", "signora", "frau")}
+_TITLE_PRONOUN.update({t: "he/him" for t in ("mr", "sir", "lord", "monsieur", "uncle", "m", "count", "baron",
+                                             "marquis", "signor", "herr")})
 _HE_SHE = re.compile(r"(?<![\w'’])(?:he|him|his|himself|she|her|hers|herself)(?![\w'’])", re.I)
 _TITLE_BEFORE = re.compile(r"(?<![\w'’])(" + "|".join(_TITLE_PRONOUN) + r")\.?\s+$", re.I)
 _TITLE_AT = re.compile(r"(" + "|".join(_TITLE_PRONOUN) + r")\.?\s", re.I)
+# "her knee" (hers), not "told her the truth" / "at her." (someone else)
+_POSSESSIVE_NEXT = re.compile(r" (?!(?:and|or|but|to|as|that|the|a|an|in|on|at|with|for|from|by|of|up|down|out|off|"
+                              r"away|back|again|so|then|if|was|is|when|while|what|how|it|this|all|very|too|now|"
+                              r"once|never|not|into|about|over|no|some|any|there|here|he|she|they|i|you|we)\b)[a-z]")
+_SENTENCE_END = re.compile(r"[.!?;]+[\"”’']?\s+(?:(?:He|She|His|Her)(?![\w'’])|(?=\S))")
 _HE_WORDS = frozenset(("he", "him", "his", "himself"))
 _TAG_NEXT = re.compile(r"\s+(?:" + _VERB_ALT + r")(?![\w'’-])")
 
@@ -60,7 +71,7 @@ _MONTHS = frozenset({"january", "february", "march", "april", "may", "june", "ju
 
 def _ok(word: str) -> bool:
     words = word.replace(".", "").split()
-    if len(words) > 1 and re.fullmatch(_TITLES, words[0]):
+    if len(words) > 1 and _TITLE_WORD.fullmatch(words[0]):
         words = words[1:]
     if len(words) > 1 and words[-1].lower() in ("man", "woman", "boy", "girl", "lady", "gentleman"):
         words = words[:-1]  # "the Invisible Man", "the Old Lady"
@@ -153,9 +164,11 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
                 strong[m2.group(1)] += 1
     # people spoken to ("Watson, …", "…, my dear Watson."): the first-person narrator is often
     # named only like this
+    voc: Counter[str] = Counter()
     for m in _VOCATIVE.finditer(text):
         if _ok(m.group(1)):
             tagged[m.group(1)] += 0.5
+            voc[m.group(1)] += 1
     # a short story's action beats: "Jessop laughed. “Nobody's paid…”" -- a name opening a
     # paragraph that has a quote in it, followed by a lowercase verb
     if len(text) < _SHORT_TEXT:
@@ -167,7 +180,7 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
     titled: Counter[str] = Counter()
     for m in _CAP.finditer(text):
         word = m.group(1)
-        if " " in word and re.fullmatch(_TITLES + r"\.?", word.split()[0]) and _ok(word):
+        if " " in word and _TITLE_WORD.fullmatch(word.split()[0]) and _ok(word):
             titled[word] += 1
     for word, n in titled.items():
         if n >= 2 and word not in tagged:
@@ -176,6 +189,8 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
         return []
     hinted = set(hints)
     mid: Counter[str] = Counter()  # capitalised in the middle of a sentence
+    lower: Counter[str] = Counter()  # right after a lowercase word: "to Emma", not "Oui, monsieur"
+    alone: Counter[str] = Counter()  # the form written on its own, not as part of a longer one
     total: Counter[str] = Counter()
     thing: Counter[str] = Counter()
     place: Counter[str] = Counter()
@@ -189,6 +204,7 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
         for f in seen_forms:
             if f in wanted or f in wanted_parts:
                 total[f] += 1
+                alone[f] += f == word
                 j = m.start() - 1
                 while j >= 0 and text[j] == " ":
                     j -= 1
@@ -197,10 +213,13 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
                     called_the[f] += 1
                 if j >= 0 and (text[j].isalpha() or text[j] == ","):
                     mid[f] += 1
-                    if _ARTICLE.search(text, max(0, j - 4), j + 1):
+                    lower[f] += text[j].islower()
+                    art = _ARTICLE.search(text, max(0, j - 4), j + 1)
+                    if art:
                         thing[f] += 1  # "the Saltmarsh": a ship, an inn, a house, not a person
-                    if _PLACE_BEFORE.search(text, max(0, j - 10), j + 1):
-                        place[f] += 1
+                    if _PLACE_BEFORE.search(text, max(0, (art.start() if art else j + 1) - 11),
+                                            art.start() if art else j + 1):
+                        place[f] += 1  # "in Highbury", "at the Jolly Cricketers"
                 if m.group(2):
                     honor[f].add(f"{f}-{m.group(2)}")
     short = len(text) < _SHORT_TEXT
@@ -208,6 +227,12 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
              if n >= 2 or (short and strong[w] >= 1 and thing[w] * 2 < total[w] and (n >= 1 or total[w] >= 2)
                                 and not w.endswith(("'s", "’s")))
              or (total[w] >= 3 and (mid[w] >= 1 or n >= 1)) or titled[w] >= 2]
+    # a word met only at the head of speech ("Oui, monsieur", "Ay, ay") is no name: a name is
+    # also met after a lowercase word somewhere, unless speech tags name it
+    cands = [w for w in cands if tagged[w] - 0.5 * voc[w] >= 2 or lower[w] >= 1 or w in hinted or titled[w] >= 2
+             or (short and strong[w] >= 1) or " " in w]
+    # a title alone that is an abbreviation ("Mr", "Mlle") is no one
+    cands = [w for w in cands if not (" " not in w and _title(w) and _title(w) not in _RANK_WORDS)]
     # no possessives ("Harriet's" is Harriet), no places ("in Highbury", "at Bath")
     cands = [w for w in cands if not w.endswith(("'s", "’s", "'", "’"))
              and (place[w] * 4 < total[w] or strong[w] >= 2 or w in hinted)]
@@ -235,22 +260,21 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
     ranked = sorted(groups.items(), key=lambda kv: -sum(tagged[f] + total[f] for f in kv[1]))
     for full, forms in ranked[:limit]:
         named = [f for f in forms if f in hinted]  # the archive's own spelling wins
-        name = max(named or forms, key=lambda f: (tagged[f] + total[f], len(f)))
-        # a fuller form the text uses often enough is the better display name ("Mr. Weston",
-        # not "Weston"; but "Emma", not "Emma Woodhouse" met ten times)
-        fuller = [f for f in forms if len(f.split()) > len(name.split()) and name in f.split()
-                  and (tagged[f] + total[f]) * 3 >= tagged[name] + total[name]]
-        if fuller and not named:
-            name = max(fuller, key=lambda f: (tagged[f] + total[f], len(f)))
+        # else the full name the text writes ("Henry Crawford", not "Crawford" or "Henry"), else
+        # the form it writes most ("Mr. Hilbery", "Kemp")
+        full_forms = [f for f in forms if len(f.split()) >= 2 and not _title(f) and alone[f] >= 2]
+        pick = named or full_forms or list(forms)
+        name = max(pick, key=lambda f: (alone[f], tagged[f] + total[f], len(f)))
         aliases: list[str] = sorted({*forms, *(h for f in forms for h in honor.get(f, ()))} - {name})
         if " " in full and full not in aliases and full != name:
             aliases.append(full)
-        if total[name] >= 3 and called_the[name] * 2 >= total[name] and not _title(name):
+        if (total[name] >= 3 and called_the[name] * 2 >= total[name]
+                and (not _title(name) or (" " not in name and _title(name) in _RANK_WORDS))):
             # "the Hatter", "the Secretary": called so all along, so named so
             aliases.append(name)
             name = "The " + name
         first = name.split()[0].rstrip(".")
-        base_name = name if re.fullmatch(_TITLES, first) else first  # "Mrs. Bennet" -> mrs-bennet
+        base_name = name if _TITLE_WORD.fullmatch(first) else first  # "Mrs. Bennet" -> mrs-bennet
         if first == "The":
             base_name = name[4:]  # "The Mock Turtle" -> mock-turtle
         key = re.sub(r"[^a-z0-9]+", "-", base_name.lower()).strip("-") or "character"
@@ -260,7 +284,7 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
             i += 1
         used.add(key)
         firsts = {f.split()[0] for f in forms if " " in f and _ok(f.split()[0])
-                  and not re.fullmatch(_TITLES + r"\.?", f.split()[0])}
+                  and not _TITLE_WORD.fullmatch(f.split()[0])}
         chars.append(Character(key=key, name=name, aliases=tuple(aliases),
                                pronouns=_TITLE_PRONOUN.get(first.lower(), "")))
         guess.append(forms | firsts)
@@ -272,13 +296,25 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
     return out
 
 
-_HE_TITLES = frozenset({"mr", "sir", "lord", "monsieur", "uncle", "master", "captain", "dr", "professor"})
-_SHE_TITLES = frozenset({"mrs", "miss", "ms", "lady", "madame", "madam", "mademoiselle", "aunt"})
+_HE_TITLES = frozenset({"mr", "sir", "lord", "monsieur", "uncle", "master", "captain", "dr", "professor", "m",
+                        "count", "baron", "marquis", "signor", "herr", "colonel", "general", "admiral", "major",
+                        "inspector", "sergeant", "lieutenant"})
+_SHE_TITLES = frozenset({"mrs", "miss", "ms", "lady", "madame", "madam", "mademoiselle", "aunt", "mme", "mlle",
+                         "countess", "baroness", "signora", "frau"})
+_WIFE_TITLES = frozenset({"mrs", "madame", "mme", "lady", "frau", "signora", "countess", "baroness"})
+_MAID_TITLES = frozenset({"miss", "mademoiselle", "mlle"})
+# titles of address that stay with a person (a rank may be someone else's: "General Tilney")
+_SOCIAL_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "madame", "madam", "mme", "monsieur", "m",
+                            "mademoiselle", "mlle", "signor", "signora", "herr", "frau", "dr", "doctor",
+                            "professor", "master", "comrade"})
+# ranks that name a person on their own: "the Colonel", "the Professor"
+_RANK_WORDS = frozenset({"captain", "professor", "colonel", "general", "admiral", "major", "inspector", "doctor",
+                         "count", "countess", "baron", "baroness", "marquis", "sergeant", "lieutenant", "judge"})
 
 
 def _title(form: str) -> str | None:
     first = form.split()[0].rstrip(".").lower() if form.split() else ""
-    return first if re.fullmatch(_TITLES, form.split()[0].rstrip(".")) else None
+    return first if _TITLE_WORD.fullmatch(form.split()[0]) else None
 
 
 def _title_gender(title: str | None) -> str | None:
@@ -289,57 +325,98 @@ def _group_forms(text: str, cands: list[str], weight: dict[str, float]) -> dict[
     """One group of name forms per person. Full names first ("Emma Woodhouse", "Mr. Frank
     Churchill" = "Frank Churchill"); a title with a surname joins the one full name of that
     surname whose gender fits ("Miss Woodhouse" = Emma Woodhouse, not her father), unless that
-    full name is written with the same title already ("Mr. John Knightley": "Mr. Knightley" is
-    someone else); a single word joins the one full name it begins ("Emma"), else the one titled
-    surname it ends ("Knightley" = Mr. Knightley; of several, the "Mr."), else the one full name
-    it ends; anything else is a person of its own."""
+    full name is written with the same title already and far less often ("Mr. John Knightley"
+    beside "Mr. Knightley": the short form is his brother), and a wife's title ("Mrs. Hilbery")
+    never joins a woman known by her first name when the text also has "Miss Hilbery" (that is
+    the daughter); a single word joins the one full name it begins ("Emma"), else, as a
+    surname, the one man of that name ("Denham" is Ralph Denham, not Mrs. Denham; of several
+    men, the "Mr."), else the one person of that name; a rank alone ("the Colonel") joins the
+    one person holding it; anything else is a person of its own."""
     def bare(form: str) -> tuple[str, ...]:
         ws = form.split()
         return tuple(ws[1:] if _title(form) else ws)
 
     groups: dict[str, set[str]] = {}
     full_of: dict[tuple[str, ...], str] = {}
-    by_weight = sorted(cands, key=lambda w: (-len(bare(w)), -weight.get(w, 0), w))
+    # untitled full names first: they are the people; a titled full form joins one of them
+    by_weight = sorted(cands, key=lambda w: (-len(bare(w)), bool(_title(w)), -weight.get(w, 0), w))
+    heads0 = [w for w in by_weight if len(bare(w)) >= 2 and not _title(w)]
+    parts = sorted({p for w in cands for p in w.split() if p[:1].isupper() and not _title(p)}, key=len, reverse=True)
+    cut_rx = re.compile(r"[“\"‘]|(?<![\w'’-])(?:" + "|".join(map(re.escape, parts)) + r")(?![\w-])") if parts \
+        else re.compile(r"[“\"‘]")
+    # the gender of each full name, from the pronouns after it and after its first name
+    text_gender = dict(zip(heads0, _pronouns(text, [{h, h.split()[0]} for h in heads0], cut_rx), strict=True))
     for w in by_weight:
         b = bare(w)
-        if len(b) >= 2:
-            head = full_of.get(b)
-            if head is not None and {_title_gender(_title(f)) for f in groups[head]} - {None} - {
-                    _title_gender(_title(w))} and _title_gender(_title(w)):
-                head = None  # "Mrs. John Knightley" is not Mr. John Knightley
+        if len(b) < 2:
+            continue
+        head = full_of.get(b)
+        t = _title(w)
+        if head is not None and t is not None:
+            tg = _title_gender(t)
+            hg = next((g for f in groups[head] if (g := _title_gender(_title(f)))), None) or {
+                "he/him": "he", "she/her": "she"}.get(text_gender.get(head, ""))
+            if t in _WIFE_TITLES or t not in _SOCIAL_TITLES or (tg and hg and tg != hg):
+                # "Mrs. John Knightley" is his wife, "Captain Frederick Tilney" may be a rank
+                # only the text can tie to Frederick Tilney
+                head = None
                 b = (w,)
-            if head is None:
-                full_of[b] = w
-                groups[w] = {w}
-            else:
-                groups[head].add(w)
-    # the gender of each full name's first name, from the text
+        if head is None:
+            full_of[b] = w
+            groups[w] = {w}
+        else:
+            groups[head].add(w)
     heads = list(groups)
-    firsts = [{bare(h)[0]} for h in heads]
-    from_text = dict(zip(heads, _pronouns(text, firsts, re.compile(r"[“\"‘]")), strict=True))
 
     def gender(head: str) -> str | None:
         for f in groups[head]:
             g = _title_gender(_title(f))
             if g:
                 return g
-        p = from_text.get(head, "")
+        p = text_gender.get(head, "")
         return "he" if p.startswith("he") else "she" if p.startswith("she") else None
 
+    maiden = {bare(w)[0] for w in cands if _title(w) in _MAID_TITLES and len(bare(w)) == 1}
     titled: dict[str, list[str]] = defaultdict(list)  # surname -> own groups of "T Surname"
     for w in by_weight:
         b = bare(w)
         if len(b) != 1 or not _title(w):
             continue
         t = _title(w)
-        fits = [h for h in heads if bare(h)[-1] == b[0] and (gender(h) in (None, _title_gender(t)))
-                and not any(_title(f) == t and len(bare(f)) >= 2 for f in groups[h])]
+
+        def written_apart(h: str, w: str = w, t: str | None = t) -> bool:
+            full = [f for f in groups[h] if len(bare(f)) >= 2]
+            same = sum(weight.get(f, 0) for f in full if _title(f) == t)
+            return same >= 5 and weight.get(w, 0) >= 5 * sum(weight.get(f, 0) for f in full)
+
+        tg = _title_gender(t)
+        other_class = _WIFE_TITLES if t in _MAID_TITLES else _MAID_TITLES if t in _WIFE_TITLES else frozenset()
+        # a gendered title joins a name whose gender the text shows ("Mr. Welland" is not May
+        # Welland); a Miss never joins a Mrs. (mother and daughter)
+        same_name = [h for h in heads if bare(h)[-1] == b[0] and (gender(h) in (tg, None) if tg else True)]
+        fits = [h for h in same_name if not written_apart(h) and t in _SOCIAL_TITLES
+                and not any(_title(f) in other_class for f in groups[h])
+                # "Miss Marianne" is the younger sister: "Miss Dashwood" is someone else
+                and not (t in _MAID_TITLES and re.search(
+                    r"\b(?:Miss|Mademoiselle|Mlle\.?)\s+" + re.escape(bare(h)[0]) + r"(?![\w'’-]|\s+[A-Z])", text))]
+        if any(written_apart(h) for h in same_name) and len(same_name) > 1:
+            fits = []  # "Mr. Ferrars" beside Mr. Edward and Mr. Robert Ferrars: either brother
+        if tg and any(gender(h) is None for h in fits) and any(
+                _title_gender(_title(o)) not in (tg, None) for o in cands if bare(o) == b and o != w):
+            fits = []  # "Mr. Welland" beside "Mrs. Welland" and May Welland of unknown gender
+        if t in _WIFE_TITLES and b[0] in maiden:
+            fits = [h for h in fits if any(_title(f) in _WIFE_TITLES for f in groups[h])]
         if t == "mr" and any(bare(h)[-1] == b[0] and any(_title(f) == t and len(bare(f)) >= 2 for f in groups[h])
                              for h in heads):
             # "Mr. Gradgrind" beside "Tom Gradgrind" and "Mr. Thomas Gradgrind": of a family,
             # not the son unless the text writes "Mr. Tom Gradgrind"
             fits = [h for h in fits if any(_title(f) == t for f in groups[h])
                     or re.search(r"\bMr\.?\s+" + re.escape(" ".join(bare(h))) + r"\b", text)]
+        if not same_name:  # "Sir John", "Mlle. Polina", "Miss Marianne": a title before a first name
+            firsts = [h for h in heads if bare(h)[0] == b[0] and (gender(h) in (tg, None) if tg else True)]
+            if len(firsts) > 1:
+                firsts = [h for h in firsts if any(_title(f) == t for f in groups[h])]
+            fits = firsts
         if len(fits) == 1:
             groups[fits[0]].add(w)
         else:
@@ -348,17 +425,44 @@ def _group_forms(text: str, cands: list[str], weight: dict[str, float]) -> dict[
     for w in by_weight:
         if len(w.split()) != 1 or _title(w):
             continue
-        starts = [h for h in heads if bare(h)[0] == w]
-        ends_titled = titled.get(w, [])
-        if len(ends_titled) > 1:
-            ends_titled = [t for t in ends_titled if _title(t) == "mr"]
-        ends = [h for h in heads if bare(h)[-1] == w]
-        home = (starts[0] if len(starts) == 1 else ends_titled[0] if len(ends_titled) == 1
-                else ends[0] if len(ends) == 1 and not starts else None)
+        starts = [h for h in heads if bare(h)[0] == w and _title(h) not in _WIFE_TITLES]
+        if len(starts) == 1:
+            groups[starts[0]].add(w)
+            continue
+        if starts:
+            groups[w] = {w}
+            continue
+        named = [h for h in groups if h != w and bare(h) and bare(h)[-1] == w]
+        men = [h for h in named if gender(h) == "he"]
+        if len(men) > 1:  # of several men, the one the text names far most, else the "Mr. Crawford"
+            size = sorted(((sum(weight.get(f, 0) for f in groups[h]), h) for h in men), reverse=True)
+            if size[0][0] >= 3 * size[1][0]:
+                men = [size[0][1]]
+            else:
+                men = [h for h in men if any(_title(f) == "mr" and bare(f) == (w,) for f in groups[h])]
+        home = men[0] if len(men) == 1 else named[0] if len(named) == 1 else None
         if home is None:
             groups[w] = {w}
         else:
             groups[home].add(w)
+    # "Madame Olenska" and "Countess Olenska": a married woman's titles, one woman
+    wives: dict[str, list[str]] = defaultdict(list)
+    for surname, ws in titled.items():
+        for w in ws:
+            if _title(w) in _WIFE_TITLES and w in groups:
+                wives[surname].append(w)
+    for surname, ws in wives.items():
+        if len(ws) > 1 and surname not in maiden:
+            for w in ws[1:]:
+                groups[ws[0]] |= groups.pop(w)
+    for w in by_weight:  # a rank alone: "the Colonel" is Colonel Brandon while he is the only one
+        if len(w.split()) != 1 or not _title(w):
+            continue
+        holders = [h for h in groups if any(_title(f) == _title(w) and len(bare(f)) >= 1 for f in groups[h])]
+        if len(holders) == 1:
+            groups[holders[0]].add(w)
+        else:
+            groups[w] = {w}
     return groups
 
 
@@ -386,6 +490,7 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], lead
     seen = [0] * len(groups)
     titled_he = [0] * len(groups)
     titled_she = [0] * len(groups)
+    weak = [0] * len(groups)
     if not owner:
         return [""] * len(groups)
     suffix = r"(?:-(?:" + "|".join(HONORIFICS) + r"))?"
@@ -412,11 +517,26 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], lead
             if cut.group(0) not in mine[i]:  # a quote, or someone else's name
                 window = window[: cut.start()]
                 break
+        end = _SENTENCE_END.search(window)
+        stop = end.end() if end is not None else len(window)
         # the first pronoun after the name ("Corra … she", "said Wyn. He") is most likely
-        # theirs: it weighs double, and one in a speech/thought tag ("he said") once more
+        # theirs: it weighs double, and one in a speech/thought tag ("he said") once more.
+        # Past this sentence (and a pronoun opening the next: "… stopped. He …") only a
+        # pronoun in a tag counts ("Pell held it up. *Gone,* he thought.")
         for k, pm in enumerate(_HE_SHE.finditer(window)):
-            w = 1 + (k == 0) + bool(_TAG_NEXT.match(window, pm.end()))
-            if pm.group(0).lower() in _HE_WORDS:
+            word = pm.group(0).lower()
+            if word == "him" or word == "her":
+                # an object is most often someone else ("Edmund looked at her"), and so is
+                # "her" after a man's name ("Ralph took her hand"): only when nothing else is
+                # known does a first "her knee" in the name's sentence count
+                if word == "her" and k == 0 and pm.start() < stop and _POSSESSIVE_NEXT.match(window, pm.end()):
+                    weak[i] += 1
+                continue
+            tag = bool(_TAG_NEXT.match(window, pm.end()))
+            if pm.start() >= stop and not tag:
+                continue
+            w = 1 + (k == 0) + tag
+            if word in _HE_WORDS:
                 he[i] += w
             else:
                 she[i] += w
@@ -431,6 +551,8 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], lead
             elif i != lead and main_she:
                 she[i] = titled_she[i] + (she[i] - titled_she[i]) // 2
     out = []
-    for h, sh in zip(he, she, strict=True):
+    for i, (h, sh) in enumerate(zip(he, she, strict=True)):
+        if h == sh == 0 and weak[i]:
+            sh = weak[i]
         out.append("he/him" if h > sh * 1.5 and h >= 1 else "she/her" if sh > h * 1.5 and sh >= 1 else "")
     return out
