@@ -86,6 +86,7 @@ _FFN_GENRES = frozenset("""romance humor drama poetry adventure mystery horror p
 suspense sci-fi fantasy spiritual tragedy western crime family hurt/comfort friendship general""".split())
 _META_SKIP = re.compile(r"\b(?:characters?|reader|you|ofc|omc|oc|original|other|others|everyone)\b", re.I)
 _ARTICLE = re.compile(r"(?<![\w'’])(?:the|a|an)\s*$", re.I)
+_QUOTE_NEXT = re.compile(r"[ \t]*[,:]?[ \t]*[“\"‘]")
 _QUOTE_END = re.compile(r"[,.!?…—–-]?[”\"’'][ \t]*$")
 _ACTION_OPEN = re.compile(r"^[ \t]*(?:[A-Z][a-z]+[ \t]+)?([A-Z][a-z'’]+)[ \t]+[a-z]+[^\n“\"]{0,200}[“\"]", re.M)
 _SHORT_TEXT = 20_000  # characters: in a short story one speech tag is enough evidence of a name
@@ -151,8 +152,8 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
             m = m_
         if m is not None and m.end() >= len(before) - 1 and _ok(m.group(1)):
             tagged[m.group(1)] += 1
-            if _QUOTE_END.search(before, 0, m.start()):  # ’?” Corra asked’
-                strong[m.group(1)] += 1
+            if _QUOTE_END.search(before, 0, m.start()) or _QUOTE_NEXT.match(text, v.end()):
+                strong[m.group(1)] += 1  # ’?” Corra asked’ / Corra asked, “…”
         after = text[v.end() : v.end() + 40]
         after = after.lstrip(" ")
         if after.startswith("the ") and after[4:5].isupper():
@@ -250,6 +251,12 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
     groups = _group_forms(text, cands, {w: tagged[w] + total[w] for w in cands})
     every = {p for forms in groups.values() for f in forms for p in (f, *f.split())
              if p[:1].isupper() and p.rstrip(".") not in ("Mr", "Mrs", "Ms", "Miss", "Dr")}
+    if not short:
+        # a person of the story is named in a speech tag next to a quote somewhere ("…,” said
+        # Kemp / Kemp said, “…”), or called by name in speech again and again (a first-person
+        # narrator), or has a title ("Mr. Dixon"); a place or a book ("Udolpho") has none of these
+        groups = {h: fs for h, fs in groups.items()
+                  if any(strong[f] or _title(f) for f in fs) or sum(voc[f] for f in fs) >= 4 or fs & hinted}
 
     every_rx = re.compile(r"[“\"‘]|(?<![\w'’-])(?:" + "|".join(re.escape(f) for f in sorted(every, key=len, reverse=True))
                           + r")(?![\w-])") if every else re.compile(r"[“\"‘]")
@@ -288,12 +295,63 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
         chars.append(Character(key=key, name=name, aliases=tuple(aliases),
                                pronouns=_TITLE_PRONOUN.get(first.lower(), "")))
         guess.append(forms | firsts)
+    known = {n.lower() for c in chars for n in c.names()}
+    known_words = {w for n in known for w in n.split()}
+    for phrase, _n in _descriptive(text, short)[:_MAX_DESCRIPTIVE]:
+        name = "The " + " ".join(w.capitalize() for w in phrase.split())
+        if name.lower() in known or name[4:].lower() in known or phrase.split()[-1] in known_words:
+            continue  # "the general" is General Tilney
+        key = re.sub(r"[^a-z0-9]+", "-", phrase).strip("-") or "character"
+        base, i = key, 2
+        while key in used:
+            key = f"{base}-{i}"
+            i += 1
+        used.add(key)
+        chars.append(Character(key=key, name=name))
+        guess.append({"the " + phrase})
     found = _pronouns(text, guess, every_rx, lead=0)
     out: list[Character] = []
     for c, p in zip(chars, found, strict=True):
         noun = next((_NOUN_GENDER[w.lower()] for w in reversed(c.name.split()) if w.lower() in _NOUN_GENDER), "")
         out.append(c if c.pronouns else replace(c, pronouns=noun or p))
     return out
+
+
+_MAX_DESCRIPTIVE = 8
+_DESC_WORDS = r"((?:[a-z][a-z-]+ ){0,2}[a-z][a-z-]+)"
+_DESC_STOP = (r"(?=[,.;:!?—–]|\s+(?:with|in|as|who|and|to|at|from|after|before|again|then|but|for|of|on|"
+              r"quickly|slowly|softly|quietly|suddenly|hastily|presently|gravely|sharply|coldly|calmly|angrily|"
+              r"eagerly|loudly|gently|simply|abruptly|at|into|over|without|through|under|upon|once|"
+              r"--|-)\b)")
+# "…," said the mariner. / "…," the old gentleman replied. / The policeman said, "…"
+_DESC_AFTER = re.compile(r"[,!?—–-][\"”’]\s*(?:" + _VERB_ALT + r")\s+the\s+" + _DESC_WORDS + _DESC_STOP)
+_DESC_BEFORE = re.compile(r"(?:[\"”’]\s*|(?:^|[.!?]\s+)[\"“‘]?)[Tt]he\s+" + _DESC_WORDS + r"\s+(?:" + _VERB_ALT
+                          + r")(?![\w'’-])", re.M)
+# heads that are no one in particular ("the other", "the first"), or an adjective left alone
+_DESC_NOT = frozenset("""other others first second third last latter former rest one two three same whole
+young old elder younger eldest little new poor good great dear next former whole company party crowd
+thing way door room house day night morning evening time voice voices rest words word reply answer
+question matter moment point truth case idea sound noise
+man men woman women girl boy lady gentleman child stranger youth father mother person fellow visitor
+creature gentlemen ladies people figure husband wife son daughter brother sister friend lover
+""".split())
+# a person in general ("the young man", "the stranger"): most often an epithet of someone named
+
+
+def _descriptive(text: str, short: bool) -> list[tuple[str, int]]:
+    """Speakers named only by what they are ("said the mariner", "the old gentleman replied"):
+    a lowercase noun phrase in a speech tag, met in tags often enough to be one person."""
+    counts: Counter[str] = Counter()
+    for rx in (_DESC_AFTER, _DESC_BEFORE):
+        for m in rx.finditer(text):
+            phrase = " ".join(m.group(1).split())
+            words = phrase.split()
+            if words[-1] in _DESC_NOT or words[-1].endswith(("ly", "ing", "ed")) or words[0] in _DESC_NOT - {
+                    "young", "old", "little", "elder", "poor", "good", "dear"} or len(words[-1]) < 3:
+                continue
+            counts[phrase] += 1
+    need = 2 if short else 3
+    return [(p, n) for p, n in counts.most_common() if n >= need]
 
 
 _HE_TITLES = frozenset({"mr", "sir", "lord", "monsieur", "uncle", "master", "captain", "dr", "professor", "m",
