@@ -270,7 +270,9 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
         # else the full name the text writes ("Henry Crawford", not "Crawford" or "Henry"), else
         # the form it writes most ("Mr. Hilbery", "Kemp")
         full_forms = [f for f in forms if len(f.split()) >= 2 and not _title(f) and alone[f] >= 2]
-        pick = named or full_forms or list(forms)
+        # a rank is part of the name: "Inspector Ratcliffe", "Colonel Brandon", not "Ratcliffe"
+        ranked_forms = [f for f in forms if len(f.split()) >= 2 and _title(f) in _OFFICE_TITLES and alone[f] >= 2]
+        pick = named or full_forms or ranked_forms or list(forms)
         name = max(pick, key=lambda f: (alone[f], tagged[f] + total[f], len(f)))
         aliases: list[str] = sorted({*forms, *(h for f in forms for h in honor.get(f, ()))} - {name})
         if " " in full and full not in aliases and full != name:
@@ -365,6 +367,9 @@ _MAID_TITLES = frozenset({"miss", "mademoiselle", "mlle"})
 _SOCIAL_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "madame", "madam", "mme", "monsieur", "m",
                             "mademoiselle", "mlle", "signor", "signora", "herr", "frau", "dr", "doctor",
                             "professor", "master", "comrade"})
+# an office or a military rank, part of how the person is known ("Inspector Ratcliffe")
+_OFFICE_TITLES = frozenset({"captain", "colonel", "general", "admiral", "major", "inspector", "sergeant",
+                            "lieutenant", "judge", "doctor", "professor"})
 # ranks that name a person on their own: "the Colonel", "the Professor"
 _RANK_WORDS = frozenset({"captain", "professor", "colonel", "general", "admiral", "major", "inspector", "doctor",
                          "count", "countess", "baron", "baroness", "marquis", "sergeant", "lieutenant", "judge"})
@@ -454,6 +459,8 @@ def _group_forms(text: str, cands: list[str], weight: dict[str, float]) -> dict[
         same_name = [h for h in heads if bare(h)[-1] == b[0] and (gender(h) in (tg, None) if tg else True)]
         fits = [h for h in same_name if not written_apart(h) and t in _SOCIAL_TITLES
                 and not any(_title(f) in other_class for f in groups[h])
+                # a knight or a colonel is not "Mr.": "Mr Elliot" is not Sir Walter Elliot
+                and not any(_title(f) and _title(f) not in _SOCIAL_TITLES for f in groups[h])
                 # "Miss Marianne" is the younger sister: "Miss Dashwood" is someone else
                 and not (t in _MAID_TITLES and re.search(
                     r"\b(?:Miss|Mademoiselle|Mlle\.?)\s+" + re.escape(bare(h)[0]) + r"(?![\w'’-]|\s+[A-Z])", text))]
@@ -549,6 +556,7 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], lead
     titled_he = [0] * len(groups)
     titled_she = [0] * len(groups)
     weak = [0] * len(groups)
+    titled_full = [any(len(f.split()) > 2 and _TITLE_AT.match(f) for f in forms) for forms in groups]
     if not owner:
         return [""] * len(groups)
     suffix = r"(?:-(?:" + "|".join(HONORIFICS) + r"))?"
@@ -562,7 +570,10 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], lead
         seen[i] += 1
         if seen[i] > 400:
             continue
-        t = _TITLE_BEFORE.search(text, max(0, m.start() - 12), m.start()) or _TITLE_AT.match(m.group(0))
+        before = _TITLE_BEFORE.search(text, max(0, m.start() - 12), m.start())
+        if before is not None and " " in m.group(1) and not titled_full[i]:
+            continue  # "Mrs Charles Musgrove" is his wife, not Charles Musgrove
+        t = before or _TITLE_AT.match(m.group(0))
         if t is not None:  # "Miss Carrow", "Mr. Lorry": the title says it
             if _TITLE_PRONOUN.get(t.group(1).lower()) == "he/him":
                 he[i] += 3
