@@ -296,7 +296,7 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
                   and not _TITLE_WORD.fullmatch(f.split()[0])}
         chars.append(Character(key=key, name=name, aliases=tuple(aliases),
                                pronouns=_TITLE_PRONOUN.get(first.lower(), "")))
-        guess.append(forms | firsts)
+        guess.append(_plain(forms | firsts))
     known = {n.lower() for c in chars for n in c.names()}
     known_words = {w for n in known for w in n.split()}
     for phrase, _n in _descriptive(text, short)[:_MAX_DESCRIPTIVE]:
@@ -334,9 +334,12 @@ _DESC_NOT = frozenset("""other others first second third last latter former rest
 young old elder younger eldest little new poor good great dear next former whole company party crowd
 thing way door room house day night morning evening time voice voices rest words word reply answer
 question matter moment point truth case idea sound noise
-man men woman women girl boy lady gentleman child stranger youth father mother person fellow visitor
-creature gentlemen ladies people figure husband wife son daughter brother sister friend lover
+men women gentlemen ladies people figure
 """.split())
+# a person in general ("the man", "the young girl"): most often an epithet of someone named (a
+# stranger, a visitor, a policeman are kept: the text does not name them)
+_DESC_GENERIC = frozenset("""man woman girl boy lady gentleman child youth father mother person fellow
+creature husband wife son daughter brother sister friend lover""".split())
 # a person in general ("the young man", "the stranger"): most often an epithet of someone named
 
 
@@ -350,6 +353,8 @@ def _descriptive(text: str, short: bool) -> list[tuple[str, int]]:
             words = phrase.split()
             if words[-1] in _DESC_NOT or words[-1].endswith(("ly", "ing", "ed")) or words[0] in _DESC_NOT - {
                     "young", "old", "little", "elder", "poor", "good", "dear"} or len(words[-1]) < 3:
+                continue
+            if words[-1] in _DESC_GENERIC:
                 continue
             counts[phrase] += 1
     need = 2 if short else 3
@@ -373,6 +378,11 @@ _OFFICE_TITLES = frozenset({"captain", "colonel", "general", "admiral", "major",
 # ranks that name a person on their own: "the Colonel", "the Professor"
 _RANK_WORDS = frozenset({"captain", "professor", "colonel", "general", "admiral", "major", "inspector", "doctor",
                          "count", "countess", "baron", "baroness", "marquis", "sergeant", "lieutenant", "judge"})
+
+
+def _plain(forms: set[str]) -> set[str]:
+    """Name forms that are not also common words ("May" is a month and a verb)."""
+    return {f for f in forms if " " in f or f.lower() not in _MONTHS} or forms
 
 
 def _title(form: str) -> str | None:
@@ -408,7 +418,7 @@ def _group_forms(text: str, cands: list[str], weight: dict[str, float]) -> dict[
     cut_rx = re.compile(r"[“\"‘]|(?<![\w'’-])(?:" + "|".join(map(re.escape, parts)) + r")(?![\w-])") if parts \
         else re.compile(r"[“\"‘]")
     # the gender of each full name, from the pronouns after it and after its first name
-    text_gender = dict(zip(heads0, _pronouns(text, [{h, h.split()[0]} for h in heads0], cut_rx), strict=True))
+    text_gender = dict(zip(heads0, _pronouns(text, [_plain({h, h.split()[0]}) for h in heads0], cut_rx), strict=True))
     for w in by_weight:
         b = bare(w)
         if len(b) < 2:
