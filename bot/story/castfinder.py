@@ -597,6 +597,8 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], lead
                 window = window[: cut.start()]
                 break
         end = _SENTENCE_END.search(window)
+        if end is not None and window[end.end():].split(" ", 1)[0] in mine[i]:
+            end = _SENTENCE_END.search(window, end.end())  # "… said Ralph Denham. Denham took his hat"
         stop = end.end() if end is not None else len(window)
         # the first pronoun after the name ("Corra … she", "said Wyn. He") is most likely
         # theirs: it weighs double, and one in a speech/thought tag ("he said") once more.
