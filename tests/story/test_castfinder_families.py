@@ -89,7 +89,7 @@ def test_a_speaker_known_only_by_what_he_is_is_a_character_with_his_tags_pronoun
 
 def test_no_pronoun_is_guessed_without_evidence() -> None:
     text = _novel() + "".join(
-        f'"Tickets, please," said the Conductor. The train moved on. "Next stop," said the Conductor.\n\n'
+        '"Tickets, please," said the Conductor. The train moved on. "Next stop," said the Conductor.\n\n'
         for _ in range(3))
     cond = _by_name(find_cast(text), "The Conductor")
     assert cond.pronouns == ""  # nothing in the text says he or she
