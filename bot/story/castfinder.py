@@ -42,7 +42,7 @@ later earlier tonight today tomorrow yesterday morning evening night suddenly sl
 monday tuesday wednesday thursday friday saturday sunday january february march april may june
 july august september october november december english french god lord heaven hell christmas
 to indeed certainly nay pray such these those enough rubbish do hullo gracious i've i’ve i'd i’d mais
-people comrades gentlemen ladies sirs diary
+people comrades gentlemen ladies sirs diary poor you'll you’ll council
 """.split())
 _CUT = re.compile(r"[“\"‘]|(?<![\w'’-])(?!(?:He|She|His|Her|Hers|Him|It|Its|They|Their|The|A|An|But|And|Then|"
                   r"When|As|So|If|In|On|At|With)\b)[A-Z][a-z]+(?![\w-])")
@@ -240,6 +240,9 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
     # "the Musgroves", "the Crofts": a family, when the singular is a name part of another candidate
     parts = {p for w in cands for p in w.split()}
     cands = [w for w in cands if not (" " not in w and w.endswith("s") and w[:-1] in parts and w not in hinted)]
+    # "the Miss Bertrams": the sisters together
+    cands = [w for w in cands if not (_title(w) and len(w.split()) == 2 and w.endswith("s")
+                                      and w.split()[1][:-1] in parts and w not in hinted)]
     # "Naruto Uzumaki" written out somewhere: the two single-word candidates are one person
     single = {w for w in cands if " " not in w}
     pairs = Counter(m.group(0) for m in _PAIR.finditer(text)
@@ -374,7 +377,8 @@ _SOCIAL_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "madame", "madam", 
                             "professor", "master", "comrade"})
 # an office or a military rank, part of how the person is known ("Inspector Ratcliffe")
 _OFFICE_TITLES = frozenset({"captain", "colonel", "general", "admiral", "major", "inspector", "sergeant",
-                            "lieutenant", "judge", "doctor", "professor"})
+                            "lieutenant", "judge", "doctor", "dr", "professor"})
+_MAN_TITLES = frozenset({"mr", "dr", "doctor", "professor", "monsieur", "m", "signor", "herr"})
 # ranks that name a person on their own: "the Colonel", "the Professor"
 _RANK_WORDS = frozenset({"captain", "professor", "colonel", "general", "admiral", "major", "inspector", "doctor",
                          "count", "countess", "baron", "baroness", "marquis", "sergeant", "lieutenant", "judge"})
@@ -520,6 +524,12 @@ def _group_forms(text: str, cands: list[str], weight: dict[str, float]) -> dict[
             groups[w] = {w}
         else:
             groups[home].add(w)
+    # "Mr. Kemp" and "Dr. Kemp" with no first name anywhere: one man
+    for surname, ws in titled.items():
+        men = [w for w in ws if w in groups and _title(w) in _MAN_TITLES]
+        if len({_title(w) for w in men}) > 1 and not any(bare(h)[-1] == surname for h in heads):
+            for w in men[1:]:
+                groups[men[0]] |= groups.pop(w)
     # "Madame Olenska" and "Countess Olenska": a married woman's titles, one woman
     wives: dict[str, list[str]] = defaultdict(list)
     for surname, ws in titled.items():
