@@ -314,7 +314,7 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
         used.add(key)
         chars.append(Character(key=key, name=name))
         guess.append({"the " + phrase})
-    found = _pronouns(text, guess, every_rx, lead=0)
+    found = _pronouns(text, guess, every_rx)
     out: list[Character] = []
     for c, p in zip(chars, found, strict=True):
         noun = next((_NOUN_GENDER[w.lower()] for w in reversed(c.name.split()) if w.lower() in _NOUN_GENDER), "")
@@ -559,11 +559,11 @@ _NOUN_GENDER.update({w: "she/her" for w in ("queen", "princess", "duchess", "wom
                                              "wife", "daughter", "maid", "widow")})
 
 
-def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], lead: int | None = None) -> list[str]:
-    """he/him or she/her per group of name forms, from the pronouns that follow the name, up to
-    the next quote or the next mention of someone else (one pass over the text for all). With
-    `lead` (the index of the story's main character), the main character's pronoun counts half
-    for everyone else: in "The Rabbit hurried past; she ran after it" the "she" is the heroine."""
+def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str]) -> list[str]:
+    """he/him or she/her per group of name forms, from the pronouns that follow the name in its
+    own sentence, up to the next quote or the next mention of someone else, and from he/she
+    tags after it (one pass over the text for all). Only subjects and possessives count: in
+    "The Rabbit hurried past her" or "Ralph took her hand" the "her" is someone else's."""
     from bot.story.quotes import word_alternation
 
     owner: dict[str, int] = {}
@@ -573,8 +573,6 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], lead
     he = [0] * len(groups)
     she = [0] * len(groups)
     seen = [0] * len(groups)
-    titled_he = [0] * len(groups)
-    titled_she = [0] * len(groups)
     weak = [0] * len(groups)
     titled_full = [any(len(f.split()) > 2 and _TITLE_AT.match(f) for f in forms) for forms in groups]
     if not owner:
@@ -597,10 +595,8 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], lead
         if t is not None:  # "Miss Carrow", "Mr. Lorry": the title says it
             if _TITLE_PRONOUN.get(t.group(1).lower()) == "he/him":
                 he[i] += 3
-                titled_he[i] += 3
             else:
                 she[i] += 3
-                titled_she[i] += 3
         window = text[m.end() : m.end() + 100]
         for cut in names_rx.finditer(window):
             if cut.group(0) not in mine[i]:  # a quote, or someone else's name
@@ -631,16 +627,6 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], lead
                 he[i] += w
             else:
                 she[i] += w
-    if lead is not None and 0 <= lead < len(groups):
-        main_he = he[lead] > she[lead] * 1.5
-        main_she = she[lead] > he[lead] * 1.5
-        for i in range(len(groups)):
-            if seen[lead] < 3 * seen[i]:
-                continue  # not a story told around one main character
-            if i != lead and main_he:
-                he[i] = titled_he[i] + (he[i] - titled_he[i]) // 2
-            elif i != lead and main_she:
-                she[i] = titled_she[i] + (she[i] - titled_she[i]) // 2
     out = []
     for i, (h, sh) in enumerate(zip(he, she, strict=True)):
         if h == sh == 0 and weak[i]:
