@@ -60,6 +60,8 @@ _TITLE_AT = re.compile(r"(" + "|".join(_TITLE_PRONOUN) + r")\.?\s", re.I)
 _POSSESSIVE_NEXT = re.compile(r" (?!(?:and|or|but|to|as|that|the|a|an|in|on|at|with|for|from|by|of|up|down|out|off|"
                               r"away|back|again|so|then|if|was|is|when|while|what|how|it|this|all|very|too|now|"
                               r"once|never|not|into|about|over|no|some|any|there|here|he|she|they|i|you|we)\b)[a-z]")
+_NEXT_TAG = re.compile(r"([^\"“”\n]{0,60})[\"“][^\"“”\n]{1,400}[\"”][ \t]*,?[ \t]*(he|she|He|She)[ \t]+(?:"
+                       + _VERB_ALT + r")(?![\w'’-])")
 _SENTENCE_END = re.compile(r"[.!?;]+[\"”’']?\s+(?:(?:He|She|His|Her)(?![\w'’])|(?=\S))")
 _HE_WORDS = frozenset(("he", "him", "his", "himself"))
 _TAG_NEXT = re.compile(r"\s+(?:" + _VERB_ALT + r")(?![\w'’-])")
@@ -594,6 +596,14 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str]) -> l
         t = before or _TITLE_AT.match(m.group(0))
         if t is not None:  # "Miss Carrow", "Mr. Lorry": the title says it
             if _TITLE_PRONOUN.get(t.group(1).lower()) == "he/him":
+                he[i] += 3
+            else:
+                she[i] += 3
+        nxt = _NEXT_TAG.match(text, m.end())
+        if nxt is not None and not (names_rx.search(nxt.group(1)) and any(
+                c.group(0) not in mine[i] and c.group(0) not in "“\"‘" for c in names_rx.finditer(nxt.group(1)))):
+            # “…,” said Randolph. “…,” he added: the same speaker goes on
+            if nxt.group(2).lower() == "he":
                 he[i] += 3
             else:
                 she[i] += 3
