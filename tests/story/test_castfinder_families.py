@@ -93,3 +93,9 @@ def test_no_pronoun_is_guessed_without_evidence() -> None:
         for _ in range(3))
     cond = _by_name(find_cast(text), "The Conductor")
     assert cond.pronouns == ""  # nothing in the text says he or she
+
+
+def test_a_pronoun_tag_after_the_next_quote_is_evidence_for_the_name_before_it() -> None:
+    text = _novel() + "".join(
+        '"Come here," said Robin. "Now," she added. The dog did not move.\n\n' for _ in range(4))
+    assert _by_name(find_cast(text), "Robin").pronouns == "she/her"
