@@ -258,10 +258,14 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
              if p[:1].isupper() and p.rstrip(".") not in ("Mr", "Mrs", "Ms", "Miss", "Dr")}
     if not short:
         # a person of the story is named in a speech tag next to a quote somewhere ("…,” said
-        # Kemp / Kemp said, “…”), or called by name in speech again and again (a first-person
-        # narrator), or has a title ("Mr. Dixon"); a place or a book ("Udolpho") has none of these
+        # Kemp / Kemp said, “…”), or in a tag with a title ("said Mr. Perry"), or called by name
+        # in speech again and again (a first-person narrator), or holds a rank the narration
+        # keeps using ("General Tilney", met as "the General" in tags); a place or a book
+        # ("Udolpho"), or someone only talked about ("Mr. Dixon"), has none of these
         groups = {h: fs for h, fs in groups.items()
-                  if any(strong[f] or _title(f) for f in fs) or sum(voc[f] for f in fs) >= 4 or fs & hinted}
+                  if any(strong[f] or (_title(f) and tagged[f] - 0.5 * voc[f] >= 1)
+                         or (_title(f) in _OFFICE_TITLES | _RANK_WORDS and alone[f] >= 5) for f in fs)
+                  or sum(voc[f] for f in fs) >= 4 or fs & hinted}
 
     every_rx = re.compile(r"[“\"‘]|(?<![\w'’-])(?:" + "|".join(re.escape(f) for f in sorted(every, key=len, reverse=True))
                           + r")(?![\w-])") if every else re.compile(r"[“\"‘]")
