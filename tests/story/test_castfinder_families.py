@@ -99,3 +99,12 @@ def test_a_pronoun_tag_after_the_next_quote_is_evidence_for_the_name_before_it()
     text = _novel() + "".join(
         '"Come here," said Robin. "Now," she added. The dog did not move.\n\n' for _ in range(4))
     assert _by_name(find_cast(text), "Robin").pronouns == "she/her"
+
+
+def test_someone_only_talked_about_is_no_character() -> None:
+    text = _novel() + "".join(
+        f'Nobody had seen Mr. Quill since spring, and Clara missed Mr. Quill. "Mr. Quill owes me {n} pounds," said Denham.\n\n'
+        for n in range(6))
+    names = {n for c in find_cast(text) for n in c.names()}
+    assert "Mr. Quill" not in names  # never speaks: a name in the story, not a voice in it
+    assert "Ralph Denham" in names
