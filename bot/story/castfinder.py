@@ -459,6 +459,7 @@ def _group_forms(text: str, cands: list[str], weight: dict[str, float]) -> dict[
         p = text_gender.get(head, "")
         return "he" if p.startswith("he") else "she" if p.startswith("she") else None
 
+    men_firsts = {bare(h)[0] for h in heads if not _title(h) and gender(h) == "he"}
     maiden = {bare(w)[0] for w in cands if _title(w) in _MAID_TITLES and len(bare(w)) == 1}
     titled: dict[str, list[str]] = defaultdict(list)  # surname -> own groups of "T Surname"
     for w in by_weight:
@@ -489,6 +490,9 @@ def _group_forms(text: str, cands: list[str], weight: dict[str, float]) -> dict[
         if tg and any(gender(h) is None for h in fits) and any(
                 _title_gender(_title(o)) not in (tg, None) for o in cands if bare(o) == b and o != w):
             fits = []  # "Mr. Welland" beside "Mrs. Welland" and May Welland of unknown gender
+        if t in _WIFE_TITLES:
+            # "Mrs. Newland Archer" is Newland Archer's wife; "Mrs. Archer" is his mother
+            fits = [h for h in fits if not (_title(h) in _WIFE_TITLES and bare(h)[0] in men_firsts)]
         if t in _WIFE_TITLES and b[0] in maiden:
             fits = [h for h in fits if any(_title(f) in _WIFE_TITLES for f in groups[h])]
         if t == "mr" and any(bare(h)[-1] == b[0] and any(_title(f) == t and len(bare(f)) >= 2 for f in groups[h])

@@ -108,3 +108,10 @@ def test_someone_only_talked_about_is_no_character() -> None:
     names = {n for c in find_cast(text) for n in c.names()}
     assert "Mr. Quill" not in names  # never speaks: a name in the story, not a voice in it
     assert "Ralph Denham" in names
+
+
+def test_a_wife_named_after_her_husband_is_not_his_mother() -> None:
+    text = _novel() + "".join(
+        '"Tea is ready," said Mrs. Ralph Denham. She smiled at her husband.\n\n' for _ in range(5))
+    mother = _by_name(find_cast(text), "Mrs. Denham")
+    assert "Mrs. Ralph Denham" not in mother.names()
