@@ -168,10 +168,13 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
     # people spoken to ("Watson, …", "…, my dear Watson."): the first-person narrator is often
     # named only like this
     voc: Counter[str] = Counter()
+    voc_mid: Counter[str] = Counter()
     for m in _VOCATIVE.finditer(text):
         if _ok(m.group(1)):
             tagged[m.group(1)] += 0.5
             voc[m.group(1)] += 1
+            if m.group(0)[:1] == ",":
+                voc_mid[m.group(1)] += 1  # "…, Watson." (an interjection opens speech: "Oui, …")
     # a short story's action beats: "Jessop laughed. “Nobody's paid…”" -- a name opening a
     # paragraph that has a quote in it, followed by a lowercase verb
     if len(text) < _SHORT_TEXT:
@@ -233,7 +236,7 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
     # a word met only at the head of speech ("Oui, monsieur", "Ay, ay") is no name: a name is
     # also met after a lowercase word somewhere, unless speech tags name it
     cands = [w for w in cands if tagged[w] - 0.5 * voc[w] >= 2 or lower[w] >= 1 or w in hinted or titled[w] >= 2
-             or (short and strong[w] >= 1) or " " in w]
+             or (short and strong[w] >= 1) or " " in w or voc_mid[w] >= 2]
     # a title alone that is an abbreviation ("Mr", "Mlle") is no one
     cands = [w for w in cands if not (" " not in w and _title(w) and _title(w) not in _RANK_WORDS)]
     # no possessives ("Harriet's" is Harriet), no places ("in Highbury", "at Bath")
