@@ -431,7 +431,8 @@ def _group_forms(text: str, cands: list[str], weight: dict[str, float]) -> dict[
     cut_rx = re.compile(r"[“\"‘]|(?<![\w'’-])(?:" + "|".join(map(re.escape, parts)) + r")(?![\w-])") if parts \
         else re.compile(r"[“\"‘]")
     # the gender of each full name, from the pronouns after it and after its first name
-    text_gender = dict(zip(heads0, _pronouns(text, [_plain({h, h.split()[0]}) for h in heads0], cut_rx), strict=True))
+    text_gender = dict(zip(heads0, _pronouns(text, [_plain({h, h.split()[0]}) for h in heads0], cut_rx, most=150),
+                           strict=True))
     for w in by_weight:
         b = bare(w)
         if len(b) < 2:
@@ -572,7 +573,7 @@ _NOUN_GENDER.update({w: "she/her" for w in ("queen", "princess", "duchess", "wom
                                              "wife", "daughter", "maid", "widow")})
 
 
-def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str]) -> list[str]:
+def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], most: int = 400) -> list[str]:
     """he/him or she/her per group of name forms, from the pronouns that follow the name in its
     own sentence, up to the next quote or the next mention of someone else, and from he/she
     tags after it (one pass over the text for all). Only subjects and possessives count: in
@@ -599,7 +600,7 @@ def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str]) -> l
             continue
         i = who
         seen[i] += 1
-        if seen[i] > 400:
+        if seen[i] > most:
             continue
         before = _TITLE_BEFORE.search(text, max(0, m.start() - 12), m.start())
         if before is not None and " " in m.group(1) and not titled_full[i]:
