@@ -259,7 +259,7 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
     groups = _group_forms(text, cands, {w: tagged[w] + total[w] for w in cands})
     every = {p for forms in groups.values() for f in forms for p in (f, *f.split())
              if p[:1].isupper() and p.rstrip(".") not in ("Mr", "Mrs", "Ms", "Miss", "Dr")}
-    if not short:
+    if not short and sum(strong.values()) >= 10:
         # a person of the story is named in a speech tag next to a quote somewhere ("…,” said
         # Kemp / Kemp said, “…”), or in a tag with a title ("said Mr. Perry"), or called by name
         # in speech again and again (a first-person narrator), or holds a rank the narration
