@@ -377,22 +377,25 @@ def main() -> int:
             calibration(sc, recs, by_id)
         if not with_cast:
             cast_figures(recs, {r["id"]: r["cast"] for r in results})
+    if args.nocast_only:  # no speed runs
+        if pool:
+            pool.close()
+        return 0
     # speed on its own: one process, nothing else of this bench running beside it
-    sample = golds[:3] if not args.nocast_only else []
-    if sample:
-        t0 = time.perf_counter()
-        for g in sample:
-            run_one((g, True))
-        secs = time.perf_counter() - t0
-        mb = sum(len(g["text"]) for g in sample) / 1e6
-        summary.append(f"speed: segment (read + segment + attribute, one process) {mb:.2f} MB in {secs:.2f} s = "
-                       f"{mb / secs:.2f} MB/s")
-        t0 = time.perf_counter()
-        for g in sample:
-            run_one((g, False))
-        secs = time.perf_counter() - t0
-        summary.append(f"speed: segment with cast discovery (no cast, one process) {mb:.2f} MB in {secs:.2f} s = "
-                       f"{mb / secs:.2f} MB/s")
+    sample = golds[:3]
+    t0 = time.perf_counter()
+    for g in sample:
+        run_one((g, True))
+    secs = time.perf_counter() - t0
+    mb = sum(len(g["text"]) for g in sample) / 1e6
+    summary.append(f"speed: segment (read + segment + attribute, one process) {mb:.2f} MB in {secs:.2f} s = "
+                   f"{mb / secs:.2f} MB/s")
+    t0 = time.perf_counter()
+    for g in sample:
+        run_one((g, False))
+    secs = time.perf_counter() - t0
+    summary.append(f"speed: segment with cast discovery (no cast, one process) {mb:.2f} MB in {secs:.2f} s = "
+                   f"{mb / secs:.2f} MB/s")
     if summary:
         print("=== summary")
         for s in summary:
