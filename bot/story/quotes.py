@@ -181,26 +181,109 @@ def find_quotes(text: str, start: int, end: int, style: QuoteStyle) -> list[Quot
         m = _DASH_START.match(text, start, end)
         if m and m.end() < end:
             quotes = _dashes(text, m.end(), end)
-    return [q for q in quotes if q.end > q.start and text[q.start : q.end].strip() and not _is_mention(text, q, start)]
+    elif "(" in text[start:end]:
+        quotes = [piece for q in quotes for piece in _split_directions(text, q)]
+    out: list[Quote] = []
+    lead = start  # where the narration before the next quote begins
+    broken = False  # the quote kept before it stopped mid-sentence ("I can only say" she…)
+    for q in quotes:
+        if (q.end > q.start and text[q.start : q.end].strip() and not _is_mention(text, q, start, lead, broken)
+                and not _unspoken(text, q, lead)):
+            out.append(q)
+            broken = q.close >= 0 and text[q.close - 1 : q.close].isalpha()
+        else:
+            broken = False
+        lead = q.close + 1 if q.close >= 0 else q.end
+    return out
 
 
-_NAMING_WORDS = frozenset("""the a an of on in as against about called named term word his her their its our
-my your this that these those so-called than like""".split())
+# A stage direction in parentheses inside a speech: "(turning to Emma)", "(with a smile)",
+# "(Laughing affectedly.)", "(loud cheers)": the narrator's words, not the speaker's.
+_DIRECTION = re.compile(
+    r"\(\s*_?(?:(?!(?:nothing|something|anything|everything|being|thing|king|evening|morning|darling|during|"
+    r"according|notwithstanding|wedding|building|pudding|shilling|farthing|lodging|stocking|ring|sing|bring)\b)"
+    r"[^\W\d_]+ing\b|with\b|in\s+an?\b|aside\b|sotto\b|to\s+(?:[A-Z]|him\b|her\b|them\b|the\b)|after\s+an?\b|"
+    r"a\s+pause\b|pause\b|(?:loud|renewed|great|much|general)?\s*(?:cheers|laughter|applause|hear,?\s+hear)\b)"
+    r"[^()]{0,200}\)")
+_OWN_WORDS = re.compile(r"(?<![\w'’])(?:I|me|my|mine|myself|you|your|yours|we|us|our)(?![\w'’])", re.I)
+
+
+def _split_directions(text: str, q: Quote) -> list[Quote]:
+    """Cut a quote at the stage directions inside it: "Will you? (turning to Emma.) Will you
+    choose?" is two spoken pieces around the narrator's words."""
+    if q.kind not in ("double", "single") or "(" not in text[q.start : q.end]:
+        return [q]
+    out: list[Quote] = []
+    pos = q.start
+    for m in _DIRECTION.finditer(text, q.start, q.end):
+        if _OWN_WORDS.search(text, m.start(), m.end()):
+            continue  # "(with all my heart)": the speaker's own aside
+        b = trim_end(text, pos, m.start())
+        if b > pos:
+            out.append(Quote(pos, b, q.open if pos == q.start else -1, -1, q.kind))
+        pos = m.end()
+        while pos < q.end and text[pos] in " \t\n,;:.—–-":
+            pos += 1
+    if pos == q.start:
+        return [q]
+    if q.end > pos:
+        out.append(Quote(pos, q.end, -1, q.close, q.kind))
+    return out
+
+
+_NAMING_WORDS = frozenset("""the a an of on in as against about called named term termed word words his her
+their its our my your this that these those so-called than like entitled titled labelled labeled marked dubbed
+christened styled nicknamed phrase epithet motto""".split())
 _GOES_ON = re.compile(r"[ \t\n]*[a-z(]")
-_PREV_WORD = re.compile(r"([^\W\d_][\w'’-]*)[ \t]*$")
+_PREV_WORD = re.compile(r"([^\W\d_][\w'’-]*)[ \t\n]*$")
 _SPOKEN_END = frozenset(",.!?…—–-;:")
+# a speech led in without a verb: "…, lowering his voice "well done"", "in a low tone "go on""
+_SPEECH_LEAD = re.compile(r"(?<![\w'’])(?:voice|tone|turning|looking|smiling|laughing|nodding|hesitated|paused)(?![\w'’])")
 
 
-def _is_mention(text: str, q: Quote, para_start: int) -> bool:
+# Words that were meant, looked or nearly said, not spoken: "as much as to say, “…”", "a glance
+# which meant, “…”", "her eyes said: “…”", "it was on the tip of his tongue to reply: “…”".
+_UNSPOKEN_LEAD = re.compile(
+    r"(?<![\w'’])(?:as\s+(?:if|though|much\s+as|who\s+should|who\s+would)\s+(?:\w+\s+){0,2}(?:to\s+)?"
+    r"(?:say|ask|exclaim|cry|reply|observe|remark|answer)"
+    r"|which\s+(?:meant|said|expressed|seemed\s+to\s+(?:say|ask))|seem(?:ed|s|ing)?\s+to\s+(?:say|ask|reply|answer)"
+    r"|(?:eyes|look|looks|glance|glances|face|smile|expression|silence|attitude|manner|gesture|nod|countenance|air)"
+    r"\s+(?:(?!and\b|then\b)\w+\s+)?(?:said|asked|answered|replied|expressed|seemed\s+to\s+say)"
+    r"|(?:tip\s+of\s+(?:his|her|my|their)\s+tongue|tempted|longed|wished|wanted|inclined|felt\s+like|impulse|ready|dying|"
+    r"on\s+the\s+point\s+of)\s+(?:to\s+)?(?:say|saying|reply|replying|answer|answering|cry|crying|shout|shouting|"
+    r"ask|asking|exclaim|exclaiming|retort|retorting)"
+    r"|might\s+have\s+(?:said|asked|answered|replied|exclaimed)|fancy\s+\w+(?:\s+\w+)?\s+saying)"
+    r"[\s:,;—–-]*$", re.I)
+
+
+def _unspoken(text: str, q: Quote, lead: int) -> bool:
+    """Words in quote marks that someone looked, meant or nearly said (see _UNSPOKEN_LEAD)."""
+    if q.open < 0 or q.kind not in ("double", "single"):
+        return False
+    return _UNSPOKEN_LEAD.search(text, max(lead, q.open - 80), q.open) is not None
+
+
+def _is_mention(text: str, q: Quote, para_start: int, lead: int, broken: bool = False) -> bool:
     """A title or scare quote inside a running sentence (called her “studies”, the “Relay”),
     not speech: a word right before the mark, no speech verb, a short span without the
-    punctuation that ends spoken words, and the sentence going on after the closing mark."""
+    punctuation that ends spoken words, and the sentence going on after the closing mark.
+    `lead` is where the narration before the quote begins (the paragraph start or the end of
+    the quote before); `broken`: the speech before stopped mid-sentence (and this goes on with it)."""
     if q.kind not in ("double", "single") or q.open < 0 or q.close < 0:
         return False
     body = text[q.start : q.end].rstrip()
     if not body:
         return False
     m = _PREV_WORD.search(text, max(para_start, q.open - 40), q.open)
+    if (m is not None and m.end() == q.open and body[0].islower() and m.group(1)[-1].isalpha()
+            and not _VERB_RE.search(text, lead, q.open)
+            and _SPEECH_LEAD.search(text, max(lead, q.open - 60), q.open) is None
+            and not broken):
+        # (not after a quote broken off mid-sentence: "I can only marvel" she said, raising her
+        # hands "that you read him")
+        # a sentence running on into lower-case words in quote marks (had "lost her looks.",
+        # the elusive "tip."), with no speech verb in front: words named or borrowed, not said
+        return True
     if (m is not None and m.end() == q.open and len(body.split()) <= 4 and m.group(1).lower() in _NAMING_WORDS
             and body[-1] not in "?!" and "," not in body[:-1]
             and (body[0].islower() or _GOES_ON.match(text, q.close + 1))):

@@ -97,3 +97,38 @@ def test_double_quoted_speech_in_a_text_full_of_single_quoted_thoughts() -> None
     text = "'Why me?' 'Not again.' 'Go away.' \"Hello,\" said Lee. 'Idiot.'"
     assert detect_style(text) == "single"
     assert inside(text) == ["Why me?", "Not again.", "Go away.", "Hello,", "Idiot."]
+
+
+def test_stage_directions_in_parentheses_cut_the_speech() -> None:
+    text = ("“I shall ask you, then. Will you? (turning to Ruth.) Will you come with me? You know the way, "
+            "(with a nod at the door) and I do not.”")
+    assert inside(text) == ["I shall ask you, then. Will you?", "Will you come with me? You know the way,",
+                            "and I do not."]
+
+
+def test_the_speakers_own_asides_in_parentheses_stay_in_the_speech() -> None:
+    text = "“The vicar (with all my respect to him) is late, and the bells (ringing already) are loud.”"
+    assert inside(text) == ["The vicar (with all my respect to him) is late, and the bells",
+                            "are loud."]
+
+
+def test_borrowed_lower_case_words_in_a_running_sentence_are_not_speech() -> None:
+    text = ("It was known in town that the widow had “lost her looks.” He hoped for the elusive “tip” "
+            "and wanted to “keep up,” as he put it.")
+    assert inside(text) == []
+
+
+def test_lower_case_continuation_after_a_tag_is_speech() -> None:
+    text = "“Well,” said Tom slowly “perhaps not.” “I can only say” here she raised her hands “that I tried.”"
+    assert inside(text) == ["Well,", "perhaps not.", "I can only say", "that I tried."]
+
+
+@pytest.mark.parametrize("lead", ["shook his head, as much as to say,", "gave her a look which meant,",
+                                  "Her eyes said:", "It was on the tip of his tongue to reply:",
+                                  "He felt like answering:", "smiled as if to say,"])
+def test_words_only_looked_or_nearly_said_are_not_speech(lead: str) -> None:
+    assert inside(f"Tom {lead} “You will not leave.” Then he went on reading.") == []
+
+
+def test_habitual_speech_is_speech() -> None:
+    assert inside("Every morning he would say, “You will not leave.”") == ["You will not leave."]
