@@ -234,6 +234,8 @@ def _split_directions(text: str, q: Quote) -> list[Quote]:
 _NAMING_WORDS = frozenset("""the a an of on in as against about called named term termed word words his her
 their its our my your this that these those so-called than like entitled titled labelled labeled marked dubbed
 christened styled nicknamed phrase epithet motto""".split())
+_DETERMINERS = frozenset("the a an his her their its our my your this of in to from at by with for on".split())
+_INTERJECTION = re.compile(r"(?:Yes|No|Well|Oh|O|Ah|Good|Pray|Hey|Hi|Hello)\b")
 _GOES_ON = re.compile(r"[ \t\n]*[a-z(]")
 _PREV_WORD = re.compile(r"([^\W\d_][\w'’-]*)[ \t\n]*$")
 _SPOKEN_END = frozenset(",.!?…—–-;:")
@@ -290,6 +292,13 @@ def _is_mention(text: str, q: Quote, para_start: int, lead: int, broken: bool = 
         # the "younger set," in which…; an authority on "form."; called a "double entendre":
         # a few words named in a sentence, after an article or preposition, not said
         return True
+    if m is not None and m.end() == q.open and len(body.split()) <= 6 and body[-1] not in "?!":
+        word = m.group(1)
+        if ((word.lower() in _DETERMINERS and not _INTERJECTION.match(body))
+                or word.endswith(("'s", "’s", "s'", "s’")) or (word == "s" and text[m.start() - 1] == " ")):
+            # the overture to “The Poet and the Peasant.”, a “Capital Hunter.”, Lee's “Euphorion,”:
+            # a title or a name after an article, preposition or possessive
+            return True
     if body[-1] in _SPOKEN_END or len(body.split()) > 8:
         return False
     if m is None or m.end() != q.open:

@@ -132,3 +132,9 @@ def test_words_only_looked_or_nearly_said_are_not_speech(lead: str) -> None:
 
 def test_habitual_speech_is_speech() -> None:
     assert inside("Every morning he would say, “You will not leave.”") == ["You will not leave."]
+
+
+def test_titles_after_an_article_preposition_or_possessive_are_not_speech() -> None:
+    text = ("The band played the overture to “The Silver Lake.” He read Ann Hale's “Winter Roads,” "
+            "then went on to the “Crown and Anchor.” She said “Come in.” and he came with a “Yes, ma'am.”")
+    assert inside(text) == ["Come in.", "Yes, ma'am."]
