@@ -384,8 +384,25 @@ def _is_opener(text: str, i: int, start: int, end: int) -> bool:
         return False
     if i > start and text[i - 1] not in _OPEN_PREV:
         return False
-    # 'em, 'tis, 'cause ... are elisions, except at the very start of a paragraph
+    # 'em, 'tis, 'cause ... are elisions, except at the very start of a paragraph; a left curly
+    # mark is an elision only before the few words that are never anything else ("‘till",
+    # "‘D’you know" open speech)
+    if c == "‘":
+        return not (i > start and _CURLY_ELISION.match(text, i + 1))
     return not (i > start and _ELISION.match(text, i + 1))
+
+
+_CURLY_ELISION = re.compile(r"(?:tis|twas|twere|twould|em)(?![^\W\d_])", re.I)
+
+
+def _nested_opener(text: str, i: int, start: int, end: int) -> bool:
+    """A right curly mark (or apostrophe) placed where a quote opens, inside a quote: ‘my poor
+    word ’success,’ which…’ — the inner quote, not an apostrophe and not the end of the outer one."""
+    if text[i] not in "’'" or i + 1 >= end or not text[i + 1].isalpha():
+        return False
+    if i > start and text[i - 1] not in _OPEN_PREV and text[i - 1] not in "‘'":
+        return False
+    return _ELISION.match(text, i + 1) is None
 
 
 def _closer(text: str, i: int, start: int, end: int) -> int:
@@ -395,9 +412,10 @@ def _closer(text: str, i: int, start: int, end: int) -> int:
     if i == start:
         return 0
     prev = text[i - 1]
-    if prev.isspace():
-        return 0
     nxt = text[i + 1] if i + 1 < end else " "
+    if prev.isspace():
+        # “When I   ’ It seized him”: a dash lost before the mark; a closing mark still
+        return 1 if nxt.isspace() or nxt in ",.;:!?" else 0
     if nxt not in _CLOSE_NEXT_OK and not nxt.isspace():
         return 0  # don't, it's: an apostrophe inside a word
     if prev in _CLOSE_STRONG_PREV:
@@ -427,12 +445,21 @@ def _singles(text: str, start: int, end: int, kind: str) -> list[Quote]:
             continue
         # look for the closing mark before the next opening one
         strong = weak = weak_poss = -1
+        depth = 0  # inner quotes opened with a right mark, still open
         j = k + 1
         while j < n:
             p = marks[j]
             if _is_opener(text, p, start, end):
                 break
+            if _nested_opener(text, p, start, end):
+                depth += 1
+                j += 1
+                continue
             level = _closer(text, p, start, end)
+            if level and depth:
+                depth -= 1
+                j += 1
+                continue
             if level == 2:
                 strong = j
                 break
