@@ -146,17 +146,8 @@ def detect_style(text: str) -> QuoteStyle:
     return "single" if singles >= 2 and singles > doubles * 1.5 else "double"
 
 
-def find_quotes(text: str, start: int, end: int, style: QuoteStyle, *, carry: bool = False) -> list[Quote]:
-    """Quoted spans of the paragraph text[start:end], in order. With `carry` the paragraph may
-    begin inside a speech opened in an earlier paragraph (a speaker quoting verses, each line a
-    paragraph, then going on: "…and that is all I remember.”): when its first mark closes a
-    quote, the words from the paragraph start to that mark are speech."""
-    if carry:
-        close = continued_close(text, start, end, style)
-        if close >= 0:
-            b = trim_end(text, start, close)
-            head = [Quote(start, b, -1, close, style)] if b > start else []
-            return head + find_quotes(text, close + 1, end, style)
+def find_quotes(text: str, start: int, end: int, style: QuoteStyle) -> list[Quote]:
+    """Quoted spans of the paragraph text[start:end], in order."""
     if style == "single":
         quotes = _singles(text, start, end, "single")
         # double quotes outside single ones: a text whose thoughts are 'single' and speech "double"
@@ -238,35 +229,6 @@ def _split_directions(text: str, q: Quote) -> list[Quote]:
     if q.end > pos:
         out.append(Quote(pos, q.end, -1, q.close, q.kind))
     return out
-
-
-def continued_close(text: str, start: int, end: int, style: QuoteStyle) -> int:
-    """The closing mark that ends, in text[start:end], a speech begun before it (the first quote
-    mark there, when it closes: after a word or punctuation, before a space or the end); -1
-    when the text opens with a quote mark or its first mark opens one."""
-    i = start
-    while i < end and text[i] in " \t\n":
-        i += 1
-    if i >= end or text[i] in "\"“„«‘'‚":
-        return -1
-    if style == "double":
-        m = _DOUBLE.search(text, i, end)
-        if m is None:
-            return -1
-        j = m.start()
-        c = text[j]
-        if c in "”»" or (c in "\"‟" and not text[j - 1].isspace() and (j + 1 >= end or text[j + 1] in _CLOSE_NEXT_OK
-                                                                      or text[j + 1].isspace())):
-            return j
-        return -1
-    for m in _SINGLE.finditer(text, i, end):
-        j = m.start()
-        if _is_opener(text, j, i, end):
-            return -1
-        level = _closer(text, j, i, end)
-        if level == 2 or (level == 1 and not _possessive_like(text, j, end)):
-            return j
-    return -1
 
 
 _NAMING_WORDS = frozenset("""the a an of on in as against about called named term termed word words his her

@@ -36,7 +36,6 @@ from bot.story.quotes import (
     SPEECH_VERBS,
     THOUGHT_VERBS,
     QuoteStyle,
-    continued_close,
     detect_style,
     find_quotes,
     word_alternation,
@@ -639,12 +638,6 @@ def build_scenes(script: Sequence[ScriptScene], source: str, *, path: str = SCRI
                 spans = [(place.start + a, place.start + b) for a, b in local]
                 carry = False
             if sb.kind in ("dialogue", "thought"):
-                if place.matched and not spans and continued_close(source, place.start, place.end, style) >= 0:
-                    # a paragraph going on with a speech opened paragraphs before (after the
-                    # verses it quotes): its words up to the closing mark, as the segmenter reads it
-                    found = find_quotes(source, place.start, place.end, style, carry=True)
-                    spans = [(q.start, q.end) for q in found]
-                    carry = bool(found) and found[-1].close < 0 and found[-1].open >= 0
                 quotes = tuple(spans)
                 if not quotes and place.matched:
                     quotes = _italic_quotes(place.start, place.end, italics)

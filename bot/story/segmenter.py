@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.story.attribution import REVIEW_BELOW, Attributor, NameIndex, SpeakerGuess
 from bot.story.model import MAX_BEAT_CHARS, Beat, BeatKind, Character, Scene, Story
-from bot.story.quotes import Quote, QuoteStyle, detect_style, find_quotes, unmarked_thoughts
+from bot.story.quotes import Quote, detect_style, find_quotes, unmarked_thoughts
 from bot.story.readers import Document, StoryImportError
 from bot.story.sentences import sentence_ends, skip_space, split_long, trim_end
 
@@ -265,33 +265,6 @@ def _paragraphs(doc: Document) -> list[_Para]:
 
 
 
-_CARRY_PARAS = 12  # paragraphs without quote marks a speech left open may run through (verses it quotes)
-
-
-def _find_all_quotes(text: str, paras: Sequence[_Para], style: QuoteStyle) -> list[list[Quote] | None]:
-    """The quotes of every paragraph (None for a note). A speech left open at the end of a
-    paragraph stays open through the next few paragraphs that have no quote marks (lines of
-    verse it quotes), and a paragraph whose first mark then closes it begins inside it."""
-    out: list[list[Quote] | None] = []
-    open_since = -1  # index of the paragraph whose speech is still open, or -1
-    for n, p in enumerate(paras):
-        if p.brk or (open_since >= 0 and (n - open_since > _CARRY_PARAS
-                                          or text.count("\n", paras[n - 1].end, p.start) < 2)):
-            open_since = -1  # (a line of verse indented under the one before is no new paragraph)
-        if _NOTE.match(text, p.start, p.end):
-            out.append(None)
-            open_since = -1
-            continue
-        quotes = find_quotes(text, p.start, p.end, style, carry=open_since >= 0)
-        out.append(quotes)
-        if quotes:
-            last = quotes[-1]
-            open_since = n if last.close < 0 and last.open >= 0 and last.kind in ("double", "single") else -1
-        elif _MARKS[style].search(text, p.start, p.end) or _is_heading(text[p.start : p.end]):
-            open_since = -1
-    return out
-
-
 def _unquoted_thoughts(text: str, p: _Para, quotes: Sequence[Quote], *, reply: bool) -> list[Quote]:
     """Inner speech without marks in the text around the paragraph's quotes ("Why does he even
     care? Gaara thought.", "…, Shukaku cackled in the back of his mind"); with `reply` (the
@@ -366,7 +339,9 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
     style = detect_style(text)
     names = NameIndex(characters, text)
     att = Attributor(text, names)
-    pre_quotes = _find_all_quotes(text, paras, style)
+    pre_quotes: list[list[Quote] | None] = [
+        None if _NOTE.match(text, p.start, p.end) else find_quotes(text, p.start, p.end, style) for p in paras
+    ]
     att.narrator = _narrator(text, paras, pre_quotes, names, characters)
     out = _Builder(text)
     breaks = sorted(doc.breaks)

@@ -46,16 +46,3 @@ def test_html_italic_thoughts_survive(tmp_path: Path) -> None:
     story = segment(read_document(html, fmt="html", name="x.html"), CAST, slug="x", title="X")
     save_story(tmp_path / "x", story, source=html, source_name="source.html")
     assert load_story(tmp_path / "x").beats == story.beats
-
-
-def test_speech_going_on_after_the_verses_it_quotes(tmp_path: Path) -> None:
-    text = ("“Listen to this,” said Mara. “He wrote it for me:\n\n      The river runs, the willows weep,\n\n"
-            "      And I keep watch while others sleep.\n\nThat is all I remember of it. Pretty, is it not?”\n\n"
-            "Tom laughed.\n")
-    doc = read_document(text.encode(), fmt="txt", name="verse.txt")
-    story = segment(doc, CAST, slug="x", title="X")
-    spoken = [b for b in story.beats if b.kind == "dialogue"]
-    assert [b.speaker for b in spoken] == ["mara", "mara"]
-    assert spoken[1].quoted_text() == ["That is all I remember of it. Pretty, is it not?"]
-    save_story(tmp_path / "x", story)
-    assert load_story(tmp_path / "x").beats == story.beats

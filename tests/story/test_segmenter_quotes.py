@@ -138,16 +138,3 @@ def test_titles_after_an_article_preposition_or_possessive_are_not_speech() -> N
     text = ("The band played the overture to “The Silver Lake.” He read Ann Hale's “Winter Roads,” "
             "then went on to the “Crown and Anchor.” She said “Come in.” and he came with a “Yes, ma'am.”")
     assert inside(text) == ["Come in.", "Yes, ma'am."]
-
-
-@pytest.mark.parametrize(("text", "style", "want"), [
-    ('And that is all. Is it not pretty?" She smiled. "Well?"', "double",
-     ["And that is all. Is it not pretty?", "Well?"]),
-    ("And that is all. Isn’t it pretty?’ She smiled. ‘Well?’", "single",
-     ["And that is all. Isn’t it pretty?", "Well?"]),
-    ('"A new speech," he said.', "double", ["A new speech,"]),
-    ('He said "no" twice.', "double", ["no"]),
-])
-def test_a_paragraph_carried_into_by_an_open_speech(text: str, style: str, want: list[str]) -> None:
-    got = find_quotes(text, 0, len(text), style, carry=True)  # type: ignore[arg-type]
-    assert [text[q.start : q.end] for q in got] == want
