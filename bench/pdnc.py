@@ -75,6 +75,10 @@ def predictions(story: Story) -> list[dict[str, Any]]:
         name = by_key.get(b.speaker) if b.speaker else None
         conf = getattr(b, "confidence", None)
         for a, e in b.quotes:
+            if out and out[-1]["speaker"] == name and not story.text[out[-1]["end"] : a].strip():
+                # one speech cut into several messages (Discord's 2,000 characters) is one quotation
+                out[-1]["end"] = e
+                continue
             out.append({"start": a, "end": e, "speaker": name, "confidence": conf,
                         "review": bool(getattr(b, "review", False))})
     return out

@@ -186,15 +186,52 @@ def find_quotes(text: str, start: int, end: int, style: QuoteStyle) -> list[Quot
     out: list[Quote] = []
     lead = start  # where the narration before the next quote begins
     broken = False  # the quote kept before it stopped mid-sentence ("I can only say" she…)
-    for q in quotes:
+    written = False  # the quote before was tagged as written or read out (", she wrote. “…”")
+    for k, q in enumerate(quotes):
+        nxt = quotes[k + 1] if k + 1 < len(quotes) else None
+        after_written = _written_after(text, q, nxt, end)
         if (q.end > q.start and text[q.start : q.end].strip() and not _is_mention(text, q, start, lead, broken)
-                and not _unspoken(text, q, lead)):
+                and not _unspoken(text, q, lead) and not written and not after_written
+                and not _written_before(text, q, start, lead)):
             out.append(q)
             broken = q.close >= 0 and text[q.close - 1 : q.close].isalpha()
         else:
             broken = False
+        written = after_written
         lead = q.close + 1 if q.close >= 0 else q.end
     return out
+
+
+# Words written, read out or sung, not spoken: "…, she wrote.", "the note ran, “…”", "he read:",
+# "on which was written: “…”" (a letter, a card, verses).
+_WRITING_NOUN = r"(?:letter|note|message|document|card|paper|telegram|lines|words|inscription|notice|postscript|it)"
+_WRITTEN_LEAD = re.compile(
+    r"(?<![\w'’])(?:wrote|writes|written|read|reads|sang|sing|sings|recited|recites|scribbled|printed|inscribed|"
+    + _WRITING_NOUN + r"\s+(?:ran|runs))(?:\s+(?:thus|as\s+follows|out|aloud))?\s*[:,—–-]+[ \t\n]*$")
+_WRITTEN_TAG = re.compile(
+    r"[ \t\n]*(?:(?:the|this|his|her|my|a|that)\s+" + _WRITING_NOUN + r"\s+ran"
+    r"|(?:he|she|I|they|[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)\s+(?:wrote|writes|read\s+out|read\s+aloud|scribbled|sang))\b")
+
+
+def _written_before(text: str, q: Quote, start: int, lead: int) -> bool:
+    """A quote led in by writing or reading ("he read:", "was written, “…”"); at the very start
+    of a paragraph, the lead-in may close the paragraph before it ("…ran as follows:")."""
+    if q.open < 0 or q.kind not in ("double", "single"):
+        return False
+    lo = lead if text[lead:q.open].strip() or lead > start else max(0, start - 80)
+    return _WRITTEN_LEAD.search(text, max(lo, q.open - 80), q.open) is not None
+
+
+def _written_after(text: str, q: Quote, nxt: Quote | None, end: int) -> bool:
+    """A quote broken off by a writing tag: “Remember,” she wrote, … — its own words and the
+    words that go on after the tag are writing."""
+    if q.close < 0 or q.kind not in ("double", "single"):
+        return False
+    body = text[q.start : q.end].rstrip()
+    if not body or body[-1] not in ",—–-":
+        return False
+    stop = nxt.open if nxt is not None and nxt.open >= 0 else end
+    return _WRITTEN_TAG.match(text, q.close + 1, stop) is not None
 
 
 # A stage direction in parentheses inside a speech: "(turning to Emma)", "(with a smile)",

@@ -138,3 +138,19 @@ def test_titles_after_an_article_preposition_or_possessive_are_not_speech() -> N
     text = ("The band played the overture to “The Silver Lake.” He read Ann Hale's “Winter Roads,” "
             "then went on to the “Crown and Anchor.” She said “Come in.” and he came with a “Yes, ma'am.”")
     assert inside(text) == ["Come in.", "Yes, ma'am."]
+
+
+def test_words_written_read_out_or_sung_are_not_speech() -> None:
+    text = ("“Come at once,” she wrote, “and bring the key.” On the card was written: “The Last Door.” "
+            "“Pass the salt,” said Tom.")
+    assert inside(text) == ["Pass the salt,"]
+
+
+def test_a_letter_introduced_at_the_end_of_the_paragraph_before() -> None:
+    text = "He opened the envelope and read:\n\n“Do not wait for me. I shall not come back."
+    para = text.index("“")
+    assert [text[q.start : q.end] for q in find_quotes(text, para, len(text), "double")] == []
+    spoken = "He opened the door and said:\n\n“Do not wait for me.”"
+    para = spoken.index("“")
+    assert [spoken[q.start : q.end] for q in find_quotes(spoken, para, len(spoken), "double")] == [
+        "Do not wait for me."]
