@@ -271,7 +271,7 @@ def _split_directions(text: str, q: Quote) -> list[Quote]:
 _NAMING_WORDS = frozenset("""the a an of on in as against about called named term termed word words his her
 their its our my your this that these those so-called than like entitled titled labelled labeled marked dubbed
 christened styled nicknamed phrase epithet motto""".split())
-_DETERMINERS = frozenset("the a an his her their its our my your this of in to from at by with for on".split())
+_DETERMINERS = frozenset("the a an his her their its our my your this of in to at for on".split())
 _INTERJECTION = re.compile(r"(?:Yes|No|Well|Oh|O|Ah|Good|Pray|Hey|Hi|Hello)\b")
 _GOES_ON = re.compile(r"[ \t\n]*[a-z(]")
 _PREV_WORD = re.compile(r"([^\W\d_][\w'’-]*)[ \t\n]*$")

@@ -136,8 +136,9 @@ def test_habitual_speech_is_speech() -> None:
 
 def test_titles_after_an_article_preposition_or_possessive_are_not_speech() -> None:
     text = ("The band played the overture to “The Silver Lake.” He read Ann Hale's “Winter Roads,” "
-            "then went on to the “Crown and Anchor.” She said “Come in.” and he came with a “Yes, ma'am.”")
-    assert inside(text) == ["Come in.", "Yes, ma'am."]
+            "then went on to the “Crown and Anchor.” She said “Come in.” and he came with a “Yes, ma'am.” "
+            "A thump, then “Got him!” followed by “I don't got him.”")
+    assert inside(text) == ["Come in.", "Yes, ma'am.", "Got him!", "I don't got him."]
 
 
 def test_words_written_read_out_or_sung_are_not_speech() -> None:
