@@ -423,13 +423,14 @@ def _closer(text: str, i: int, start: int, end: int) -> int:
 
 
 def _possessive_like(text: str, i: int, end: int) -> bool:
-    """boys’ room, goin’ home: an apostrophe that ends a word inside running text."""
+    """boys’ room, goin’ home, I ha’ read: an apostrophe that ends a word inside running text
+    (a line may end between the two words)."""
     prev = text[i - 1]
     j = i + 1
-    while j < end and text[j] in " \t":
+    while j < end and text[j] in " \t\n":
         j += 1
     follows_lower = j < end and text[j].islower()
-    return (prev in "sS" or text[i - 2 : i] == "in" or prev == "o") and follows_lower
+    return prev.isalpha() and follows_lower
 
 
 def _singles(text: str, start: int, end: int, kind: str) -> list[Quote]:

@@ -155,3 +155,8 @@ def test_a_letter_introduced_at_the_end_of_the_paragraph_before() -> None:
     para = spoken.index("“")
     assert [spoken[q.start : q.end] for q in find_quotes(spoken, para, len(spoken), "double")] == [
         "Do not wait for me."]
+
+
+def test_british_dialect_elisions_at_a_line_end_do_not_close_the_speech() -> None:
+    text = "‘I were a coming to ’t.  I ha’\nread i’ th’ papers that great folk are fond o’ it,’ said Stephen."
+    assert inside(text, "single") == ["I were a coming to ’t.  I ha’\nread i’ th’ papers that great folk are fond o’ it,"]
