@@ -411,3 +411,19 @@ async def test_delete_confirmed_after_a_restart_leaves_nothing_of_the_story(bot:
     assert set(db_rows(bot, key).values()) == {0}, "story, /ask index and story rows all gone"
     _, listing = await run(emu, emu.reader, emu.channel, "list")
     assert "The Night Watch" not in listing
+
+
+async def test_controls_sent_before_an_upgrade_answer_with_what_to_do(bot: BotProcess, emulator: Emulator) -> None:
+    emu = emulator
+    old = emu.store_message(emu.channel, emu.bot_user, {"content": "Reviewing …", "components": [
+        {"type": 1, "components": [{"type": 3, "custom_id": "review:speaker", "options": [
+            {"label": "Ada", "value": "ada"}]}]},
+        {"type": 1, "components": [{"type": 2, "style": 3, "label": "Keep", "custom_id": "review:keep"},
+                                   {"type": 2, "style": 4, "label": "Delete", "custom_id": "library:delete"}]}]})
+    pick = await emu.choose(emu.moderator, old, "review:speaker", ["ada"])
+    assert "run `/story review` again" in await pick.wait_reply()
+    keep = await emu.press_button(emu.moderator, old, "review:keep")
+    assert "run `/story review` again" in await keep.wait_reply()
+    delete = await emu.press_button(emu.moderator, old, "library:delete")
+    assert "run `/story delete` again" in await delete.wait_reply()
+    assert all(i.ephemeral for i in (pick, keep, delete))
