@@ -115,7 +115,8 @@ async def _main(settings: Settings) -> None:
         # resume (only this process's shards), so a session playing one goes on after a restart
         stories = ServerLibrary(library, LibraryStore(db), on_change=answers.index_story,
                                 limits=Limits(max_bytes=settings.import_max_bytes,
-                                              per_server=settings.stories_per_server))
+                                              per_server=settings.stories_per_server,
+                                              cache_bytes=settings.story_cache_bytes))
         await stories.refresh()
         await stories.load_live(shards.owns if shards is not None else None)
 
