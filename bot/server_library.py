@@ -100,23 +100,28 @@ class StoryInfo:
     scene_count: int = 0
     beat_count: int = 0
     include_notes: bool = False
-    characters: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (key, name, aliases)
+    cast: str = "[]"  # JSON [[key, name, [aliases]], ...]: kept as text, read only by the cast menu
     revision: int = 0
     stamp: int = 0  # when this story was imported (whole seconds): tells a re-import of the same slug apart
 
     @classmethod
     def of(cls, story: Story, *, slug: str | None = None, include_notes: bool = False, revision: int = 0,
            stamp: int = 0) -> StoryInfo:
+        cast = json.dumps([[c.key, c.name, list(c.aliases)] for c in story.characters], ensure_ascii=False,
+                          separators=(",", ":"))
         return cls(slug=slug or story.slug, title=story.title, author=story.author, credit=story.credit,
                    scene_count=len(story.scenes), beat_count=len(story), include_notes=include_notes,
-                   characters=tuple((c.key, c.name, tuple(c.aliases)) for c in story.characters),
-                   revision=revision, stamp=stamp)
+                   cast=cast, revision=revision, stamp=stamp)
+
+    @property
+    def characters(self) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+        """(key, name, aliases) of each character."""
+        return tuple((str(k), str(n), tuple(str(a) for a in al)) for k, n, al in json.loads(self.cast))
 
     def to_json(self) -> str:
         return json.dumps({"title": self.title, "author": self.author, "credit": self.credit,
                            "scenes": self.scene_count, "beats": self.beat_count, "include_notes": self.include_notes,
-                           "characters": [[k, n, list(al)] for k, n, al in self.characters]},
-                          ensure_ascii=False, separators=(",", ":"))
+                           "characters": json.loads(self.cast)}, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_row(cls, row: StoryRow) -> StoryInfo | None:
@@ -125,11 +130,12 @@ class StoryInfo:
             d = json.loads(row.meta) if row.meta else None
             if not isinstance(d, dict):
                 return None
-            chars = tuple((str(k), str(n), tuple(str(a) for a in al)) for k, n, al in d.get("characters", []))
+            chars = [[str(k), str(n), [str(a) for a in al]] for k, n, al in d.get("characters", [])]
             return cls(slug=row.slug, title=row.title, author=str(d.get("author", "")),
                        credit=str(d.get("credit", "")), scene_count=int(d.get("scenes", 0)),
                        beat_count=int(d.get("beats", 0)), include_notes=bool(d.get("include_notes", False)),
-                       characters=chars, revision=row.revision, stamp=int(row.created_at))
+                       cast=json.dumps(chars, ensure_ascii=False, separators=(",", ":")), revision=row.revision,
+                       stamp=int(row.created_at))
         except (ValueError, TypeError):
             return None
 
@@ -217,6 +223,7 @@ class ServerLibrary:
     _loading: dict[str, asyncio.Future[ServerStory | None]] = field(default_factory=dict)
     _refresh_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _broken: dict[tuple[int, str], int] = field(default_factory=dict)  # (server, slug) -> revision that failed
+    _pinned: list[Story] = field(default_factory=list)  # loaded for sessions about to resume
 
     def __post_init__(self) -> None:
         self._cache = StoryCache(self.limits.cache_bytes)
@@ -315,12 +322,19 @@ class ServerLibrary:
 
     async def load_live(self, owns: Callable[[int | None], bool] | None = None) -> int:
         """At start-up, before sessions resume: load the stories of the sessions still going
-        (only those of the servers `owns` says this process runs). Returns how many."""
-        count = 0
+        (only those of the servers `owns` says this process runs). They stay in memory, whatever
+        the cache's bound, until `unpin()` (once the sessions have resumed and hold them). Returns
+        how many."""
         for guild_id, key in await self.store.live_stories():
-            if split_key(key) is not None and (owns is None or owns(guild_id)) and await self.load(key) is not None:
-                count += 1
-        return count
+            if split_key(key) is not None and (owns is None or owns(guild_id)):
+                story = await self.load(key)
+                if story is not None:
+                    self._pinned.append(story)
+        return len(self._pinned)
+
+    def unpin(self) -> None:
+        """The sessions resumed: the stories `load_live` kept are held by them (or may go)."""
+        self._pinned.clear()
 
     async def _load_entry(self, guild_id: int, slug: str) -> ServerStory | None:
         key = story_key(guild_id, slug)
@@ -401,9 +415,15 @@ class ServerLibrary:
         """Bring the light rows up to date with the database (one server, or all), and reload
         the stories in use here that another process changed."""
         async with self._refresh_lock:
-            rows = await self.store.rows(guild_id)
-            guilds = {guild_id} if guild_id is not None else set(self._infos) | {r.guild_id for r in rows}
-            seen = {(r.guild_id, r.slug) for r in rows}
+            revs = await self.store.revisions(guild_id)  # cheap: only rows that changed are read
+            stale = [w for w, rev in revs.items() if self._revision(*w) != rev]
+            if len(stale) > 20:
+                wanted = set(stale)
+                rows = [r for r in await self.store.rows(guild_id) if (r.guild_id, r.slug) in wanted]
+            else:
+                rows = [r for w in stale if (r := await self.store.row(*w)) is not None]
+            guilds = {guild_id} if guild_id is not None else set(self._infos) | {g for g, _ in revs}
+            seen = set(revs)
             for g in guilds:
                 for slug in [s for s in self._infos.get(g, {}) if (g, s) not in seen]:
                     self._forget(g, slug)
@@ -415,6 +435,8 @@ class ServerLibrary:
                 info = StoryInfo.from_row(row)
                 in_use = self._cache.peek(key) is not None or self._held.get(key) is not None
                 known = self._held_rev.get(key)
+                if not in_use:
+                    self._held_rev.pop(key, None)  # forgotten here: the light row is all that is kept
                 if in_use and known is not None and known != row.revision:
                     if self._broken.get((row.guild_id, row.slug)) == row.revision:
                         continue
@@ -433,6 +455,14 @@ class ServerLibrary:
                         await self._load_entry(row.guild_id, row.slug)
                     continue
                 self._infos.setdefault(row.guild_id, {})[row.slug] = info
+
+    def _revision(self, guild_id: int, slug: str) -> int | None:
+        """The revision this process knows of a story (its light row, or the story it holds)."""
+        info = self._infos.get(guild_id, {}).get(slug)
+        known = self._held_rev.get(story_key(guild_id, slug))
+        if info is not None and (known is None or known == info.revision):
+            return info.revision
+        return known if info is None else None  # the row and the story held disagree: look again
 
     async def watch(self, every: float = 30.0,
                     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:

@@ -413,3 +413,21 @@ async def test_start_up_loads_only_the_stories_of_sessions_still_going(dbs: tupl
     assert await lib.load_live(lambda guild: guild != A) == 0, "another process runs this server"
     assert await lib.load_live() == 1 and lib.cached() == [keys[0]]
     assert await lib.load_channel(6) is not None and lib.cached() == [keys[0], keys[1]]
+
+
+async def test_stories_loaded_for_resuming_sessions_stay_until_they_are_held(dbs: tuple[Database, Database]) -> None:
+    import gc
+
+    maker = lib_on(dbs[0])
+    keys = [(await maker.import_file(A, 1, YARD, file_name=f"yard{n}.html")).key for n in range(3)]
+    for n, key in enumerate(keys):
+        await _session(dbs[0], key, "playing", channel=10 + n)
+    lib = lib_on(dbs[1], cache_bytes=1)  # room for one story only
+    await lib.refresh()
+    assert await lib.load_live() == 3 and len(lib.cached()) == 1
+    gc.collect()
+    assert all(lib.get(k) is not None for k in keys), "every session about to resume finds its story"
+    held = lib.get(keys[0])  # a resumed session holds it
+    lib.unpin()
+    gc.collect()
+    assert lib.get(keys[0]) is held and lib.get(keys[1]) is None and lib.get(keys[2]) is not None

@@ -88,6 +88,9 @@ class NarratorBot(commands.Bot):
         resumed = await self.narrator.resume_all()
         if resumed:
             log.info("resumed %d session(s)", resumed)
+        unpin = getattr(self.library, "unpin", None)
+        if callable(unpin):
+            unpin()  # the stories loaded for them are held by the resumed sessions now
         setup_commands(self)
         guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
         if guild is not None:
@@ -138,6 +141,7 @@ class NarratorBot(commands.Bot):
         if self._narrator is None or self._closing:
             return
         place = await self.place_of(payload.channel_id, payload.guild_id)
+        await load_channel_story(self.library, place.channel_id)  # a server story is loaded on demand
         name = payload.member.display_name if payload.member else ""
         actor = Actor(user_id=payload.user_id, name=name, moderator=False)
         try:

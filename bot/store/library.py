@@ -76,6 +76,12 @@ class LibraryStore:
                          float(r["created_at"]))
                 for r in await self.db.fetchall(sql + " ORDER BY guild_id, slug", params)]
 
+    async def row(self, guild_id: int, slug: str) -> StoryRow | None:
+        r = await self.db.fetchone("SELECT guild_id, slug, title, revision, meta, created_at FROM server_stories "
+                                   "WHERE guild_id = ? AND slug = ?", (guild_id, slug))
+        return None if r is None else StoryRow(int(r["guild_id"]), str(r["slug"]), str(r["title"]),
+                                               int(r["revision"]), str(r["meta"]), float(r["created_at"]))
+
     async def set_meta(self, guild_id: int, slug: str, revision: int, meta: str) -> None:
         """Fill in the metadata of a row stored without it (only if it is still that revision)."""
         await self.db.execute("UPDATE server_stories SET meta = ? WHERE guild_id = ? AND slug = ? AND revision = ?",
@@ -164,9 +170,14 @@ class LibraryStore:
         return "deleted"
 
     async def story_of_channel(self, channel_id: int) -> str | None:
-        """The story key of the newest session in a channel or thread (what its commands act on)."""
+        """The story key of the session going on in a channel or thread, else of its newest one
+        (what its commands act on). The first query is served by the one-live-per-channel index."""
         row = await self.db.fetchone(
-            "SELECT story_slug FROM sessions WHERE channel_id = ? ORDER BY id DESC LIMIT 1", (channel_id,))
+            "SELECT story_slug FROM sessions WHERE channel_id = ? AND state IN ('playing', 'waiting', 'paused')",
+            (channel_id,))
+        if row is None:
+            row = await self.db.fetchone(
+                "SELECT story_slug FROM sessions WHERE channel_id = ? ORDER BY id DESC LIMIT 1", (channel_id,))
         return None if row is None else str(row["story_slug"])
 
     async def live_stories(self) -> list[tuple[int | None, str]]:
