@@ -431,3 +431,18 @@ async def test_stories_loaded_for_resuming_sessions_stay_until_they_are_held(dbs
     lib.unpin()
     gc.collect()
     assert lib.get(keys[0]) is held and lib.get(keys[1]) is None and lib.get(keys[2]) is not None
+
+
+async def test_a_process_importing_many_stories_does_not_keep_them_all(dbs: tuple[Database, Database]) -> None:
+    import gc
+
+    from bot.answers.engine import FACTS_KEPT, AnswerEngine
+
+    answers = AnswerEngine(dbs[0])
+    lib = ServerLibrary(bundled(), LibraryStore(dbs[0]), on_change=answers.index_story,
+                        limits=Limits(per_server=100, cache_bytes=1))
+    keys = [(await lib.import_file(A, 1, YARD, file_name=f"yard{n}.html")).key for n in range(FACTS_KEPT + 6)]
+    gc.collect()
+    alive = [k for k in keys if lib.get(k) is not None]  # found only while something still holds it
+    assert len(alive) <= FACTS_KEPT + 1, f"{len(alive)} of {len(keys)} imported stories still in memory"
+    assert await answers.answer(await lib.load(keys[0]), "ada", "Is it ready?", 4) is not None  # type: ignore[arg-type]
