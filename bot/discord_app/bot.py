@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.discord_app.buttons import CONTINUE_REACTIONS, ContinueButton
 from bot.discord_app.commands import setup_commands
 from bot.discord_app.errors import NarratorTree, report_error, send_ephemeral
-from bot.discord_app.library_commands import LIBRARY_ITEMS, load_channel_story
+from bot.discord_app.library_commands import LIBRARY_ITEMS, cast_form, cast_submitted, load_channel_story
 from bot.discord_app.permissions import interaction_is_moderator
 from bot.discord_app.services import AnswersLike, StoryLibrary
 from bot.discord_app.webhook_stage import WebhookStage
@@ -128,6 +128,11 @@ class NarratorBot(commands.Bot):
         place = await self.place_of(interaction.channel_id, interaction.guild_id, interaction.channel)
         await load_channel_story(self.library, place.channel_id)
         return place
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        form = cast_form(interaction)
+        if form is not None:  # answered here, not by the Modal object, so it survives a restart
+            await cast_submitted(interaction, form)
 
     # ------------------------------------------------------------------ advancing
 

@@ -396,44 +396,82 @@ class StaleControl(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
 
 
 # ---------------------------------------------------------------------------- cast modal
+# The form's custom_id names the story and the character (its place in the cast and a checksum
+# of its key), and every submission is answered by `cast_submitted` from the bot's
+# on_interaction, not by the Modal object: a form filled in across a restart is still saved.
+
+CAST_FORM = re.compile(r"cast:(?P<index>[0-9]+):(?P<sum>[0-9a-f]{8}):(?P<slug>[a-z0-9-]{1,60})")
+CAST_FIELDS = ("avatar_url", "colour", "pronouns", "persona")
 
 
 class CastModal(discord.ui.Modal):
-    def __init__(self, bot: LibraryHost, guild_id: int, entry: ServerStory, key: str) -> None:
+    def __init__(self, entry: ServerStory, key: str) -> None:
         c = entry.story.character(key)
         assert c is not None
-        super().__init__(title=trim(f"{c.name} — {entry.story.title}", 45), custom_id="cast:edit")
-        self.bot, self.guild_id, self.slug, self.key = bot, guild_id, entry.slug, key
-        self.avatar: discord.ui.TextInput[CastModal] = discord.ui.TextInput(
+        index = [x.key for x in entry.story.characters].index(key)
+        super().__init__(title=trim(f"{c.name} — {entry.story.title}", 45),
+                         custom_id=f"cast:{index}:{line_sum(key)}:{entry.slug}", timeout=60)
+        self.add_item(discord.ui.TextInput(
             label="Avatar URL (direct .png/.jpg/.gif/.webp link)", custom_id="cast:avatar_url",
-            default=c.avatar_url or "", required=False, max_length=500)
-        self.colour: discord.ui.TextInput[CastModal] = discord.ui.TextInput(
+            default=c.avatar_url or "", required=False, max_length=500))
+        self.add_item(discord.ui.TextInput(
             label="Colour (#rrggbb)", custom_id="cast:colour", default=c.colour or "", required=False,
-            max_length=7)
-        self.pronouns: discord.ui.TextInput[CastModal] = discord.ui.TextInput(
+            max_length=7))
+        self.add_item(discord.ui.TextInput(
             label="Pronouns (he/him, she/her, they/them…)", custom_id="cast:pronouns", default=c.pronouns,
-            required=False, max_length=40)
-        self.persona: discord.ui.TextInput[CastModal] = discord.ui.TextInput(
+            required=False, max_length=40))
+        self.add_item(discord.ui.TextInput(
             label="Persona: who they are, how they talk", custom_id="cast:persona", default=c.persona[:4000],
-            required=False, max_length=4000, style=discord.TextStyle.paragraph)
-        for item in (self.avatar, self.colour, self.pronouns, self.persona):
-            self.add_item(item)
+            required=False, max_length=4000, style=discord.TextStyle.paragraph))
 
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        changes = {"avatar_url": self.avatar.value, "colour": self.colour.value,
-                   "pronouns": self.pronouns.value, "persona": self.persona.value}
-        url = changes["avatar_url"].strip()
+
+def cast_form(interaction: discord.Interaction[Any]) -> re.Match[str] | None:
+    """The submitted /story cast form's state, if this interaction is one."""
+    if interaction.type is not discord.InteractionType.modal_submit or not interaction.data:
+        return None
+    return CAST_FORM.fullmatch(str(interaction.data.get("custom_id", "")))
+
+
+def form_values(data: Any) -> dict[str, str]:
+    """custom_id -> value of a submitted form's text inputs (in action rows or labels)."""
+    out: dict[str, str] = {}
+    for row in data.get("components") or []:
+        inputs = [row.get("component")] if row.get("type") == 18 else row.get("components") or []
+        for c in inputs:
+            if c and "custom_id" in c and "value" in c:
+                out[str(c["custom_id"])] = str(c["value"] or "")
+    return out
+
+
+async def cast_submitted(interaction: discord.Interaction[Any], form: re.Match[str]) -> None:
+    bot: LibraryHost = interaction.client  # the NarratorBot
+    try:
+        await require_moderator(interaction, bot.store)
+        guild_id = _guild(interaction)
+        values = form_values(interaction.data)
+        changes = {name: values[f"cast:{name}"] for name in CAST_FIELDS if f"cast:{name}" in values}
+        url = changes.get("avatar_url", "").strip()
         problem = image_url_problem(url) if url else None
         if problem:
-            await send_ephemeral(interaction, f"Nothing was changed: the avatar URL {problem}.")
-            return
+            raise Refused(f"Nothing was changed: the avatar URL {problem}.")
+        lib = server_library(bot)
+        await lib.refresh(guild_id)
+        info = lib.own(guild_id, form["slug"])
+        if info is None:
+            raise Refused("Nothing was changed: this story is no longer in this server's library.")
+        cast = info.characters
+        index = int(form["index"])
+        if index >= len(cast) or line_sum(cast[index][0]) != form["sum"]:
+            raise Refused("Nothing was changed: the cast changed since this form was opened; run `/story cast` again.")
+        key = cast[index][0]
         try:
-            entry = await server_library(self.bot).edit_character(self.guild_id, self.slug, self.key, changes)
+            entry = await lib.edit_character(guild_id, info.slug, key, changes)
         except (LibraryRefusal, StoryFileError) as exc:
-            await send_ephemeral(interaction, "Nothing was changed: " + one_sentence(exc))
-            return
-        c = entry.story.character(self.key)
-        await send_ephemeral(interaction, f"Saved {echo(c.name if c else self.key)} in **{echo(entry.story.title)}**.")
+            raise Refused("Nothing was changed: " + one_sentence(exc)) from None
+        c = entry.story.character(key)
+        await send_ephemeral(interaction, f"Saved {echo(c.name if c else key)} in **{echo(entry.story.title)}**.")
+    except Exception as exc:
+        await report_error(interaction, exc)
 
 
 # ---------------------------------------------------------------------------- delete
@@ -607,11 +645,11 @@ def add_library_commands(group: app_commands.Group, bot: LibraryHost) -> None:
     @app_commands.describe(story="One of this server's stories", character="Who to edit")
     async def cast_(interaction: discord.Interaction[Any], story: str, character: str) -> None:
         await require_moderator(interaction, bot.store)
-        guild_id, entry = await _own_story(bot, interaction, story)
+        _, entry = await _own_story(bot, interaction, story)
         who = entry.story.find_character(character)
         if who is None:
             raise Refused(f"“{echo(character)}” is not in {echo(entry.story.title)}; pick a name from the list.")
-        await interaction.response.send_modal(CastModal(bot, guild_id, entry, who.key))
+        await interaction.response.send_modal(CastModal(entry, who.key))
 
     @app_commands.command(name="delete", description="Delete one of this server's stories (moderators)")
     @app_commands.describe(story="One of this server's stories")

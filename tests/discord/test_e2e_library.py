@@ -427,3 +427,17 @@ async def test_controls_sent_before_an_upgrade_answer_with_what_to_do(bot: BotPr
     delete = await emu.press_button(emu.moderator, old, "library:delete")
     assert "run `/story delete` again" in await delete.wait_reply()
     assert all(i.ephemeral for i in (pick, keep, delete))
+
+
+async def test_a_cast_form_filled_in_across_a_restart_is_saved(bot: BotProcess, emulator: Emulator) -> None:
+    emu = emulator
+    i, _ = await run(emu, emu.moderator, emu.channel, "cast", story=YARD, character="ben")
+    assert i.response_type == 9
+    await bot.restart()
+    reply = await (await emu.submit_modal(emu.moderator, i, {"cast:pronouns": "he/him",
+                                                            "cast:persona": "The apprentice, always late."})).wait_reply()
+    assert "Saved Ben" in reply, reply
+    _, text = await run(emu, emu.reader, emu.channel, "characters", story=YARD)
+    assert "The apprentice" in text and "he/him" in text
+    refused = await emu.submit_modal(emu.reader, i, {"cast:persona": "A villain."})
+    assert "Only moderators" in await refused.wait_reply()
