@@ -224,6 +224,7 @@ class ServerLibrary:
     _refresh_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _broken: dict[tuple[int, str], int] = field(default_factory=dict)  # (server, slug) -> revision that failed
     _pinned: list[Story] = field(default_factory=list)  # loaded for sessions about to resume
+    _bundled_infos: dict[str, tuple[Story, StoryInfo]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._cache = StoryCache(self.limits.cache_bytes)
@@ -264,9 +265,16 @@ class ServerLibrary:
         """(name users type, its light row, is the server's own), the server's own first."""
         own = self._own_infos(guild_id)
         out = [(slug, info, True) for slug, info in sorted(own.items())]
-        out += [(slug, StoryInfo.of(st, slug=slug), False)
+        out += [(slug, self._bundled_info(slug, st), False)
                 for slug, st in sorted(self.bundled.stories.items()) if slug not in own]
         return out
+
+    def _bundled_info(self, slug: str, story: Story) -> StoryInfo:
+        known = self._bundled_infos.get(slug)
+        if known is None or known[0] is not story:
+            known = (story, StoryInfo.of(story, slug=slug, include_notes=self.bundled.include_notes(slug)))
+            self._bundled_infos[slug] = known
+        return known[1]
 
     def _own_infos(self, guild_id: int | None) -> dict[str, StoryInfo]:
         if guild_id is None:

@@ -100,8 +100,8 @@ async def load_channel_story(library: object, channel_id: int) -> None:
     if isinstance(library, ServerLibrary):
         try:
             await library.load_channel(channel_id)
-        except Exception:
-            log.exception("loading the story of channel %s failed", channel_id)
+        except Exception as exc:  # e.g. a database fault: the command says what it can
+            log.warning("loading the story of channel %s failed: %s", channel_id, exc)
 
 
 async def refresh(bot: LibraryHost, guild_id: int | None, *, quick: bool = False) -> None:
@@ -271,6 +271,7 @@ def review_page(entry: ServerStory, *, after: int = -1, fixed: int = 0, kept: in
         return (f"{note}Review finished: {fixed} line(s) fixed in **{echo(story.title)}**."
                 + (f" {len(lines)} line(s) skipped: `/story review` asks them again." if lines else ""), None)
     i = upcoming[0]
+    fixed, kept = min(fixed, 9999), min(kept, 9999)  # a custom_id holds 100 characters
     done = fixed + kept
     scene = story.scene_of(i)
     parts = [f"{note}Reviewing **{echo(story.title)}** — line {done + lines.index(i) + 1} of {done + len(lines)} "
