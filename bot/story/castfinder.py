@@ -42,7 +42,7 @@ later earlier tonight today tomorrow yesterday morning evening night suddenly sl
 monday tuesday wednesday thursday friday saturday sunday january february march april may june
 july august september october november december english french god lord heaven hell christmas
 to indeed certainly nay pray such these those enough rubbish do hullo gracious i've i’ve i'd i’d mais
-people comrades gentlemen ladies sirs diary poor you'll you’ll council
+people comrades gentlemen ladies sirs diary poor you'll you’ll council esq esquire
 """.split())
 _CUT = re.compile(r"[“\"‘]|(?<![\w'’-])(?!(?:He|She|His|Her|Hers|Him|It|Its|They|Their|The|A|An|But|And|Then|"
                   r"When|As|So|If|In|On|At|With)\b)[A-Z][a-z]+(?![\w-])")
