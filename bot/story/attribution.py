@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.story.model import Character
-from bot.story.quotes import _VERB_RE, SPEECH_VERBS, THOUGHT_VERBS, Quote, word_alternation
+from bot.story.quotes import _SPEECH_BASES, _VERB_ALT, SPEECH_VERBS, THOUGHT_VERBS, Quote, word_alternation
 from bot.story.sentences import sentence_ends
 
 HONORIFICS = ("kun", "chan", "san", "sama", "sensei", "senpai", "sempai", "dono", "hime", "nii",
@@ -39,12 +39,12 @@ _TITLE_WORDS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "lady", 
 _SILENT = re.compile(r"\b(?:silently|inwardly|mentally|wordlessly)\b")
 _MIND = re.compile(r"\b(?:in|inside|within|at) (?:the (?:back|depths|recesses|corner) of )?"
                    r"(?:his|her|their|my|your|its|[A-Z]\w+['’]s) (?:mind|head|skull|thoughts)\b")
-_PRONOUN = re.compile(r"(?<![\w'’-])(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Hh]is|[Hh]er|[Tt]heir|[Hh]im|[Tt]hem|I|[Ww]e)(?![\w'’-])")
+_PRONOUN = re.compile(r"(?<![\w'’])(?<!\w-)(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Hh]is|[Hh]er|[Tt]heir|[Hh]im|[Tt]hem|I|[Ww]e)(?![\w'’])(?!-\w)")
 _PRON_CLASS = {"he": "he", "his": "he", "him": "he", "she": "she", "her": "she", "they": "they",
                "their": "they", "them": "they", "it": "it", "i": "i", "we": "we"}
-_GROUP = re.compile(r"(?<![\w'’-])(?:[Tt]he (?:pair|two(?: of them)?|three(?: of them)?|duo|trio|twins|"
+_GROUP = re.compile(r"(?<![\w'’])(?<!\w-)(?:[Tt]he (?:pair|two(?: of them)?|three(?: of them)?|duo|trio|twins|"
                     r"boys|girls|brothers|sisters|siblings|others|group)|[Bb]oth(?: of them)?|"
-                    r"[Tt]hey (?:both|all)|[Aa]ll of them|[Ee]veryone|[Tt]ogether)(?![\w'’-])")
+                    r"[Tt]hey (?:both|all)|[Aa]ll of them|[Ee]veryone|[Tt]ogether)(?![\w'’])(?!-\w)")
 _PREPOSITIONS = frozenset({"to", "at", "with", "from", "of", "for", "toward", "towards", "on", "by",
                            "behind", "beside", "as", "than", "like", "about", "into", "onto", "upon",
                            "under", "over", "past", "around", "near", "against", "before", "after",
@@ -60,7 +60,7 @@ _BODY = frozenset("""eyes eye voice voices hand hands face mouth lips jaw head g
 heart fingers finger shoulders shoulder arms arm legs leg breath tone throat cheeks cheek chin fists fist
 hair body knees feet foot words reply answer laugh grin frown look gaze glance stomach chest""".split())
 _POSSESSIVE = re.compile(r"['’]s\s+(?:(?:own|old|young|little|elder|younger|older|big|best)\s+)?([a-z]+)")
-_STRANGER = re.compile(r"(?<![\w'’-])([A-Z][a-z'’]+)(?:\s[A-Z][a-z'’]+)?(?![\w'’-])")
+_STRANGER = re.compile(r"(?<![\w'’])(?<!\w-)([A-Z][a-z'’]+)(?:\s[A-Z][a-z'’]+)?(?![\w'’])(?!-\w)")
 _NOT_NAMES = frozenset("""The Then But And He She It They I We You His Her Their Its A An Mr Mrs Ms Miss Dr Sir
 Lady Lord Someone Somebody Everyone Everybody Nobody No Yes Oh Ah Well Now So If This That There Here What Why
 How When Where Who Which One Two Both All Another Each Still Just Even After Before Finally Suddenly Instead
@@ -72,11 +72,11 @@ _KIN = _ELDERS | _SIBLINGS | {"aunt", "uncle", "cousin", "niece", "nephew"}
 _INTRO = re.compile(r"(?:[Mm]y name is|[Mm]y name’s|[Mm]y name's|\bI am|\bI'm|\bI’m|[Cc]all me)\s+$")
 _LAST_WORD = re.compile(r"([\w'’-]+)\W*$")
 _WORDS = re.compile(r"[\w'’-]+")
-_GENERIC_SUBJECT = re.compile(r"(?<![\w'’-])(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Oo]ne|[Ss]omeone|"
+_GENERIC_SUBJECT = re.compile(r"(?<![\w'’])(?<!\w-)(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Oo]ne|[Ss]omeone|"
                               r"[Aa]nother|[Tt]his|[Tt]hat)\s+(?:[a-z][\w-]*\s+){0,2}[a-z][\w-]*")
 
 _BARE_TITLES = frozenset({"sensei", "sama", "senpai", "sempai", "shishou", "shisho", "taichou", "dono"})
-_GREETING_BEFORE = re.compile(r"(?<![\w'’-])(?:[Tt]hank you|[Tt]hanks|[Hh]ey|[Hh]i|[Hh]ello|[Yy]es|[Nn]o|[Hh]ai|[Nn]e|"
+_GREETING_BEFORE = re.compile(r"(?<![\w'’])(?<!\w-)(?:[Tt]hank you|[Tt]hanks|[Hh]ey|[Hh]i|[Hh]ello|[Yy]es|[Nn]o|[Hh]ai|[Nn]e|"
                               r"[Oo]h|[Aa]h|[Ss]orry|[Pp]lease|[Bb]ye|[Gg]oodbye|[Oo]kay|[Yy]eah|[Yy]ou)$")
 _HONORIFIC_END = re.compile(r"-(?:" + "|".join(sorted(map(re.escape, HONORIFICS), key=len, reverse=True)) + r")$")
 _NOD = re.compile(r"\s*((?:[A-Z][\w'’-]*\s+){1,2})(?:\w+ly\s+)?(?:nodded|nods|shook\s+(?:his|her|their)\s+head)\b")
@@ -86,6 +86,40 @@ _SILENCE = re.compile(r"\b(?:did\s+not|didn['’]t|does\s+not|doesn['’]t|would
                       r"\bsaid\s+nothing\b|\b(?:stayed|remained|kept)\s+(?:silent|quiet)\b|"
                       r"\bheld\s+(?:his|her|their)\s+tongue\b")
 
+
+# a speech verb: "said", "went on"; a dash is no part of the word ("said he--", "--said she")
+_VERB_RE = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + _VERB_ALT + r")(?![\w'’])(?!-\w)")
+
+
+def _ing(base: str) -> str:
+    """"exclaim" -> "exclaiming", "observe" -> "observing", "cry" -> "crying", "sob" -> "sobbing"."""
+    if base.endswith("ie"):
+        return base[:-2] + "ying"
+    if base.endswith("e") and not base.endswith(("ee", "ye", "oe")):
+        return base[:-1] + "ing"
+    if base in ("sob", "snap", "beg", "yap", "rap", "begin", "stop", "chat", "quip"):
+        return base + base[-1] + "ing"
+    return base + "ing"
+
+
+# a speech verb in any form a narration sentence hands the word over with: "Emma exclaimed,",
+# "…, and saying to Captain Wentworth--", "…Mr. Weston immediately accosted her with,"
+_LEAD_BASES = (_SPEECH_BASES.split() + [w for w in SPEECH_VERBS if " " not in w and not w.endswith(("ed", "s", "ing"))])
+_LEAD_VERBS = ({*SPEECH_VERBS, *(_ing(b) for b in _LEAD_BASES), "going on", "breaking in", "calling out",
+                "crying out", "speaking", "telling", "beginning", "took up", "broke out", "burst out",
+                "spoke up", "opened", "accosted", "concluding", "interrupting"}
+               - {"told", "tell", "tells", "telling", "bid", "bids", "bade", "order", "ordered", "direct",
+                  "directed", "return", "returned", "returns", "finish", "finished", "question", "questioned",
+                  "address", "addressed", "call", "called", "calls", "laugh", "laughed", "smile", "smiled",
+                  "grin", "grinned", "sigh", "sighed"})
+_LEAD_VERB_RE = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + word_alternation(_LEAD_VERBS) + r")(?![\w'’])(?!-\w)")
+# a sentence that ends by handing over the word: a colon, a dash, a comma
+_LEAD_END = re.compile(r"(?:[,:;]\s*(?:--+|[—–])?|--+|[—–])\s*$")
+_NEGATED = re.compile(r"\b(?:not|never|n['’]t|without|nothing|cannot)\s+(?:\w+\s+)?$")
+_HELP = re.compile(r"\bhelp\s+$")
+_ADJACENT = re.compile(r"(?:['’]s)?,?\s+(?:\w+ly\s+)?")
+_OBJECT_BEFORE = re.compile(r"(?<![\w'’])(him|her|them)\s+(?:\w+ly\s+)?$")
+_INFINITIVE = re.compile(r"\s+to\s+(?:[\w'’]+,?\s+){0,5}")
 
 def _pron_class(pronouns: str) -> str | None:
     p = pronouns.strip().lower().split("/")[0].strip()
@@ -186,12 +220,12 @@ class NameIndex:
         self.rx: re.Pattern[str] | None = None
         if self.by_form:
             # "G-Gaara" (a stammer) is a mention of Gaara too
-            self.rx = re.compile(r"(?<![\w'’-])(?:[A-Z]-(?=[A-Z]))*(" + word_alternation(list(self.by_form)) + ")"
-                                 + suffix + r"(?![\w-])")
+            self.rx = re.compile(r"(?<![\w'’])(?<!\w-)(?:[A-Z]-(?=[A-Z]))*(" + word_alternation(list(self.by_form)) + ")"
+                                 + suffix + r"(?!\w)(?!-\w)")
         self.rx_lower: re.Pattern[str] | None = None
         if self.by_lower:
-            self.rx_lower = re.compile(r"(?<![\w'’-])(" + word_alternation(list(self.by_lower)) + ")" + suffix
-                                       + r"(?![\w-])", re.I)
+            self.rx_lower = re.compile(r"(?<![\w'’])(?<!\w-)(" + word_alternation(list(self.by_lower)) + ")" + suffix
+                                       + r"(?!\w)(?!-\w)", re.I)
 
     def find(self, text: str, start: int, end: int) -> list[Mention]:
         out: list[Mention] = []
@@ -282,9 +316,9 @@ def _near_count(text: str, bare: str, other: Character, window: int = 600) -> in
     own = {w for w in own if len(w) >= 3 and w[:1].isupper() and w.lower() not in _TITLE_WORDS}
     if not own or not bare.strip():
         return 0
-    rx = re.compile(r"(?<![\w'’-])(?:" + "|".join(map(re.escape, sorted(own))) + r")(?![\w'’-])")
+    rx = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + "|".join(map(re.escape, sorted(own))) + r")(?![\w'’])(?!-\w)")
     n = 0
-    for m in re.finditer(r"(?<![\w'’-])" + re.escape(bare) + r"(?![\w'’-]|\s+[A-Z])", text):
+    for m in re.finditer(r"(?<![\w'’])(?<!\w-)" + re.escape(bare) + r"(?![\w'’-]|\s+[A-Z])", text):
         n += len(rx.findall(text, max(0, m.start() - window), m.end() + window))
     return n
 
@@ -346,6 +380,9 @@ class Attributor:
     prev_subject: str | None = None  # subject of the narration paragraph just before
     prev_subjects: list[str] = field(default_factory=list)  # subjects of its last sentences
     prev_voiced: bool = False
+    # the narration paragraph just before ends by bringing someone in to speak ("Emma said,",
+    # "…, and the Admiral took up the subject again, to say--"): who, for the next line
+    lead_in: str | None = None
     narrator: str | None = None  # the character who says "I" in the narration, if known
     addressee: str | None = None  # who the last voiced paragraph spoke to ("…, Mr. Darcy?")
     # voices heard only inside someone's head ("… cackled in the back of his mind"): every line
@@ -371,6 +408,7 @@ class Attributor:
         self.runon = None
         self.prev_subject = None
         self.prev_voiced = False
+        self.lead_in = None
         self.addressee = None
 
     # ---------------------------------------------------------------- helpers
@@ -471,6 +509,8 @@ class Attributor:
             if m.key in okset:
                 return (m.key,)
         if not self.prev_voiced:
+            if self.lead_in in okset:  # "She could not avoid answering,\n\n“…,” said she"
+                return (self.lead_in,)
             # the narration paragraph just before: the subject of its last sentences, its first
             # subject, then its latest mention
             for k in reversed(self.prev_subjects):
@@ -620,6 +660,50 @@ class Attributor:
                 return _Subject((), False, (), gender)
         return None
 
+    def _lead_in(self, ps: int, pe: int, outside: list[Mention]) -> str | None:
+        """A narration paragraph whose last sentence brings someone in to speak ("…, Emma
+        exclaimed,", "Sir Thomas, trying to suppress a smile, went on.", "…concluding with these
+        words to Mr. Woodhouse:"): the subject of that speech verb says the next paragraph's
+        first line."""
+        text = self.text
+        sents = _sentences(text, ps, pe)
+        if not sents:
+            return None
+        s0, s1 = sents[-1]
+        body = text[s0:s1].rstrip()
+        if not body:
+            return None
+        handed = _LEAD_END.search(body) is not None
+        verbs = [v for v in _LEAD_VERB_RE.finditer(text, s0, s0 + len(body))
+                 if not (_NEGATED.search(text, max(s0, v.start() - 24), v.start())
+                         and not _HELP.search(text, max(s0, v.start() - 8), v.start()))
+                 and not _PAST_PERFECT.search(text, max(s0, v.start() - 8), v.start())]
+        if not verbs:
+            return None
+        v = verbs[-1]
+        tail = len(_WORDS.findall(text, v.end(), s0 + len(body)))
+        if tail > (6 if handed else 3) or (not handed and not body.endswith(".")):
+            return None
+        if v.group(0) in THOUGHT_VERBS:
+            return None
+        before = [m for m in outside if m.start < v.start()]
+        for m in reversed(outside):
+            # "…opportunity for Frank to draw near her and say,", "she heard the Admiral say
+            # to Mary--", "Mrs Croft's suddenly saying,--": the name right before the verb
+            if s0 <= m.start and m.end <= v.start() and (_INFINITIVE.fullmatch(text, m.end, v.start())
+                                                         or _ADJACENT.fullmatch(text, m.end, v.start())):
+                return m.key if m.key in self.names.pron else None
+        obj = _OBJECT_BEFORE.search(text, s0, v.start())
+        if obj is not None:  # "…never heard him say so much."
+            who = self._resolve_pronoun(_PRON_CLASS[obj.group(1).lower()], before, [], False, set())
+            return who[0] if len(who) == 1 and who[0] in self.names.pron else None
+        subj = self._subject_in(s0, v.start(), outside, first_words=None, before=before,
+                                subjects=[m for m in before if _is_subject_pos(text, ps, m.start)],
+                                speech_tag=False, exclude=set(), nearest=True)
+        if subj is None or len(subj.keys) != 1 or subj.keys[0] not in self.names.pron:
+            return None
+        return subj.keys[0]
+
     # ---------------------------------------------------------------- the paragraph
     def paragraph(self, ps: int, pe: int, quotes: Sequence[Quote]) -> list[SpeakerGuess]:
         """Voices for the quotes of paragraph text[ps:pe] (empty for a narration paragraph, which
@@ -673,6 +757,7 @@ class Attributor:
                                          speech_tag=False, exclude=set())
                 if found and len(found.keys) == 1:
                     self.prev_subjects.append(found.keys[0])
+            self.lead_in = self._lead_in(ps, pe, outside)
             self._note_mentions([m.key for m in outside])
             self.prev_voiced = False
             self.runon = None
@@ -687,6 +772,8 @@ class Attributor:
         # honorific or who nod in answer to it
         voc = [v | self._not_speaker(quotes, i, inside[i], pe) for i, v in enumerate(called_voc)]
         ev: list[SpeakerGuess | None] = [None] * n
+        if _before(quotes[0]) - ps >= 3 or self.prev_voiced:
+            self.lead_in = None
         subjects_so_far: list[Mention] = []
         for i, q in enumerate(quotes):
             lo = _after(quotes[i - 1]) if i > 0 else ps
@@ -700,6 +787,10 @@ class Attributor:
                 tag = self._tag_before(q, lo, outside, before_m, subjects_so_far, voc[i])
             if tag is not None:
                 ev[i] = tag
+        lead = self.lead_in
+        self.lead_in = None
+        if ev[0] is None and lead is not None and lead not in voc[0]:
+            ev[0] = SpeakerGuess((lead,), False, "tag_before", True)
         # action beats in the paragraph
         for i, q in enumerate(quotes):
             if ev[i] is not None:

@@ -1,0 +1,71 @@
+"""Conventions of nineteenth-century novels the attributor reads (issue 10), on sentences of
+our own: a narration paragraph that hands the word to someone for the next paragraph, dashes
+written as "--" around tags and names, and who "said she" means in a conversation."""
+
+from __future__ import annotations
+
+from bot.story.model import Character
+from bot.story.readers import read_document
+from bot.story.segmenter import segment
+
+CAST = [
+    Character("clara", "Clara Venn", ("Clara", "Miss Venn"), "she/her"),
+    Character("hugh", "Hugh Marlow", ("Hugh", "Mr. Marlow"), "he/him"),
+    Character("agnes", "Agnes Pell", ("Agnes", "Mrs. Pell"), "she/her"),
+    Character("tobias", "Tobias Grebe", ("Tobias", "Mr. Grebe"), "he/him"),
+]
+
+
+def speakers(text: str) -> list[str | None]:
+    """The speaker of every quoted span, in order."""
+    story = segment(read_document(text), CAST)
+    return [b.speaker for b in story.beats if b.kind in ("dialogue", "thought") for _ in b.quotes]
+
+
+def test_a_narration_paragraph_ending_in_a_speech_verb_hands_the_next_line_to_its_subject() -> None:
+    text = ("Hugh came in from the garden with his hat in his hand.\n\n"
+            "\"The rain has stopped,\" said he.\n\n"
+            "Agnes looked up from her work, and Clara, after a long pause, exclaimed,\n\n"
+            "\"Then we may walk to the mill after all!\"\n")
+    assert speakers(text) == ["hugh", "clara"]
+
+
+def test_the_hand_over_may_end_in_a_colon_a_dash_or_went_on() -> None:
+    colon = ("Tobias sat by the fire. Agnes mended a glove. At last Agnes, laying the glove aside, said:\n\n"
+             "\"We cannot stay here another winter.\"\n")
+    dash = ("Tobias sat by the fire. Agnes mended a glove. At last Agnes, laying the glove aside, added--\n\n"
+            "\"We cannot stay here another winter.\"\n")
+    went_on = ("\"Sit down,\" said Tobias.\n\n"
+               "Agnes did not move. Tobias, trying not to smile, went on.\n\n"
+               "\"You will be tired before the evening.\"\n")
+    assert speakers(colon) == ["agnes"]
+    assert speakers(dash) == ["agnes"]
+    assert speakers(went_on) == ["tobias", "tobias"]
+
+
+def test_the_speaker_is_the_one_right_before_the_verb_not_the_sentence_subject() -> None:
+    heard = ("\"Good night,\" said Hugh.\n\n"
+             "Clara was already at the door when she heard Tobias say to his sister,\n\n"
+             "\"She will not come back, you know.\"\n")
+    infinitive = ("\"Good night,\" said Hugh.\n\n"
+                  "There was no chance for Tobias to come near her and say,\n\n"
+                  "\"I am sorry for this morning.\"\n")
+    assert speakers(heard) == ["hugh", "tobias"]
+    assert speakers(infinitive) == ["hugh", "tobias"]
+
+
+def test_a_negated_or_reported_verb_hands_nothing_over() -> None:
+    text = ("\"Is it far?\" asked Clara.\n\n"
+            "\"Three miles,\" said Hugh.\n\n"
+            "Clara did not answer. She had never heard him speak so sharply.\n\n"
+            "\"And the road is bad.\"\n")
+    # Clara stays silent: the line after is Hugh's, not hers
+    assert speakers(text)[-1] == "hugh"
+
+
+def test_dashes_written_as_two_hyphens_do_not_hide_a_tag_or_a_name() -> None:
+    text = ("\"I never dine out,\" said he--\"never. It does not agree with me.\"\n\n"
+            "\"Nor with me,\" replied Mrs. Pell--\"but one must be civil.\"\n\n"
+            "\"Well--\" and then, recollecting herself,--Clara began again: \"Well, we shall see.\"\n")
+    story_text = "Tobias sighed by the window.\n\n" + text
+    assert speakers(story_text) == ["tobias", "tobias", "agnes", "agnes", "clara", "clara"]
