@@ -657,8 +657,35 @@ class Attributor:
                     if kin is not None:
                         return _Subject((kin,), False)
                     return _Subject((), False, res, gender)
+                if gender is not None and owner in ("the", "a", "an", "this", "that") and speech_tag:
+                    # "said the old lady", "the young man rejoined": a description is resolved
+                    # like "she"/"he", the person of that sex most in view
+                    res = self._resolve_pronoun(gender, before, subjects, speech_tag, exclude)
+                    if res:
+                        return _Subject(res, False, (), gender, rivals=self._rivals(gender, before, subjects, exclude))
                 return _Subject((), False, (), gender)
         return None
+
+    def _interrupted(self, quotes: Sequence[Quote], i: int, ev: Sequence[SpeakerGuess | None],
+                     voc: set[str]) -> SpeakerGuess | None:
+        """The second half of a line cut by its tag ("“Oh,” cried Charles, “in such terms--”
+        Mary interrupted him."): the tag between the halves says who speaks both, whatever
+        the narration after the second half does."""
+        if i == 0:
+            return None
+        prev = ev[i - 1]
+        if prev is None or prev.source != "tag_after" or not prev.speakers or set(prev.speakers) & voc:
+            return None
+        text = self.text
+        a, b = _after(quotes[i - 1]), _before(quotes[i])
+        between = text[a:b].rstrip()
+        if not between or between[-1] not in ",;:—–-" or quotes[i - 1].close < 0:
+            return None
+        if (len(list(_VERB_RE.finditer(text, a, b))) != 1 or len(_WORDS.findall(text, a, b)) > 12
+                or sentence_ends(text, a, b)):
+            return None  # "…" Naruto stammered. Gaara's hand clenched, "…": a new sentence, not the tag
+        return SpeakerGuess(prev.speakers, prev.thought, "tag_after", prev.named, prev.exclude, prev.gender,
+                            rivals=prev.rivals)
 
     def _lead_in(self, ps: int, pe: int, outside: list[Mention]) -> str | None:
         """A narration paragraph whose last sentence brings someone in to speak ("…, Emma
@@ -780,7 +807,9 @@ class Attributor:
             hi = _before(quotes[i + 1]) if i + 1 < n else pe
             before_m = [m for m in outside if m.start < _before(q)]
             subjects_so_far = [m for m in before_m if _is_subject_pos(text, ps, m.start)]
-            tag = self._tag_after(q, hi, outside, before_m, subjects_so_far, voc[i])
+            tag = self._interrupted(quotes, i, ev, voc[i])
+            if tag is None:
+                tag = self._tag_after(q, hi, outside, before_m, subjects_so_far, voc[i])
             if tag is None:
                 tag = self._owned_words(q, lo, hi, outside, voc[i])
             if tag is None:

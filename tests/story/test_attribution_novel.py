@@ -69,3 +69,17 @@ def test_dashes_written_as_two_hyphens_do_not_hide_a_tag_or_a_name() -> None:
             "\"Well--\" and then, recollecting herself,--Clara began again: \"Well, we shall see.\"\n")
     story_text = "Tobias sighed by the window.\n\n" + text
     assert speakers(story_text) == ["tobias", "tobias", "agnes", "agnes", "clara", "clara"]
+
+
+def test_the_second_half_of_a_line_cut_by_its_tag_keeps_that_speaker() -> None:
+    text = ("\"Is the coach late?\" asked Agnes.\n\n"
+            "\"Oh, very late,\" cried Hugh, \"and the roads are flooded.\" Clara said nothing.\n\n"
+            "\"It always is,\" said Tobias; \"every winter the same.\" Agnes sighed.\n")
+    assert speakers(text) == ["agnes", "hugh", "hugh", "tobias", "tobias"]
+
+
+def test_a_description_in_a_tag_is_resolved_like_a_pronoun_of_its_sex() -> None:
+    # "the young lady" is the woman last in view, as "she" would be: not the first one named
+    text = ("Agnes came in with the letters and laid them on the table. Clara was sitting by the window.\n\n"
+            "\"Is there anything from town?\" asked the young lady.\n")
+    assert speakers(text) == ["clara"]
