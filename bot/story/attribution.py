@@ -65,7 +65,7 @@ _NOT_NAMES = frozenset("""The Then But And He She It They I We You His Her Their
 Lady Lord Someone Somebody Everyone Everybody Nobody No Yes Oh Ah Well Now So If This That There Here What Why
 How When Where Who Which One Two Both All Another Each Still Just Even After Before Finally Suddenly Instead
 Maybe Perhaps Again Once Later Soon Meanwhile Outside Inside Behind Beside Across Around Together Slowly
-Quietly Softly God""".split())
+Quietly Softly God As At On In To Upon For From With By Of Next Said Thus Whereupon Presently""".split())
 _ELDERS = frozenset({"mother", "father", "wife", "husband", "mama", "papa", "mamma"})
 _SIBLINGS = frozenset({"sister", "brother", "daughter", "son"})
 _KIN = _ELDERS | _SIBLINGS | {"aunt", "uncle", "cousin", "niece", "nephew"}
@@ -117,6 +117,7 @@ _LEAD_VERB_RE = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + word_alternation(_LEAD_
 _LEAD_END = re.compile(r"(?:[,:;]\s*(?:--+|[—–])?|--+|[—–])\s*$")
 _NEGATED = re.compile(r"\b(?:not|never|n['’]t|without|nothing|cannot)\s+(?:\w+\s+)?$")
 _HELP = re.compile(r"\bhelp\s+$")
+_AS_SAID = re.compile(r"\s+(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b")
 _ADJACENT = re.compile(r"(?:['’]s)?,?\s+(?:\w+ly\s+)?")
 _OBJECT_BEFORE = re.compile(r"(?<![\w'’])(him|her|them)\s+(?:\w+ly\s+)?$")
 _INFINITIVE = re.compile(r"\s+to\s+(?:[\w'’]+,?\s+){0,5}")
@@ -215,6 +216,12 @@ class NameIndex:
                 exact.setdefault(form.upper(), set()).update(keys)
         # A form naming two characters ("Bennet" for Mr. and Mrs. Bennet) is ambiguous: skip it.
         self.by_form: dict[str, str] = {f: next(iter(k)) for f, k in exact.items() if len(k) == 1}
+        # forms shared by several ("John" for John Dashwood and Sir John): not a mention by
+        # themselves, but a speech tag's "said John" means the one of them in view
+        self.shared: dict[str, frozenset[str]] = {f: frozenset(k) for f, k in exact.items() if len(k) > 1}
+        for form, keys in derived.items():
+            if len(keys) > 1 and form not in exact:
+                self.shared[form] = frozenset(keys)
         self.by_lower: dict[str, str] = {f: next(iter(k)) for f, k in lower.items() if len(k) == 1}
         suffix = "(?:-(?:" + "|".join(sorted(HONORIFICS, key=len, reverse=True)) + "))?"
         self.rx: re.Pattern[str] | None = None
@@ -538,6 +545,16 @@ class Attributor:
                 return (k,)
         return ()
 
+    def _in_view(self, keys: frozenset[str], before: list[Mention]) -> str | None:
+        """The one of `keys` most recently named or heard."""
+        for m in reversed(before):
+            if m.key in keys:
+                return m.key
+        for k in [*reversed(self.speakers[-6:]), *reversed(self.recent)]:
+            if k in keys:
+                return k
+        return None
+
     def _conversation(self) -> tuple[str, ...]:
         """(last speaker, the one before them) when the exchange has two distinct voices."""
         out: list[str] = []
@@ -575,7 +592,14 @@ class Attributor:
         if speech_tag:
             taken = [(m.start, m.end) for m in mentions if a <= m.start < limit]
             for sm in _STRANGER.finditer(text, a, limit):
-                if sm.group(1) not in _NOT_NAMES and not any(x <= sm.start() < y for x, y in taken):
+                shared = self.names.shared.get(sm.group(1))
+                if shared is not None and not any(x <= sm.start() < y for x, y in taken):
+                    who = self._in_view(shared, before)
+                    if who is not None:
+                        cands.append((sm.start(), "name", Mention(sm.start(), sm.start() + len(sm.group(1)), who)))
+                        continue
+                if sm.group(1) not in _NOT_NAMES and not any(x <= sm.start() < y or sm.start() <= x < sm.end()
+                                                             for x, y in taken):
                     cands.append((sm.start(), "stranger", sm.group(0)))
         order = {"name": 0, "group": 1, "generic": 2, "pron": 3, "stranger": 4}
         cands.sort(key=lambda c: (c[0], order[c[1]]))
@@ -588,7 +612,9 @@ class Attributor:
             lw = _LAST_WORD.search(text, max(a, pos - 20), pos)
             prevword = lw.group(1).lower() if lw and pos > a and text[lw.end(1):pos].strip() in ("", ",") else ""
             if prevword in _PREPOSITIONS and prevword != "and":
-                continue
+                end = val.end if isinstance(val, Mention) else pos + len(str(val))
+                if not (prevword == "as" and kind in ("name", "pron") and _AS_SAID.match(text, end, limit)):
+                    continue  # (but "As Mrs. Pell observed," is her own tag)
             if kind == "name":
                 assert isinstance(val, Mention)
                 m = val
@@ -808,10 +834,10 @@ class Attributor:
             before_m = [m for m in outside if m.start < _before(q)]
             subjects_so_far = [m for m in before_m if _is_subject_pos(text, ps, m.start)]
             tag = self._interrupted(quotes, i, ev, voc[i])
+            if tag is None:  # "…," was Fanny's humble answer: before "answer" is read as a verb
+                tag = self._owned_words(q, lo, hi, outside, voc[i])
             if tag is None:
                 tag = self._tag_after(q, hi, outside, before_m, subjects_so_far, voc[i])
-            if tag is None:
-                tag = self._owned_words(q, lo, hi, outside, voc[i])
             if tag is None:
                 tag = self._tag_before(q, lo, outside, before_m, subjects_so_far, voc[i])
             if tag is not None:

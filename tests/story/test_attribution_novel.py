@@ -83,3 +83,29 @@ def test_a_description_in_a_tag_is_resolved_like_a_pronoun_of_its_sex() -> None:
     text = ("Agnes came in with the letters and laid them on the table. Clara was sitting by the window.\n\n"
             "\"Is there anything from town?\" asked the young lady.\n")
     assert speakers(text) == ["clara"]
+
+
+def test_a_name_owning_the_answer_is_the_speaker_not_someone_else() -> None:
+    text = ("\"Will you walk with us?\" asked Hugh.\n\n"
+            "\"Yes, gladly,\" was Clara's quick answer.\n")
+    assert speakers(text) == ["hugh", "clara"]
+
+
+def test_a_sentence_opening_word_before_a_name_is_no_unknown_speaker() -> None:
+    text = ("\"We are lost,\" said Hugh.\n\n"
+            "At last Agnes said, \"Then we must ask the way.\"\n\n"
+            "\"Nobody will answer,\" said Hugh. As Mrs. Pell observed, \"they never do.\"\n")
+    assert speakers(text) == ["hugh", "agnes", "hugh", "agnes"]
+
+
+def test_a_first_name_two_characters_share_means_the_one_in_view() -> None:
+    cast = [Character("marlow", "Hugh Marlow", ("Mr. Marlow",), "he/him"),
+            Character("pell", "Hugh Pell", ("Mr. Pell",), "he/him"),
+            Character("clara", "Clara Venn", ("Clara",), "she/her")]
+    text = ("Clara met Mr. Pell by the river; Mr. Marlow was not there.\n\n"
+            "\"It is cold,\" said Mr. Pell.\n\n"
+            "\"Then take my shawl,\" said Clara.\n\n"
+            "\"Thank you,\" said Hugh.\n")
+    story = segment(read_document(text), cast)
+    got = [b.speaker for b in story.beats if b.kind == "dialogue"]
+    assert got == ["pell", "clara", "pell"]
