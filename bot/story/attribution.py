@@ -531,6 +531,8 @@ class Attributor:
         elif speech_tag:
             if self.runon in okset:
                 return (self.runon,)
+            if self.lead_in in okset:
+                return (self.lead_in,)
             # "“Hi,” said Lee. / “Hello,” he said.": the other party of the exchange answers.
             if self.addressee in okset:
                 return (self.addressee,)
@@ -825,7 +827,7 @@ class Attributor:
         # honorific or who nod in answer to it
         voc = [v | self._not_speaker(quotes, i, inside[i], pe) for i, v in enumerate(called_voc)]
         ev: list[SpeakerGuess | None] = [None] * n
-        if _before(quotes[0]) - ps >= 3 or self.prev_voiced:
+        if _before(quotes[0]) - ps >= 3:
             self.lead_in = None
         subjects_so_far: list[Mention] = []
         for i, q in enumerate(quotes):
@@ -931,6 +933,10 @@ class Attributor:
         self.prev_subject = None
         self.prev_voiced = True
         self.addressee = None
+        if last.close >= 0 and self.runon is None and len(_sentences(text, last.close + 1, pe)) >= 2:
+            # "“…” In two minutes he walked off. Emma returned all her attention to her father,
+            # saying in secret--" (a sentence after the last line's own tag)
+            self.lead_in = self._lead_in(last.close + 1, pe, outside)
         spoken = [v for i, v in enumerate(out) if not (v.thought and quotes[i].kind == "italic")] or out
         spk = spoken[-1].speakers[0] if spoken[-1].speakers else None
         called = {k for vs in called_voc for k in vs} - {spk}

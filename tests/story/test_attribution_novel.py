@@ -109,3 +109,11 @@ def test_a_first_name_two_characters_share_means_the_one_in_view() -> None:
     story = segment(read_document(text), cast)
     got = [b.speaker for b in story.beats if b.kind == "dialogue"]
     assert got == ["pell", "clara", "pell"]
+
+
+def test_a_line_followed_by_narration_that_hands_over_gives_the_next_line_to_the_new_speaker() -> None:
+    text = ("\"Will you dance?\" asked Agnes.\n\n"
+            "\"I shall not dance,\" said Hugh. He walked off to the window. Clara turned back to her "
+            "cousin, saying quietly--\n\n"
+            "\"He never does, you know.\"\n")
+    assert speakers(text) == ["agnes", "hugh", "clara"]
