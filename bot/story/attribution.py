@@ -112,6 +112,9 @@ _LEAD_VERBS = ({*SPEECH_VERBS, *(_ing(b) for b in _LEAD_BASES), "going on", "bre
                   "directed", "return", "returned", "returns", "finish", "finished", "question", "questioned",
                   "address", "addressed", "call", "called", "calls", "laugh", "laughed", "smile", "smiled",
                   "grin", "grinned", "sigh", "sighed"})
+# a tag before its line: "Mary interrupted her by exclaiming--"
+_TAG_VERB_RE = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + word_alternation(
+    {*SPEECH_VERBS, *THOUGHT_VERBS, *(_ing(b) for b in _LEAD_BASES)}) + r")(?![\w'’])(?!-\w)")
 _LEAD_VERB_RE = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + word_alternation(_LEAD_VERBS) + r")(?![\w'’])(?!-\w)")
 # a sentence that ends by handing over the word: a colon, a dash, a comma
 _LEAD_END = re.compile(r"(?:[,:;]\s*(?:--+|[—–])?|--+|[—–])\s*$")
@@ -609,6 +612,10 @@ class Attributor:
             # that opens a clause ("Mrs. Dashwood, taking up a volume of Shakespeare, exclaimed":
             # not "a volume"); without one, the first subject
             heads = [c for c in cands if _opens_clause(text, a, c[0])]
+            if any(c[1] in ("name", "pron") for c in heads):
+                # "Catherine, a little doubtful of this, could not help answering,": a phrase
+                # with no person in it is no rival for a name
+                heads = [c for c in heads if c[1] != "generic" or _PERSONAL.search(str(c[2]))]
             cands = heads[::-1] if heads else cands
         for pos, kind, val in cands:
             lw = _LAST_WORD.search(text, max(a, pos - 20), pos)
@@ -1302,13 +1309,21 @@ class Attributor:
         if not tail or (tail[-1] not in ",:—–-" and not _VERB_RE.search(tail[-12:])):
             return None
         v = None
-        for v_ in _VERB_RE.finditer(text, a, b):
+        for v_ in _TAG_VERB_RE.finditer(text, a, b):
             v = v_
         if v is None or len(_WORDS.findall(text, v.end(), b)) > 4:
             return None
         mind = bool(_MIND.search(text, a, b))
         thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, b))
                    or _to_oneself(text, v.end(), b))
+        for m in reversed(outside):
+            # "even Edmund said,", "she heard Elinor say,", "stopped by Sir Thomas's saying":
+            # the name right before the verb
+            if a <= m.start and m.end <= v.start() and _ADJACENT.fullmatch(text, m.end, v.start()):
+                if m.key in voc:
+                    break
+                if m.key in self.names.pron:
+                    return SpeakerGuess((m.key,), thought, "tag_before", True)
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
                                 speech_tag=not thought, exclude=voc, nearest=True)
         if subj is None:
@@ -1383,6 +1398,10 @@ _SPEECH_NOUN = re.compile(
     r"words|speech|cry|advice|address|greeting|salutation|request|entreaty|protest|assurance|"
     r"explanation|apology|answer|warning|reflection|sentiment|opinion|verdict|objection|"
     r"suggestion|proposal|compliment|congratulations|farewell|welcome)s?(?:\s+(?:was|of|to\s+\w+))?\b")
+# "…, when Sir Thomas, opening the door, said,", "…, that Louisa added,"
+_SUBORDINATE = re.compile(r"(?<![\w'’])(?:when|while|whilst|that|till|until|as|if|though|although|because|"
+                          r"whereupon|so|even|then|before|after|since)$")
+_PERSONAL = re.compile(r"^(?:[Hh]is|[Hh]er|[Tt]heir)\s|\b(?:other|latter|companion|" + "|".join(_GENDER) + r")$")
 _CLAUSE_AND = re.compile(r"[,;:—–]\s*(?:and|but|then|while)\s*$")
 
 
@@ -1390,7 +1409,8 @@ def _opens_clause(text: str, a: int, pos: int) -> bool:
     """Does a word at `pos` open a clause of text[a:…] (sentence start, after a comma or
     colon, after ", and")?"""
     head = text[a:pos].rstrip()
-    return not head or head[-1] in ",;:—–-(" or _CLAUSE_AND.search(head) is not None
+    return (not head or head[-1] in ",;:—–-(" or _CLAUSE_AND.search(head) is not None
+            or _SUBORDINATE.search(head) is not None)
 
 
 def _is_subject_pos(text: str, ps: int, pos: int) -> bool:

@@ -117,3 +117,15 @@ def test_a_line_followed_by_narration_that_hands_over_gives_the_next_line_to_the
             "cousin, saying quietly--\n\n"
             "\"He never does, you know.\"\n")
     assert speakers(text) == ["agnes", "hugh", "clara"]
+
+
+def test_a_tag_before_its_line_names_the_speaker_next_to_the_verb_or_after_when() -> None:
+    heard = ("\"Is it late?\" asked Agnes.\n\n"
+             "Tobias was pouring the tea when, to everyone's surprise, even Clara said, \"Very late.\"\n")
+    when = ("\"Is it late?\" asked Agnes.\n\n"
+            "The clock struck, and Agnes rose, when Hugh, opening the door, said, \"The carriage is here.\"\n")
+    exclaiming = ("\"Is it late?\" asked Agnes.\n\n"
+                  "Tobias began to answer, when Clara interrupted him by exclaiming--\"Hush! Listen!\"\n")
+    assert speakers(heard) == ["agnes", "clara"]
+    assert speakers(when) == ["agnes", "hugh"]
+    assert speakers(exclaiming) == ["agnes", "clara"]
