@@ -719,6 +719,8 @@ class Attributor:
         if (len(list(_VERB_RE.finditer(text, a, b))) != 1 or len(_WORDS.findall(text, a, b)) > 12
                 or sentence_ends(text, a, b)):
             return None  # "…" Naruto stammered. Gaara's hand clenched, "…": a new sentence, not the tag
+        if any(m.key not in prev.speakers and _SPEECH_NOUN.match(text, m.end, b) for m in self.names.find(text, a, b)):
+            return None  # "…," was Mary's reasoning; and Elizabeth's reply was, "…"
         return SpeakerGuess(prev.speakers, prev.thought, "tag_after", prev.named, prev.exclude, prev.gender,
                             rivals=prev.rivals)
 
@@ -847,6 +849,11 @@ class Attributor:
                 tag = self._owned_words(q, lo, hi, outside, voc[i])
             if tag is None:
                 tag = self._tag_after(q, hi, outside, before_m, subjects_so_far, voc[i])
+                if tag is not None and _COMPLETE.search(text, q.start, q.end) and _HANDED.search(text, lo, _before(q)):
+                    # "Mrs. Sparsit said, “You want your breakfast.” Mr. Bounderby replied, “…”": a
+                    # finished line after a tag that hands it over is that tag's; the tag after it
+                    # introduces the next line
+                    tag = self._tag_before(q, lo, outside, before_m, subjects_so_far, voc[i]) or tag
             if tag is None:
                 tag = self._tag_before(q, lo, outside, before_m, subjects_so_far, voc[i])
             if tag is not None:
@@ -1263,6 +1270,8 @@ class Attributor:
             return None
         if len(_WORDS.findall(text, a, v.start())) > 6:
             return None
+        if any(c in ";:" for c in text[a : v.start()]) or _NEGATED.search(text, max(a, v.start() - 24), v.start()):
+            return None  # "He listened; acknowledged that…", "The Mouse did not answer": no tag
         mind = bool(_MIND.search(text, a, win))
         thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, win))
                    or _to_oneself(text, v.end(), win))
@@ -1402,6 +1411,8 @@ _SPEECH_NOUN = re.compile(
 _SUBORDINATE = re.compile(r"(?<![\w'’])(?:when|while|whilst|that|till|until|as|if|though|although|because|"
                           r"whereupon|so|even|then|before|after|since)$")
 _PERSONAL = re.compile(r"^(?:[Hh]is|[Hh]er|[Tt]heir)\s|\b(?:other|latter|companion|" + "|".join(_GENDER) + r")$")
+_COMPLETE = re.compile(r"[.!?…]['’_)]*\s*\Z")
+_HANDED = re.compile(r"\w[\w'’]*\s*(?:,|:|;|,?\s*--+|,?\s*[—–])\s*\Z")
 _CLAUSE_AND = re.compile(r"[,;:—–]\s*(?:and|but|then|while)\s*$")
 
 

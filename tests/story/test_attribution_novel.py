@@ -129,3 +129,15 @@ def test_a_tag_before_its_line_names_the_speaker_next_to_the_verb_or_after_when(
     assert speakers(heard) == ["agnes", "clara"]
     assert speakers(when) == ["agnes", "hugh"]
     assert speakers(exclaiming) == ["agnes", "clara"]
+
+
+def test_a_tag_after_a_finished_line_belongs_to_the_next_line_when_a_tag_hands_this_one_over() -> None:
+    text = ("\"Good morning,\" said Agnes.\n\n"
+            "At breakfast Clara said, \"The coffee is cold.\" Hugh answered, \"Then ring for more.\"\n")
+    assert speakers(text) == ["agnes", "clara", "hugh"]
+
+
+def test_a_negated_verb_or_a_new_clause_after_a_line_is_no_tag() -> None:
+    text = ("\"Good morning,\" said Agnes.\n\n"
+            "Clara put down her cup. \"Are you fond of dogs?\" Hugh did not answer at once.\n")
+    assert speakers(text) == ["agnes", "clara"]
