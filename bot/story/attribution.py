@@ -821,6 +821,14 @@ class Attributor:
                                          speech_tag=False, exclude=set())
                 if found and len(found.keys) == 1:
                     self.prev_subjects.append(found.keys[0])
+                # "Emma, finding her so determined, had nothing more to say; and, after a
+                # pause, Mrs. Elton chose another subject.": the subject of its last clause
+                tail_subj = self._subject_in(s0, s1, [m for m in outside if m.end <= s1], first_words=None,
+                                        before=[m for m in outside if m.start < s0], subjects=[],
+                                        speech_tag=False, exclude=set(), nearest=True)
+                if (tail_subj and len(tail_subj.keys) == 1 and tail_subj.named
+                        and (not found or found.keys != tail_subj.keys)):
+                    self.prev_subjects.append(tail_subj.keys[0])
             self.lead_in = self._lead_in(ps, pe, outside)
             self._note_mentions([m.key for m in outside])
             self.prev_voiced = False
