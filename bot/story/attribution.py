@@ -121,6 +121,7 @@ _LEAD_END = re.compile(r"(?:[,:;]\s*(?:--+|[—–])?|--+|[—–])\s*$")
 _NEGATED = re.compile(r"\b(?:not|never|n['’]t|without|nothing|cannot)\s+(?:\w+\s+)?$")
 _HELP = re.compile(r"\bhelp\s+$")
 _AS_SAID = re.compile(r"\s+(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b")
+_WHO = re.compile(r",\s+who\b")
 _ADJACENT = re.compile(r"(?:['’]s)?,?\s+(?:\w+ly\s+)?")
 _OBJECT_BEFORE = re.compile(r"(?<![\w'’])(him|her|them)\s+(?:\w+ly\s+)?$")
 _INFINITIVE = re.compile(r"\s+to\s+(?:[\w'’]+,?\s+){0,5}")
@@ -757,6 +758,9 @@ class Attributor:
             if s0 <= m.start and m.end <= v.start() and (_INFINITIVE.fullmatch(text, m.end, v.start())
                                                          or _ADJACENT.fullmatch(text, m.end, v.start())):
                 return m.key if m.key in self.names.pron else None
+        who = self._relative_subject(s0, v.start(), outside, set())
+        if who is not None:  # "…, when Julia, who was out of breath, cried out on seeing her,"
+            return who
         obj = _OBJECT_BEFORE.search(text, s0, v.start())
         if obj is not None:  # "…never heard him say so much."
             who = self._resolve_pronoun(_PRON_CLASS[obj.group(1).lower()], before, [], False, set())
@@ -1341,6 +1345,9 @@ class Attributor:
                     break
                 if m.key in self.names.pron:
                     return SpeakerGuess((m.key,), thought, "tag_before", True)
+        who = self._relative_subject(a, v.start(), outside, voc)
+        if who is not None:
+            return SpeakerGuess((who,), thought, "tag_before", True)
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
                                 speech_tag=not thought, exclude=voc, nearest=True)
         if subj is None:
@@ -1352,6 +1359,22 @@ class Attributor:
             self.inner_voices.add(subj.keys[0])
         return SpeakerGuess(subj.keys, thought, "tag_before", subj.named, subj.exclude, subj.gender,
                             rivals=subj.rivals)
+
+    def _relative_subject(self, a: int, v: int, outside: list[Mention], voc: set[str]) -> str | None:
+        """"Isabella, who in a voice of cold resentment said,": the name a relative clause
+        hangs on speaks, when no other name comes between it and the verb."""
+        text = self.text
+        inside = [m for m in outside if a <= m.start and m.end <= v]
+        for j in range(len(inside) - 1, -1, -1):
+            m = inside[j]
+            if _WHO.match(text, m.end, v):
+                # names inside the relative clause ("who had waited until Clara had finished,")
+                # do not count; one after it does
+                close = text.rfind(",", m.end + 1, v)
+                if all(o.end <= close for o in inside[j + 1 :]) and m.key not in voc and m.key in self.names.pron:
+                    return m.key
+                return None
+        return None
 
 
 _ONESELF = re.compile(r"\s+(?:to\s+)?(?:him|her|them|my|your|our|one)sel(?:f|ves)\b")

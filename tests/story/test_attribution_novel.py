@@ -149,3 +149,10 @@ def test_said_she_after_narration_means_the_subject_of_its_last_clause() -> None
             "Agnes bent over her work again.\n\n"
             "\"We called at the rectory yesterday,\" said she.\n")
     assert speakers(text) == ["hugh", "agnes"]
+
+
+def test_the_name_a_relative_clause_hangs_on_is_the_speaker() -> None:
+    text = ("\"Shall we go?\" asked Hugh.\n\n"
+            "Agnes, who had waited until Clara had quite finished her tea, "
+            "said, \"I shall stay here.\"\n")
+    assert speakers(text) == ["hugh", "agnes"]
