@@ -763,8 +763,8 @@ class Attributor:
             return who
         obj = _OBJECT_BEFORE.search(text, s0, v.start())
         if obj is not None:  # "…never heard him say so much."
-            who = self._resolve_pronoun(_PRON_CLASS[obj.group(1).lower()], before, [], False, set())
-            return who[0] if len(who) == 1 and who[0] in self.names.pron else None
+            res = self._resolve_pronoun(_PRON_CLASS[obj.group(1).lower()], before, [], False, set())
+            return res[0] if len(res) == 1 and res[0] in self.names.pron else None
         subj = self._subject_in(s0, v.start(), outside, first_words=None, before=before,
                                 subjects=[m for m in before if _is_subject_pos(text, ps, m.start)],
                                 speech_tag=False, exclude=set(), nearest=True)
