@@ -121,6 +121,8 @@ _LEAD_END = re.compile(r"(?:[,:;]\s*(?:--+|[—–])?|--+|[—–])\s*$")
 _NEGATED = re.compile(r"\b(?:not|never|n['’]t|without|nothing|cannot)\s+(?:\w+\s+)?$")
 _HELP = re.compile(r"\bhelp\s+$")
 _AS_SAID = re.compile(r"\s+(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b")
+# words a tag before its line may carry after the verb ("said, in a rather offended tone,")
+_TAG_TAIL = 6
 _WHO = re.compile(r",\s+who\b")
 _ADJACENT = re.compile(r"(?:['’]s)?,?\s+(?:\w+ly\s+)?")
 _OBJECT_BEFORE = re.compile(r"(?<![\w'’])(him|her|them)\s+(?:\w+ly\s+)?$")
@@ -184,7 +186,7 @@ class NameIndex:
                 elif len(words) >= 2 and words[0].lower().rstrip(".") in _RANKS:
                     # "Colonel Ducroix" is "the Colonel" (while he is the only one)
                     lower.setdefault("the " + words[0].lower().rstrip("."), set()).add(owner)
-                for form in {n, base}:
+                for form in {n, base, _particles_lower(n), _particles_lower(base)}:
                     if form[:1].isupper():
                         exact.setdefault(form, set()).add(owner)
                         exact.setdefault(form.upper(), set()).add(owner)
@@ -332,6 +334,15 @@ def _near_count(text: str, bare: str, other: Character, window: int = 600) -> in
     for m in re.finditer(r"(?<![\w'’])(?<!\w-)" + re.escape(bare) + r"(?![\w'’-]|\s+[A-Z])", text):
         n += len(rx.findall(text, max(0, m.start() - window), m.end() + window))
     return n
+
+
+_PARTICLES = frozenset({"van", "der", "den", "de", "von", "la", "le", "du", "di", "da", "del", "della", "ten", "ter"})
+
+
+def _particles_lower(name: str) -> str:
+    """"Mr. Van Der Luyden" as the text writes him: "Mr. van der Luyden"."""
+    words = name.split(" ")
+    return " ".join(w.lower() if i > 0 and w.lower() in _PARTICLES else w for i, w in enumerate(words))
 
 
 def _strip_honorific(name: str) -> str:
@@ -1332,7 +1343,7 @@ class Attributor:
         v = None
         for v_ in _TAG_VERB_RE.finditer(text, a, b):
             v = v_
-        if v is None or len(_WORDS.findall(text, v.end(), b)) > 4:
+        if v is None or len(_WORDS.findall(text, v.end(), b)) > _TAG_TAIL:
             return None
         mind = bool(_MIND.search(text, a, b))
         thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, b))

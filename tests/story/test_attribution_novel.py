@@ -156,3 +156,17 @@ def test_the_name_a_relative_clause_hangs_on_is_the_speaker() -> None:
             "Agnes, who had waited until Clara had quite finished her tea, "
             "said, \"I shall stay here.\"\n")
     assert speakers(text) == ["hugh", "agnes"]
+
+
+def test_a_tag_before_its_line_may_carry_a_phrase_after_the_verb() -> None:
+    text = ("\"A song, please,\" Clara replied, so eagerly that Hugh said, in a rather offended tone, "
+            "\"Well! No accounting for tastes!\"\n")
+    assert speakers(text) == ["clara", "hugh"]
+
+
+def test_a_family_name_with_particles_is_found_as_the_text_writes_it() -> None:
+    cast = [Character("vdl", "Mr. Van Der Pol", (), "he/him"), Character("clara", "Clara Venn", ("Clara",), "she/her")]
+    text = ("\"It is late,\" said Clara.\n\n"
+            "\"Not for a ball,\" said Mr. van der Pol.\n")
+    story = segment(read_document(text), cast)
+    assert [b.speaker for b in story.beats if b.kind == "dialogue"] == ["clara", "vdl"]
