@@ -970,7 +970,8 @@ class Attributor:
         self.prev_subject = None
         self.prev_voiced = True
         self.addressee = None
-        if last.close >= 0 and self.runon is None and len(_sentences(text, last.close + 1, pe)) >= 2:
+        if last.close >= 0 and self.runon is None and (len(_sentences(text, last.close + 1, pe)) >= 2
+                                                        or _LEAD_END.search(text, last.close + 1, pe)):
             # "“…” In two minutes he walked off. Emma returned all her attention to her father,
             # saying in secret--" (a sentence after the last line's own tag)
             self.lead_in = self._lead_in(last.close + 1, pe, outside)

@@ -170,3 +170,10 @@ def test_a_family_name_with_particles_is_found_as_the_text_writes_it() -> None:
             "\"Not for a ball,\" said Mr. van der Pol.\n")
     story = segment(read_document(text), cast)
     assert [b.speaker for b in story.beats if b.kind == "dialogue"] == ["clara", "vdl"]
+
+
+def test_a_tag_and_a_hand_over_in_one_sentence_after_a_line() -> None:
+    text = ("\"Is it far?\" asked Clara.\n\n"
+            "\"Three miles,\" said Hugh, and was turning away, when Agnes eagerly suggested--\n\n"
+            "\"Then we must take the carriage.\"\n")
+    assert speakers(text) == ["clara", "hugh", "agnes"]
