@@ -466,7 +466,10 @@ class Attributor:
         fits = [k for k in self.names.keys if k != owner[0] and self.names.surname.get(k) == family
                 and (gender is None or self.names.pron.get(k) in (gender, None))]
         if noun in _ELDERS:
-            fits = [k for k in fits if k in self.names.titled]
+            # parents and spouses are the titled ones; a husband may be named without one
+            # ("Thomas Gradgrind" beside "Mrs. Gradgrind")
+            titled = [k for k in fits if k in self.names.titled]
+            fits = titled if titled or noun not in ("husband", "wife") else fits
         elif noun in _SIBLINGS:
             fits = [k for k in fits if k not in self.names.titled]
         return fits[0] if len(fits) == 1 else None
@@ -703,6 +706,11 @@ class Attributor:
                     kin = self._relative(res, words[-1].lower(), gender)
                     if kin is not None:
                         return _Subject((kin,), False)
+                    if gender is not None and speech_tag and words[-1].lower() in _KIN:
+                        # "replied her brother": of his sex, in view, and not her
+                        other = self._resolve_pronoun(gender, before, subjects, speech_tag, exclude | set(res))
+                        if len(other) == 1:
+                            return _Subject(other, False, res, gender)
                     return _Subject((), False, res, gender)
                 if gender is not None and owner in ("the", "a", "an", "this", "that") and speech_tag:
                     # "said the old lady", "the young man rejoined": a description is resolved
@@ -750,6 +758,12 @@ class Attributor:
         if not body:
             return None
         handed = _LEAD_END.search(body) is not None
+        end = s0 + len(body)
+        if handed:
+            for m in reversed([m for m in outside if s0 <= m.start < end]):
+                own = _SPEECH_NOUN.match(text, m.end, end)
+                if own and len(_WORDS.findall(text, own.end(), end)) <= 3 and m.key in self.names.pron:
+                    return m.key  # "…; but Sir Walter's remark was, soon afterwards--"
         verbs = [v for v in _LEAD_VERB_RE.finditer(text, s0, s0 + len(body))
                  if not (_NEGATED.search(text, max(s0, v.start() - 24), v.start())
                          and not _HELP.search(text, max(s0, v.start() - 8), v.start()))

@@ -177,3 +177,18 @@ def test_a_tag_and_a_hand_over_in_one_sentence_after_a_line() -> None:
             "\"Three miles,\" said Hugh, and was turning away, when Agnes eagerly suggested--\n\n"
             "\"Then we must take the carriage.\"\n")
     assert speakers(text) == ["clara", "hugh", "agnes"]
+
+
+def test_her_husband_and_her_brother_are_found_by_family_then_by_sex() -> None:
+    cast = [Character("hugh", "Hugh Marlow", ("Hugh",), "he/him"),
+            Character("mrsm", "Mrs. Marlow", (), "she/her"),
+            Character("tobias", "Tobias Grebe", ("Tobias",), "he/him"),
+            Character("clara", "Clara Venn", ("Clara",), "she/her")]
+    husband = ("Tobias came in with the letters. Mrs. Marlow looked up from her work.\n\n"
+               "\"Is there one from town?\" said her husband.\n")
+    brother = ("Clara sat by the fire with Hugh. Tobias stood at the door.\n\n"
+               "\"You are late,\" said Clara.\n\n"
+               "\"The roads are bad,\" replied her brother, looking at Hugh.\n")
+    for text, want in ((husband, ["hugh"]), (brother, ["clara", "tobias"])):
+        story = segment(read_document(text), cast)
+        assert [b.speaker for b in story.beats if b.kind == "dialogue"] == want
