@@ -366,6 +366,7 @@ class SpeakerGuess:
     confidence: float = 0.0  # how likely the speaker is right (see `confidence`)
     runner_up: str | None = None  # the next most likely speaker
     rivals: int = 0  # a pronoun tag: how many people of its pronouns were in view
+    addressee: str | None = None  # the one person the line calls by name ("…, Mr. Darcy?"), if any
 
 
 @dataclass(slots=True)
@@ -963,6 +964,8 @@ class Attributor:
         out = [SpeakerGuess((), v.thought, "stranger") if stranger[i] else v for i, v in enumerate(out)]
         for i, v in enumerate(out):
             v.runner_up = self._runner_up(v.speakers, outside)
+            called = called_voc[i] - set(v.speakers)
+            v.addressee = next(iter(called)) if len(called) == 1 else None
             v.confidence = confidence(v, n_quotes=n, first=i == 0)
         # remember
         for i, v in enumerate(out):

@@ -192,3 +192,13 @@ def test_her_husband_and_her_brother_are_found_by_family_then_by_sex() -> None:
     for text, want in ((husband, ["hugh"]), (brother, ["clara", "tobias"])):
         story = segment(read_document(text), cast)
         assert [b.speaker for b in story.beats if b.kind == "dialogue"] == want
+
+
+def test_each_guess_carries_the_one_person_its_line_calls_by_name() -> None:
+    from bot.story.attribution import Attributor, NameIndex
+    from bot.story.quotes import detect_style, find_quotes
+
+    text = "\"Will you walk with us, Clara?\" asked Hugh. \"It is fine,\" he added.\n"
+    att = Attributor(text, NameIndex(CAST, text))
+    guesses = att.paragraph(0, len(text) - 1, find_quotes(text, 0, len(text) - 1, detect_style(text)))
+    assert [(g.speakers, g.addressee) for g in guesses] == [(("hugh",), "clara"), (("hugh",), None)]
