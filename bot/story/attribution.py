@@ -123,6 +123,11 @@ _HELP = re.compile(r"\bhelp\s+$")
 _AS_SAID = re.compile(r"\s+(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b")
 # words a tag before its line may carry after the verb ("said, in a rather offended tone,")
 _TAG_TAIL = 6
+_TURNED = re.compile(r"\b(?:turning|turned|looking|looked|glancing|glanced|nodding|bowing|addressing|"
+                     r"said|says|added|whispered|replied|answered|cried|observed|remarked|continued|"
+                     r"went\s+on|called|murmured|explained|repeated|exclaimed)"
+                     r"(?:\s+(?:round|back|again|aside|quickly|suddenly|eagerly|gravely|softly))?"
+                     r"\s+(?:to|at|towards|toward|upon)\s+$")
 _WHO = re.compile(r",\s+who\b")
 _ADJACENT = re.compile(r"(?:['’]s)?,?\s+(?:\w+ly\s+)?")
 _OBJECT_BEFORE = re.compile(r"(?<![\w'’])(him|her|them)\s+(?:\w+ly\s+)?$")
@@ -745,6 +750,24 @@ class Attributor:
         return SpeakerGuess(prev.speakers, prev.thought, "tag_after", prev.named, prev.exclude, prev.gender,
                             rivals=prev.rivals)
 
+    def _turned_to(self, quotes: Sequence[Quote], i: int, ps: int, pe: int, outside: list[Mention]) -> set[str]:
+        """People a line's own tag says it is spoken to: "said he, turning to Jane", "whispered
+        Frank to Emma", "Emma, looking at Mr. Knightley, said"."""
+        text = self.text
+        q = quotes[i]
+        lo = _after(quotes[i - 1]) if i > 0 else ps
+        hi = _before(quotes[i + 1]) if i + 1 < len(quotes) else pe
+        a = _after(q)
+        ends = sentence_ends(text, a, hi)
+        after_end = ends[0] if ends else hi
+        out: set[str] = set()
+        for m in outside:
+            if not (lo <= m.start < _before(q) or a <= m.start < after_end):
+                continue
+            if _TURNED.search(text, max(lo, m.start - 40), m.start):
+                out.add(m.key)
+        return out
+
     def _lead_in(self, ps: int, pe: int, outside: list[Mention]) -> str | None:
         """A narration paragraph whose last sentence brings someone in to speak ("…, Emma
         exclaimed,", "Sir Thomas, trying to suppress a smile, went on.", "…concluding with these
@@ -873,6 +896,10 @@ class Attributor:
         # who is not speaking this line: the people it calls, and those it names with an
         # honorific or who nod in answer to it
         voc = [v | self._not_speaker(quotes, i, inside[i], pe) for i, v in enumerate(called_voc)]
+        # "he added, turning to Giovanelli", "whispered Frank to Emma": the one spoken to is
+        # not the speaker, and answers next
+        turned = [self._turned_to(quotes, i, ps, pe, outside) for i in range(n)]
+        voc = [v | turned[i] for i, v in enumerate(voc)]
         ev: list[SpeakerGuess | None] = [None] * n
         if _before(quotes[0]) - ps >= 3:
             self.lead_in = None
@@ -964,8 +991,8 @@ class Attributor:
         out = [SpeakerGuess((), v.thought, "stranger") if stranger[i] else v for i, v in enumerate(out)]
         for i, v in enumerate(out):
             v.runner_up = self._runner_up(v.speakers, outside)
-            called = called_voc[i] - set(v.speakers)
-            v.addressee = next(iter(called)) if len(called) == 1 else None
+            to = (called_voc[i] or turned[i]) - set(v.speakers)
+            v.addressee = next(iter(to)) if len(to) == 1 else None
             v.confidence = confidence(v, n_quotes=n, first=i == 0)
         # remember
         for i, v in enumerate(out):
@@ -995,6 +1022,8 @@ class Attributor:
         spoken = [v for i, v in enumerate(out) if not (v.thought and quotes[i].kind == "italic")] or out
         spk = spoken[-1].speakers[0] if spoken[-1].speakers else None
         called = {k for vs in called_voc for k in vs} - {spk}
+        if not called:
+            called = set(turned[-1]) - {spk}
         if len(called) == 1 and self.runon is None:
             self.addressee = called.pop()
         elif called and self.runon is None and text[last.start : last.end].rstrip().endswith("?"):

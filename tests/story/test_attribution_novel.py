@@ -202,3 +202,12 @@ def test_each_guess_carries_the_one_person_its_line_calls_by_name() -> None:
     att = Attributor(text, NameIndex(CAST, text))
     guesses = att.paragraph(0, len(text) - 1, find_quotes(text, 0, len(text) - 1, detect_style(text)))
     assert [(g.speakers, g.addressee) for g in guesses] == [(("hugh",), "clara"), (("hugh",), None)]
+
+
+def test_the_one_a_tag_turns_to_is_not_the_speaker_and_answers_next() -> None:
+    text = ("Hugh and Tobias stood by the fire.\n\n"
+            "\"It will rain,\" said Agnes, turning to Tobias.\n\n"
+            "\"Then we stay,\" he said.\n\n"
+            "\"Are you sure?\"\n\n"
+            "Clara, looking at Hugh, said, \"He is never sure of anything.\"\n")
+    assert speakers(text) == ["agnes", "tobias", "agnes", "clara"]
