@@ -788,7 +788,10 @@ class Attributor:
                 own = _SPEECH_NOUN.match(text, m.end, end)
                 if own and len(_WORDS.findall(text, own.end(), end)) <= 3 and m.key in self.names.pron:
                     return m.key  # "…; but Sir Walter's remark was, soon afterwards--"
-        verbs = [v for v in _LEAD_VERB_RE.finditer(text, s0, s0 + len(body))
+        if not handed and not body.endswith("."):
+            return None
+        # the verb is among the last few words: search only there
+        verbs = [v for v in _LEAD_VERB_RE.finditer(text, max(s0, end - 90), end)
                  if not (_NEGATED.search(text, max(s0, v.start() - 24), v.start())
                          and not _HELP.search(text, max(s0, v.start() - 8), v.start()))
                  and not _PAST_PERFECT.search(text, max(s0, v.start() - 8), v.start())]
@@ -876,7 +879,7 @@ class Attributor:
                     self.prev_subjects.append(found.keys[0])
                 # "Emma, finding her so determined, had nothing more to say; and, after a
                 # pause, Mrs. Elton chose another subject.": the subject of its last clause
-                tail_subj = self._subject_in(s0, s1, [m for m in outside if m.end <= s1], first_words=None,
+                tail_subj = None if (s0, s1) != sents[-1] else self._subject_in(s0, s1, [m for m in outside if m.end <= s1], first_words=None,
                                         before=[m for m in outside if m.start < s0], subjects=[],
                                         speech_tag=False, exclude=set(), nearest=True)
                 if (tail_subj and len(tail_subj.keys) == 1 and tail_subj.named
@@ -1508,9 +1511,14 @@ _CLAUSE_AND = re.compile(r"[,;:—–]\s*(?:and|but|then|while)\s*$")
 def _opens_clause(text: str, a: int, pos: int) -> bool:
     """Does a word at `pos` open a clause of text[a:…] (sentence start, after a comma or
     colon, after ", and")?"""
-    head = text[a:pos].rstrip()
-    return (not head or head[-1] in ",;:—–-(" or _CLAUSE_AND.search(head) is not None
-            or _SUBORDINATE.search(head) is not None)
+    lo = max(a, pos - 40)  # only the words just before matter (and long heads are slow to search)
+    head = text[lo:pos].rstrip()
+    if not head and lo > a:
+        head = text[a:pos].rstrip()
+    if not head:
+        return True
+    tail = head[-12:]
+    return head[-1] in ",;:—–-(" or _CLAUSE_AND.search(tail) is not None or _SUBORDINATE.search(tail) is not None
 
 
 def _is_subject_pos(text: str, ps: int, pos: int) -> bool:
