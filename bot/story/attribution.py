@@ -49,7 +49,10 @@ _PREPOSITIONS = frozenset({"to", "at", "with", "from", "of", "for", "toward", "t
                            "behind", "beside", "as", "than", "like", "about", "into", "onto", "upon",
                            "under", "over", "past", "around", "near", "against", "before", "after",
                            "between", "among", "through", "without", "within", "unlike", "watched",
-                           "saw", "told", "asked", "and", "let", "made", "help", "helped"})
+                           "saw", "told", "asked", "and", "let", "made", "help", "helped",
+                           # "…," addressing Sissy: the one spoken to, seen or met is no subject
+                           "addressing", "addressed", "seeing", "watching", "interrupting", "answering",
+                           "joining", "meeting", "greeting", "thanking", "kissing", "embracing"})
 _GENDER = {w: "he" for w in ("man", "boy", "brother", "father", "husband", "son", "uncle", "king",
                               "prince", "gentleman", "lord", "sir", "nephew", "grandfather", "fellow",
                               "lad", "monk", "priest", "duke", "emperor")}
@@ -128,6 +131,11 @@ _TURNED = re.compile(r"\b(?:turning|turned|looking|looked|glancing|glanced|noddi
                      r"went\s+on|called|murmured|explained|repeated|exclaimed)"
                      r"(?:\s+(?:round|back|again|aside|quickly|suddenly|eagerly|gravely|softly))?"
                      r"\s+(?:to|at|towards|toward|upon)\s+$")
+_STAGE = re.compile(r"\s*\([^()\n]{1,120}\)\s*[,;]?\s*(?:--+|[—–])?\s*")
+# "…" was uttered at the same moment by Catherine / were the first words which burst from him /
+# "…" from Captain Harville
+_AGENT = re.compile(r"\s*,?\s*(?:(?:was|were|had\s+been|came|burst|broke|escaped)\b[^.;!?\"“”]{0,60}?\b"
+                    r"(?:by|from)|from)\s+")
 _WHO = re.compile(r",\s+who\b")
 _ADJACENT = re.compile(r"(?:['’]s)?,?\s+(?:\w+ly\s+)?")
 _OBJECT_BEFORE = re.compile(r"(?<![\w'’])(him|her|them)\s+(?:\w+ly\s+)?$")
@@ -735,10 +743,14 @@ class Attributor:
         if i == 0:
             return None
         prev = ev[i - 1]
-        if prev is None or prev.source != "tag_after" or not prev.speakers or set(prev.speakers) & voc:
-            return None
         text = self.text
         a, b = _after(quotes[i - 1]), _before(quotes[i])
+        if (prev is not None and prev.speakers and not set(prev.speakers) & voc and quotes[i - 1].close >= 0
+                and _STAGE.fullmatch(text, a, b)):
+            # “…But I believe” (seeing Fanny looked distressed) “it must be at some other time.”
+            return SpeakerGuess(prev.speakers, prev.thought, prev.source, prev.named, rivals=prev.rivals)
+        if prev is None or prev.source != "tag_after" or not prev.speakers or set(prev.speakers) & voc:
+            return None
         between = text[a:b].rstrip()
         if not between or between[-1] not in ",;:—–-" or quotes[i - 1].close < 0:
             return None
@@ -1365,6 +1377,8 @@ class Attributor:
         text = self.text
         a = _after(q)
         for m in outside:
+            if a <= m.start < min(hi, a + 80) and _AGENT.fullmatch(text, a, m.start) and m.key not in voc:
+                return SpeakerGuess((m.key,), False, "tag_after", True)  # "…" was uttered by Catherine
             if a <= m.start < min(hi, a + 40) and len(_WORDS.findall(text, a, m.start)) <= 2:
                 if _SPEECH_NOUN.match(text, m.end, min(hi, m.end + 60)) and m.key not in voc:
                     return SpeakerGuess((m.key,), False, "tag_after", True)

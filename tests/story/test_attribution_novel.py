@@ -211,3 +211,21 @@ def test_the_one_a_tag_turns_to_is_not_the_speaker_and_answers_next() -> None:
             "\"Are you sure?\"\n\n"
             "Clara, looking at Hugh, said, \"He is never sure of anything.\"\n")
     assert speakers(text) == ["agnes", "tobias", "agnes", "clara"]
+
+
+def test_a_stage_direction_between_two_parts_of_a_speech_keeps_the_speaker() -> None:
+    text = ("\"I would tell you,\" said Hugh, leaning forward, \"but I believe\" (seeing Clara looked "
+            "distressed) \"it must be at some other time.\"\n")
+    assert speakers(text) == ["hugh", "hugh", "hugh"]
+
+
+def test_the_one_addressed_in_narration_is_not_the_subject() -> None:
+    text = ("\"No, I was not!\" cried Tobias. \"Everybody knows it,\" addressing Clara. \"Ask anyone.\"\n")
+    assert speakers(text) == ["tobias", "tobias", "tobias"]
+
+
+def test_words_uttered_by_someone_are_theirs() -> None:
+    text = ("Clara and Hugh stood by the gate.\n\n"
+            "\"Is there no one to help?\" were the first words which burst from Tobias.\n\n"
+            "\"The gardener is near,\" was uttered at the same moment by Agnes.\n")
+    assert speakers(text) == ["tobias", "agnes"]
