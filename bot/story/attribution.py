@@ -136,6 +136,7 @@ _STAGE = re.compile(r"\s*\([^()\n]{1,120}\)\s*[,;]?\s*(?:--+|[—–])?\s*")
 # "…" from Captain Harville
 _AGENT = re.compile(r"\s*,?\s*(?:(?:was|were|had\s+been|came|burst|broke|escaped)\b[^.;!?\"“”]{0,60}?\b"
                     r"(?:by|from)|from)\s+")
+_HEARD = re.compile(r"\b(?:heard|hear|hears|hearing|overheard|let|made|bade|bid)\s+$")
 _WHO = re.compile(r",\s+who\b")
 _ADJACENT = re.compile(r"(?:['’]s)?,?\s+(?:\w+ly\s+)?")
 _OBJECT_BEFORE = re.compile(r"(?<![\w'’])(him|her|them)\s+(?:\w+ly\s+)?$")
@@ -474,7 +475,15 @@ class Attributor:
     def _relative(self, owner: tuple[str, ...], noun: str, gender: str | None) -> str | None:
         """"her mother" of Elizabeth Bennet: the one other cast member of her family that fits
         (parents and spouses are the titled ones: Mrs. Bennet, Mr. Bennet)."""
-        if len(owner) != 1 or noun not in _KIN or owner[0] not in self.names.surname:
+        if len(owner) != 1 or noun not in _KIN:
+            return None
+        by_key = {c.key: c for c in self.names.cast}
+        if owner[0] in by_key:  # a cast member known only as "Alice's Sister"
+            wanted = {f"{n.strip().lower()}'s {noun}" for n in by_key[owner[0]].names()}
+            for c in self.names.cast:
+                if c.key in self.names.pron and any(n.strip().lower().replace("’", "'") in wanted for n in c.names()):
+                    return c.key
+        if owner[0] not in self.names.surname:
             return None
         family = self.names.surname[owner[0]]
         fits = [k for k in self.names.keys if k != owner[0] and self.names.surname.get(k) == family
@@ -1360,6 +1369,12 @@ class Attributor:
         mind = bool(_MIND.search(text, a, win))
         thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, win))
                    or _to_oneself(text, v.end(), win))
+        for m in outside:
+            # "“Gad,” Archer heard Lawrence Lefferts say, “…”": the name right before the verb
+            if a <= m.start and m.end <= v.start() and m.key not in voc \
+                    and m.key in self.names.pron and _HEARD.search(text, a, m.start) \
+                    and _ADJACENT.fullmatch(text, m.end, v.start()):
+                return SpeakerGuess((m.key,), thought, "tag_after", True)
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
                                 speech_tag=not thought, exclude=voc)
         if subj is None:

@@ -229,3 +229,17 @@ def test_words_uttered_by_someone_are_theirs() -> None:
             "\"Is there no one to help?\" were the first words which burst from Tobias.\n\n"
             "\"The gardener is near,\" was uttered at the same moment by Agnes.\n")
     assert speakers(text) == ["tobias", "agnes"]
+
+
+def test_heard_someone_say_after_a_line_names_the_one_heard() -> None:
+    text = ("Clara and Agnes watched the archers.\n\n"
+            "\"Splendid,\" Hugh heard Tobias say, \"not one of them holds the bow as she does.\"\n")
+    assert speakers(text) == ["tobias", "tobias"]
+
+
+def test_a_cast_member_known_only_as_someones_sister() -> None:
+    cast = [*CAST, Character("sister", "Clara's Sister", (), "she/her")]
+    text = ("Clara woke under the tree with Agnes's letter in her lap.\n\n"
+            "\"Wake up, Clara dear!\" said her sister.\n")
+    story = segment(read_document(text), cast)
+    assert [b.speaker for b in story.beats if b.kind == "dialogue"] == ["sister"]
