@@ -137,6 +137,7 @@ _STAGE = re.compile(r"\s*\([^()\n]{1,120}\)\s*[,;]?\s*(?:--+|[—–])?\s*")
 _AGENT = re.compile(r"\s*,?\s*(?:(?:was|were|had\s+been|came|burst|broke|escaped)\b[^.;!?\"“”]{0,60}?\b"
                     r"(?:by|from)|from)\s+")
 _HEARD = re.compile(r"\b(?:heard|hear|hears|hearing|overheard|let|made|bade|bid)\s+$")
+_LOST_DASH = re.compile(r"[ \t]{3,}(?:\r?\n|\Z)")
 _WHO = re.compile(r",\s+who\b")
 _ADJACENT = re.compile(r"(?:['’]s)?,?\s+(?:\w+ly\s+)?")
 _OBJECT_BEFORE = re.compile(r"(?<![\w'’])(him|her|them)\s+(?:\w+ly\s+)?$")
@@ -763,7 +764,7 @@ class Attributor:
         between = text[a:b].rstrip()
         if not between or between[-1] not in ",;:—–-" or quotes[i - 1].close < 0:
             return None
-        if (len(list(_VERB_RE.finditer(text, a, b))) != 1 or len(_WORDS.findall(text, a, b)) > 12
+        if (len(list(_VERB_RE.finditer(text, a, b))) != 1 or len(_WORDS.findall(text, a, b)) > 40
                 or sentence_ends(text, a, b)):
             return None  # "…" Naruto stammered. Gaara's hand clenched, "…": a new sentence, not the tag
         if any(m.key not in prev.speakers and _SPEECH_NOUN.match(text, m.end, b) for m in self.names.find(text, a, b)):
@@ -802,7 +803,8 @@ class Attributor:
         body = text[s0:s1].rstrip()
         if not body:
             return None
-        handed = _LEAD_END.search(body) is not None
+        # (a dash lost in the text's conversion leaves spaces: "…observing to Mrs. Norris     ")
+        handed = _LEAD_END.search(body) is not None or _LOST_DASH.match(text, pe) is not None
         end = s0 + len(body)
         if handed:
             for m in reversed([m for m in outside if s0 <= m.start < end]):

@@ -243,3 +243,13 @@ def test_a_cast_member_known_only_as_someones_sister() -> None:
             "\"Wake up, Clara dear!\" said her sister.\n")
     story = segment(read_document(text), cast)
     assert [b.speaker for b in story.beats if b.kind == "dialogue"] == ["sister"]
+
+
+def test_a_long_interruption_and_a_lost_dash_at_a_paragraph_end() -> None:
+    long_cut = ("\"The best thing they can do,\" said Agnes, summing it up as if Clara were not in the room at "
+                "all and had never been, \"is to go and live in the country.\"\n")
+    lost_dash = ("\"Sit down,\" said Hugh.\n\n"
+                 "Clara looked up from her book, and Tobias soon settled the matter by quietly observing to her   \n\n"
+                 "\"We need not stay any longer.\"\n")
+    assert speakers(long_cut) == ["agnes", "agnes"]
+    assert speakers(lost_dash) == ["hugh", "tobias"]
