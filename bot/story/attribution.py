@@ -50,7 +50,7 @@ _PREPOSITIONS = frozenset({"to", "at", "with", "from", "of", "for", "toward", "t
                            "under", "over", "past", "around", "near", "against", "before", "after",
                            "between", "among", "through", "without", "within", "unlike", "watched",
                            "saw", "told", "asked", "and", "let", "made", "help", "helped",
-                           # "…," addressing Sissy: the one spoken to, seen or met is no subject
+                           # "…," addressing Clara: the one spoken to, seen or met is no subject
                            "addressing", "addressed", "seeing", "watching", "interrupting", "answering",
                            "joining", "meeting", "greeting", "thanking", "kissing", "embracing"})
 _GENDER = {w: "he" for w in ("man", "boy", "brother", "father", "husband", "son", "uncle", "king",
@@ -105,8 +105,8 @@ def _ing(base: str) -> str:
     return base + "ing"
 
 
-# a speech verb in any form a narration sentence hands the word over with: "Emma exclaimed,",
-# "…, and saying to Captain Wentworth--", "…Mr. Weston immediately accosted her with,"
+# a speech verb in any form a narration sentence hands the word over with: "Clara exclaimed,",
+# "…, and saying to her cousin--", "…Mr. Pell at once accosted her with,"
 _LEAD_BASES = (_SPEECH_BASES.split() + [w for w in SPEECH_VERBS if " " not in w and not w.endswith(("ed", "s", "ing"))])
 _LEAD_VERBS = ({*SPEECH_VERBS, *(_ing(b) for b in _LEAD_BASES), "going on", "breaking in", "calling out",
                 "crying out", "speaking", "telling", "beginning", "took up", "broke out", "burst out",
@@ -115,7 +115,7 @@ _LEAD_VERBS = ({*SPEECH_VERBS, *(_ing(b) for b in _LEAD_BASES), "going on", "bre
                   "directed", "return", "returned", "returns", "finish", "finished", "question", "questioned",
                   "address", "addressed", "call", "called", "calls", "laugh", "laughed", "smile", "smiled",
                   "grin", "grinned", "sigh", "sighed"})
-# a tag before its line: "Mary interrupted her by exclaiming--"
+# a tag before its line: "Agnes interrupted him by exclaiming--"
 _TAG_VERB_RE = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + word_alternation(
     {*SPEECH_VERBS, *THOUGHT_VERBS, *(_ing(b) for b in _LEAD_BASES)}) + r")(?![\w'’])(?!-\w)")
 _LEAD_VERB_RE = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + word_alternation(_LEAD_VERBS) + r")(?![\w'’])(?!-\w)")
@@ -132,8 +132,8 @@ _TURNED = re.compile(r"\b(?:turning|turned|looking|looked|glancing|glanced|noddi
                      r"(?:\s+(?:round|back|again|aside|quickly|suddenly|eagerly|gravely|softly))?"
                      r"\s+(?:to|at|towards|toward|upon)\s+$")
 _STAGE = re.compile(r"\s*\([^()\n]{1,120}\)\s*[,;]?\s*(?:--+|[—–])?\s*")
-# "…" was uttered at the same moment by Catherine / were the first words which burst from him /
-# "…" from Captain Harville
+# "…" was said at the same moment by Agnes / were the first words that came from him /
+# "…" from Mr. Pell
 _AGENT = re.compile(r"\s*,?\s*(?:(?:was|were|had\s+been|came|burst|broke|escaped)\b[^.;!?\"“”]{0,60}?\b"
                     r"(?:by|from)|from)\s+")
 _HEARD = re.compile(r"\b(?:heard|hear|hears|hearing|overheard|let|made|bade|bid)\s+$")
@@ -237,8 +237,8 @@ class NameIndex:
                 exact.setdefault(form.upper(), set()).update(keys)
         # A form naming two characters ("Bennet" for Mr. and Mrs. Bennet) is ambiguous: skip it.
         self.by_form: dict[str, str] = {f: next(iter(k)) for f, k in exact.items() if len(k) == 1}
-        # forms shared by several ("John" for John Dashwood and Sir John): not a mention by
-        # themselves, but a speech tag's "said John" means the one of them in view
+        # forms shared by several ("Hugh" for Hugh Marlow and Hugh Pell): not a mention by
+        # themselves, but a speech tag's "said Hugh" means the one of them in view
         self.shared: dict[str, frozenset[str]] = {f: frozenset(k) for f, k in exact.items() if len(k) > 1}
         for form, keys in derived.items():
             if len(keys) > 1 and form not in exact:
@@ -355,7 +355,7 @@ _PARTICLES = frozenset({"van", "der", "den", "de", "von", "la", "le", "du", "di"
 
 
 def _particles_lower(name: str) -> str:
-    """"Mr. Van Der Luyden" as the text writes him: "Mr. van der Luyden"."""
+    """"Mr. Van Der Pol" as the text writes him: "Mr. van der Pol"."""
     words = name.split(" ")
     return " ".join(w.lower() if i > 0 and w.lower() in _PARTICLES else w for i, w in enumerate(words))
 
@@ -418,8 +418,8 @@ class Attributor:
     prev_subject: str | None = None  # subject of the narration paragraph just before
     prev_subjects: list[str] = field(default_factory=list)  # subjects of its last sentences
     prev_voiced: bool = False
-    # the narration paragraph just before ends by bringing someone in to speak ("Emma said,",
-    # "…, and the Admiral took up the subject again, to say--"): who, for the next line
+    # the narration paragraph just before ends by bringing someone in to speak ("Clara said,",
+    # "…, and the old man began again, to say--"): who, for the next line
     lead_in: str | None = None
     narrator: str | None = None  # the character who says "I" in the narration, if known
     addressee: str | None = None  # who the last voiced paragraph spoke to ("…, Mr. Darcy?")
@@ -479,7 +479,7 @@ class Attributor:
         if len(owner) != 1 or noun not in _KIN:
             return None
         by_key = {c.key: c for c in self.names.cast}
-        if owner[0] in by_key:  # a cast member known only as "Alice's Sister"
+        if owner[0] in by_key:  # a cast member known only as "Clara's Sister"
             wanted = {f"{n.strip().lower()}'s {noun}" for n in by_key[owner[0]].names()}
             for c in self.names.cast:
                 if c.key in self.names.pron and any(n.strip().lower().replace("’", "'") in wanted for n in c.names()):
@@ -491,7 +491,7 @@ class Attributor:
                 and (gender is None or self.names.pron.get(k) in (gender, None))]
         if noun in _ELDERS:
             # parents and spouses are the titled ones; a husband may be named without one
-            # ("Thomas Gradgrind" beside "Mrs. Gradgrind")
+            # ("Hugh Marlow" beside "Mrs. Marlow")
             titled = [k for k in fits if k in self.names.titled]
             fits = titled if titled or noun not in ("husband", "wife") else fits
         elif noun in _SIBLINGS:
@@ -558,7 +558,7 @@ class Attributor:
             if m.key in okset:
                 return (m.key,)
         if not self.prev_voiced:
-            if self.lead_in in okset:  # "She could not avoid answering,\n\n“…,” said she"
+            if self.lead_in in okset:  # "She could not help answering,\n\n“…,” said she"
                 return (self.lead_in,)
             # the narration paragraph just before: the subject of its last sentences, its first
             # subject, then its latest mention
@@ -652,7 +652,7 @@ class Attributor:
             # not "a volume"); without one, the first subject
             heads = [c for c in cands if _opens_clause(text, a, c[0])]
             if any(c[1] in ("name", "pron") for c in heads):
-                # "Catherine, a little doubtful of this, could not help answering,": a phrase
+                # "Clara, a good deal surprised at this, could only answer,": a phrase
                 # with no person in it is no rival for a name
                 heads = [c for c in heads if c[1] != "generic" or _PERSONAL.search(str(c[2]))]
             cands = heads[::-1] if heads else cands
@@ -747,8 +747,8 @@ class Attributor:
 
     def _interrupted(self, quotes: Sequence[Quote], i: int, ev: Sequence[SpeakerGuess | None],
                      voc: set[str]) -> SpeakerGuess | None:
-        """The second half of a line cut by its tag ("“Oh,” cried Charles, “in such terms--”
-        Mary interrupted him."): the tag between the halves says who speaks both, whatever
+        """The second half of a line cut by its tag ("“Oh,” cried Hugh, “in such a way--” Agnes
+        stopped him."): the tag between the halves says who speaks both, whatever
         the narration after the second half does."""
         if i == 0:
             return None
@@ -757,7 +757,7 @@ class Attributor:
         a, b = _after(quotes[i - 1]), _before(quotes[i])
         if (prev is not None and prev.speakers and not set(prev.speakers) & voc and quotes[i - 1].close >= 0
                 and _STAGE.fullmatch(text, a, b)):
-            # “…But I believe” (seeing Fanny looked distressed) “it must be at some other time.”
+            # “…but I think” (seeing Clara looked anxious) “it can wait until tomorrow.”
             return SpeakerGuess(prev.speakers, prev.thought, prev.source, prev.named, rivals=prev.rivals)
         if prev is None or prev.source != "tag_after" or not prev.speakers or set(prev.speakers) & voc:
             return None
@@ -768,13 +768,13 @@ class Attributor:
                 or sentence_ends(text, a, b)):
             return None  # "…" Naruto stammered. Gaara's hand clenched, "…": a new sentence, not the tag
         if any(m.key not in prev.speakers and _SPEECH_NOUN.match(text, m.end, b) for m in self.names.find(text, a, b)):
-            return None  # "…," was Mary's reasoning; and Elizabeth's reply was, "…"
+            return None  # "…," was Clara's view; and Agnes's reply was, "…"
         return SpeakerGuess(prev.speakers, prev.thought, "tag_after", prev.named, prev.exclude, prev.gender,
                             rivals=prev.rivals)
 
     def _turned_to(self, quotes: Sequence[Quote], i: int, ps: int, pe: int, outside: list[Mention]) -> set[str]:
-        """People a line's own tag says it is spoken to: "said he, turning to Jane", "whispered
-        Frank to Emma", "Emma, looking at Mr. Knightley, said"."""
+        """People a line's own tag says it is spoken to: "said he, turning to Agnes", "whispered
+        Hugh to Clara", "Clara, looking at Mr. Pell, said"."""
         text = self.text
         q = quotes[i]
         lo = _after(quotes[i - 1]) if i > 0 else ps
@@ -791,10 +791,9 @@ class Attributor:
         return out
 
     def _lead_in(self, ps: int, pe: int, outside: list[Mention]) -> str | None:
-        """A narration paragraph whose last sentence brings someone in to speak ("…, Emma
-        exclaimed,", "Sir Thomas, trying to suppress a smile, went on.", "…concluding with these
-        words to Mr. Woodhouse:"): the subject of that speech verb says the next paragraph's
-        first line."""
+        """A narration paragraph whose last sentence brings someone in to speak ("…, Clara
+        exclaimed,", "Mr. Pell, trying not to laugh, went on.", "…ending with these words to
+        her aunt:"): the subject of that speech verb says the next paragraph's first line."""
         text = self.text
         sents = _sentences(text, ps, pe)
         if not sents:
@@ -803,14 +802,14 @@ class Attributor:
         body = text[s0:s1].rstrip()
         if not body:
             return None
-        # (a dash lost in the text's conversion leaves spaces: "…observing to Mrs. Norris     ")
+        # (a dash lost in the text's conversion leaves spaces: "…observing to her aunt     ")
         handed = _LEAD_END.search(body) is not None or _LOST_DASH.match(text, pe) is not None
         end = s0 + len(body)
         if handed:
             for m in reversed([m for m in outside if s0 <= m.start < end]):
                 own = _SPEECH_NOUN.match(text, m.end, end)
                 if own and len(_WORDS.findall(text, own.end(), end)) <= 3 and m.key in self.names.pron:
-                    return m.key  # "…; but Sir Walter's remark was, soon afterwards--"
+                    return m.key  # "…; but Mr. Pell's answer was, a little later--"
         if not handed and not body.endswith("."):
             return None
         # the verb is among the last few words: search only there
@@ -828,13 +827,13 @@ class Attributor:
             return None
         before = [m for m in outside if m.start < v.start()]
         for m in reversed(outside):
-            # "…opportunity for Frank to draw near her and say,", "she heard the Admiral say
-            # to Mary--", "Mrs Croft's suddenly saying,--": the name right before the verb
+            # "…no chance for Hugh to come near her and say,", "she heard Tobias say to his
+            # sister--", "Mr. Pell's suddenly saying,--": the name right before the verb
             if s0 <= m.start and m.end <= v.start() and (_INFINITIVE.fullmatch(text, m.end, v.start())
                                                          or _ADJACENT.fullmatch(text, m.end, v.start())):
                 return m.key if m.key in self.names.pron else None
         who = self._relative_subject(s0, v.start(), outside, set())
-        if who is not None:  # "…, when Julia, who was out of breath, cried out on seeing her,"
+        if who is not None:  # "…, when Agnes, who was out of breath, cried out on seeing her,"
             return who
         obj = _OBJECT_BEFORE.search(text, s0, v.start())
         if obj is not None:  # "…never heard him say so much."
@@ -900,8 +899,8 @@ class Attributor:
                                          speech_tag=False, exclude=set())
                 if found and len(found.keys) == 1:
                     self.prev_subjects.append(found.keys[0])
-                # "Emma, finding her so determined, had nothing more to say; and, after a
-                # pause, Mrs. Elton chose another subject.": the subject of its last clause
+                # "Clara, finding her cousin silent, had nothing more to say; and, after a
+                # pause, Agnes bent over her work.": the subject of its last clause
                 tail_subj = None if (s0, s1) != sents[-1] else self._subject_in(s0, s1, [m for m in outside if m.end <= s1], first_words=None,
                                         before=[m for m in outside if m.start < s0], subjects=[],
                                         speech_tag=False, exclude=set(), nearest=True)
@@ -922,7 +921,7 @@ class Attributor:
         # who is not speaking this line: the people it calls, and those it names with an
         # honorific or who nod in answer to it
         voc = [v | self._not_speaker(quotes, i, inside[i], pe) for i, v in enumerate(called_voc)]
-        # "he added, turning to Giovanelli", "whispered Frank to Emma": the one spoken to is
+        # "he added, turning to Tobias", "whispered Hugh to Clara": the one spoken to is
         # not the speaker, and answers next
         turned = [self._turned_to(quotes, i, ps, pe, outside) for i in range(n)]
         voc = [v | turned[i] for i, v in enumerate(voc)]
@@ -936,12 +935,12 @@ class Attributor:
             before_m = [m for m in outside if m.start < _before(q)]
             subjects_so_far = [m for m in before_m if _is_subject_pos(text, ps, m.start)]
             tag = self._interrupted(quotes, i, ev, voc[i])
-            if tag is None:  # "…," was Fanny's humble answer: before "answer" is read as a verb
+            if tag is None:  # "…," was Clara's quick answer: before "answer" is read as a verb
                 tag = self._owned_words(q, lo, hi, outside, voc[i])
             if tag is None:
                 tag = self._tag_after(q, hi, outside, before_m, subjects_so_far, voc[i])
                 if tag is not None and _COMPLETE.search(text, q.start, q.end) and _HANDED.search(text, lo, _before(q)):
-                    # "Mrs. Sparsit said, “You want your breakfast.” Mr. Bounderby replied, “…”": a
+                    # "Clara said, “The coffee is cold.” Hugh answered, “…”": a
                     # finished line after a tag that hands it over is that tag's; the tag after it
                     # introduces the next line
                     tag = self._tag_before(q, lo, outside, before_m, subjects_so_far, voc[i]) or tag
@@ -1042,8 +1041,8 @@ class Attributor:
         self.addressee = None
         if last.close >= 0 and self.runon is None and (len(_sentences(text, last.close + 1, pe)) >= 2
                                                         or _LEAD_END.search(text, last.close + 1, pe)):
-            # "“…” In two minutes he walked off. Emma returned all her attention to her father,
-            # saying in secret--" (a sentence after the last line's own tag)
+            # "“…” He walked off to the window. Clara turned back to her cousin, saying
+            # quietly--" (a sentence after the last line's own tag)
             self.lead_in = self._lead_in(last.close + 1, pe, outside)
         spoken = [v for i, v in enumerate(out) if not (v.thought and quotes[i].kind == "italic")] or out
         spk = spoken[-1].speakers[0] if spoken[-1].speakers else None
@@ -1367,12 +1366,12 @@ class Attributor:
         if len(_WORDS.findall(text, a, v.start())) > 6:
             return None
         if any(c in ";:" for c in text[a : v.start()]) or _NEGATED.search(text, max(a, v.start() - 24), v.start()):
-            return None  # "He listened; acknowledged that…", "The Mouse did not answer": no tag
+            return None  # "He listened; admitted that…", "Hugh did not answer": no tag
         mind = bool(_MIND.search(text, a, win))
         thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, win))
                    or _to_oneself(text, v.end(), win))
         for m in outside:
-            # "“Gad,” Archer heard Lawrence Lefferts say, “…”": the name right before the verb
+            # "“Splendid,” Hugh heard Tobias say, “…”": the name right before the verb
             if a <= m.start and m.end <= v.start() and m.key not in voc \
                     and m.key in self.names.pron and _HEARD.search(text, a, m.start) \
                     and _ADJACENT.fullmatch(text, m.end, v.start()):
@@ -1395,7 +1394,7 @@ class Attributor:
         a = _after(q)
         for m in outside:
             if a <= m.start < min(hi, a + 80) and _AGENT.fullmatch(text, a, m.start) and m.key not in voc:
-                return SpeakerGuess((m.key,), False, "tag_after", True)  # "…" was uttered by Catherine
+                return SpeakerGuess((m.key,), False, "tag_after", True)  # "…" was said by Agnes
             if a <= m.start < min(hi, a + 40) and len(_WORDS.findall(text, a, m.start)) <= 2:
                 if _SPEECH_NOUN.match(text, m.end, min(hi, m.end + 60)) and m.key not in voc:
                     return SpeakerGuess((m.key,), False, "tag_after", True)
@@ -1430,7 +1429,7 @@ class Attributor:
         thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, b))
                    or _to_oneself(text, v.end(), b))
         for m in reversed(outside):
-            # "even Edmund said,", "she heard Elinor say,", "stopped by Sir Thomas's saying":
+            # "even Clara said,", "she heard Agnes say,", "stopped by Mr. Pell's saying":
             # the name right before the verb
             if a <= m.start and m.end <= v.start() and _ADJACENT.fullmatch(text, m.end, v.start()):
                 if m.key in voc:
@@ -1453,7 +1452,7 @@ class Attributor:
                             rivals=subj.rivals)
 
     def _relative_subject(self, a: int, v: int, outside: list[Mention], voc: set[str]) -> str | None:
-        """"Isabella, who in a voice of cold resentment said,": the name a relative clause
+        """"Agnes, who in a cold voice had refused twice, said,": the name a relative clause
         hangs on speaks, when no other name comes between it and the verb."""
         text = self.text
         inside = [m for m in outside if a <= m.start and m.end <= v]
@@ -1530,7 +1529,7 @@ _SPEECH_NOUN = re.compile(
     r"words|speech|cry|advice|address|greeting|salutation|request|entreaty|protest|assurance|"
     r"explanation|apology|answer|warning|reflection|sentiment|opinion|verdict|objection|"
     r"suggestion|proposal|compliment|congratulations|farewell|welcome)s?(?:\s+(?:was|of|to\s+\w+))?\b")
-# "…, when Sir Thomas, opening the door, said,", "…, that Louisa added,"
+# "…, when Hugh, opening the door, said,", "…, that Agnes added,"
 _SUBORDINATE = re.compile(r"(?<![\w'’])(?:when|while|whilst|that|till|until|as|if|though|although|because|"
                           r"whereupon|so|even|then|before|after|since)$")
 _PERSONAL = re.compile(r"^(?:[Hh]is|[Hh]er|[Tt]heir)\s|\b(?:other|latter|companion|" + "|".join(_GENDER) + r")$")
