@@ -1418,7 +1418,7 @@ class Attributor:
         if a >= b:
             return None
         tail = text[a:b].rstrip()
-        if not tail or (tail[-1] not in ",:—–-" and not _VERB_RE.search(tail[-12:])):
+        if not tail or (tail[-1] not in ",:—–-" and not _TAG_VERB_RE.search(tail[-14:])):
             return None
         v = None
         for v_ in _TAG_VERB_RE.finditer(text, a, b):

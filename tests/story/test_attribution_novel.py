@@ -253,3 +253,10 @@ def test_a_long_interruption_and_a_lost_dash_at_a_paragraph_end() -> None:
                  "\"We need not stay any longer.\"\n")
     assert speakers(long_cut) == ["agnes", "agnes"]
     assert speakers(lost_dash) == ["hugh", "tobias"]
+
+
+def test_a_tag_ending_in_an_ing_verb_right_before_the_line() -> None:
+    text = ("\"Is it late?\" asked Clara.\n\n"
+            "\"Not very,\" said Hugh.\n\n"
+            "Clara had not waited ten minutes when Tobias came in, announcing \"The carriage is here!\"\n")
+    assert speakers(text) == ["clara", "hugh", "tobias"]
