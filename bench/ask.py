@@ -26,7 +26,7 @@ from bot.store import Database  # noqa: E402
 from bot.story.model import Scene, Story  # noqa: E402
 from bot.story.storage import load_story  # noqa: E402
 from tests.answers.heldout_eval import evaluate_set, set_paths  # noqa: E402
-from tests.answers.seed_eval import check_numbering, evaluate, load_questions  # noqa: E402
+from tests.answers.seed_eval import COREF, check_numbering, evaluate, load_questions  # noqa: E402
 from tests.answers.spoilers import later_only_fragments  # noqa: E402
 
 SEED = ROOT / "story_data" / "precious-person"
@@ -85,6 +85,18 @@ async def held_out(seed: Story) -> None:
           f"({r.share:.0%}; target >= 80%), spoilers: {r.spoilers}")
     for miss in r.misses or []:
         print(f"  miss: {miss}")
+    coref = load_questions(COREF)  # pronouns and the story's nicknames, no name in the question
+    drift = check_numbering(seed, coref)
+    if drift:
+        print("coref set: the seed's beat numbering changed:", *drift, sep="\n  ")
+    else:
+        async with await Database.open(":memory:") as db:
+            await db.migrate()
+            r = await evaluate(AnswerEngine(db, cooldown_seconds=0), seed, coref)
+        print(f"pronoun/nickname questions (seed): {r.relevant}/{r.total} answered from a relevant line "
+              f"({r.share:.0%}), spoilers: {r.spoilers}")
+        for miss in r.misses or []:
+            print(f"  miss: {miss}")
     async with await Database.open(":memory:") as db:
         await db.migrate()
         engine = AnswerEngine(db, cooldown_seconds=0)

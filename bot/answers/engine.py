@@ -14,6 +14,7 @@ from typing import Literal
 
 from bot.answers import llm as llm_client
 from bot.answers.cooldown import Cooldown
+from bot.answers.coref import rewrite_question
 from bot.answers.retrieval import (
     Candidate,
     StoryFacts,
@@ -166,7 +167,11 @@ class AnswerEngine:
         seen = facts.first_seen.get(asked.key)
         if upto < 0 or seen is None or seen > upto:
             return self._from_reply(asked, deflection(story, asked, q), "deflection")
-        query = analyse(q, story, asked, facts.patterns)
+        # "what did he call you?" is asked as "what did Kiba call you?": pronouns and the story's
+        # nicknames become the names they stand for at this beat (bot.answers.coref).
+        resolved = q if facts.salience is None else rewrite_question(
+            q, story, asked, upto, facts.patterns, facts.salience, facts.nicknames)
+        query = analyse(resolved, story, asked, facts.patterns)
         picks: list[Candidate] = await retrieve(self._db, story, facts, asked, query, upto, stats=self._stats)
         if not picks and query.match() is None and (query.about_speech or
                                                      query.kind not in ("where", "when", "why", "what")):

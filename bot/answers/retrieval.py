@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.answers.coref import Salience, addressee_before, learn_nicknames, occurrences, spoken_references
 from bot.store import Store
 from bot.store import answers as store
 from bot.story.model import Beat, Character, Story
@@ -235,6 +236,10 @@ def analyse(question: str, story: Story, asked: Character,
     signature = {t for t in tokens if t in _QUESTION_WORDS or t in terms or (t in name_words and t not in asked_words)}
     # "How did you feel when Gaara called you…" is about feelings, not about Gaara's words.
     speaker_named = kind in ("what", "how", "yesno", "other") and _speech_subject(tokens, name_words - asked_words)
+    # "What did Tsunade give you?": someone named does something to the one asked: their lines.
+    speaker_named = speaker_named or (
+        len(tokens) > 4 and tokens[0] in _QUESTION_WORDS and tokens[1] in _AUX
+        and tokens[2] in name_words - asked_words and "you" in tokens[4:])
     stems = sorted({re.escape(light_stem(f)) for t in terms for f in (t, *_INFLECTIONS.get(t, ()))})
     exact = re.compile(rf"(?<![^\W_])({'|'.join(stems)})", re.IGNORECASE) if stems else None
     all_stems = sorted({re.escape(light_stem(t)) for t in forms})
@@ -285,6 +290,9 @@ def same_question(story_q: frozenset[str], reader_q: frozenset[str]) -> float:
     if story_q <= reader_q and len(reader_q - story_q) <= 2 and story_q - _SHAPE_GENERIC:
         jaccard = max(jaccard, 0.6)  # "Who did this?" asked as "Who did this to Naruto?"
     return jaccard if jaccard >= 0.6 else 0.0
+
+
+_AUX = frozenset({"did", "does", "do", "will", "would", "has", "have", "had", "can", "could"})
 
 
 def _speech_subject(tokens: Sequence[str], others: set[str]) -> bool:
@@ -338,6 +346,22 @@ class StoryFacts:
     # out): /ask looks up only the replies sharing a word with the reader's question.
     asked_lines: dict[str, tuple[AskedLine, ...]] = field(default_factory=dict)
     asked_words: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict)
+    # Who is in view at a point of the story (pronouns in questions), the forms of address the
+    # story uses for a character ("puppet-boy" -> (key, beat known from)), and the lines calling
+    # someone by one (beat -> (key, beat known from)); see bot.answers.coref.
+    salience: Salience | None = None
+    nicknames: dict[str, tuple[str, int]] = field(default_factory=dict)
+    calls: dict[int, tuple[str, int]] = field(default_factory=dict)
+    named: tuple[frozenset[str], ...] = ()  # per beat: keys named in it by name (mentions adds pronouns)
+    answers: tuple[frozenset[str], ...] = ()  # per dialogue beat: who spoke just before it (whom it answers)
+
+    def called(self, beat: int, upto: int | None) -> frozenset[str]:
+        """Who the line calls by name, or by a nickname known by beat `upto`."""
+        out = self.addressed[beat] if self.addressed else frozenset()
+        c = self.calls.get(beat)
+        if c is not None and (upto is None or c[1] <= upto):
+            out = out | {c[0]}
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,6 +456,16 @@ def story_facts(story: Story) -> StoryFacts:
             first_seen.setdefault(k, b.index)
         for k in voiced:
             own.setdefault(k, []).append(b.index)
+    # Pronouns in spoken words ("I was worried about him") count as naming who they stand for,
+    # in what a line says and whom it is about (not for who is on stage: that needs a name).
+    named_only = tuple(mentions)
+    sal = Salience(story, occurrences(story, pats), speakers)
+    nicknames, calls = learn_nicknames(story, pats, speakers)
+    refs = spoken_references(story, sal, speakers, addressed)
+    for i, r in enumerate(refs):
+        if r - said_names[i]:
+            said_names[i] = said_names[i] | r
+            mentions[i] = mentions[i] | r
     around: list[frozenset[str]] = []
     for b in story.beats:
         near: set[str] = set()
@@ -442,7 +476,9 @@ def story_facts(story: Story) -> StoryFacts:
     asked_lines, asked_words = _asked_lines(story, pats, mentions, speakers, around, spoken_all)
     return StoryFacts(index_hash(story), pats, tuple(mentions), tuple(speakers), first_seen,
                       {k: tuple(v) for k, v in own.items()}, tuple(around), tuple(addressed),
-                      tuple(spoken_all), tuple(said_names), narrator, first_person, asked_lines, asked_words)
+                      tuple(spoken_all), tuple(said_names), narrator, first_person, asked_lines, asked_words,
+                      sal, nicknames, calls, named_only,
+                      tuple(addressee_before(story, speakers, b) for b in story.beats))
 
 
 def _asked_lines(story: Story, pats: dict[str, re.Pattern[str]], mentions: Sequence[frozenset[str]],
@@ -524,7 +560,7 @@ def index_rows(story: Story, facts: StoryFacts) -> list[store.IndexRow]:
             and b.kind == "dialogue" and prev.speaker != b.speaker else ""
         rows.append(store.IndexRow(
             beat_index=b.index, scene_index=b.scene, kind=b.kind, speakers=tuple(sorted(facts.speakers[b.index])),
-            body=b.text, mentions=name_words(facts.mentions[b.index] | facts.speakers[b.index]),
+            body=b.text, mentions=name_words((facts.named or facts.mentions)[b.index] | facts.speakers[b.index]),
             nearby=prompt,
         ))
     return rows
@@ -684,7 +720,7 @@ def _named_candidates(story: Story, facts: StoryFacts, asked: Character, query: 
     out: list[int] = []
     own = facts.own_beats.get(asked.key, ())
     for i in own[: bisect.bisect_right(own, upto)][-_RECENT:]:
-        if named & (facts.mentions[i] | facts.around[i]):
+        if named & (facts.mentions[i] | facts.around[i] | facts.called(i, upto)):
             out.append(i)
     for key in named:
         theirs = facts.own_beats.get(key, ())
@@ -700,7 +736,7 @@ def _talked_with(story: Story, facts: StoryFacts, beat: Beat,
     name), and who is beside it in the conversation (speaks the line just before or after it in
     the scene, up to `upto`)."""
     i = beat.index
-    out = set(facts.addressed[i]) if facts.addressed else set()
+    out = set(facts.called(i, upto))
     if facts.said_names:
         out |= facts.said_names[i]  # named in its spoken words
     beside: set[str] = set()
@@ -735,9 +771,12 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     elif key == facts.narrator and beat.index in facts.first_person:
         relation = "lived"  # "I had come in wet…": the narrator's own account of what they did
         weight = 2.4
-    elif facts.addressed and key in facts.addressed[beat.index]:
+    elif key in facts.called(beat.index, upto) or (
+            facts.answers and key in facts.answers[beat.index] and speakers & set(query.named)):
         relation = "to"  # "Come with us, Beth": what was said to them, they heard and answer from
-        weight = 1.6
+        # (called by name, or — asked what that speaker did — answering their line: "what did
+        # she give you?" -> "all I can give you is a week")
+        weight = 1.6 if key in facts.called(beat.index, upto) else 1.4
         if query.kind in ("opinion", "feel"):
             weight *= 0.5
     elif mentioned:

@@ -1,0 +1,335 @@
+"""Who a pronoun or a nickname stands for, from the story read so far.
+
+Readers ask "what did he call you?" or "what do you think of puppet-boy?"; characters say "I was
+worried about him". Three general mechanisms, none keyed to a story:
+
+- **Salience**: the characters in view just before a point of the story (speakers of the last
+  beats, names in them, the most recent counting most), filtered by the pronoun's gender (the
+  cast's `pronouns`) and minus whoever the pronoun cannot be (the one asked — "you" —, the
+  speaker and the one they talk to, for a "he" inside a line).
+- **Pronouns in spoken words** (index time): a "he/him/his" or "she/her" inside a line is the most
+  salient fitting character before it, so "I was worried about him" is a line about Naruto.
+- **Nicknames** (index time): a short form of address in a line that is not a cast name ("Ne,
+  puppet-boy," / "Yeah dog breath?" / "Hey little bro, …") names the character who reacts to it:
+  one named in the narration right after the words, else the next one to speak. Each nickname
+  keeps the beat it was learned from, so a question asked before that beat does not use it.
+
+Everything here looks only backwards from the point it resolves (a beat's facts use beats <= it;
+a question's pronouns use beats <= the reader's beat), except a nickname's reaction, which is why
+nicknames carry the beat they were learned at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.story.model import Beat, Character, Story
+
+WINDOW = 6  # beats looked back for who is in view
+_DECAY = 0.5  # per beat back
+_OTHER_SCENE = 0.4  # a beat of an earlier scene counts this much
+_SPEAKER = 1.2  # voicing a beat
+_NAMED = 1.4  # named in the narration
+_NAMED_SAID = 1.0  # named inside someone's words
+MIN_SALIENCE = 0.2  # below this nobody is in view enough to be "him"
+
+_MALE = frozenset({"he", "him", "his", "himself"})
+_FEMALE = frozenset({"she", "her", "hers", "herself"})
+PRONOUN = re.compile(r"(?<![^\W_])(he|him|his|himself|she|her|hers|herself)(?![^\W_'’])", re.IGNORECASE)
+_QUOTE_SPAN = re.compile(r"“[^”]*”|\"[^\"]*\"|«[^»]*»")
+# Words that open a line before a form of address ("Hey little bro", "Yeah dog breath?").
+_OPENERS = frozenset("""hey hi oi ne yeah yes no oh ah well yo listen look come on so now right okay
+    ok and but hello morning""".split())
+# Words a nickname never holds (a sentence, not a name: "I see", "you idiot" stays out too).
+_NOT_NICK = frozenset("""i me my you your he him his she her it its we us our they them their this
+    that these those is are was were be been am do did does have has had will would can could
+    shall should may might must not no yes here there what who why how where when which thank
+    thanks please sorry fine okay ok sure right good great hai the a an and or but of to in on at
+    for with eh huh hm hmm oh ah well wow yeah hey most likely just really very so too all only maybe
+    perhaps never always again then now still even""".split())
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def gender(c: Character) -> str:
+    """"m", "f", "n" (it) or "" (they / not given: fits any pronoun)."""
+    p = c.pronouns.strip().casefold()
+    if p.startswith("she"):
+        return "f"
+    if p.startswith("he"):
+        return "m"
+    if p.startswith("it"):
+        return "n"
+    return ""
+
+
+def pronoun_gender(word: str) -> str:
+    w = word.casefold()
+    return "m" if w in _MALE else "f" if w in _FEMALE else ""
+
+
+def spoken_spans(beat: Beat) -> list[tuple[int, int]]:
+    """Where the spoken (or thought) words of a voiced beat are in its text; a thought written
+    without quote marks is all words."""
+    if beat.kind not in ("dialogue", "thought"):
+        return []
+    start = beat.source[0]
+    spans = [(q0 - start, q1 - start) for q0, q1 in beat.quotes if 0 <= q0 - start <= q1 - start <= len(beat.text)]
+    if not spans:
+        spans = [(m.start(), m.end()) for m in _QUOTE_SPAN.finditer(beat.text)]
+    if not spans:
+        spans = [(0, len(beat.text))]
+    return spans
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    pos: int  # character offset in the beat's text
+    key: str
+    said: bool  # inside the spoken words
+
+
+def occurrences(story: Story, pats: Mapping[str, re.Pattern[str]]) -> list[tuple[Occurrence, ...]]:
+    """Per beat: every name of a character in it, in text order; also names the cast does not
+    know ("Sasuke-kun" when he is not in it) as `UNKNOWN` + the word, so a pronoun after them is
+    not given to someone else."""
+    out: list[tuple[Occurrence, ...]] = []
+    for b in story.beats:
+        spans = spoken_spans(b)
+        found = [Occurrence(m.start(), k, any(a <= m.start() < z for a, z in spans))
+                 for k, p in pats.items() for m in p.finditer(b.text)]
+        taken = [(m.start(), m.end()) for p in pats.values() for m in p.finditer(b.text)]
+        for m in _CAPITAL.finditer(b.text):
+            before = b.text[:m.start()].rstrip()
+            if not before or before[-1] in ".!?…\"“«'‘—(:" or _THE.search(before):
+                continue  # a sentence's first word, or "the Sand"
+            if any(a <= m.start() < z for a, z in taken):
+                continue  # inside a cast name ("Rock Lee")
+            found.append(Occurrence(m.start(), UNKNOWN + m.group(0).casefold(),
+                                    any(a <= m.start() < z for a, z in spans)))
+        out.append(tuple(sorted(found, key=lambda o: o.pos)))
+    return out
+
+
+UNKNOWN = "?"  # prefix of a name the cast does not hold
+_CAPITAL = re.compile(r"(?<![^\W_])[A-Z][a-z]{2,}(?:-[a-z]+)?(?![^\W_])")
+_THE = re.compile(r"(?<![^\W_])(?:the|a|an|of|in|to)$", re.IGNORECASE)
+
+
+class Salience:
+    """Who is in view at a point of the story (see the module doc)."""
+
+    def __init__(self, story: Story, occ: Sequence[tuple[Occurrence, ...]],
+                 speakers: Sequence[frozenset[str]]) -> None:
+        self._story = story
+        self._occ = occ
+        self._speakers = speakers
+        self._gender = {c.key: gender(c) for c in story.characters}
+
+    def ranked(self, beat: int, pos: int | None, want: str, exclude: frozenset[str]) -> list[tuple[float, str]]:
+        """(score, key) best first, of the characters fitting gender `want` ("" = any) in view just
+        before offset `pos` of beat `beat` (None: after the whole beat)."""
+        story = self._story
+        scene = story.beat(beat).scene
+        scores: dict[str, float] = {}
+        for d, j in enumerate(range(beat, max(-1, beat - WINDOW - 1), -1)):
+            b = story.beat(j)
+            if b.kind == "note":
+                continue
+            decay = _DECAY ** d * (1.0 if b.scene == scene else _OTHER_SCENE)
+            size = max(1, len(b.text))
+            for o in self._occ[j]:
+                if j == beat and pos is not None and o.pos >= pos:
+                    break
+                # later in the beat = more recent
+                s = (_NAMED_SAID if o.said else _NAMED) * (0.7 + 0.3 * o.pos / size)
+                scores[o.key] = scores.get(o.key, 0.0) + s * decay
+            if j != beat or pos is None:
+                for k in self._speakers[j]:
+                    scores[k] = scores.get(k, 0.0) + _SPEAKER * decay
+        out = [(s, k) for k, s in scores.items()
+               if k not in exclude and s >= MIN_SALIENCE and (not want or self._gender.get(k, "") in (want, ""))]
+        out.sort(key=lambda t: (-t[0], t[1]))
+        return out
+
+    def best(self, beat: int, pos: int | None, want: str, exclude: frozenset[str]) -> str | None:
+        ranked = self.ranked(beat, pos, want, exclude)
+        if not ranked or ranked[0][1].startswith(UNKNOWN):
+            return None
+        if len(ranked) > 1 and ranked[1][0] > 0.85 * ranked[0][0]:
+            return None  # two about as likely: better no one than the wrong one
+        return ranked[0][1]
+
+
+def addressee_before(story: Story, speakers: Sequence[frozenset[str]], beat: Beat) -> frozenset[str]:
+    """Whom a line is said to when it calls nobody by name: the one who spoke just before it in
+    the scene (never a later beat)."""
+    if beat.kind != "dialogue":
+        return frozenset()
+    own = speakers[beat.index]
+    for j in range(beat.index - 1, max(-1, beat.index - 4), -1):
+        prev = story.beat(j)
+        if prev.scene != beat.scene:
+            break
+        if prev.kind == "dialogue" and speakers[j] and not speakers[j] & own:
+            return speakers[j]
+    return frozenset()
+
+
+def spoken_references(story: Story, sal: Salience, speakers: Sequence[frozenset[str]],
+                      addressed: Sequence[frozenset[str]]) -> list[frozenset[str]]:
+    """Per beat: the characters its spoken words refer to by pronoun ("I was worried about him")."""
+    out: list[frozenset[str]] = []
+    for b in story.beats:
+        if not speakers[b.index]:
+            out.append(frozenset())
+            continue
+        exclude = speakers[b.index] | addressed[b.index] | addressee_before(story, speakers, b)
+        found: set[str] = set()
+        for a, z in spoken_spans(b):
+            for m in PRONOUN.finditer(b.text, a, z):
+                key = sal.best(b.index, m.start(), pronoun_gender(m.group(1)), exclude)
+                if key is not None:
+                    found.add(key)
+        out.append(frozenset(found))
+    return out
+
+
+def learn_nicknames(story: Story, pats: Mapping[str, re.Pattern[str]], speakers: Sequence[frozenset[str]]
+                    ) -> tuple[dict[str, tuple[str, int]], dict[int, tuple[str, int]]]:
+    """Forms of address lines use that are not cast names -> (key, beat it is known from), and
+    the lines that use them: beat -> (key called, beat that is known from)."""
+    votes: dict[str, dict[str, tuple[int, int]]] = {}  # phrase -> key -> (count, first beat known)
+    uses: list[tuple[int, str, str, int]] = []  # beat, phrase, key, known
+    for b in story.beats:
+        if b.kind != "dialogue" or not speakers[b.index]:
+            continue
+        for a, z in spoken_spans(b):
+            phrase = _form_of_address(b.text[a:z].strip(" \"“”«»"), pats)
+            if phrase is None:
+                continue
+            who, known = _reacting(story, pats, speakers, b, z)
+            if who is None or who in speakers[b.index]:
+                continue
+            n, first = votes.setdefault(phrase, {}).get(who, (0, known))
+            votes[phrase][who] = (n + 1, min(first, known))
+            uses.append((b.index, phrase, who, known))
+    out: dict[str, tuple[str, int]] = {}
+    for phrase, by_key in votes.items():
+        ranked = sorted(by_key.items(), key=lambda kv: (-kv[1][0], kv[1][1]))
+        if len(ranked) > 1 and ranked[1][1][0] == ranked[0][1][0]:
+            continue  # the same form used for two people: not a nickname
+        out[phrase] = (ranked[0][0], ranked[0][1][1])
+    calls = {beat: (who, known) for beat, phrase, who, known in uses if out.get(phrase, ("",))[0] == who}
+    return out, calls
+
+
+def _form_of_address(words: str, pats: Mapping[str, re.Pattern[str]]) -> str | None:
+    """'Ne, puppet-boy,' -> 'puppet-boy'; 'Yeah dog breath?' -> 'dog breath'; 'Hey little bro, you
+    had us worried there' -> 'little bro'; 'Onee-chan,' -> 'onee-chan'. A sentence ("Explain."),
+    an exclamation ("Impossible!") or a cast name -> None."""
+    m = re.match(r"\s*([^,.!?…;:—]+)([,?])?", words)
+    if m is None:
+        return None
+    toks = _WORD.findall(m.group(1))
+    opened = False
+    while toks and toks[0].casefold() in _OPENERS:
+        toks = toks[1:]
+        opened = True
+    rest = words[m.end():]
+    if opened and not toks and m.group(2) == ",":  # "Ne, puppet-boy," : the opener stands alone
+        m2 = re.match(r"\s*([^,.!?…;:—]+)([,?!])?", rest)
+        if m2 is None:
+            return None
+        toks = _WORD.findall(m2.group(1))
+        rest = rest[m2.end():]
+        ending = m2.group(2)
+    else:
+        ending = m.group(2)
+    # A form of address is set off by a comma, or is the whole line asked of someone ("Yeah dog
+    # breath?"); an opener before it makes a lone "!" fine too ("Hey you!" has no name anyway).
+    if ending is None or (ending == "?" and _WORD.search(rest)) or (ending == "!" and not opened):
+        return None
+    if not 1 <= len(toks) <= 3 or len(_WORD.findall(rest)) > 15:
+        return None
+    low = [t.casefold() for t in toks]
+    if any(t in _NOT_NICK for t in low):
+        return None
+    phrase = " ".join(low)
+    if any(p.search(" ".join(toks)) for p in pats.values()):
+        return None  # a name the cast already knows
+    return phrase
+
+
+def _reacting(story: Story, pats: Mapping[str, re.Pattern[str]], speakers: Sequence[frozenset[str]],
+              beat: Beat, end: int) -> tuple[str | None, int]:
+    """Who answers to a form of address ending at `end` in `beat`: a character named (not as
+    "X's") in the narration right after the words, else the next one to speak in the scene."""
+    after = beat.text[end:].lstrip("\"”»’'")  # past the closing quote mark
+    after = re.split(r"[\"“«]", after, maxsplit=1)[0]  # up to the next words spoken
+    best: tuple[int, str] | None = None
+    for k, p in pats.items():
+        if k in speakers[beat.index]:
+            continue
+        for m in p.finditer(after):
+            if after[m.end():m.end() + 2] in ("'s", "’s"):
+                continue
+            if best is None or m.start() < best[0]:
+                best = (m.start(), k)
+            break
+    if best is not None:
+        return best[1], beat.index
+    for j in range(beat.index + 1, min(len(story), beat.index + 3)):
+        nxt = story.beat(j)
+        if nxt.scene != beat.scene:
+            break
+        if nxt.kind == "dialogue" and speakers[j]:
+            if speakers[j] & speakers[beat.index]:
+                break
+            return (sorted(speakers[j])[0] if len(speakers[j]) == 1 else None), j
+    return None, beat.index
+
+
+def rewrite_question(question: str, story: Story, asked: Character, upto: int,
+                     pats: Mapping[str, re.Pattern[str]], sal: Salience,
+                     nicknames: Mapping[str, tuple[str, int]]) -> str:
+    """The question with its nicknames and third-person pronouns replaced by the names they stand
+    for at beat `upto` ("what did he call you" -> "what did Kiba call you"); unchanged when nobody
+    fits. 'You' is the one asked, so a pronoun is never them."""
+    by_key = {c.key: c for c in story.characters}
+    text = question
+    low = text.casefold()
+    said: list[str] = []
+    for phrase, (key, known) in sorted(nicknames.items(), key=lambda kv: -len(kv[0])):
+        if known > upto or key == asked.key or key not in by_key:
+            continue
+        m = re.search(rf"(?<![^\W_])(?:(?:the|that|this|your|my|our)\s+)?{re.escape(phrase)}(?![^\W_])", low)
+        if m is not None:
+            text = text[:m.start()] + by_key[key].name + text[m.end():]
+            low = text.casefold()
+            said.append(phrase)  # its words stay searchable: the lines that use it
+    named = frozenset(k for k, p in pats.items() if p.search(text))
+    used: set[str] = set()
+    out = []
+    last = 0
+    for m in PRONOUN.finditer(text):
+        # the most salient fitting character; a second pronoun of the same gender is someone else
+        ranked = sal.ranked(upto, None, pronoun_gender(m.group(1)), frozenset({asked.key}) | named | used)
+        if not ranked or ranked[0][1].startswith(UNKNOWN):
+            continue  # nobody in view, or someone the cast does not hold
+        key = ranked[0][1]
+        used.add(key)
+        name = by_key[key].name
+        word = m.group(1).casefold()
+        rep = name + "'s" if word in ("his", "hers") or (word == "her" and _possessive_her(text, m.end())) else name
+        out.append(text[last:m.start()] + rep)
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out) + "".join(f" ({p})" for p in said)
+
+
+def _possessive_her(text: str, end: int) -> bool:
+    """'her' before a noun ("her brother") rather than as an object ("think of her?")."""
+    nxt = _WORD.match(text[end:].lstrip())
+    return nxt is not None and nxt.group(0).casefold() not in _NOT_NICK
