@@ -159,6 +159,7 @@ class Query:
     any_form: re.Pattern[str] | None = None  # finds any search word (reader's or synonym) by light stem
     shape: frozenset[str] = frozenset()  # the question's words, names as keys, to spot it asked in the story
     about_asking: bool = False  # "what did you ask …": their own questions answer it
+    past: re.Pattern[str] | None = None  # "where did you find …": the past forms of its verbs ("found")
 
     def match(self) -> str | None:
         """The FTS5 MATCH expression: quoted words joined by OR; None when there is nothing to find."""
@@ -247,10 +248,16 @@ def analyse(question: str, story: Story, asked: Character,
     # "What happened to you" asks for events shown; "what will happen" asks for plans (their words).
     event = "happened" in tokens
     shape = question_shape(question, pats, asked.key)
+    # "did" + a verb asks about the past: a line with the verb's past form tells what was done
+    # ("we found him"), more than one with the plain form ("went ahead to find").
+    pasts = sorted({re.escape(f) for t in terms if "did" in tokens
+                    for f in (_INFLECTIONS[t][1:2] if t in _INFLECTIONS and _INFLECTIONS[t][0] == t else
+                              (() if t in _INFLECTIONS else (t + "d" if t.endswith("e") else t + "ed",)))})
+    past = re.compile(rf"(?<![^\W_])({'|'.join(pasts)})(?![^\W_])", re.IGNORECASE) if pasts else None
     return Query(kind, tuple(terms), any(t in _SPEECH_WORDS for t in tokens), tuple(forms),
                  tuple(k for k in named if k != asked.key), frozenset(signature), exact, speaker_named,
                  measure, event, any_form, shape,
-                 any(t in ("ask", "asked", "asking") for t in tokens))
+                 any(t in ("ask", "asked", "asking") for t in tokens), past)
 
 
 # Words that do not tell two questions apart ("Who did this?" = "Who did this to Naruto?" for a
@@ -772,7 +779,8 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
         relation = "lived"  # "I had come in wet…": the narrator's own account of what they did
         weight = 2.4
     elif key in facts.called(beat.index, upto) or (
-            facts.answers and key in facts.answers[beat.index] and speakers & set(query.named)):
+            query.speaker_named and facts.answers and key in facts.answers[beat.index]
+            and speakers & set(query.named)):
         relation = "to"  # "Come with us, Beth": what was said to them, they heard and answer from
         # (called by name, or — asked what that speaker did — answering their line: "what did
         # she give you?" -> "all I can give you is a week")
@@ -805,6 +813,8 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             _REPORTED.search(spoken) and any(
                 _REPORTED.search(spoken[m.end():m.end() + 40]) for m in query.exact.finditer(spoken)):
         weight *= 1.4  # "what has your sensei told you?": "my sensei has often said to me, …"
+    if query.past is not None and relation == "own" and spoken and query.past.search(spoken):
+        weight *= 1.15
     if query.measure and _AMOUNT.search(spoken.casefold() if spoken else low):
         weight *= 1.5
     if query.event:
@@ -820,13 +830,16 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
         weight *= 1.3
     elif query.kind in ("opinion", "feel") and beat.kind == "thought":
         weight *= 1.2
-    elif query.kind == "where" and _PLACE.search(low):
-        weight *= 1.15
+    elif query.kind == "where" and _PLACE.search(spoken.casefold() if relation == "own" and spoken else low):
+        weight *= 1.3
     elif query.kind == "when" and _TIME.search(low):
         weight *= 1.15
     if query.speaker_named:
         if speakers & set(query.named):
-            weight = 2.4 * (1.2 if key in facts.mentions[beat.index] | facts.around[beat.index] else 1.0)
+            called = facts.called(beat.index, upto)
+            weight = 2.4 * (1.2 if key in facts.mentions[beat.index] | facts.around[beat.index] | called else 1.0)
+            if key in called:
+                weight *= 1.25  # "what did Kiba call you?": the line that calls them something
         elif relation == "own":
             weight *= 0.5
     elif query.about_speech:
