@@ -33,11 +33,12 @@ _OTHER_SCENE = 0.4  # a beat of an earlier scene counts this much
 _SPEAKER = 1.2  # voicing a beat
 _NAMED = 1.4  # named in the narration
 _NAMED_SAID = 1.0  # named inside someone's words
-MIN_SALIENCE = 0.2  # below this nobody is in view enough to be "him"
+MIN_SALIENCE = 0.2
+_NEAR_CHARS = 300  # a name this close before the point counts up to twice  # below this nobody is in view enough to be "him"
 
 _MALE = frozenset({"he", "him", "his", "himself"})
 _FEMALE = frozenset({"she", "her", "hers", "herself"})
-PRONOUN = re.compile(r"(?<![^\W_])(he|him|his|himself|she|her|hers|herself)(?![^\W_'’])", re.IGNORECASE)
+PRONOUN = re.compile(r"(?<![^\W_])(he|him|his|himself|she|her|hers|herself)(?![^\W_])", re.IGNORECASE)
 _QUOTE_SPAN = re.compile(r"“[^”]*”|\"[^\"]*\"|«[^»]*»")
 # Words that open a line before a form of address ("Hey little bro", "Yeah dog breath?").
 _OPENERS = frozenset("""hey hi oi ne yeah yes no oh ah well yo listen look come on so now right okay
@@ -48,7 +49,9 @@ _NOT_NICK = frozenset("""i me my you your he him his she her it its we us our th
     shall should may might must not no yes here there what who why how where when which thank
     thanks please sorry fine okay ok sure right good great hai the a an and or but of to in on at
     for with eh huh hm hmm oh ah well wow yeah hey most likely just really very so too all only maybe
-    perhaps never always again then now still even""".split())
+    perhaps never always again then now still even every each some any many few several one two three
+    four five six seven eight nine ten twenty hundred thousand today tonight tomorrow yesterday
+    morning evening night day days week weeks year years beg pardon excuse hullo hallo""".split())
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
@@ -88,6 +91,7 @@ class Occurrence:
     pos: int  # character offset in the beat's text
     key: str
     said: bool  # inside the spoken words
+    weight: float = 1.0  # a sentence's subject counts more, a possessive ("Gaara's speech") less
 
 
 def occurrences(story: Story, pats: Mapping[str, re.Pattern[str]]) -> list[tuple[Occurrence, ...]]:
@@ -97,7 +101,7 @@ def occurrences(story: Story, pats: Mapping[str, re.Pattern[str]]) -> list[tuple
     out: list[tuple[Occurrence, ...]] = []
     for b in story.beats:
         spans = spoken_spans(b)
-        found = [Occurrence(m.start(), k, any(a <= m.start() < z for a, z in spans))
+        found = [Occurrence(m.start(), k, any(a <= m.start() < z for a, z in spans), _role(b.text, m.start(), m.end()))
                  for k, p in pats.items() for m in p.finditer(b.text)]
         taken = [(m.start(), m.end()) for p in pats.values() for m in p.finditer(b.text)]
         for m in _CAPITAL.finditer(b.text):
@@ -112,6 +116,13 @@ def occurrences(story: Story, pats: Mapping[str, re.Pattern[str]]) -> list[tuple
     return out
 
 
+def _role(text: str, start: int, end: int) -> float:
+    if text[end:end + 2] in ("'s", "’s"):
+        return 0.5
+    before = text[:start].rstrip(" \"“'‘")
+    return 1.3 if not before or before[-1] in ".!?…" else 1.0
+
+
 UNKNOWN = "?"  # prefix of a name the cast does not hold
 _CAPITAL = re.compile(r"(?<![^\W_])[A-Z][a-z]{2,}(?:-[a-z]+)?(?![^\W_])")
 _THE = re.compile(r"(?<![^\W_])(?:the|a|an|of|in|to)$", re.IGNORECASE)
@@ -121,11 +132,86 @@ class Salience:
     """Who is in view at a point of the story (see the module doc)."""
 
     def __init__(self, story: Story, occ: Sequence[tuple[Occurrence, ...]],
-                 speakers: Sequence[frozenset[str]]) -> None:
+                 speakers: Sequence[frozenset[str]], addressed: Sequence[frozenset[str]] = ()) -> None:
         self._story = story
         self._occ = occ
         self._speakers = speakers
+        self._addressed = addressed
         self._gender = {c.key: gender(c) for c in story.characters}
+        self.epithets = epithet_index(story)
+        # words the story also uses after "a"/"an" ("a mission", "a balloon"): a kind of thing
+        # someone has or meets, not one character's epithet ("the genin" is never "a genin")
+        self.indefinite = frozenset(part for b in story.beats for m in _INDEFINITE.finditer(b.text)
+                                    for w in m.groups() if w for part in (w.casefold(), w.casefold().split("-")[0]))
+        self._resolved: dict[tuple[str, int], tuple[str, int] | None] = {}
+
+    def subject(self, beat: int, pos: int, want: str, exclude: frozenset[str]) -> str | None:
+        """The last character named as a sentence's subject before offset `pos` of the beat ("Lee
+        made a sound … It was the most he'd ever heard": he = Lee): a "he"/"she" opening a
+        clause usually goes on with the subject before it."""
+        for o in reversed(self._occ[beat]):
+            if o.pos < pos and o.weight > 1.0 and not o.said and o.key not in exclude \
+                    and not o.key.startswith(UNKNOWN) and (not want or self._gender.get(o.key, "") in (want, "")):
+                return o.key
+        return None
+
+    def occurrences(self, beat: int) -> tuple[Occurrence, ...]:
+        return self._occ[beat]
+
+    def epithet(self, phrase: str, upto: int) -> tuple[str, int] | None:
+        """Whom "the <phrase>" stands for in the story up to beat `upto` (and the first beat that
+        shows it), or None: used before nobody, for a place or thing ("at the village"), or for
+        different people."""
+        found = self.epithets.get(phrase)
+        if not found or _group(phrase) or phrase.rsplit(" ", 1)[-1] in self.indefinite \
+                or any(w in _DESCRIPTIVE for w in phrase.split()):
+            return None  # several people, a thing the story also calls "a …", or a description
+        seen = tuple(o for o in found if o[0] <= upto)
+        cache_key = (phrase, len(seen))
+        if cache_key in self._resolved:
+            return self._resolved[cache_key]
+        votes: dict[str, list[int]] = {}
+        result: tuple[str, int] | None = None
+        if seen and not any(place for _, _, place in seen):
+            for beat, pos, _ in seen:
+                key = self._epithet_at(beat, pos)
+                if key is not None:
+                    votes.setdefault(key, []).append(beat)
+            ranked = sorted(votes.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))
+            if ranked and (len(ranked) == 1 or len(ranked[1][1]) < len(ranked[0][1])):
+                result = (ranked[0][0], ranked[0][1][0])
+        if len(self._resolved) > 4096:
+            self._resolved.clear()
+        self._resolved[cache_key] = result
+        return result
+
+    def _epithet_at(self, beat: int, pos: int) -> str | None:
+        """Who "the X" at offset `pos` of beat `beat` is: the most salient character before it,
+        but not one named in its own clause ("left the Hokage to look at the Chuunin": two
+        people), nor the clause's "he"/"she" ("he'd ever heard the sand-nin"), nor — inside a
+        line — the speaker or the one spoken to."""
+        b = self._story.beat(beat)
+        text = b.text
+        exclude: set[str] = set()
+        if any(a <= pos < z for a, z in spoken_spans(b)):
+            exclude |= self._speakers[beat]
+            if self._addressed:
+                exclude |= self._addressed[beat]
+            exclude |= addressee_before(self._story, self._speakers, b)
+        start, end = clause(text, pos)
+        exclude |= {o.key for o in self._occ[beat] if start <= o.pos < end}
+        # the sentence's first "he"/"she" before it: its subject, someone else than "the X"
+        s0 = max((m.end() for m in _SENTENCE_END.finditer(text, 0, pos)), default=0)
+        for m in PRONOUN.finditer(text, s0, pos):
+            if m.group(1).casefold() in ("he", "she"):
+                a, z = clause(text, m.start())
+                own = frozenset(o.key for o in self._occ[beat] if a <= o.pos < z)
+                who = self.subject(beat, m.start(), pronoun_gender(m.group(1)), own) or \
+                    self.best(beat, m.start(), pronoun_gender(m.group(1)), own)
+                if who is not None:
+                    exclude.add(who)
+                break
+        return self.best(beat, pos, "", frozenset(exclude))
 
     def ranked(self, beat: int, pos: int | None, want: str, exclude: frozenset[str]) -> list[tuple[float, str]]:
         """(score, key) best first, of the characters fitting gender `want` ("" = any) in view just
@@ -143,7 +229,9 @@ class Salience:
                 if j == beat and pos is not None and o.pos >= pos:
                     break
                 # later in the beat = more recent
-                s = (_NAMED_SAID if o.said else _NAMED) * (0.7 + 0.3 * o.pos / size)
+                s = (_NAMED_SAID if o.said else _NAMED) * o.weight * (0.7 + 0.3 * o.pos / size)
+                if j == beat and pos is not None:
+                    s *= 1.0 + max(0.0, 1.0 - (pos - o.pos) / _NEAR_CHARS)  # a name just before
                 scores[o.key] = scores.get(o.key, 0.0) + s * decay
             if j != beat or pos is None:
                 for k in self._speakers[j]:
@@ -160,6 +248,66 @@ class Salience:
         if len(ranked) > 1 and ranked[1][0] > 0.85 * ranked[0][0]:
             return None  # two about as likely: better no one than the wrong one
         return ranked[0][1]
+
+
+_CLAUSE_END = re.compile(r"[,;:.!?…—]|\s(?:and|but)\s")
+_SENTENCE_END = re.compile(r"[.!?…]")
+
+
+def clause(text: str, pos: int) -> tuple[int, int]:
+    """The clause around offset `pos`: between punctuation or "and"/"but"."""
+    start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, pos)), default=0)
+    end_m = _CLAUSE_END.search(text, pos)
+    return start, (end_m.start() if end_m else len(text))
+_THE_NP = re.compile(r"(?<![^\W_])the\s+([^\W\d_][\w'’-]*)(?:\s+([^\W\d_][\w'’-]*))?", re.IGNORECASE)
+# "at the village", "to the hospital" after a verb of going: a place, not a person
+_PLACE_BEFORE = re.compile(r"(?<![^\W_])(at|in|into|inside|outside|around|near|across|through|toward|towards|"
+                           r"onto|on|under|behind|over|beside|within|past)\s*$", re.IGNORECASE)
+_GOING_TO = re.compile(r"(?<![^\W_])(go|goes|went|gone|going|come|came|coming|back|return|returned|take|took|"
+                       r"taken|bring|brought|get|got|walk|walked|run|ran|head|headed|way|sent|send|arrived)"
+                       r"(?:\s+\w+)?\s+to\s*$", re.IGNORECASE)
+_LOOK_AT = re.compile(r"(?<![^\W_])(look|looks|looked|looking|glance|glanced|stare|stared|glare|glared|smile|"
+                      r"smiled|grin|grinned|nod|nodded|shout|shouted|yell|yelled|laugh|laughed|point|pointed|"
+                      r"wave|waved|frown|frowned)\s+at\s*$", re.IGNORECASE)
+
+
+_WHO_IS = re.compile(r"(?<![^\W_])(?:who|what)(?:'s|’s|\s+(?:is|was|are|were))\s*$", re.IGNORECASE)
+
+
+def place_slot(before: str) -> bool:
+    """True when the words before "the X" make it a place ("at the", "went to the")."""
+    tail = before[-40:]
+    if _LOOK_AT.search(tail):
+        return False
+    return bool(_PLACE_BEFORE.search(tail) or _GOING_TO.search(tail))
+
+
+_INDEFINITE = re.compile(r"(?<![^\W_])(?:a|an|another|one|some|any|every|each|no)\s+([^\W\d_][\w'’-]*)"
+                         r"(?:\s+([^\W\d_][\w'’-]*))?", re.IGNORECASE)
+# "the first person", "the only ninja", "the best Kazekage": a description, not a name for someone
+_DESCRIPTIVE = frozenset("first second third last next only most best worst least other same whole".split())
+_GROUP = frozenset("pair couple trio group team family crowd duo party both others everyone".split())
+
+
+def _group(phrase: str) -> bool:
+    """A phrase for several people ("the pair", "the two boys") stands for no one character."""
+    head = phrase.rsplit(" ", 1)[-1]
+    return head in _GROUP or (head.endswith("s") and not head.endswith(("ss", "us", "is")))
+
+
+def epithet_index(story: Story) -> dict[str, tuple[tuple[int, int, bool], ...]]:
+    """"the X" and "the X Y" phrases of the story (lower case) -> (beat, offset, in a place slot)."""
+    out: dict[str, list[tuple[int, int, bool]]] = {}
+    for b in story.beats:
+        if b.kind == "note":
+            continue
+        for m in _THE_NP.finditer(b.text):
+            place = place_slot(b.text[:m.start()])
+            one = m.group(1).casefold().rstrip("'’")
+            out.setdefault(one, []).append((b.index, m.start(), place))
+            if m.group(2):
+                out.setdefault(one + " " + m.group(2).casefold().rstrip("'’"), []).append((b.index, m.start(), place))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def addressee_before(story: Story, speakers: Sequence[frozenset[str]], beat: Beat) -> frozenset[str]:
@@ -189,7 +337,9 @@ def spoken_references(story: Story, sal: Salience, speakers: Sequence[frozenset[
         found: set[str] = set()
         for a, z in spoken_spans(b):
             for m in PRONOUN.finditer(b.text, a, z):
-                key = sal.best(b.index, m.start(), pronoun_gender(m.group(1)), exclude)
+                c0, c1 = clause(b.text, m.start())
+                own = frozenset(o.key for o in sal.occurrences(b.index) if c0 <= o.pos < c1)
+                key = sal.best(b.index, m.start(), pronoun_gender(m.group(1)), exclude | own)
                 if key is not None:
                     found.add(key)
         out.append(frozenset(found))
@@ -257,6 +407,8 @@ def _form_of_address(words: str, pats: Mapping[str, re.Pattern[str]]) -> str | N
     if any(t in _NOT_NICK for t in low):
         return None
     phrase = " ".join(low)
+    if _group(phrase):
+        return None  # "girls,": several people
     if any(p.search(" ".join(toks)) for p in pats.values()):
         return None  # a name the cast already knows
     return phrase
@@ -309,6 +461,23 @@ def rewrite_question(question: str, story: Story, asked: Character, upto: int,
             text = text[:m.start()] + by_key[key].name + text[m.end():]
             low = text.casefold()
             said.append(phrase)  # its words stay searchable: the lines that use it
+    # "the lazy Chuunin", "the genin": a phrase the story uses for someone (Salience.epithet),
+    # when the question puts it where a person goes (not "at the village")
+    for m in list(_THE_NP.finditer(text))[::-1]:
+        if place_slot(text[:m.start()]) or any(p.search(m.group(0)) for p in pats.values()) or \
+                _WHO_IS.search(text[:m.start()]):
+            continue  # a place, a name, or "who is the X?" (asking who it is)
+        phrases = [m.group(1).casefold()]
+        if m.group(2):
+            phrases.insert(0, phrases[0] + " " + m.group(2).casefold())
+        for n, phrase in enumerate(phrases):
+            got = sal.epithet(phrase, upto)
+            if got is None or got[0] == asked.key or got[0] not in by_key:
+                continue
+            stop = m.end() if n == 0 else m.start(1) + len(m.group(1))
+            text = text[:m.start()] + by_key[got[0]].name + text[stop:]
+            said.append(phrase)
+            break
     named = frozenset(k for k, p in pats.items() if p.search(text))
     used: set[str] = set()
     out = []

@@ -466,7 +466,7 @@ def story_facts(story: Story) -> StoryFacts:
     # Pronouns in spoken words ("I was worried about him") count as naming who they stand for,
     # in what a line says and whom it is about (not for who is on stage: that needs a name).
     named_only = tuple(mentions)
-    sal = Salience(story, occurrences(story, pats), speakers)
+    sal = Salience(story, occurrences(story, pats), speakers, addressed)
     nicknames, calls = learn_nicknames(story, pats, speakers)
     refs = spoken_references(story, sal, speakers, addressed)
     for i, r in enumerate(refs):
