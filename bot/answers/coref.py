@@ -97,16 +97,30 @@ class Occurrence:
 def occurrences(story: Story, pats: Mapping[str, re.Pattern[str]]) -> list[tuple[Occurrence, ...]]:
     """Per beat: every name of a character in it, in text order; also names the cast does not
     know ("Sasuke-kun" when he is not in it) as `UNKNOWN` + the word, so a pronoun after them is
-    not given to someone else."""
+    not given to someone else. (One pass per beat: all the cast's names in one pattern.)"""
+    keys: dict[str, str] = {}
+    for c in story.characters:
+        if c.key in pats:
+            for n in (*c.names(), c.key):
+                if n.strip():
+                    keys.setdefault(n.casefold(), c.key)
+    alts = "|".join(re.escape(n) for n in sorted(keys, key=len, reverse=True))
+    every = re.compile(rf"(?<![^\W_])(?:{alts})(?![^\W_])", re.IGNORECASE) if alts else None
     out: list[tuple[Occurrence, ...]] = []
     for b in story.beats:
+        text = b.text
         spans = spoken_spans(b)
-        found = [Occurrence(m.start(), k, any(a <= m.start() < z for a, z in spans), _role(b.text, m.start(), m.end()))
-                 for k, p in pats.items() for m in p.finditer(b.text)]
-        taken = [(m.start(), m.end()) for p in pats.values() for m in p.finditer(b.text)]
-        for m in _CAPITAL.finditer(b.text):
-            before = b.text[:m.start()].rstrip()
-            if not before or before[-1] in ".!?…\"“«'‘—(:" or _THE.search(before):
+        found: list[Occurrence] = []
+        taken: list[tuple[int, int]] = []
+        for m in every.finditer(text) if every is not None else ():
+            key = keys.get(m.group(0).casefold())
+            if key is not None:
+                found.append(Occurrence(m.start(), key, any(a <= m.start() < z for a, z in spans),
+                                        _role(text, m.start(), m.end())))
+                taken.append((m.start(), m.end()))
+        for m in _CAPITAL.finditer(text):
+            before = text[max(0, m.start() - 12):m.start()].rstrip()
+            if (not before and m.start() < 12) or (before and before[-1] in ".!?…\"“«'‘—(:") or _THE.search(before):
                 continue  # a sentence's first word, or "the Sand"
             if any(a <= m.start() < z for a, z in taken):
                 continue  # inside a cast name ("Rock Lee")
@@ -119,8 +133,8 @@ def occurrences(story: Story, pats: Mapping[str, re.Pattern[str]]) -> list[tuple
 def _role(text: str, start: int, end: int) -> float:
     if text[end:end + 2] in ("'s", "’s"):
         return 0.5
-    before = text[:start].rstrip(" \"“'‘")
-    return 1.3 if not before or before[-1] in ".!?…" else 1.0
+    before = text[max(0, start - 12):start].rstrip(" \"“'‘")
+    return 1.3 if (not before and start < 12) or (before and before[-1] in ".!?…") else 1.0
 
 
 UNKNOWN = "?"  # prefix of a name the cast does not hold
@@ -262,7 +276,7 @@ def clause(text: str, pos: int) -> tuple[int, int]:
 _THE_NP = re.compile(r"(?<![^\W_])the\s+([^\W\d_][\w'’-]*)(?:\s+([^\W\d_][\w'’-]*))?", re.IGNORECASE)
 # "at the village", "to the hospital" after a verb of going: a place, not a person
 _PLACE_BEFORE = re.compile(r"(?<![^\W_])(at|in|into|inside|outside|around|near|across|through|toward|towards|"
-                           r"onto|on|under|behind|over|beside|within|past)\s*$", re.IGNORECASE)
+                           r"onto|on|under|behind|over|beside|within|past|by|up|down|along)\s*$", re.IGNORECASE)
 _GOING_TO = re.compile(r"(?<![^\W_])(go|goes|went|gone|going|come|came|coming|back|return|returned|take|took|"
                        r"taken|bring|brought|get|got|walk|walked|run|ran|head|headed|way|sent|send|arrived)"
                        r"(?:\s+\w+)?\s+to\s*$", re.IGNORECASE)
@@ -407,8 +421,11 @@ def _form_of_address(words: str, pats: Mapping[str, re.Pattern[str]]) -> str | N
     if any(t in _NOT_NICK for t in low):
         return None
     phrase = " ".join(low)
-    if _group(phrase):
-        return None  # "girls,": several people
+    if len(low) == 1 and "-" not in low[0] and _group(phrase):
+        return None  # "girls,": several people ("Bushy Brows", "stick-legs" are one)
+    if any(len(t) > 5 and t.endswith(("ing", "ly")) for t in low) or \
+            _WORD.findall(rest)[:1] == [toks[-1]] or [w.casefold() for w in _WORD.findall(rest)[:1]] == low[-1:]:
+        return None  # "Slowly, …", "Coming, coming": not someone addressed
     if any(p.search(" ".join(toks)) for p in pats.values()):
         return None  # a name the cast already knows
     return phrase
