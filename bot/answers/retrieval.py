@@ -160,6 +160,7 @@ class Query:
     shape: frozenset[str] = frozenset()  # the question's words, names as keys, to spot it asked in the story
     about_asking: bool = False  # "what did you ask …": their own questions answer it
     past: re.Pattern[str] | None = None  # "where did you find …": the past forms of its verbs ("found")
+    pairs: frozenset[tuple[str, str]] = frozenset()  # the question's word pairs ("know how", "a friend")
 
     def match(self) -> str | None:
         """The FTS5 MATCH expression: quoted words joined by OR; None when there is nothing to find."""
@@ -254,10 +255,15 @@ def analyse(question: str, story: Story, asked: Character,
                     for f in (_INFLECTIONS[t][1:2] if t in _INFLECTIONS and _INFLECTIONS[t][0] == t else
                               (() if t in _INFLECTIONS else (t + "d" if t.endswith("e") else t + "ed",)))})
     past = re.compile(rf"(?<![^\W_])({'|'.join(pasts)})(?![^\W_])", re.IGNORECASE) if pasts else None
+    # Word pairs as the reader wrote them, stop words included ("do you know how to be a friend"
+    # -> "know how", "a friend"), not those with a person's word: a line saying them together is
+    # closer than one with the words apart.
+    pairs = frozenset((a, b) for a, b in zip(tokens, tokens[1:])
+                      if not ({a, b} & _PERSON_WORDS or {a, b} <= _PAIR_FILLER or a in asked_words or b in asked_words))
     return Query(kind, tuple(terms), any(t in _SPEECH_WORDS for t in tokens), tuple(forms),
                  tuple(k for k in named if k != asked.key), frozenset(signature), exact, speaker_named,
                  measure, event, any_form, shape,
-                 any(t in ("ask", "asked", "asking") for t in tokens), past)
+                 any(t in ("ask", "asked", "asking") for t in tokens), past, pairs)
 
 
 # Words that do not tell two questions apart ("Who did this?" = "Who did this to Naruto?" for a
@@ -299,6 +305,9 @@ def same_question(story_q: frozenset[str], reader_q: frozenset[str]) -> float:
     return jaccard if jaccard >= 0.6 else 0.0
 
 
+_PERSON_WORDS = frozenset("i me my mine you your yours he him his she her they them their we us our".split())
+_PAIR_FILLER = frozenset("""a an the to of do did does is are was were be been at in on what why how who
+    where when which and or it that this""".split())
 _AUX = frozenset({"did", "does", "do", "will", "would", "has", "have", "had", "can", "could"})
 
 
@@ -807,6 +816,10 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
         weight *= 0.8 if query.any_form.search(reply_to) else 0.6
     if relation == "own" and spoken and not query.about_speech and _only_asks(spoken):
         weight *= 0.75  # a line that only asks something seldom answers the reader's question
+    if relation == "own" and query.pairs and spoken:
+        toks = words(spoken)
+        together = sum(1 for p in zip(toks, toks[1:]) if p in query.pairs)
+        weight *= 1.0 + 0.05 * min(3, together)
     if relation == "own" and query.about_asking and "?" in spoken:
         weight *= 1.5  # "what did you ask him?": the questions they asked
     if relation == "own" and query.about_speech and query.exact is not None and spoken and \
