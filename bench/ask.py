@@ -1,6 +1,6 @@
 """/ask figures: held-out relevance (seed + blind sets), spoiler count, answer time on a ~1 MB story.
 
-    .venv/bin/python bench/ask.py [--size-mb 1.0] [--questions 1200]
+    .venv/bin/python bench/ask.py [--size-mb 1.0] [--questions 1200] [--postgres]
 
 Prints figures (not pass/fail). Targets: >= 80% of held-out questions answered from a relevant
 line, zero spoilers, p99 answer time <= 10 ms on the retrieval path.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import sys
@@ -17,12 +18,13 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.answers import AnswerEngine  # noqa: E402
-from bot.store import Database  # noqa: E402
+from bot.store import Database, PgDatabase  # noqa: E402
 from bot.story.model import Scene, Story  # noqa: E402
 from bot.story.storage import load_story  # noqa: E402
 from tests.answers.heldout_eval import evaluate_set, set_paths  # noqa: E402
@@ -71,13 +73,18 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-async def held_out(seed: Story) -> None:
+def open_store(url: str | None) -> Any:
+    """A fresh store for the question sets: SQLite in memory, or the PostgreSQL at `url`."""
+    return PgDatabase.open(url) if url else Database.open(":memory:")
+
+
+async def held_out(seed: Story, url: str | None = None) -> None:
     questions = load_questions()
     drift = check_numbering(seed, questions)
     if drift:
         print("held-out: the seed's beat numbering changed:", *drift, sep="\n  ")
         return
-    async with await Database.open(":memory:") as db:
+    async with await open_store(url) as db:
         await db.migrate()
         engine = AnswerEngine(db, cooldown_seconds=0)
         r = await evaluate(engine, seed, questions)
@@ -90,14 +97,14 @@ async def held_out(seed: Story) -> None:
     if drift:
         print("coref set: the seed's beat numbering changed:", *drift, sep="\n  ")
     else:
-        async with await Database.open(":memory:") as db:
+        async with await open_store(url) as db:
             await db.migrate()
             r = await evaluate(AnswerEngine(db, cooldown_seconds=0), seed, coref)
         print(f"pronoun/nickname questions (seed): {r.relevant}/{r.total} answered from a relevant line "
               f"({r.share:.0%}), spoilers: {r.spoilers}")
         for miss in r.misses or []:
             print(f"  miss: {miss}")
-    async with await Database.open(":memory:") as db:
+    async with await open_store(url) as db:
         await db.migrate()
         engine = AnswerEngine(db, cooldown_seconds=0)
         for path in set_paths():  # the blind sets (bench/ask_heldout.py -v lists their misses)
@@ -145,12 +152,28 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--size-mb", type=float, default=1.0)
     ap.add_argument("--questions", type=int, default=1200)
+    ap.add_argument("--postgres", action="store_true",
+                    help="score the question sets on PostgreSQL too (DATABASE_URL, else a throw-away server)")
     args = ap.parse_args()
     if not (SEED / "story.toml").is_file():
         print(f"bench/ask.py: the seed story is missing ({SEED}); nothing to measure")
         return
     seed = load_story(SEED)
     asyncio.run(held_out(seed))
+    if args.postgres:
+        server = None
+        url = os.environ.get("DATABASE_URL")
+        if not url:
+            from tests.pg_server import start
+
+            server = start()
+            url = server.new_url()
+        try:
+            print("-- the same question sets on PostgreSQL:")
+            asyncio.run(held_out(seed, url))
+        finally:
+            if server is not None:
+                server.stop()
     asyncio.run(speed(seed, args.size_mb, args.questions))
 
 
