@@ -21,6 +21,7 @@ nicknames carry the beat they were learned at.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ _SPEAKER = 1.2  # voicing a beat
 _NAMED = 1.4  # named in the narration
 _NAMED_SAID = 1.0  # named inside someone's words
 MIN_SALIENCE = 0.2
+_EVIDENCE = 12  # occurrences of "the X" read to decide whom it stands for
 _NEAR_CHARS = 300  # a name this close before the point counts up to twice  # below this nobody is in view enough to be "him"
 
 _MALE = frozenset({"he", "him", "his", "himself"})
@@ -157,7 +159,7 @@ class Salience:
         # someone has or meets, not one character's epithet ("the genin" is never "a genin")
         self.indefinite = frozenset(part for b in story.beats for m in _INDEFINITE.finditer(b.text)
                                     for w in m.groups() if w for part in (w.casefold(), w.casefold().split("-")[0]))
-        self._resolved: dict[tuple[str, int], tuple[str, int] | None] = {}
+        self._resolved: dict[str, list[str | None]] = {}  # phrase -> who each occurrence is
 
     def subject(self, beat: int, pos: int, want: str, exclude: frozenset[str]) -> str | None:
         """The last character named as a sentence's subject before offset `pos` of the beat ("Lee
@@ -180,24 +182,26 @@ class Salience:
         if not found or _group(phrase) or phrase.rsplit(" ", 1)[-1] in self.indefinite \
                 or any(w in _DESCRIPTIVE for w in phrase.split()):
             return None  # several people, a thing the story also calls "a …", or a description
-        seen = tuple(o for o in found if o[0] <= upto)
-        cache_key = (phrase, len(seen))
-        if cache_key in self._resolved:
-            return self._resolved[cache_key]
-        votes: dict[str, list[int]] = {}
-        result: tuple[str, int] | None = None
-        if seen and not any(place for _, _, place in seen):
-            for beat, pos, _ in seen:
-                key = self._epithet_at(beat, pos)
-                if key is not None:
-                    votes.setdefault(key, []).append(beat)
-            ranked = sorted(votes.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))
-            if ranked and (len(ranked) == 1 or len(ranked[1][1]) < len(ranked[0][1])):
-                result = (ranked[0][0], ranked[0][1][0])
+        n = bisect.bisect_right(found, (upto, 1 << 62, True))  # occurrences at beats <= upto
+        if n == 0 or any(place for _, _, place in found[:n]):
+            return None  # not shown yet, or a place ("at the village") somewhere already
+        # Each occurrence is resolved once (it depends on the beats up to it only); a reader's
+        # beat decides how many of them count. The first few suffice as evidence.
         if len(self._resolved) > 4096:
             self._resolved.clear()
-        self._resolved[cache_key] = result
-        return result
+        done = self._resolved.setdefault(phrase, [])
+        n = min(n, _EVIDENCE)
+        while len(done) < n:
+            beat, pos, _ = found[len(done)]
+            done.append(self._epithet_at(beat, pos))
+        votes: dict[str, list[int]] = {}
+        for (beat, _, _), key in zip(found[:n], done[:n], strict=True):
+            if key is not None:
+                votes.setdefault(key, []).append(beat)
+        ranked = sorted(votes.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))
+        if ranked and (len(ranked) == 1 or len(ranked[1][1]) < len(ranked[0][1])):
+            return ranked[0][0], ranked[0][1][0]
+        return None
 
     def _epithet_at(self, beat: int, pos: int) -> str | None:
         """Who "the X" at offset `pos` of beat `beat` is: the most salient character before it,
@@ -316,7 +320,7 @@ def epithet_index(story: Story) -> dict[str, tuple[tuple[int, int, bool], ...]]:
         if b.kind == "note":
             continue
         for m in _THE_NP.finditer(b.text):
-            place = place_slot(b.text[:m.start()])
+            place = place_slot(b.text[max(0, m.start() - 40):m.start()])
             one = m.group(1).casefold().rstrip("'’")
             out.setdefault(one, []).append((b.index, m.start(), place))
             if m.group(2):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -258,7 +259,7 @@ def analyse(question: str, story: Story, asked: Character,
     # Word pairs as the reader wrote them, stop words included ("do you know how to be a friend"
     # -> "know how", "a friend"), not those with a person's word: a line saying them together is
     # closer than one with the words apart.
-    pairs = frozenset((a, b) for a, b in zip(tokens, tokens[1:])
+    pairs = frozenset((a, b) for a, b in itertools.pairwise(tokens)
                       if not ({a, b} & _PERSON_WORDS or {a, b} <= _PAIR_FILLER or a in asked_words or b in asked_words))
     return Query(kind, tuple(terms), any(t in _SPEECH_WORDS for t in tokens), tuple(forms),
                  tuple(k for k in named if k != asked.key), frozenset(signature), exact, speaker_named,
@@ -817,9 +818,7 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     if relation == "own" and spoken and not query.about_speech and _only_asks(spoken):
         weight *= 0.75  # a line that only asks something seldom answers the reader's question
     if relation == "own" and query.pairs and spoken:
-        toks = words(spoken)
-        together = sum(1 for p in zip(toks, toks[1:]) if p in query.pairs)
-        weight *= 1.0 + 0.05 * min(3, together)
+        weight *= 1.0 + 0.05 * min(3, len(query.pairs & _word_pairs(spoken)))
     if relation == "own" and query.about_asking and "?" in spoken:
         weight *= 1.5  # "what did you ask him?": the questions they asked
     if relation == "own" and query.about_speech and query.exact is not None and spoken and \
@@ -920,6 +919,11 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     if query.named and relation == "own" and any(k in facts.mentions[beat.index] for k in query.named):
         floor = 1.0  # their own line naming the one asked about is on topic even without the words
     return Candidate(beat, relation, (max(bm25, 0.0) + floor) * weight)
+
+
+@functools.lru_cache(maxsize=16384)
+def _word_pairs(spoken: str) -> frozenset[tuple[str, str]]:
+    return frozenset(itertools.pairwise(words(spoken)))
 
 
 @functools.lru_cache(maxsize=16384)
