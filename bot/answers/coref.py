@@ -481,7 +481,7 @@ def rewrite_question(question: str, story: Story, asked: Character, upto: int,
         if m is not None:
             text = text[:m.start()] + by_key[key].name + text[m.end():]
             low = text.casefold()
-            said.append(phrase)  # its words stay searchable: the lines that use it
+            # (not searched for: a nickname is a name, its words say nothing of the topic)
     # "the lazy Chuunin", "the genin": a phrase the story uses for someone (Salience.epithet),
     # when the question puts it where a person goes (not "at the village")
     for m in list(_THE_NP.finditer(text))[::-1]:

@@ -415,6 +415,10 @@ def spoken_text(beat: Beat) -> str:
     return " … ".join(pieces) if any(p.strip() for p in pieces) else beat.text
 
 
+# "Oh, and Gaara?", "Hey Kiba!": a word that can open a call before the name
+_VOCATIVE_OPENER = re.compile(r"(?:^|[,.!?…—]\s*)(?:oh,?\s+)?(?:and|oh|hey|hi|well|so|now|ne|yo|listen)$", re.IGNORECASE)
+
+
 def vocatives(spoken: str, pats: dict[str, re.Pattern[str]],
               named: frozenset[str] | None = None) -> frozenset[str]:
     """Keys of the characters a line calls by name: "Come with us, Beth", "Gaara! You're okay"
@@ -426,7 +430,8 @@ def vocatives(spoken: str, pats: dict[str, re.Pattern[str]],
         for m in p.finditer(spoken):
             before = spoken[: m.start()].rstrip()
             after = spoken[m.end():].lstrip()
-            if (not before or before.endswith((",", ".", "!", "?", "…", "—"))) and \
+            if (not before or before.endswith((",", ".", "!", "?", "…", "—")) or
+                    _VOCATIVE_OPENER.search(before)) and \
                     (not after or after[0] in ",.!?…—"):
                 out.add(k)
                 break
@@ -879,6 +884,8 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             share = share if any(k in words_to for k in query.named) else 0.0
             if share:
                 weight *= 1.6 + 0.4 * share
+                if query.about_speech and set(query.named) & facts.called(beat.index, upto):
+                    weight *= 1.2  # "what did you say to Gaara?": the line that calls him, more
             elif any(k in facts.mentions[beat.index] for k in query.named):
                 weight *= 1.6
             elif any(k in beside for k in query.named):
