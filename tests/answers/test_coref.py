@@ -80,7 +80,7 @@ def test_nicknames_are_learned_from_who_answers_and_only_used_from_then_on(mill:
     _, f = mill
     assert f.nicknames == {"stick-legs": ("mara", 2)}  # "Coming, coming," is no nickname
     assert f.called(1, 2) == {"mara"} and f.called(1, 1) == frozenset()
-    assert ask(mill, "tobin", 2, "What did stick-legs say?") == "What did Mara say? (stick-legs)"
+    assert ask(mill, "tobin", 2, "What did stick-legs say?") == "What did Mara say?"
     # At beat 1 nobody has answered to it yet: the reader's words are left as they are.
     assert ask(mill, "tobin", 1, "What did stick-legs say?") == "What did stick-legs say?"
 
