@@ -32,6 +32,7 @@ from tests.answers.seed_eval import COREF, check_numbering, evaluate, load_quest
 from tests.answers.spoilers import later_only_fragments  # noqa: E402
 
 SEED = ROOT / "story_data" / "precious-person"
+COREF_SETS = ROOT / "tests" / "answers" / "coref_heldout"
 TEMPLATES = (
     "Why were you scared?", "What do you think of {other}?", "Who is your precious person?",
     "What happened in the hospital?", "How do you feel about {other}?", "Where is {other}?",
@@ -109,6 +110,11 @@ async def held_out(seed: Story, url: str | None = None) -> None:
         engine = AnswerEngine(db, cooldown_seconds=0)
         for path in set_paths():  # the blind sets (bench/ask_heldout.py -v lists their misses)
             print("blind set", (await evaluate_set(engine, path)).summary())
+        for path in sorted(COREF_SETS.glob("*.toml")):  # pronoun questions on other texts
+            r = await evaluate_set(engine, path)
+            print("blind pronoun set", r.summary())
+            for miss in r.misses:
+                print(f"  {miss}")
 
 
 async def speed(seed: Story, size_mb: float, count: int) -> None:
