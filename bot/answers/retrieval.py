@@ -857,6 +857,8 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             weight = 2.4 * (1.2 if key in facts.mentions[beat.index] | facts.around[beat.index] | called else 1.0)
             if key in called:
                 weight *= 1.25  # "what did Kiba call you?": the line that calls them something
+            if query.about_asking and "?" in spoken:
+                weight *= 1.5  # "what did Badger ask you?": his questions
         elif relation == "own":
             weight *= 0.5
     elif query.about_speech:
@@ -874,6 +876,8 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     if query.named:
         if relation == "to" and speakers & set(query.named):
             weight *= 2.1  # "will Bob carry it for you?": what Bob said to you, by name
+        elif relation == "own" and query.speaker_named:
+            pass  # "what did Badger tell you?": their own line naming Badger is not what he said
         elif relation == "own" and beat.kind != "narration":
             # Their own line to or about the one asked about, in words (named in what they say,
             # called by name, or the one they answer or who answers them) is what they think of
@@ -923,7 +927,8 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     weight *= 1.0 + 0.05 * (beat.index / max(1, len(facts.mentions)))
     # bm25 is ~0 for words in most beats (a main character's name); the floor lets weights decide.
     floor = 0.3
-    if query.named and relation == "own" and any(k in facts.mentions[beat.index] for k in query.named):
+    if query.named and relation == "own" and not query.speaker_named and \
+            any(k in facts.mentions[beat.index] for k in query.named):
         floor = 1.0  # their own line naming the one asked about is on topic even without the words
     return Candidate(beat, relation, (max(bm25, 0.0) + floor) * weight)
 
