@@ -243,6 +243,11 @@ def analyse(question: str, story: Story, asked: Character,
     speaker_named = speaker_named or (
         len(tokens) > 4 and tokens[0] in _QUESTION_WORDS and tokens[1] in _AUX
         and tokens[2] in name_words - asked_words and "you" in tokens[4:])
+    # "Does Rat think Toad gave it up?": what that one thinks or says is in their lines.
+    others = name_words - asked_words
+    speaker_named = speaker_named or any(
+        tokens[0] in _AUX and t in _MIND_WORDS and tokens[1] in others and all(w in others for w in tokens[1:i])
+        for i, t in enumerate(tokens[:6]) if i >= 2)
     stems = sorted({re.escape(light_stem(f)) for t in terms for f in (t, *_INFLECTIONS.get(t, ()))})
     exact = re.compile(rf"(?<![^\W_])({'|'.join(stems)})", re.IGNORECASE) if stems else None
     all_stems = sorted({re.escape(light_stem(t)) for t in forms})
@@ -309,6 +314,7 @@ def same_question(story_q: frozenset[str], reader_q: frozenset[str]) -> float:
 _PERSON_WORDS = frozenset("i me my mine you your yours he him his she her they them their we us our".split())
 _PAIR_FILLER = frozenset("""a an the to of do did does is are was were be been at in on what why how who
     where when which and or it that this""".split())
+_MIND_WORDS = frozenset({"think", "believe", "say", "expect", "suppose", "reckon"})
 _AUX = frozenset({"did", "does", "do", "will", "would", "has", "have", "had", "can", "could"})
 
 
