@@ -159,6 +159,8 @@ class Salience:
         # someone has or meets, not one character's epithet ("the genin" is never "a genin")
         self.indefinite = frozenset(part for b in story.beats for m in _INDEFINITE.finditer(b.text)
                                     for w in m.groups() if w for part in (w.casefold(), w.casefold().split("-")[0]))
+        # … and after "his"/"Gaara's" ("his sand", "my gourd"): something a character has
+        self.possessed = frozenset(m.group(1).casefold() for b in story.beats for m in _POSSESSED.finditer(b.text))
         self._resolved: dict[str, list[str | None]] = {}  # phrase -> who each occurrence is
 
     def subject(self, beat: int, pos: int, want: str, exclude: frozenset[str]) -> str | None:
@@ -179,9 +181,12 @@ class Salience:
         shows it), or None: used before nobody, for a place or thing ("at the village"), or for
         different people."""
         found = self.epithets.get(phrase)
-        if not found or _group(phrase) or phrase.rsplit(" ", 1)[-1] in self.indefinite \
-                or any(w in _DESCRIPTIVE for w in phrase.split()):
-            return None  # several people, a thing the story also calls "a …", or a description
+        head = phrase.rsplit(" ", 1)[-1]
+        if not found or _group(phrase) or head in self.indefinite or head in self.possessed \
+                or _ABSTRACT.search(head) or any(w in _DESCRIPTIVE for w in phrase.split()):
+            # several people, a thing the story also calls "a …" or "his …", an abstract noun,
+            # or a description
+            return None
         n = bisect.bisect_right(found, (upto, 1 << 62, True))  # occurrences at beats <= upto
         if n == 0 or any(place for _, _, place in found[:n]):
             return None  # not shown yet, or a place ("at the village") somewhere already
@@ -292,6 +297,25 @@ _LOOK_AT = re.compile(r"(?<![^\W_])(look|looks|looked|looking|glance|glanced|sta
 _WHO_IS = re.compile(r"(?<![^\W_])(?:who|what)(?:'s|’s|\s+(?:is|was|are|were))\s*$", re.IGNORECASE)
 
 
+# Where only a person fits: after "grateful to", "ask of", "thank", "say to" …, or before "tell",
+# "say", "think" … as the one doing it. ("think of the X", "worried about the X" fit a storm too.)
+_TO_PERSON = re.compile(r"(?<![^\W_])(?:(?:grateful|thankful|kind|polite|rude|loyal|engaged|say|said|says|talk|"
+                        r"talked|speak|spoke|lie|lied|write|wrote|listen|listened|apologi[sz]e|apologi[sz]ed|"
+                        r"reply|replied|answer|answered)\s+to|ask|asked|thank|thanked|tell|told|call|called|"
+                        r"meet|met|trust|trusted|forgive|forgave|marry|married|visit|visited|friends\s+with|"
+                        r"asks?\s+of|asked\s+of)\s*$", re.IGNORECASE)
+_PERSON_VERB = re.compile(r"\s+(?:(?:really|ever|still|not|never|also)\s+)?(?:tell|told|say|said|says|think|"
+                          r"thinks|thought|know|knows|knew|speak|spoke|talk|talked|ask|asked|answer|answered|"
+                          r"call|called|want|wanted|like|liked|hate|hated|feel|felt|forgive|remember|agree|"
+                          r"believe|believed|promise|promised|mean|meant|reply|replied|laugh|laughed|cry|cried|thank|thanked)"
+                          r"(?![^\W_])", re.IGNORECASE)
+
+
+def person_slot(text: str, start: int, end: int) -> bool:
+    """True when "the X" at text[start:end] of a question stands where only someone fits."""
+    return bool(_TO_PERSON.search(text[max(0, start - 40):start]) or _PERSON_VERB.match(text, end))
+
+
 def place_slot(before: str) -> bool:
     """True when the words before "the X" make it a place ("at the", "went to the")."""
     tail = before[-40:]
@@ -314,7 +338,8 @@ def _group(phrase: str) -> bool:
 
 
 def epithet_index(story: Story) -> dict[str, tuple[tuple[int, int, bool], ...]]:
-    """"the X" and "the X Y" phrases of the story (lower case) -> (beat, offset, in a place slot)."""
+    """"the X" and "the X Y" phrases of the story (lower case) -> (beat, offset, not a person
+    there: a place slot, "at the village", or a complement, "the flashback of …")."""
     out: dict[str, list[tuple[int, int, bool]]] = {}
     for b in story.beats:
         if b.kind == "note":
@@ -322,10 +347,20 @@ def epithet_index(story: Story) -> dict[str, tuple[tuple[int, int, bool], ...]]:
         for m in _THE_NP.finditer(b.text):
             place = place_slot(b.text[max(0, m.start() - 40):m.start()])
             one = m.group(1).casefold().rstrip("'’")
-            out.setdefault(one, []).append((b.index, m.start(), place))
-            if m.group(2):
-                out.setdefault(one + " " + m.group(2).casefold().rstrip("'’"), []).append((b.index, m.start(), place))
+            two = (m.group(2) or "").casefold().rstrip("'’")
+            out.setdefault(one, []).append((b.index, m.start(), place or two in _COMPLEMENT))
+            if two:
+                after = _NEXT_WORD.match(b.text, m.end())
+                thing = place or (after is not None and after.group(1).casefold() in _COMPLEMENT)
+                out.setdefault(one + " " + two, []).append((b.index, m.start(), thing))
     return {k: tuple(v) for k, v in out.items()}
+
+
+_COMPLEMENT = frozenset({"of", "with"})
+_NEXT_WORD = re.compile(r"\s+(\w+)")
+# heads of abstract nouns: "the excitement", "the decision" are never someone
+_ABSTRACT = re.compile(r"(?:ment|ness|tion|sion|ity|ance|ence|ship|hood|ism|ing)$")
+_POSSESSED = re.compile(r"(?<![^\W_])(?:my|your|his|her|its|our|their|\w+['’]s)\s+([^\W\d_][\w'’-]*)", re.IGNORECASE)
 
 
 def addressee_before(story: Story, speakers: Sequence[frozenset[str]], beat: Beat) -> frozenset[str]:
@@ -486,8 +521,9 @@ def rewrite_question(question: str, story: Story, asked: Character, upto: int,
     # when the question puts it where a person goes (not "at the village")
     for m in list(_THE_NP.finditer(text))[::-1]:
         if place_slot(text[:m.start()]) or any(p.search(m.group(0)) for p in pats.values()) or \
-                _WHO_IS.search(text[:m.start()]):
-            continue  # a place, a name, or "who is the X?" (asking who it is)
+                _WHO_IS.search(text[:m.start()]) or not (person_slot(text, m.start(), m.end(1)) or
+                                                         person_slot(text, m.start(), m.end())):
+            continue  # a place, a name, "who is the X?" (asking who it is), or a slot a thing fits
         phrases = [m.group(1).casefold()]
         if m.group(2):
             phrases.insert(0, phrases[0] + " " + m.group(2).casefold())

@@ -87,7 +87,12 @@ def test_nicknames_are_learned_from_who_answers_and_only_used_from_then_on(mill:
 
 
 def test_epithets_resolve_only_for_people_and_only_once_shown(mill: tuple[Story, StoryFacts]) -> None:
-    assert ask(mill, "tobin", 5, "Is she worried about the miller?") == "Is Mara worried about Old Pell? (miller)"
+    assert ask(mill, "tobin", 5, "Will the miller thank her?") == "Will Old Pell thank Mara? (miller)"
+    assert ask(mill, "mara", 6, "Why are you grateful to the miller?") == "Why are you grateful to Old Pell? (miller)"
+    # "worried about the X" fits a storm as well as a man: only where nothing but someone fits
+    assert ask(mill, "tobin", 5, "Is she worried about the miller?") == "Is Mara worried about the miller?"
+    for thing in ("storm", "rain", "door", "bone"):  # each said once, right beside a name
+        assert ask(mill, "tobin", 6, f"What do you think of the {thing}?") == f"What do you think of the {thing}?"
     assert ask(mill, "mara", 2, "Where is the miller?") == "Where is the miller?"  # not used before beat 3
     assert ask(mill, "tobin", 5, "Who is the miller?") == "Who is the miller?"  # asks who it is
     assert ask(mill, "tobin", 5, "What do you think of the mill?") == "What do you think of the mill?"  # a place
