@@ -1,7 +1,7 @@
 """Who a pronoun or a nickname stands for, from the story read so far.
 
 Readers ask "what did he call you?" or "what do you think of puppet-boy?"; characters say "I was
-worried about him". Three general mechanisms, none keyed to a story:
+worried about him". Four general mechanisms, none keyed to a story:
 
 - **Salience**: the characters in view just before a point of the story (speakers of the last
   beats, names in them, the most recent counting most), filtered by the pronoun's gender (the
@@ -13,6 +13,10 @@ worried about him". Three general mechanisms, none keyed to a story:
   puppet-boy," / "Yeah dog breath?" / "Hey little bro, …") names the character who reacts to it:
   one named in the narration right after the words, else the next one to speak. Each nickname
   keeps the beat it was learned from, so a question asked before that beat does not use it.
+- **Epithets** (asked for): "the genin", "the lazy Chuunin" in a question, where only a person
+  fits it, stand for whom the story means by it where it uses it (salience there, minus who the
+  same clause names and the clause's "he"); never a place, a group, an abstract noun, a
+  description ("the first person") or a thing the story also calls "a …" / "his …".
 
 Everything here looks only backwards from the point it resolves (a beat's facts use beats <= it;
 a question's pronouns use beats <= the reader's beat), except a nickname's reaction, which is why
@@ -34,9 +38,9 @@ _OTHER_SCENE = 0.4  # a beat of an earlier scene counts this much
 _SPEAKER = 1.2  # voicing a beat
 _NAMED = 1.4  # named in the narration
 _NAMED_SAID = 1.0  # named inside someone's words
-MIN_SALIENCE = 0.2
+MIN_SALIENCE = 0.2  # below this nobody is in view enough to be "him"
 _EVIDENCE = 12  # occurrences of "the X" read to decide whom it stands for
-_NEAR_CHARS = 300  # a name this close before the point counts up to twice  # below this nobody is in view enough to be "him"
+_NEAR_CHARS = 300  # a name this close before the point counts up to twice
 
 _MALE = frozenset({"he", "him", "his", "himself"})
 _FEMALE = frozenset({"she", "her", "hers", "herself"})
