@@ -9,7 +9,7 @@ runs each transaction in ONE round trip to the database thread: BEGIN, statement
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -287,6 +287,17 @@ class SessionStore:
             " AND (last_beat >= ? OR (kind = 'closing' AND ? = 1)) ORDER BY seq",
             (session_id, position, int(include_closing)))
         return await self._with_parts(rows)
+
+    async def with_stale_posts(self, session_ids: Collection[int]) -> set[int]:
+        """Which of these live sessions have `stale_posts` at their current position (one query
+        for all of them: resuming thousands of sessions must not ask once per session)."""
+        if not session_ids:
+            return set()
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT p.session_id FROM posts p JOIN sessions s ON s.id = p.session_id"
+            " WHERE s.state IN ('playing', 'waiting') AND p.status = 'posted' AND p.kind != 'title'"
+            " AND (p.last_beat >= s.position OR p.kind = 'closing')")
+        return {int(r[0]) for r in rows} & set(session_ids)
 
     async def known_message_ids(self, session_id: int) -> set[int]:
         rows = await self.db.fetchall("SELECT message_id FROM posts WHERE session_id = ? AND message_id IS NOT NULL"
