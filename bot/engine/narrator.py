@@ -571,7 +571,7 @@ class Narrator:
                     if self.shards.owns(r.guild_id)]
         if not rows:
             return 0
-        summaries = await self.store.post_summaries([r.id for r in rows] if len(rows) <= 500 else None)
+        summaries = await self.store.post_summaries([r.id for r in rows])
         # One query for all, not one per session: which ones have a rewind's tidy-up to finish
         # (or may have: a story shorter than the session's position moves it back).
         stale = await self.store.with_stale_posts([r.id for r in rows])

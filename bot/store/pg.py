@@ -163,26 +163,39 @@ async def _write_group(conn: asyncpg.Connection, batches: list[list[tuple[str, A
     for i, ops in enumerate(batches):
         shapes.setdefault(tuple((sql, many) for sql, _, many in ops), []).append(i)
     results: list[list[list[Any] | None]] = [[None] * len(ops) for ops in batches]
+    # (query, rows, where the rows of a fetch go): each one round trip
+    calls: list[tuple[str, list[tuple[Any, ...]], tuple[int, int] | None]] = []
+    for shape, members in shapes.items():
+        for k, (sql, many) in enumerate(shape):
+            query = translate(sql)
+            if not many and _returns_rows(sql):
+                calls.extend((query, [tuple(batches[i][k][1])], (i, k)) for i in members)
+                continue
+            rows: list[tuple[Any, ...]] = []
+            for i in members:
+                params = batches[i][k][1]
+                if many:
+                    rows.extend(tuple(p) for p in params)
+                else:
+                    rows.append(tuple(params))
+                    results[i][k] = []
+            if rows:
+                calls.append((query, rows, None))
+
+    async def run(query: str, rows: list[tuple[Any, ...]], into: tuple[int, int] | None) -> None:
+        if into is not None:
+            results[into[0]][into[1]] = list(await conn.fetch(query, *rows[0]))
+        elif len(rows) == 1:
+            await conn.execute(query, *rows[0])
+        else:
+            await conn.executemany(query, rows)  # atomic on its own
+
+    if len(calls) == 1:  # one statement is its own transaction: one round trip, not three
+        await run(*calls[0])
+        return results
     async with conn.transaction():
-        for shape, members in shapes.items():
-            for k, (sql, many) in enumerate(shape):
-                query = translate(sql)
-                if not many and _returns_rows(sql):
-                    for i in members:
-                        results[i][k] = list(await conn.fetch(query, *batches[i][k][1]))
-                    continue
-                rows: list[tuple[Any, ...]] = []
-                for i in members:
-                    params = batches[i][k][1]
-                    if many:
-                        rows.extend(tuple(p) for p in params)
-                    else:
-                        rows.append(tuple(params))
-                        results[i][k] = []
-                if len(rows) == 1:
-                    await conn.execute(query, *rows[0])
-                elif rows:
-                    await conn.executemany(query, rows)
+        for call in calls:
+            await run(*call)
     return results
 
 

@@ -134,6 +134,20 @@ class SessionStore:
     # -- sessions -------------------------------------------------------------------------------
     async def create(self, row: SessionRow, audit: AuditEntry | None = None) -> int:
         values = tuple(getattr(row, c) for c in _COLUMNS[1:])
+        if self.db.dialect == "postgres":
+            # One statement (the session and its audit entry) through the group commit: starting
+            # thousands of sessions costs one round trip each, not a pooled transaction each.
+            sql, params = _INSERT + " RETURNING id", values
+            if audit is not None:
+                sql = (f"WITH s AS ({sql}) INSERT INTO audit_log (session_id, guild_id, channel_id, actor_id,"
+                       " action, from_beat, to_beat, detail, at) SELECT s.id, ?::bigint, ?::bigint, ?::bigint,"
+                       " ?, ?::integer, ?::integer, ?, ?::double precision FROM s RETURNING session_id")
+                params = (*values, *_audit_params(audit)[1:])
+            try:
+                made = (await self._batch((sql, params, False)))[0]
+            except INTEGRITY_ERRORS as exc:
+                raise LiveSessionExists(str(exc)) from exc
+            return int(made[0][0]) if made else 0
         try:
             async with self.db.transaction() as conn:
                 async with conn.execute(_INSERT + " RETURNING id", values) as cur:
@@ -206,7 +220,10 @@ class SessionStore:
         if session_ids is not None:
             if not session_ids:
                 return {}
-            if len(session_ids) <= 500:
+            if self.db.dialect == "postgres":  # any number of ids, one parameter (an array)
+                where = " WHERE session_id = ANY(?)"
+                params = (list(session_ids),)
+            elif len(session_ids) <= 500:
                 where = " WHERE session_id IN (" + ",".join("?" for _ in session_ids) + ")"
                 params = tuple(session_ids)
         rows = await self.db.fetchall(
@@ -293,10 +310,13 @@ class SessionStore:
         for all of them: resuming thousands of sessions must not ask once per session)."""
         if not session_ids:
             return set()
-        rows = await self.db.fetchall(
-            "SELECT DISTINCT p.session_id FROM posts p JOIN sessions s ON s.id = p.session_id"
-            " WHERE s.state IN ('playing', 'waiting') AND p.status = 'posted' AND p.kind != 'title'"
-            " AND (p.last_beat >= s.position OR p.kind = 'closing')")
+        sql = ("SELECT DISTINCT p.session_id FROM posts p JOIN sessions s ON s.id = p.session_id"
+               " WHERE s.state IN ('playing', 'waiting') AND p.status = 'posted' AND p.kind != 'title'"
+               " AND (p.last_beat >= s.position OR p.kind = 'closing')")
+        if self.db.dialect == "postgres":  # only these sessions' posts (an array parameter)
+            rows = await self.db.fetchall(sql + " AND p.session_id = ANY(?)", (list(session_ids),))
+        else:
+            rows = await self.db.fetchall(sql)
         return {int(r[0]) for r in rows} & set(session_ids)
 
     async def known_message_ids(self, session_id: int) -> set[int]:
