@@ -151,7 +151,8 @@ _GROUP_MAX = 2000
 
 
 def _returns_rows(sql: str) -> bool:
-    return sql.lstrip()[:6].upper() in ("SELECT", "WITH") or " RETURNING " in sql.upper()
+    """A SELECT, or a write with RETURNING (a write's `WITH` parts need no RETURNING)."""
+    return sql.lstrip()[:6].upper() == "SELECT" or " RETURNING " in sql.upper()
 
 
 async def _write_group(conn: asyncpg.Connection, batches: list[list[tuple[str, Any, bool]]]
@@ -201,6 +202,20 @@ async def _write_group(conn: asyncpg.Connection, batches: list[list[tuple[str, A
 
 async def _commit_group(conn: asyncpg.Connection, group: list[_Queued]) -> None:
     """Commit `group` and settle its callers' futures."""
+    if len(group) > 1 and all(len(ops) == 1 for ops, _ in group):
+        # Every batch is ONE statement, atomic on its own (the hot path: a post's intent, its
+        # result): each shape's statement commits by itself, with no BEGIN/COMMIT round trips.
+        shapes: dict[tuple[str, bool], list[_Queued]] = {}
+        for item in group:
+            sql, _, many = item[0][0]
+            shapes.setdefault((sql, many), []).append(item)
+        for members in shapes.values():
+            await _commit_together(conn, members)
+        return
+    await _commit_together(conn, group)
+
+
+async def _commit_together(conn: asyncpg.Connection, group: list[_Queued]) -> None:
     try:
         results = await _write_group(conn, [ops for ops, _ in group])
     except asyncpg.PostgresError:

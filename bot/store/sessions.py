@@ -64,6 +64,17 @@ _INSERT = ("INSERT INTO sessions (" + ", ".join(_COLUMNS[1:]) + ") VALUES ("
            + ", ".join("?" for _ in _COLUMNS[1:]) + ")")
 
 
+# `finish_post` on PostgreSQL as ONE statement (its data-modifying WITH parts run exactly once,
+# atomically with the rest): the post posted, the cue's earlier parts, the votes cleared (when the
+# flag says so) and the session moved on.
+_PG_FINISH = (
+    "WITH p AS (UPDATE posts SET status = 'posted', message_id = ?, posted_at = ? WHERE session_id = ? AND seq = ?),"
+    " v AS (DELETE FROM votes WHERE session_id = ? AND ?::boolean),"
+    " pp AS (INSERT INTO post_parts (session_id, seq, part, message_id)"
+    " SELECT ?::bigint, ?::integer, (t.ord - 1)::integer, t.m FROM unnest(?::bigint[]) WITH ORDINALITY AS t(m, ord)"
+    " ON CONFLICT (session_id, seq, part) DO UPDATE SET message_id = excluded.message_id) " + _UPDATE)
+
+
 def _row(r: Sequence[Any]) -> SessionRow:
     return SessionRow(*r)
 
@@ -247,6 +258,10 @@ class SessionStore:
                           row: SessionRow, *, clear_votes: bool = False, parts: Sequence[int] = ()) -> None:
         """Mark the post posted (with the earlier `parts` of a split cue) AND move the session on,
         atomically."""
+        if self.db.dialect == "postgres":  # one statement: one round trip, shared by a group
+            await self._batch((_PG_FINISH, (message_id, now, session_id, seq, session_id, clear_votes, session_id,
+                                            seq, list(parts), *_update_params(row)), False))
+            return
         ops: list[tuple[str, Any, bool]] = [
             ("UPDATE posts SET status = 'posted', message_id = ?, posted_at = ? WHERE session_id = ? AND seq = ?",
              (message_id, now, session_id, seq), False)]
