@@ -8,6 +8,7 @@ runs each transaction in ONE round trip to the database thread: BEGIN, statement
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
@@ -79,8 +80,11 @@ def _row(r: Sequence[Any]) -> SessionRow:
     return SessionRow(*r)
 
 
+_UPDATE_FIELDS = operator.attrgetter(*_MUTABLE, "id")  # one C call per post, not a generator
+
+
 def _update_params(row: SessionRow) -> tuple[Any, ...]:
-    return (*(getattr(row, c) for c in _MUTABLE), row.id)
+    return _UPDATE_FIELDS(row)
 
 
 @dataclass(frozen=True, slots=True)
