@@ -278,3 +278,19 @@ async def test_postgres_commits_concurrent_sessions_together(pg_url: str, monkey
             assert await store.voters(sid, 0) == (set() if i % 2 == 0 else {7})
     finally:
         await db.close()
+
+
+async def test_recording_a_post_again_replaces_its_parts(store_db: Any) -> None:
+    """A post recorded twice (a retry after an unknown outcome, or reconcile) keeps one set of parts:
+    the latest, on both backends (PostgreSQL records a post in one statement)."""
+    store = SessionStore(store_db)
+    sid = await store.create(_row())
+    await store.begin_post(sid, 1, "beat", 0, 0, 1.0)
+    await store.add_vote(sid, 0, 7, 1.0)
+    row = _row(id=sid, position=1)
+    await store.finish_post(sid, 1, 500, 2.0, row, parts=(400, 401))
+    assert await store.voters(sid, 0) == {7}  # not cleared unless asked
+    await store.finish_post(sid, 1, 502, 3.0, row, clear_votes=True, parts=(410, 411))
+    assert [(p.message_id, p.parts) for p in await store.posts(sid)] == [(502, (410, 411))]
+    assert await store.voters(sid, 0) == set()
+    assert await store.known_message_ids(sid) == {502, 410, 411}
