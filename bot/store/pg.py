@@ -264,7 +264,11 @@ class PgDatabase:
 
     async def close(self) -> None:
         if self._writer is not None and not self._writer.done():
-            await asyncio.wait([self._writer])  # what is queued is committed, not dropped
+            # What is queued is committed, not dropped; but a database that stopped answering
+            # must not hold the shutdown (its callers get the cancellation).
+            _, late = await asyncio.wait([self._writer], timeout=5.0)
+            for task in late:
+                task.cancel()
         await self._pool.close()
 
     async def __aenter__(self) -> PgDatabase:
@@ -309,8 +313,9 @@ class PgDatabase:
                 async with self._pool.acquire() as conn:
                     await _commit_group(conn, group)
             except asyncio.CancelledError:
-                for _, fut in group:
+                for _, fut in group + self._queue:
                     fut.cancel()
+                self._queue = []
                 raise
             except Exception as exc:  # no connection at all: nothing of the group was saved
                 for _, fut in group:
