@@ -294,3 +294,27 @@ async def test_recording_a_post_again_replaces_its_parts(store_db: Any) -> None:
     assert [(p.message_id, p.parts) for p in await store.posts(sid)] == [(502, (410, 411))]
     assert await store.voters(sid, 0) == set()
     assert await store.known_message_ids(sid) == {502, 410, 411}
+
+
+async def test_postgres_writer_cancelled_cancels_every_waiting_caller(pg_url: str) -> None:
+    """A shutdown that cancels the group-commit writer never leaves a session waiting forever for
+    its write: the writes in flight and the ones queued behind them are all cancelled."""
+    import asyncio
+
+    from bot.store import pg
+
+    db = await pg.PgDatabase.open(pg_url)
+    try:
+        await db.migrate()
+        store = SessionStore(db)
+        sids = [await store.create(_row(channel=BIG + i)) for i in range(3)]
+        first = asyncio.ensure_future(store.begin_post(sids[0], 1, "beat", 0, 0, 1.0))
+        await asyncio.sleep(0)  # the writer has taken the first write
+        later = [asyncio.ensure_future(store.begin_post(sid, 1, "beat", 0, 0, 1.0)) for sid in sids[1:]]
+        await asyncio.sleep(0)
+        assert db._writer is not None
+        db._writer.cancel()
+        done = await asyncio.wait_for(asyncio.gather(first, *later, return_exceptions=True), 5)
+        assert all(isinstance(d, asyncio.CancelledError) for d in done)
+    finally:
+        await db.close()
