@@ -648,8 +648,8 @@ class Attributor:
         order = {"name": 0, "group": 1, "generic": 2, "pron": 3, "stranger": 4}
         cands.sort(key=lambda c: (c[0], order[c[1]]))
         if nearest:  # "…; and Fred laughed, and Bob said “Tim!”": the subject nearest the verb
-            # that opens a clause ("Mrs. Dashwood, taking up a volume of Shakespeare, exclaimed":
-            # not "a volume"); without one, the first subject
+            # that opens a clause ("Mrs. Hale, picking up a jar of plum jam, exclaimed":
+            # not "a jar"); without one, the first subject
             heads = [c for c in cands if _opens_clause(text, a, c[0])]
             if any(c[1] in ("name", "pron") for c in heads):
                 # "Clara, a good deal surprised at this, could only answer,": a phrase
@@ -899,8 +899,8 @@ class Attributor:
                                          speech_tag=False, exclude=set())
                 if found and len(found.keys) == 1:
                     self.prev_subjects.append(found.keys[0])
-                # "Clara, finding her cousin silent, had nothing more to say; and, after a
-                # pause, Agnes bent over her work.": the subject of its last clause
+                # "Clara, seeing her cousin sulk, let the matter drop; and, a while later,
+                # Agnes took up her sewing.": the subject of its last clause
                 tail_subj = None if (s0, s1) != sents[-1] else self._subject_in(s0, s1, [m for m in outside if m.end <= s1], first_words=None,
                                         before=[m for m in outside if m.start < s0], subjects=[],
                                         speech_tag=False, exclude=set(), nearest=True)

@@ -573,8 +573,8 @@ _NARRATIVE = re.compile(
     r"built|lost|stuck|slept|swept|wept|knelt|spoke|stole|froze|chose|tore|bent|sprang|began|became)\b"
 )
 # after a tag: the thought follows it ("…, she asked herself, What did it matter", "thought to
-# herself, “…”") or the sentence goes on around it ("They must have been together, he thought,
-# about an hour"): then the words before the tag are not (all of) the thought
+# herself, “…”") or the sentence goes on around it ("The train was late again, he thought,
+# by an hour at least"): then the words before the tag are not (all of) the thought
 _TAG_LEADS_ON = re.compile(r"\s*[,:]\s*(?:[\"“‘'A-Z]|[a-z])")
 _TAG_GOES_ON_OK = re.compile(r"\s*,\s*(?:and|or|but|then|as|while|so|yet|before|after|when|[a-z]+ing)\b")
 _STRONG_TAG = re.compile(r"sel(?:f|ves)\b|mind|head|skull|thoughts")

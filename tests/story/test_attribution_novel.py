@@ -145,8 +145,8 @@ def test_a_negated_verb_or_a_new_clause_after_a_line_is_no_tag() -> None:
 
 def test_said_she_after_narration_means_the_subject_of_its_last_clause() -> None:
     text = ("\"Good morning,\" said Hugh, and went out.\n\n"
-            "Clara, finding her cousin so silent, had nothing more to say; and, after a moment's pause, "
-            "Agnes bent over her work again.\n\n"
+            "Clara, seeing her cousin sulk, let the matter drop; and, a while later, "
+            "Agnes took up her sewing again.\n\n"
             "\"We called at the rectory yesterday,\" said she.\n")
     assert speakers(text) == ["hugh", "agnes"]
 

@@ -144,7 +144,7 @@ def test_plain_narration_with_thought_words_stays_narration() -> None:
                  "Mara looked back once. Tomas said nothing and walked on.\n",
                  "\"No.\" Mara shook her head. It was late, Tomas said.\n",
                  # the narrator's own sentence around a tag, or a tag that leads into the thought
-                 "They must have been together, Tomas thought, about an hour.\n",
+                 "The train was late again, Tomas thought, by an hour at least.\n",
                  "Time, however, she thought, would tell him so.\n",
                  "The rain had stopped at last. She wondered, with little pause, what it meant.\n",
                  "With a scornful look, she asked herself, What did it matter?\n",
