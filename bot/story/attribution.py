@@ -759,10 +759,11 @@ class Attributor:
                     avoid = voc[i] | set(v.exclude if v else ())
                     fallback = self._fallback(avoid, starts_para=_before(quotes[0]) - ps < 3,
                                               gender=v.gender if v else None)
-                v = SpeakerGuess(fallback.speakers, v.thought if v else False, fallback.source)
+                v = SpeakerGuess(fallback.speakers, v.thought if v else False, fallback.source,
+                                 exclude=tuple(sorted(avoid)))
             thought = (v.thought or q.kind == "italic" or (q.kind == "aside" and not v.source.startswith("tag"))
                        or (len(v.speakers) == 1 and v.speakers[0] in self.inner_voices))
-            out.append(SpeakerGuess(v.speakers, thought, v.source, v.named, rivals=v.rivals))
+            out.append(SpeakerGuess(v.speakers, thought, v.source, v.named, v.exclude, rivals=v.rivals))
         stranger = [v.speakers[0] if v.speakers and v.speakers[0].startswith("?") else None for v in out]
         out = [SpeakerGuess((), v.thought, "stranger") if stranger[i] else v for i, v in enumerate(out)]
         for i, v in enumerate(out):

@@ -228,7 +228,6 @@ def features(text: str, names: NameIndex, trace: Sequence[TraceEntry], narrator:
                 runs[-1].append(i)
             else:
                 runs.append([i])
-        picks = {voices[r[0]].speakers[0] for r in runs if len(voices[r[0]].speakers) == 1}
         adjacent = prev_voiced_pi == pi - 1
         narr_before = prev_pi == pi - 1 and bool(prev_narr)
         this_addressed: set[str] = set()
@@ -261,10 +260,12 @@ def features(text: str, names: NameIndex, trace: Sequence[TraceEntry], narrator:
                 before = [m.key for m in outside if m.start < spans[first_q][0]]
                 after = [m.key for m in outside if m.start >= spans[last_q][1]]
                 between = [m.key for m in outside if spans[first_q][0] <= m.start < spans[last_q][1]]
+                # "said his sister": whom the rules ruled out is no candidate
+                ruled_out = {k for v in vs for k in v.exclude} - {pick}
                 cands: list[str] = []
                 for k in [pick, best.runner_up, *reversed(turns[-6:]), *before, *between, *after,
                           *sorted(voc | inq), *prev_narr, *prev_addressed, *reversed(recent[-6:])]:
-                    if k is not None and k in pron and k not in cands:
+                    if k is not None and k in pron and k not in cands and k not in ruled_out:
                         cands.append(k)
                 cands = cands[:_MAX_CANDIDATES]
                 conv2 = len(set(turns[-6:])) <= 2
@@ -282,10 +283,9 @@ def features(text: str, names: NameIndex, trace: Sequence[TraceEntry], narrator:
                         f["pick:loglen"] = math.log1p(qlen) / 5
                         if conv2:
                             f["pick:conv2"] = 1.0
-                        if len(picks) > 1:
-                            f["pick:multi"] = 1.0
-                    elif k in picks:
-                        f["other_run"] = 1.0
+                    # (no feature says "someone else speaks in this paragraph": in these novels a
+                    # paragraph split between two voices is mostly a mistake of the rules, in
+                    # fan fiction it is common, and the ranker would learn to undo the split)
                     if k == best.runner_up:
                         f["runner"] = 1.0
                     if turns and k == turns[-1]:
