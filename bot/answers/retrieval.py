@@ -7,12 +7,14 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.answers.coref import Salience, addressee_before, learn_nicknames, occurrences, spoken_references
 from bot.store import Store
 from bot.store import answers as store
 from bot.story.model import Beat, Character, Story
@@ -158,6 +160,8 @@ class Query:
     any_form: re.Pattern[str] | None = None  # finds any search word (reader's or synonym) by light stem
     shape: frozenset[str] = frozenset()  # the question's words, names as keys, to spot it asked in the story
     about_asking: bool = False  # "what did you ask …": their own questions answer it
+    past: re.Pattern[str] | None = None  # "where did you find …": the past forms of its verbs ("found")
+    pairs: frozenset[tuple[str, str]] = frozenset()  # the question's word pairs ("know how", "a friend")
 
     def match(self) -> str | None:
         """The FTS5 MATCH expression: quoted words joined by OR; None when there is nothing to find."""
@@ -235,6 +239,15 @@ def analyse(question: str, story: Story, asked: Character,
     signature = {t for t in tokens if t in _QUESTION_WORDS or t in terms or (t in name_words and t not in asked_words)}
     # "How did you feel when Gaara called you…" is about feelings, not about Gaara's words.
     speaker_named = kind in ("what", "how", "yesno", "other") and _speech_subject(tokens, name_words - asked_words)
+    # "What did Tsunade give you?": someone named does something to the one asked: their lines.
+    speaker_named = speaker_named or (
+        len(tokens) > 4 and tokens[0] in _QUESTION_WORDS and tokens[1] in _AUX
+        and tokens[2] in name_words - asked_words and "you" in tokens[4:])
+    # "Does Rat think Toad gave it up?": what that one thinks or says is in their lines.
+    others = name_words - asked_words
+    speaker_named = speaker_named or any(
+        tokens[0] in _AUX and t in _MIND_WORDS and tokens[1] in others and all(w in others for w in tokens[1:i])
+        for i, t in enumerate(tokens[:6]) if i >= 2)
     stems = sorted({re.escape(light_stem(f)) for t in terms for f in (t, *_INFLECTIONS.get(t, ()))})
     exact = re.compile(rf"(?<![^\W_])({'|'.join(stems)})", re.IGNORECASE) if stems else None
     all_stems = sorted({re.escape(light_stem(t)) for t in forms})
@@ -242,10 +255,21 @@ def analyse(question: str, story: Story, asked: Character,
     # "What happened to you" asks for events shown; "what will happen" asks for plans (their words).
     event = "happened" in tokens
     shape = question_shape(question, pats, asked.key)
+    # "did" + a verb asks about the past: a line with the verb's past form tells what was done
+    # ("we found him"), more than one with the plain form ("went ahead to find").
+    pasts = sorted({re.escape(f) for t in terms if "did" in tokens
+                    for f in (_INFLECTIONS[t][1:2] if t in _INFLECTIONS and _INFLECTIONS[t][0] == t else
+                              (() if t in _INFLECTIONS else (t + "d" if t.endswith("e") else t + "ed",)))})
+    past = re.compile(rf"(?<![^\W_])({'|'.join(pasts)})(?![^\W_])", re.IGNORECASE) if pasts else None
+    # Word pairs as the reader wrote them, stop words included ("do you know how to be a friend"
+    # -> "know how", "a friend"), not those with a person's word: a line saying them together is
+    # closer than one with the words apart.
+    pairs = frozenset((a, b) for a, b in itertools.pairwise(tokens)
+                      if not ({a, b} & _PERSON_WORDS or {a, b} <= _PAIR_FILLER or a in asked_words or b in asked_words))
     return Query(kind, tuple(terms), any(t in _SPEECH_WORDS for t in tokens), tuple(forms),
                  tuple(k for k in named if k != asked.key), frozenset(signature), exact, speaker_named,
                  measure, event, any_form, shape,
-                 any(t in ("ask", "asked", "asking") for t in tokens))
+                 any(t in ("ask", "asked", "asking") for t in tokens), past, pairs)
 
 
 # Words that do not tell two questions apart ("Who did this?" = "Who did this to Naruto?" for a
@@ -285,6 +309,13 @@ def same_question(story_q: frozenset[str], reader_q: frozenset[str]) -> float:
     if story_q <= reader_q and len(reader_q - story_q) <= 2 and story_q - _SHAPE_GENERIC:
         jaccard = max(jaccard, 0.6)  # "Who did this?" asked as "Who did this to Naruto?"
     return jaccard if jaccard >= 0.6 else 0.0
+
+
+_PERSON_WORDS = frozenset("i me my mine you your yours he him his she her they them their we us our".split())
+_PAIR_FILLER = frozenset("""a an the to of do did does is are was were be been at in on what why how who
+    where when which and or it that this""".split())
+_MIND_WORDS = frozenset({"think", "believe", "say", "expect", "suppose", "reckon"})
+_AUX = frozenset({"did", "does", "do", "will", "would", "has", "have", "had", "can", "could"})
 
 
 def _speech_subject(tokens: Sequence[str], others: set[str]) -> bool:
@@ -338,6 +369,22 @@ class StoryFacts:
     # out): /ask looks up only the replies sharing a word with the reader's question.
     asked_lines: dict[str, tuple[AskedLine, ...]] = field(default_factory=dict)
     asked_words: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict)
+    # Who is in view at a point of the story (pronouns in questions), the forms of address the
+    # story uses for a character ("puppet-boy" -> (key, beat known from)), and the lines calling
+    # someone by one (beat -> (key, beat known from)); see bot.answers.coref.
+    salience: Salience | None = None
+    nicknames: dict[str, tuple[str, int]] = field(default_factory=dict)
+    calls: dict[int, tuple[str, int]] = field(default_factory=dict)
+    named: tuple[frozenset[str], ...] = ()  # per beat: keys named in it by name (mentions adds pronouns)
+    answers: tuple[frozenset[str], ...] = ()  # per dialogue beat: who spoke just before it (whom it answers)
+
+    def called(self, beat: int, upto: int | None) -> frozenset[str]:
+        """Who the line calls by name, or by a nickname known by beat `upto`."""
+        out = self.addressed[beat] if self.addressed else frozenset()
+        c = self.calls.get(beat)
+        if c is not None and (upto is None or c[1] <= upto):
+            out = out | {c[0]}
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,6 +421,10 @@ def spoken_text(beat: Beat) -> str:
     return " … ".join(pieces) if any(p.strip() for p in pieces) else beat.text
 
 
+# "Oh, and Gaara?", "Hey Kiba!": a word that can open a call before the name
+_VOCATIVE_OPENER = re.compile(r"(?:^|[,.!?…—]\s*)(?:oh,?\s+)?(?:and|oh|hey|hi|well|so|now|ne|yo|listen)$", re.IGNORECASE)
+
+
 def vocatives(spoken: str, pats: dict[str, re.Pattern[str]],
               named: frozenset[str] | None = None) -> frozenset[str]:
     """Keys of the characters a line calls by name: "Come with us, Beth", "Gaara! You're okay"
@@ -385,7 +436,8 @@ def vocatives(spoken: str, pats: dict[str, re.Pattern[str]],
         for m in p.finditer(spoken):
             before = spoken[: m.start()].rstrip()
             after = spoken[m.end():].lstrip()
-            if (not before or before.endswith((",", ".", "!", "?", "…", "—"))) and \
+            if (not before or before.endswith((",", ".", "!", "?", "…", "—")) or
+                    _VOCATIVE_OPENER.search(before)) and \
                     (not after or after[0] in ",.!?…—"):
                 out.add(k)
                 break
@@ -432,6 +484,16 @@ def story_facts(story: Story) -> StoryFacts:
             first_seen.setdefault(k, b.index)
         for k in voiced:
             own.setdefault(k, []).append(b.index)
+    # Pronouns in spoken words ("I was worried about him") count as naming who they stand for,
+    # in what a line says and whom it is about (not for who is on stage: that needs a name).
+    named_only = tuple(mentions)
+    sal = Salience(story, occurrences(story, pats), speakers, addressed)
+    nicknames, calls = learn_nicknames(story, pats, speakers)
+    refs = spoken_references(story, sal, speakers, addressed)
+    for i, r in enumerate(refs):
+        if r - said_names[i]:
+            said_names[i] = said_names[i] | r
+            mentions[i] = mentions[i] | r
     around: list[frozenset[str]] = []
     for b in story.beats:
         near: set[str] = set()
@@ -442,7 +504,9 @@ def story_facts(story: Story) -> StoryFacts:
     asked_lines, asked_words = _asked_lines(story, pats, mentions, speakers, around, spoken_all)
     return StoryFacts(index_hash(story), pats, tuple(mentions), tuple(speakers), first_seen,
                       {k: tuple(v) for k, v in own.items()}, tuple(around), tuple(addressed),
-                      tuple(spoken_all), tuple(said_names), narrator, first_person, asked_lines, asked_words)
+                      tuple(spoken_all), tuple(said_names), narrator, first_person, asked_lines, asked_words,
+                      sal, nicknames, calls, named_only,
+                      tuple(addressee_before(story, speakers, b) for b in story.beats))
 
 
 def _asked_lines(story: Story, pats: dict[str, re.Pattern[str]], mentions: Sequence[frozenset[str]],
@@ -524,7 +588,7 @@ def index_rows(story: Story, facts: StoryFacts) -> list[store.IndexRow]:
             and b.kind == "dialogue" and prev.speaker != b.speaker else ""
         rows.append(store.IndexRow(
             beat_index=b.index, scene_index=b.scene, kind=b.kind, speakers=tuple(sorted(facts.speakers[b.index])),
-            body=b.text, mentions=name_words(facts.mentions[b.index] | facts.speakers[b.index]),
+            body=b.text, mentions=name_words((facts.named or facts.mentions)[b.index] | facts.speakers[b.index]),
             nearby=prompt,
         ))
     return rows
@@ -684,7 +748,7 @@ def _named_candidates(story: Story, facts: StoryFacts, asked: Character, query: 
     out: list[int] = []
     own = facts.own_beats.get(asked.key, ())
     for i in own[: bisect.bisect_right(own, upto)][-_RECENT:]:
-        if named & (facts.mentions[i] | facts.around[i]):
+        if named & (facts.mentions[i] | facts.around[i] | facts.called(i, upto)):
             out.append(i)
     for key in named:
         theirs = facts.own_beats.get(key, ())
@@ -700,7 +764,7 @@ def _talked_with(story: Story, facts: StoryFacts, beat: Beat,
     name), and who is beside it in the conversation (speaks the line just before or after it in
     the scene, up to `upto`)."""
     i = beat.index
-    out = set(facts.addressed[i]) if facts.addressed else set()
+    out = set(facts.called(i, upto))
     if facts.said_names:
         out |= facts.said_names[i]  # named in its spoken words
     beside: set[str] = set()
@@ -735,9 +799,13 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     elif key == facts.narrator and beat.index in facts.first_person:
         relation = "lived"  # "I had come in wet…": the narrator's own account of what they did
         weight = 2.4
-    elif facts.addressed and key in facts.addressed[beat.index]:
+    elif key in facts.called(beat.index, upto) or (
+            query.speaker_named and facts.answers and key in facts.answers[beat.index]
+            and speakers & set(query.named)):
         relation = "to"  # "Come with us, Beth": what was said to them, they heard and answer from
-        weight = 1.6
+        # (called by name, or — asked what that speaker did — answering their line: "what did
+        # she give you?" -> "all I can give you is a week")
+        weight = 1.6 if key in facts.called(beat.index, upto) else 1.4
         if query.kind in ("opinion", "feel"):
             weight *= 0.5
     elif mentioned:
@@ -760,12 +828,16 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
         weight *= 0.8 if query.any_form.search(reply_to) else 0.6
     if relation == "own" and spoken and not query.about_speech and _only_asks(spoken):
         weight *= 0.75  # a line that only asks something seldom answers the reader's question
+    if relation == "own" and query.pairs and spoken:
+        weight *= 1.0 + 0.05 * min(3, len(query.pairs & _word_pairs(spoken)))
     if relation == "own" and query.about_asking and "?" in spoken:
         weight *= 1.5  # "what did you ask him?": the questions they asked
     if relation == "own" and query.about_speech and query.exact is not None and spoken and \
             _REPORTED.search(spoken) and any(
                 _REPORTED.search(spoken[m.end():m.end() + 40]) for m in query.exact.finditer(spoken)):
         weight *= 1.4  # "what has your sensei told you?": "my sensei has often said to me, …"
+    if query.past is not None and relation == "own" and spoken and query.past.search(spoken):
+        weight *= 1.15
     if query.measure and _AMOUNT.search(spoken.casefold() if spoken else low):
         weight *= 1.5
     if query.event:
@@ -781,13 +853,18 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
         weight *= 1.3
     elif query.kind in ("opinion", "feel") and beat.kind == "thought":
         weight *= 1.2
-    elif query.kind == "where" and _PLACE.search(low):
-        weight *= 1.15
+    elif query.kind == "where" and _PLACE.search(spoken.casefold() if relation == "own" and spoken else low):
+        weight *= 1.3
     elif query.kind == "when" and _TIME.search(low):
         weight *= 1.15
     if query.speaker_named:
         if speakers & set(query.named):
-            weight = 2.4 * (1.2 if key in facts.mentions[beat.index] | facts.around[beat.index] else 1.0)
+            called = facts.called(beat.index, upto)
+            weight = 2.4 * (1.2 if key in facts.mentions[beat.index] | facts.around[beat.index] | called else 1.0)
+            if key in called:
+                weight *= 1.25  # "what did Kiba call you?": the line that calls them something
+            if query.about_asking and "?" in spoken:
+                weight *= 1.5  # "what did Badger ask you?": his questions
         elif relation == "own":
             weight *= 0.5
     elif query.about_speech:
@@ -805,6 +882,8 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     if query.named:
         if relation == "to" and speakers & set(query.named):
             weight *= 2.1  # "will Bob carry it for you?": what Bob said to you, by name
+        elif relation == "own" and query.speaker_named:
+            pass  # "what did Badger tell you?": their own line naming Badger is not what he said
         elif relation == "own" and beat.kind != "narration":
             # Their own line to or about the one asked about, in words (named in what they say,
             # called by name, or the one they answer or who answers them) is what they think of
@@ -815,6 +894,8 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
             share = share if any(k in words_to for k in query.named) else 0.0
             if share:
                 weight *= 1.6 + 0.4 * share
+                if query.about_speech and set(query.named) & facts.called(beat.index, upto):
+                    weight *= 1.2  # "what did you say to Gaara?": the line that calls him, more
             elif any(k in facts.mentions[beat.index] for k in query.named):
                 weight *= 1.6
             elif any(k in beside for k in query.named):
@@ -852,9 +933,15 @@ def _score(story: Story, beat: Beat, bm25: float, facts: StoryFacts, asked: Char
     weight *= 1.0 + 0.05 * (beat.index / max(1, len(facts.mentions)))
     # bm25 is ~0 for words in most beats (a main character's name); the floor lets weights decide.
     floor = 0.3
-    if query.named and relation == "own" and any(k in facts.mentions[beat.index] for k in query.named):
+    if query.named and relation == "own" and not query.speaker_named and \
+            any(k in facts.mentions[beat.index] for k in query.named):
         floor = 1.0  # their own line naming the one asked about is on topic even without the words
     return Candidate(beat, relation, (max(bm25, 0.0) + floor) * weight)
+
+
+@functools.lru_cache(maxsize=16384)
+def _word_pairs(spoken: str) -> frozenset[tuple[str, str]]:
+    return frozenset(itertools.pairwise(words(spoken)))
 
 
 @functools.lru_cache(maxsize=16384)

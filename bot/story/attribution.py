@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.story.model import Character
-from bot.story.quotes import _VERB_RE, SPEECH_VERBS, THOUGHT_VERBS, Quote, word_alternation
+from bot.story.quotes import _SPEECH_BASES, _VERB_ALT, SPEECH_VERBS, THOUGHT_VERBS, Quote, word_alternation
 from bot.story.ranker_weights import REVIEW_BELOW as _REVIEW_BELOW
 from bot.story.sentences import sentence_ends
 
@@ -40,17 +40,20 @@ _TITLE_WORDS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "lady", 
 _SILENT = re.compile(r"\b(?:silently|inwardly|mentally|wordlessly)\b")
 _MIND = re.compile(r"\b(?:in|inside|within|at) (?:the (?:back|depths|recesses|corner) of )?"
                    r"(?:his|her|their|my|your|its|[A-Z]\w+['’]s) (?:mind|head|skull|thoughts)\b")
-_PRONOUN = re.compile(r"(?<![\w'’-])(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Hh]is|[Hh]er|[Tt]heir|[Hh]im|[Tt]hem|I|[Ww]e)(?![\w'’-])")
+_PRONOUN = re.compile(r"(?<![\w'’])(?<!\w-)(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Hh]is|[Hh]er|[Tt]heir|[Hh]im|[Tt]hem|I|[Ww]e)(?![\w'’])(?!-\w)")
 _PRON_CLASS = {"he": "he", "his": "he", "him": "he", "she": "she", "her": "she", "they": "they",
                "their": "they", "them": "they", "it": "it", "i": "i", "we": "we"}
-_GROUP = re.compile(r"(?<![\w'’-])(?:[Tt]he (?:pair|two(?: of them)?|three(?: of them)?|duo|trio|twins|"
+_GROUP = re.compile(r"(?<![\w'’])(?<!\w-)(?:[Tt]he (?:pair|two(?: of them)?|three(?: of them)?|duo|trio|twins|"
                     r"boys|girls|brothers|sisters|siblings|others|group)|[Bb]oth(?: of them)?|"
-                    r"[Tt]hey (?:both|all)|[Aa]ll of them|[Ee]veryone|[Tt]ogether)(?![\w'’-])")
+                    r"[Tt]hey (?:both|all)|[Aa]ll of them|[Ee]veryone|[Tt]ogether)(?![\w'’])(?!-\w)")
 _PREPOSITIONS = frozenset({"to", "at", "with", "from", "of", "for", "toward", "towards", "on", "by",
                            "behind", "beside", "as", "than", "like", "about", "into", "onto", "upon",
                            "under", "over", "past", "around", "near", "against", "before", "after",
                            "between", "among", "through", "without", "within", "unlike", "watched",
-                           "saw", "told", "asked", "and", "let", "made", "help", "helped"})
+                           "saw", "told", "asked", "and", "let", "made", "help", "helped",
+                           # "…," addressing Clara: the one spoken to, seen or met is no subject
+                           "addressing", "addressed", "seeing", "watching", "interrupting", "answering",
+                           "joining", "meeting", "greeting", "thanking", "kissing", "embracing"})
 _GENDER = {w: "he" for w in ("man", "boy", "brother", "father", "husband", "son", "uncle", "king",
                               "prince", "gentleman", "lord", "sir", "nephew", "grandfather", "fellow",
                               "lad", "monk", "priest", "duke", "emperor")}
@@ -61,23 +64,23 @@ _BODY = frozenset("""eyes eye voice voices hand hands face mouth lips jaw head g
 heart fingers finger shoulders shoulder arms arm legs leg breath tone throat cheeks cheek chin fists fist
 hair body knees feet foot words reply answer laugh grin frown look gaze glance stomach chest""".split())
 _POSSESSIVE = re.compile(r"['’]s\s+(?:(?:own|old|young|little|elder|younger|older|big|best)\s+)?([a-z]+)")
-_STRANGER = re.compile(r"(?<![\w'’-])([A-Z][a-z'’]+)(?:\s[A-Z][a-z'’]+)?(?![\w'’-])")
+_STRANGER = re.compile(r"(?<![\w'’])(?<!\w-)([A-Z][a-z'’]+)(?:\s[A-Z][a-z'’]+)?(?![\w'’])(?!-\w)")
 _NOT_NAMES = frozenset("""The Then But And He She It They I We You His Her Their Its A An Mr Mrs Ms Miss Dr Sir
 Lady Lord Someone Somebody Everyone Everybody Nobody No Yes Oh Ah Well Now So If This That There Here What Why
 How When Where Who Which One Two Both All Another Each Still Just Even After Before Finally Suddenly Instead
 Maybe Perhaps Again Once Later Soon Meanwhile Outside Inside Behind Beside Across Around Together Slowly
-Quietly Softly God""".split())
+Quietly Softly God As At On In To Upon For From With By Of Next Said Thus Whereupon Presently""".split())
 _ELDERS = frozenset({"mother", "father", "wife", "husband", "mama", "papa", "mamma"})
 _SIBLINGS = frozenset({"sister", "brother", "daughter", "son"})
 _KIN = _ELDERS | _SIBLINGS | {"aunt", "uncle", "cousin", "niece", "nephew"}
 _INTRO = re.compile(r"(?:[Mm]y name is|[Mm]y name’s|[Mm]y name's|\bI am|\bI'm|\bI’m|[Cc]all me)\s+$")
 _LAST_WORD = re.compile(r"([\w'’-]+)\W*$")
 _WORDS = re.compile(r"[\w'’-]+")
-_GENERIC_SUBJECT = re.compile(r"(?<![\w'’-])(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Oo]ne|[Ss]omeone|"
+_GENERIC_SUBJECT = re.compile(r"(?<![\w'’])(?<!\w-)(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Oo]ne|[Ss]omeone|"
                               r"[Aa]nother|[Tt]his|[Tt]hat)\s+(?:[a-z][\w-]*\s+){0,2}[a-z][\w-]*")
 
 _BARE_TITLES = frozenset({"sensei", "sama", "senpai", "sempai", "shishou", "shisho", "taichou", "dono"})
-_GREETING_BEFORE = re.compile(r"(?<![\w'’-])(?:[Tt]hank you|[Tt]hanks|[Hh]ey|[Hh]i|[Hh]ello|[Yy]es|[Nn]o|[Hh]ai|[Nn]e|"
+_GREETING_BEFORE = re.compile(r"(?<![\w'’])(?<!\w-)(?:[Tt]hank you|[Tt]hanks|[Hh]ey|[Hh]i|[Hh]ello|[Yy]es|[Nn]o|[Hh]ai|[Nn]e|"
                               r"[Oo]h|[Aa]h|[Ss]orry|[Pp]lease|[Bb]ye|[Gg]oodbye|[Oo]kay|[Yy]eah|[Yy]ou)$")
 _HONORIFIC_END = re.compile(r"-(?:" + "|".join(sorted(map(re.escape, HONORIFICS), key=len, reverse=True)) + r")$")
 _NOD = re.compile(r"\s*((?:[A-Z][\w'’-]*\s+){1,2})(?:\w+ly\s+)?(?:nodded|nods|shook\s+(?:his|her|their)\s+head)\b")
@@ -87,6 +90,59 @@ _SILENCE = re.compile(r"\b(?:did\s+not|didn['’]t|does\s+not|doesn['’]t|would
                       r"\bsaid\s+nothing\b|\b(?:stayed|remained|kept)\s+(?:silent|quiet)\b|"
                       r"\bheld\s+(?:his|her|their)\s+tongue\b")
 
+
+# a speech verb: "said", "went on"; a dash is no part of the word ("said he--", "--said she")
+_VERB_RE = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + _VERB_ALT + r")(?![\w'’])(?!-\w)")
+
+
+def _ing(base: str) -> str:
+    """"exclaim" -> "exclaiming", "observe" -> "observing", "cry" -> "crying", "sob" -> "sobbing"."""
+    if base.endswith("ie"):
+        return base[:-2] + "ying"
+    if base.endswith("e") and not base.endswith(("ee", "ye", "oe")):
+        return base[:-1] + "ing"
+    if base in ("sob", "snap", "beg", "yap", "rap", "begin", "stop", "chat", "quip"):
+        return base + base[-1] + "ing"
+    return base + "ing"
+
+
+# a speech verb in any form a narration sentence hands the word over with: "Clara exclaimed,",
+# "…, and saying to her cousin--", "…Mr. Pell at once accosted her with,"
+_LEAD_BASES = (_SPEECH_BASES.split() + [w for w in SPEECH_VERBS if " " not in w and not w.endswith(("ed", "s", "ing"))])
+_LEAD_VERBS = ({*SPEECH_VERBS, *(_ing(b) for b in _LEAD_BASES), "going on", "breaking in", "calling out",
+                "crying out", "speaking", "telling", "beginning", "took up", "broke out", "burst out",
+                "spoke up", "opened", "accosted", "concluding", "interrupting"}
+               - {"told", "tell", "tells", "telling", "bid", "bids", "bade", "order", "ordered", "direct",
+                  "directed", "return", "returned", "returns", "finish", "finished", "question", "questioned",
+                  "address", "addressed", "call", "called", "calls", "laugh", "laughed", "smile", "smiled",
+                  "grin", "grinned", "sigh", "sighed"})
+# a tag before its line: "Agnes interrupted him by exclaiming--"
+_TAG_VERB_RE = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + word_alternation(
+    {*SPEECH_VERBS, *THOUGHT_VERBS, *(_ing(b) for b in _LEAD_BASES)}) + r")(?![\w'’])(?!-\w)")
+_LEAD_VERB_RE = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + word_alternation(_LEAD_VERBS) + r")(?![\w'’])(?!-\w)")
+# a sentence that ends by handing over the word: a colon, a dash, a comma
+_LEAD_END = re.compile(r"(?:[,:;]\s*(?:--+|[—–])?|--+|[—–])\s*$")
+_NEGATED = re.compile(r"\b(?:not|never|n['’]t|without|nothing|cannot)\s+(?:\w+\s+)?$")
+_HELP = re.compile(r"\bhelp\s+$")
+_AS_SAID = re.compile(r"\s+(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b")
+# words a tag before its line may carry after the verb ("said, in a rather offended tone,")
+_TAG_TAIL = 6
+_TURNED = re.compile(r"\b(?:turning|turned|looking|looked|glancing|glanced|nodding|bowing|addressing|"
+                     r"said|says|added|whispered|replied|answered|cried|observed|remarked|continued|"
+                     r"went\s+on|called|murmured|explained|repeated|exclaimed)"
+                     r"(?:\s+(?:round|back|again|aside|quickly|suddenly|eagerly|gravely|softly))?"
+                     r"\s+(?:to|at|towards|toward|upon)\s+$")
+_STAGE = re.compile(r"\s*\([^()\n]{1,120}\)\s*[,;]?\s*(?:--+|[—–])?\s*")
+# "…" was said at the same moment by Agnes / were the first words that came from him /
+# "…" from Mr. Pell
+_AGENT = re.compile(r"\s*,?\s*(?:(?:was|were|had\s+been|came|burst|broke|escaped)\b[^.;!?\"“”]{0,60}?\b"
+                    r"(?:by|from)|from)\s+")
+_HEARD = re.compile(r"\b(?:heard|hear|hears|hearing|overheard|let|made|bade|bid)\s+$")
+_LOST_DASH = re.compile(r"[ \t]{3,}(?:\r?\n|\Z)")
+_WHO = re.compile(r",\s+who\b")
+_ADJACENT = re.compile(r"(?:['’]s)?,?\s+(?:\w+ly\s+)?")
+_OBJECT_BEFORE = re.compile(r"(?<![\w'’])(him|her|them)\s+(?:\w+ly\s+)?$")
+_INFINITIVE = re.compile(r"\s+to\s+(?:[\w'’]+,?\s+){0,5}")
 
 def _pron_class(pronouns: str) -> str | None:
     p = pronouns.strip().lower().split("/")[0].strip()
@@ -146,7 +202,7 @@ class NameIndex:
                 elif len(words) >= 2 and words[0].lower().rstrip(".") in _RANKS:
                     # "Colonel Ducroix" is "the Colonel" (while he is the only one)
                     lower.setdefault("the " + words[0].lower().rstrip("."), set()).add(owner)
-                for form in {n, base}:
+                for form in {n, base, _particles_lower(n), _particles_lower(base)}:
                     if form[:1].isupper():
                         exact.setdefault(form, set()).add(owner)
                         exact.setdefault(form.upper(), set()).add(owner)
@@ -182,17 +238,23 @@ class NameIndex:
                 exact.setdefault(form.upper(), set()).update(keys)
         # A form naming two characters ("Bennet" for Mr. and Mrs. Bennet) is ambiguous: skip it.
         self.by_form: dict[str, str] = {f: next(iter(k)) for f, k in exact.items() if len(k) == 1}
+        # forms shared by several ("Hugh" for Hugh Marlow and Hugh Pell): not a mention by
+        # themselves, but a speech tag's "said Hugh" means the one of them in view
+        self.shared: dict[str, frozenset[str]] = {f: frozenset(k) for f, k in exact.items() if len(k) > 1}
+        for form, keys in derived.items():
+            if len(keys) > 1 and form not in exact:
+                self.shared[form] = frozenset(keys)
         self.by_lower: dict[str, str] = {f: next(iter(k)) for f, k in lower.items() if len(k) == 1}
         suffix = "(?:-(?:" + "|".join(sorted(HONORIFICS, key=len, reverse=True)) + "))?"
         self.rx: re.Pattern[str] | None = None
         if self.by_form:
             # "G-Gaara" (a stammer) is a mention of Gaara too
-            self.rx = re.compile(r"(?<![\w'’-])(?:[A-Z]-(?=[A-Z]))*(" + word_alternation(list(self.by_form)) + ")"
-                                 + suffix + r"(?![\w-])")
+            self.rx = re.compile(r"(?<![\w'’])(?<!\w-)(?:[A-Z]-(?=[A-Z]))*(" + word_alternation(list(self.by_form)) + ")"
+                                 + suffix + r"(?!\w)(?!-\w)")
         self.rx_lower: re.Pattern[str] | None = None
         if self.by_lower:
-            self.rx_lower = re.compile(r"(?<![\w'’-])(" + word_alternation(list(self.by_lower)) + ")" + suffix
-                                       + r"(?![\w-])", re.I)
+            self.rx_lower = re.compile(r"(?<![\w'’])(?<!\w-)(" + word_alternation(list(self.by_lower)) + ")" + suffix
+                                       + r"(?!\w)(?!-\w)", re.I)
 
     def find(self, text: str, start: int, end: int) -> list[Mention]:
         out: list[Mention] = []
@@ -283,11 +345,20 @@ def _near_count(text: str, bare: str, other: Character, window: int = 600) -> in
     own = {w for w in own if len(w) >= 3 and w[:1].isupper() and w.lower() not in _TITLE_WORDS}
     if not own or not bare.strip():
         return 0
-    rx = re.compile(r"(?<![\w'’-])(?:" + "|".join(map(re.escape, sorted(own))) + r")(?![\w'’-])")
+    rx = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + "|".join(map(re.escape, sorted(own))) + r")(?![\w'’])(?!-\w)")
     n = 0
-    for m in re.finditer(r"(?<![\w'’-])" + re.escape(bare) + r"(?![\w'’-]|\s+[A-Z])", text):
+    for m in re.finditer(r"(?<![\w'’])(?<!\w-)" + re.escape(bare) + r"(?![\w'’-]|\s+[A-Z])", text):
         n += len(rx.findall(text, max(0, m.start() - window), m.end() + window))
     return n
+
+
+_PARTICLES = frozenset({"van", "der", "den", "de", "von", "la", "le", "du", "di", "da", "del", "della", "ten", "ter"})
+
+
+def _particles_lower(name: str) -> str:
+    """"Mr. Van Der Pol" as the text writes him: "Mr. van der Pol"."""
+    words = name.split(" ")
+    return " ".join(w.lower() if i > 0 and w.lower() in _PARTICLES else w for i, w in enumerate(words))
 
 
 def _strip_honorific(name: str) -> str:
@@ -311,6 +382,7 @@ class SpeakerGuess:
     confidence: float = 0.0  # how likely the speaker is right (see `confidence`)
     runner_up: str | None = None  # the next most likely speaker
     rivals: int = 0  # a pronoun tag: how many people of its pronouns were in view
+    addressee: str | None = None  # the one person the line calls by name ("…, Mr. Darcy?"), if any
 
 
 @dataclass(slots=True)
@@ -347,6 +419,9 @@ class Attributor:
     prev_subject: str | None = None  # subject of the narration paragraph just before
     prev_subjects: list[str] = field(default_factory=list)  # subjects of its last sentences
     prev_voiced: bool = False
+    # the narration paragraph just before ends by bringing someone in to speak ("Clara said,",
+    # "…, and the old man began again, to say--"): who, for the next line
+    lead_in: str | None = None
     narrator: str | None = None  # the character who says "I" in the narration, if known
     addressee: str | None = None  # who the last voiced paragraph spoke to ("…, Mr. Darcy?")
     # voices heard only inside someone's head ("… cackled in the back of his mind"): every line
@@ -373,6 +448,7 @@ class Attributor:
         self.runon = None
         self.prev_subject = None
         self.prev_voiced = False
+        self.lead_in = None
         self.addressee = None
 
     # ---------------------------------------------------------------- helpers
@@ -402,13 +478,24 @@ class Attributor:
     def _relative(self, owner: tuple[str, ...], noun: str, gender: str | None) -> str | None:
         """"her mother" of Elizabeth Bennet: the one other cast member of her family that fits
         (parents and spouses are the titled ones: Mrs. Bennet, Mr. Bennet)."""
-        if len(owner) != 1 or noun not in _KIN or owner[0] not in self.names.surname:
+        if len(owner) != 1 or noun not in _KIN:
+            return None
+        by_key = {c.key: c for c in self.names.cast}
+        if owner[0] in by_key:  # a cast member known only as "Clara's Sister"
+            wanted = {f"{n.strip().lower()}'s {noun}" for n in by_key[owner[0]].names()}
+            for c in self.names.cast:
+                if c.key in self.names.pron and any(n.strip().lower().replace("’", "'") in wanted for n in c.names()):
+                    return c.key
+        if owner[0] not in self.names.surname:
             return None
         family = self.names.surname[owner[0]]
         fits = [k for k in self.names.keys if k != owner[0] and self.names.surname.get(k) == family
                 and (gender is None or self.names.pron.get(k) in (gender, None))]
         if noun in _ELDERS:
-            fits = [k for k in fits if k in self.names.titled]
+            # parents and spouses are the titled ones; a husband may be named without one
+            # ("Hugh Marlow" beside "Mrs. Marlow")
+            titled = [k for k in fits if k in self.names.titled]
+            fits = titled if titled or noun not in ("husband", "wife") else fits
         elif noun in _SIBLINGS:
             fits = [k for k in fits if k not in self.names.titled]
         return fits[0] if len(fits) == 1 else None
@@ -473,6 +560,8 @@ class Attributor:
             if m.key in okset:
                 return (m.key,)
         if not self.prev_voiced:
+            if self.lead_in in okset:  # "She could not help answering,\n\n“…,” said she"
+                return (self.lead_in,)
             # the narration paragraph just before: the subject of its last sentences, its first
             # subject, then its latest mention
             for k in reversed(self.prev_subjects):
@@ -486,6 +575,8 @@ class Attributor:
         elif speech_tag:
             if self.runon in okset:
                 return (self.runon,)
+            if self.lead_in in okset:
+                return (self.lead_in,)
             # "“Hi,” said Lee. / “Hello,” he said.": the other party of the exchange answers.
             if self.addressee in okset:
                 return (self.addressee,)
@@ -499,6 +590,16 @@ class Attributor:
             if k in okset:
                 return (k,)
         return ()
+
+    def _in_view(self, keys: frozenset[str], before: list[Mention]) -> str | None:
+        """The one of `keys` most recently named or heard."""
+        for m in reversed(before):
+            if m.key in keys:
+                return m.key
+        for k in [*reversed(self.speakers[-6:]), *reversed(self.recent)]:
+            if k in keys:
+                return k
+        return None
 
     def _conversation(self) -> tuple[str, ...]:
         """(last speaker, the one before them) when the exchange has two distinct voices."""
@@ -537,7 +638,14 @@ class Attributor:
         if speech_tag:
             taken = [(m.start, m.end) for m in mentions if a <= m.start < limit]
             for sm in _STRANGER.finditer(text, a, limit):
-                if sm.group(1) not in _NOT_NAMES and not any(x <= sm.start() < y for x, y in taken):
+                shared = self.names.shared.get(sm.group(1))
+                if shared is not None and not any(x <= sm.start() < y for x, y in taken):
+                    who = self._in_view(shared, before)
+                    if who is not None:
+                        cands.append((sm.start(), "name", Mention(sm.start(), sm.start() + len(sm.group(1)), who)))
+                        continue
+                if sm.group(1) not in _NOT_NAMES and not any(x <= sm.start() < y or sm.start() <= x < sm.end()
+                                                             for x, y in taken):
                     cands.append((sm.start(), "stranger", sm.group(0)))
         order = {"name": 0, "group": 1, "generic": 2, "pron": 3, "stranger": 4}
         cands.sort(key=lambda c: (c[0], order[c[1]]))
@@ -545,12 +653,18 @@ class Attributor:
             # that opens a clause ("Mrs. Dashwood, taking up a volume of Shakespeare, exclaimed":
             # not "a volume"); without one, the first subject
             heads = [c for c in cands if _opens_clause(text, a, c[0])]
+            if any(c[1] in ("name", "pron") for c in heads):
+                # "Clara, a good deal surprised at this, could only answer,": a phrase
+                # with no person in it is no rival for a name
+                heads = [c for c in heads if c[1] != "generic" or _PERSONAL.search(str(c[2]))]
             cands = heads[::-1] if heads else cands
         for pos, kind, val in cands:
             lw = _LAST_WORD.search(text, max(a, pos - 20), pos)
             prevword = lw.group(1).lower() if lw and pos > a and text[lw.end(1):pos].strip() in ("", ",") else ""
             if prevword in _PREPOSITIONS and prevword != "and":
-                continue
+                end = val.end if isinstance(val, Mention) else pos + len(str(val))
+                if not (prevword == "as" and kind in ("name", "pron") and _AS_SAID.match(text, end, limit)):
+                    continue  # (but "As Mrs. Pell observed," is her own tag)
             if kind == "name":
                 assert isinstance(val, Mention)
                 m = val
@@ -618,9 +732,121 @@ class Attributor:
                     kin = self._relative(res, words[-1].lower(), gender)
                     if kin is not None:
                         return _Subject((kin,), False)
+                    if gender is not None and speech_tag and words[-1].lower() in _KIN:
+                        # "replied her brother": of his sex, in view, and not her
+                        other = self._resolve_pronoun(gender, before, subjects, speech_tag, exclude | set(res))
+                        if len(other) == 1:
+                            return _Subject(other, False, res, gender)
                     return _Subject((), False, res, gender)
+                if gender is not None and owner in ("the", "a", "an", "this", "that") and speech_tag:
+                    # "said the old lady", "the young man rejoined": a description is resolved
+                    # like "she"/"he", the person of that sex most in view
+                    res = self._resolve_pronoun(gender, before, subjects, speech_tag, exclude)
+                    if res:
+                        return _Subject(res, False, (), gender, rivals=self._rivals(gender, before, subjects, exclude))
                 return _Subject((), False, (), gender)
         return None
+
+    def _interrupted(self, quotes: Sequence[Quote], i: int, ev: Sequence[SpeakerGuess | None],
+                     voc: set[str]) -> SpeakerGuess | None:
+        """The second half of a line cut by its tag ("“Oh,” cried Hugh, “in such a way--” Agnes
+        stopped him."): the tag between the halves says who speaks both, whatever
+        the narration after the second half does."""
+        if i == 0:
+            return None
+        prev = ev[i - 1]
+        text = self.text
+        a, b = _after(quotes[i - 1]), _before(quotes[i])
+        if (prev is not None and prev.speakers and not set(prev.speakers) & voc and quotes[i - 1].close >= 0
+                and _STAGE.fullmatch(text, a, b)):
+            # “…but I think” (seeing Clara looked anxious) “it can wait until tomorrow.”
+            return SpeakerGuess(prev.speakers, prev.thought, prev.source, prev.named, rivals=prev.rivals)
+        if prev is None or prev.source != "tag_after" or not prev.speakers or set(prev.speakers) & voc:
+            return None
+        between = text[a:b].rstrip()
+        if not between or between[-1] not in ",;:—–-" or quotes[i - 1].close < 0:
+            return None
+        if (len(list(_VERB_RE.finditer(text, a, b))) != 1 or len(_WORDS.findall(text, a, b)) > 40
+                or sentence_ends(text, a, b)):
+            return None  # "…" Naruto stammered. Gaara's hand clenched, "…": a new sentence, not the tag
+        if any(m.key not in prev.speakers and _SPEECH_NOUN.match(text, m.end, b) for m in self.names.find(text, a, b)):
+            return None  # "…," was Clara's view; and Agnes's reply was, "…"
+        return SpeakerGuess(prev.speakers, prev.thought, "tag_after", prev.named, prev.exclude, prev.gender,
+                            rivals=prev.rivals)
+
+    def _turned_to(self, quotes: Sequence[Quote], i: int, ps: int, pe: int, outside: list[Mention]) -> set[str]:
+        """People a line's own tag says it is spoken to: "said he, turning to Agnes", "whispered
+        Hugh to Clara", "Clara, looking at Mr. Pell, said"."""
+        text = self.text
+        q = quotes[i]
+        lo = _after(quotes[i - 1]) if i > 0 else ps
+        hi = _before(quotes[i + 1]) if i + 1 < len(quotes) else pe
+        a = _after(q)
+        ends = sentence_ends(text, a, hi)
+        after_end = ends[0] if ends else hi
+        out: set[str] = set()
+        for m in outside:
+            if not (lo <= m.start < _before(q) or a <= m.start < after_end):
+                continue
+            if _TURNED.search(text, max(lo, m.start - 40), m.start):
+                out.add(m.key)
+        return out
+
+    def _lead_in(self, ps: int, pe: int, outside: list[Mention]) -> str | None:
+        """A narration paragraph whose last sentence brings someone in to speak ("…, Clara
+        exclaimed,", "Mr. Pell, trying not to laugh, went on.", "…ending with these words to
+        her aunt:"): the subject of that speech verb says the next paragraph's first line."""
+        text = self.text
+        sents = _sentences(text, ps, pe)
+        if not sents:
+            return None
+        s0, s1 = sents[-1]
+        body = text[s0:s1].rstrip()
+        if not body:
+            return None
+        # (a dash lost in the text's conversion leaves spaces: "…observing to her aunt     ")
+        handed = _LEAD_END.search(body) is not None or _LOST_DASH.match(text, pe) is not None
+        end = s0 + len(body)
+        if handed:
+            for m in reversed([m for m in outside if s0 <= m.start < end]):
+                own = _SPEECH_NOUN.match(text, m.end, end)
+                if own and len(_WORDS.findall(text, own.end(), end)) <= 3 and m.key in self.names.pron:
+                    return m.key  # "…; but Mr. Pell's answer was, a little later--"
+        if not handed and not body.endswith("."):
+            return None
+        # the verb is among the last few words: search only there
+        verbs = [v for v in _LEAD_VERB_RE.finditer(text, max(s0, end - 90), end)
+                 if not (_NEGATED.search(text, max(s0, v.start() - 24), v.start())
+                         and not _HELP.search(text, max(s0, v.start() - 8), v.start()))
+                 and not _PAST_PERFECT.search(text, max(s0, v.start() - 8), v.start())]
+        if not verbs:
+            return None
+        v = verbs[-1]
+        tail = len(_WORDS.findall(text, v.end(), s0 + len(body)))
+        if tail > (6 if handed else 3) or (not handed and not body.endswith(".")):
+            return None
+        if v.group(0) in THOUGHT_VERBS:
+            return None
+        before = [m for m in outside if m.start < v.start()]
+        for m in reversed(outside):
+            # "…no chance for Hugh to come near her and say,", "she heard Tobias say to his
+            # sister--", "Mr. Pell's suddenly saying,--": the name right before the verb
+            if s0 <= m.start and m.end <= v.start() and (_INFINITIVE.fullmatch(text, m.end, v.start())
+                                                         or _ADJACENT.fullmatch(text, m.end, v.start())):
+                return m.key if m.key in self.names.pron else None
+        who = self._relative_subject(s0, v.start(), outside, set())
+        if who is not None:  # "…, when Agnes, who was out of breath, cried out on seeing her,"
+            return who
+        obj = _OBJECT_BEFORE.search(text, s0, v.start())
+        if obj is not None:  # "…never heard him say so much."
+            res = self._resolve_pronoun(_PRON_CLASS[obj.group(1).lower()], before, [], False, set())
+            return res[0] if len(res) == 1 and res[0] in self.names.pron else None
+        subj = self._subject_in(s0, v.start(), outside, first_words=None, before=before,
+                                subjects=[m for m in before if _is_subject_pos(text, ps, m.start)],
+                                speech_tag=False, exclude=set(), nearest=True)
+        if subj is None or len(subj.keys) != 1 or subj.keys[0] not in self.names.pron:
+            return None
+        return subj.keys[0]
 
     # ---------------------------------------------------------------- the paragraph
     def paragraph(self, ps: int, pe: int, quotes: Sequence[Quote]) -> list[SpeakerGuess]:
@@ -676,6 +902,15 @@ class Attributor:
                                          speech_tag=False, exclude=set())
                 if found and len(found.keys) == 1:
                     self.prev_subjects.append(found.keys[0])
+                # "Clara, finding her cousin silent, had nothing more to say; and, after a
+                # pause, Agnes bent over her work.": the subject of its last clause
+                tail_subj = None if (s0, s1) != sents[-1] else self._subject_in(s0, s1, [m for m in outside if m.end <= s1], first_words=None,
+                                        before=[m for m in outside if m.start < s0], subjects=[],
+                                        speech_tag=False, exclude=set(), nearest=True)
+                if (tail_subj and len(tail_subj.keys) == 1 and tail_subj.named
+                        and (not found or found.keys != tail_subj.keys)):
+                    self.prev_subjects.append(tail_subj.keys[0])
+            self.lead_in = self._lead_in(ps, pe, outside)
             self._note_mentions([m.key for m in outside])
             self.prev_voiced = False
             self.runon = None
@@ -689,20 +924,37 @@ class Attributor:
         # who is not speaking this line: the people it calls, and those it names with an
         # honorific or who nod in answer to it
         voc = [v | self._not_speaker(quotes, i, inside[i], pe) for i, v in enumerate(called_voc)]
+        # "he added, turning to Tobias", "whispered Hugh to Clara": the one spoken to is
+        # not the speaker, and answers next
+        turned = [self._turned_to(quotes, i, ps, pe, outside) for i in range(n)]
+        voc = [v | turned[i] for i, v in enumerate(voc)]
         ev: list[SpeakerGuess | None] = [None] * n
+        if _before(quotes[0]) - ps >= 3:
+            self.lead_in = None
         subjects_so_far: list[Mention] = []
         for i, q in enumerate(quotes):
             lo = _after(quotes[i - 1]) if i > 0 else ps
             hi = _before(quotes[i + 1]) if i + 1 < n else pe
             before_m = [m for m in outside if m.start < _before(q)]
             subjects_so_far = [m for m in before_m if _is_subject_pos(text, ps, m.start)]
-            tag = self._tag_after(q, hi, outside, before_m, subjects_so_far, voc[i])
-            if tag is None:
+            tag = self._interrupted(quotes, i, ev, voc[i])
+            if tag is None:  # "…," was Clara's quick answer: before "answer" is read as a verb
                 tag = self._owned_words(q, lo, hi, outside, voc[i])
+            if tag is None:
+                tag = self._tag_after(q, hi, outside, before_m, subjects_so_far, voc[i])
+                if tag is not None and _COMPLETE.search(text, q.start, q.end) and _HANDED.search(text, lo, _before(q)):
+                    # "Clara said, “The coffee is cold.” Hugh answered, “…”": a
+                    # finished line after a tag that hands it over is that tag's; the tag after it
+                    # introduces the next line
+                    tag = self._tag_before(q, lo, outside, before_m, subjects_so_far, voc[i]) or tag
             if tag is None:
                 tag = self._tag_before(q, lo, outside, before_m, subjects_so_far, voc[i])
             if tag is not None:
                 ev[i] = tag
+        lead = self.lead_in
+        self.lead_in = None
+        if ev[0] is None and lead is not None and lead not in voc[0]:
+            ev[0] = SpeakerGuess((lead,), False, "tag_before", True)
         # action beats in the paragraph
         for i, q in enumerate(quotes):
             if ev[i] is not None:
@@ -768,6 +1020,8 @@ class Attributor:
         out = [SpeakerGuess((), v.thought, "stranger") if stranger[i] else v for i, v in enumerate(out)]
         for i, v in enumerate(out):
             v.runner_up = self._runner_up(v.speakers, outside)
+            to = (called_voc[i] or turned[i]) - set(v.speakers)
+            v.addressee = next(iter(to)) if len(to) == 1 else None
             v.confidence = confidence(v, n_quotes=n, first=i == 0)
         # remember
         for i, v in enumerate(out):
@@ -789,9 +1043,16 @@ class Attributor:
         self.prev_subject = None
         self.prev_voiced = True
         self.addressee = None
+        if last.close >= 0 and self.runon is None and (len(_sentences(text, last.close + 1, pe)) >= 2
+                                                        or _LEAD_END.search(text, last.close + 1, pe)):
+            # "“…” He walked off to the window. Clara turned back to her cousin, saying
+            # quietly--" (a sentence after the last line's own tag)
+            self.lead_in = self._lead_in(last.close + 1, pe, outside)
         spoken = [v for i, v in enumerate(out) if not (v.thought and quotes[i].kind == "italic")] or out
         spk = spoken[-1].speakers[0] if spoken[-1].speakers else None
         called = {k for vs in called_voc for k in vs} - {spk}
+        if not called:
+            called = set(turned[-1]) - {spk}
         if len(called) == 1 and self.runon is None:
             self.addressee = called.pop()
         elif called and self.runon is None and text[last.start : last.end].rstrip().endswith("?"):
@@ -1108,9 +1369,17 @@ class Attributor:
             return None
         if len(_WORDS.findall(text, a, v.start())) > 6:
             return None
+        if any(c in ";:" for c in text[a : v.start()]) or _NEGATED.search(text, max(a, v.start() - 24), v.start()):
+            return None  # "He listened; admitted that…", "Hugh did not answer": no tag
         mind = bool(_MIND.search(text, a, win))
         thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, win))
                    or _to_oneself(text, v.end(), win))
+        for m in outside:
+            # "“Splendid,” Hugh heard Tobias say, “…”": the name right before the verb
+            if a <= m.start and m.end <= v.start() and m.key not in voc \
+                    and m.key in self.names.pron and _HEARD.search(text, a, m.start) \
+                    and _ADJACENT.fullmatch(text, m.end, v.start()):
+                return SpeakerGuess((m.key,), thought, "tag_after", True)
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
                                 speech_tag=not thought, exclude=voc)
         if subj is None:
@@ -1128,6 +1397,8 @@ class Attributor:
         text = self.text
         a = _after(q)
         for m in outside:
+            if a <= m.start < min(hi, a + 80) and _AGENT.fullmatch(text, a, m.start) and m.key not in voc:
+                return SpeakerGuess((m.key,), False, "tag_after", True)  # "…" was said by Agnes
             if a <= m.start < min(hi, a + 40) and len(_WORDS.findall(text, a, m.start)) <= 2:
                 if _SPEECH_NOUN.match(text, m.end, min(hi, m.end + 60)) and m.key not in voc:
                     return SpeakerGuess((m.key,), False, "tag_after", True)
@@ -1151,16 +1422,27 @@ class Attributor:
         if a >= b:
             return None
         tail = text[a:b].rstrip()
-        if not tail or (tail[-1] not in ",:—–-" and not _VERB_RE.search(tail[-12:])):
+        if not tail or (tail[-1] not in ",:—–-" and not _TAG_VERB_RE.search(tail[-14:])):
             return None
         v = None
-        for v_ in _VERB_RE.finditer(text, a, b):
+        for v_ in _TAG_VERB_RE.finditer(text, a, b):
             v = v_
-        if v is None or len(_WORDS.findall(text, v.end(), b)) > 4:
+        if v is None or len(_WORDS.findall(text, v.end(), b)) > _TAG_TAIL:
             return None
         mind = bool(_MIND.search(text, a, b))
         thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, b))
                    or _to_oneself(text, v.end(), b))
+        for m in reversed(outside):
+            # "even Clara said,", "she heard Agnes say,", "stopped by Mr. Pell's saying":
+            # the name right before the verb
+            if a <= m.start and m.end <= v.start() and _ADJACENT.fullmatch(text, m.end, v.start()):
+                if m.key in voc:
+                    break
+                if m.key in self.names.pron:
+                    return SpeakerGuess((m.key,), thought, "tag_before", True)
+        who = self._relative_subject(a, v.start(), outside, voc)
+        if who is not None:
+            return SpeakerGuess((who,), thought, "tag_before", True)
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
                                 speech_tag=not thought, exclude=voc, nearest=True)
         if subj is None:
@@ -1172,6 +1454,22 @@ class Attributor:
             self.inner_voices.add(subj.keys[0])
         return SpeakerGuess(subj.keys, thought, "tag_before", subj.named, subj.exclude, subj.gender,
                             rivals=subj.rivals)
+
+    def _relative_subject(self, a: int, v: int, outside: list[Mention], voc: set[str]) -> str | None:
+        """"Agnes, who in a cold voice had refused twice, said,": the name a relative clause
+        hangs on speaks, when no other name comes between it and the verb."""
+        text = self.text
+        inside = [m for m in outside if a <= m.start and m.end <= v]
+        for j in range(len(inside) - 1, -1, -1):
+            m = inside[j]
+            if _WHO.match(text, m.end, v):
+                # names inside the relative clause ("who had waited until Clara had finished,")
+                # do not count; one after it does
+                close = text.rfind(",", m.end + 1, v)
+                if all(o.end <= close for o in inside[j + 1 :]) and m.key not in voc and m.key in self.names.pron:
+                    return m.key
+                return None
+        return None
 
 
 _ONESELF = re.compile(r"\s+(?:to\s+)?(?:him|her|them|my|your|our|one)sel(?:f|ves)\b")
@@ -1236,14 +1534,26 @@ _SPEECH_NOUN = re.compile(
     r"words|speech|cry|advice|address|greeting|salutation|request|entreaty|protest|assurance|"
     r"explanation|apology|answer|warning|reflection|sentiment|opinion|verdict|objection|"
     r"suggestion|proposal|compliment|congratulations|farewell|welcome)s?(?:\s+(?:was|of|to\s+\w+))?\b")
+# "…, when Hugh, opening the door, said,", "…, that Agnes added,"
+_SUBORDINATE = re.compile(r"(?<![\w'’])(?:when|while|whilst|that|till|until|as|if|though|although|because|"
+                          r"whereupon|so|even|then|before|after|since)$")
+_PERSONAL = re.compile(r"^(?:[Hh]is|[Hh]er|[Tt]heir)\s|\b(?:other|latter|companion|" + "|".join(_GENDER) + r")$")
+_COMPLETE = re.compile(r"[.!?…]['’_)]*\s*\Z")
+_HANDED = re.compile(r"\w[\w'’]*\s*(?:,|:|;|,?\s*--+|,?\s*[—–])\s*\Z")
 _CLAUSE_AND = re.compile(r"[,;:—–]\s*(?:and|but|then|while)\s*$")
 
 
 def _opens_clause(text: str, a: int, pos: int) -> bool:
     """Does a word at `pos` open a clause of text[a:…] (sentence start, after a comma or
     colon, after ", and")?"""
-    head = text[a:pos].rstrip()
-    return not head or head[-1] in ",;:—–-(" or _CLAUSE_AND.search(head) is not None
+    lo = max(a, pos - 40)  # only the words just before matter (and long heads are slow to search)
+    head = text[lo:pos].rstrip()
+    if not head and lo > a:
+        head = text[a:pos].rstrip()
+    if not head:
+        return True
+    tail = head[-12:]
+    return head[-1] in ",;:—–-(" or _CLAUSE_AND.search(tail) is not None or _SUBORDINATE.search(tail) is not None
 
 
 def _is_subject_pos(text: str, ps: int, pos: int) -> bool:

@@ -11,6 +11,7 @@ from bot.story.model import Story
 from tests.answers.spoilers import later_only_fragments
 
 QUESTIONS = Path(__file__).with_name("questions_seed.toml")
+COREF = Path(__file__).with_name("questions_coref.toml")  # pronouns and nicknames, no names
 
 
 @dataclass(frozen=True)

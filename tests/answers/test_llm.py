@@ -95,3 +95,15 @@ async def test_llm_not_called_when_nothing_is_known(db: Database) -> None:
         engine = AnswerEngine(db, llm=LLMConfig(stub.base_url, "tiny", timeout=5))
         a = await engine.answer(story, "shukaku", "What do you think of Naruto?", 2)
         assert a.source == "deflection" and stub.requests == []
+
+
+async def test_the_llm_is_told_whom_a_pronoun_stands_for(db: Database) -> None:
+    """Asked 'why were you scared of him?' by Gaara's bed, the model is told 'him' is Gaara."""
+    story = make_story()
+    async with running_stub() as stub:
+        engine = AnswerEngine(db, llm=LLMConfig(stub.base_url, "tiny", timeout=5))
+        a = await engine.answer(story, "temari", "Why were you scared of him?", HOSPITAL_TEMARI)
+        assert a.source == "llm"
+        sent = json.dumps(stub.requests[0]["messages"], ensure_ascii=False)
+        assert "«Why were you scared of him?»" in sent
+        assert "«Why were you scared of Gaara?»" in sent

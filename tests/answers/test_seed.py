@@ -113,4 +113,4 @@ async def test_held_out_questions(engine: AnswerEngine, story: Story) -> None:
     assert check_numbering(story, questions) == []
     result = await evaluate(engine, story, questions)
     assert result.spoilers == 0
-    assert result.share >= 0.72, result.misses  # 14/25 when first scored blind, 19/25 now
+    assert result.share >= 0.80, result.misses  # 14/25 when first scored blind, 18/25 before pronouns, 20/25 now
