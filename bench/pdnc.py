@@ -1,6 +1,6 @@
 """Speaker attribution on real novels: the PDNC development set, scored by its own scorer.
 
-Run: .venv/bin/python bench/pdnc.py [PATH] [--quick] [--novels A,B] [--no-british] [--no-nocast]
+Run: .venv/bin/python bench/pdnc.py [PATH] [--quick] [--novels A,B] [--no-british] [--no-nocast] [--nocast-only]
                                     [--jobs N] [--errors N] [--det-errors N] [--check] [--cv]
 
 PATH is the folder holding pdnc_dev.jsonl, pdnc_dev_single_curly.jsonl and score.py (default
@@ -343,6 +343,8 @@ def main() -> int:
     ap.add_argument("--novels", help="comma-separated novel names (the records' 'novel')")
     ap.add_argument("--no-british", action="store_true")
     ap.add_argument("--no-nocast", action="store_true")
+    ap.add_argument("--nocast-only", action="store_true",
+                    help="only the no-cast run (cast discovery) and its cast figures, double quotes")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--errors", type=int, default=0, help="list N wrong attributions per novel")
     ap.add_argument("--cv", action="store_true",
@@ -363,9 +365,11 @@ def main() -> int:
     wanted = set(args.novels.split(",")) if args.novels else set(QUICK) if args.quick else None
     golds = [g for g in sc.load_jsonl(dev) if wanted is None or g["novel"] in wanted]
     runs: list[tuple[str, Path, bool]] = [("double, cast", dev, True)]
-    if not args.quick and not args.no_british:
+    if args.nocast_only:
+        runs = [("double, no cast", dev, False)]
+    if not args.quick and not args.no_british and not args.nocast_only:
         runs.append(("british, cast", path / "pdnc_dev_single_curly.jsonl", True))
-    if not args.quick and not args.no_nocast:
+    if not args.quick and not args.no_nocast and not args.nocast_only:
         runs.append(("double, no cast", dev, False))
     pool = None
     if args.jobs > 1:
@@ -411,6 +415,10 @@ def main() -> int:
             calibration(sc, recs, by_id)
         if not with_cast:
             cast_figures(recs, {r["id"]: r["cast"] for r in results})
+    if args.nocast_only:  # no speed runs
+        if pool:
+            pool.close()
+        return 0
     # speed on its own: one process, nothing else of this bench running beside it
     sample = golds[:3]
     t0 = time.perf_counter()

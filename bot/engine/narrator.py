@@ -571,13 +571,18 @@ class Narrator:
                     if self.shards.owns(r.guild_id)]
         if not rows:
             return 0
-        summaries = await self.store.post_summaries([r.id for r in rows] if len(rows) <= 500 else None)
+        summaries = await self.store.post_summaries([r.id for r in rows])
+        # One query for all, not one per session: which ones have a rewind's tidy-up to finish
+        # (or may have: a story shorter than the session's position moves it back).
+        stale = await self.store.with_stale_posts([r.id for r in rows])
         count = 0
         for row in rows:
             cur = self.players.loaded(row.channel_id)
             if cur is not None and cur.row.id == row.id and cur.running:
                 continue
-            if await self._resume_row(row, summaries.get(row.id)):
+            story = self._story(row.story_slug)
+            maybe = row.id in stale or (story is not None and row.position > len(story))
+            if await self._resume_row(row, summaries.get(row.id), maybe):
                 count += 1
         return count
 
@@ -594,10 +599,12 @@ class Narrator:
                 await self.players.load(place)
         return await self.status(place)
 
-    async def _resume_row(self, row: SessionRow, summary: PostSummary | None) -> bool:
+    async def _resume_row(self, row: SessionRow, summary: PostSummary | None, maybe_stale: bool = True) -> bool:
         player = self.players.loaded(row.channel_id)
         if player is None or player.row.id != row.id:  # else a command already loaded it: keep that one
             player = self.players.adopt(row, summary)
+        else:
+            maybe_stale = True  # its row may have moved since `resume_all` read it
         row = player.row
         if player.story is None:
             async with player.lock:
@@ -612,7 +619,7 @@ class Narrator:
         if row.state == "waiting" and row.mode == "vote":
             player.votes.position = row.position
             player.votes.voters = await self.store.voters(row.id, row.position)
-        await player.load_tidying()
+        await player.load_tidying(maybe_stale)
         player.spawn()
         return True
 

@@ -107,10 +107,11 @@ class SessionPlayer:
             self.changed.set()
             self.changed = None
 
-    async def load_tidying(self) -> None:
-        """Finish a rewind's channel tidy-up that a crash interrupted."""
+    async def load_tidying(self, maybe: bool = True) -> None:
+        """Finish a rewind's channel tidy-up that a crash interrupted (`maybe`: False when the
+        caller already knows there is none to finish)."""
         row = self.row
-        if row.tidy == "none" or row.state == "stopped" or self.tidying:
+        if row.tidy == "none" or row.state == "stopped" or self.tidying or not maybe:
             return
         tidy: Tidy = row.tidy  # type: ignore[assignment]
         stale = await self.bs.store.stale_posts(row.id, row.position, include_closing=row.state != "finished")

@@ -9,6 +9,7 @@ processes starting at once never apply one twice.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -144,6 +145,98 @@ class PgConnection:
             await self.raw.executemany(translate(sql), batch)
 
 
+_Queued = tuple[list[tuple[str, Any, bool]], "asyncio.Future[list[list[Any] | None]]"]
+# Batches per commit: bounds one transaction's size (and how long its callers wait for it).
+_GROUP_MAX = 2000
+
+
+def _returns_rows(sql: str) -> bool:
+    """A SELECT, or a write with RETURNING (a write's `WITH` parts need no RETURNING)."""
+    return sql.lstrip()[:6].upper() == "SELECT" or " RETURNING " in sql.upper()
+
+
+async def _write_group(conn: asyncpg.Connection, batches: list[list[tuple[str, Any, bool]]]
+                       ) -> list[list[list[Any] | None]]:
+    """Every batch of `batches` in ONE transaction; the results of each, as `batch` returns them.
+    Batches of one shape go together, statement by statement, each statement with all their
+    rows at once; shapes in order of first arrival."""
+    shapes: dict[tuple[tuple[str, bool], ...], list[int]] = {}
+    for i, ops in enumerate(batches):
+        shapes.setdefault(tuple((sql, many) for sql, _, many in ops), []).append(i)
+    results: list[list[list[Any] | None]] = [[None] * len(ops) for ops in batches]
+    # (query, rows, where the rows of a fetch go): each one round trip
+    calls: list[tuple[str, list[tuple[Any, ...]], tuple[int, int] | None]] = []
+    for shape, members in shapes.items():
+        for k, (sql, many) in enumerate(shape):
+            query = translate(sql)
+            if not many and _returns_rows(sql):
+                calls.extend((query, [tuple(batches[i][k][1])], (i, k)) for i in members)
+                continue
+            rows: list[tuple[Any, ...]] = []
+            for i in members:
+                params = batches[i][k][1]
+                if many:
+                    rows.extend(tuple(p) for p in params)
+                else:
+                    rows.append(tuple(params))
+                    results[i][k] = []
+            if rows:
+                calls.append((query, rows, None))
+
+    async def run(query: str, rows: list[tuple[Any, ...]], into: tuple[int, int] | None) -> None:
+        if into is not None:
+            results[into[0]][into[1]] = list(await conn.fetch(query, *rows[0]))
+        elif len(rows) == 1:
+            await conn.execute(query, *rows[0])
+        else:
+            await conn.executemany(query, rows)  # atomic on its own
+
+    if len(calls) == 1:  # one statement is its own transaction: one round trip, not three
+        await run(*calls[0])
+        return results
+    async with conn.transaction():
+        for call in calls:
+            await run(*call)
+    return results
+
+
+async def _commit_group(conn: asyncpg.Connection, group: list[_Queued]) -> None:
+    """Commit `group` and settle its callers' futures."""
+    if len(group) > 1 and all(len(ops) == 1 for ops, _ in group):
+        # Every batch is ONE statement, atomic on its own (the hot path: a post's intent, its
+        # result): each shape's statement commits by itself, with no BEGIN/COMMIT round trips.
+        shapes: dict[tuple[str, bool], list[_Queued]] = {}
+        for item in group:
+            sql, _, many = item[0][0]
+            shapes.setdefault((sql, many), []).append(item)
+        for members in shapes.values():
+            await _commit_together(conn, members)
+        return
+    await _commit_together(conn, group)
+
+
+async def _commit_together(conn: asyncpg.Connection, group: list[_Queued]) -> None:
+    try:
+        results = await _write_group(conn, [ops for ops, _ in group])
+    except asyncpg.PostgresError:
+        if len(group) == 1 or conn.is_closed():
+            raise
+        # One batch broke the group (a constraint, say): each alone, so only that one fails.
+        for ops, fut in group:
+            try:
+                alone = await _write_group(conn, [ops])
+            except asyncpg.PostgresError as exc:
+                if not fut.done():
+                    fut.set_exception(exc)
+            else:
+                if not fut.done():
+                    fut.set_result(alone[0])
+        return
+    for (_, fut), out in zip(group, results, strict=True):
+        if not fut.done():
+            fut.set_result(out)
+
+
 class PgDatabase:
     """A pool of connections to one PostgreSQL database (`DATABASE_URL`)."""
 
@@ -153,6 +246,8 @@ class PgDatabase:
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
         self.url = url
+        self._queue: list[_Queued] = []
+        self._writer: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int = 4) -> PgDatabase:
@@ -168,6 +263,12 @@ class PgDatabase:
         return cls(pool, url)
 
     async def close(self) -> None:
+        if self._writer is not None and not self._writer.done():
+            # What is queued is committed, not dropped; but a database that stopped answering
+            # must not hold the shutdown (its callers get the cancellation).
+            _, late = await asyncio.wait([self._writer], timeout=5.0)
+            for task in late:
+                task.cancel()
         await self._pool.close()
 
     async def __aenter__(self) -> PgDatabase:
@@ -185,18 +286,41 @@ class PgDatabase:
             yield PgConnection(conn)
 
     async def batch(self, ops: Sequence[tuple[str, Any, bool]]) -> list[list[Any] | None]:
-        """Run `(sql, params, many)` statements in one transaction; the rows of each single one."""
-        out: list[list[Any] | None] = []
-        async with self._pool.acquire() as conn, conn.transaction():
-            for sql, params, many in ops:
-                if many:
-                    rows = [tuple(p) for p in params]
-                    if rows:
-                        await conn.executemany(translate(sql), rows)
-                    out.append(None)
-                else:
-                    out.append(list(await conn.fetch(translate(sql), *params)))
-        return out
+        """Run `(sql, params, many)` statements as one atomic unit; returns the rows of each
+        single statement (the same method as SQLite's `Database.batch`).
+
+        Group commit, as on SQLite: batches that arrive while a commit is under way are queued,
+        and ONE writer task commits them all in one transaction on one connection. Batches of the
+        same shape (the same statements, e.g. every session's "post recorded") are sent together:
+        each statement once with all their rows (`executemany`, pipelined), so a group of a
+        thousand sessions costs a handful of round trips instead of thousands. Reads use the
+        pool's other connections and never queue behind the writes. The call returns only once
+        its batch is committed ("intent recorded before the send, result after" holds). If the
+        group fails, each of its batches is retried alone, so a failing batch raises for its
+        caller only. Batches committed together must not depend on each other's order: the
+        repositories write one session's rows from under that session's lock, one at a time."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[list[list[Any] | None]] = loop.create_future()
+        self._queue.append((list(ops), fut))
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._write_queued(), name="narrator-pg-writer")
+        return await fut
+
+    async def _write_queued(self) -> None:
+        while self._queue:
+            group, self._queue = self._queue[:_GROUP_MAX], self._queue[_GROUP_MAX:]
+            try:
+                async with self._pool.acquire() as conn:
+                    await _commit_group(conn, group)
+            except asyncio.CancelledError:
+                for _, fut in group + self._queue:
+                    fut.cancel()
+                self._queue = []
+                raise
+            except Exception as exc:  # no connection at all: nothing of the group was saved
+                for _, fut in group:
+                    if not fut.done():
+                        fut.set_exception(exc)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[asyncpg.Record]:
         async with self._pool.acquire() as conn:

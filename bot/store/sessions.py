@@ -8,8 +8,9 @@ runs each transaction in ONE round trip to the database thread: BEGIN, statement
 
 from __future__ import annotations
 
+import operator
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -64,12 +65,26 @@ _INSERT = ("INSERT INTO sessions (" + ", ".join(_COLUMNS[1:]) + ") VALUES ("
            + ", ".join("?" for _ in _COLUMNS[1:]) + ")")
 
 
+# `finish_post` on PostgreSQL as ONE statement (its data-modifying WITH parts run exactly once,
+# atomically with the rest): the post posted, the cue's earlier parts, the votes cleared (when the
+# flag says so) and the session moved on.
+_PG_FINISH = (
+    "WITH p AS (UPDATE posts SET status = 'posted', message_id = ?, posted_at = ? WHERE session_id = ? AND seq = ?),"
+    " v AS (DELETE FROM votes WHERE session_id = ? AND ?::boolean),"
+    " pp AS (INSERT INTO post_parts (session_id, seq, part, message_id)"
+    " SELECT ?::bigint, ?::integer, (t.ord - 1)::integer, t.m FROM unnest(?::bigint[]) WITH ORDINALITY AS t(m, ord)"
+    " ON CONFLICT (session_id, seq, part) DO UPDATE SET message_id = excluded.message_id) " + _UPDATE)
+
+
 def _row(r: Sequence[Any]) -> SessionRow:
     return SessionRow(*r)
 
 
+_UPDATE_FIELDS = operator.attrgetter(*_MUTABLE, "id")  # one C call per post, not a generator
+
+
 def _update_params(row: SessionRow) -> tuple[Any, ...]:
-    return (*(getattr(row, c) for c in _MUTABLE), row.id)
+    return _UPDATE_FIELDS(row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +149,20 @@ class SessionStore:
     # -- sessions -------------------------------------------------------------------------------
     async def create(self, row: SessionRow, audit: AuditEntry | None = None) -> int:
         values = tuple(getattr(row, c) for c in _COLUMNS[1:])
+        if self.db.dialect == "postgres":
+            # One statement (the session and its audit entry) through the group commit: starting
+            # thousands of sessions costs one round trip each, not a pooled transaction each.
+            sql, params = _INSERT + " RETURNING id", values
+            if audit is not None:
+                sql = (f"WITH s AS ({sql}) INSERT INTO audit_log (session_id, guild_id, channel_id, actor_id,"
+                       " action, from_beat, to_beat, detail, at) SELECT s.id, ?::bigint, ?::bigint, ?::bigint,"
+                       " ?, ?::integer, ?::integer, ?, ?::double precision FROM s RETURNING session_id")
+                params = (*values, *_audit_params(audit)[1:])
+            try:
+                made = (await self._batch((sql, params, False)))[0]
+            except INTEGRITY_ERRORS as exc:
+                raise LiveSessionExists(str(exc)) from exc
+            return int(made[0][0]) if made else 0
         try:
             async with self.db.transaction() as conn:
                 async with conn.execute(_INSERT + " RETURNING id", values) as cur:
@@ -206,7 +235,10 @@ class SessionStore:
         if session_ids is not None:
             if not session_ids:
                 return {}
-            if len(session_ids) <= 500:
+            if self.db.dialect == "postgres":  # any number of ids, one parameter (an array)
+                where = " WHERE session_id = ANY(?)"
+                params = (list(session_ids),)
+            elif len(session_ids) <= 500:
                 where = " WHERE session_id IN (" + ",".join("?" for _ in session_ids) + ")"
                 params = tuple(session_ids)
         rows = await self.db.fetchall(
@@ -230,6 +262,10 @@ class SessionStore:
                           row: SessionRow, *, clear_votes: bool = False, parts: Sequence[int] = ()) -> None:
         """Mark the post posted (with the earlier `parts` of a split cue) AND move the session on,
         atomically."""
+        if self.db.dialect == "postgres":  # one statement: one round trip, shared by a group
+            await self._batch((_PG_FINISH, (message_id, now, session_id, seq, session_id, clear_votes, session_id,
+                                            seq, list(parts), *_update_params(row)), False))
+            return
         ops: list[tuple[str, Any, bool]] = [
             ("UPDATE posts SET status = 'posted', message_id = ?, posted_at = ? WHERE session_id = ? AND seq = ?",
              (message_id, now, session_id, seq), False)]
@@ -287,6 +323,20 @@ class SessionStore:
             " AND (last_beat >= ? OR (kind = 'closing' AND ? = 1)) ORDER BY seq",
             (session_id, position, int(include_closing)))
         return await self._with_parts(rows)
+
+    async def with_stale_posts(self, session_ids: Collection[int]) -> set[int]:
+        """Which of these live sessions have `stale_posts` at their current position (one query
+        for all of them: resuming thousands of sessions must not ask once per session)."""
+        if not session_ids:
+            return set()
+        sql = ("SELECT DISTINCT p.session_id FROM posts p JOIN sessions s ON s.id = p.session_id"
+               " WHERE s.state IN ('playing', 'waiting') AND p.status = 'posted' AND p.kind != 'title'"
+               " AND (p.last_beat >= s.position OR p.kind = 'closing')")
+        if self.db.dialect == "postgres":  # only these sessions' posts (an array parameter)
+            rows = await self.db.fetchall(sql + " AND p.session_id = ANY(?)", (list(session_ids),))
+        else:
+            rows = await self.db.fetchall(sql)
+        return {int(r[0]) for r in rows} & set(session_ids)
 
     async def known_message_ids(self, session_id: int) -> set[int]:
         rows = await self.db.fetchall("SELECT message_id FROM posts WHERE session_id = ? AND message_id IS NOT NULL"

@@ -102,6 +102,7 @@ class Story:
     narrator_avatar_url: str | None = None
     text: str = ""  # the source as read; offsets point into it
     _beats: tuple[Beat, ...] = field(default=(), repr=False, compare=False)
+    _hash: str = field(default="", init=False, repr=False, compare=False)  # content_hash, once
 
     def __post_init__(self) -> None:
         flat = tuple(b for s in self.scenes for b in s.beats)
@@ -140,8 +141,12 @@ class Story:
                 yield b
 
     def content_hash(self) -> str:
-        """Changes whenever anything a session depends on (beats, speakers) changes."""
-        h = hashlib.sha256()
-        for b in self._beats:
-            h.update(json.dumps([b.index, b.scene, b.kind, b.speaker, list(b.speakers), b.text]).encode())
-        return h.hexdigest()[:16]
+        """Changes whenever anything a session depends on (beats, speakers) changes. Computed
+        once per story (the story is immutable): every session start and resume compares it, and
+        hashing a long story thousands of times made resuming 10,000 sessions take tens of seconds."""
+        if not self._hash:
+            h = hashlib.sha256()
+            for b in self._beats:
+                h.update(json.dumps([b.index, b.scene, b.kind, b.speaker, list(b.speakers), b.text]).encode())
+            object.__setattr__(self, "_hash", h.hexdigest()[:16])
+        return self._hash

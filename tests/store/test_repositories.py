@@ -215,3 +215,106 @@ async def test_concurrent_writes_commit_together_and_a_failing_one_fails_alone(s
     for sid in sids:
         after = await store.get(sid)
         assert (await store.posts(sid))[0].status == "posted" and after is not None and after.position == 1
+
+
+async def test_one_query_finds_the_sessions_with_a_tidy_up_to_finish(store_db: Any) -> None:
+    """Resume asks once for all sessions (not once per session) which ones still show posts at or
+    after their position (a rewind's tidy-up a crash interrupted)."""
+    store = SessionStore(store_db)
+    rewound, plain, other = [await store.create(_row(channel=BIG + i)) for i in range(3)]
+    done = await store.create(_row(channel=BIG + 3, state="finished", position=5))
+    for sid in (rewound, plain, other, done):
+        row = await store.get(sid)
+        assert row is not None
+        for seq, (kind, first, last) in enumerate([("title", None, None), ("beat", 0, 0), ("beat", 1, 2)], 1):
+            row.position = (last or 0) + 1 if kind == "beat" else row.position
+            await store.begin_post(sid, seq, kind, first, last, float(seq))
+            await store.finish_post(sid, seq, 1000 * sid + seq, float(seq), row)
+    back = await store.get(rewound)
+    assert back is not None
+    back.position = 1  # rewound to beat 1: the post of beats 1-2 is still up
+    await store.save(back)
+    assert await store.with_stale_posts([rewound, plain, done]) == {rewound}
+    assert await store.with_stale_posts([plain]) == set()
+    assert await store.with_stale_posts([]) == set()
+
+
+async def test_postgres_commits_concurrent_sessions_together(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL's group commit: fifty sessions' writes of different shapes (with and without
+    parts and cleared votes) share a few transactions, and each lands whole."""
+    import asyncio
+
+    from bot.store import pg
+
+    groups: list[int] = []
+    real = pg._write_group
+
+    async def counted(conn: Any, batches: Any) -> Any:
+        groups.append(len(batches))
+        return await real(conn, batches)
+
+    monkeypatch.setattr(pg, "_write_group", counted)
+    db = await pg.PgDatabase.open(pg_url)
+    try:
+        await db.migrate()
+        store = SessionStore(db)
+        sids = [await store.create(_row(channel=BIG + i)) for i in range(50)]
+        for sid in sids:
+            await store.add_vote(sid, 0, 7, 1.0)
+        groups.clear()
+        await asyncio.gather(*(store.begin_post(sid, 1, "beat", 0, 0, 2.0) for sid in sids))
+        assert len(groups) <= 3 and sum(groups) == 50
+        rows = [_row(id=sid, channel=BIG + i, position=1) for i, sid in enumerate(sids)]
+        await asyncio.gather(*(store.finish_post(sid, 1, 9000 + sid, 3.0, rows[i], clear_votes=i % 2 == 0,
+                                                 parts=(8000 + sid,) if i % 3 == 0 else ())
+                               for i, sid in enumerate(sids)))
+        assert len(groups) <= 6
+        for i, sid in enumerate(sids):
+            post = (await store.posts(sid))[0]
+            assert (post.status, post.message_id, post.parts) == (
+                "posted", 9000 + sid, (8000 + sid,) if i % 3 == 0 else ())
+            got = await store.get(sid)
+            assert got is not None and got.position == 1
+            assert await store.voters(sid, 0) == (set() if i % 2 == 0 else {7})
+    finally:
+        await db.close()
+
+
+async def test_recording_a_post_again_replaces_its_parts(store_db: Any) -> None:
+    """A post recorded twice (a retry after an unknown outcome, or reconcile) keeps one set of parts:
+    the latest, on both backends (PostgreSQL records a post in one statement)."""
+    store = SessionStore(store_db)
+    sid = await store.create(_row())
+    await store.begin_post(sid, 1, "beat", 0, 0, 1.0)
+    await store.add_vote(sid, 0, 7, 1.0)
+    row = _row(id=sid, position=1)
+    await store.finish_post(sid, 1, 500, 2.0, row, parts=(400, 401))
+    assert await store.voters(sid, 0) == {7}  # not cleared unless asked
+    await store.finish_post(sid, 1, 502, 3.0, row, clear_votes=True, parts=(410, 411))
+    assert [(p.message_id, p.parts) for p in await store.posts(sid)] == [(502, (410, 411))]
+    assert await store.voters(sid, 0) == set()
+    assert await store.known_message_ids(sid) == {502, 410, 411}
+
+
+async def test_postgres_writer_cancelled_cancels_every_waiting_caller(pg_url: str) -> None:
+    """A shutdown that cancels the group-commit writer never leaves a session waiting forever for
+    its write: the writes in flight and the ones queued behind them are all cancelled."""
+    import asyncio
+
+    from bot.store import pg
+
+    db = await pg.PgDatabase.open(pg_url)
+    try:
+        await db.migrate()
+        store = SessionStore(db)
+        sids = [await store.create(_row(channel=BIG + i)) for i in range(3)]
+        first = asyncio.ensure_future(store.begin_post(sids[0], 1, "beat", 0, 0, 1.0))
+        await asyncio.sleep(0)  # the writer has taken the first write
+        later = [asyncio.ensure_future(store.begin_post(sid, 1, "beat", 0, 0, 1.0)) for sid in sids[1:]]
+        await asyncio.sleep(0)
+        assert db._writer is not None
+        db._writer.cancel()
+        done = await asyncio.wait_for(asyncio.gather(first, *later, return_exceptions=True), 5)
+        assert all(isinstance(d, asyncio.CancelledError) for d in done)
+    finally:
+        await db.close()
