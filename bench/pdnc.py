@@ -1,7 +1,7 @@
 """Speaker attribution on real novels: the PDNC development set, scored by its own scorer.
 
 Run: .venv/bin/python bench/pdnc.py [PATH] [--quick] [--novels A,B] [--no-british] [--no-nocast] [--nocast-only]
-                                    [--jobs N] [--errors N] [--det-errors N] [--curve]
+                                    [--jobs N] [--errors N] [--det-errors N] [--check] [--cv]
 
 PATH is the folder holding pdnc_dev.jsonl, pdnc_dev_single_curly.jsonl and score.py (default
 ../shared/eval/pdnc beside the repository, i.e. /work/shared/eval/pdnc). The corpus is read from
@@ -19,6 +19,12 @@ curve (share of lines marked for review vs accuracy of the rest), and cast disco
 `--quick` runs a 4-novel subset with the cast only (for iterating); `--errors N` lists N wrong
 attributions per novel with their gold type; `--det-errors N` lists N spans taken for quotations
 that are none (letters, titles, scare quotes) and N quotations missed, per novel.
+
+The speaker ranker (bot/story/ranker.py) is trained on these same novels, so the figures above are
+in-sample. `--cv` adds the honest ones: leave-one-novel-out cross-validation (the ranker trained on
+13 novels decides the 14th, for each; bench/train_ranker.py), end to end, per novel and per type,
+and the review curve (a few minutes: every novel is segmented again and 15 models are fitted;
+needs numpy, a dev dependency).
 """
 
 from __future__ import annotations
@@ -341,6 +347,8 @@ def main() -> int:
                     help="only the no-cast run (cast discovery) and its cast figures, double quotes")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--errors", type=int, default=0, help="list N wrong attributions per novel")
+    ap.add_argument("--cv", action="store_true",
+                    help="also the ranker's leave-one-novel-out cross-validated figures (needs numpy)")
     ap.add_argument("--det-errors", type=int, default=0,
                     help="list N spans found that are no quotation and N quotations missed, per novel")
     ap.add_argument("--check", action="store_true",
@@ -426,6 +434,10 @@ def main() -> int:
     secs = time.perf_counter() - t0
     summary.append(f"speed: segment with cast discovery (no cast, one process) {mb:.2f} MB in {secs:.2f} s = "
                    f"{mb / secs:.2f} MB/s")
+    if args.cv:
+        from train_ranker import run as cross_validate
+        print("=== speaker ranker, leave-one-novel-out (double quotes, with the cast)")
+        cross_validate(path, golds, jobs=args.jobs)
     if summary:
         print("=== summary")
         for s in summary:

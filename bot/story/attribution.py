@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from bot.story.model import Character
 from bot.story.quotes import _SPEECH_BASES, _VERB_ALT, SPEECH_VERBS, THOUGHT_VERBS, Quote, word_alternation
+from bot.story.ranker_weights import REVIEW_BELOW as _REVIEW_BELOW
 from bot.story.sentences import sentence_ends
 
 HONORIFICS = ("kun", "chan", "san", "sama", "sensei", "senpai", "sempai", "dono", "hime", "nii",
@@ -432,6 +433,7 @@ class Attributor:
     # who holds the floor for the next untagged line (see `_floor_after_voiced`/`_floor_after_silence`)
     holder: str | None = None
     _titles: dict[str, str] | None = None
+    last_mentions: list[Mention] = field(default_factory=list)  # of the last paragraph seen
 
     # the current run of voiced paragraphs, one speaker each, for the turn-taking pass
     chain: list[_Turn] = field(default_factory=list)
@@ -852,6 +854,7 @@ class Attributor:
         still updates the scene's memory)."""
         text = self.text
         mentions = self.names.find(text, ps, pe)
+        self.last_mentions = mentions  # for the ranker (see ranker.py)
         n = len(quotes)
         outside: list[Mention] = []
         inside: list[list[Mention]] = [[] for _ in quotes]
@@ -1008,10 +1011,11 @@ class Attributor:
                     avoid = voc[i] | set(v.exclude if v else ())
                     fallback = self._fallback(avoid, starts_para=_before(quotes[0]) - ps < 3,
                                               gender=v.gender if v else None)
-                v = SpeakerGuess(fallback.speakers, v.thought if v else False, fallback.source)
+                v = SpeakerGuess(fallback.speakers, v.thought if v else False, fallback.source,
+                                 exclude=tuple(sorted(avoid)))
             thought = (v.thought or q.kind == "italic" or (q.kind == "aside" and not v.source.startswith("tag"))
                        or (len(v.speakers) == 1 and v.speakers[0] in self.inner_voices))
-            out.append(SpeakerGuess(v.speakers, thought, v.source, v.named, rivals=v.rivals))
+            out.append(SpeakerGuess(v.speakers, thought, v.source, v.named, v.exclude, rivals=v.rivals))
         stranger = [v.speakers[0] if v.speakers and v.speakers[0].startswith("?") else None for v in out]
         out = [SpeakerGuess((), v.thought, "stranger") if stranger[i] else v for i, v in enumerate(out)]
         for i, v in enumerate(out):
@@ -1494,9 +1498,10 @@ _TURN_CONFIDENCE: dict[tuple[str, bool, bool], float] = {
     ("conflict", True, True): 0.35, ("conflict", True, False): 0.33, ("conflict", False, True): 0.61, ("conflict", False, False): 0.53,
     ("alone", True, True): 0.52, ("alone", True, False): 0.41, ("alone", False, True): 0.52, ("alone", False, False): 0.41,
 }
-# lines below this confidence are marked for a person to check (about one line in four on the
-# PDNC development novels)
-REVIEW_BELOW = 0.69
+# lines below this confidence are marked for a person to check: chosen with the ranker's weights
+# (bench/train_ranker.py) to mark about one line in four of the PDNC development novels; the
+# ranker's calibrated probability replaces `confidence` below for every line it decides
+REVIEW_BELOW = _REVIEW_BELOW
 
 
 def confidence(v: SpeakerGuess, *, n_quotes: int, first: bool) -> float:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from bot.story.attribution import REVIEW_BELOW, Attributor, NameIndex, SpeakerGuess
 from bot.story.model import MAX_BEAT_CHARS, Beat, BeatKind, Character, Scene, Story
 from bot.story.quotes import Quote, detect_style, find_quotes, unmarked_thoughts
+from bot.story.ranker import Ranker, TraceEntry, default_ranker
 from bot.story.readers import Document, StoryImportError
 from bot.story.sentences import sentence_ends, skip_space, split_long, trim_end
 
@@ -326,12 +327,13 @@ def _italic_thoughts(doc: Document, p: _Para, quotes: list[Quote], italics: list
 
 def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str = "story",
             title: str = "", progress: Callable[[int, int], None] | None = None,
-            warnings: list[str] | None = None) -> Story:
+            warnings: list[str] | None = None, ranker: Ranker | None = None) -> Story:
     """Split `doc` into scenes and beats and attribute every quoted line. Without a `cast`, one
     is discovered from the text (see `discover_cast`). Problems in the text that were read as
     best they could be (a quote never closed) are appended to `warnings` as
     "FILE:LINE: warning: …" lines. `progress(done, total)` is called every
-    few hundred paragraphs and once at the end (counts are paragraphs)."""
+    few hundred paragraphs and once at the end (counts are paragraphs). `ranker` re-decides the
+    rules' speakers and sets the confidences (default: the shipped model, see ranker.py)."""
     text = doc.text
     characters = list(cast) if cast is not None else discover_cast(doc)
     paras = _paragraphs(doc)
@@ -339,6 +341,7 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
     style = detect_style(text)
     names = NameIndex(characters, text)
     att = Attributor(text, names)
+    trace: list[TraceEntry] = []  # every paragraph the attributor saw, for the ranker
     pre_quotes: list[list[Quote] | None] = [
         None if _NOTE.match(text, p.start, p.end) else find_quotes(text, p.start, p.end, style) for p in paras
     ]
@@ -373,6 +376,7 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
         if brk and not after_heading:  # a break right under a heading ends nothing
             out.close_scene()
             att.reset()
+            trace.append(None)
             after_thought = False
         after_heading = is_heading
         if is_heading:
@@ -387,6 +391,7 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
                 out.keep_stranded_title()
                 out.close_scene()
             att.reset()
+            trace.append(None)
             after_thought = False
             h_end = p.end
             if hi < len(headings) and headings[hi][0] <= p.start + len(body) - len(body.lstrip()):
@@ -406,6 +411,7 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
         if _is_marker(body):
             out.close_scene()
             att.reset()
+            trace.append(None)
             after_thought = False
             continue
         while ni < len(notes) and notes[ni][1] <= p.start:
@@ -436,9 +442,11 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
         after_thought = False
         if not quotes:
             att.paragraph(p.start, p.end, [])
+            trace.append((p.start, p.end, (), (), att.last_mentions))
             out.add("narration", p.start, p.end)
             continue
         voices = att.paragraph(p.start, p.end, quotes)
+        trace.append((p.start, p.end, quotes, list(voices), att.last_mentions))  # the turn pass may extend `voices`
         _emit_voiced(out, text, p, quotes, voices, local, unmarked={q.start for q in inner}, names=names)
         after_thought = bool(out.beats) and out.beats[-1].kind == "thought"
     if progress is not None:
@@ -451,6 +459,7 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
     out.keep_stranded_title()
     out.close_scene()
     att.settle()
+    (ranker if ranker is not None else default_ranker()).rerank(text, names, trace, att.narrator)
     _revise(out)
     if not out.content:
         where = doc.name or "<input>"
