@@ -125,7 +125,7 @@ _LEAD_END = re.compile(r"(?:[,:;]\s*(?:--+|[—–])?|--+|[—–])\s*$")
 _NEGATED = re.compile(r"\b(?:not|never|n['’]t|without|nothing|cannot)\s+(?:\w+\s+)?$")
 _HELP = re.compile(r"\bhelp\s+$")
 _AS_SAID = re.compile(r"\s+(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b")
-# words a tag before its line may carry after the verb ("said, in a rather offended tone,")
+# words a tag before its line may carry after the verb ("said, in a somewhat hurt voice,")
 _TAG_TAIL = 6
 _TURNED = re.compile(r"\b(?:turning|turned|looking|looked|glancing|glanced|nodding|bowing|addressing|"
                      r"said|says|added|whispered|replied|answered|cried|observed|remarked|continued|"
@@ -1392,7 +1392,7 @@ class Attributor:
         return SpeakerGuess(subj.keys, thought, "tag_after", subj.named, subj.exclude, subj.gender, rivals=subj.rivals)
 
     def _owned_words(self, q: Quote, lo: int, hi: int, outside: list[Mention], voc: set[str]) -> SpeakerGuess | None:
-        """"…," was Mary's reasoning. / Lady Bertram's calm inquiry of "…": a name owning a
+        """"…," was Mary's reasoning. / Aunt Jo's quiet question of "…": a name owning a
         word for what was said, right after or right before the quote."""
         text = self.text
         a = _after(q)
@@ -1527,7 +1527,7 @@ def _starts_clause(text: str, a: int, pos: int) -> bool:
     return not text[a:pos].strip() or text[a:pos].rstrip()[-1:] in ".!?,;:—"
 
 
-# "Mary's reproach", "Mrs. Musgrove's hearty answer", "Lady Bertram's calm inquiry of"
+# "Mary's reproach", "Mrs. Musgrove's hearty answer", "Aunt Jo's quiet question of"
 _SPEECH_NOUN = re.compile(
     r"['’]s\s+(?:[a-z]+\s+){0,2}?(?:answer|reply|rejoinder|remark|observation|comment|exclamation|"
     r"conclusion|inquiry|enquiry|question|retort|response|reproach|declaration|reasoning|language|"

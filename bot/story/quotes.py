@@ -234,7 +234,7 @@ def _written_after(text: str, q: Quote, nxt: Quote | None, end: int) -> bool:
     return _WRITTEN_TAG.match(text, q.close + 1, stop) is not None
 
 
-# A stage direction in parentheses inside a speech: "(turning to Emma)", "(with a smile)",
+# A stage direction in parentheses inside a speech: "(turning to Nell)", "(with a smile)",
 # "(Laughing affectedly.)", "(loud cheers)": the narrator's words, not the speaker's.
 _DIRECTION = re.compile(
     r"\(\s*_?(?:(?!(?:nothing|something|anything|everything|being|thing|king|evening|morning|darling|during|"
@@ -246,8 +246,8 @@ _OWN_WORDS = re.compile(r"(?<![\w'’])(?:I|me|my|mine|myself|you|your|yours|we|
 
 
 def _split_directions(text: str, q: Quote) -> list[Quote]:
-    """Cut a quote at the stage directions inside it: "Will you? (turning to Emma.) Will you
-    choose?" is two spoken pieces around the narrator's words."""
+    """Cut a quote at the stage directions inside it: "Do you? (turning to Nell.) Do you
+    agree?" is two spoken pieces around the narrator's words."""
     if q.kind not in ("double", "single") or "(" not in text[q.start : q.end]:
         return [q]
     out: list[Quote] = []

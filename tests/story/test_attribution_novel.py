@@ -159,7 +159,7 @@ def test_the_name_a_relative_clause_hangs_on_is_the_speaker() -> None:
 
 
 def test_a_tag_before_its_line_may_carry_a_phrase_after_the_verb() -> None:
-    text = ("\"A song, please,\" Clara replied, so eagerly that Hugh said, in a rather offended tone, "
+    text = ("\"A song, please,\" Clara replied, so eagerly that Hugh said, in a somewhat hurt voice, "
             "\"Well! No accounting for tastes!\"\n")
     assert speakers(text) == ["clara", "hugh"]
 
@@ -226,8 +226,8 @@ def test_the_one_addressed_in_narration_is_not_the_subject() -> None:
 
 def test_words_uttered_by_someone_are_theirs() -> None:
     text = ("Clara and Hugh stood by the gate.\n\n"
-            "\"Is there no one to help?\" were the first words which burst from Tobias.\n\n"
-            "\"The gardener is near,\" was uttered at the same moment by Agnes.\n")
+            "\"Is there no one to help?\" were the words that broke from Tobias.\n\n"
+            "\"The gardener is near,\" was uttered in the same breath by Agnes.\n")
     assert speakers(text) == ["tobias", "agnes"]
 
 

@@ -130,9 +130,9 @@ def test_a_year_around_the_byline_is_front_matter_not_the_title() -> None:
 
 
 def test_a_part_heading_right_over_a_chapter_heading_titles_one_scene() -> None:
-    text = "BOOK THE FIRST\n_SOWING_\n\n\n" + book()
+    text = "BOOK THE FIRST\n_SPRING_\n\n\n" + book()
     story = segment(read_document(text.encode(), name="kitchen.txt"), CAST)
-    assert story.scenes[0].title == "BOOK THE FIRST _SOWING_ CHAPTER I. Down the Chimney"
+    assert story.scenes[0].title == "BOOK THE FIRST _SPRING_ CHAPTER I. Down the Chimney"
     assert len(story.scenes) == 7 and not any("BOOK" in b.text for b in story.beats)
 
 

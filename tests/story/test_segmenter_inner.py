@@ -145,7 +145,7 @@ def test_plain_narration_with_thought_words_stays_narration() -> None:
                  "\"No.\" Mara shook her head. It was late, Tomas said.\n",
                  # the narrator's own sentence around a tag, or a tag that leads into the thought
                  "The train was late again, Tomas thought, by an hour at least.\n",
-                 "Time, however, she thought, would tell him so.\n",
+                 "Rain, however, she thought, would spoil the day.\n",
                  "The rain had stopped at last. She wondered, with little pause, what it meant.\n",
                  "With a scornful look, she asked herself, What did it matter?\n",
                  "They sat down and nobody spoke. Mara thought to herself, \"I will not wait.\"\n",
