@@ -24,16 +24,15 @@ class PlayerRegistry:
         self.bs = backstage
         self._story = story
         self._players: dict[int, SessionPlayer] = {}
-        self._load_lock = asyncio.Lock()
+        self._by_session: dict[int, SessionPlayer] = {}
+        self._loading: dict[int, asyncio.Event] = {}  # channels being loaded
 
     def loaded(self, channel_id: int) -> SessionPlayer | None:
         return self._players.get(channel_id)
 
     def by_session(self, session_id: int) -> SessionPlayer | None:
-        for p in self._players.values():
-            if p.row.id == session_id:
-                return p
-        return None
+        p = self._by_session.get(session_id)
+        return p if p is not None and self._players.get(p.place.channel_id) is p else None
 
     def adopt(self, row: SessionRow, summary: PostSummary | None) -> SessionPlayer:
         """A player for `row`, replacing (and stopping) whatever played in its channel before."""
@@ -49,7 +48,10 @@ class PlayerRegistry:
         old = self._players.get(row.channel_id)
         if old is not None:
             old.cancel()
+            if self._by_session.get(old.row.id) is old:
+                del self._by_session[old.row.id]
         self._players[row.channel_id] = player
+        self._by_session[row.id] = player
         return player
 
     async def load(self, place: Place) -> SessionPlayer | None:
@@ -57,23 +59,35 @@ class PlayerRegistry:
         player = self._players.get(place.channel_id)
         if player is not None:
             return player
-        store = self.bs.store
-        async with self._load_lock:
-            player = self._players.get(place.channel_id)
+        channel = place.channel_id
+        # One load per channel at a time; loads of different channels run side by side (10,000
+        # sessions started at once must not queue behind each other's queries).
+        while (busy := self._loading.get(channel)) is not None:
+            await busy.wait()
+            player = self._players.get(channel)
             if player is not None:
                 return player
-            row = await store.latest_for_channel(place.channel_id)
-            if row is None:
-                return None
-            summary = (await store.post_summaries([row.id])).get(row.id)
-            player = self.adopt(row, summary)
-            if row.state == "waiting" and row.mode == "vote":
-                player.votes.position = row.position
-                player.votes.voters = await store.voters(row.id, row.position)
-            await player.load_tidying()
-            if player.tidying:
-                player.spawn()
-            return player
+        done = self._loading[channel] = asyncio.Event()
+        try:
+            return await self._load(channel)
+        finally:
+            del self._loading[channel]
+            done.set()
+
+    async def _load(self, channel: int) -> SessionPlayer | None:
+        store = self.bs.store
+        row = await store.latest_for_channel(channel)
+        if row is None:
+            return None
+        summary = (await store.post_summaries([row.id])).get(row.id)
+        player = self.adopt(row, summary)
+        if row.state == "waiting" and row.mode == "vote":
+            player.votes.position = row.position
+            player.votes.voters = await store.voters(row.id, row.position)
+        await player.load_tidying()
+        if player.tidying:
+            player.spawn()
+        return player
 
     def is_idle(self) -> bool:
         """True when every player's task is parked on a timer, a vote or the rate budget."""

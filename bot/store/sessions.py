@@ -8,6 +8,8 @@ runs each transaction in ONE round trip to the database thread: BEGIN, statement
 
 from __future__ import annotations
 
+import functools
+import operator
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
@@ -55,6 +57,13 @@ class SessionRow:
     updated_at: float
     title_posted: int
 
+    def copy(self) -> SessionRow:
+        """A copy to change (cheaper than `dataclasses.replace`: this runs on every post)."""
+        return SessionRow(self.id, self.guild_id, self.channel_id, self.parent_id, self.story_slug, self.story_hash,
+                          self.position, self.state, self.mode, self.wpm, self.votes_needed, self.scene_breather,
+                          self.tidy, self.include_notes, self.pause_reason, self.next_due_at, self.started_by,
+                          self.created_at, self.updated_at, self.title_posted)
+
 
 _COLUMNS = tuple(f.name for f in fields(SessionRow))
 _MUTABLE = tuple(c for c in _COLUMNS if c not in ("id", "guild_id", "channel_id", "parent_id", "created_at"))
@@ -64,12 +73,36 @@ _INSERT = ("INSERT INTO sessions (" + ", ".join(_COLUMNS[1:]) + ") VALUES ("
            + ", ".join("?" for _ in _COLUMNS[1:]) + ")")
 
 
+_insert_values = operator.attrgetter(*_COLUMNS[1:])
+
+
 def _row(r: Sequence[Any]) -> SessionRow:
     return SessionRow(*r)
 
 
+_mutable_values = operator.attrgetter(*_MUTABLE, "id")
+_UPDATED_AT = _MUTABLE.index("updated_at")
+
+
 def _update_params(row: SessionRow) -> tuple[Any, ...]:
-    return (*(getattr(row, c) for c in _MUTABLE), row.id)
+    values: tuple[Any, ...] = _mutable_values(row)
+    return values
+
+
+@functools.lru_cache(maxsize=256)
+def _update_sql(columns: tuple[str, ...]) -> str:
+    return "UPDATE sessions SET " + ", ".join(f"{c} = ?" for c in columns) + " WHERE id = ?"
+
+
+def _update_op(row: SessionRow, old: SessionRow | None) -> tuple[str, Any, bool]:
+    """The UPDATE that saves `row`: every column, or with `old` (the row as saved) only those
+    that changed (at least `updated_at`)."""
+    if old is None or old.id != row.id:
+        return _UPDATE, _update_params(row), False
+    new_values, old_values = _mutable_values(row), _mutable_values(old)
+    changed = tuple(i for i in range(len(_MUTABLE)) if new_values[i] != old_values[i]) or (_UPDATED_AT,)
+    return (_update_sql(tuple(_MUTABLE[i] for i in changed)),
+            (*(new_values[i] for i in changed), row.id), False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +120,7 @@ class PostRow:
 
 
 _POST_COLS = "session_id, seq, kind, first_beat, last_beat, status, message_id, created_at, posted_at"
+_CHUNK = 500  # ids per `IN (...)` list (well under either backend's limit on parameters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +147,13 @@ _AUDIT_INSERT = ("INSERT INTO audit_log (session_id, guild_id, channel_id, actor
                  "to_beat, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
+# An audit entry for the session the same transaction has just inserted (its id, per dialect).
+_AUDIT_INSERT_NEW = {
+    dialect: _AUDIT_INSERT.replace("VALUES (?", f"VALUES ({new_id}")
+    for dialect, new_id in (("sqlite", "last_insert_rowid()"),
+                            ("postgres", "currval(pg_get_serial_sequence('sessions', 'id'))"))}
+
+
 def _audit_params(a: AuditEntry) -> tuple[Any, ...]:
     return (a.session_id, a.guild_id, a.channel_id, a.actor_id, a.action, a.from_beat, a.to_beat,
             a.detail, a.at)
@@ -133,19 +174,17 @@ class SessionStore:
 
     # -- sessions -------------------------------------------------------------------------------
     async def create(self, row: SessionRow, audit: AuditEntry | None = None) -> int:
-        values = tuple(getattr(row, c) for c in _COLUMNS[1:])
+        """Insert a new session (and its audit entry, in the same transaction); its id. Many
+        sessions started at once share one commit (`Database.batch`)."""
+        ops: list[tuple[str, Any, bool]] = [(_INSERT + " RETURNING id", _insert_values(row), False)]
+        if audit is not None:  # the audit row names the session just inserted, in the same transaction
+            ops.append((_AUDIT_INSERT_NEW[self.db.dialect], _audit_params(audit)[1:], False))
         try:
-            async with self.db.transaction() as conn:
-                async with conn.execute(_INSERT + " RETURNING id", values) as cur:
-                    got = await cur.fetchone()
-                sid = int(got[0]) if got else 0
-                if audit is not None:
-                    await conn.execute(_AUDIT_INSERT, _audit_params(_with_session(audit, sid)))
+            out = await self._batch(*ops)
         except INTEGRITY_ERRORS as exc:
             raise LiveSessionExists(str(exc)) from exc
-        except FAULT_ERRORS as exc:
-            raise DatabaseFault(str(exc) or type(exc).__name__) from exc
-        return sid
+        got = out[0]
+        return int(got[0][0]) if got else 0
 
     async def save(self, row: SessionRow, audit: Iterable[AuditEntry] = (), *,
                    clear_votes: bool = False, post_status: tuple[Sequence[int], str] | None = None,
@@ -227,9 +266,12 @@ class SessionStore:
                            " VALUES (?, ?, ?, ?, ?, 'posting', ?)", (session_id, seq, kind, first, last, now), False))
 
     async def finish_post(self, session_id: int, seq: int, message_id: int, now: float,
-                          row: SessionRow, *, clear_votes: bool = False, parts: Sequence[int] = ()) -> None:
+                          row: SessionRow, *, clear_votes: bool = False, parts: Sequence[int] = (),
+                          old: SessionRow | None = None) -> None:
         """Mark the post posted (with the earlier `parts` of a split cue) AND move the session on,
-        atomically."""
+        atomically. `old`: the session row as saved before, when the caller knows it: only the
+        columns that differ are written (a post changes 3 or 4 of them; rewriting `state` alone
+        costs more than the rest of the transaction, through its two indexes)."""
         ops: list[tuple[str, Any, bool]] = [
             ("UPDATE posts SET status = 'posted', message_id = ?, posted_at = ? WHERE session_id = ? AND seq = ?",
              (message_id, now, session_id, seq), False)]
@@ -237,7 +279,7 @@ class SessionStore:
             ops.append(("INSERT INTO post_parts (session_id, seq, part, message_id) VALUES (?, ?, ?, ?)"
                         " ON CONFLICT (session_id, seq, part) DO UPDATE SET message_id = excluded.message_id",
                         [(session_id, seq, i, mid) for i, mid in enumerate(parts)], True))
-        ops.append((_UPDATE, _update_params(row), False))
+        ops.append(_update_op(row, old))
         if clear_votes:
             ops.append(("DELETE FROM votes WHERE session_id = ?", (session_id,), False))
         await self._batch(*ops)
@@ -288,6 +330,35 @@ class SessionStore:
             (session_id, position, int(include_closing)))
         return await self._with_parts(rows)
 
+    async def stale_posts_many(self, rows: Sequence[SessionRow]) -> dict[int, list[PostRow]]:
+        """`stale_posts` for many sessions at once (start-up), each at its saved position: a few
+        queries for thousands of sessions instead of one each. Sessions with nothing stale are
+        left out of the answer."""
+        out: dict[int, list[PostRow]] = {}
+        for i in range(0, len(rows), _CHUNK):
+            ids = [r.id for r in rows[i:i + _CHUNK]]
+            marks = ",".join("?" for _ in ids)
+            got = await self.db.fetchall(
+                "SELECT " + ", ".join(f"p.{c.strip()}" for c in _POST_COLS.split(",")) + " FROM posts p"
+                " JOIN sessions s ON s.id = p.session_id"
+                f" WHERE p.session_id IN ({marks}) AND p.status = 'posted' AND p.kind != 'title'"
+                " AND (p.last_beat >= s.position OR (p.kind = 'closing' AND s.state != 'finished'))"
+                " ORDER BY p.session_id, p.seq", ids)
+            if not got:
+                continue
+            parts: dict[tuple[int, int], list[int]] = {}
+            with_posts = sorted({int(r[0]) for r in got})
+            for sid, seq, mid in await self.db.fetchall(
+                    "SELECT session_id, seq, message_id FROM post_parts WHERE session_id IN ("
+                    + ",".join("?" for _ in with_posts) + ") ORDER BY session_id, seq, part", with_posts):
+                parts.setdefault((int(sid), int(seq)), []).append(int(mid))
+            for r in got:
+                post = PostRow(*tuple(r))
+                if (post.session_id, post.seq) in parts:
+                    post = replace(post, parts=tuple(parts[post.session_id, post.seq]))
+                out.setdefault(post.session_id, []).append(post)
+        return out
+
     async def known_message_ids(self, session_id: int) -> set[int]:
         rows = await self.db.fetchall("SELECT message_id FROM posts WHERE session_id = ? AND message_id IS NOT NULL"
                                       " UNION SELECT message_id FROM post_parts WHERE session_id = ?",
@@ -319,8 +390,3 @@ class SessionStore:
             "SELECT session_id, guild_id, channel_id, actor_id, action, from_beat, to_beat, detail, at"
             " FROM audit_log WHERE channel_id = ? ORDER BY id DESC LIMIT ?", (channel_id, limit))
         return [AuditEntry(*tuple(r)) for r in reversed(rows)]
-
-
-def _with_session(a: AuditEntry, session_id: int) -> AuditEntry:
-    return AuditEntry(session_id, a.guild_id, a.channel_id, a.actor_id, a.action, a.from_beat, a.to_beat,
-                      a.detail, a.at)
