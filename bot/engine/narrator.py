@@ -225,7 +225,8 @@ class Narrator:
         if mode not in MODES:
             raise NotAllowed(f"Mode must be one of {', '.join(MODES)}.")
         wpm = self.pacing.check_wpm(wpm if wpm is not None else self.pacing.wpm)
-        old = await self.players.load(place)
+        # Only a live session can refuse the start (an ended one is simply replaced).
+        old = self.players.loaded(place.channel_id) or await self.players.load(place, live_only=True)
         if old is not None:
             async with old.lock:
                 old.transition("start")

@@ -1,4 +1,5 @@
-"""One owned aiosqlite connection with the pragmas we rely on, and explicit transactions."""
+"""The SQLite database: an aiosqlite connection (migrations, explicit transactions, reads on a worker
+thread) and the group-commit writer's own connection, with the pragmas we rely on."""
 
 from __future__ import annotations
 
@@ -52,10 +53,10 @@ def explain(exc: sqlite3.Error, path: Path | str | None) -> str:
 
 
 class Database:
-    """Owns the connection. All writes go through `transaction()`, which serialises writers.
-
-    aiosqlite runs every call on one worker thread, so a second coroutine's statements could land
-    inside the first one's transaction; the lock keeps each transaction whole.
+    """Owns the connections. Writes go through `transaction()` or `batch()`/`run()`, serialised by
+    one lock: aiosqlite runs every call on one worker thread, so a second coroutine's statements
+    could land inside the first one's transaction; the lock keeps each transaction whole.
+    `batch()` (the engine's hot path) commits in groups on the writer's own connection.
     """
 
     dialect = "sqlite"
@@ -231,10 +232,10 @@ class Database:
         single statement. PgDatabase has the same method, so the repositories' hot path is written
         once for both backends.
 
-        Group commit: batches that arrive while a commit is under way are queued, and the next
-        commit takes them all, each in a SAVEPOINT of one transaction (one fsync, one trip to the
-        database thread for hundreds of sessions). A batch that fails is rolled back to its
-        savepoint and raises for its caller alone; the call returns only once its batch is
+        Group commit: batches that arrive within `commit_window` of the last commit (or while one
+        is under way) are queued, and the next commit takes them all in one transaction. Should
+        one fail, the group is rolled back and redone with each batch in a SAVEPOINT, so the
+        failing batch raises for its caller alone. The call returns only once its batch is
         committed, so "intent recorded before the send, result after" holds as before."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[list[list[Any] | None]] = loop.create_future()

@@ -90,8 +90,12 @@ def _update_params(row: SessionRow) -> tuple[Any, ...]:
 
 
 @functools.lru_cache(maxsize=256)
-def _update_sql(columns: tuple[str, ...]) -> str:
-    return "UPDATE sessions SET " + ", ".join(f"{c} = ?" for c in columns) + " WHERE id = ?"
+def _update_plan(changed: tuple[bool, ...]) -> tuple[str, operator.itemgetter[Any]]:
+    """The UPDATE of the columns flagged in `changed` (at least `updated_at`), and what picks
+    their values (then the id) out of `_mutable_values`."""
+    picks = [i for i, c in enumerate(changed) if c] or [_UPDATED_AT]
+    sql = "UPDATE sessions SET " + ", ".join(f"{_MUTABLE[i]} = ?" for i in picks) + " WHERE id = ?"
+    return sql, operator.itemgetter(*picks, len(_MUTABLE))
 
 
 def _update_op(row: SessionRow, old: SessionRow | None) -> tuple[str, Any, bool]:
@@ -99,10 +103,9 @@ def _update_op(row: SessionRow, old: SessionRow | None) -> tuple[str, Any, bool]
     that changed (at least `updated_at`)."""
     if old is None or old.id != row.id:
         return _UPDATE, _update_params(row), False
-    new_values, old_values = _mutable_values(row), _mutable_values(old)
-    changed = tuple(i for i in range(len(_MUTABLE)) if new_values[i] != old_values[i]) or (_UPDATED_AT,)
-    return (_update_sql(tuple(_MUTABLE[i] for i in changed)),
-            (*(new_values[i] for i in changed), row.id), False)
+    new_values = _mutable_values(row)
+    sql, pick = _update_plan(tuple(map(operator.ne, new_values, _mutable_values(old)))[:-1])
+    return sql, pick(new_values), False
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,8 +221,15 @@ class SessionStore:
         r = await self.db.fetchone(_SELECT + " WHERE id = ?", (session_id,))
         return _row(tuple(r)) if r else None
 
+    async def live_for_channel(self, channel_id: int) -> SessionRow | None:
+        """The live (playing, waiting or paused) session in the channel: one index lookup."""
+        r = await self.db.fetchone(_SELECT + " WHERE channel_id = ? AND state IN ('playing', 'waiting', 'paused')"
+                                   " LIMIT 1", (channel_id,))
+        return _row(tuple(r)) if r else None
+
     async def latest_for_channel(self, channel_id: int) -> SessionRow | None:
-        """The live session in the channel, else the most recent ended one."""
+        """The live session in the channel, else the most recent ended one (that one is not
+        indexed by channel: a scan, so `start` asks `live_for_channel` instead)."""
         r = await self.db.fetchone(
             _SELECT + " WHERE channel_id = ? ORDER BY state IN ('playing', 'waiting', 'paused') DESC, id DESC"
             " LIMIT 1", (channel_id,))
