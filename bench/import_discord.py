@@ -65,6 +65,7 @@ async def main(mb: float) -> None:
             other = ServerLibrary(Library(), LibraryStore(db))
             t1 = time.perf_counter()
             await other.refresh()
+            await other.load(summary.key)
             reload = time.perf_counter() - t1
             t2 = time.perf_counter()
             await lib.set_speaker(1, summary.slug, next(b.index for b in lib.get(summary.key).beats  # type: ignore[union-attr]

@@ -1,7 +1,7 @@
 """Speaker attribution on real novels: the PDNC development set, scored by its own scorer.
 
 Run: .venv/bin/python bench/pdnc.py [PATH] [--quick] [--novels A,B] [--no-british] [--no-nocast]
-                                    [--jobs N] [--errors N] [--curve]
+                                    [--jobs N] [--errors N] [--det-errors N] [--curve]
 
 PATH is the folder holding pdnc_dev.jsonl, pdnc_dev_single_curly.jsonl and score.py (default
 ../shared/eval/pdnc beside the repository, i.e. /work/shared/eval/pdnc). The corpus is read from
@@ -17,7 +17,8 @@ edition, the no-cast run, speed (MB/s of segment, process start-up excluded), th
 curve (share of lines marked for review vs accuracy of the rest), and cast discovery figures
 (recall of characters with >= 5 quotes, share of discovered names that are no character).
 `--quick` runs a 4-novel subset with the cast only (for iterating); `--errors N` lists N wrong
-attributions per novel with their gold type.
+attributions per novel with their gold type; `--det-errors N` lists N spans taken for quotations
+that are none (letters, titles, scare quotes) and N quotations missed, per novel.
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ def predictions(story: Story) -> list[dict[str, Any]]:
         name = by_key.get(b.speaker) if b.speaker else None
         conf = getattr(b, "confidence", None)
         for a, e in b.quotes:
+            if out and out[-1]["speaker"] == name and not story.text[out[-1]["end"] : a].strip():
+                # one speech cut into several messages (Discord's 2,000 characters) is one quotation
+                out[-1]["end"] = e
+                continue
             out.append({"start": a, "end": e, "speaker": name, "confidence": conf,
                         "review": bool(getattr(b, "review", False))})
     return out
@@ -304,6 +309,27 @@ def errors_of(g: dict[str, Any], p: dict[str, Any], sc: ModuleType, limit: int) 
             break
 
 
+def detection_errors_of(g: dict[str, Any], p: dict[str, Any], sc: ModuleType, limit: int) -> None:
+    """Up to `limit` spans found that are no gold quotation (FP) and gold quotations not found
+    (FN), with their context: what quote detection gets wrong."""
+    text = g["text"]
+    gold = [sc.trim(text, q["start"], q["end"]) for q in g["quotes"]]
+    pred = [sc.trim(text, q["start"], q["end"]) for q in p["quotes"]]
+    m = sc.match_overlap(gold, pred, 0.5)
+    used = set(m.values())
+
+    def shown(a: int, b: int) -> str:
+        return (text[max(0, a - 60) : a] + "[[" + text[a:b][:160] + "]]" + text[b : b + 40]).replace("\n", "⏎")
+
+    fp = [j for j in range(len(pred)) if j not in used]
+    fn = [i for i in range(len(gold)) if i not in m]
+    print(f"   detection: {len(fp)} found that are no quotation, {len(fn)} quotations not found")
+    for j in fp[:limit]:
+        print(f"   FP …{shown(*pred[j])}…")
+    for i in fn[:limit]:
+        print(f"   FN [{g['quotes'][i]['type'][:4]}] …{shown(*gold[i])}…")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("path", nargs="?", type=Path, default=DEFAULT_PATH)
@@ -313,6 +339,8 @@ def main() -> int:
     ap.add_argument("--no-nocast", action="store_true")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--errors", type=int, default=0, help="list N wrong attributions per novel")
+    ap.add_argument("--det-errors", type=int, default=0,
+                    help="list N spans found that are no quotation and N quotations missed, per novel")
     ap.add_argument("--check", action="store_true",
                     help="only import every novel (with and without the cast) and check the generated script")
     args = ap.parse_args()
@@ -359,6 +387,8 @@ def main() -> int:
                 print(line("  " + g["novel"], rep["per_excerpt"][g["id"]]))
                 if args.errors:
                     errors_of(g, by_id[g["id"]], sc, args.errors)
+                if args.det_errors:
+                    detection_errors_of(g, by_id[g["id"]], sc, args.det_errors)
         overall = rep["overall"] if wanted is None else subset_overall(rep, [g["id"] for g in recs])
         print(line(f"ALL {label}", overall))
         a = overall["attribution"]

@@ -110,12 +110,15 @@ async def _main(settings: Settings) -> None:
         register_user_facing(AskRefused)
         answers = AnswerEngine(db, llm=LLMConfig.from_settings(settings), clock=clock)
         await _index(answers, library)
-        # servers' own stories (imported from Discord) beside the bundled ones, loaded before
-        # sessions resume so a session playing one goes on after a restart
+        # servers' own stories (imported from Discord) beside the bundled ones: their light rows
+        # now, the stories themselves when needed, those of sessions still going before they
+        # resume (only this process's shards), so a session playing one goes on after a restart
         stories = ServerLibrary(library, LibraryStore(db), on_change=answers.index_story,
                                 limits=Limits(max_bytes=settings.import_max_bytes,
-                                              per_server=settings.stories_per_server))
+                                              per_server=settings.stories_per_server,
+                                              cache_bytes=settings.story_cache_bytes))
         await stories.refresh()
+        await stories.load_live(shards.owns if shards is not None else None)
 
         guilds = GuildStore(db)
         gate = BudgetGate(RateBudget(limits), clock)  # the one rate limiter, shared by every request

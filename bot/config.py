@@ -36,6 +36,7 @@ class Settings:
     # /story import: the largest file accepted (bytes) and how many stories one server may keep.
     import_max_bytes: int = 4_000_000
     stories_per_server: int = 25
+    story_cache_bytes: int = 64_000_000
     env_file: Path | None = None  # the .env file read at start-up, if any (checked for its mode)
     # Running at scale: PostgreSQL instead of the SQLite file, this process's shards, and how many
     # REST requests per second this process may make (Discord's 50/s is per bot, not per process).
@@ -193,6 +194,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     max_mb = _number(env, "IMPORT_MAX_MB", default=4.0, low=0.01, high=50.0,
                      what="megabytes (a story file of a few MB holds a long novel)")
     per_server = _number(env, "STORIES_PER_SERVER", default=25, low=1, high=1000, what="stories", integer=True)
+    cache_mb = _number(env, "STORY_CACHE_MB", default=64, low=1, high=100_000,
+                       what="megabytes of server stories kept loaded beyond those being played")
     shard_count, shard_ids = _shards(env)
     return Settings(
         discord_token=token,
@@ -211,6 +214,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         rate_scale=_scale(env, "NARRATOR_RATE_SCALE"),
         import_max_bytes=int(max_mb * 1_000_000),
         stories_per_server=int(per_server),
+        story_cache_bytes=int(cache_mb * 1_000_000),
         env_file=env_file,
         database_url=_database_url(env),
         shard_count=shard_count,

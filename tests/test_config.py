@@ -102,10 +102,10 @@ def test_scale_settings_database_url_shards_and_global_rate() -> None:
 
 def test_import_settings_are_validated() -> None:
     s = load_settings({}, dotenv=False)
-    assert (s.import_max_bytes, s.stories_per_server) == (4_000_000, 25)
-    s = load_settings({"IMPORT_MAX_MB": "2.5", "STORIES_PER_SERVER": "3"}, dotenv=False)
-    assert (s.import_max_bytes, s.stories_per_server) == (2_500_000, 3)
+    assert (s.import_max_bytes, s.stories_per_server, s.story_cache_bytes) == (4_000_000, 25, 64_000_000)
+    s = load_settings({"IMPORT_MAX_MB": "2.5", "STORIES_PER_SERVER": "3", "STORY_CACHE_MB": "8"}, dotenv=False)
+    assert (s.import_max_bytes, s.stories_per_server, s.story_cache_bytes) == (2_500_000, 3, 8_000_000)
     for env in ({"IMPORT_MAX_MB": "lots"}, {"IMPORT_MAX_MB": "500"}, {"STORIES_PER_SERVER": "0"},
-                {"STORIES_PER_SERVER": "2.5"}):
+                {"STORIES_PER_SERVER": "2.5"}, {"STORY_CACHE_MB": "0"}, {"STORY_CACHE_MB": "lots"}):
         with pytest.raises(ConfigError, match=next(iter(env))):
             load_settings(env, dotenv=False)

@@ -76,7 +76,9 @@ async def test_another_process_sees_imports_fixes_and_deletions(dbs: tuple[Datab
     one, two = lib_on(dbs[0]), lib_on(dbs[1])
     s = await one.import_file(A, 1, YARD, file_name="yard.html", title="Yard")
     await two.refresh()
-    story = two.get(s.key)
+    assert two.get(s.key) is None, "another process reads only the light row until it needs the story"
+    assert [(n, i.title, i.beat_count) for n, i, own in two.visible(A) if own] == [("yard", "Yard", 5)]
+    story = await two.load(s.key)
     assert story is not None and review_lines(story) == [3]
     await one.set_speaker(A, "yard", 3, "ben")
     assert two.get(s.key).beat(3).speaker is None  # type: ignore[union-attr]
@@ -111,7 +113,7 @@ async def test_limits_refuse_in_one_sentence_and_store_nothing(dbs: tuple[Databa
 async def test_a_speaker_fix_changes_one_label_and_nothing_else(dbs: tuple[Database, Database]) -> None:
     lib = lib_on(dbs[0])
     await lib.import_file(A, 1, YARD, file_name="yard.html")
-    before = lib.own(A, "yard")
+    before = await lib.entry(A, "yard")
     assert before is not None
     after = await lib.set_speaker(A, "yard", 3, "ada")
     diff = [d for d in difflib.ndiff(before.packed.script.splitlines(), after.packed.script.splitlines())
@@ -128,14 +130,14 @@ async def test_a_speaker_fix_changes_one_label_and_nothing_else(dbs: tuple[Datab
 async def test_a_bad_script_lists_every_problem_and_keeps_the_old_one(dbs: tuple[Database, Database]) -> None:
     lib = lib_on(dbs[0])
     await lib.import_file(A, 1, YARD, file_name="yard.html")
-    entry = lib.own(A, "yard")
+    entry = await lib.entry(A, "yard")
     assert entry is not None
     broken = entry.packed.script.replace("ADA:", "ADDA:").replace("BEN:", "BENJAMIN:")
     with pytest.raises(StoryFileError) as caught:
         await lib.replace_script(A, "yard", broken)
     assert len(caught.value.errors) == 2
     assert all(e.startswith("script.txt:") and "unknown speaker" in e for e in caught.value.errors)
-    assert lib.own(A, "yard").packed.script == entry.packed.script  # type: ignore[union-attr]
+    assert (await lib.entry(A, "yard")).packed.script == entry.packed.script  # type: ignore[union-attr]
     row = await LibraryStore(dbs[0]).get(A, "yard")
     assert row is not None and row.script == entry.packed.script
 
@@ -161,7 +163,7 @@ async def test_a_kept_line_is_not_asked_again_but_a_skipped_one_is(dbs: tuple[Da
                                b"<p>Nobody moved.</p>")
     lib = lib_on(dbs[0])
     summary = await lib.import_file(A, 1, two_unknown, file_name="yard.html")
-    entry = lib.own(A, "yard")
+    entry = await lib.entry(A, "yard")
     assert entry is not None and summary.to_review == 2
     first, second = entry.to_review()
     kept = await lib.keep_line(A, "yard", first)
@@ -172,7 +174,7 @@ async def test_a_kept_line_is_not_asked_again_but_a_skipped_one_is(dbs: tuple[Da
     assert all(d.startswith("- #? CHECK:") for d in removed), "only the line's review mark goes"
     other = lib_on(dbs[1])
     await other.refresh(A)
-    assert other.own(A, "yard").to_review() == [second]  # type: ignore[union-attr]
+    assert (await other.entry(A, "yard")).to_review() == [second]  # type: ignore[union-attr]
 
 
 async def test_a_story_that_no_longer_loads_is_left_out_and_reported_once(
@@ -186,15 +188,17 @@ async def test_a_story_that_no_longer_loads_is_left_out_and_reported_once(
     other = lib_on(dbs[1])
     for _ in range(3):
         await other.refresh(A)
+        assert await other.load(story_key(A, "yard")) is None
     assert other.own(A, "yard") is None and other.resolve(A, "yard") is None
     assert sum("cannot be loaded" in r.getMessage() for r in caplog.records) == 1
-    assert lib.own(A, "yard") is not None, "the process that had it keeps the last good version"
+    await lib.refresh(A)
+    assert lib.get(story_key(A, "yard")) is not None, "the process that had it keeps the last good version"
 
 
 async def test_a_review_answer_for_a_changed_story_is_refused(dbs: tuple[Database, Database]) -> None:
     lib = lib_on(dbs[0])
     await lib.import_file(A, 1, YARD, file_name="yard.html")
-    entry = lib.own(A, "yard")
+    entry = await lib.entry(A, "yard")
     assert entry is not None
     seen = entry.story.beat(3).text
     shorter = entry.packed.script.replace('NARRATION: The gate was dark.', '')
@@ -230,6 +234,8 @@ async def test_watch_brings_another_process_s_fix_to_this_one(dbs: tuple[Databas
     one, two = lib_on(dbs[0]), lib_on(dbs[1])
     await one.import_file(A, 1, YARD, file_name="yard.html")
     await two.refresh()
+    playing = await two.load(story_key(A, "yard"))  # a session in this process plays it
+    assert playing is not None
     ticks: list[float] = []
     refreshed = asyncio.Event()
 
@@ -283,7 +289,7 @@ async def test_ids_come_from_the_title_or_the_file_and_never_fail(dbs: tuple[Dat
 async def test_a_script_with_other_beats_waits_until_nobody_plays_the_story(dbs: tuple[Database, Database]) -> None:
     lib = lib_on(dbs[0])
     summary = await lib.import_file(A, 1, YARD, file_name="yard.html")
-    entry = lib.own(A, "yard")
+    entry = await lib.entry(A, "yard")
     assert entry is not None
     shorter = entry.packed.script.replace("NARRATION: The gate was dark.", "")
     await dbs[0].execute(
@@ -300,7 +306,7 @@ async def test_a_script_with_other_beats_waits_until_nobody_plays_the_story(dbs:
 async def test_a_line_the_importer_marked_unsure_is_reviewed_and_its_mark_goes(dbs: tuple[Database, Database]) -> None:
     lib = lib_on(dbs[0])
     await lib.import_file(A, 1, YARD, file_name="yard.html")
-    entry = lib.own(A, "yard")
+    entry = await lib.entry(A, "yard")
     assert entry is not None
     marked = entry.packed.script.replace('ADA: "Almost," Ada said.',
                                          '#? CHECK: ADA (40%), or BEN? Fix the name if needed, then delete this line.\n'
@@ -312,3 +318,131 @@ async def test_a_line_the_importer_marked_unsure_is_reviewed_and_its_mark_goes(d
     kept = await lib.keep_line(A, "yard", almost, expect=entry.story.beat(almost).text)
     assert almost not in kept.to_review() and "(40%)" not in kept.packed.script
     assert kept.story.beat(almost).speaker == "ada" and kept.kept == entry.kept, "nothing else recorded"
+
+
+async def _rows_of(db: Database, key: str) -> dict[str, int]:
+    counts = {}
+    for table, column in (("answer_fts", "story_slug"), ("answer_index", "story_slug"), ("stories", "slug"),
+                          ("characters", "story_slug"), ("scenes", "story_slug"), ("beats", "story_slug")):
+        row = await db.fetchone(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (key,))
+        counts[table] = int(row[0]) if row else 0
+    return counts
+
+
+async def _session(db: Database, key: str, state: str, channel: int = 5) -> None:
+    await db.execute(
+        "INSERT INTO sessions (guild_id, channel_id, story_slug, story_hash, state, mode, started_by, created_at, "
+        "updated_at) VALUES (?, ?, ?, 'h', ?, 'auto', 1, 0, 0)", (A, channel, key, state))
+
+
+async def test_delete_removes_the_story_and_its_ask_index_in_one_go(dbs: tuple[Database, Database]) -> None:
+    from bot.answers.engine import AnswerEngine
+
+    answers = AnswerEngine(dbs[0])
+    lib = ServerLibrary(bundled(), LibraryStore(dbs[0]), on_change=answers.index_story)
+    s = await lib.import_file(A, 1, YARD, file_name="yard.html")
+    await answers.index_story(bundled().stories["precious-person"])
+    kept = await _rows_of(dbs[0], s.key)
+    assert kept["answer_fts"] > 0 and kept["answer_index"] == 1 and kept["beats"] == s.beats, kept
+    # a session still playing it: refused, and nothing at all is deleted
+    await _session(dbs[0], s.key, "paused")
+    with pytest.raises(LibraryRefusal, match="being played"):
+        await lib.delete(A, "yard")
+    assert await _rows_of(dbs[0], s.key) == kept and await LibraryStore(dbs[0]).count(A) == 1
+    await dbs[0].execute("UPDATE sessions SET state = 'stopped'")
+    await _session(dbs[0], s.key, "finished", channel=6)
+    await lib.delete(A, "yard")
+    assert set((await _rows_of(dbs[0], s.key)).values()) == {0}, "nothing of the story is left"
+    assert await LibraryStore(dbs[0]).count(A) == 0 and lib.get(s.key) is None and lib.own(A, "yard") is None
+    assert (await _rows_of(dbs[0], "precious-person"))["answer_fts"] > 0, "other stories' index untouched"
+    ended = await dbs[0].fetchone("SELECT COUNT(*) FROM sessions WHERE story_slug = ?", (s.key,))
+    assert ended is not None and int(ended[0]) == 2, "ended sessions stay, as the audit log's history"
+    # another process: the story is gone from its rows too
+    other = lib_on(dbs[1])
+    await other.refresh(A)
+    assert other.resolve(A, "yard") is None and await other.load(s.key) is None
+
+
+async def test_stories_are_loaded_on_demand_and_the_cache_is_bounded(dbs: tuple[Database, Database]) -> None:
+    import gc
+
+    from bot.server_library import footprint
+
+    maker = lib_on(dbs[0])
+    keys = [(await maker.import_file(A, 1, YARD, file_name=f"yard{n}.html")).key for n in range(4)]
+    one = await maker.entry(A, "yard0")
+    assert one is not None
+    lib = lib_on(dbs[1], cache_bytes=2 * footprint(one) + 10)
+    await lib.refresh()
+    assert lib.cached() == [] and len([1 for *_, own in lib.visible(A) if own]) == 4, "light rows only"
+    assert lib.resolve(A, "yard2") == keys[2] and lib.get(keys[2]) is None
+    playing = await lib.load(keys[0])  # a session holds this one
+    for key in keys[1:]:
+        assert await lib.load(key) is not None
+    assert lib.cached() == keys[2:], "least recently used out first, never more than the bound"
+    assert lib.get(keys[0]) is playing, "a story a session still plays is found without a reload"
+    assert lib.get(keys[1]) is None
+    del playing
+    gc.collect()
+    assert lib.get(keys[0]) is None, "once nobody holds it, it is gone from memory"
+    again = await lib.load(keys[0])
+    assert again is not None
+    assert lib.cached() == [keys[3], keys[0]]
+
+
+async def test_rows_stored_before_metadata_existed_get_it_on_first_refresh(dbs: tuple[Database, Database]) -> None:
+    maker = lib_on(dbs[0])
+    s = await maker.import_file(A, 1, YARD, file_name="yard.html", title="Yard")
+    await dbs[0].execute("UPDATE server_stories SET meta = ''")
+    lib = lib_on(dbs[1])
+    await lib.refresh()
+    assert [(n, i.title, i.scene_count, i.beat_count) for n, i, own in lib.visible(A) if own] == [
+        ("yard", "Yard", s.scenes, s.beats)]
+    row = await dbs[0].fetchone("SELECT meta FROM server_stories WHERE slug = 'yard'")
+    assert row is not None and '"beats":5' in str(row[0]), "written back for every other process"
+
+
+async def test_start_up_loads_only_the_stories_of_sessions_still_going(dbs: tuple[Database, Database]) -> None:
+    maker = lib_on(dbs[0])
+    keys = [(await maker.import_file(A, 1, YARD, file_name=f"yard{n}.html")).key for n in range(3)]
+    await _session(dbs[0], keys[0], "paused", channel=5)
+    await _session(dbs[0], keys[1], "finished", channel=6)
+    await _session(dbs[0], "precious-person", "playing", channel=7)
+    lib = lib_on(dbs[1])
+    await lib.refresh()
+    assert await lib.load_live(lambda guild: guild != A) == 0, "another process runs this server"
+    assert await lib.load_live() == 1 and lib.cached() == [keys[0]]
+    assert await lib.load_channel(6) is not None and lib.cached() == [keys[0], keys[1]]
+
+
+async def test_stories_loaded_for_resuming_sessions_stay_until_they_are_held(dbs: tuple[Database, Database]) -> None:
+    import gc
+
+    maker = lib_on(dbs[0])
+    keys = [(await maker.import_file(A, 1, YARD, file_name=f"yard{n}.html")).key for n in range(3)]
+    for n, key in enumerate(keys):
+        await _session(dbs[0], key, "playing", channel=10 + n)
+    lib = lib_on(dbs[1], cache_bytes=1)  # room for one story only
+    await lib.refresh()
+    assert await lib.load_live() == 3 and len(lib.cached()) == 1
+    gc.collect()
+    assert all(lib.get(k) is not None for k in keys), "every session about to resume finds its story"
+    held = lib.get(keys[0])  # a resumed session holds it
+    lib.unpin()
+    gc.collect()
+    assert lib.get(keys[0]) is held and lib.get(keys[1]) is None and lib.get(keys[2]) is not None
+
+
+async def test_a_process_importing_many_stories_does_not_keep_them_all(dbs: tuple[Database, Database]) -> None:
+    import gc
+
+    from bot.answers.engine import FACTS_KEPT, AnswerEngine
+
+    answers = AnswerEngine(dbs[0])
+    lib = ServerLibrary(bundled(), LibraryStore(dbs[0]), on_change=answers.index_story,
+                        limits=Limits(per_server=100, cache_bytes=1))
+    keys = [(await lib.import_file(A, 1, YARD, file_name=f"yard{n}.html")).key for n in range(FACTS_KEPT + 6)]
+    gc.collect()
+    alive = [k for k in keys if lib.get(k) is not None]  # found only while something still holds it
+    assert len(alive) <= FACTS_KEPT + 1, f"{len(alive)} of {len(keys)} imported stories still in memory"
+    assert await answers.answer(await lib.load(keys[0]), "ada", "Is it ready?", 4) is not None  # type: ignore[arg-type]

@@ -67,6 +67,11 @@ class Answer:
     beats: tuple[int, ...] = field(default=())  # story-wide indexes of the beats drawn on, main one first
 
 
+# How many stories' facts stay in memory (each holds its Story, ~2 MB for a 100 KB story): without
+# a bound, a process that imports or answers for many server stories would keep them all.
+FACTS_KEPT = 16
+
+
 class AnswerEngine:
     """Answers readers' questions as a story's characters.
 
@@ -116,6 +121,8 @@ class AnswerEngine:
                 self._stats.clear()
                 log.info("indexed story %s for /ask (%d beats)", story.slug, len(story))
             self._facts[story.slug] = (story, facts)
+            while len(self._facts) > FACTS_KEPT:  # the stories indexed or asked about last; others are read again
+                del self._facts[next(iter(self._facts))]
             return facts
 
     # ------------------------------------------------------------------ asking

@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.discord_app.buttons import CONTINUE_REACTIONS, ContinueButton
 from bot.discord_app.commands import setup_commands
 from bot.discord_app.errors import NarratorTree, report_error, send_ephemeral
+from bot.discord_app.library_commands import LIBRARY_ITEMS, cast_form, cast_submitted, load_channel_story
 from bot.discord_app.permissions import interaction_is_moderator
 from bot.discord_app.services import AnswersLike, StoryLibrary
 from bot.discord_app.webhook_stage import WebhookStage
@@ -83,10 +84,13 @@ class NarratorBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         ContinueButton.handler = self.on_continue
-        self.add_dynamic_items(ContinueButton)
+        self.add_dynamic_items(ContinueButton, *LIBRARY_ITEMS)  # every button keeps working after a restart
         resumed = await self.narrator.resume_all()
         if resumed:
             log.info("resumed %d session(s)", resumed)
+        unpin = getattr(self.library, "unpin", None)
+        if callable(unpin):
+            unpin()  # the stories loaded for them are held by the resumed sessions now
         setup_commands(self)
         guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
         if guild is not None:
@@ -117,9 +121,18 @@ class NarratorBot(commands.Bot):
         return Place(channel_id, guild_id)
 
     async def interaction_place(self, interaction: discord.Interaction[Any]) -> Place:
+        """Where the interaction happens; the story of the session there is loaded into memory
+        first (a server's own stories are loaded on demand), so the command finds it."""
         if interaction.channel_id is None:
             raise NarratorError("This only works in a server channel.")
-        return await self.place_of(interaction.channel_id, interaction.guild_id, interaction.channel)
+        place = await self.place_of(interaction.channel_id, interaction.guild_id, interaction.channel)
+        await load_channel_story(self.library, place.channel_id)
+        return place
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        form = cast_form(interaction)
+        if form is not None:  # answered here, not by the Modal object, so it survives a restart
+            await cast_submitted(interaction, form)
 
     # ------------------------------------------------------------------ advancing
 
@@ -133,6 +146,7 @@ class NarratorBot(commands.Bot):
         if self._narrator is None or self._closing:
             return
         place = await self.place_of(payload.channel_id, payload.guild_id)
+        await load_channel_story(self.library, place.channel_id)  # a server story is loaded on demand
         name = payload.member.display_name if payload.member else ""
         actor = Actor(user_id=payload.user_id, name=name, moderator=False)
         try:

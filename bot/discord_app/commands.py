@@ -16,7 +16,14 @@ import discord
 from discord import app_commands
 
 from bot.discord_app.errors import send_ephemeral
-from bot.discord_app.library_commands import add_library_commands, echo, refresh, resolve_key, visible_stories
+from bot.discord_app.library_commands import (
+    add_library_commands,
+    echo,
+    load_story,
+    refresh,
+    resolve_key,
+    visible_stories,
+)
 from bot.discord_app.permissions import Refused, interaction_is_moderator, require_admin, require_moderator
 from bot.discord_app.render import (
     ELLIPSIS,
@@ -180,6 +187,7 @@ class StoryGroup(app_commands.Group):
         await interaction.response.defer(ephemeral=True, thinking=True)
         await refresh(self.bot, interaction.guild_id)  # a story imported a moment ago, maybe by another process
         slug = resolve_story(self.bot, story, interaction.guild_id)
+        await load_story(self.bot, slug)  # a server's own story is read from the database when needed
         chosen: Mode = mode.value if mode else "auto"  # type: ignore[assignment]
         view = await self.bot.narrator.start(place, slug, actor, mode=chosen, wpm=wpm)
         tidy = await self.bot.store.tidy(place.channel_id)
@@ -349,11 +357,12 @@ class StoryGroup(app_commands.Group):
     async def characters(self, interaction: discord.Interaction[Any], story: str | None = None) -> None:
         if story:
             await refresh(self.bot, interaction.guild_id, quick=True)
-            found = self.bot.library.get(resolve_story(self.bot, story, interaction.guild_id))
+            found = await load_story(self.bot, resolve_story(self.bot, story, interaction.guild_id))
         else:
             place = await self.bot.interaction_place(interaction)
             _, found = await self._session_story(place)
-        assert found is not None
+        if found is None:
+            raise Refused(f"“{echo(story or '')}” cannot be loaded just now; `/story list` shows what can be played.")
         await send_ephemeral(interaction, f"The cast of **{escape(found.title)}**:", embeds=cast_embeds(found))
 
     @app_commands.command(name="list", description="Stories available to play")
@@ -363,7 +372,7 @@ class StoryGroup(app_commands.Group):
         for slug, st, own in visible_stories(self.bot, interaction.guild_id):
             credit = st.credit or (f"by {st.author}" if st.author else "")
             by = f" — {escape(credit)}" if credit else ""
-            lines.append(f"**{escape(st.title)}**{by} — `{slug}`, {len(st.scenes)} scenes, {len(st)} beats"
+            lines.append(f"**{escape(st.title)}**{by} — `{slug}`, {st.scene_count} scenes, {st.beat_count} beats"
                          + (" (this server's)" if own else ""))
         if not lines:
             lines.append("No stories yet: a moderator can upload one with `/story import file:`.")

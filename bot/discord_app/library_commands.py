@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import re
 import time
+import zlib
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -18,12 +20,12 @@ import discord
 from discord import app_commands
 
 from bot.answers.voice import defuse
-from bot.discord_app.errors import send_ephemeral, user_message
+from bot.discord_app.errors import report_error, send_ephemeral, user_message
 from bot.discord_app.permissions import Refused, require_moderator
 from bot.discord_app.render import escape, trim
 from bot.engine.api import Actor, NarratorError, NarratorService
 from bot.engine.stage import Place
-from bot.server_library import ImportSummary, LibraryRefusal, ServerLibrary, ServerStory
+from bot.server_library import ImportSummary, LibraryRefusal, ServerLibrary, ServerStory, StoryInfo, story_key
 from bot.store.guilds import GuildStore
 from bot.story.cast import StoryFileError, image_url_problem
 from bot.story.model import Beat, Character, Story
@@ -61,7 +63,6 @@ FETCH_TIMEOUT = 20.0  # seconds to download an attachment
 STORY_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub")
 SCRIPT_SUFFIX = ".script.txt"
 DISCORD_CDN_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
-REVIEW_TIMEOUT = 14 * 60.0  # an interaction token lasts 15 minutes
 
 
 def echo(text: str) -> str:
@@ -77,12 +78,30 @@ def server_library(bot: LibraryHost) -> ServerLibrary:
     return lib
 
 
-def visible_stories(bot: LibraryHost, guild_id: int | None) -> list[tuple[str, Story, bool]]:
-    """(name to type, story, the server's own) for what this server may play."""
+def visible_stories(bot: LibraryHost, guild_id: int | None) -> list[tuple[str, StoryInfo, bool]]:
+    """(name to type, its light row, the server's own) for what this server may play."""
     lib = bot.library
     if isinstance(lib, ServerLibrary):
         return lib.visible(guild_id)
-    return [(slug, st, False) for slug, st in sorted(lib.stories.items())]
+    return [(slug, StoryInfo.of(st, slug=slug), False) for slug, st in sorted(lib.stories.items())]
+
+
+async def load_story(bot: LibraryHost, key: str) -> Story | None:
+    """The story, loaded into memory if it is a server story not loaded yet (the engine looks
+    stories up without waiting)."""
+    lib = bot.library
+    if isinstance(lib, ServerLibrary):
+        return await lib.load(key)
+    return lib.get(key)
+
+
+async def load_channel_story(library: object, channel_id: int) -> None:
+    """Before a command acts on a channel's session: its story in memory, if it is a server's."""
+    if isinstance(library, ServerLibrary):
+        try:
+            await library.load_channel(channel_id)
+        except Exception as exc:  # e.g. a database fault: the command says what it can
+            log.warning("loading the story of channel %s failed: %s", channel_id, exc)
 
 
 async def refresh(bot: LibraryHost, guild_id: int | None, *, quick: bool = False) -> None:
@@ -186,6 +205,18 @@ class Progress:
 
 
 # ---------------------------------------------------------------------------- review walk
+# The walk keeps no state in the process: each button and the menu carry, in their custom_id,
+# the line being reviewed, how many lines were fixed and kept so far, a checksum of the line's
+# words (refused if the story changed under the moderator) and the story's slug. They are
+# discord.py DynamicItems registered at start-up, so a click after a restart goes on where it was.
+
+REVIEW_ID = r"(?P<beat>[0-9]+):(?P<fixed>[0-9]+):(?P<kept>[0-9]+):(?P<sum>[0-9a-f]{8}):(?P<slug>[a-z0-9-]{1,60})"
+NARRATION = "-narration-"
+
+
+def line_sum(text: str) -> str:
+    """A short checksum of a line's words: the review's guard against a story changed under it."""
+    return f"{zlib.crc32(text.encode('utf-8')):08x}"
 
 
 def _excerpt(story: Story, i: int, limit: int) -> str:
@@ -216,227 +247,314 @@ def likely_speakers(story: Story, index: int, reach: int = 12) -> list[Character
     return sorted(story.characters, key=lambda c: (distance.get(c.key, reach + 1), order[c.key]))
 
 
-class ReviewWalk(discord.ui.View):
-    """One line at a time: the line with its neighbours, a speaker menu, and Keep (it is right as
-    it is: not asked again), Skip (ask again next time) and Stop."""
+def _guess(story: Story, beat: Beat) -> str:
+    """The importer's opinion of the line, when it gave one."""
+    def name(key: str | None) -> str:
+        c = story.character(key) if key else None
+        return echo(c.name) if c else "nobody"
 
-    def __init__(self, bot: LibraryHost, guild_id: int, entry: ServerStory, lines: list[int]) -> None:
-        super().__init__(timeout=REVIEW_TIMEOUT)
-        self.bot = bot
-        self.guild_id = guild_id
-        self.slug = entry.slug
-        self.story = entry.story
-        self.lines = lines
-        self.at = 0
-        self.fixed = 0
-        self.latest: discord.Interaction[Any] | None = None  # whose token can still edit the message
-        self.menu: discord.ui.Select[ReviewWalk] = discord.ui.Select(custom_id="review:speaker",
-                                                                     placeholder="Who says this line?")
-        self.menu.callback = self._chosen  # type: ignore[method-assign]
-        self.add_item(self.menu)
-        for label, cid, style, handler in (("Keep", "review:keep", discord.ButtonStyle.success, self._keep),
-                                           ("Skip", "review:skip", discord.ButtonStyle.secondary, self._skip),
-                                           ("Stop", "review:stop", discord.ButtonStyle.danger, self._stop)):
-            button: discord.ui.Button[ReviewWalk] = discord.ui.Button(label=label, custom_id=cid, style=style)
-            button.callback = handler  # type: ignore[method-assign]
-            self.add_item(button)
-        self._fill_menu()
+    if beat.confidence is None and not beat.runner_up:
+        return ""
+    sure = f" ({round(100 * beat.confidence)} % sure)" if beat.confidence is not None else ""
+    other = f"; next most likely: {name(beat.runner_up)}" if beat.runner_up else ""
+    return f"the importer's guess: {name(beat.speaker)}{sure}{other}"
 
-    def _fill_menu(self) -> None:
-        i = self.lines[self.at]
-        beat = self.story.beat(i)
-        current = beat.speaker or ""
-        options = [discord.SelectOption(label=trim(c.name, 100), value=c.key, default=c.key == current)
-                   for c in likely_speakers(self.story, i)[:24]]
-        options.append(discord.SelectOption(label="Narration (nobody speaks)", value="-narration-",
-                                            default=beat.kind == "narration"))
-        self.menu.options = options
 
-    def text(self) -> str:
-        i = self.lines[self.at]
-        scene = self.story.scene_of(i)
-        head = (f"Reviewing **{echo(self.story.title)}** — line {self.at + 1} of {len(self.lines)} "
-                f"(scene {scene.index + 1}, beat {i}). Pick who says it, or keep it as it is.")
-        parts = [head]
-        if i > 0:
-            parts.append("-# before: " + _excerpt(self.story, i - 1, 400))
-        parts.append("> " + _excerpt(self.story, i, 900))
-        if i + 1 < len(self.story):
-            parts.append("-# after: " + _excerpt(self.story, i + 1, 400))
-        guess = self._guess(self.story.beat(i))
-        if guess:
-            parts.append(f"-# {guess}")
-        return trim("\n".join(parts), 1900)
+def review_page(entry: ServerStory, *, after: int = -1, fixed: int = 0, kept: int = 0,
+                note: str = "") -> tuple[str, discord.ui.View | None]:
+    """The review's message for the first line to check after beat `after` (its text and
+    controls), or the closing line when none is left."""
+    story = entry.story
+    lines = entry.to_review()
+    upcoming = [i for i in lines if i > after]
+    if not upcoming:
+        return (f"{note}Review finished: {fixed} line(s) fixed in **{echo(story.title)}**."
+                + (f" {len(lines)} line(s) skipped: `/story review` asks them again." if lines else ""), None)
+    i = upcoming[0]
+    fixed, kept = min(fixed, 9999), min(kept, 9999)  # a custom_id holds 100 characters
+    done = fixed + kept
+    scene = story.scene_of(i)
+    parts = [f"{note}Reviewing **{echo(story.title)}** — line {done + lines.index(i) + 1} of {done + len(lines)} "
+             f"(scene {scene.index + 1}, beat {i}). Pick who says it, or keep it as it is."]
+    if i > 0:
+        parts.append("-# before: " + _excerpt(story, i - 1, 400))
+    parts.append("> " + _excerpt(story, i, 900))
+    if i + 1 < len(story):
+        parts.append("-# after: " + _excerpt(story, i + 1, 400))
+    guess = _guess(story, story.beat(i))
+    if guess:
+        parts.append(f"-# {guess}")
+    state = f"{i}:{fixed}:{kept}:{line_sum(story.beat(i).text)}:{entry.slug}"
+    beat = story.beat(i)
+    options = [discord.SelectOption(label=trim(c.name, 100), value=c.key, default=c.key == (beat.speaker or ""))
+               for c in likely_speakers(story, i)[:24]]
+    options.append(discord.SelectOption(label="Narration (nobody speaks)", value=NARRATION,
+                                        default=beat.kind == "narration"))
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReviewMenu(state, options))
+    for action in ("keep", "skip", "stop"):
+        view.add_item(ReviewButton(action, state))
+    return trim("\n".join(parts), 1900), view
 
-    def _guess(self, beat: Beat) -> str:
-        """The importer's opinion of the line, when it gave one."""
-        def name(key: str | None) -> str:
-            c = self.story.character(key) if key else None
-            return echo(c.name) if c else "nobody"
 
-        if beat.confidence is None and not beat.runner_up:
-            return ""
-        sure = f" ({round(100 * beat.confidence)} % sure)" if beat.confidence is not None else ""
-        other = f"; next most likely: {name(beat.runner_up)}" if beat.runner_up else ""
-        return f"the importer's guess: {name(beat.speaker)}{sure}{other}"
+class ReviewMenu(discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=r"rv:pick:" + REVIEW_ID):
+    """Who says the line (or narration): saved at once, then the next line."""
 
-    async def _show(self, interaction: discord.Interaction[Any], content: str, view: ReviewWalk | None) -> None:
-        if interaction.response.is_done():  # deferred while a fix was saved
-            await interaction.edit_original_response(content=content, view=view, allowed_mentions=NO_MENTIONS)
-        else:
-            await interaction.response.edit_message(content=content, view=view, allowed_mentions=NO_MENTIONS)
+    def __init__(self, state: str, options: list[discord.SelectOption] | None = None) -> None:
+        super().__init__(discord.ui.Select(custom_id=f"rv:pick:{state}", placeholder="Who says this line?",
+                                           options=options or [discord.SelectOption(label="…")]))
+        self.state = state
 
-    async def _next(self, interaction: discord.Interaction[Any], note: str = "") -> None:
-        self.at += 1
-        if self.at >= len(self.lines):
-            self.stop()
-            await self._show(interaction, f"{note}Review finished: {self.fixed} line(s) fixed in "
-                             f"**{echo(self.story.title)}**.", None)
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> ReviewMenu:
+        return cls(match.group(0).removeprefix("rv:pick:"))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        values = self.item.values
+        await review_step(interaction, "pick", self.state, values[0] if values else "")
+
+
+_BUTTONS = {"keep": ("Keep", discord.ButtonStyle.success), "skip": ("Skip", discord.ButtonStyle.secondary),
+            "stop": ("Stop", discord.ButtonStyle.danger)}
+
+
+class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+                   template=r"rv:(?P<action>keep|skip|stop):" + REVIEW_ID):
+    """Keep (right as it is: not asked again), Skip (asked again next time), Stop."""
+
+    def __init__(self, action: str, state: str) -> None:
+        label, style = _BUTTONS[action]
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"rv:{action}:{state}"))
+        self.action, self.state = action, state
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> ReviewButton:
+        action = match.group("action")
+        return cls(action, match.group(0).removeprefix(f"rv:{action}:"))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await review_step(interaction, self.action, self.state)
+
+
+async def review_step(interaction: discord.Interaction[Any], action: str, state: str, value: str = "") -> None:
+    """One click of the review: check who clicked, save the pick or the keep, show the next line."""
+    bot: LibraryHost = interaction.client  # the NarratorBot
+    try:
+        m = re.fullmatch(REVIEW_ID, state)
+        assert m is not None  # the template matched it
+        beat, fixed, kept, slug = int(m["beat"]), int(m["fixed"]), int(m["kept"]), m["slug"]
+        await require_moderator(interaction, bot.store)
+        guild_id = _guild(interaction)
+        if action == "stop":
+            await interaction.response.edit_message(
+                content=f"Review stopped: {fixed} line(s) fixed; `/story review` starts again.", view=None,
+                allowed_mentions=NO_MENTIONS)
             return
-        self._fill_menu()
-        await self._show(interaction, note + self.text(), self)
-
-    async def _chosen(self, interaction: discord.Interaction[Any]) -> None:
-        value = self.menu.values[0] if self.menu.values else ""
-        speaker = None if value == "-narration-" else value
-        lib = server_library(self.bot)
-        await interaction.response.defer()  # validating a long story can take a moment
+        await interaction.response.defer()  # loading and validating a long story can take a moment
+        lib = server_library(bot)
+        await lib.refresh(guild_id)
+        entry = await lib.entry(guild_id, slug)
+        if entry is None:
+            raise Refused("This story is no longer in this server's library; `/story list` shows what is.")
+        if not 0 <= beat < len(entry.story) or line_sum(entry.story.beat(beat).text) != m["sum"]:
+            raise Refused("The story changed since this review started (a new script?); run `/story review` again.")
+        expect = entry.story.beat(beat).text
+        note = ""
         try:
-            i = self.lines[self.at]
-            entry = await lib.set_speaker(self.guild_id, self.slug, i, speaker, expect=self.story.beat(i).text)
+            if action == "pick":
+                entry = await lib.set_speaker(guild_id, slug, beat, None if value == NARRATION else value, expect=expect)
+                fixed, note = fixed + 1, "Saved. "
+            elif action == "keep":
+                entry = await lib.keep_line(guild_id, slug, beat, expect=expect)
+                kept, note = kept + 1, "Kept. "
         except (LibraryRefusal, StoryFileError) as exc:
-            await interaction.followup.send(one_sentence(exc), ephemeral=True, allowed_mentions=NO_MENTIONS)
-            return
-        self.story = entry.story
-        self.fixed += 1
-        await self._next(interaction, "Saved. ")
+            raise Refused(one_sentence(exc)) from None
+        text, view = review_page(entry, after=beat, fixed=fixed, kept=kept, note=note)
+        await interaction.edit_original_response(content=text, view=view, allowed_mentions=NO_MENTIONS)
+    except Exception as exc:
+        await report_error(interaction, exc)
 
-    async def _keep(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.defer()
-        try:
-            i = self.lines[self.at]
-            entry = await server_library(self.bot).keep_line(self.guild_id, self.slug, i,
-                                                             expect=self.story.beat(i).text)
-        except (LibraryRefusal, StoryFileError) as exc:
-            await interaction.followup.send(one_sentence(exc), ephemeral=True, allowed_mentions=NO_MENTIONS)
-            return
-        self.story = entry.story
-        await self._next(interaction, "Kept. ")
 
-    async def _skip(self, interaction: discord.Interaction[Any]) -> None:
-        await self._next(interaction)
+class StaleControl(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+                   template=r"review:(?:speaker|keep|skip|stop)|library:delete"):
+    """Buttons and menus sent by an older version of the bot, whose state lived in its memory:
+    say what to do instead of leaving Discord's "This interaction failed"."""
 
-    async def _stop(self, interaction: discord.Interaction[Any]) -> None:
-        self.stop()
-        await interaction.response.edit_message(
-            content=f"Review stopped: {self.fixed} line(s) fixed; `/story review` starts again.",
-            view=None, allowed_mentions=NO_MENTIONS)
+    def __init__(self, custom_id: str) -> None:
+        super().__init__(discord.ui.Button(label="…", custom_id=custom_id))
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        try:
-            await require_moderator(interaction, self.bot.store)
-        except Refused as exc:
-            await interaction.response.send_message(str(exc), ephemeral=True, allowed_mentions=NO_MENTIONS)
-            return False
-        self.latest = interaction
-        return True
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> StaleControl:
+        return cls(match.group(0))
 
-    async def on_timeout(self) -> None:
-        if self.latest is None:
-            return
-        try:
-            await self.latest.edit_original_response(
-                content=f"Review paused after a quiet while: {self.fixed} line(s) fixed; `/story review` goes on.",
-                view=None, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException:
-            pass  # the message is gone or its token expired: nothing to tidy
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        what = "`/story delete`" if self.custom_id.startswith("library:") else "`/story review`"
+        await send_ephemeral(interaction, f"This was asked before the bot restarted and can no longer be answered; "
+                             f"run {what} again.")
 
 
 # ---------------------------------------------------------------------------- cast modal
+# The form's custom_id names the story and the character (its place in the cast and a checksum
+# of its key), and every submission is answered by `cast_submitted` from the bot's
+# on_interaction, not by the Modal object: a form filled in across a restart is still saved.
+
+CAST_FORM = re.compile(r"cast:(?P<index>[0-9]+):(?P<sum>[0-9a-f]{8}):(?P<slug>[a-z0-9-]{1,60})")
+CAST_FIELDS = ("avatar_url", "colour", "pronouns", "persona")
 
 
 class CastModal(discord.ui.Modal):
-    def __init__(self, bot: LibraryHost, guild_id: int, entry: ServerStory, key: str) -> None:
+    def __init__(self, entry: ServerStory, key: str) -> None:
         c = entry.story.character(key)
         assert c is not None
-        super().__init__(title=trim(f"{c.name} — {entry.story.title}", 45), custom_id="cast:edit")
-        self.bot, self.guild_id, self.slug, self.key = bot, guild_id, entry.slug, key
-        self.avatar: discord.ui.TextInput[CastModal] = discord.ui.TextInput(
+        index = [x.key for x in entry.story.characters].index(key)
+        super().__init__(title=trim(f"{c.name} — {entry.story.title}", 45),
+                         custom_id=f"cast:{index}:{line_sum(key)}:{entry.slug}", timeout=60)
+        self.add_item(discord.ui.TextInput(
             label="Avatar URL (direct .png/.jpg/.gif/.webp link)", custom_id="cast:avatar_url",
-            default=c.avatar_url or "", required=False, max_length=500)
-        self.colour: discord.ui.TextInput[CastModal] = discord.ui.TextInput(
+            default=c.avatar_url or "", required=False, max_length=500))
+        self.add_item(discord.ui.TextInput(
             label="Colour (#rrggbb)", custom_id="cast:colour", default=c.colour or "", required=False,
-            max_length=7)
-        self.pronouns: discord.ui.TextInput[CastModal] = discord.ui.TextInput(
+            max_length=7))
+        self.add_item(discord.ui.TextInput(
             label="Pronouns (he/him, she/her, they/them…)", custom_id="cast:pronouns", default=c.pronouns,
-            required=False, max_length=40)
-        self.persona: discord.ui.TextInput[CastModal] = discord.ui.TextInput(
+            required=False, max_length=40))
+        self.add_item(discord.ui.TextInput(
             label="Persona: who they are, how they talk", custom_id="cast:persona", default=c.persona[:4000],
-            required=False, max_length=4000, style=discord.TextStyle.paragraph)
-        for item in (self.avatar, self.colour, self.pronouns, self.persona):
-            self.add_item(item)
+            required=False, max_length=4000, style=discord.TextStyle.paragraph))
 
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        changes = {"avatar_url": self.avatar.value, "colour": self.colour.value,
-                   "pronouns": self.pronouns.value, "persona": self.persona.value}
-        url = changes["avatar_url"].strip()
+
+def cast_form(interaction: discord.Interaction[Any]) -> re.Match[str] | None:
+    """The submitted /story cast form's state, if this interaction is one."""
+    if interaction.type is not discord.InteractionType.modal_submit or not interaction.data:
+        return None
+    return CAST_FORM.fullmatch(str(interaction.data.get("custom_id", "")))
+
+
+def form_values(data: Any) -> dict[str, str]:
+    """custom_id -> value of a submitted form's text inputs (in action rows or labels)."""
+    out: dict[str, str] = {}
+    for row in data.get("components") or []:
+        inputs = [row.get("component")] if row.get("type") == 18 else row.get("components") or []
+        for c in inputs:
+            if c and "custom_id" in c and "value" in c:
+                out[str(c["custom_id"])] = str(c["value"] or "")
+    return out
+
+
+async def cast_submitted(interaction: discord.Interaction[Any], form: re.Match[str]) -> None:
+    bot: LibraryHost = interaction.client  # the NarratorBot
+    try:
+        await require_moderator(interaction, bot.store)
+        guild_id = _guild(interaction)
+        values = form_values(interaction.data)
+        changes = {name: values[f"cast:{name}"] for name in CAST_FIELDS if f"cast:{name}" in values}
+        url = changes.get("avatar_url", "").strip()
         problem = image_url_problem(url) if url else None
         if problem:
-            await send_ephemeral(interaction, f"Nothing was changed: the avatar URL {problem}.")
-            return
+            raise Refused(f"Nothing was changed: the avatar URL {problem}.")
+        lib = server_library(bot)
+        await lib.refresh(guild_id)
+        info = lib.own(guild_id, form["slug"])
+        if info is None:
+            raise Refused("Nothing was changed: this story is no longer in this server's library.")
+        cast = info.characters
+        index = int(form["index"])
+        if index >= len(cast) or line_sum(cast[index][0]) != form["sum"]:
+            raise Refused("Nothing was changed: the cast changed since this form was opened; run `/story cast` again.")
+        key = cast[index][0]
         try:
-            entry = await server_library(self.bot).edit_character(self.guild_id, self.slug, self.key, changes)
+            entry = await lib.edit_character(guild_id, info.slug, key, changes)
         except (LibraryRefusal, StoryFileError) as exc:
-            await send_ephemeral(interaction, "Nothing was changed: " + one_sentence(exc))
-            return
-        c = entry.story.character(self.key)
-        await send_ephemeral(interaction, f"Saved {echo(c.name if c else self.key)} in **{echo(entry.story.title)}**.")
+            raise Refused("Nothing was changed: " + one_sentence(exc)) from None
+        c = entry.story.character(key)
+        await send_ephemeral(interaction, f"Saved {echo(c.name if c else key)} in **{echo(entry.story.title)}**.")
+    except Exception as exc:
+        await report_error(interaction, exc)
 
 
 # ---------------------------------------------------------------------------- delete
 
 
-class ConfirmDelete(discord.ui.View):
-    def __init__(self, bot: LibraryHost, guild_id: int, entry: ServerStory) -> None:
-        super().__init__(timeout=120)
-        self.bot, self.guild_id, self.entry = bot, guild_id, entry
-        button: discord.ui.Button[ConfirmDelete] = discord.ui.Button(
-            label=trim(f"Delete {entry.story.title}", 80), style=discord.ButtonStyle.danger,
-            custom_id="library:delete")
-        button.callback = self._confirmed  # type: ignore[method-assign]
-        self.add_item(button)
+class ConfirmDelete(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+                    template=r"lib:delete:(?P<stamp>[0-9]+):(?P<slug>[a-z0-9-]{1,60})"):
+    """The confirmation button of `/story delete`. Its custom_id names the story and when it was
+    imported (so a story deleted and imported again under the same name is not deleted by an
+    old button); it is a DynamicItem, so it still works after a restart."""
 
-    async def _confirmed(self, interaction: discord.Interaction[Any]) -> None:
+    def __init__(self, slug: str, stamp: int, title: str = "") -> None:
+        super().__init__(discord.ui.Button(label=trim(f"Delete {title or slug}", 80), style=discord.ButtonStyle.danger,
+                                           custom_id=f"lib:delete:{stamp}:{slug}"))
+        self.slug, self.stamp = slug, stamp
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> ConfirmDelete:
+        return cls(match["slug"], int(match["stamp"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
-            await require_moderator(interaction, self.bot.store)
-        except Refused as exc:
-            await interaction.response.send_message(str(exc), ephemeral=True, allowed_mentions=NO_MENTIONS)
-            return
-        await interaction.response.defer()
-        self.stop()
-        lib = server_library(self.bot)
-        title = self.entry.story.title
-        actor = Actor(interaction.user.id, interaction.user.display_name, True)  # who pressed, for the audit log
-        for guild_id, channel_id, parent_id in await lib.live_places(self.entry):
-            place = Place(channel_id, guild_id, parent_id)
-            try:
-                await self.bot.narrator.stop(place, actor)
-                self.bot.stage.clear_controls(place)
-            except NarratorError as exc:
-                log.info("stopping %s before deleting it: %s", channel_id, exc)
-            client = interaction.client
-            channel = client.get_channel(channel_id) or client.get_partial_messageable(channel_id)
-            try:
-                await channel.send(f"⏹️ **{echo(title)}** was deleted from this server's library by a "
-                                   "moderator, so the story stopped here.", allowed_mentions=NO_MENTIONS)
-            except discord.HTTPException as exc:
-                log.info("could not post the deletion notice in %s: %s", channel_id, exc)
+            await delete_story(interaction, self.slug, self.stamp)
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+
+def delete_view(info: StoryInfo) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ConfirmDelete(info.slug, info.stamp, info.title))
+    return view
+
+
+async def delete_story(interaction: discord.Interaction[Any], slug: str, stamp: int) -> None:
+    """Stop every session playing the story (with a notice in its channel), then delete the story
+    and all that is kept for it in one transaction."""
+    bot: LibraryHost = interaction.client  # the NarratorBot
+    await require_moderator(interaction, bot.store)
+    guild_id = _guild(interaction)
+    await interaction.response.defer()
+    lib = server_library(bot)
+    await lib.refresh(guild_id)
+    info = lib.own(guild_id, slug)
+    if info is None:
+        await interaction.edit_original_response(content="That story is no longer in this server's library.", view=None)
+        return
+    if info.stamp != stamp:
+        await interaction.edit_original_response(
+            content=f"**{echo(info.title)}** was imported again since you asked; run `/story delete` again.", view=None)
+        return
+    actor = Actor(interaction.user.id, interaction.user.display_name, True)  # who pressed, for the audit log
+    for attempt in range(3):
+        for place in [Place(c, g, p) for g, c, p in await lib.live_places(story_key(guild_id, slug))]:
+            await _stop_for_deletion(bot, interaction, place, actor, info.title)
         try:
-            await lib.delete(self.guild_id, self.entry.slug)
-        except LibraryRefusal as exc:
-            await interaction.edit_original_response(content=str(exc), view=None)
-            return
-        await interaction.edit_original_response(content=f"Deleted **{echo(title)}**.", view=None)
+            await lib.delete(guild_id, slug)
+            break
+        except LibraryRefusal as exc:  # a session started meanwhile: stop it too, then try again
+            if attempt == 2:
+                await interaction.edit_original_response(content=str(exc), view=None)
+                return
+    await interaction.edit_original_response(content=f"Deleted **{echo(info.title)}**.", view=None)
+
+
+async def _stop_for_deletion(bot: LibraryHost, interaction: discord.Interaction[Any], place: Place, actor: Actor,
+                             title: str) -> None:
+    try:
+        await bot.narrator.stop(place, actor)
+        bot.stage.clear_controls(place)
+    except NarratorError as exc:
+        log.info("stopping %s before deleting it: %s", place.channel_id, exc)
+    client = interaction.client
+    channel = client.get_channel(place.channel_id) or client.get_partial_messageable(place.channel_id)
+    try:
+        await channel.send(f"⏹️ **{echo(title)}** was deleted from this server's library by a "
+                           "moderator, so the story stopped here.", allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException as exc:
+        log.info("could not post the deletion notice in %s: %s", place.channel_id, exc)
+
+
+LIBRARY_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ReviewMenu, ReviewButton, ConfirmDelete, StaleControl)
 
 
 # ---------------------------------------------------------------------------- the commands
@@ -452,7 +570,7 @@ async def _own_story(bot: LibraryHost, interaction: discord.Interaction[Any], na
     guild_id = _guild(interaction)
     lib = server_library(bot)
     await lib.refresh(guild_id)
-    entry = lib.own(guild_id, name)
+    entry = await lib.entry(guild_id, name)
     if entry is None:
         raise Refused(f"This server has no story of its own called “{echo(name)}”; `/story list` shows them "
                       "(bundled stories cannot be changed from Discord).")
@@ -506,15 +624,14 @@ def add_library_commands(group: app_commands.Group, bot: LibraryHost) -> None:
     @app_commands.describe(story="One of this server's stories")
     async def review(interaction: discord.Interaction[Any], story: str) -> None:
         await require_moderator(interaction, bot.store)
-        guild_id, entry = await _own_story(bot, interaction, story)
-        lines = entry.to_review()
-        if not lines:
+        _, entry = await _own_story(bot, interaction, story)
+        if not entry.to_review():
             await send_ephemeral(interaction, f"Nothing to review in **{echo(entry.story.title)}**: every line "
                                  "has a speaker. `/story script` sends the whole script to read through.")
             return
-        walk = ReviewWalk(bot, guild_id, entry, lines)
-        walk.latest = interaction
-        await interaction.response.send_message(walk.text(), view=walk, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        text, view = review_page(entry)
+        assert view is not None  # there is a line to review
+        await interaction.response.send_message(text, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="script", description="Get a story's script file to read or edit (moderators)")
     @app_commands.describe(story="One of this server's stories")
@@ -529,31 +646,37 @@ def add_library_commands(group: app_commands.Group, bot: LibraryHost) -> None:
     @app_commands.describe(story="One of this server's stories", character="Who to edit")
     async def cast_(interaction: discord.Interaction[Any], story: str, character: str) -> None:
         await require_moderator(interaction, bot.store)
-        guild_id, entry = await _own_story(bot, interaction, story)
+        _, entry = await _own_story(bot, interaction, story)
         who = entry.story.find_character(character)
         if who is None:
             raise Refused(f"“{echo(character)}” is not in {echo(entry.story.title)}; pick a name from the list.")
-        await interaction.response.send_modal(CastModal(bot, guild_id, entry, who.key))
+        await interaction.response.send_modal(CastModal(entry, who.key))
 
     @app_commands.command(name="delete", description="Delete one of this server's stories (moderators)")
     @app_commands.describe(story="One of this server's stories")
     async def delete(interaction: discord.Interaction[Any], story: str) -> None:
         await require_moderator(interaction, bot.store)
-        guild_id, entry = await _own_story(bot, interaction, story)
-        playing = await server_library(bot).live_places(entry)
+        guild_id = _guild(interaction)
+        lib = server_library(bot)
+        await lib.refresh(guild_id)
+        info = lib.own(guild_id, story)
+        if info is None:
+            raise Refused(f"This server has no story of its own called “{echo(story)}”; `/story list` shows them "
+                          "(bundled stories cannot be changed from Discord).")
+        playing = await lib.live_places(story_key(guild_id, info.slug))
         warn = f" It is being played in {len(playing)} channel(s); it will be stopped there." if playing else ""
         await interaction.response.send_message(
-            f"Delete **{echo(entry.story.title)}** (`{entry.slug}`) from this server for good?{warn}",
-            view=ConfirmDelete(bot, guild_id, entry), ephemeral=True, allowed_mentions=NO_MENTIONS)
+            f"Delete **{echo(info.title)}** (`{info.slug}`) from this server for good?{warn}",
+            view=delete_view(info), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def character_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
         name = str(getattr(interaction.namespace, "story", "") or "")
-        entry = server_library(bot).own(interaction.guild_id, name) if interaction.guild_id else None
-        if entry is None:
+        info = server_library(bot).own(interaction.guild_id, name) if interaction.guild_id else None
+        if info is None:
             return []
         want = current.strip().casefold()
-        return [app_commands.Choice(name=trim(c.name, 100), value=c.key) for c in entry.story.characters
-                if not want or any(want in n.casefold() for n in c.names())][:25]
+        return [app_commands.Choice(name=trim(cname, 100), value=key) for key, cname, aliases in info.characters
+                if not want or any(want in n.casefold() for n in (cname, *aliases))][:25]
 
     story_commands: list[app_commands.Command[Any, ..., None]] = [review, script, cast_, delete]
     for cmd in story_commands:
@@ -616,5 +739,5 @@ async def _replace_script(bot: LibraryHost, interaction: discord.Interaction[Any
     except LibraryRefusal as exc:
         raise Refused(str(exc)) from None
     await interaction.edit_original_response(
-        content=f"Script of **{echo(entry.story.title)}** replaced; a session playing it goes on with it from "
+        content=f"Script of **{echo(entry.title)}** replaced; a session playing it goes on with it from "
                 "its next beat.")

@@ -86,7 +86,8 @@ class Scene:
         return self.beats[-1].index if self.beats else -1
 
 
-@dataclass(frozen=True, slots=True)
+# weakref_slot: the server library remembers, without holding them, the stories sessions still play
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class Story:
     slug: str
     title: str

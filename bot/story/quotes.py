@@ -181,32 +181,161 @@ def find_quotes(text: str, start: int, end: int, style: QuoteStyle) -> list[Quot
         m = _DASH_START.match(text, start, end)
         if m and m.end() < end:
             quotes = _dashes(text, m.end(), end)
-    return [q for q in quotes if q.end > q.start and text[q.start : q.end].strip() and not _is_mention(text, q, start)]
+    elif "(" in text[start:end]:
+        quotes = [piece for q in quotes for piece in _split_directions(text, q)]
+    out: list[Quote] = []
+    lead = start  # where the narration before the next quote begins
+    broken = False  # the quote kept before it stopped mid-sentence ("I can only say" she…)
+    written = False  # the quote before was tagged as written or read out (", she wrote. “…”")
+    for k, q in enumerate(quotes):
+        nxt = quotes[k + 1] if k + 1 < len(quotes) else None
+        after_written = _written_after(text, q, nxt, end)
+        if (q.end > q.start and text[q.start : q.end].strip() and not _is_mention(text, q, start, lead, broken)
+                and not _unspoken(text, q, lead) and not written and not after_written
+                and not _written_before(text, q, start, lead)):
+            out.append(q)
+            broken = q.close >= 0 and text[q.close - 1 : q.close].isalpha()
+        else:
+            broken = False
+        written = after_written
+        lead = q.close + 1 if q.close >= 0 else q.end
+    return out
 
 
-_NAMING_WORDS = frozenset("""the a an of on in as against about called named term word his her their its our
-my your this that these those so-called than like""".split())
+# Words written, read out or sung, not spoken: "…, she wrote.", "the note ran, “…”", "he read:",
+# "on which was written: “…”" (a letter, a card, verses).
+_WRITING_NOUN = r"(?:letter|note|message|document|card|paper|telegram|lines|words|inscription|notice|postscript|it)"
+_WRITTEN_LEAD = re.compile(
+    r"(?<![\w'’])(?:wrote|writes|written|read|reads|sang|sing|sings|recited|recites|scribbled|printed|inscribed|"
+    + _WRITING_NOUN + r"\s+(?:ran|runs))(?:\s+(?:thus|as\s+follows|out|aloud))?\s*[:,—–-]+[ \t\n]*$")
+_WRITTEN_TAG = re.compile(
+    r"[ \t\n]*(?:(?:the|this|his|her|my|a|that)\s+" + _WRITING_NOUN + r"\s+ran"
+    r"|(?:he|she|I|they|[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)\s+(?:wrote|writes|read\s+out|read\s+aloud|scribbled|sang))\b")
+
+
+def _written_before(text: str, q: Quote, start: int, lead: int) -> bool:
+    """A quote led in by writing or reading ("he read:", "was written, “…”"); at the very start
+    of a paragraph, the lead-in may close the paragraph before it ("…ran as follows:")."""
+    if q.open < 0 or q.kind not in ("double", "single"):
+        return False
+    lo = lead if text[lead:q.open].strip() or lead > start else max(0, start - 80)
+    return _WRITTEN_LEAD.search(text, max(lo, q.open - 80), q.open) is not None
+
+
+def _written_after(text: str, q: Quote, nxt: Quote | None, end: int) -> bool:
+    """A quote broken off by a writing tag: “Remember,” she wrote, … — its own words and the
+    words that go on after the tag are writing."""
+    if q.close < 0 or q.kind not in ("double", "single"):
+        return False
+    body = text[q.start : q.end].rstrip()
+    if not body or body[-1] not in ",—–-":
+        return False
+    stop = nxt.open if nxt is not None and nxt.open >= 0 else end
+    return _WRITTEN_TAG.match(text, q.close + 1, stop) is not None
+
+
+# A stage direction in parentheses inside a speech: "(turning to Emma)", "(with a smile)",
+# "(Laughing affectedly.)", "(loud cheers)": the narrator's words, not the speaker's.
+_DIRECTION = re.compile(
+    r"\(\s*_?(?:(?!(?:nothing|something|anything|everything|being|thing|king|evening|morning|darling|during|"
+    r"according|notwithstanding|wedding|building|pudding|shilling|farthing|lodging|stocking|ring|sing|bring)\b)"
+    r"[^\W\d_]+ing\b|with\b|in\s+an?\b|aside\b|sotto\b|to\s+(?:[A-Z]|him\b|her\b|them\b|the\b)|after\s+an?\b|"
+    r"a\s+pause\b|pause\b|(?:loud|renewed|great|much|general)?\s*(?:cheers|laughter|applause|hear,?\s+hear)\b)"
+    r"[^()]{0,200}\)")
+_OWN_WORDS = re.compile(r"(?<![\w'’])(?:I|me|my|mine|myself|you|your|yours|we|us|our)(?![\w'’])", re.I)
+
+
+def _split_directions(text: str, q: Quote) -> list[Quote]:
+    """Cut a quote at the stage directions inside it: "Will you? (turning to Emma.) Will you
+    choose?" is two spoken pieces around the narrator's words."""
+    if q.kind not in ("double", "single") or "(" not in text[q.start : q.end]:
+        return [q]
+    out: list[Quote] = []
+    pos = q.start
+    for m in _DIRECTION.finditer(text, q.start, q.end):
+        if _OWN_WORDS.search(text, m.start(), m.end()):
+            continue  # "(with all my heart)": the speaker's own aside
+        b = trim_end(text, pos, m.start())
+        if b > pos:
+            out.append(Quote(pos, b, q.open if pos == q.start else -1, -1, q.kind))
+        pos = m.end()
+        while pos < q.end and text[pos] in " \t\n,;:.—–-":
+            pos += 1
+    if pos == q.start:
+        return [q]
+    if q.end > pos:
+        out.append(Quote(pos, q.end, -1, q.close, q.kind))
+    return out
+
+
+_NAMING_WORDS = frozenset("""the a an of on in as against about called named term termed word words his her
+their its our my your this that these those so-called than like entitled titled labelled labeled marked dubbed
+christened styled nicknamed phrase epithet motto""".split())
+_DETERMINERS = frozenset("the a an his her their its our my your this of in to at for on".split())
+_INTERJECTION = re.compile(r"(?:Yes|No|Well|Oh|O|Ah|Good|Pray|Hey|Hi|Hello)\b")
 _GOES_ON = re.compile(r"[ \t\n]*[a-z(]")
-_PREV_WORD = re.compile(r"([^\W\d_][\w'’-]*)[ \t]*$")
+_PREV_WORD = re.compile(r"([^\W\d_][\w'’-]*)[ \t\n]*$")
 _SPOKEN_END = frozenset(",.!?…—–-;:")
+# a speech led in without a verb: "…, lowering his voice "well done"", "in a low tone "go on""
+_SPEECH_LEAD = re.compile(r"(?<![\w'’])(?:voice|tone|turning|looking|smiling|laughing|nodding|hesitated|paused)(?![\w'’])")
 
 
-def _is_mention(text: str, q: Quote, para_start: int) -> bool:
+# Words that were meant, looked or nearly said, not spoken: "as much as to say, “…”", "a glance
+# which meant, “…”", "her eyes said: “…”", "it was on the tip of his tongue to reply: “…”".
+_UNSPOKEN_LEAD = re.compile(
+    r"(?<![\w'’])(?:as\s+(?:if|though|much\s+as|who\s+should|who\s+would)\s+(?:\w+\s+){0,2}(?:to\s+)?"
+    r"(?:say|ask|exclaim|cry|reply|observe|remark|answer)"
+    r"|which\s+(?:meant|said|expressed|seemed\s+to\s+(?:say|ask))|seem(?:ed|s|ing)?\s+to\s+(?:say|ask|reply|answer)"
+    r"|(?:eyes|look|looks|glance|glances|face|smile|expression|silence|attitude|manner|gesture|nod|countenance|air)"
+    r"\s+(?:(?!and\b|then\b)\w+\s+)?(?:said|asked|answered|replied|expressed|seemed\s+to\s+say)"
+    r"|(?:tip\s+of\s+(?:his|her|my|their)\s+tongue|tempted|longed|wished|wanted|inclined|felt\s+like|impulse|ready|dying|"
+    r"on\s+the\s+point\s+of)\s+(?:to\s+)?(?:say|saying|reply|replying|answer|answering|cry|crying|shout|shouting|"
+    r"ask|asking|exclaim|exclaiming|retort|retorting)"
+    r"|might\s+have\s+(?:said|asked|answered|replied|exclaimed)|fancy\s+\w+(?:\s+\w+)?\s+saying)"
+    r"[\s:,;—–-]*$", re.I)
+
+
+def _unspoken(text: str, q: Quote, lead: int) -> bool:
+    """Words in quote marks that someone looked, meant or nearly said (see _UNSPOKEN_LEAD)."""
+    if q.open < 0 or q.kind not in ("double", "single"):
+        return False
+    return _UNSPOKEN_LEAD.search(text, max(lead, q.open - 80), q.open) is not None
+
+
+def _is_mention(text: str, q: Quote, para_start: int, lead: int, broken: bool = False) -> bool:
     """A title or scare quote inside a running sentence (called her “studies”, the “Relay”),
     not speech: a word right before the mark, no speech verb, a short span without the
-    punctuation that ends spoken words, and the sentence going on after the closing mark."""
+    punctuation that ends spoken words, and the sentence going on after the closing mark.
+    `lead` is where the narration before the quote begins (the paragraph start or the end of
+    the quote before); `broken`: the speech before stopped mid-sentence (and this goes on with it)."""
     if q.kind not in ("double", "single") or q.open < 0 or q.close < 0:
         return False
     body = text[q.start : q.end].rstrip()
     if not body:
         return False
     m = _PREV_WORD.search(text, max(para_start, q.open - 40), q.open)
+    if (m is not None and m.end() == q.open and body[0].islower() and m.group(1)[-1].isalpha()
+            and not _VERB_RE.search(text, lead, q.open)
+            and _SPEECH_LEAD.search(text, max(lead, q.open - 60), q.open) is None
+            and not broken):
+        # (not after a quote broken off mid-sentence: "I can only marvel" she said, raising her
+        # hands "that you read him")
+        # a sentence running on into lower-case words in quote marks (had "lost her looks.",
+        # the elusive "tip."), with no speech verb in front: words named or borrowed, not said
+        return True
     if (m is not None and m.end() == q.open and len(body.split()) <= 4 and m.group(1).lower() in _NAMING_WORDS
             and body[-1] not in "?!" and "," not in body[:-1]
             and (body[0].islower() or _GOES_ON.match(text, q.close + 1))):
         # the "younger set," in which…; an authority on "form."; called a "double entendre":
         # a few words named in a sentence, after an article or preposition, not said
         return True
+    if m is not None and m.end() == q.open and len(body.split()) <= 6 and body[-1] not in "?!":
+        word = m.group(1)
+        if ((word.lower() in _DETERMINERS and not _INTERJECTION.match(body))
+                or word.endswith(("'s", "’s", "s'", "s’")) or (word == "s" and text[m.start() - 1] == " ")):
+            # the overture to “The Poet and the Peasant.”, a “Capital Hunter.”, Lee's “Euphorion,”:
+            # a title or a name after an article, preposition or possessive
+            return True
     if body[-1] in _SPOKEN_END or len(body.split()) > 8:
         return False
     if m is None or m.end() != q.open:
@@ -254,8 +383,25 @@ def _is_opener(text: str, i: int, start: int, end: int) -> bool:
         return False
     if i > start and text[i - 1] not in _OPEN_PREV:
         return False
-    # 'em, 'tis, 'cause ... are elisions, except at the very start of a paragraph
+    # 'em, 'tis, 'cause ... are elisions, except at the very start of a paragraph; a left curly
+    # mark is an elision only before the few words that are never anything else ("‘till",
+    # "‘D’you know" open speech)
+    if c == "‘":
+        return not (i > start and _CURLY_ELISION.match(text, i + 1))
     return not (i > start and _ELISION.match(text, i + 1))
+
+
+_CURLY_ELISION = re.compile(r"(?:tis|twas|twere|twould|em)(?![^\W\d_])", re.I)
+
+
+def _nested_opener(text: str, i: int, start: int, end: int) -> bool:
+    """A right curly mark (or apostrophe) placed where a quote opens, inside a quote: ‘my poor
+    word ’success,’ which…’ — the inner quote, not an apostrophe and not the end of the outer one."""
+    if text[i] not in "’'" or i + 1 >= end or not text[i + 1].isalpha():
+        return False
+    if i > start and text[i - 1] not in _OPEN_PREV and text[i - 1] not in "‘'":
+        return False
+    return _ELISION.match(text, i + 1) is None
 
 
 def _closer(text: str, i: int, start: int, end: int) -> int:
@@ -265,9 +411,10 @@ def _closer(text: str, i: int, start: int, end: int) -> int:
     if i == start:
         return 0
     prev = text[i - 1]
-    if prev.isspace():
-        return 0
     nxt = text[i + 1] if i + 1 < end else " "
+    if prev.isspace():
+        # “When I   ’ It seized him”: a dash lost before the mark; a closing mark still
+        return 1 if nxt.isspace() or nxt in ",.;:!?" else 0
     if nxt not in _CLOSE_NEXT_OK and not nxt.isspace():
         return 0  # don't, it's: an apostrophe inside a word
     if prev in _CLOSE_STRONG_PREV:
@@ -276,13 +423,14 @@ def _closer(text: str, i: int, start: int, end: int) -> int:
 
 
 def _possessive_like(text: str, i: int, end: int) -> bool:
-    """boys’ room, goin’ home: an apostrophe that ends a word inside running text."""
+    """boys’ room, goin’ home, I ha’ read: an apostrophe that ends a word inside running text
+    (a line may end between the two words)."""
     prev = text[i - 1]
     j = i + 1
-    while j < end and text[j] in " \t":
+    while j < end and text[j] in " \t\n":
         j += 1
     follows_lower = j < end and text[j].islower()
-    return (prev in "sS" or text[i - 2 : i] == "in" or prev == "o") and follows_lower
+    return prev.isalpha() and follows_lower
 
 
 def _singles(text: str, start: int, end: int, kind: str) -> list[Quote]:
@@ -297,12 +445,21 @@ def _singles(text: str, start: int, end: int, kind: str) -> list[Quote]:
             continue
         # look for the closing mark before the next opening one
         strong = weak = weak_poss = -1
+        depth = 0  # inner quotes opened with a right mark, still open
         j = k + 1
         while j < n:
             p = marks[j]
             if _is_opener(text, p, start, end):
                 break
+            if _nested_opener(text, p, start, end):
+                depth += 1
+                j += 1
+                continue
             level = _closer(text, p, start, end)
+            if level and depth:
+                depth -= 1
+                j += 1
+                continue
             if level == 2:
                 strong = j
                 break

@@ -14,7 +14,7 @@ import pytest_asyncio
 from tests.discord.e2e import finished, make_bot, norm, play_by_reactions, posted, running, story_root
 from tests.emulator import Emulator
 from tests.emulator.fixtures import BotProcess
-from tests.emulator.server import Interaction
+from tests.emulator.server import Interaction, StoredMessage
 from tests.emulator.state import EVERYONE_DEFAULT, MANAGE_MESSAGES, Channel, Guild, Member
 from tests.story.epubs import LANTERN, build_epub
 
@@ -74,6 +74,15 @@ async def run(emu: Emulator, user: Member, channel: Channel, sub: str, timeout: 
                        or i.response_type == 9, timeout, what=f"/story {sub} to finish")
     assert i.ephemeral or i.response_type == 9, "replies to the person who ran it are ephemeral"
     return i, i.text
+
+
+def control(msg: StoredMessage, prefix: str) -> str:
+    """The custom_id of the button or menu on `msg` whose id starts with `prefix` (the rest is
+    the state it carries)."""
+    ids = [str(c.get("custom_id")) for row in msg.components for c in row.get("components", [])]
+    found = [i for i in ids if i.startswith(prefix)]
+    assert len(found) == 1, f"no single {prefix!r} control among {ids}"
+    return found[0]
 
 
 async def import_file(emu: Emulator, user: Member, channel: Channel, name: str, data: bytes,
@@ -158,11 +167,11 @@ async def test_review_fixes_the_line_and_the_story_plays_with_it(bot: BotProcess
     assert msg is not None and msg.ephemeral
     options = [o for row in msg.components for c in row["components"] if c.get("type") == 3 for o in c["options"]]
     assert {o["label"] for o in options} >= {"Ada", "Ben", "Cora", "Narration (nobody speaks)"}
-    pick = await emu.choose(emu.moderator, msg, "review:speaker", ["ben"])
+    pick = await emu.choose(emu.moderator, msg, control(msg, "rv:pick:"), ["ben"])
     await pick.wait_response()
     await emu.wait_for(lambda: "line 2 of 2" in msg.content, 10, what="the next line")
     assert msg.content.startswith("Saved.") and "Who has the key?" in msg.content
-    keep = await emu.press_button(emu.moderator, msg, "review:keep")
+    keep = await emu.press_button(emu.moderator, msg, control(msg, "rv:keep:"))
     await keep.wait_response()
     await emu.wait_for(lambda: "Review finished" in msg.content, 10, what="the review to finish")
     assert "1 line(s) fixed" in msg.content
@@ -320,7 +329,7 @@ async def test_delete_asks_first_and_stops_a_playing_session(bot: BotProcess, em
     _, listing = await run(emu, emu.reader, emu.channel, "list")
     assert "The Lantern Keeper" in listing, "nothing deleted before the button"
     assert i.original is not None
-    press = await emu.press_button(emu.moderator, i.original, "library:delete")
+    press = await emu.press_button(emu.moderator, i.original, control(i.original, "lib:delete:"))
     await press.wait_response()
     await emu.wait_for(lambda: "Deleted" in i.original.content if i.original else False, 10, what="the deletion")  # type: ignore[union-attr]
     await emu.wait_for(lambda: any("was deleted" in m.content for m in posted(emu, ch)), 10, what="the notice")
@@ -328,3 +337,107 @@ async def test_delete_asks_first_and_stops_a_playing_session(bot: BotProcess, em
     assert "stopped" in status
     _, listing = await run(emu, emu.reader, emu.channel, "list")
     assert "The Lantern Keeper" not in listing
+
+
+WATCH = "the-night-watch"
+
+
+def db_rows(proc: BotProcess, key: str) -> dict[str, int]:
+    """How many rows the bot's database keeps for a story (read beside the running bot)."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{proc.database_path}?mode=ro", uri=True)
+    try:
+        out = {table: conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (key,)).fetchone()[0]
+               for table, column in (("answer_fts", "story_slug"), ("answer_index", "story_slug"),
+                                     ("stories", "slug"), ("beats", "story_slug"))}
+        slug, guild = key.split("@")
+        out["server_stories"] = conn.execute("SELECT COUNT(*) FROM server_stories WHERE guild_id = ? AND slug = ?",
+                                             (int(guild), slug)).fetchone()[0]
+        return out
+    finally:
+        conn.close()
+
+
+async def test_a_review_goes_on_where_it_was_after_a_restart(bot: BotProcess, emulator: Emulator) -> None:
+    emu = emulator
+    _, text = await import_file(emu, emu.moderator, emu.channel, "watch.html", YARD_HTML, title="The Night Watch")
+    assert f"`{WATCH}`" in text and "**2** line(s) to review" in text, text
+    i, text = await run(emu, emu.moderator, emu.channel, "review", story=WATCH)
+    msg = i.original
+    assert msg is not None and "line 1 of 2" in text and "Who goes there?" in text
+    await bot.restart()
+    pick = await emu.choose(emu.moderator, msg, control(msg, "rv:pick:"), ["cora"])
+    await pick.wait_response()
+    await emu.wait_for(lambda: "line 2 of 2" in msg.content, 10, what="the next line after the restart")
+    assert msg.content.startswith("Saved.") and "Who has the key?" in msg.content
+    refused = await emu.press_button(emu.reader, msg, control(msg, "rv:keep:"))
+    assert "Only moderators" in await refused.wait_reply()
+    await bot.restart()
+    keep = await emu.press_button(emu.moderator, msg, control(msg, "rv:keep:"))
+    await keep.wait_response()
+    await emu.wait_for(lambda: "Review finished" in msg.content, 10, what="the review to finish")
+    assert "1 line(s) fixed" in msg.content and not msg.components
+    i, _ = await run(emu, emu.moderator, emu.channel, "script", story=WATCH)
+    script = next(d for m in i.messages for d in m.files.values()).decode()
+    assert 'CORA: "Who goes there?"' in script and 'UNKNOWN: "Who has the key?"' in script, "kept as it was"
+    _, text = await run(emu, emu.moderator, emu.channel, "review", story=WATCH)
+    assert "Nothing to review" in text
+
+
+async def test_delete_confirmed_after_a_restart_leaves_nothing_of_the_story(bot: BotProcess,
+                                                                            emulator: Emulator) -> None:
+    emu = emulator
+    key = f"{WATCH}@{emu.guild.id}"
+    ch = emu.add_channel(emu.guild, "watch-live")
+    _, reply = await run(emu, emu.moderator, ch, "start", story=WATCH, mode="manual")
+    assert "Started" in reply
+    await play_by_reactions(emu, ch, emu.reader, limit=2)
+    _, reply = await run(emu, emu.moderator, ch, "pause")
+    before = db_rows(bot, key)
+    assert before["answer_fts"] > 0 and before["answer_index"] == 1 and before["server_stories"] == 1, before
+    i, text = await run(emu, emu.moderator, emu.channel, "delete", story=WATCH)
+    assert "1 channel(s)" in text and i.original is not None
+    await bot.restart()
+    _, status = await run(emu, emu.reader, ch, "status")
+    assert "The Night Watch" in status and "paused" in status.lower(), "a paused session's story loads on demand"
+    press = await emu.press_button(emu.moderator, i.original, control(i.original, "lib:delete:"))
+    await press.wait_response()
+    await emu.wait_for(lambda: "Deleted" in i.original.content if i.original else False, 10,  # type: ignore[union-attr]
+                       what="the deletion after a restart")
+    await emu.wait_for(lambda: any("was deleted" in m.content for m in posted(emu, ch)), 10, what="the notice")
+    _, status = await run(emu, emu.reader, ch, "status")
+    assert "stopped" in status
+    assert set(db_rows(bot, key).values()) == {0}, "story, /ask index and story rows all gone"
+    _, listing = await run(emu, emu.reader, emu.channel, "list")
+    assert "The Night Watch" not in listing
+
+
+async def test_controls_sent_before_an_upgrade_answer_with_what_to_do(bot: BotProcess, emulator: Emulator) -> None:
+    emu = emulator
+    old = emu.store_message(emu.channel, emu.bot_user, {"content": "Reviewing …", "components": [
+        {"type": 1, "components": [{"type": 3, "custom_id": "review:speaker", "options": [
+            {"label": "Ada", "value": "ada"}]}]},
+        {"type": 1, "components": [{"type": 2, "style": 3, "label": "Keep", "custom_id": "review:keep"},
+                                   {"type": 2, "style": 4, "label": "Delete", "custom_id": "library:delete"}]}]})
+    pick = await emu.choose(emu.moderator, old, "review:speaker", ["ada"])
+    assert "run `/story review` again" in await pick.wait_reply()
+    keep = await emu.press_button(emu.moderator, old, "review:keep")
+    assert "run `/story review` again" in await keep.wait_reply()
+    delete = await emu.press_button(emu.moderator, old, "library:delete")
+    assert "run `/story delete` again" in await delete.wait_reply()
+    assert all(i.ephemeral for i in (pick, keep, delete))
+
+
+async def test_a_cast_form_filled_in_across_a_restart_is_saved(bot: BotProcess, emulator: Emulator) -> None:
+    emu = emulator
+    i, _ = await run(emu, emu.moderator, emu.channel, "cast", story=YARD, character="ben")
+    assert i.response_type == 9
+    await bot.restart()
+    reply = await (await emu.submit_modal(emu.moderator, i, {"cast:pronouns": "he/him",
+                                                            "cast:persona": "The apprentice, always late."})).wait_reply()
+    assert "Saved Ben" in reply, reply
+    _, text = await run(emu, emu.reader, emu.channel, "characters", story=YARD)
+    assert "The apprentice" in text and "he/him" in text
+    refused = await emu.submit_modal(emu.reader, i, {"cast:persona": "A villain."})
+    assert "Only moderators" in await refused.wait_reply()

@@ -109,3 +109,29 @@ def test_the_importer_s_second_choice_heads_the_review_menu() -> None:
                   runner_up="cora"))
     story = Story(slug="s", title="S", scenes=(Scene(0, None, beats),), characters=cast)
     assert [c.key for c in likely_speakers(story, 1)] == ["cora", "ben", "ada"]
+
+
+def test_review_and_delete_controls_carry_their_state_within_discord_s_100_characters() -> None:
+    from bot.discord_app.library_commands import ReviewButton, ReviewMenu, delete_view, review_page
+    from bot.server_library import ServerStory, StoryInfo
+    from bot.story.packed import import_packed
+
+    slug = "a" * 60
+    text = b"Rain fell.\n\n\"Who goes there?\"\n\nThe gate was dark.\n\n\"Who has the key?\"\n"
+    packed, loaded, _ = import_packed(text, file_name="yard.txt", slug=slug)
+    entry = ServerStory(1, packed, loaded, 1)
+    first, second = entry.to_review()
+    page, view = review_page(entry, fixed=123456, kept=99999)
+    assert view is not None and f"beat {first})" in page
+    ids = [str(getattr(item, "custom_id", "")) for item in view.children]
+    assert len(ids) == 4 and all(len(i) <= 100 for i in ids), ids
+    assert {type(item) for item in view.children} == {ReviewMenu, ReviewButton}
+    _, after_first = review_page(entry, after=first)
+    assert after_first is not None and all(f"rv:keep:{second}:" in str(getattr(i, "custom_id", ""))
+                                           for i in after_first.children if isinstance(i, ReviewButton)
+                                           and i.action == "keep")
+    done, none_left = review_page(entry, after=second, fixed=1)
+    assert none_left is None and "Review finished: 1 line(s) fixed" in done and "2 line(s) skipped" in done
+    info = StoryInfo.of(entry.story, slug=slug, stamp=1_900_000_000)
+    (button,) = delete_view(info).children
+    assert len(str(getattr(button, "custom_id", ""))) <= 100

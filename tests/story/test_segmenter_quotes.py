@@ -97,3 +97,66 @@ def test_double_quoted_speech_in_a_text_full_of_single_quoted_thoughts() -> None
     text = "'Why me?' 'Not again.' 'Go away.' \"Hello,\" said Lee. 'Idiot.'"
     assert detect_style(text) == "single"
     assert inside(text) == ["Why me?", "Not again.", "Go away.", "Hello,", "Idiot."]
+
+
+def test_stage_directions_in_parentheses_cut_the_speech() -> None:
+    text = ("“I shall ask you, then. Will you? (turning to Ruth.) Will you come with me? You know the way, "
+            "(with a nod at the door) and I do not.”")
+    assert inside(text) == ["I shall ask you, then. Will you?", "Will you come with me? You know the way,",
+                            "and I do not."]
+
+
+def test_the_speakers_own_asides_in_parentheses_stay_in_the_speech() -> None:
+    text = "“The vicar (with all my respect to him) is late, and the bells (ringing already) are loud.”"
+    assert inside(text) == ["The vicar (with all my respect to him) is late, and the bells",
+                            "are loud."]
+
+
+def test_borrowed_lower_case_words_in_a_running_sentence_are_not_speech() -> None:
+    text = ("It was known in town that the widow had “lost her looks.” He hoped for the elusive “tip” "
+            "and wanted to “keep up,” as he put it.")
+    assert inside(text) == []
+
+
+def test_lower_case_continuation_after_a_tag_is_speech() -> None:
+    text = "“Well,” said Tom slowly “perhaps not.” “I can only say” here she raised her hands “that I tried.”"
+    assert inside(text) == ["Well,", "perhaps not.", "I can only say", "that I tried."]
+
+
+@pytest.mark.parametrize("lead", ["shook his head, as much as to say,", "gave her a look which meant,",
+                                  "Her eyes said:", "It was on the tip of his tongue to reply:",
+                                  "He felt like answering:", "smiled as if to say,"])
+def test_words_only_looked_or_nearly_said_are_not_speech(lead: str) -> None:
+    assert inside(f"Tom {lead} “You will not leave.” Then he went on reading.") == []
+
+
+def test_habitual_speech_is_speech() -> None:
+    assert inside("Every morning he would say, “You will not leave.”") == ["You will not leave."]
+
+
+def test_titles_after_an_article_preposition_or_possessive_are_not_speech() -> None:
+    text = ("The band played the overture to “The Silver Lake.” He read Ann Hale's “Winter Roads,” "
+            "then went on to the “Crown and Anchor.” She said “Come in.” and he came with a “Yes, ma'am.” "
+            "A thump, then “Got him!” followed by “I don't got him.”")
+    assert inside(text) == ["Come in.", "Yes, ma'am.", "Got him!", "I don't got him."]
+
+
+def test_words_written_read_out_or_sung_are_not_speech() -> None:
+    text = ("“Come at once,” she wrote, “and bring the key.” On the card was written: “The Last Door.” "
+            "“Pass the salt,” said Tom.")
+    assert inside(text) == ["Pass the salt,"]
+
+
+def test_a_letter_introduced_at_the_end_of_the_paragraph_before() -> None:
+    text = "He opened the envelope and read:\n\n“Do not wait for me. I shall not come back."
+    para = text.index("“")
+    assert [text[q.start : q.end] for q in find_quotes(text, para, len(text), "double")] == []
+    spoken = "He opened the door and said:\n\n“Do not wait for me.”"
+    para = spoken.index("“")
+    assert [spoken[q.start : q.end] for q in find_quotes(spoken, para, len(spoken), "double")] == [
+        "Do not wait for me."]
+
+
+def test_british_dialect_elisions_at_a_line_end_do_not_close_the_speech() -> None:
+    text = "‘I were a coming to ’t.  I ha’\nread i’ th’ papers that great folk are fond o’ it,’ said Stephen."
+    assert inside(text, "single") == ["I were a coming to ’t.  I ha’\nread i’ th’ papers that great folk are fond o’ it,"]

@@ -1,0 +1,2 @@
+-- why: /story list and autocomplete must not load every server story into every process; each row carries its light metadata (JSON: title, credit, scene and beat counts, cast names) so the story itself is read only when it is played, reviewed or asked about. '' = not yet computed (rows imported before this migration; filled in on first load).
+ALTER TABLE server_stories ADD COLUMN meta TEXT NOT NULL DEFAULT '';
