@@ -2,26 +2,25 @@
 hash, each beat's spoken words and speech tag. Pure.
 
 Stories are immutable, and a library reload gives new Story objects, so the facts are kept per
-story object (the few most recent ones: a process plays a handful of stories, 10,000 sessions of
-them). At 10,000 sessions this is what keeps a start or a resume from hashing the whole story
-each time, and a post from splitting and regex-cleaning its beat again.
+story object, as long as that object lives: they never keep a story in memory (the server
+library lets a story go once no session plays it). At 10,000 sessions this is what keeps a start
+or a resume from hashing the whole story each time, and a post from splitting and regex-cleaning
+its beat again.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import weakref
 from typing import Any
 
 from bot.story.model import Story
 
-_KEEP = 64  # story objects remembered (old versions drop out, least recently used first)
-
 
 class StoryFacts:
-    __slots__ = ("_hash", "_playable", "cues", "story", "words")
+    __slots__ = ("_hash", "_playable", "_story", "cues", "words")
 
     def __init__(self, story: Story) -> None:
-        self.story = story
+        self._story = weakref.ref(story)
         self.words: tuple[int, ...] = tuple(b.word_count() for b in story.beats)
         self._hash: str | None = None
         self._playable: int | None = None
@@ -40,27 +39,32 @@ class StoryFacts:
             self._playable = sum(b.word_count() for b in self.story.iter_playable())
         return self._playable
 
+    @property
+    def story(self) -> Story:
+        story = self._story()
+        assert story is not None  # the facts go with their story
+        return story
 
-_facts: OrderedDict[int, StoryFacts] = OrderedDict()
+
+_facts: dict[int, StoryFacts] = {}
 
 
 def facts(story: Story) -> StoryFacts:
-    """The facts of `story` (computed on first use)."""
+    """The facts of `story` (computed on first use, forgotten with the story)."""
     key = id(story)
-    f = _facts.get(key)
-    if f is not None and f.story is story:
-        return f
-    f = StoryFacts(story)
-    _facts[key] = f
-    _facts.move_to_end(key)
-    while len(_facts) > _KEEP:
-        _facts.popitem(last=False)
-    return f
+    known = _facts.get(key)
+    if known is not None and known._story() is story:
+        return known
+    made = _facts[key] = StoryFacts(story)
+
+    def forget() -> None:
+        if _facts.get(key) is made:
+            del _facts[key]
+
+    weakref.finalize(story, forget)
+    return made
 
 
 def content_hash(story: Story) -> str:
     return facts(story).content_hash
 
-
-def words(story: Story, index: int) -> int:
-    return facts(story).words[index]
