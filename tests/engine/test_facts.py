@@ -22,7 +22,8 @@ def test_facts_match_a_fresh_computation_and_go_with_their_story() -> None:
         assert (first.beats, first.session_id, first.controls) == ((beat.index, beat.index), 7, True)
     fixed = simple_story(scenes=2, beats=4)  # e.g. a review fix: another object, its own facts
     assert facts.facts(fixed) is not facts.facts(story)
-    count = len(facts._facts)
+    key = id(story)
+    assert key in facts._facts
     del story
     gc.collect()
-    assert len(facts._facts) == count - 1  # the facts went with the story
+    assert key not in facts._facts and id(fixed) in facts._facts  # the facts went with their story
