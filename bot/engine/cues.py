@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.engine.facts import facts
 from bot.engine.stage import Card, Cue, CueKind, Voice
 from bot.story.model import Beat, Story
 
@@ -111,15 +112,24 @@ def spoken_parts(beat: Beat) -> tuple[str, str | None]:
 def cue_for_beat(story: Story, beat: Beat, *, session_id: int | None = None, controls: bool = False) -> Cue:
     """The Cue for one beat: narration (and notes) in the narrator's voice; dialogue and thoughts
     in the character's voice, the quoted words as `text` and the speech tag as `aside`."""
+    i = beat.index
+    ours = 0 <= i < len(story) and story.beats[i] is beat  # else a beat built apart: not cached
+    cache = facts(story).cues
+    parts = cache.get(i) if ours else None
+    if parts is None:
+        parts = _beat_parts(story, beat)
+        if ours:  # computed once per beat of this story object
+            cache[i] = parts
+    kind, voice, text, aside = parts
+    return Cue(kind, voice, text, aside, (beat.index, beat.index), controls, None, session_id)
+
+
+def _beat_parts(story: Story, beat: Beat) -> tuple[CueKind, Voice, str, str | None]:
     if beat.kind in ("dialogue", "thought") and beat.speaker:
         said, aside = spoken_parts(beat)
-        voice = character_voice(story, beat.speaker, group=beat.speakers)
-        return Cue(kind=beat.kind, voice=voice, text=said, aside=aside, beats=(beat.index, beat.index),
-                   controls=controls, session_id=session_id)
-    text = beat.text.strip()
+        return beat.kind, character_voice(story, beat.speaker, group=beat.speakers), said, aside
     kind: CueKind = "note" if beat.kind == "note" else "narration"
-    return Cue(kind=kind, voice=narrator_voice(story), text=text, beats=(beat.index, beat.index),
-               controls=controls, session_id=session_id)
+    return kind, narrator_voice(story), beat.text.strip(), None
 
 
 def merge_narration(story: Story, beats: Sequence[Beat], *, session_id: int | None = None,
@@ -139,7 +149,7 @@ def can_merge(story: Story, beats: Sequence[Beat], limit: int = MAX_CUE_CHARS) -
 
 
 def title_cue(story: Story, *, session_id: int | None = None, wpm: int = 200) -> Cue:
-    words = sum(b.word_count() for b in story.iter_playable())
+    words = facts(story).playable_words
     minutes = max(1, round(words / max(1, wpm)))
     fields: list[tuple[str, str]] = []
     if story.content_warnings:

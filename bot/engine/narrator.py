@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Literal, Protocol, TypeVar
 
@@ -37,6 +37,7 @@ from bot.engine.api import (
 from bot.engine.backstage import Backstage, EngineStats
 from bot.engine.budget import BudgetGate, EngineLimits, RateBudget
 from bot.engine.clock import Clock, SystemClock
+from bot.engine.facts import content_hash
 from bot.engine.pacing import Pacing, PressLimiter
 from bot.engine.player import SessionPlayer
 from bot.engine.reconcile import cue_matches
@@ -49,6 +50,7 @@ from bot.store.sessions import (
     AuditEntry,
     DatabaseFault,
     LiveSessionExists,
+    PostRow,
     PostSummary,
     SessionRow,
     SessionStore,
@@ -69,6 +71,9 @@ StoryLookup = Mapping[str, Story] | Callable[[str], Story | None] | StorySource
 # A ▶ on a message we have not recorded yet (a fast reader reacting while the post's response is
 # still in flight) is held this long for the post to be recorded, then applied if it matches.
 HOLD_EARLY_PRESS = 5.0
+# Catch-up beats after a restart are spread over this many seconds per overdue session (at most
+# `Pacing.min_delay` in all): 2,000 sessions a second, far more than Discord's global budget lets out.
+CATCH_UP_SPREAD = 0.0005
 
 
 async def _wait_for(clock: Clock, event: asyncio.Event, seconds: float) -> None:
@@ -137,6 +142,9 @@ class Narrator:
         if source is None:
             raise TypeError("Narrator needs `stories` (or `library`)")
         self._stories: StoryLookup = source
+        # How to look a slug up, decided once (players ask before every post).
+        self._find: Callable[[str], Story | None] = (
+            source.get if isinstance(source, Mapping) else source if callable(source) else source.get)
         clock = clock or SystemClock()
         limits = limits or EngineLimits()
         pacing = pacing or Pacing()
@@ -186,12 +194,7 @@ class Narrator:
 
     # ================================================================ helpers
     def _story(self, slug: str) -> Story | None:
-        src = self._stories
-        if isinstance(src, Mapping):
-            return src.get(slug)
-        if callable(src):
-            return src(slug)
-        return src.get(slug)
+        return self._find(slug)
 
     def _include_notes(self, slug: str) -> bool:
         per_story = getattr(self._stories, "include_notes", None)  # Library: story.toml's setting
@@ -222,14 +225,15 @@ class Narrator:
         if mode not in MODES:
             raise NotAllowed(f"Mode must be one of {', '.join(MODES)}.")
         wpm = self.pacing.check_wpm(wpm if wpm is not None else self.pacing.wpm)
-        old = await self.players.load(place)
+        # Only a live session can refuse the start (an ended one is simply replaced).
+        old = self.players.loaded(place.channel_id) or await self.players.load(place, live_only=True)
         if old is not None:
             async with old.lock:
                 old.transition("start")
         now = self.clock.now()
         row = SessionRow(
             id=0, guild_id=place.guild_id, channel_id=place.channel_id, parent_id=place.parent_id,
-            story_slug=story.slug, story_hash=story.content_hash(), position=0, state="playing", mode=mode,
+            story_slug=story.slug, story_hash=content_hash(story), position=0, state="playing", mode=mode,
             wpm=wpm, votes_needed=self.votes_needed, scene_breather=self.pacing.breather,
             tidy=self.tidy, include_notes=int(self._include_notes(story.slug)), pause_reason=None,
             next_due_at=now, started_by=actor.user_id, created_at=now, updated_at=now, title_posted=0,
@@ -449,7 +453,7 @@ class Narrator:
                 raise UnknownStory(f"The story “{row.story_slug}” is no longer in the library.")
             now = self.clock.now()
             new = replace(row, state=player.transition("restart"), position=0, title_posted=0, pause_reason=None,
-                          next_due_at=now, updated_at=now, story_hash=player.story.content_hash())
+                          next_due_at=now, updated_at=now, story_hash=content_hash(player.story))
             try:
                 await player.commit(new, [player.audit(actor.user_id, "restart", row.position, 0)],
                                     clear_votes=True, supersede_posts=True)
@@ -571,20 +575,34 @@ class Narrator:
                     if self.shards.owns(r.guild_id)]
         if not rows:
             return 0
-        summaries = await self.store.post_summaries([r.id for r in rows])
-        # One query for all, not one per session: which ones have a rewind's tidy-up to finish
-        # (or may have: a story shorter than the session's position moves it back).
-        stale = await self.store.with_stale_posts([r.id for r in rows])
-        count = 0
+        summaries = await self.store.post_summaries([r.id for r in rows] if len(rows) <= 500 else None)
+        todo = []
         for row in rows:
             cur = self.players.loaded(row.channel_id)
-            if cur is not None and cur.row.id == row.id and cur.running:
-                continue
-            story = self._story(row.story_slug)
-            maybe = row.id in stale or (story is not None and row.position > len(story))
-            if await self._resume_row(row, summaries.get(row.id), maybe):
+            if cur is None or cur.row.id != row.id or not cur.running:
+                todo.append(row)
+        # What rewinds left to tidy, read for every session at once (a query each made resuming
+        # 10,000 sessions take minutes).
+        stale = await self.store.stale_posts_many([r for r in todo if r.tidy != "none" and r.state != "stopped"])
+        catch_up = self._catch_up_times(todo)
+        count = 0
+        for row in todo:
+            if row.id in catch_up:
+                row.next_due_at = catch_up[row.id]
+            if await self._resume_row(row, summaries.get(row.id), stale.get(row.id, ())):
                 count += 1
         return count
+
+    def _catch_up_times(self, rows: Sequence[SessionRow]) -> dict[int, float]:
+        """When each overdue playing session posts its one catch-up beat: at once for one session;
+        for many, spread over up to `min_delay` in the order they fell due. Thousands of sessions
+        resumed together would otherwise post in the same instant, and, since a schedule chains
+        from when a beat was due, stay in lockstep ever after."""
+        now = self.clock.now()
+        late = sorted((r.next_due_at, r.id) for r in rows
+                      if r.state == "playing" and r.next_due_at is not None and r.next_due_at < now)
+        spread = min(self.pacing.min_delay, CATCH_UP_SPREAD * len(late))
+        return {sid: now + spread * rank / len(late) for rank, (_, sid) in enumerate(late)}
 
     async def resume_session(self, place: Place) -> SessionView | None:
         """Start-up for ONE place (the terminal demo): like `resume_all`, for this place only."""
@@ -599,18 +617,22 @@ class Narrator:
                 await self.players.load(place)
         return await self.status(place)
 
-    async def _resume_row(self, row: SessionRow, summary: PostSummary | None, maybe_stale: bool = True) -> bool:
+    async def _resume_row(self, row: SessionRow, summary: PostSummary | None,
+                          stale: Sequence[PostRow] | None = None) -> bool:
+        """Resume one session; `stale`: its posts left to tidy, when the caller read them already
+        (for the row as given: a command that loaded the session meanwhile reads its own)."""
+        position = row.position
         player = self.players.loaded(row.channel_id)
         if player is None or player.row.id != row.id:  # else a command already loaded it: keep that one
             player = self.players.adopt(row, summary)
-        else:
-            maybe_stale = True  # its row may have moved since `resume_all` read it
+        if player.row is not row or player.row.position != position:
+            stale = None
         row = player.row
         if player.story is None:
             async with player.lock:
                 await player.halt(f"the story '{row.story_slug}' is no longer in the library")
             return False
-        if player.story.content_hash() != row.story_hash:
+        if content_hash(player.story) != row.story_hash:
             log.warning("session %s: the story '%s' changed since it started; continuing at beat %s",
                         row.id, row.story_slug, row.position)
         now = self.clock.now()
@@ -619,7 +641,7 @@ class Narrator:
         if row.state == "waiting" and row.mode == "vote":
             player.votes.position = row.position
             player.votes.voters = await self.store.voters(row.id, row.position)
-        await player.load_tidying(maybe_stale)
+        await player.load_tidying(stale)
         player.spawn()
         return True
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from bot.engine.cues import can_merge, closing_cue, cue_for_beat, merge_narration, title_cue
+from bot.engine.facts import facts
 from bot.engine.pacing import Pacing
 from bot.engine.stage import Cue
 from bot.store.sessions import PostRow, SessionRow
@@ -57,12 +58,13 @@ def next_post(story: Story, row: SessionRow, pacing: Pacing, max_cue_chars: int,
     controls = row.mode != "auto"
     beat = story.beat(i)
     beats: list[Beat] = [beat]
+    words = facts(story).words
     if row.mode == "auto" and beat.kind == "narration" and row.next_due_at is not None:
         # Behind schedule (the rate budget held us back): fold narration beats that would
         # already have been due into this message instead of queueing them.
         due, j = row.next_due_at, i
         while True:
-            due += pacing.delay_after(story.beat(j).word_count(), row.wpm)
+            due += pacing.delay_after(words[j], row.wpm)
             k = playable_from(story, j + 1, notes)
             if k is None or due > now or not can_merge(story, [*beats, story.beat(k)], max_cue_chars):
                 break
@@ -73,7 +75,7 @@ def next_post(story: Story, row: SessionRow, pacing: Pacing, max_cue_chars: int,
     else:
         cue = cue_for_beat(story, beat, session_id=row.id, controls=controls)
     return Planned("beat", beats[0].index, beats[-1].index, headed(story, cue, notes),
-                   sum(b.word_count() for b in beats))
+                   sum(words[b.index] for b in beats))
 
 
 def rebuild(story: Story | None, row: SessionRow, p: PostRow) -> Cue | None:

@@ -28,6 +28,7 @@ from typing import Any
 from bot.engine.api import State, StorageFailed, Tidy
 from bot.engine.backstage import Backstage
 from bot.engine.cues import cue_words, rewound_cue
+from bot.engine.facts import facts
 from bot.engine.pacing import VoteBox
 from bot.engine.plan import is_current, next_post, playable_from, provably_rewound, rebuild
 from bot.engine.reconcile import RECONCILE_SKEW, cue_matches, split_chain
@@ -107,14 +108,15 @@ class SessionPlayer:
             self.changed.set()
             self.changed = None
 
-    async def load_tidying(self, maybe: bool = True) -> None:
-        """Finish a rewind's channel tidy-up that a crash interrupted (`maybe`: False when the
-        caller already knows there is none to finish)."""
+    async def load_tidying(self, stale: Sequence[PostRow] | None = None) -> None:
+        """Finish a rewind's channel tidy-up that a crash interrupted. `stale`: the session's stale
+        posts when the caller already read them (start-up reads them for every session at once)."""
         row = self.row
-        if row.tidy == "none" or row.state == "stopped" or self.tidying or not maybe:
+        if row.state == "stopped" or row.tidy == "none" or self.tidying:
             return
         tidy: Tidy = row.tidy  # type: ignore[assignment]
-        stale = await self.bs.store.stale_posts(row.id, row.position, include_closing=row.state != "finished")
+        if stale is None:
+            stale = await self.bs.store.stale_posts(row.id, row.position, include_closing=row.state != "finished")
         self.tidying.extend((p, tidy) for p in stale)
 
     # ================================================================ database faults
@@ -354,7 +356,7 @@ class SessionPlayer:
         nxt = self.playable_from(self.row.position) if self.row.title_posted else None
         lead = bs.pacing.typing_lead
         if nxt is not None and self.story is not None and self.typed_for != nxt \
-                and bs.pacing.shows_typing(self.story.beat(nxt).word_count()):
+                and bs.pacing.shows_typing(facts(self.story).words[nxt]):
             if wait > lead:
                 await self.park(wait - lead)
                 return
@@ -452,7 +454,8 @@ class SessionPlayer:
         auto = row.mode == "auto"
         beat = kind not in ("title", "closing")
         playing = row.state == "playing"  # else (paused meanwhile) record progress, keep the state
-        new = replace(row, updated_at=now)
+        new = row.copy()
+        new.updated_at = now
         if kind == "title":
             new.title_posted = 1
             new.next_due_at = now + pacing.first_beat_delay if playing else None
@@ -466,10 +469,11 @@ class SessionPlayer:
             # to catch up (bounded by CATCH_UP_CAP so an outage does not end in a burst).
             due = row.next_due_at if row.next_due_at is not None and auto else now
             due = max(due, now - CATCH_UP_CAP)
-            covered = [b for b in story.beats[first:last + 1] if b.kind != "note" or row.include_notes]
+            counts = facts(story).words
+            covered = [b.index for b in story.beats[first:last + 1] if b.kind != "note" or row.include_notes]
             for b in covered[:-1]:
-                due += pacing.delay_after(b.word_count(), row.wpm)
-            last_words = covered[-1].word_count() if covered else words
+                due += pacing.delay_after(counts[b], row.wpm)
+            last_words = counts[covered[-1]] if covered else words
             new.position = last + 1
             nxt = self.playable_from(last + 1)
             floor = now + pacing.min_delay
@@ -487,7 +491,9 @@ class SessionPlayer:
                 new.state = self.transition("beat_posted")
                 new.next_due_at = max(floor, due + pacing.delay_after(last_words, row.wpm)) if auto else None
         try:
-            await bs.store.finish_post(row.id, seq, message_id, now, new, clear_votes=beat, parts=parts)
+            # votes are only ever cast in vote mode (a change of mode clears them)
+            await bs.store.finish_post(row.id, seq, message_id, now, new, clear_votes=beat and row.mode != "auto",
+                                       parts=parts, old=row)
         except DatabaseFault:
             self.pending = (seq, kind, first, last, message_id, words, parts)
             raise

@@ -8,6 +8,7 @@ python-discord's bot-core `Scheduler`, with each task owned by its `SessionPlaye
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 
 from bot.engine.backstage import Backstage
@@ -17,6 +18,7 @@ from bot.store.sessions import PostSummary, SessionRow
 from bot.story.model import Story
 
 CLOSE_GRACE = 10.0  # seconds players get at shutdown to record the post in flight
+FREEZE_FROM = 1000  # players: from this many on, `gc.freeze()` at each doubling (see `adopt`)
 
 
 class PlayerRegistry:
@@ -24,16 +26,16 @@ class PlayerRegistry:
         self.bs = backstage
         self._story = story
         self._players: dict[int, SessionPlayer] = {}
-        self._load_lock = asyncio.Lock()
+        self._by_session: dict[int, SessionPlayer] = {}
+        self._loading: dict[int, asyncio.Event] = {}  # channels being loaded
+        self._freeze_at = FREEZE_FROM
 
     def loaded(self, channel_id: int) -> SessionPlayer | None:
         return self._players.get(channel_id)
 
     def by_session(self, session_id: int) -> SessionPlayer | None:
-        for p in self._players.values():
-            if p.row.id == session_id:
-                return p
-        return None
+        p = self._by_session.get(session_id)
+        return p if p is not None and self._players.get(p.place.channel_id) is p else None
 
     def adopt(self, row: SessionRow, summary: PostSummary | None) -> SessionPlayer:
         """A player for `row`, replacing (and stopping) whatever played in its channel before."""
@@ -49,31 +51,53 @@ class PlayerRegistry:
         old = self._players.get(row.channel_id)
         if old is not None:
             old.cancel()
+            if self._by_session.get(old.row.id) is old:
+                del self._by_session[old.row.id]
         self._players[row.channel_id] = player
+        self._by_session[row.id] = player
+        if len(self._players) >= self._freeze_at:
+            self._freeze_at = 2 * len(self._players)
+            # Thousands of players are long-lived objects the cyclic garbage collector would walk on
+            # every full pass (130 ms at 3,000 sessions, a pause every session's timer feels): move
+            # what exists now out of its reach, once per doubling.
+            gc.freeze()
         return player
 
-    async def load(self, place: Place) -> SessionPlayer | None:
-        """The player of the session in `place` (the live one, else the latest ended one)."""
+    async def load(self, place: Place, *, live_only: bool = False) -> SessionPlayer | None:
+        """The player of the session in `place` (the live one, else the latest ended one;
+        `live_only`: only a live one, which one index lookup finds)."""
         player = self._players.get(place.channel_id)
         if player is not None:
             return player
-        store = self.bs.store
-        async with self._load_lock:
-            player = self._players.get(place.channel_id)
+        channel = place.channel_id
+        # One load per channel at a time; loads of different channels run side by side (10,000
+        # sessions started at once must not queue behind each other's queries).
+        while (busy := self._loading.get(channel)) is not None:
+            await busy.wait()
+            player = self._players.get(channel)
             if player is not None:
                 return player
-            row = await store.latest_for_channel(place.channel_id)
-            if row is None:
-                return None
-            summary = (await store.post_summaries([row.id])).get(row.id)
-            player = self.adopt(row, summary)
-            if row.state == "waiting" and row.mode == "vote":
-                player.votes.position = row.position
-                player.votes.voters = await store.voters(row.id, row.position)
-            await player.load_tidying()
-            if player.tidying:
-                player.spawn()
-            return player
+        done = self._loading[channel] = asyncio.Event()
+        try:
+            return await self._load(channel, live_only)
+        finally:
+            del self._loading[channel]
+            done.set()
+
+    async def _load(self, channel: int, live_only: bool) -> SessionPlayer | None:
+        store = self.bs.store
+        row = await (store.live_for_channel(channel) if live_only else store.latest_for_channel(channel))
+        if row is None:
+            return None
+        summary = (await store.post_summaries([row.id])).get(row.id)
+        player = self.adopt(row, summary)
+        if row.state == "waiting" and row.mode == "vote":
+            player.votes.position = row.position
+            player.votes.voters = await store.voters(row.id, row.position)
+        await player.load_tidying()
+        if player.tidying:
+            player.spawn()
+        return player
 
     def is_idle(self) -> bool:
         """True when every player's task is parked on a timer, a vote or the rate budget."""

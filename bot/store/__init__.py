@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.store.db import Database, StoreError
+from bot.store.db import COMMIT_WINDOW, Database, StoreError
 from bot.store.migrations import MigrationError, MigrationStatus
 from bot.store.pg import PgDatabase
 
@@ -25,7 +25,9 @@ async def open_store(database_url: str | None, database_path: Path | str) -> Sto
             raise StoreError("DATABASE_URL must start with postgresql:// (leave it empty to use the SQLite "
                              "file at DATABASE_PATH)")
         return await PgDatabase.open(database_url)
-    return await Database.open(database_path)
+    db = await Database.open(database_path)
+    db.commit_window = COMMIT_WINDOW
+    return db
 
 
 __all__ = ["Database", "MigrationError", "MigrationStatus", "PgDatabase", "Store", "StoreError", "is_postgres_url",

@@ -1,8 +1,10 @@
-"""One owned aiosqlite connection with the pragmas we rely on, and explicit transactions."""
+"""The SQLite database: an aiosqlite connection (migrations, explicit transactions, reads on a worker
+thread) and the group-commit writer's own connection, with the pragmas we rely on."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import queue
 import sqlite3
@@ -23,6 +25,8 @@ from bot.store.migrations import (
 )
 
 T = TypeVar("T")
+BUSY_TIMEOUT_MS = 5000  # how long a write waits for another process's lock on the database
+COMMIT_WINDOW = 0.02  # the bot's `Database.commit_window`: see there
 
 
 class StoreError(Exception):
@@ -49,20 +53,36 @@ def explain(exc: sqlite3.Error, path: Path | str | None) -> str:
 
 
 class Database:
-    """Owns the connection. All writes go through `transaction()`, which serialises writers.
-
-    aiosqlite runs every call on one worker thread, so a second coroutine's statements could land
-    inside the first one's transaction; the lock keeps each transaction whole.
+    """Owns the connections. Writes go through `transaction()` or `batch()`/`run()`, serialised by
+    one lock: aiosqlite runs every call on one worker thread, so a second coroutine's statements
+    could land inside the first one's transaction; the lock keeps each transaction whole.
+    `batch()` (the engine's hot path) commits in groups on the writer's own connection.
     """
 
     dialect = "sqlite"
 
-    def __init__(self, conn: aiosqlite.Connection, raw: sqlite3.Connection, path: Path | None) -> None:
+    # Batches arriving within this many seconds of the last commit wait for the next one and share
+    # it (as PostgreSQL's commit_delay): a post then leaves at most this much later, and a commit,
+    # most of what a post costs the database, is shared by every session posting meanwhile. 0
+    # commits as soon as the event loop turns; the bot sets `COMMIT_WINDOW` (`open_store`).
+    commit_window = 0.0
+
+    def __init__(self, conn: aiosqlite.Connection, raw: sqlite3.Connection, path: Path | None,
+                 write: sqlite3.Connection | None = None) -> None:
         self._conn = conn
-        self._raw = raw  # the same connection, for `run` (SQLite is built serialized: threadsafety 3)
+        self._raw = raw  # the same connection, for reads (SQLite is built serialized: threadsafety 3)
+        # The writer's own connection, used on the event loop's thread: a whole group commit costs
+        # tens of microseconds there, less than handing it to a thread and back. It never waits for
+        # a lock there (busy timeout 0): when another process holds the database, that commit is
+        # done on the worker thread instead, waiting as long as any. It never checkpoints either
+        # (the worker thread does, `_checkpoint`), so the loop never waits for the disk to sync.
+        self._write = write
         self._worker = _Worker()
-        self._queue: list[tuple[list[tuple[str, Any, bool]], asyncio.Future[list[list[Any] | None]]]] = []
+        self._queue: Group = []
         self._writer: asyncio.Task[None] | None = None
+        self._armed = False
+        self._last_commit = 0.0
+        self._last_checkpoint = 0.0
         self.path = path
         self._lock = asyncio.Lock()
         self._identity = _identity(path)
@@ -98,7 +118,7 @@ class Database:
         try:
             conn.row_factory = aiosqlite.Row
             await conn.execute("PRAGMA foreign_keys = ON")
-            await conn.execute("PRAGMA busy_timeout = 5000")
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if p is not None:
                 await conn.execute("PRAGMA journal_mode = WAL")
                 await conn.execute("PRAGMA synchronous = NORMAL")
@@ -111,7 +131,19 @@ class Database:
                     "or move this one away"
                 ) from exc
             raise StoreError(explain(exc, path)) from exc
-        db = cls(conn, opened[0], p)
+        write = None
+        if p is not None:
+            try:
+                write = sqlite3.connect(location, isolation_level=None, check_same_thread=False, timeout=0)
+                write.row_factory = sqlite3.Row
+                for pragma in ("foreign_keys = ON", "synchronous = NORMAL", "wal_autocheckpoint = 0"):
+                    write.execute(f"PRAGMA {pragma}")
+            except sqlite3.Error as exc:
+                if write is not None:
+                    write.close()
+                await conn.close()
+                raise StoreError(explain(exc, path)) from exc
+        db = cls(conn, opened[0], p, write)
         if p is not None:
             try:
                 await db._probe_write()
@@ -150,8 +182,10 @@ class Database:
 
     async def close(self) -> None:
         async with self._lock:
+            await self._worker.stop()  # its last read or checkpoint done before the connections close
+            if self._write is not None:
+                self._write.close()
             await self._conn.close()
-            self._worker.stop()
 
     async def __aenter__(self) -> Database:
         return self
@@ -174,66 +208,63 @@ class Database:
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn(conn)` as one `BEGIN IMMEDIATE` ... `COMMIT` transaction (rolled back if it
-        raises) in a worker thread: a whole save in one round trip, with plain sqlite3 calls."""
-
-        def txn(conn: sqlite3.Connection) -> T:
-            conn.execute("BEGIN IMMEDIATE")
+        raises): a whole save at once, with plain sqlite3 calls. On a database file, on the loop's
+        thread unless another process holds the lock (then on the worker thread, waiting for it)."""
+        async with self._lock:
+            if self._write is None:  # in memory: one connection for everything
+                return await self._worker.call(_transaction, self._raw, fn)
             try:
-                out = fn(conn)
-                conn.execute("COMMIT")  # may fail too (disk full): roll back, or every later BEGIN fails
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+                out = _transaction(self._write, fn, waits=False)
+            except _Busy:
+                out = await self._worker.call(_transaction, self._write, fn)
+            self._after_commit()
             return out
 
-        async with self._lock:
-            return await self._worker.call(txn, self._raw)
+    def _after_commit(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = self._last_commit = loop.time()
+        if now - self._last_checkpoint >= CHECKPOINT_EVERY:
+            self._last_checkpoint = now
+            self._worker.call(_checkpoint, self._raw).add_done_callback(_ignore)
 
     async def batch(self, ops: Sequence[tuple[str, Any, bool]]) -> list[list[Any] | None]:
         """Run `(sql, params, many)` statements as one atomic unit; returns the rows of each
         single statement. PgDatabase has the same method, so the repositories' hot path is written
         once for both backends.
 
-        Group commit: batches that arrive while a commit is under way are queued, and the next
-        commit takes them all, each in a SAVEPOINT of one transaction (one fsync, one trip to the
-        database thread for hundreds of sessions). A batch that fails is rolled back to its
-        savepoint and raises for its caller alone; the call returns only once its batch is
+        Group commit: batches that arrive within `commit_window` of the last commit (or while one
+        is under way) are queued, and the next commit takes them all in one transaction. Should
+        one fail, the group is rolled back and redone with each batch in a SAVEPOINT, so the
+        failing batch raises for its caller alone. The call returns only once its batch is
         committed, so "intent recorded before the send, result after" holds as before."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[list[list[Any] | None]] = loop.create_future()
         self._queue.append((list(ops), fut))
-        if self._writer is None or self._writer.done():
-            self._writer = loop.create_task(self._write_queued())
+        if not self._armed and (self._writer is None or self._writer.done()):
+            self._armed = True  # else the writer takes this batch with the next commit
+            wait = self._last_commit + self.commit_window - loop.time()
+            if wait > 0:
+                loop.call_later(wait, self._start_writer)
+            else:
+                loop.call_soon(self._start_writer)
         return await fut
+
+    def _start_writer(self) -> None:
+        self._armed = False
+        if self._queue and (self._writer is None or self._writer.done()):
+            self._writer = asyncio.get_running_loop().create_task(self._write_queued())
 
     async def _write_queued(self) -> None:
         while self._queue:
             group, self._queue = self._queue, []
             results: list[tuple[list[list[Any] | None] | None, BaseException | None]] = []
-
-            def fn(conn: sqlite3.Connection, group: list[Any] = group, results: list[Any] = results) -> None:
-                results.clear()
-                for ops, _ in group:
-                    conn.execute("SAVEPOINT narrator_batch")
-                    try:
-                        out: list[list[Any] | None] = []
-                        for sql, params, many in ops:
-                            if many:
-                                conn.executemany(sql, params)
-                                out.append(None)
-                            else:
-                                out.append(conn.execute(sql, params).fetchall())
-                    except sqlite3.Error as exc:
-                        conn.execute("ROLLBACK TO narrator_batch")
-                        conn.execute("RELEASE narrator_batch")
-                        results.append((None, exc))
-                        continue
-                    conn.execute("RELEASE narrator_batch")
-                    results.append((out, None))
-
             try:
-                await self.run(fn)
+                try:
+                    # Optimistic: the whole group as one transaction, no savepoints (two statements
+                    # fewer per batch). Should one batch fail, all is rolled back and redone below.
+                    await self.run(functools.partial(_apply_group, group=group, results=results))
+                except _BatchFailed:
+                    await self.run(functools.partial(_apply_group, group=group, results=results, isolate=True))
             except asyncio.CancelledError:
                 for _, fut in group:
                     fut.cancel()
@@ -252,13 +283,12 @@ class Database:
                     fut.set_result(out)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        """Rows of one query, read on the database thread in one round trip (between two whole
+        write transactions of `run`, never inside one)."""
+        return await self._worker.call(_fetchall, self._raw, sql, params)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        async with self._conn.execute(sql, params) as cur:
-            row: sqlite3.Row | None = await cur.fetchone()
-            return row
+        return await self._worker.call(_fetchone, self._raw, sql, params)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write in its own transaction; returns lastrowid."""
@@ -286,6 +316,93 @@ class Database:
             return await migration_status(self._conn, directory or default_migrations_dir())
 
 
+CHECKPOINT_EVERY = 1.0  # seconds between two checkpoints of the write-ahead log (on the worker thread)
+
+
+class _Busy(Exception):
+    """Another connection holds the write lock (and this transaction would not wait for it)."""
+
+
+def _transaction(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T], *, waits: bool = True) -> T:
+    """`fn(conn)` between `BEGIN IMMEDIATE` and `COMMIT`, rolled back if it raises. `waits`: wait for
+    another process's lock as long as the busy timeout allows (else raise `_Busy` at once)."""
+    if waits and conn.execute("PRAGMA busy_timeout").fetchone()[0] == 0:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            return _transaction(conn, fn)
+        finally:
+            conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if not waits and getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise _Busy from exc
+        raise
+    try:
+        out = fn(conn)
+        conn.execute("COMMIT")  # may fail too (disk full): roll back, or every later BEGIN fails
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return out
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    """Copy the write-ahead log into the database file, as far as readers allow (never waits)."""
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
+def _ignore(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()  # a checkpoint that could not run now runs next time
+
+
+class _BatchFailed(Exception):
+    """One batch of an optimistic group failed: roll the group back and redo it batch by batch."""
+
+
+Group = list[tuple[list[tuple[str, Any, bool]], "asyncio.Future[list[list[Any] | None]]"]]
+
+
+def _apply_group(conn: sqlite3.Connection, *, group: Group, results: list[Any], isolate: bool = False) -> None:
+    """Run each batch of `group` (inside `Database.run`'s transaction), appending (rows, None) or
+    (None, error) to `results`. `isolate`: each batch in a savepoint, so a failing one is rolled
+    back alone and reported to its caller; else the first failure raises `_BatchFailed`."""
+    results.clear()
+    cur = conn.cursor()
+    for ops, _ in group:
+        if isolate:
+            cur.execute("SAVEPOINT narrator_batch")
+        try:
+            out: list[list[Any] | None] = []
+            for sql, params, many in ops:
+                if many:
+                    cur.executemany(sql, params)
+                    out.append(None)
+                else:
+                    out.append(cur.execute(sql, params).fetchall())
+        except sqlite3.Error as exc:
+            if not isolate:
+                raise _BatchFailed from exc
+            cur.execute("ROLLBACK TO narrator_batch")
+            cur.execute("RELEASE narrator_batch")
+            results.append((None, exc))
+            continue
+        if isolate:
+            cur.execute("RELEASE narrator_batch")
+        results.append((out, None))
+
+
+def _fetchall(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
+    return conn.execute(sql, params).fetchall()
+
+
+def _fetchone(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = conn.execute(sql, params).fetchone()
+    return row
+
+
 class _Worker:
     """One thread that runs whole transactions for `Database.run` (a queue and a loop callback
     per call: cheaper than an executor's futures, which doubled the CPU per posted beat)."""
@@ -294,6 +411,7 @@ class _Worker:
         self._jobs: queue.SimpleQueue[tuple[asyncio.Future[Any], Callable[..., Any], tuple[Any, ...]] | None] = \
             queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="narrator-db", daemon=True)
+        self._stopped = False
         self._thread.start()
 
     def _loop(self) -> None:
@@ -308,11 +426,24 @@ class _Worker:
 
     def call(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        if self._stopped:
+            fut.set_exception(sqlite3.ProgrammingError("Cannot operate on a closed database."))
+            return fut
         self._jobs.put((fut, fn, args))
         return fut
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """Finish the jobs queued so far, then end the thread; later calls fail."""
+        self._stopped = True
         self._jobs.put(None)
+        await asyncio.to_thread(self._thread.join)
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None and not job[0].done():
+                job[0].set_exception(sqlite3.ProgrammingError("Cannot operate on a closed database."))
 
 
 def _settle(fut: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:

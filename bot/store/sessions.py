@@ -8,9 +8,10 @@ runs each transaction in ONE round trip to the database thread: BEGIN, statement
 
 from __future__ import annotations
 
+import functools
 import operator
 import sqlite3
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -56,6 +57,13 @@ class SessionRow:
     updated_at: float
     title_posted: int
 
+    def copy(self) -> SessionRow:
+        """A copy to change (cheaper than `dataclasses.replace`: this runs on every post)."""
+        return SessionRow(self.id, self.guild_id, self.channel_id, self.parent_id, self.story_slug, self.story_hash,
+                          self.position, self.state, self.mode, self.wpm, self.votes_needed, self.scene_breather,
+                          self.tidy, self.include_notes, self.pause_reason, self.next_due_at, self.started_by,
+                          self.created_at, self.updated_at, self.title_posted)
+
 
 _COLUMNS = tuple(f.name for f in fields(SessionRow))
 _MUTABLE = tuple(c for c in _COLUMNS if c not in ("id", "guild_id", "channel_id", "parent_id", "created_at"))
@@ -76,15 +84,39 @@ _PG_FINISH = (
     " ON CONFLICT (session_id, seq, part) DO UPDATE SET message_id = excluded.message_id) " + _UPDATE)
 
 
+_insert_values = operator.attrgetter(*_COLUMNS[1:])
+
+
 def _row(r: Sequence[Any]) -> SessionRow:
     return SessionRow(*r)
 
 
-_UPDATE_FIELDS = operator.attrgetter(*_MUTABLE, "id")  # one C call per post, not a generator
+_mutable_values = operator.attrgetter(*_MUTABLE, "id")
+_UPDATED_AT = _MUTABLE.index("updated_at")
 
 
 def _update_params(row: SessionRow) -> tuple[Any, ...]:
-    return _UPDATE_FIELDS(row)
+    values: tuple[Any, ...] = _mutable_values(row)
+    return values
+
+
+@functools.lru_cache(maxsize=256)
+def _update_plan(changed: tuple[bool, ...]) -> tuple[str, operator.itemgetter[Any]]:
+    """The UPDATE of the columns flagged in `changed` (at least `updated_at`), and what picks
+    their values (then the id) out of `_mutable_values`."""
+    picks = [i for i, c in enumerate(changed) if c] or [_UPDATED_AT]
+    sql = "UPDATE sessions SET " + ", ".join(f"{_MUTABLE[i]} = ?" for i in picks) + " WHERE id = ?"
+    return sql, operator.itemgetter(*picks, len(_MUTABLE))
+
+
+def _update_op(row: SessionRow, old: SessionRow | None) -> tuple[str, Any, bool]:
+    """The UPDATE that saves `row`: every column, or with `old` (the row as saved) only those
+    that changed (at least `updated_at`)."""
+    if old is None or old.id != row.id:
+        return _UPDATE, _update_params(row), False
+    new_values = _mutable_values(row)
+    sql, pick = _update_plan(tuple(map(operator.ne, new_values, _mutable_values(old)))[:-1])
+    return sql, pick(new_values), False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +134,7 @@ class PostRow:
 
 
 _POST_COLS = "session_id, seq, kind, first_beat, last_beat, status, message_id, created_at, posted_at"
+_CHUNK = 500  # ids per `IN (...)` list (well under either backend's limit on parameters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +161,13 @@ _AUDIT_INSERT = ("INSERT INTO audit_log (session_id, guild_id, channel_id, actor
                  "to_beat, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
+# An audit entry for the session the same transaction has just inserted (its id, per dialect).
+_AUDIT_INSERT_NEW = {
+    dialect: _AUDIT_INSERT.replace("VALUES (?", f"VALUES ({new_id}")
+    for dialect, new_id in (("sqlite", "last_insert_rowid()"),
+                            ("postgres", "currval(pg_get_serial_sequence('sessions', 'id'))"))}
+
+
 def _audit_params(a: AuditEntry) -> tuple[Any, ...]:
     return (a.session_id, a.guild_id, a.channel_id, a.actor_id, a.action, a.from_beat, a.to_beat,
             a.detail, a.at)
@@ -148,10 +188,12 @@ class SessionStore:
 
     # -- sessions -------------------------------------------------------------------------------
     async def create(self, row: SessionRow, audit: AuditEntry | None = None) -> int:
-        values = tuple(getattr(row, c) for c in _COLUMNS[1:])
+        """Insert a new session (and its audit entry, in the same transaction); its id. Many
+        sessions started at once share one commit (`Database.batch`)."""
         if self.db.dialect == "postgres":
             # One statement (the session and its audit entry) through the group commit: starting
             # thousands of sessions costs one round trip each, not a pooled transaction each.
+            values = _insert_values(row)
             sql, params = _INSERT + " RETURNING id", values
             if audit is not None:
                 sql = (f"WITH s AS ({sql}) INSERT INTO audit_log (session_id, guild_id, channel_id, actor_id,"
@@ -163,18 +205,15 @@ class SessionStore:
             except INTEGRITY_ERRORS as exc:
                 raise LiveSessionExists(str(exc)) from exc
             return int(made[0][0]) if made else 0
+        ops: list[tuple[str, Any, bool]] = [(_INSERT + " RETURNING id", _insert_values(row), False)]
+        if audit is not None:  # the audit row names the session just inserted, in the same transaction
+            ops.append((_AUDIT_INSERT_NEW[self.db.dialect], _audit_params(audit)[1:], False))
         try:
-            async with self.db.transaction() as conn:
-                async with conn.execute(_INSERT + " RETURNING id", values) as cur:
-                    got = await cur.fetchone()
-                sid = int(got[0]) if got else 0
-                if audit is not None:
-                    await conn.execute(_AUDIT_INSERT, _audit_params(_with_session(audit, sid)))
+            out = await self._batch(*ops)
         except INTEGRITY_ERRORS as exc:
             raise LiveSessionExists(str(exc)) from exc
-        except FAULT_ERRORS as exc:
-            raise DatabaseFault(str(exc) or type(exc).__name__) from exc
-        return sid
+        got = out[0]
+        return int(got[0][0]) if got else 0
 
     async def save(self, row: SessionRow, audit: Iterable[AuditEntry] = (), *,
                    clear_votes: bool = False, post_status: tuple[Sequence[int], str] | None = None,
@@ -208,8 +247,15 @@ class SessionStore:
         r = await self.db.fetchone(_SELECT + " WHERE id = ?", (session_id,))
         return _row(tuple(r)) if r else None
 
+    async def live_for_channel(self, channel_id: int) -> SessionRow | None:
+        """The live (playing, waiting or paused) session in the channel: one index lookup."""
+        r = await self.db.fetchone(_SELECT + " WHERE channel_id = ? AND state IN ('playing', 'waiting', 'paused')"
+                                   " LIMIT 1", (channel_id,))
+        return _row(tuple(r)) if r else None
+
     async def latest_for_channel(self, channel_id: int) -> SessionRow | None:
-        """The live session in the channel, else the most recent ended one."""
+        """The live session in the channel, else the most recent ended one (that one is not
+        indexed by channel: a scan, so `start` asks `live_for_channel` instead)."""
         r = await self.db.fetchone(
             _SELECT + " WHERE channel_id = ? ORDER BY state IN ('playing', 'waiting', 'paused') DESC, id DESC"
             " LIMIT 1", (channel_id,))
@@ -259,9 +305,12 @@ class SessionStore:
                            " VALUES (?, ?, ?, ?, ?, 'posting', ?)", (session_id, seq, kind, first, last, now), False))
 
     async def finish_post(self, session_id: int, seq: int, message_id: int, now: float,
-                          row: SessionRow, *, clear_votes: bool = False, parts: Sequence[int] = ()) -> None:
+                          row: SessionRow, *, clear_votes: bool = False, parts: Sequence[int] = (),
+                          old: SessionRow | None = None) -> None:
         """Mark the post posted (with the earlier `parts` of a split cue) AND move the session on,
-        atomically."""
+        atomically. `old`: the session row as saved before, when the caller knows it: only the
+        columns that differ are written (a post changes 3 or 4 of them; rewriting `state` alone
+        costs more than the rest of the transaction, through its two indexes)."""
         if self.db.dialect == "postgres":  # one statement: one round trip, shared by a group
             await self._batch((_PG_FINISH, (message_id, now, session_id, seq, session_id, clear_votes, session_id,
                                             seq, list(parts), *_update_params(row)), False))
@@ -273,7 +322,7 @@ class SessionStore:
             ops.append(("INSERT INTO post_parts (session_id, seq, part, message_id) VALUES (?, ?, ?, ?)"
                         " ON CONFLICT (session_id, seq, part) DO UPDATE SET message_id = excluded.message_id",
                         [(session_id, seq, i, mid) for i, mid in enumerate(parts)], True))
-        ops.append((_UPDATE, _update_params(row), False))
+        ops.append(_update_op(row, old))
         if clear_votes:
             ops.append(("DELETE FROM votes WHERE session_id = ?", (session_id,), False))
         await self._batch(*ops)
@@ -324,19 +373,34 @@ class SessionStore:
             (session_id, position, int(include_closing)))
         return await self._with_parts(rows)
 
-    async def with_stale_posts(self, session_ids: Collection[int]) -> set[int]:
-        """Which of these live sessions have `stale_posts` at their current position (one query
-        for all of them: resuming thousands of sessions must not ask once per session)."""
-        if not session_ids:
-            return set()
-        sql = ("SELECT DISTINCT p.session_id FROM posts p JOIN sessions s ON s.id = p.session_id"
-               " WHERE s.state IN ('playing', 'waiting') AND p.status = 'posted' AND p.kind != 'title'"
-               " AND (p.last_beat >= s.position OR p.kind = 'closing')")
-        if self.db.dialect == "postgres":  # only these sessions' posts (an array parameter)
-            rows = await self.db.fetchall(sql + " AND p.session_id = ANY(?)", (list(session_ids),))
-        else:
-            rows = await self.db.fetchall(sql)
-        return {int(r[0]) for r in rows} & set(session_ids)
+    async def stale_posts_many(self, rows: Sequence[SessionRow]) -> dict[int, list[PostRow]]:
+        """`stale_posts` for many sessions at once (start-up), each at its saved position: a few
+        queries for thousands of sessions instead of one each. Sessions with nothing stale are
+        left out of the answer."""
+        out: dict[int, list[PostRow]] = {}
+        for i in range(0, len(rows), _CHUNK):
+            ids = [r.id for r in rows[i:i + _CHUNK]]
+            marks = ",".join("?" for _ in ids)
+            got = await self.db.fetchall(
+                "SELECT " + ", ".join(f"p.{c.strip()}" for c in _POST_COLS.split(",")) + " FROM posts p"
+                " JOIN sessions s ON s.id = p.session_id"
+                f" WHERE p.session_id IN ({marks}) AND p.status = 'posted' AND p.kind != 'title'"
+                " AND (p.last_beat >= s.position OR (p.kind = 'closing' AND s.state != 'finished'))"
+                " ORDER BY p.session_id, p.seq", ids)
+            if not got:
+                continue
+            parts: dict[tuple[int, int], list[int]] = {}
+            with_posts = sorted({int(r[0]) for r in got})
+            for sid, seq, mid in await self.db.fetchall(
+                    "SELECT session_id, seq, message_id FROM post_parts WHERE session_id IN ("
+                    + ",".join("?" for _ in with_posts) + ") ORDER BY session_id, seq, part", with_posts):
+                parts.setdefault((int(sid), int(seq)), []).append(int(mid))
+            for r in got:
+                post = PostRow(*tuple(r))
+                if (post.session_id, post.seq) in parts:
+                    post = replace(post, parts=tuple(parts[post.session_id, post.seq]))
+                out.setdefault(post.session_id, []).append(post)
+        return out
 
     async def known_message_ids(self, session_id: int) -> set[int]:
         rows = await self.db.fetchall("SELECT message_id FROM posts WHERE session_id = ? AND message_id IS NOT NULL"
@@ -369,8 +433,3 @@ class SessionStore:
             "SELECT session_id, guild_id, channel_id, actor_id, action, from_beat, to_beat, detail, at"
             " FROM audit_log WHERE channel_id = ? ORDER BY id DESC LIMIT ?", (channel_id, limit))
         return [AuditEntry(*tuple(r)) for r in reversed(rows)]
-
-
-def _with_session(a: AuditEntry, session_id: int) -> AuditEntry:
-    return AuditEntry(session_id, a.guild_id, a.channel_id, a.actor_id, a.action, a.from_beat, a.to_beat,
-                      a.detail, a.at)

@@ -217,28 +217,6 @@ async def test_concurrent_writes_commit_together_and_a_failing_one_fails_alone(s
         assert (await store.posts(sid))[0].status == "posted" and after is not None and after.position == 1
 
 
-async def test_one_query_finds_the_sessions_with_a_tidy_up_to_finish(store_db: Any) -> None:
-    """Resume asks once for all sessions (not once per session) which ones still show posts at or
-    after their position (a rewind's tidy-up a crash interrupted)."""
-    store = SessionStore(store_db)
-    rewound, plain, other = [await store.create(_row(channel=BIG + i)) for i in range(3)]
-    done = await store.create(_row(channel=BIG + 3, state="finished", position=5))
-    for sid in (rewound, plain, other, done):
-        row = await store.get(sid)
-        assert row is not None
-        for seq, (kind, first, last) in enumerate([("title", None, None), ("beat", 0, 0), ("beat", 1, 2)], 1):
-            row.position = (last or 0) + 1 if kind == "beat" else row.position
-            await store.begin_post(sid, seq, kind, first, last, float(seq))
-            await store.finish_post(sid, seq, 1000 * sid + seq, float(seq), row)
-    back = await store.get(rewound)
-    assert back is not None
-    back.position = 1  # rewound to beat 1: the post of beats 1-2 is still up
-    await store.save(back)
-    assert await store.with_stale_posts([rewound, plain, done]) == {rewound}
-    assert await store.with_stale_posts([plain]) == set()
-    assert await store.with_stale_posts([]) == set()
-
-
 async def test_postgres_commits_concurrent_sessions_together(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """PostgreSQL's group commit: fifty sessions' writes of different shapes (with and without
     parts and cleared votes) share a few transactions, and each lands whole."""
@@ -318,3 +296,76 @@ async def test_postgres_writer_cancelled_cancels_every_waiting_caller(pg_url: st
         assert all(isinstance(d, asyncio.CancelledError) for d in done)
     finally:
         await db.close()
+
+
+async def test_a_post_saves_only_what_changed_and_the_row_reads_back_whole(store_db: Any) -> None:
+    """finish_post with the previous row writes the changed columns only (fast: `state` is
+    indexed twice); what is read back is the whole new row, as a full save would leave it."""
+    store = SessionStore(store_db)
+    sid = await store.create(_row())
+    before = await store.get(sid)
+    assert before is not None
+    after = before.copy()
+    after.position, after.next_due_at, after.updated_at, after.title_posted = 4, 1_700_000_009.25, 1_700_000_001.0, 1
+    await store.begin_post(sid, 1, "beat", 3, 3, 1.0)
+    await store.finish_post(sid, 1, BIG + 1, 2.0, after, old=before)
+    assert await store.get(sid) == after
+    # a change of state too (the scene ended), and a row with nothing changed but the time
+    later = after.copy()
+    later.state, later.pause_reason, later.updated_at = "paused", "Paused by a moderator.", 1_700_000_002.0
+    await store.begin_post(sid, 2, "beat", 4, 4, 3.0)
+    await store.finish_post(sid, 2, BIG + 2, 4.0, later, old=after)
+    assert await store.get(sid) == later
+    same = later.copy()
+    same.updated_at += 1
+    await store.begin_post(sid, 3, "beat", 5, 5, 5.0)
+    await store.finish_post(sid, 3, BIG + 3, 6.0, same, old=later)
+    assert await store.get(sid) == same
+    assert [p.status for p in await store.posts(sid)] == ["posted"] * 3
+
+
+async def test_sessions_started_together_each_get_their_id_and_audit_row(store_db: Any) -> None:
+    """Starts share commits (group commit), yet each audit row names its own new session, and a
+    start refused by the one-live rule fails alone."""
+    import asyncio
+
+    store = SessionStore(store_db)
+    rows = [_row(channel=BIG + i) for i in range(30)] + [_row(channel=BIG + 3)]
+    audits = [AuditEntry(None, BIG + 1, r.channel_id, BIG + 2, "start", None, 0, f"n{i}", 1.0)
+              for i, r in enumerate(rows)]
+    out = await asyncio.gather(*(store.create(r, a) for r, a in zip(rows, audits, strict=True)),
+                               return_exceptions=True)
+    assert isinstance(out[-1], LiveSessionExists)
+    ids = out[:-1]
+    assert len(set(ids)) == 30
+    for i, sid in enumerate(ids):
+        row = await store.get(sid)  # type: ignore[arg-type]
+        assert row is not None and row.channel_id == BIG + i
+        log = await store.audit_log(BIG + i)
+        assert [(a.session_id, a.detail) for a in log] == [(sid, f"n{i}")]
+        live = await store.live_for_channel(BIG + i)
+        assert live is not None and live.id == sid
+    assert await store.live_for_channel(BIG + 99) is None
+
+
+async def test_stale_posts_of_many_sessions_at_once_match_one_by_one(store_db: Any) -> None:
+    store = SessionStore(store_db)
+    rows = []
+    for i in range(4):
+        sid = await store.create(_row(channel=BIG + i))
+        row = await store.get(sid)
+        assert row is not None
+        for seq, (kind, first, last) in enumerate([("title", None, None), ("beat", 0, 0), ("beat", 1, 2),
+                                                   ("closing", None, None)], start=1):
+            await store.begin_post(sid, seq, kind, first, last, float(seq))
+            await store.finish_post(sid, seq, 1000 * (i + 1) + seq, float(seq), row,
+                                    parts=(BIG + seq,) if (i, seq) == (1, 3) else ())
+        row.position = i  # rewound to beat i (i = 3: nothing left after it but the closing card)
+        row.state = "finished" if i == 2 else "playing"
+        await store.save(row)
+        rows.append(row)
+    many = await store.stale_posts_many(rows)
+    for row in rows:
+        one = await store.stale_posts(row.id, row.position, include_closing=row.state != "finished")
+        assert many.get(row.id, []) == one
+    assert many[rows[1].id][-2].parts == (BIG + 3,)
