@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -71,6 +72,7 @@ def rss_mb() -> float:
 
 
 PG_URL: str | None = None  # set by --backend postgres
+PG_SERVER: Any = None  # the PostgreSQL the bench started itself (fresh schemas from it)
 
 
 class CountingStage:
@@ -184,7 +186,10 @@ async def discord_send_cpu(sends: int = 3000, hooks: int = 20) -> float:
 
 
 async def open_db(folder: Path) -> Store:
-    db: Store = await PgDatabase.open(PG_URL, pool_size=8) if PG_URL else await Database.open(folder / "bench.sqlite3")
+    # each measurement on PostgreSQL gets a fresh, empty schema, as each gets its own SQLite file
+    # (the sessions of one phase must not be live in the next one's channels)
+    url = PG_SERVER.new_url() if PG_SERVER is not None else PG_URL
+    db: Store = await PgDatabase.open(url, pool_size=8) if url else await Database.open(folder / "bench.sqlite3")
     if isinstance(db, Database):
         db.commit_window = COMMIT_WINDOW  # as the bot opens it (`open_store`)
     await db.migrate()
@@ -345,7 +350,7 @@ async def main() -> None:
 async def one_column(backend: str, count: int, seconds: float) -> dict[str, float]:
     """One column of the side-by-side table (run in a process of its own, so that memory and
     garbage left by another column count for neither): sessions, then discord.py's send."""
-    global PG_URL
+    global PG_URL, PG_SERVER
     server = None
     try:
         if backend == "postgres":
@@ -354,10 +359,11 @@ async def one_column(backend: str, count: int, seconds: float) -> dict[str, floa
 
                 server = start()
             PG_URL = server.new_url() if server is not None else os.environ["DATABASE_URL"]
+            PG_SERVER = server
         with tempfile.TemporaryDirectory() as tmp:
             row = await many_sessions(Path(tmp), count, seconds)
     finally:
-        PG_URL = None
+        PG_URL = PG_SERVER = None
         if server is not None:
             server.stop()
     row["send_ms"] = await discord_send_cpu()
