@@ -1,11 +1,10 @@
-"""What the engine computes from a story once instead of on every post: word counts, the content
-hash, each beat's spoken words and speech tag. Pure.
+"""What the engine computes from a story once instead of on every post: word counts, each beat's
+spoken words and speech tag. Pure. (The content hash is cached by `Story.content_hash` itself.)
 
 Stories are immutable, and a library reload gives new Story objects, so the facts are kept per
 story object, as long as that object lives: they never keep a story in memory (the server
-library lets a story go once no session plays it). At 10,000 sessions this is what keeps a start
-or a resume from hashing the whole story each time, and a post from splitting and regex-cleaning
-its beat again.
+library lets a story go once no session plays it). At 10,000 sessions this is what keeps a post from
+splitting and regex-cleaning its beat again.
 """
 
 from __future__ import annotations
@@ -17,20 +16,13 @@ from bot.story.model import Story
 
 
 class StoryFacts:
-    __slots__ = ("_hash", "_playable", "_story", "cues", "words")
+    __slots__ = ("_playable", "_story", "cues", "words")
 
     def __init__(self, story: Story) -> None:
         self._story = weakref.ref(story)
         self.words: tuple[int, ...] = tuple(b.word_count() for b in story.beats)
-        self._hash: str | None = None
         self._playable: int | None = None
         self.cues: dict[Any, Any] = {}  # bot.engine.cues' per-beat parts, filled on first use
-
-    @property
-    def content_hash(self) -> str:
-        if self._hash is None:
-            self._hash = self.story.content_hash()
-        return self._hash
 
     @property
     def playable_words(self) -> int:
@@ -63,8 +55,4 @@ def facts(story: Story) -> StoryFacts:
 
     weakref.finalize(story, forget)
     return made
-
-
-def content_hash(story: Story) -> str:
-    return facts(story).content_hash
 

@@ -37,7 +37,6 @@ from bot.engine.api import (
 from bot.engine.backstage import Backstage, EngineStats
 from bot.engine.budget import BudgetGate, EngineLimits, RateBudget
 from bot.engine.clock import Clock, SystemClock
-from bot.engine.facts import content_hash
 from bot.engine.pacing import Pacing, PressLimiter
 from bot.engine.player import SessionPlayer
 from bot.engine.reconcile import cue_matches
@@ -233,7 +232,7 @@ class Narrator:
         now = self.clock.now()
         row = SessionRow(
             id=0, guild_id=place.guild_id, channel_id=place.channel_id, parent_id=place.parent_id,
-            story_slug=story.slug, story_hash=content_hash(story), position=0, state="playing", mode=mode,
+            story_slug=story.slug, story_hash=story.content_hash(), position=0, state="playing", mode=mode,
             wpm=wpm, votes_needed=self.votes_needed, scene_breather=self.pacing.breather,
             tidy=self.tidy, include_notes=int(self._include_notes(story.slug)), pause_reason=None,
             next_due_at=now, started_by=actor.user_id, created_at=now, updated_at=now, title_posted=0,
@@ -453,7 +452,7 @@ class Narrator:
                 raise UnknownStory(f"The story “{row.story_slug}” is no longer in the library.")
             now = self.clock.now()
             new = replace(row, state=player.transition("restart"), position=0, title_posted=0, pause_reason=None,
-                          next_due_at=now, updated_at=now, story_hash=content_hash(player.story))
+                          next_due_at=now, updated_at=now, story_hash=player.story.content_hash())
             try:
                 await player.commit(new, [player.audit(actor.user_id, "restart", row.position, 0)],
                                     clear_votes=True, supersede_posts=True)
@@ -632,7 +631,7 @@ class Narrator:
             async with player.lock:
                 await player.halt(f"the story '{row.story_slug}' is no longer in the library")
             return False
-        if content_hash(player.story) != row.story_hash:
+        if player.story.content_hash() != row.story_hash:
             log.warning("session %s: the story '%s' changed since it started; continuing at beat %s",
                         row.id, row.story_slug, row.position)
         now = self.clock.now()

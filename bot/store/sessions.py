@@ -161,11 +161,9 @@ _AUDIT_INSERT = ("INSERT INTO audit_log (session_id, guild_id, channel_id, actor
                  "to_beat, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
-# An audit entry for the session the same transaction has just inserted (its id, per dialect).
-_AUDIT_INSERT_NEW = {
-    dialect: _AUDIT_INSERT.replace("VALUES (?", f"VALUES ({new_id}")
-    for dialect, new_id in (("sqlite", "last_insert_rowid()"),
-                            ("postgres", "currval(pg_get_serial_sequence('sessions', 'id'))"))}
+# An audit entry for the session the same SQLite transaction has just inserted (PostgreSQL makes
+# both in one statement: `create`).
+_AUDIT_INSERT_NEW = _AUDIT_INSERT.replace("VALUES (?", "VALUES (last_insert_rowid()")
 
 
 def _audit_params(a: AuditEntry) -> tuple[Any, ...]:
@@ -207,7 +205,7 @@ class SessionStore:
             return int(made[0][0]) if made else 0
         ops: list[tuple[str, Any, bool]] = [(_INSERT + " RETURNING id", _insert_values(row), False)]
         if audit is not None:  # the audit row names the session just inserted, in the same transaction
-            ops.append((_AUDIT_INSERT_NEW[self.db.dialect], _audit_params(audit)[1:], False))
+            ops.append((_AUDIT_INSERT_NEW, _audit_params(audit)[1:], False))
         try:
             out = await self._batch(*ops)
         except INTEGRITY_ERRORS as exc:
