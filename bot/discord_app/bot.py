@@ -19,7 +19,13 @@ from bot.config import Settings
 from bot.discord_app.buttons import CONTINUE_REACTIONS, ContinueButton
 from bot.discord_app.commands import setup_commands
 from bot.discord_app.errors import NarratorTree, report_error, send_ephemeral
-from bot.discord_app.library_commands import LIBRARY_ITEMS, cast_form, cast_submitted, load_channel_story
+from bot.discord_app.library_commands import (
+    LIBRARY_ITEMS,
+    cast_form,
+    cast_submitted,
+    load_channel_story,
+    unpin_resumed,
+)
 from bot.discord_app.permissions import interaction_is_moderator
 from bot.discord_app.services import AnswersLike, StoryLibrary
 from bot.discord_app.webhook_stage import WebhookStage
@@ -88,9 +94,7 @@ class NarratorBot(commands.Bot):
         resumed = await self.narrator.resume_all()
         if resumed:
             log.info("resumed %d session(s)", resumed)
-        unpin = getattr(self.library, "unpin", None)
-        if callable(unpin):
-            unpin()  # the stories loaded for them are held by the resumed sessions now
+        unpin_resumed(self.library)
         setup_commands(self)
         guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
         if guild is not None:

@@ -104,6 +104,12 @@ async def load_channel_story(library: object, channel_id: int) -> None:
             log.warning("loading the story of channel %s failed: %s", channel_id, exc)
 
 
+def unpin_resumed(library: object) -> None:
+    """After start-up's resume: the stories loaded for the resumed sessions are held by them now."""
+    if isinstance(library, ServerLibrary):
+        library.unpin()
+
+
 async def refresh(bot: LibraryHost, guild_id: int | None, *, quick: bool = False) -> None:
     """Bring this server's stories up to date. `quick` (autocomplete, replies not deferred): skip
     it while another refresh is loading stories, rather than risk Discord's 3 s."""
