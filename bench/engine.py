@@ -261,11 +261,13 @@ async def many_sessions(folder: Path, count: int = 1000, seconds: float = 20.0) 
     ramped = await start_all(n, count, story.slug, 100_000, ramp=pacing.max_delay)
     await asyncio.sleep(3.0)  # the title cards, then every session at its own pace
     n.stats.lateness.clear()
+    n.stats.sent_late.clear()
     posts0, c0 = stage.posts, time.process_time()
     await asyncio.sleep(seconds)
     cpu = time.process_time() - c0
     cpu_ms = cpu * 1000 / max(1, stage.posts - posts0)
     lat = sorted(n.stats.lateness)
+    sent = sorted(n.stats.sent_late) or [0.0]
     out = {
         "start_s": burst,
         "ramp_start_s": ramped,
@@ -273,6 +275,8 @@ async def many_sessions(folder: Path, count: int = 1000, seconds: float = 20.0) 
         "p50_ms": statistics.median(lat) * 1000,
         "p99_ms": lat[int(len(lat) * 0.99)] * 1000,
         "max_ms": lat[-1] * 1000,
+        "sent_p50_ms": statistics.median(sent) * 1000,
+        "sent_p99_ms": sent[int(len(sent) * 0.99)] * 1000,
         "rss_mb": rss_mb(),
         "cpu_ms": cpu_ms,
         "busy": cpu / seconds,
@@ -389,6 +393,8 @@ def scale(counts: list[int], backends: list[str], seconds: float) -> None:
                             ("timer lateness p50 (ms)", "p50_ms", "{:.1f}"),
                             ("timer lateness p99 (ms)", "p99_ms", "{:.1f}"),
                             ("timer lateness max (ms)", "max_ms", "{:.1f}"),
+                            ("beat due -> sent p50 (ms)", "sent_p50_ms", "{:.1f}"),
+                            ("beat due -> sent p99 (ms)", "sent_p99_ms", "{:.1f}"),
                             ("RSS (MB)", "rss_mb", "{:.0f}"),
                             ("resume all (s)", "resume_s", "{:.2f}"),
                             ("every session posted again (s)", "catch_up_s", "{:.2f}"),

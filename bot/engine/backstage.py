@@ -20,7 +20,10 @@ class EngineStats:
     rate_limited: int = 0
     reconciled: int = 0  # unresolved posts found already posted
     reposted: int = 0  # unresolved posts that had not arrived and were posted again
-    lateness: deque[float] = field(default_factory=lambda: deque(maxlen=200_000))
+    lateness: deque[float] = field(default_factory=lambda: deque(maxlen=200_000))  # timers firing late (s)
+    # auto beats: seconds from when the beat was due to the stage call (timer, rate budget and the
+    # commit of the post's intent; the group commit's window shows here, not in `lateness`)
+    sent_late: deque[float] = field(default_factory=lambda: deque(maxlen=200_000))
 
 
 @dataclass(eq=False, slots=True)

@@ -303,10 +303,11 @@ class Narrator:
         needed = player.votes_needed()
         if row.mode == "auto" and row.state in ("playing", "waiting"):
             raise NotAllowed("This story plays by itself; ▶ is only needed in manual or vote mode.")
-        if message_id is not None and message_id != player.last_message_id and player.posting is not None:
+        posted = player.posting if message_id is not None and message_id != player.last_message_id else None
+        if posted is not None:
             # Possibly the message being posted right now, seen by a quick reader before we
             # recorded its id: wait (bounded) for the record instead of dropping the press.
-            await _wait_for(self.clock, player.posting, HOLD_EARLY_PRESS)
+            await _wait_for(self.clock, posted, HOLD_EARLY_PRESS)
             row = player.row
             needed = player.votes_needed()
         if message_id is not None and player.last_message_id is not None and message_id != player.last_message_id:

@@ -20,6 +20,7 @@ posted; not found -> the row is marked "failed" and the beat is posted again.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -75,7 +76,8 @@ class SessionPlayer:
         self.backoff = 0.0
         self.tidying: list[tuple[PostRow, Tidy]] = []  # messages a rewind took back, still to tidy
         self.changed: asyncio.Event | None = None
-        self.posting: asyncio.Event | None = None  # set when the post in flight has been recorded (or failed)
+        self.in_flight = False  # a post is between its intent and its record
+        self._posted: asyncio.Event | None = None  # made only for a reader waiting on the post in flight
         # The database refused a write: the session is paused (shown, not saved) until a write
         # succeeds again. `fault` is the reason; `pending` a delivered post still to be recorded.
         self.fault: str | None = None
@@ -84,6 +86,16 @@ class SessionPlayer:
         self.pending: tuple[int, str, int | None, int | None, int, int, tuple[int, ...]] | None = None
 
     # ================================================================ small queries
+    @property
+    def posting(self) -> asyncio.Event | None:
+        """Set once the post in flight has been recorded (or failed); None when none is in flight.
+        Made on demand: most posts have nobody waiting on them."""
+        if not self.in_flight:
+            return None
+        if self._posted is None:
+            self._posted = asyncio.Event()
+        return self._posted
+
     @property
     def running(self) -> bool:
         return self.task is not None and not self.task.done()
@@ -250,38 +262,35 @@ class SessionPlayer:
         """Bookkeeping for `is_idle`: the task sleeps on `fut` and is awake again once it resolves."""
         self.blocker = fut
         self.bs.awake.discard(self)
+        fut.add_done_callback(self._woke)
 
-        def woke(_: asyncio.Future[Any]) -> None:
-            if self.running:
-                self.bs.awake.add(self)
-
-        fut.add_done_callback(woke)
+    def _woke(self, _: asyncio.Future[Any]) -> None:
+        if self.running:
+            self.bs.awake.add(self)
 
     async def park(self, delay: float | None) -> None:
+        """Sleep `delay` seconds (None: until woken); how late the timer fired goes to `stats.lateness`."""
         clock = self.bs.clock
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         handle = None
-        fired = False
         target = 0.0
         if delay is not None:
-            target = clock.monotonic() + max(0.0, delay)
-
-            def fire() -> None:
-                nonlocal fired
-                if not fut.done():
-                    fired = True
-                    fut.set_result(None)
-
-            handle = clock.call_later(max(0.0, delay), fire)
+            delay = max(0.0, delay)
+            target = clock.monotonic() + delay
+            handle = clock.call_later(delay, functools.partial(_fire, fut))
         self._parked(fut)
         try:
-            await fut
-        finally:
-            self.blocker = None
+            fired = await fut  # True from the timer; None when woken
+        except BaseException:
             if handle is not None:
                 handle.cancel()
+            raise
+        finally:
+            self.blocker = None
         if fired:
             self.bs.stats.lateness.append(clock.monotonic() - target)
+        elif handle is not None:
+            handle.cancel()
 
     async def _block(self, fut: asyncio.Future[bool]) -> bool:
         self._parked(fut)
@@ -397,17 +406,21 @@ class SessionPlayer:
             except DatabaseFault:
                 self.seq -= 1  # nothing was written or sent
                 raise
-            self.posting = asyncio.Event()
+            self.in_flight = True
             try:
                 return await self._deliver(seq, kind, first, last, cue, words)
             finally:
-                self.posting.set()
-                self.posting = None
+                self.in_flight = False
+                if self._posted is not None:
+                    self._posted.set()
+                    self._posted = None
 
     async def _deliver(self, seq: int, kind: str, first: int | None, last: int | None, cue: Cue,
                        words: int) -> float | None:
         """The stage call and its record (caller holds the lock and has begun the post)."""
         bs, row = self.bs, self.row
+        if first is not None and row.next_due_at is not None and row.mode == "auto":
+            bs.stats.sent_late.append(bs.clock.now() - row.next_due_at)
         try:
             ref = await bs.stage.post(self.place, cue)
         except RateLimited as exc:
@@ -470,9 +483,12 @@ class SessionPlayer:
             due = row.next_due_at if row.next_due_at is not None and auto else now
             due = max(due, now - CATCH_UP_CAP)
             counts = facts(story).words
-            covered = [b.index for b in story.beats[first:last + 1] if b.kind != "note" or row.include_notes]
-            for b in covered[:-1]:
-                due += pacing.delay_after(counts[b], row.wpm)
+            if first == last:  # the usual post: one beat (posted, so playable)
+                covered = [first]
+            else:
+                covered = [b.index for b in story.beats[first:last + 1] if b.kind != "note" or row.include_notes]
+                for b in covered[:-1]:
+                    due += pacing.delay_after(counts[b], row.wpm)
             last_words = counts[covered[-1]] if covered else words
             new.position = last + 1
             nxt = self.playable_from(last + 1)
@@ -610,6 +626,11 @@ class SessionPlayer:
                     log.info("session %s: could not %s message %s: %s", self.row.id, action, post.message_id, exc)
             await bs.store.set_post_status(self.row.id, [post.seq], "deleted" if action == "delete" else "rewound")
             self.tidying.pop()
+
+
+def _fire(fut: asyncio.Future[Any]) -> None:
+    if not fut.done():
+        fut.set_result(True)
 
 
 def stage_reason(exc: StageError) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 import os
 import queue
 import sqlite3
@@ -61,10 +62,10 @@ class Database:
 
     dialect = "sqlite"
 
-    # Batches arriving within this many seconds of the last commit wait for the next one and share
-    # it (as PostgreSQL's commit_delay): a post then leaves at most this much later, and a commit,
-    # most of what a post costs the database, is shared by every session posting meanwhile. 0
-    # commits as soon as the event loop turns; the bot sets `COMMIT_WINDOW` (`open_store`).
+    # Batches are committed together at the next multiple of this many seconds (as PostgreSQL's
+    # commit_delay): a post then leaves at most this much later, and a commit, most of what a post
+    # costs the database, is shared by every session posting meanwhile. 0 commits as soon as the
+    # event loop turns; the bot sets `COMMIT_WINDOW` (`open_store`).
     commit_window = 0.0
 
     def __init__(self, conn: aiosqlite.Connection, raw: sqlite3.Connection, path: Path | None,
@@ -232,27 +233,64 @@ class Database:
         single statement. PgDatabase has the same method, so the repositories' hot path is written
         once for both backends.
 
-        Group commit: batches that arrive within `commit_window` of the last commit (or while one
-        is under way) are queued, and the next commit takes them all in one transaction. Should
-        one fail, the group is rolled back and redone with each batch in a SAVEPOINT, so the
-        failing batch raises for its caller alone. The call returns only once its batch is
-        committed, so "intent recorded before the send, result after" holds as before."""
+        Group commit: batches are queued and committed together at the next multiple of
+        `commit_window` on the event loop's clock (after the tasks woken at that instant have queued
+        theirs); with no window, as soon as the loop turns. Should one batch fail, the group is rolled back and
+        redone with each batch in a SAVEPOINT, so the failing batch raises for its caller alone.
+        The call returns only once its batch is committed, so "intent recorded before the send,
+        result after" holds as before."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[list[list[Any] | None]] = loop.create_future()
         self._queue.append((list(ops), fut))
         if not self._armed and (self._writer is None or self._writer.done()):
             self._armed = True  # else the writer takes this batch with the next commit
-            wait = self._last_commit + self.commit_window - loop.time()
-            if wait > 0:
-                loop.call_later(wait, self._start_writer)
+            window = self.commit_window
+            if window > 0:
+                loop.call_at(math.ceil(loop.time() / window) * window, self._on_tick)
             else:
                 loop.call_soon(self._start_writer)
         return await fut
 
+    def _on_tick(self) -> None:
+        # The timers due at this instant have only scheduled their tasks: let those run (and queue
+        # their writes) for two turns of the loop, then commit everything at once.
+        loop = asyncio.get_running_loop()
+        loop.call_soon(loop.call_soon, self._start_writer)
+
     def _start_writer(self) -> None:
         self._armed = False
-        if self._queue and (self._writer is None or self._writer.done()):
-            self._writer = asyncio.get_running_loop().create_task(self._write_queued())
+        if not self._queue or (self._writer is not None and not self._writer.done()):
+            return
+        if self._write is not None and not self._lock.locked():
+            # The usual case: the whole group on the loop's thread, now (no task, no lock to wait for).
+            group, self._queue = self._queue, []
+            try:
+                self._commit_now(group)
+                return
+            except _Busy:  # another process holds the database: the writer task waits for it
+                self._queue[:0] = group
+        self._writer = asyncio.get_running_loop().create_task(self._write_queued())
+
+    def _commit_now(self, group: Group) -> None:
+        """Commit `group` on the writer's connection without waiting for a lock (`_Busy` if another
+        process holds it: nothing was written), and answer its callers."""
+        assert self._write is not None
+        results: list[tuple[list[list[Any] | None] | None, BaseException | None]] = []
+        try:
+            try:
+                _transaction(self._write, functools.partial(_apply_group, group=group, results=results), waits=False)
+            except _BatchFailed:
+                _transaction(self._write, functools.partial(_apply_group, group=group, results=results, isolate=True),
+                             waits=False)
+        except _Busy:
+            raise
+        except Exception as exc:  # BEGIN or COMMIT failed: nothing of the group is saved
+            for _, fut in group:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        self._after_commit()
+        _answer(group, results)
 
     async def _write_queued(self) -> None:
         while self._queue:
@@ -274,13 +312,7 @@ class Database:
                     if not fut.done():
                         fut.set_exception(exc)
                 continue
-            for (_, fut), (out, err) in zip(group, results, strict=True):
-                if fut.done():
-                    continue
-                if err is not None:
-                    fut.set_exception(err)
-                elif out is not None:
-                    fut.set_result(out)
+            _answer(group, results)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Rows of one query, read on the database thread in one round trip (between two whole
@@ -392,6 +424,16 @@ def _apply_group(conn: sqlite3.Connection, *, group: Group, results: list[Any], 
         if isolate:
             cur.execute("RELEASE narrator_batch")
         results.append((out, None))
+
+
+def _answer(group: Group, results: list[Any]) -> None:
+    for (_, fut), (out, err) in zip(group, results, strict=True):
+        if fut.done():
+            continue
+        if err is not None:
+            fut.set_exception(err)
+        elif out is not None:
+            fut.set_result(out)
 
 
 def _fetchall(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
