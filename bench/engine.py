@@ -197,9 +197,12 @@ async def open_db(folder: Path) -> Store:
 
 
 async def cpu_per_beat(folder: Path) -> float:
+    """10 sessions played to the end at full speed (starts included). The stage only counts, as in
+    the many-session runs: a recording stage's own bookkeeping is not the engine's cost (it made
+    this figure about 0.02 ms higher than the engine's and the store's)."""
     db = await open_db(folder)
     story = bench_story(400)
-    stage = RecordingStage(clock=SystemClock())
+    stage = CountingStage()
     n = Narrator(db, stage, {story.slug: story}, clock=SystemClock(), limits=EngineLimits.unlimited(),
                  pacing=Pacing.instant())
     places = [Place(channel_id=10 + i) for i in range(10)]
@@ -208,7 +211,7 @@ async def cpu_per_beat(folder: Path) -> float:
         await n.start(p, story.slug, MOD)
     await asyncio.gather(*(n.wait_for_state(p, ("finished",)) for p in places))
     cpu = time.process_time() - c0
-    posts = len(stage.posts)
+    posts = stage.posts
     await n.close()
     await db.close()
     return cpu / posts * 1000

@@ -37,14 +37,29 @@ def headed(story: Story | None, cue: Cue, include_notes: bool) -> Cue:
     """Add "Scene N — Title" when the cue opens a scene (scene 1 only when it has a title)."""
     if story is None or cue.beats is None:
         return cue
-    first = cue.beats[0]
-    scene = story.scenes[story.beat(first).scene]
-    if playable_from(story, max(scene.first_beat, 0), include_notes) != first:
-        return cue
-    title = " ".join((scene.title or "").split())
-    if scene.index == 0 and not title:
-        return cue
-    return replace(cue, heading=f"Scene {scene.index + 1}" + (f" — {title}" if title else ""))
+    heading = scene_headings(story, include_notes).get(cue.beats[0])
+    return cue if heading is None else replace(cue, heading=heading)
+
+
+def scene_headings(story: Story, include_notes: bool) -> dict[int, str]:
+    """Beat index -> "Scene N — Title" for the first beat each scene plays (scene 1 only when it
+    has a title). Computed once per story (`facts`), not on every post."""
+    cache = facts(story).cues
+    key = ("headings", include_notes)
+    known: dict[int, str] | None = cache.get(key)
+    if known is not None:
+        return known
+    out: dict[int, str] = {}
+    for scene in story.scenes:
+        first = playable_from(story, max(scene.first_beat, 0), include_notes)
+        if first is None or story.beat(first).scene != scene.index:
+            continue
+        title = " ".join((scene.title or "").split())
+        if scene.index == 0 and not title:
+            continue
+        out[first] = f"Scene {scene.index + 1}" + (f" — {title}" if title else "")
+    cache[key] = out
+    return out
 
 
 def next_post(story: Story, row: SessionRow, pacing: Pacing, max_cue_chars: int, now: float) -> Planned:
@@ -65,8 +80,10 @@ def next_post(story: Story, row: SessionRow, pacing: Pacing, max_cue_chars: int,
         due, j = row.next_due_at, i
         while True:
             due += pacing.delay_after(words[j], row.wpm)
+            if due > now:  # the usual case: on time, nothing to fold in
+                break
             k = playable_from(story, j + 1, notes)
-            if k is None or due > now or not can_merge(story, [*beats, story.beat(k)], max_cue_chars):
+            if k is None or not can_merge(story, [*beats, story.beat(k)], max_cue_chars):
                 break
             beats.append(story.beat(k))
             j = k

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import math
 import os
 import queue
 import sqlite3
@@ -27,7 +26,8 @@ from bot.store.migrations import (
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another process's lock on the database
-COMMIT_WINDOW = 0.02  # the bot's `Database.commit_window`: see there
+COMMIT_WINDOW = 0.05  # the bot's `Database.commit_window`: see there
+GROUP_MAX = 128  # batches that make a group worth committing without waiting for the rest of the window
 
 
 class StoreError(Exception):
@@ -62,10 +62,10 @@ class Database:
 
     dialect = "sqlite"
 
-    # Batches are committed together at the next multiple of this many seconds (as PostgreSQL's
-    # commit_delay): a post then leaves at most this much later, and a commit, most of what a post
-    # costs the database, is shared by every session posting meanwhile. 0 commits as soon as the
-    # event loop turns; the bot sets `COMMIT_WINDOW` (`open_store`).
+    # Batches arriving within this many seconds of the last commit wait for the next one and share
+    # it (as PostgreSQL's commit_delay): a post then leaves at most this much later, and a commit,
+    # most of what a post costs the database, is shared by every session posting meanwhile. 0
+    # commits as soon as the event loop turns; the bot sets `COMMIT_WINDOW` (`open_store`).
     commit_window = 0.0
 
     def __init__(self, conn: aiosqlite.Connection, raw: sqlite3.Connection, path: Path | None,
@@ -82,6 +82,7 @@ class Database:
         self._queue: Group = []
         self._writer: asyncio.Task[None] | None = None
         self._armed = False
+        self._timer: asyncio.TimerHandle | None = None  # the armed commit, when it waits for the window
         self._last_commit = 0.0
         self._last_checkpoint = 0.0
         self.path = path
@@ -233,32 +234,34 @@ class Database:
         single statement. PgDatabase has the same method, so the repositories' hot path is written
         once for both backends.
 
-        Group commit: batches are queued and committed together at the next multiple of
-        `commit_window` on the event loop's clock (after the tasks woken at that instant have queued
-        theirs); with no window, as soon as the loop turns. Should one batch fail, the group is rolled back and
+        Group commit: batches that arrive within `commit_window` of the last commit (or while one
+        is under way) are queued, and the next commit takes them all in one transaction; others are
+        committed as soon as the event loop turns. Should one batch fail, the group is rolled back and
         redone with each batch in a SAVEPOINT, so the failing batch raises for its caller alone.
         The call returns only once its batch is committed, so "intent recorded before the send,
         result after" holds as before."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[list[list[Any] | None]] = loop.create_future()
-        self._queue.append((list(ops), fut))
+        queue = self._queue
+        queue.append((list(ops), fut))
         if not self._armed and (self._writer is None or self._writer.done()):
             self._armed = True  # else the writer takes this batch with the next commit
-            window = self.commit_window
-            if window > 0:
-                loop.call_at(math.ceil(loop.time() / window) * window, self._on_tick)
+            wait = self._last_commit + self.commit_window - loop.time()
+            if wait > 0:
+                self._timer = loop.call_later(wait, self._start_writer)
             else:
                 loop.call_soon(self._start_writer)
+        elif len(queue) == GROUP_MAX and self._timer is not None:
+            # Enough for one commit: waiting longer saves nothing and makes a commit that holds the
+            # loop longer (the many-session lateness).
+            self._timer.cancel()
+            self._timer = None
+            loop.call_soon(self._start_writer)
         return await fut
-
-    def _on_tick(self) -> None:
-        # The timers due at this instant have only scheduled their tasks: let those run (and queue
-        # their writes) for two turns of the loop, then commit everything at once.
-        loop = asyncio.get_running_loop()
-        loop.call_soon(loop.call_soon, self._start_writer)
 
     def _start_writer(self) -> None:
         self._armed = False
+        self._timer = None
         if not self._queue or (self._writer is not None and not self._writer.done()):
             return
         if self._write is not None and not self._lock.locked():
