@@ -125,6 +125,25 @@ class RateBudget:
         w = max(self._channel(channel).wait(now), self._webhook(webhook).wait(now))
         return w + self.limits.margin if w > 0 else 0.0
 
+    def try_take(self, channel: int, webhook: int, now: float, *, in_turn: bool = True) -> float | None:
+        """One post (the engine's hot path: `local_wait`, `global_wait` and `take` in one call):
+        0.0 when taken; seconds to wait when the channel or webhook is full; None when only the
+        global window is full, or `in_turn` is False (others wait for it first)."""
+        cw = self._channels.get(channel) or self._channel(channel)
+        ww = self._webhooks.get(webhook) or self._webhook(webhook)
+        w = max(cw.wait(now), ww.wait(now))
+        if w > 0:
+            return w + self.limits.margin
+        if not in_turn or self.global_window.wait(now) > 0:
+            return None
+        cw.times.append(now)
+        ww.times.append(now)
+        self.global_window.times.append(now)
+        self._takes += 1
+        if self._takes % 10_000 == 0:
+            self._forget_idle(now)
+        return 0.0
+
     def global_wait(self, now: float) -> float:
         w = self.global_window.wait(now)
         return w + self.limits.margin if w > 0 else 0.0
@@ -169,12 +188,9 @@ class BudgetGate:
 
     def request(self, channel: int, webhook: int) -> Grant:
         now = self.clock.monotonic()
-        local = self.budget.local_wait(channel, webhook, now)
-        if local > 0:
-            return local
-        if not self._line and self.budget.global_wait(now) == 0:
-            self.budget.take(channel, webhook, now)
-            return 0.0
+        got = self.budget.try_take(channel, webhook, now, in_turn=not self._line)
+        if got is not None:
+            return got  # 0.0: taken; else the channel's or webhook's wait
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._line.append((channel, webhook, fut))
         self._arm(now)

@@ -84,7 +84,8 @@ class VoteBox:
         return len(self.voters) if position == self.position else 0
 
     def clear(self) -> None:
-        self.position, self.voters = -1, set()
+        if self.position != -1 or self.voters:  # after every post: mostly already clear
+            self.position, self.voters = -1, set()
 
 
 class PressLimiter:

@@ -22,6 +22,20 @@ def test_window_slides() -> None:
     assert w.wait(10.0) == 0
 
 
+def test_try_take_is_local_wait_global_wait_and_take_in_one() -> None:
+    b = RateBudget(EngineLimits(margin=0.05, global_requests=3))
+    assert b.try_take(1, 1, 0.0, in_turn=False) is None  # others are waiting first: nothing taken
+    assert b.global_window.count(0.0) == 0
+    for ch in (1, 2, 3):
+        assert b.try_take(ch, ch, 0.0) == 0.0
+    assert b.try_take(4, 4, 0.1) is None  # only the global window is full
+    wide = RateBudget(EngineLimits(margin=0.05))
+    for i in range(5):  # five channels through one webhook (a parent's threads)
+        assert wide.try_take(10 + i, 9, i * 0.1) == 0.0
+    assert wide.try_take(20, 9, 0.5) == pytest.approx(2.0 - 0.5 + 0.05)  # 5 per 2 s, plus the margin
+    assert wide.global_window.count(0.5) == 5  # a refused post takes nothing
+
+
 def test_budget_limits_channel_webhook_and_global() -> None:
     b = RateBudget(EngineLimits(margin=0.0))
     for i in range(5):
