@@ -141,6 +141,18 @@ _HEARD = re.compile(r"\b(?:heard|hear|hears|hearing|overheard|let|made|bade|bid)
 _LOST_DASH = re.compile(r"[ \t]{3,}(?:\r?\n|\Z)")
 _WHO = re.compile(r",\s+who\b")
 _ADJACENT = re.compile(r"(?:['’]s)?,?\s+(?:\w+ly\s+)?")
+# a tag's verb whose subject is not the one doing it: "Clara felt persuaded", "was answered"
+_COPULA = re.compile(r"(?<![\w'’])(?:was|were|be|been|being|is|are|am|felt|feel|feels|seemed|seems|looked|"
+                     r"appeared|became|become|got|grew)\s+(?:\w+ly\s+)?$", re.I)
+# "Tobias began to think…": the verb starts something else, not the line's words
+_ASPECT = frozenset({"began", "begins", "begin", "begun", "continued", "continues", "proceeded", "proceeds",
+                     "resumed", "went on", "ventured", "hazarded", "pursued", "returned"})
+_INFINITIVE_AFTER = re.compile(r"\s+to\s+([a-z]+)\b")
+_NOT_VERBS = frozenset({"his", "her", "their", "my", "your", "our", "its", "the", "a", "an", "him", "them", "me",
+                        "us", "you", "himself", "herself", "themselves", "myself", "yourself", "one", "each",
+                        "every", "this", "that", "these", "those", "all", "both", "some", "any", "no", "whom",
+                        "which", "what", "whoever", "it", "everybody", "everyone", "anybody", "anyone",
+                        "nobody", "somebody", "someone", "mama", "mamma", "papa"})
 _OBJECT_BEFORE = re.compile(r"(?<![\w'’])(him|her|them)\s+(?:\w+ly\s+)?$")
 _INFINITIVE = re.compile(r"\s+to\s+(?:[\w'’]+,?\s+){0,5}")
 
@@ -196,8 +208,9 @@ class NameIndex:
                     continue
                 base = _strip_honorific(n)
                 words = base.split()
-                if len(words) >= 2 and words[0].lower() == "the":
-                    # "The Policeman", "The King": met as "the policeman", "the King"
+                if len(words) >= 2 and words[0].lower() in ("the", "his", "her", "their"):
+                    # "The Policeman", "The King": met as "the policeman", "the King"; "His
+                    # Valet" as "the valet"
                     lower.setdefault("the " + " ".join(words[1:]).lower(), set()).add(owner)
                 elif len(words) >= 2 and words[0].lower().rstrip(".") in _RANKS:
                     # "Colonel Ducroix" is "the Colonel" (while he is the only one)
@@ -832,7 +845,7 @@ class Attributor:
             # "…no chance for Hugh to come near her and say,", "she heard Tobias say to his
             # sister--", "Mr. Pell's suddenly saying,--": the name right before the verb
             if s0 <= m.start and m.end <= v.start() and (_INFINITIVE.fullmatch(text, m.end, v.start())
-                                                         or _ADJACENT.fullmatch(text, m.end, v.start())):
+                                                         or _next_to_verb(text, s0, m, v.start())):
                 return m.key if m.key in self.names.pron else None
         who = self._relative_subject(s0, v.start(), outside, set())
         if who is not None:  # "…, when Agnes, who was out of breath, cried out on seeing her,"
@@ -1371,6 +1384,8 @@ class Attributor:
             return None
         if any(c in ";:" for c in text[a : v.start()]) or _NEGATED.search(text, max(a, v.start() - 24), v.start()):
             return None  # "He listened; admitted that…", "Hugh did not answer": no tag
+        if _COPULA.search(text, max(a, v.start() - 24), v.start()) or _starts_other(text, v, win):
+            return None  # "Agnes felt persuaded that…", "Tobias began to think…": no tag either
         mind = bool(_MIND.search(text, a, win))
         thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, win))
                    or _to_oneself(text, v.end(), win))
@@ -1378,7 +1393,7 @@ class Attributor:
             # "“Splendid,” Hugh heard Tobias say, “…”": the name right before the verb
             if a <= m.start and m.end <= v.start() and m.key not in voc \
                     and m.key in self.names.pron and _HEARD.search(text, a, m.start) \
-                    and _ADJACENT.fullmatch(text, m.end, v.start()):
+                    and _next_to_verb(text, a, m, v.start()):
                 return SpeakerGuess((m.key,), thought, "tag_after", True)
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
                                 speech_tag=not thought, exclude=voc)
@@ -1435,7 +1450,7 @@ class Attributor:
         for m in reversed(outside):
             # "even Clara said,", "she heard Agnes say,", "stopped by Mr. Pell's saying":
             # the name right before the verb
-            if a <= m.start and m.end <= v.start() and _ADJACENT.fullmatch(text, m.end, v.start()):
+            if a <= m.start and m.end <= v.start() and _next_to_verb(text, a, m, v.start()):
                 if m.key in voc:
                     break
                 if m.key in self.names.pron:
@@ -1513,6 +1528,27 @@ def confidence(v: SpeakerGuess, *, n_quotes: int, first: bool) -> float:
     if v.source in _PRONOUN_CONFIDENCE and v.rivals:
         return _PRONOUN_CONFIDENCE[v.source][min(v.rivals, 4) - 1]
     return _RULE_CONFIDENCE.get(v.source, 0.16)
+
+
+def _next_to_verb(text: str, a: int, m: Mention, v: int) -> bool:
+    """Is the name `m` right before the verb at `v` its subject? "even Clara said", "Mr. Pell's
+    saying"; across a comma only when the name opens its clause ("Hugh, approaching Clara,
+    said": Clara closes an aside, she is no subject)."""
+    if not _ADJACENT.fullmatch(text, m.end, v):
+        return False
+    return "," not in text[m.end : v] or _opens_clause(text, a, m.start)
+
+
+def _starts_other(text: str, v: re.Match[str], end: int) -> bool:
+    """"began to think", "went on to explain his plan" (a speech verb is still a tag: "went on
+    to say")."""
+    if v.group(0) not in _ASPECT:
+        return False
+    inf = _INFINITIVE_AFTER.match(text, v.end(), end)
+    if inf is None:
+        return False
+    w = inf.group(1)
+    return w not in _NOT_VERBS and w not in SPEECH_VERBS and w not in _LEAD_BASES and w not in ("speak", "talk", "tell")
 
 
 def _before(q: Quote) -> int:

@@ -1,0 +1,66 @@
+"""Speech tags read right (issue 10), on sentences of our own: which name in a tag is the
+speaker, which verbs are no tag at all, and descriptive cast names met in a tag."""
+
+from __future__ import annotations
+
+from bot.story.model import Character
+from bot.story.readers import read_document
+from bot.story.segmenter import segment
+
+CAST = [
+    Character("clara", "Clara Venn", ("Clara", "Miss Venn"), "she/her"),
+    Character("hugh", "Hugh Marlow", ("Hugh", "Mr. Marlow"), "he/him"),
+    Character("agnes", "Agnes Pell", ("Agnes", "Mrs. Pell"), "she/her"),
+    Character("tobias", "Tobias Grebe", ("Tobias", "Mr. Grebe"), "he/him"),
+]
+
+
+def speakers(text: str, cast: list[Character] = CAST) -> list[str | None]:
+    """The speaker of every quoted span, in order."""
+    story = segment(read_document(text), cast)
+    return [b.speaker for b in story.beats if b.kind in ("dialogue", "thought") for _ in b.quotes]
+
+
+def test_a_name_closing_an_aside_before_the_verb_is_not_the_speaker() -> None:
+    participle = ("\"Good night,\" said Agnes.\n\n"
+                  "At the same moment Hugh, approaching Clara, said, \"I hope I am not to walk home alone.\"\n")
+    of_phrase = ("\"Good night,\" said Agnes.\n\n"
+                 "Hugh, turning upon the sister of Clara, said to that poor woman:\n\n"
+                 "\"Now, madam!\"\n")
+    relative = ("\"Well,\" said Hugh.\n\n"
+                "Agnes, who seemed to have settled it silently with Hugh, took the ring from her finger and "
+                "giving it to Clara, said: \"It will fit you.\"\n")
+    assert speakers(participle) == ["agnes", "hugh"]
+    assert speakers(of_phrase) == ["agnes", "hugh"]
+    assert speakers(relative) == ["hugh", "agnes"]
+
+
+def test_a_name_opening_its_clause_before_a_comma_and_the_verb_still_speaks() -> None:
+    text = ("\"Good night,\" said Agnes.\n\n"
+            "The door opened, and Tobias, said to be the best walker of them all, came in.\n\n"
+            "It was late when Hugh, at last, said, \"We should go.\"\n")
+    assert speakers(text)[-1] == "hugh"
+
+
+def test_a_verb_starting_something_else_is_no_tag() -> None:
+    began = ("\"You will come?\" said Hugh.\n\n"
+             "\"Never!\" cried Clara. \"Not if you begged me on your knees!\"\n"
+             " Tobias began to think he had been wrong to come at all.\n")
+    went_on_to_say = ("\"You will come?\" said Clara.\n\n"
+                      "\"Never!\" Hugh went on to say. \"Not for a hundred pounds.\"\n")
+    assert speakers(began) == ["hugh", "clara", "clara"]
+    assert speakers(went_on_to_say) == ["clara", "hugh", "hugh"]
+
+
+def test_a_passive_or_adjectival_speech_verb_is_no_tag() -> None:
+    text = ("\"Shall we walk?\" said Hugh.\n\n"
+            "They all agreed; and when Clara immediately replied, with some warmth, \"Oh, yes, I should "
+            "like it of all things;\" Agnes felt persuaded that it was not true.\n")
+    assert speakers(text) == ["hugh", "clara"]
+
+
+def test_a_possessive_cast_name_is_met_with_the_article() -> None:
+    cast = [*CAST, Character("valet", "His Valet", (), "he/him")]
+    text = ("\"Sit down,\" said Hugh.\n\n"
+            "\"You are to be dressed in blue, sir,\" said the valet.\n")
+    assert speakers(text, cast) == ["hugh", "valet"]
