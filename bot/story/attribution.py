@@ -101,7 +101,8 @@ def _ing(base: str) -> str:
         return base[:-2] + "ying"
     if base.endswith("e") and not base.endswith(("ee", "ye", "oe")):
         return base[:-1] + "ing"
-    if base in ("sob", "snap", "beg", "yap", "rap", "begin", "stop", "chat", "quip"):
+    if base in ("sob", "snap", "beg", "yap", "rap", "begin", "stop", "chat", "quip", "submit", "admit", "commit",
+                "permit", "regret", "rebut"):
         return base + base[-1] + "ing"
     return base + "ing"
 
@@ -126,7 +127,11 @@ _NEGATED = re.compile(r"\b(?:not|never|n['’]t|without|nothing|cannot)\s+(?:\w+
 _HELP = re.compile(r"\bhelp\s+$")
 _AS_SAID = re.compile(r"\s+(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b")
 # words a tag before its line may carry after the verb ("said, in a somewhat hurt voice,")
-_TAG_TAIL = 6
+_TAG_TAIL = 8
+_OWNED_BODY = re.compile(r"['’]s\s+(?:\w+\s+)?(?:eyes|eye|hand|hands|face|head|gaze|looks|heart|arm|arms|mind|thoughts)\b")
+_SPACED_END = re.compile(r"\w[ \t]{3,}\Z")
+# a verb of a clause about what was said, not its tag: "what she said"
+_REPORTED = re.compile(r"(?<![\w'’])(?:what|whatever)\s+(?:[\w'’.]+\s+){1,2}(?:\w+ly\s+)?$")
 _TURNED = re.compile(r"\b(?:turning|turned|looking|looked|glancing|glanced|nodding|bowing|addressing|"
                      r"said|says|added|whispered|replied|answered|cried|observed|remarked|continued|"
                      r"went\s+on|called|murmured|explained|repeated|exclaimed)"
@@ -665,7 +670,9 @@ class Attributor:
         if nearest:  # "…; and Fred laughed, and Bob said “Tim!”": the subject nearest the verb
             # that opens a clause ("Mrs. Hale, picking up a jar of plum jam, exclaimed":
             # not "a jar"); without one, the first subject
-            heads = [c for c in cands if _opens_clause(text, a, c[0])]
+            # (not "Isabella" of "that Isabella's eyes were bent on the door": her eyes are)
+            heads = [c for c in cands if _opens_clause(text, a, c[0])
+                     and not (c[1] == "name" and _OWNED_BODY.match(text, c[2].end if isinstance(c[2], Mention) else c[0]))]
             if any(c[1] in ("name", "pron") for c in heads):
                 # "Clara, a good deal surprised at this, could only answer,": a phrase
                 # with no person in it is no rival for a name
@@ -779,7 +786,13 @@ class Attributor:
         between = text[a:b].rstrip()
         if not between or between[-1] not in ",;:—–-" or quotes[i - 1].close < 0:
             return None
-        if (len(list(_VERB_RE.finditer(text, a, b))) != 1 or len(_WORDS.findall(text, a, b)) > 40
+        # (verbs of a clause on the speaker do not count: "said the Duchess, who agreed with all
+        # that Alice said;")
+        fv = _VERB_RE.search(text, a, b)
+        w = _WHO.search(text, fv.end(), b) if fv is not None else None
+        cut = (w.start() if w is not None and fv is not None and len(_WORDS.findall(text, fv.end(), w.start())) <= 4
+               and not any(c in ";:" for c in text[a : w.start()]) else b)
+        if (len(list(_VERB_RE.finditer(text, a, cut))) != 1 or len(_WORDS.findall(text, a, b)) > 40
                 or sentence_ends(text, a, b)):
             return None  # "…" Naruto stammered. Gaara's hand clenched, "…": a new sentence, not the tag
         if any(m.key not in prev.speakers and _SPEECH_NOUN.match(text, m.end, b) for m in self.names.find(text, a, b)):
@@ -831,7 +844,8 @@ class Attributor:
         verbs = [v for v in _LEAD_VERB_RE.finditer(text, max(s0, end - 90), end)
                  if not (_NEGATED.search(text, max(s0, v.start() - 24), v.start())
                          and not _HELP.search(text, max(s0, v.start() - 8), v.start()))
-                 and not _PAST_PERFECT.search(text, max(s0, v.start() - 8), v.start())]
+                 and not _PAST_PERFECT.search(text, max(s0, v.start() - 8), v.start())
+                 and not _REPORTED.search(text, max(s0, v.start() - 30), v.start())]
         if not verbs:
             return None
         v = verbs[-1]
@@ -1437,11 +1451,13 @@ class Attributor:
         if a >= b:
             return None
         tail = text[a:b].rstrip()
-        if not tail or (tail[-1] not in ",:—–-" and not _TAG_VERB_RE.search(tail[-14:])):
-            return None
+        if not tail or (tail[-1] not in ",:—–-" and not _TAG_VERB_RE.search(tail[-14:])
+                        and not _SPACED_END.search(text, a, b)):
+            return None  # (spaces left where a dash was lost: "…thus began, with a smile   “…”")
         v = None
         for v_ in _TAG_VERB_RE.finditer(text, a, b):
-            v = v_
+            if not _REPORTED.search(text, max(a, v_.start() - 30), v_.start()):
+                v = v_  # (not "what she said": "heard Clara say, with a voice which showed what she said,")
         if v is None or len(_WORDS.findall(text, v.end(), b)) > _TAG_TAIL:
             return None
         mind = bool(_MIND.search(text, a, b))
@@ -1576,6 +1592,7 @@ _SUBORDINATE = re.compile(r"(?<![\w'’])(?:when|while|whilst|that|till|until|as
 _PERSONAL = re.compile(r"^(?:[Hh]is|[Hh]er|[Tt]heir)\s|\b(?:other|latter|companion|" + "|".join(_GENDER) + r")$")
 _COMPLETE = re.compile(r"[.!?…]['’_)]*\s*\Z")
 _HANDED = re.compile(r"\w[\w'’]*\s*(?:,|:|;|,?\s*--+|,?\s*[—–])\s*\Z")
+_ADVERBS_END = re.compile(r"(?:\s+(?:[a-z]+ly|then|thus|now|again|almost|still|soon|presently|at\s+last|at\s+once))+\Z")
 _CLAUSE_AND = re.compile(r"[,;:—–]\s*(?:and|but|then|while)\s*$")
 
 
@@ -1586,6 +1603,9 @@ def _opens_clause(text: str, a: int, pos: int) -> bool:
     head = text[lo:pos].rstrip()
     if not head and lo > a:
         head = text[a:pos].rstrip()
+    if not head:
+        return True
+    head = _ADVERBS_END.sub("", head)  # ", and then almost immediately Clara thus began"
     if not head:
         return True
     tail = head[-12:]

@@ -64,3 +64,32 @@ def test_a_possessive_cast_name_is_met_with_the_article() -> None:
     text = ("\"Sit down,\" said Hugh.\n\n"
             "\"You are to be dressed in blue, sir,\" said the valet.\n")
     assert speakers(text, cast) == ["hugh", "valet"]
+
+
+def test_verbs_of_every_form_make_tags() -> None:
+    doubled = ("\"You might not be better for it,\" said Agnes.\n\n"
+               "Clara submitted, after a little hesitation, \"I should not be the worse.\"\n")
+    rarer = ("\"Sit down,\" said Clara.\n\n"
+             "\"You are making fun of me!\" vociferated Hugh, as Tobias laughed at him.\n")
+    long_tail = ("\"Is it far?\" asked Agnes.\n\n"
+                 "She asked Hugh, and Hugh answered, very nearly in the same words as before, \"Three miles.\"\n")
+    assert speakers(doubled) == ["agnes", "clara"]
+    assert speakers(rarer) == ["clara", "hugh"]
+    assert speakers(long_tail) == ["agnes", "hugh"]
+
+
+def test_a_clause_on_the_speaker_does_not_end_the_tag_between_two_halves() -> None:
+    text = ("\"It is a stone,\" said Clara.\n\n"
+            "\"Of course it is,\" said Agnes, who seemed ready to agree to everything that Clara said; "
+            "\"there is a quarry near here.\"\n")
+    other = ("\"Is the carriage here?\" Hugh asked; and at that moment Mrs. Pell, who was being wrapped "
+             "into her furs, said gently:  \"We are driving Clara home.\"\n")
+    assert speakers(text) == ["clara", "agnes", "agnes"]
+    assert speakers(other) == ["hugh", "agnes"]
+
+
+def test_a_name_owning_the_subject_of_a_clause_is_not_the_speaker() -> None:
+    text = ("\"Is it far?\" asked Hugh.\n\n"
+            "Clara, observing that Agnes's eyes were bent towards the door, thought it a fine chance; "
+            "and therefore gaily said, \"Do not be uneasy, Agnes.\"\n")
+    assert speakers(text) == ["hugh", "clara"]
