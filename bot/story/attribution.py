@@ -120,6 +120,9 @@ _LEAD_VERBS = ({*SPEECH_VERBS, *(_ing(b) for b in _LEAD_BASES), "going on", "bre
 # a tag before its line: "Agnes interrupted him by exclaiming--"
 _TAG_VERB_RE = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + word_alternation(
     {*SPEECH_VERBS, *THOUGHT_VERBS, *(_ing(b) for b in _LEAD_BASES)}) + r")(?![\w'’])(?!-\w)")
+_PROGRESSIVE = re.compile(r"(?<![\w'’])(?:was|were)\s+(?:\w+ly\s+)?(" + word_alternation(
+    {*(_ing(b) for b in _LEAD_BASES), "beginning", "going on", "calling out", "crying out"}) + r")(?![\w'’])(?!-\w)")
+_ANY_WORDS = re.compile(r"[\w'’]+(?:\s+[\w'’]+)*")
 _LEAD_VERB_RE = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + word_alternation(_LEAD_VERBS) + r")(?![\w'’])(?!-\w)")
 # a sentence that ends by handing over the word: a colon, a dash, a comma
 _LEAD_END = re.compile(r"(?:[,:;]\s*(?:--+|[—–])?|--+|[—–])\s*$")
@@ -129,6 +132,9 @@ _AS_SAID = re.compile(r"\s+(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b")
 # words a tag before its line may carry after the verb ("said, in a somewhat hurt voice,")
 _TAG_TAIL = 8
 _OWNED_BODY = re.compile(r"['’]s\s+(?:\w+\s+)?(?:eyes|eye|hand|hands|face|head|gaze|looks|heart|arm|arms|mind|thoughts)\b")
+# "the new policeman", "the second gentleman": not the one the cast calls "the policeman"
+_OTHER_ONE = frozenset({"new", "other", "first", "second", "third", "fourth", "last", "former", "latter", "next",
+                        "another", "younger", "elder", "older", "same", "real", "false", "strange"})
 _SPACED_END = re.compile(r"\w[ \t]{3,}\Z")
 # a verb of a clause about what was said, not its tag: "what she said"
 _REPORTED = re.compile(r"(?<![\w'’])(?:what|whatever)\s+(?:[\w'’.]+\s+){1,2}(?:\w+ly\s+)?$")
@@ -140,8 +146,10 @@ _TURNED = re.compile(r"\b(?:turning|turned|looking|looked|glancing|glanced|noddi
 _STAGE = re.compile(r"\s*\([^()\n]{1,120}\)\s*[,;]?\s*(?:--+|[—–])?\s*")
 # "…" was said at the same moment by Agnes / were the first words that came from him /
 # "…" from Mr. Pell
-_AGENT = re.compile(r"\s*,?\s*(?:(?:was|were|had\s+been|came|burst|broke|escaped)\b[^.;!?\"“”]{0,60}?\b"
-                    r"(?:by|from)|from)\s+")
+_AGENT = re.compile(r"\s*,?\s*(?:(?:at\s+last|at\s+once|then|now|[a-z]+ly)\s+)?"
+                    r"(?:(?:was|were|had\s+been|came|burst|broke|escaped)\b[^.;!?\"“”]{0,60}?\b"
+                    r"(?:by|from|(?:view|opinion|answer|reply|cry|exclamation|remark|comment|verdict|response|"
+                    r"rejoinder|retort|advice|declaration|words)\s+of)|from)\s+")
 _HEARD = re.compile(r"\b(?:heard|hear|hears|hearing|overheard|let|made|bade|bid)\s+$")
 _LOST_DASH = re.compile(r"[ \t]{3,}(?:\r?\n|\Z)")
 _WHO = re.compile(r",\s+who\b")
@@ -217,6 +225,9 @@ class NameIndex:
                     # "The Policeman", "The King": met as "the policeman", "the King"; "His
                     # Valet" as "the valet"
                     lower.setdefault("the " + " ".join(words[1:]).lower(), set()).add(owner)
+                elif len(words) >= 3 and words[0].lower() in ("a", "an"):
+                    # "A Lady In The Group": met as "a lady in the group"
+                    lower.setdefault(" ".join(words).lower(), set()).add(owner)
                 elif len(words) >= 2 and words[0].lower().rstrip(".") in _RANKS:
                     # "Colonel Ducroix" is "the Colonel" (while he is the only one)
                     lower.setdefault("the " + words[0].lower().rstrip("."), set()).add(owner)
@@ -631,7 +642,7 @@ class Attributor:
 
     def _subject_in(self, a: int, b: int, mentions: list[Mention], *, first_words: int | None,
                     before: list[Mention], subjects: list[Mention], speech_tag: bool,
-                    exclude: set[str], nearest: bool = False) -> _Subject | None:
+                    exclude: set[str], nearest: bool = False, main: bool = False) -> _Subject | None:
         """The grammatical subject of text[a:b]: the first name, pronoun or group phrase not
         governed by a preposition, optionally only within the first `first_words` words."""
         text = self.text
@@ -672,7 +683,8 @@ class Attributor:
             # not "a jar"); without one, the first subject
             # (not "Isabella" of "that Isabella's eyes were bent on the door": her eyes are)
             heads = [c for c in cands if _opens_clause(text, a, c[0])
-                     and not (c[1] == "name" and _OWNED_BODY.match(text, c[2].end if isinstance(c[2], Mention) else c[0]))]
+                     and not (c[1] == "name" and _OWNED_BODY.match(text, c[2].end if isinstance(c[2], Mention) else c[0]))
+                     and not (main and c[1] == "pron" and _in_subordinate(text, a, c[0]))]
             if any(c[1] in ("name", "pron") for c in heads):
                 # "Clara, a good deal surprised at this, could only answer,": a phrase
                 # with no person in it is no rival for a name
@@ -729,6 +741,12 @@ class Attributor:
                     continue  # "said the obliging Mrs. Ford": the name is the subject
                 words = str(val).split()
                 owner = words[0].lower()
+                if (speech_tag and len(words) == 3 and owner in ("the", "a", "an", "this", "that")
+                        and words[-1].lower() not in _BODY and words[1].lower() not in _OTHER_ONE):
+                    # "said the burly barman": the cast's "the barman"
+                    key = self.names.by_lower.get("the " + words[-1].lower())
+                    if key is not None and key in self.names.pron:
+                        return _Subject((key,), True)
                 gender = _GENDER.get(words[-1].lower())
                 noun = words[-1].lower()
                 if noun in ("other", "companion", "latter") and owner in ("the", "his", "her"):
@@ -870,7 +888,8 @@ class Attributor:
             return res[0] if len(res) == 1 and res[0] in self.names.pron else None
         subj = self._subject_in(s0, v.start(), outside, first_words=None, before=before,
                                 subjects=[m for m in before if _is_subject_pos(text, ps, m.start)],
-                                speech_tag=False, exclude=set(), nearest=True)
+                                speech_tag=False, exclude=set(), nearest=True,
+                                main=_ELIDED.search(text, s0, v.start()) is not None)
         if subj is None or len(subj.keys) != 1 or subj.keys[0] not in self.names.pron:
             return None
         return subj.keys[0]
@@ -1392,13 +1411,17 @@ class Attributor:
         ends = sentence_ends(text, a, b)
         win = ends[0] if ends else b
         v = _VERB_RE.search(text, a, win)
+        pv = _PROGRESSIVE.search(text, a, win)  # "…!" Clara was beginning, when…
+        progressive = pv is not None and (v is None or pv.start() < v.start())
+        if progressive and pv is not None:
+            v = _ANY_WORDS.search(text, pv.start(1), pv.end(1))
         if v is None:
             return None
         if len(_WORDS.findall(text, a, v.start())) > 6:
             return None
         if any(c in ";:" for c in text[a : v.start()]) or _NEGATED.search(text, max(a, v.start() - 24), v.start()):
             return None  # "He listened; admitted that…", "Hugh did not answer": no tag
-        if _COPULA.search(text, max(a, v.start() - 24), v.start()) or _starts_other(text, v, win):
+        if (not progressive and _COPULA.search(text, max(a, v.start() - 24), v.start())) or _starts_other(text, v, win):
             return None  # "Agnes felt persuaded that…", "Tobias began to think…": no tag either
         mind = bool(_MIND.search(text, a, win))
         thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, win))
@@ -1474,8 +1497,10 @@ class Attributor:
         who = self._relative_subject(a, v.start(), outside, voc)
         if who is not None:
             return SpeakerGuess((who,), thought, "tag_before", True)
+        # ("…, as he knew he must, at this wit, and then added": the sentence's own subject)
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
-                                speech_tag=not thought, exclude=voc, nearest=True)
+                                speech_tag=not thought, exclude=voc, nearest=True,
+                                main=_ELIDED.search(text, a, v.start()) is not None)
         if subj is None:
             subj = self._subject_in(v.end(), b, outside, first_words=3, before=before_m, subjects=subjects,
                                     speech_tag=not thought, exclude=voc)
@@ -1610,6 +1635,18 @@ def _opens_clause(text: str, a: int, pos: int) -> bool:
         return True
     tail = head[-12:]
     return head[-1] in ",;:—–-(" or _CLAUSE_AND.search(tail) is not None or _SUBORDINATE.search(tail) is not None
+
+
+# a verb whose subject is left out, the sentence's: "…, and then added", "…, and stretching his
+# legs to the fire, said"
+_ELIDED = re.compile(r"(?:[,;]\s*(?:and|but)\s+(?:(?:then|so|thus|again|at\s+last|at\s+once|[a-z]+ly)\s+)*"
+                     r"|[,;]\s*and\s+[a-z]+ing\b[^,;]{0,80},\s*)\Z")
+
+
+def _in_subordinate(text: str, a: int, pos: int) -> bool:
+    """Does the word at `pos` open a subordinate clause ("as he knew", "when Clara came in")?"""
+    head = _ADVERBS_END.sub("", text[max(a, pos - 40) : pos].rstrip())
+    return bool(head) and head[-1] not in ",;:—–-(" and _SUBORDINATE.search(head[-12:]) is not None
 
 
 def _is_subject_pos(text: str, ps: int, pos: int) -> bool:

@@ -93,3 +93,40 @@ def test_a_name_owning_the_subject_of_a_clause_is_not_the_speaker() -> None:
             "Clara, observing that Agnes's eyes were bent towards the door, thought it a fine chance; "
             "and therefore gaily said, \"Do not be uneasy, Agnes.\"\n")
     assert speakers(text) == ["hugh", "clara"]
+
+
+def test_a_verb_without_its_own_subject_is_the_sentence_subjects() -> None:
+    added = ("\"Hey, Hugh?\" said Clara.\n\n"
+             "Tobias laughed, as he knew he must, at this wit, and then added--\n\n"
+             "\"I presume to observe, madam, that it is late.\"\n")
+    stretching = ("\"Hey,\" said Clara.\n\n"
+                  "Tobias sank into the armchair, lit his pipe (it was Hugh who bought them), and stretching his "
+                  "legs to the coals, said:\n\n\"You say so?\"\n")
+    when = "\"Hey,\" said Clara.\n\nWhen Agnes came in, Hugh rose, and said, \"Good evening.\"\n"
+    assert speakers(added) == ["clara", "tobias"]
+    assert speakers(stretching) == ["clara", "tobias"]
+    assert speakers(when) == ["clara", "hugh"]
+
+
+def test_descriptions_in_tags_meet_the_cast_s_descriptive_names() -> None:
+    cast = [*CAST, Character("barman", "The Barman", (), "he/him"),
+            Character("lady", "A Lady In The Group", (), "she/her")]
+    adjective = "\"Hey,\" said Clara.\n\n\"Good Lord!\" said the burly barman. \"Watch the doors!\"\n"
+    indefinite = "\"Hey,\" said Hugh.\n\n\"I would shoot him,\" said a lady in the group.\n"
+    assert speakers(adjective, cast) == ["clara", "barman", "barman"]
+    assert speakers(indefinite, cast) == ["hugh", "lady"]
+
+
+def test_words_that_came_from_someone_are_theirs() -> None:
+    text = ("\"Hey,\" said Hugh.\n\n"
+            "\"Gracious--how romantic!\" at last broke explosively from Clara.\n\n"
+            "\"Witchcraft,\" was the view of Mr. Grebe.\n")
+    assert speakers(text) == ["hugh", "clara", "tobias"]
+
+
+def test_was_beginning_is_a_tag() -> None:
+    text = ("\"Why did they live in a well?\" asked Hugh.\n\n"
+            "\"There is no such thing!\" Clara was beginning very angrily, but Hugh went \"Sh! sh!\" and Agnes "
+            "sulkily remarked, \"If you cannot be civil, finish it yourself.\"\n")
+    assert speakers(text)[:2] == ["hugh", "clara"]
+    assert speakers(text)[-1] == "agnes"
