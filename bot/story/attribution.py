@@ -192,6 +192,7 @@ class NameIndex:
         self.pron: dict[str, str | None] = {c.key: _pron_class(c.pronouns) for c in cast
                                             if c.key not in self.same_as}
         self.keys = [c.key for c in cast if c.key not in self.same_as]
+        self.names_of: dict[str, tuple[str, ...]] = {c.key: tuple(c.names()) for c in cast}
         # family names and titles, for "said her mother" (Mrs. Bennet, mother of Elizabeth Bennet)
         self.surname: dict[str, str] = {}
         self.titled: set[str] = set()
@@ -504,7 +505,8 @@ class Attributor:
                 break
         return tuple(out)
 
-    def _relative(self, owner: tuple[str, ...], noun: str, gender: str | None) -> str | None:
+    def _relative(self, owner: tuple[str, ...], noun: str, gender: str | None,
+                  before: list[Mention] | None = None) -> str | None:
         """"her mother" of Elizabeth Bennet: the one other cast member of her family that fits
         (parents and spouses are the titled ones: Mrs. Bennet, Mr. Bennet)."""
         if len(owner) != 1 or noun not in _KIN:
@@ -527,6 +529,9 @@ class Attributor:
             fits = titled if titled or noun not in ("husband", "wife") else fits
         elif noun in _SIBLINGS:
             fits = [k for k in fits if k not in self.names.titled]
+        if len(fits) > 1 and before is not None:
+            # "her mother" beside a mother and an aunt by marriage of that name: the one in view
+            return self._in_view(frozenset(fits), before)
         return fits[0] if len(fits) == 1 else None
 
     def _group(self) -> tuple[str, ...]:
@@ -765,9 +770,17 @@ class Attributor:
                                 return _Subject((k,), False)
                 if owner in ("his", "her", "their") and words[-1].lower() in _BODY:
                     continue  # "His voice shook": the owner is the subject (the pronoun, next)
+                if owner in ("his", "her", "their") and noun in ("ladyship", "lordship"):
+                    # "said her ladyship": the titled one in view, not a relative of "her"
+                    titled = frozenset(k for k in self.names.keys if any(
+                        n.strip().lower().startswith("lady " if noun == "ladyship" else "lord ")
+                        for n in self.names.names_of.get(k, ())))
+                    who = self._in_view(titled, before) if titled else None
+                    if who is not None and who not in exclude:
+                        return _Subject((who,), False)
                 if owner in ("his", "her", "their"):
                     res = self._resolve_pronoun(_PRON_CLASS[owner], before, subjects, False, set())
-                    kin = self._relative(res, words[-1].lower(), gender)
+                    kin = self._relative(res, words[-1].lower(), gender, before if speech_tag else None)
                     if kin is not None:
                         return _Subject((kin,), False)
                     if gender is not None and speech_tag and words[-1].lower() in _KIN:

@@ -130,3 +130,26 @@ def test_was_beginning_is_a_tag() -> None:
             "sulkily remarked, \"If you cannot be civil, finish it yourself.\"\n")
     assert speakers(text)[:2] == ["hugh", "clara"]
     assert speakers(text)[-1] == "agnes"
+
+
+KIN_CAST = [
+    Character("clara", "Clara Venn", ("Clara", "Miss Venn"), "she/her"),
+    Character("mrsvenn", "Mrs. Venn", (), "she/her"),
+    Character("mrsjohn", "Mrs. John Venn", (), "she/her"),
+    Character("ladyg", "Lady Grebe", (), "she/her"),
+    Character("tobias", "Tobias Grebe", ("Tobias", "Sir Tobias"), "he/him"),
+]
+
+
+def test_her_ladyship_is_the_titled_lady_in_view() -> None:
+    text = ("Lady Grebe sat by the fire, and Tobias by the window.\n\n"
+            "\"Hey,\" said Clara.\n\n"
+            "\"What is the matter?\" asked her ladyship, half asleep; \"I was not asleep.\"\n")
+    assert speakers(text, KIN_CAST) == ["clara", "ladyg", "ladyg"]
+
+
+def test_her_mother_among_two_of_that_family_name_is_the_one_in_view() -> None:
+    text = ("Mrs. Venn came in with the tea.\n\n"
+            "\"Is it raining?\" asked Clara.\n\n"
+            "\"My dearest child,\" said her mother, laughing, \"it has rained all day.\"\n")
+    assert speakers(text, KIN_CAST) == ["clara", "mrsvenn", "mrsvenn"]
