@@ -464,6 +464,7 @@ class Attributor:
     holder: str | None = None
     _titles: dict[str, str] | None = None
     last_mentions: list[Mention] = field(default_factory=list)  # of the last paragraph seen
+    _fits: dict[str, list[str]] = field(default_factory=dict)  # pronoun class -> cast keys it fits
 
     # the current run of voiced paragraphs, one speaker each, for the turn-taking pass
     chain: list[_Turn] = field(default_factory=list)
@@ -564,7 +565,10 @@ class Attributor:
         if cls in ("i", "we"):
             return (self.narrator,) if self.narrator and cls == "i" and self.narrator not in exclude else ()
         # the first-person narrator is "I" in the narration, never "he" or "she"
-        ok = [k for k in self.names.keys if self._compatible(k, cls) and k not in exclude and k != self.narrator]
+        fit = self._fits.get(cls)
+        if fit is None:  # (the cast's pronouns do not change: worked out once per class)
+            fit = self._fits[cls] = [k for k in self.names.keys if self._compatible(k, cls)]
+        ok = [k for k in fit if k not in exclude and k != self.narrator]
         if not ok:
             return ()
         # a character whose pronouns are known to fit comes before one whose pronouns are

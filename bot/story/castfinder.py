@@ -184,7 +184,8 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
                 strong[m.group(1)] += 1
     # "Mr. Rochester", "Mrs. Fairfax": a title marks a person even when no tag names them
     titled: Counter[str] = Counter()
-    for m in _CAP.finditer(text):
+    caps = list(_CAP.finditer(text))  # (one pass over the text serves both counts below)
+    for m in caps:
         word = m.group(1)
         if " " in word and _TITLE_WORD.fullmatch(word.split()[0]) and _ok(word):
             titled[word] += 1
@@ -204,30 +205,41 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
     honor: dict[str, set[str]] = defaultdict(set)
     wanted = set(tagged)
     wanted_parts = {p for w in wanted for p in w.split()}
-    for m in _CAP.finditer(text):
+    relevant = wanted | wanted_parts
+    for m in caps:
         word = m.group(1)
-        seen_forms = [word, *word.split()] if " " in word else [word]
+        if " " in word:
+            seen_forms = [f for f in (word, *word.split()) if f in relevant]
+        elif word in relevant:
+            seen_forms = [word]
+        else:
+            continue
+        # what comes before the word is the same for every form of it: looked at once
+        j = m.start() - 1
+        while j >= 0 and text[j] == " ":
+            j -= 1
+        the_before = _THE_BEFORE.search(text, max(0, m.start() - 5), m.start()) is not None
+        is_mid = j >= 0 and (text[j].isalpha() or text[j] == ",")
+        is_lower = is_thing = is_place = False
+        if is_mid:
+            is_lower = text[j].islower()
+            art = _ARTICLE.search(text, max(0, j - 4), j + 1)
+            is_thing = art is not None  # "the Saltmarsh": a ship, an inn, a house, not a person
+            # "in Highbury", "at the Jolly Cricketers"
+            is_place = _PLACE_BEFORE.search(text, max(0, (art.start() if art else j + 1) - 11),
+                                            art.start() if art else j + 1) is not None
         for f in seen_forms:
-            if f in wanted or f in wanted_parts:
-                total[f] += 1
-                alone[f] += f == word
-                j = m.start() - 1
-                while j >= 0 and text[j] == " ":
-                    j -= 1
-                if (_THE_BEFORE.search(text, max(0, m.start() - 5), m.start())
-                        or (f != word and word.startswith(("The ", "the ")) and word[4:] == f)):
-                    called_the[f] += 1
-                if j >= 0 and (text[j].isalpha() or text[j] == ","):
-                    mid[f] += 1
-                    lower[f] += text[j].islower()
-                    art = _ARTICLE.search(text, max(0, j - 4), j + 1)
-                    if art:
-                        thing[f] += 1  # "the Saltmarsh": a ship, an inn, a house, not a person
-                    if _PLACE_BEFORE.search(text, max(0, (art.start() if art else j + 1) - 11),
-                                            art.start() if art else j + 1):
-                        place[f] += 1  # "in Highbury", "at the Jolly Cricketers"
-                if m.group(2):
-                    honor[f].add(f"{f}-{m.group(2)}")
+            total[f] += 1
+            alone[f] += f == word
+            if the_before or (f != word and word.startswith(("The ", "the ")) and word[4:] == f):
+                called_the[f] += 1
+            if is_mid:
+                mid[f] += 1
+                lower[f] += is_lower
+                thing[f] += is_thing
+                place[f] += is_place
+            if m.group(2):
+                honor[f].add(f"{f}-{m.group(2)}")
     short = len(text) < _SHORT_TEXT
     cands = [w for w, n in tagged.items()
              if n >= 2 or (short and strong[w] >= 1 and thing[w] * 2 < total[w] and (n >= 1 or total[w] >= 2)
