@@ -224,8 +224,11 @@ class NameIndex:
                 words = base.split()
                 if len(words) >= 2 and words[0].lower() in ("the", "his", "her", "their"):
                     # "The Policeman", "The King": met as "the policeman", "the King"; "His
-                    # Valet" as "the valet"
-                    lower.setdefault("the " + " ".join(words[1:]).lower(), set()).add(owner)
+                    # Valet" as "the valet"; "The Voice" first heard as "a Voice"
+                    rest = " ".join(words[1:]).lower()
+                    lower.setdefault("the " + rest, set()).add(owner)
+                    if words[0].lower() == "the" and rest not in _GENDER:
+                        lower.setdefault(("an " if rest[:1] in "aeiou" else "a ") + rest, set()).add(owner)
                 elif len(words) >= 3 and words[0].lower() in ("a", "an"):
                     # "A Lady In The Group": met as "a lady in the group"
                     lower.setdefault(" ".join(words).lower(), set()).add(owner)

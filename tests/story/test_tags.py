@@ -153,3 +153,12 @@ def test_her_mother_among_two_of_that_family_name_is_the_one_in_view() -> None:
             "\"Is it raining?\" asked Clara.\n\n"
             "\"My dearest child,\" said her mother, laughing, \"it has rained all day.\"\n")
     assert speakers(text, KIN_CAST) == ["clara", "mrsvenn", "mrsvenn"]
+
+
+def test_a_descriptive_cast_name_is_first_met_with_a() -> None:
+    cast = [*CAST, Character("voice", "The Voice", ("The Unseen",), "he/him")]
+    text = ("Hugh and Clara stood alone on the empty road.\n\n"
+            "\"Who is there?\" said Hugh.\n\n"
+            "\"Don't be alarmed,\" said a voice.\n\n"
+            "\"Did you hear that?\" said Clara.\n")
+    assert speakers(text, cast) == ["hugh", "voice", "clara"]
