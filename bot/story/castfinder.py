@@ -282,7 +282,7 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
                          or (_title(f) in _OFFICE_TITLES | _RANK_WORDS and alone[f] >= 5) for f in fs)
                   or sum(voc[f] for f in fs) >= 4 or fs & hinted}
 
-    every_rx = re.compile(r"[“\"‘]|(?<![\w'’-])(?:" + "|".join(re.escape(f) for f in sorted(every, key=len, reverse=True))
+    every_rx = re.compile(r"[“\"‘]|(?<![\w'’-])(?:" + _literal_alternation(every)
                           + r")(?![\w-])") if every else re.compile(r"[“\"‘]")
 
     chars: list[Character] = []
@@ -440,7 +440,7 @@ def _group_forms(text: str, cands: list[str], weight: dict[str, float]) -> dict[
     by_weight = sorted(cands, key=lambda w: (-len(bare(w)), bool(_title(w)), -weight.get(w, 0), w))
     heads0 = [w for w in by_weight if len(bare(w)) >= 2 and not _title(w)]
     parts = sorted({p for w in cands for p in w.split() if p[:1].isupper() and not _title(p)}, key=len, reverse=True)
-    cut_rx = re.compile(r"[“\"‘]|(?<![\w'’-])(?:" + "|".join(map(re.escape, parts)) + r")(?![\w-])") if parts \
+    cut_rx = re.compile(r"[“\"‘]|(?<![\w'’-])(?:" + _literal_alternation(parts) + r")(?![\w-])") if parts \
         else re.compile(r"[“\"‘]")
     # the gender of each full name, from the pronouns after it and after its first name
     text_gender = dict(zip(heads0, _pronouns(text, [_plain({h, h.split()[0]}) for h in heads0], cut_rx, most=150),
@@ -583,6 +583,26 @@ _NOUN_GENDER = {w: "he/him" for w in ("king", "prince", "duke", "man", "boy", "g
 _NOUN_GENDER.update({w: "she/her" for w in ("queen", "princess", "duchess", "woman", "girl", "lady", "mother",
                                              "sister", "aunt", "empress", "marchioness", "countess", "baroness",
                                              "wife", "daughter", "maid", "widow")})
+
+
+def _literal_alternation(words: set[str] | list[str]) -> str:
+    """The words as one regex alternative, as a trie ("Mr\\. (?:Elton|Knightley)"): the same
+    matches as "|".join of them longest first, found much faster among many names."""
+    trie: dict[str, dict] = {}  # type: ignore[type-arg]
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:  # type: ignore[type-arg]
+        alts = [re.escape(ch) + build(node[ch]) for ch in sorted(node) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
 
 
 def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], most: int = 400) -> list[str]:
