@@ -26,7 +26,7 @@ from bot.store.migrations import (
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another process's lock on the database
-COMMIT_WINDOW = 0.05  # the bot's `Database.commit_window`: see there
+COMMIT_WINDOW = 0.02  # the bot's `Database.commit_window`: see there; below `EngineLimits.margin` (test_budget)
 GROUP_MAX = 128  # batches that make a group worth committing without waiting for the rest of the window
 
 
