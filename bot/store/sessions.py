@@ -18,7 +18,7 @@ from typing import Any
 from bot.store.db import Database
 from bot.store.pg import FAULT_ERRORS as PG_FAULT_ERRORS
 from bot.store.pg import IntegrityError as PgIntegrityError
-from bot.store.pg import PgDatabase
+from bot.store.pg import PgDatabase, merge_arrayed, over_arrays
 
 INTEGRITY_ERRORS: tuple[type[BaseException], ...] = (sqlite3.IntegrityError, PgIntegrityError)
 # A write the database refused for a reason that may pass (disk, lock, lost connection).
@@ -84,6 +84,33 @@ _PG_FINISH = (
     " ON CONFLICT (session_id, seq, part) DO UPDATE SET message_id = excluded.message_id) " + _UPDATE)
 
 
+# The hot path on PostgreSQL, written over arrays (`pg.over_arrays`): a group commit sends every
+# session's post intent as ONE statement, and every session's post result as another.
+_PG_BEGIN = over_arrays(
+    "INSERT INTO posts (session_id, seq, kind, first_beat, last_beat, status, created_at)"
+    " SELECT s, q, k, f, l, 'posting', c FROM unnest(?::bigint[], ?::integer[], ?::text[], ?::integer[],"
+    " ?::integer[], ?::double precision[]) AS t(s, q, k, f, l, c)")
+# A post's result when the session changed only in what a post changes (`_POSTED_COLUMNS`): the
+# post posted, its earlier parts (as text, '' for none: arrays of arrays must be rectangular), the
+# votes cleared where flagged, and the session moved on. Data-modifying WITH parts run exactly
+# once, atomically with the rest.
+_POSTED_COLUMNS = ("position", "state", "next_due_at", "updated_at", "title_posted")
+_PG_POSTED = over_arrays(
+    "WITH d AS (SELECT * FROM unnest(?::bigint[], ?::integer[], ?::bigint[], ?::double precision[],"
+    " ?::boolean[], ?::text[], ?::integer[], ?::text[], ?::double precision[], ?::double precision[],"
+    " ?::integer[]) AS t(id, seq, mid, at, clear, parts, position, state, next_due_at, updated_at, title_posted)),"
+    " p AS (UPDATE posts SET status = 'posted', message_id = d.mid, posted_at = d.at FROM d"
+    " WHERE posts.session_id = d.id AND posts.seq = d.seq),"
+    " v AS (DELETE FROM votes USING d WHERE votes.session_id = d.id AND d.clear),"
+    " pp AS (INSERT INTO post_parts (session_id, seq, part, message_id)"
+    " SELECT d.id, d.seq, (t.ord - 1)::integer, t.m FROM d,"
+    " unnest(string_to_array(d.parts, ',')::bigint[]) WITH ORDINALITY AS t(m, ord) WHERE d.parts <> ''"
+    " ON CONFLICT (session_id, seq, part) DO UPDATE SET message_id = excluded.message_id)"
+    " UPDATE sessions SET " + ", ".join(f"{c} = d.{c}" for c in _POSTED_COLUMNS) + " FROM d WHERE sessions.id = d.id")
+# Both in one statement, for a group holding some sessions' intents and others' results (never
+# one session's both: its result is committed before its next intent is written).
+merge_arrayed(_PG_BEGIN, _PG_POSTED, "WITH b AS (" + _PG_BEGIN + "), " + _PG_POSTED.removeprefix("WITH "))
+
 _insert_values = operator.attrgetter(*_COLUMNS[1:])
 
 
@@ -93,6 +120,10 @@ def _row(r: Sequence[Any]) -> SessionRow:
 
 _mutable_values = operator.attrgetter(*_MUTABLE, "id")
 _UPDATED_AT = _MUTABLE.index("updated_at")
+
+
+_others = operator.attrgetter(*(c for c in _MUTABLE if c not in _POSTED_COLUMNS), "id")
+_posted_values = operator.attrgetter(*_POSTED_COLUMNS)
 
 
 def _update_params(row: SessionRow) -> tuple[Any, ...]:
@@ -299,6 +330,9 @@ class SessionStore:
     async def begin_post(self, session_id: int, seq: int, kind: str, first: int | None, last: int | None,
                          now: float) -> None:
         """Record that we are about to submit this post (committed before the stage is called)."""
+        if self.db.dialect == "postgres":
+            await self._batch((_PG_BEGIN, (session_id, seq, kind, first, last, now), False))
+            return
         await self._batch(("INSERT INTO posts (session_id, seq, kind, first_beat, last_beat, status, created_at)"
                            " VALUES (?, ?, ?, ?, ?, 'posting', ?)", (session_id, seq, kind, first, last, now), False))
 
@@ -310,6 +344,10 @@ class SessionStore:
         columns that differ are written (a post changes 3 or 4 of them; rewriting `state` alone
         costs more than the rest of the transaction, through its two indexes)."""
         if self.db.dialect == "postgres":  # one statement: one round trip, shared by a group
+            if old is not None and _others(old) == _others(row):
+                await self._batch((_PG_POSTED, (session_id, seq, message_id, now, clear_votes,
+                                                ",".join(map(str, parts)), *_posted_values(row)), False))
+                return
             await self._batch((_PG_FINISH, (message_id, now, session_id, seq, session_id, clear_votes, session_id,
                                             seq, list(parts), *_update_params(row)), False))
             return
