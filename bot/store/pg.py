@@ -418,7 +418,7 @@ class PgDatabase:
         if conn is not None:
             try:
                 await self._pool.release(conn, timeout=5.0)
-            except Exception:  # noqa: BLE001 - a broken connection: the pool drops it
+            except Exception:  # a broken connection: terminated, the pool drops it
                 conn.terminate()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[asyncpg.Record]:
