@@ -44,7 +44,9 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 IntegrityError: type[BaseException] = asyncpg.IntegrityConstraintViolationError
 # Failures that may pass (the server restarting, a lost connection, a lock timeout): the engine
 # treats them as it treats a full disk under SQLite.
-FAULT_ERRORS: tuple[type[BaseException], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+# (InternalClientError: a connection the server ended while it was idle refuses the next query so.)
+FAULT_ERRORS: tuple[type[BaseException], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError,
+                                                 asyncpg.InternalClientError, OSError)
 
 
 def pg_migrations_dir() -> Path:
@@ -155,24 +157,29 @@ _GROUP_MAX = 2000
 # `executemany` encodes and sends a Bind and an Execute message per row from Python: the hot
 # path's writes cost a fixed few tens of microseconds per group instead of per row.
 _ARRAYED: set[str] = set()
-
+# Those of them that answer each caller: their rows start with the caller's row number (1, 2, ...
+# in the order of the arrays), which is left out of the rows the caller gets.
+_NUMBERED: set[str] = set()
 
 # (first, second) -> one statement doing both, over first's arrays then second's: a group holding
 # rows of both (every session's post intent, and others' results) costs one round trip, not two.
 _MERGED: dict[tuple[str, str], str] = {}
 
 
-def over_arrays(sql: str) -> str:
-    """Mark `sql` as written over arrays (see `_ARRAYED`); returns it. Such a statement returns
-    no rows, and each row must be independent of the others in the same statement."""
+def over_arrays(sql: str, *, numbered: bool = False) -> str:
+    """Mark `sql` as written over arrays (see `_ARRAYED`); returns it. Each row must be
+    independent of the others in the same statement. It returns no rows, or with `numbered`
+    rows whose first column is the number of the caller's row (see `_NUMBERED`)."""
     _ARRAYED.add(sql)
+    if numbered:
+        _NUMBERED.add(sql)
     return sql
 
 
 def merge_arrayed(first: str, second: str, both: str) -> None:
-    """`both` does what statements `first` and `second` (both over arrays) do, in one statement
-    taking first's arrays then second's: rows of one must never touch rows of the other (they
-    see the same snapshot)."""
+    """`both` does what statements `first` and `second` (both over arrays, returning nothing) do,
+    in one statement taking first's arrays then second's: rows of one must never touch rows of
+    the other (they see the same snapshot)."""
     _MERGED[first, second] = both
 
 
@@ -186,6 +193,11 @@ def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
     return list(map(list, zip(*rows, strict=True)))
 
 
+# One round trip: (sql, its rows, where the rows it returns go: one (batch, statement) for a
+# fetch, one per row for a numbered statement over arrays, else None; over arrays)
+_Trip = tuple[str, list[tuple[Any, ...]], list[tuple[int, int]] | None, bool]
+
+
 async def _write_group(conn: asyncpg.Connection, batches: list[list[tuple[str, Any, bool]]]
                        ) -> list[list[list[Any] | None]]:
     """Every batch of `batches` in ONE transaction; the results of each, as `batch` returns them.
@@ -195,12 +207,14 @@ async def _write_group(conn: asyncpg.Connection, batches: list[list[tuple[str, A
     for i, ops in enumerate(batches):
         shapes.setdefault(tuple((sql, many) for sql, _, many in ops), []).append(i)
     results: list[list[list[Any] | None]] = [[None] * len(ops) for ops in batches]
-    # (query, rows, where the rows of a fetch go, over arrays): each one round trip
-    calls: list[tuple[str, list[tuple[Any, ...]], tuple[int, int] | None, bool]] = []
+    calls: list[_Trip] = []
     for shape, members in shapes.items():
         for k, (sql, many) in enumerate(shape):
+            if sql in _NUMBERED and not many:
+                calls.append((sql, [tuple(batches[i][k][1]) for i in members], [(i, k) for i in members], True))
+                continue
             if not many and sql not in _ARRAYED and _returns_rows(sql):
-                calls.extend((sql, [tuple(batches[i][k][1])], (i, k), False) for i in members)
+                calls.extend((sql, [tuple(batches[i][k][1])], [(i, k)], False) for i in members)
                 continue
             rows: list[tuple[Any, ...]] = []
             for i in members:
@@ -212,23 +226,30 @@ async def _write_group(conn: asyncpg.Connection, batches: list[list[tuple[str, A
                     results[i][k] = []
             if rows:
                 calls.append((sql, rows, None, sql in _ARRAYED))
-    if len(calls) == 2 and calls[0][3] and calls[1][3]:
+    if len(calls) == 2 and calls[0][3] and calls[1][3] and calls[0][2] is None and calls[1][2] is None:
         for a, b in ((0, 1), (1, 0)):
             both = _MERGED.get((calls[a][0], calls[b][0]))
             if both is not None:
                 calls = [(both, [(*_columns(calls[a][1]), *_columns(calls[b][1]))], None, False)]
                 break
 
-    async def run(sql: str, rows: list[tuple[Any, ...]], into: tuple[int, int] | None, arrays: bool) -> None:
+    async def run(sql: str, rows: list[tuple[Any, ...]], into: list[tuple[int, int]] | None, arrays: bool) -> None:
         query = translate(sql)
-        if into is not None:
-            results[into[0]][into[1]] = list(await conn.fetch(query, *rows[0]))
-        elif arrays:
-            await conn.execute(query, *_columns(rows))
-        elif len(rows) == 1:
-            await conn.execute(query, *rows[0])
+        if into is None:
+            if arrays:
+                await conn.execute(query, *_columns(rows))
+            elif len(rows) == 1:
+                await conn.execute(query, *rows[0])
+            else:
+                await conn.executemany(query, rows)  # atomic on its own
+        elif not arrays:
+            results[into[0][0]][into[0][1]] = list(await conn.fetch(query, *rows[0]))
         else:
-            await conn.executemany(query, rows)  # atomic on its own
+            for i, k in into:
+                results[i][k] = []
+            for r in await conn.fetch(query, *_columns(rows)):
+                i, k = into[r[0] - 1]
+                results[i][k].append(tuple(r)[1:])
 
     if len(calls) == 1:  # one statement is its own transaction: one round trip, not three
         await run(*calls[0])
@@ -398,6 +419,8 @@ class PgDatabase:
                     await asyncio.sleep(wait)
                 self._last_commit = loop.time()
                 group, self._queue = self._queue[:_GROUP_MAX], self._queue[_GROUP_MAX:]
+                if self._wconn is not None and self._wconn.is_closed():
+                    await self._release_writer()
                 if self._wconn is None:
                     self._wconn = await self._pool.acquire()
                 await _commit_group(self._wconn, group)

@@ -113,6 +113,29 @@ merge_arrayed(_PG_BEGIN, _PG_POSTED, "WITH b AS (" + _PG_BEGIN + "), " + _PG_POS
 
 _insert_values = operator.attrgetter(*_COLUMNS[1:])
 
+_PG_TYPES = {"guild_id": "bigint", "channel_id": "bigint", "parent_id": "bigint", "story_slug": "text",
+             "story_hash": "text", "position": "integer", "state": "text", "mode": "text", "wpm": "integer",
+             "votes_needed": "integer", "scene_breather": "double precision", "tidy": "text",
+             "include_notes": "integer", "pause_reason": "text", "next_due_at": "double precision",
+             "started_by": "bigint", "created_at": "double precision", "updated_at": "double precision",
+             "title_posted": "integer"}
+_AUDIT_TYPES = {"a_guild": "bigint", "a_channel": "bigint", "actor_id": "bigint", "action": "text",
+                "from_beat": "integer", "to_beat": "integer", "detail": "text", "at": "double precision"}
+# Sessions started together, each with its audit entry (where `audited`), as ONE statement over
+# arrays: the ids are drawn first, so that each caller gets its own (by row number).
+_PG_CREATE = over_arrays(
+    "WITH d AS MATERIALIZED (SELECT t.*, nextval(pg_get_serial_sequence('sessions', 'id')) AS id FROM unnest("
+    + ", ".join(f"?::{t}[]" for t in (*_PG_TYPES.values(), "boolean", *_AUDIT_TYPES.values()))
+    + ") WITH ORDINALITY AS t(" + ", ".join((*_PG_TYPES, "audited", *_AUDIT_TYPES, "ord")) + ")),"
+    " s AS (INSERT INTO sessions (id, " + ", ".join(_COLUMNS[1:]) + ") SELECT id, " + ", ".join(_COLUMNS[1:])
+    + " FROM d),"
+    " a AS (INSERT INTO audit_log (session_id, guild_id, channel_id, actor_id, action, from_beat, to_beat,"
+    " detail, at) SELECT id, a_guild, a_channel, actor_id, action, from_beat, to_beat, detail, at FROM d"
+    " WHERE audited)"
+    " SELECT ord, id FROM d", numbered=True)
+assert tuple(_PG_TYPES) == _COLUMNS[1:]
+_NO_AUDIT = (False, None, None, 0, "", None, None, "", 0.0)
+
 
 def _row(r: Sequence[Any]) -> SessionRow:
     return SessionRow(*r)
@@ -220,17 +243,10 @@ class SessionStore:
         """Insert a new session (and its audit entry, in the same transaction); its id. Many
         sessions started at once share one commit (`Database.batch`)."""
         if self.db.dialect == "postgres":
-            # One statement (the session and its audit entry) through the group commit: starting
-            # thousands of sessions costs one round trip each, not a pooled transaction each.
-            values = _insert_values(row)
-            sql, params = _INSERT + " RETURNING id", values
-            if audit is not None:
-                sql = (f"WITH s AS ({sql}) INSERT INTO audit_log (session_id, guild_id, channel_id, actor_id,"
-                       " action, from_beat, to_beat, detail, at) SELECT s.id, ?::bigint, ?::bigint, ?::bigint,"
-                       " ?, ?::integer, ?::integer, ?, ?::double precision FROM s RETURNING session_id")
-                params = (*values, *_audit_params(audit)[1:])
+            # One statement for all the sessions a group commit starts (each with its audit entry)
+            extra = _NO_AUDIT if audit is None else (True, *_audit_params(audit)[1:])
             try:
-                made = (await self._batch((sql, params, False)))[0]
+                made = (await self._batch((_PG_CREATE, (*_insert_values(row), *extra), False)))[0]
             except INTEGRITY_ERRORS as exc:
                 raise LiveSessionExists(str(exc)) from exc
             return int(made[0][0]) if made else 0

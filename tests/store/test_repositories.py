@@ -441,8 +441,8 @@ async def test_postgres_sends_a_groups_intents_and_results_as_one_statement(
 
 async def test_postgres_writer_gets_a_new_connection_when_its_own_breaks(pg_url: str) -> None:
     """The group-commit writer keeps its connection between groups; when that connection dies
-    (the server restarted, an admin ended it), the write in flight fails as a database fault and
-    the next one is written on a fresh connection."""
+    (the server restarted, an admin ended it), a write fails at most once, as a database fault,
+    and the next one is written on a fresh connection."""
     from bot.store import pg
     from bot.store.sessions import DatabaseFault
 
@@ -456,9 +456,10 @@ async def test_postgres_writer_gets_a_new_connection_when_its_own_breaks(pg_url:
         assert writer is not None
         pid = writer.get_server_pid()
         assert await db.fetchone("SELECT pg_terminate_backend(?)", (pid,))
-        with pytest.raises(DatabaseFault):
+        try:  # refused if the writer had not yet seen its connection end (nothing written then)
             await store.begin_post(sid, 2, "beat", 1, 1, 2.0)
-        await store.begin_post(sid, 2, "beat", 1, 1, 2.0)
+        except DatabaseFault:
+            await store.begin_post(sid, 2, "beat", 1, 1, 2.0)
         assert db._wconn is not None and db._wconn.get_server_pid() != pid
         assert [p.seq for p in await store.unresolved_posts(sid)] == [1, 2]
     finally:
