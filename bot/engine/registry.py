@@ -67,8 +67,8 @@ class PlayerRegistry:
             # every full pass (130 ms at 3,000 sessions, a pause every session's timer feels): move
             # what exists now out of its reach, once per doubling.
             gc.freeze()
-            young, middle, old = gc.get_threshold()
-            gc.set_threshold(max(young, YOUNG_GENERATION), middle, old)
+            young, middle, eldest = gc.get_threshold()
+            gc.set_threshold(max(young, YOUNG_GENERATION), middle, eldest)
         return player
 
     async def load(self, place: Place, *, live_only: bool = False) -> SessionPlayer | None:
