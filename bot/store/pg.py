@@ -260,6 +260,14 @@ async def _write_group(conn: asyncpg.Connection, batches: list[list[tuple[str, A
     return results
 
 
+def _usable(conn: Any) -> bool:
+    """The connection is open (the pool takes back one the server ended: asking it then raises)."""
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:
+        return False
+
+
 async def _commit_group(conn: asyncpg.Connection, group: list[_Queued]) -> None:
     """Commit `group` and settle its callers' futures."""
     if len(group) > 1 and all(len(ops) == 1 for ops, _ in group):
@@ -284,7 +292,7 @@ async def _commit_together(conn: asyncpg.Connection, group: list[_Queued]) -> No
     try:
         results = await _write_group(conn, [ops for ops, _ in group])
     except asyncpg.PostgresError:
-        if len(group) == 1 or conn.is_closed():
+        if len(group) == 1 or not _usable(conn):
             raise
         # One batch broke the group (a constraint, say): each alone, so only that one fails.
         for ops, fut in group:
@@ -419,7 +427,7 @@ class PgDatabase:
                     await asyncio.sleep(wait)
                 self._last_commit = loop.time()
                 group, self._queue = self._queue[:_GROUP_MAX], self._queue[_GROUP_MAX:]
-                if self._wconn is not None and self._wconn.is_closed():
+                if self._wconn is not None and not _usable(self._wconn):
                     await self._release_writer()
                 if self._wconn is None:
                     self._wconn = await self._pool.acquire()
