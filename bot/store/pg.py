@@ -10,6 +10,7 @@ processes starting at once never apply one twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -382,15 +383,17 @@ class PgDatabase:
         """Run `(sql, params, many)` statements as one atomic unit; returns the rows of each
         single statement (the same method as SQLite's `Database.batch`).
 
-        Group commit, as on SQLite: batches that arrive while a commit is under way are queued,
-        and ONE writer task commits them all in one transaction on one connection. Batches of the
-        same shape (the same statements, e.g. every session's "post recorded") are sent together:
-        each statement once with all their rows (`executemany`, pipelined), so a group of a
-        thousand sessions costs a handful of round trips instead of thousands. Reads use the
-        pool's other connections and never queue behind the writes. The call returns only once
-        its batch is committed ("intent recorded before the send, result after" holds). If the
-        group fails, each of its batches is retried alone, so a failing batch raises for its
-        caller only. Batches committed together must not depend on each other's order: the
+        Group commit, as on SQLite: batches that arrive within `commit_window` of the last
+        commit, or while one is under way, are queued, and ONE writer task commits them together
+        on a connection of its own. Batches of the same shape (the same statements, e.g. every
+        session's "post recorded") are sent together: a statement over arrays (`over_arrays`) once
+        for all their rows, two such merged into one (`merge_arrayed`), any other statement with
+        all its rows at once (`executemany`), so a group of a thousand sessions costs a round trip
+        or two instead of thousands. Reads use the pool's other connections and never queue
+        behind the writes. The call returns only once its batch is committed ("intent recorded
+        before the send, result after" holds). If the group fails, each of its batches is retried
+        alone, so a failing batch raises for its caller only. Batches committed together must not
+        depend on each other's order: the
         repositories write one session's rows from under that session's lock, one at a time."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[list[list[Any] | None]] = loop.create_future()
@@ -450,7 +453,8 @@ class PgDatabase:
             try:
                 await self._pool.release(conn, timeout=5.0)
             except Exception:  # a broken connection: terminated, the pool drops it
-                conn.terminate()
+                with contextlib.suppress(asyncpg.InterfaceError):
+                    conn.terminate()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[asyncpg.Record]:
         async with self._pool.acquire() as conn:
