@@ -8,6 +8,7 @@ runs each transaction in ONE round trip to the database thread: BEGIN, statement
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import operator
 import sqlite3
@@ -228,6 +229,10 @@ def _audit_params(a: AuditEntry) -> tuple[Any, ...]:
 class SessionStore:
     def __init__(self, db: Database | PgDatabase) -> None:
         self.db = db
+        # PostgreSQL: channels whose live session is being asked for in this turn of the event
+        # loop, and who waits for each (`live_for_channel` answers them all with one query).
+        self._live_asked: dict[int, list[asyncio.Future[SessionRow | None]]] = {}
+        self._live_tasks: set[asyncio.Task[None]] = set()
 
     # -- one-round-trip transactions ------------------------------------------------------------
     async def _batch(self, *ops: tuple[str, Any, bool]) -> list[list[Any] | None]:
@@ -290,13 +295,49 @@ class SessionStore:
 
     async def get(self, session_id: int) -> SessionRow | None:
         r = await self.db.fetchone(_SELECT + " WHERE id = ?", (session_id,))
-        return _row(tuple(r)) if r else None
+        return _row(r) if r else None
 
     async def live_for_channel(self, channel_id: int) -> SessionRow | None:
-        """The live (playing, waiting or paused) session in the channel: one index lookup."""
+        """The live (playing, waiting or paused) session in the channel: one index lookup. On
+        PostgreSQL the lookups asked for in the same turn of the event loop (thousands of starts
+        arriving at once) are one query, one round trip."""
+        if self.db.dialect == "postgres":
+            loop = asyncio.get_running_loop()
+            fut: asyncio.Future[SessionRow | None] = loop.create_future()
+            if not self._live_asked:
+                loop.call_soon(self._look_up_live)
+            self._live_asked.setdefault(channel_id, []).append(fut)
+            return await fut
         r = await self.db.fetchone(_SELECT + " WHERE channel_id = ? AND state IN ('playing', 'waiting', 'paused')"
                                    " LIMIT 1", (channel_id,))
-        return _row(tuple(r)) if r else None
+        return _row(r) if r else None
+
+    def _look_up_live(self) -> None:
+        asked, self._live_asked = self._live_asked, {}
+        task = asyncio.get_running_loop().create_task(self._live_rows(asked))
+        self._live_tasks.add(task)  # (a strong reference until it is done)
+        task.add_done_callback(self._live_tasks.discard)
+
+    async def _live_rows(self, asked: dict[int, list[asyncio.Future[SessionRow | None]]]) -> None:
+        try:
+            rows = await self.db.fetchall(
+                _SELECT + " WHERE channel_id = ANY(?) AND state IN ('playing', 'waiting', 'paused')", (list(asked),))
+        except asyncio.CancelledError:
+            for futs in asked.values():
+                for fut in futs:
+                    fut.cancel()
+            raise
+        except Exception as exc:  # every caller hears of it
+            for futs in asked.values():
+                for fut in futs:
+                    if not fut.done():
+                        fut.set_exception(exc)
+            return
+        found = {int(r[2]): _row(r) for r in rows}
+        for channel, futs in asked.items():
+            for fut in futs:
+                if not fut.done():
+                    fut.set_result(found.get(channel))
 
     async def latest_for_channel(self, channel_id: int) -> SessionRow | None:
         """The live session in the channel, else the most recent ended one (that one is not
@@ -304,7 +345,7 @@ class SessionStore:
         r = await self.db.fetchone(
             _SELECT + " WHERE channel_id = ? ORDER BY state IN ('playing', 'waiting', 'paused') DESC, id DESC"
             " LIMIT 1", (channel_id,))
-        return _row(tuple(r)) if r else None
+        return _row(r) if r else None
 
     async def resumable(self, shard_count: int | None = None,
                         shard_ids: Sequence[int] = ()) -> list[SessionRow]:
@@ -317,7 +358,7 @@ class SessionStore:
                     + ", ".join("?" for _ in shard_ids) + ")")
             params = [shard_count, *shard_ids]
         rows = await self.db.fetchall(sql + " ORDER BY id", params)
-        return [_row(tuple(r)) for r in rows]
+        return [_row(r) for r in rows]
 
     async def post_summaries(self, session_ids: Sequence[int] | None = None) -> dict[int, PostSummary]:
         """Per session: highest seq, newest posted message, whether any post is unresolved."""

@@ -464,3 +464,30 @@ async def test_postgres_writer_gets_a_new_connection_when_its_own_breaks(pg_url:
         assert [p.seq for p in await store.unresolved_posts(sid)] == [1, 2]
     finally:
         await db.close()
+
+
+async def test_live_lookups_asked_together_each_get_their_own_session(store_db: Any) -> None:
+    """Thousands of starts arriving at once each look up their channel's live session; on
+    PostgreSQL those asked in the same turn of the event loop are one query. Each caller gets its
+    own channel's live session, or None (no session, or only an ended one)."""
+    import asyncio
+
+    store = SessionStore(store_db)
+    live = {BIG + i: await store.create(_row(channel=BIG + i, state="playing" if i % 3 else "paused"))
+            for i in range(12)}
+    await store.create(_row(channel=BIG + 100, state="finished"))
+    queries: list[str] = []
+    real = store_db.fetchall
+
+    async def counted(sql: str, params: Any = ()) -> Any:
+        queries.append(sql)
+        return await real(sql, params)
+
+    store_db.fetchall = counted
+    channels = [*live, BIG + 100, BIG + 200, BIG + 3]
+    got = await asyncio.gather(*(store.live_for_channel(c) for c in channels))
+    del store_db.fetchall
+    assert [g.id if g is not None else None for g in got] == [*live.values(), None, None, live[BIG + 3]]
+    assert all(g is None or g.channel_id == c for g, c in zip(got, channels, strict=True))
+    if store_db.dialect == "postgres":
+        assert len(queries) == 1
