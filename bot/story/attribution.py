@@ -88,7 +88,12 @@ _PAST_PERFECT = re.compile(r"\b(?:had|has|have)\s+$")
 _SILENCE = re.compile(r"\b(?:did\s+not|didn['’]t|does\s+not|doesn['’]t|would\s+not|wouldn['’]t|never)\s+"
                       r"(?:interrupt|answer|respond|reply|speak|say\s+(?:a\s+word|anything))|"
                       r"\bsaid\s+nothing\b|\b(?:stayed|remained|kept)\s+(?:silent|quiet)\b|"
-                      r"\bheld\s+(?:his|her|their)\s+tongue\b")
+                      r"\bheld\s+(?:his|her|their)\s+tongue\b|"
+                      # "Tobias said no more." / "Agnes bowed." / "…, but he made no reply."
+                      r"\bsaid\s+no\s+more\b|\bmade\s+no\s+(?:reply|answer|rejoinder|response)\b|"
+                      r"\b(?:was|were)\s+(?:silent|speechless)\b|\b(?:bowed|nodded)\b|\bassent(?:ed)?\b|"
+                      r"\bwithout\s+(?:a\s+word|answering|replying)\b|\bno\s+(?:answer|reply)\b|"
+                      r"\bcould\s+(?:not|only)\s+(?:answer|reply|speak|bow|smile)\b")
 
 
 # a speech verb: "said", "went on"; a dash is no part of the word ("said he--", "--said she")
@@ -435,11 +440,16 @@ class Attributor:
     _titles: dict[str, str] | None = None
     last_mentions: list[Mention] = field(default_factory=list)  # of the last paragraph seen
 
+    # the speakers of the last conversation before the latest scene break or heading: a line
+    # right after it that nothing else attributes goes on with the last of them
+    before_break: list[str] = field(default_factory=list)
     # the current run of voiced paragraphs, one speaker each, for the turn-taking pass
     chain: list[_Turn] = field(default_factory=list)
 
     def reset(self) -> None:
         self.settle()
+        if self.speakers:
+            self.before_break = self.speakers[-6:]
         self.prev_subjects = []
         self.pair = None
         self.holder = None
@@ -814,6 +824,8 @@ class Attributor:
                     return m.key  # "…; but Mr. Pell's answer was, a little later--"
         if not handed and not body.endswith("."):
             return None
+        if not handed and _SILENCE.search(body):
+            return None  # "Clara said no more.": she hands nothing over
         # the verb is among the last few words: search only there
         verbs = [v for v in _LEAD_VERB_RE.finditer(text, max(s0, end - 90), end)
                  if not (_NEGATED.search(text, max(s0, v.start() - 24), v.start())
@@ -1353,6 +1365,10 @@ class Attributor:
             only = [k for k in self.names.keys if ok(k)]
             if len(only) == 1:
                 return SpeakerGuess((only[0],), False, "gender")
+        if not self.speakers and self.before_break and ok(self.before_break[-1]):
+            # a break (a chapter heading, a blank gap) inside a speech or a conversation: nobody
+            # else is in view, so the last voice before it goes on
+            return SpeakerGuess((self.before_break[-1],), False, "recent")
         return SpeakerGuess((), False, "none")
 
     def _tag_after(self, q: Quote, hi: int, outside: list[Mention], before_m: list[Mention],

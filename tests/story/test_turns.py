@@ -1,0 +1,63 @@
+"""Turn-taking in untagged exchanges (issue 10): who holds the floor after a narration paragraph
+and after a break, on sentences of our own."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.story.model import Character
+from bot.story.readers import read_document
+from bot.story.segmenter import segment
+
+CAST = [
+    Character("clara", "Clara Venn", ("Clara", "Miss Venn"), "she/her"),
+    Character("hugh", "Hugh Marlow", ("Hugh", "Mr. Marlow"), "he/him"),
+    Character("agnes", "Agnes Pell", ("Agnes", "Mrs. Pell"), "she/her"),
+    Character("tobias", "Tobias Grebe", ("Tobias", "Mr. Grebe"), "he/him"),
+]
+
+
+def speakers(text: str) -> list[str | None]:
+    """The speaker of every quoted span, in order."""
+    story = segment(read_document(text), CAST)
+    return [b.speaker for b in story.beats if b.kind in ("dialogue", "thought") for _ in b.quotes]
+
+
+@pytest.mark.parametrize("silence", [
+    "Clara said no more.",
+    "Clara bowed.",
+    "Clara nodded, and looked at the fire.",
+    "Clara made no reply; the clock struck nine.",
+    "Clara was silent for a while.",
+    "Clara could only smile at the idea.",
+])
+def test_a_listener_who_only_listens_leaves_the_floor_to_the_speaker(silence: str) -> None:
+    text = ("\"Will you come to the fair on Sunday?\" asked Clara.\n\n"
+            "\"I cannot,\" said Hugh. \"My uncle wants the cart that day.\"\n\n"
+            f"{silence}\n\n"
+            "\"But I could walk over in the evening, if you would wait for me.\"\n")
+    assert speakers(text) == ["clara", "hugh", "hugh", "hugh"]
+
+
+def test_a_listener_who_does_something_else_takes_the_floor() -> None:
+    # the same exchange, but the narration shows Clara about to speak: she answers
+    text = ("\"Will you come to the fair on Sunday?\" asked Clara.\n\n"
+            "\"I cannot,\" said Hugh. \"My uncle wants the cart that day.\"\n\n"
+            "Clara put down her basket and turned to him.\n\n"
+            "\"Then I shall go with Agnes.\"\n")
+    assert speakers(text) == ["clara", "hugh", "hugh", "clara"]
+
+
+def test_a_speech_cut_by_a_chapter_heading_goes_on_in_the_same_voice() -> None:
+    text = ("\"Sit down and I will tell you the whole of it,\" said Tobias.\n\n"
+            "\"We left the harbour before the sun was up, and by noon the wind had turned.\"\n\n"
+            "CHAPTER IX\n\n"
+            "\"The second night was the worst of all. Nobody slept.\"\n")
+    assert speakers(text) == ["tobias", "tobias", "tobias"]
+
+
+def test_after_a_break_a_line_with_its_own_evidence_is_not_given_to_the_old_voice() -> None:
+    text = ("\"Sit down and I will tell you the whole of it,\" said Tobias.\n\n"
+            "CHAPTER IX\n\n"
+            "Agnes opened the shutters. \"It is morning already.\"\n")
+    assert speakers(text) == ["tobias", "agnes"]
