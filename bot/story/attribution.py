@@ -1341,6 +1341,9 @@ class Attributor:
         if ok(self.addressee) and self.prev_voiced:
             assert self.addressee is not None
             return SpeakerGuess((self.addressee,), False, "addressee")
+        if self.prev_subject is not None and self.prev_subjects and ok(self.prev_subjects[-1]):
+            # "He laughed; but Clara was not convinced.": the one the narration ends on answers
+            return SpeakerGuess((self.prev_subjects[-1],), False, "narration")
         if ok(self.prev_subject):
             assert self.prev_subject is not None
             return SpeakerGuess((self.prev_subject,), False, "narration")
