@@ -402,6 +402,7 @@ class _Turn:
 
 _ANCHORS = frozenset({"tag_after", "tag_before", "intro"})
 _ACTIONS = frozenset({"action", "action_after"})
+_PRONOUN_TAGS = frozenset({"tag_after", "tag_before"})
 _GUESSES = frozenset({"turn", "addressee", "recent", "narration", "pair", "none", "gender"})
 
 
@@ -1105,7 +1106,10 @@ class Attributor:
             self.settle()
             return
         key = voices[0].speakers[0]
-        anchored = any((v.named and v.source in _ANCHORS) or v.source in _ACTIONS for v in voices)
+        # a named tag or an action anchors the turn-taking, and so does a "said she" that can mean
+        # only one of at most two people of her pronouns in view
+        anchored = any((v.named and v.source in _ANCHORS) or v.source in _ACTIONS
+                       or (v.source in _PRONOUN_TAGS and v.rivals <= 2) for v in voices)
         fixed = anchored or any(v.source not in _GUESSES for v in voices)
         avoid = set().union(*voc)
         if continues and self.chain and self.chain[-1].key == key:

@@ -89,3 +89,14 @@ def test_after_narration_about_one_person_that_person_speaks_next() -> None:
             "\"The river is higher than I have ever seen it.\"\n")
     assert rule_speakers(text) == ["agnes", "tobias", "tobias"]
     assert speakers(text) == ["agnes", "tobias", "tobias"]
+
+
+def test_a_said_she_that_can_mean_only_one_woman_fixes_the_turns_before_it() -> None:
+    # the narration ends on Hugh, so the first line alone would be his; the tag two lines
+    # later can only mean Clara, and the exchange alternates back from it
+    text = ("Clara was at the window when Hugh came up the path.\n\n"
+            "\"You are late.\"\n\n"
+            "\"The cart lost a wheel on the hill.\"\n\n"
+            "\"You might have sent the boy with word,\" said she.\n")
+    assert rule_speakers(text) == ["clara", "hugh", "clara"]
+    assert speakers(text) == ["clara", "hugh", "clara"]
