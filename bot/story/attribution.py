@@ -442,15 +442,19 @@ class Attributor:
     last_mentions: list[Mention] = field(default_factory=list)  # of the last paragraph seen
 
     # the speakers of the last conversation before the latest scene break or heading: a line
-    # right after it that nothing else attributes goes on with the last of them
+    # right after a chapter heading that nothing else attributes goes on with the last of them
     before_break: list[str] = field(default_factory=list)
+    after_heading: bool = False  # the scene was last reset by a chapter heading (not a break)
     # the current run of voiced paragraphs, one speaker each, for the turn-taking pass
     chain: list[_Turn] = field(default_factory=list)
 
-    def reset(self) -> None:
+    def reset(self, *, heading: bool = False) -> None:
+        """Forget the scene (a scene break, a heading). `heading`: a chapter heading, which may
+        cut a speech or a conversation in two."""
         self.settle()
         if self.speakers:
             self.before_break = self.speakers[-6:]
+        self.after_heading = heading
         self.prev_subjects = []
         self.pair = None
         self.holder = None
@@ -1372,9 +1376,9 @@ class Attributor:
             only = [k for k in self.names.keys if ok(k)]
             if len(only) == 1:
                 return SpeakerGuess((only[0],), False, "gender")
-        if not self.speakers and self.before_break and ok(self.before_break[-1]):
-            # a break (a chapter heading, a blank gap) inside a speech or a conversation: nobody
-            # else is in view, so the last voice before it goes on
+        if not self.speakers and self.after_heading and self.before_break and ok(self.before_break[-1]):
+            # a chapter heading inside a speech or a conversation: nobody else is in view, so
+            # the last voice before it goes on (after a scene break, a new scene: nobody)
             return SpeakerGuess((self.before_break[-1],), False, "recent")
         return SpeakerGuess((), False, "none")
 

@@ -100,3 +100,11 @@ def test_a_said_she_that_can_mean_only_one_woman_fixes_the_turns_before_it() -> 
             "\"You might have sent the boy with word,\" said she.\n")
     assert rule_speakers(text) == ["clara", "hugh", "clara"]
     assert speakers(text) == ["clara", "hugh", "clara"]
+
+
+def test_after_a_scene_break_an_untagged_line_is_nobody_s_rather_than_the_old_voice() -> None:
+    # a scene break starts a new scene (a chapter heading may cut a speech in two; a break does not)
+    text = ("\"Sit down and I will tell you the whole of it,\" said Tobias.\n\n"
+            "* * *\n\n"
+            "\"Who is at the door at this hour?\"\n")
+    assert rule_speakers(text) == ["tobias", None]
