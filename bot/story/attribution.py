@@ -400,6 +400,7 @@ class _Turn:
     fixed: bool = True  # some evidence of its own (a tag, an action): never changed
 
 
+_SAID_NO_MORE = re.compile(r"\bsaid\s+(?:no\s+more|nothing)\b")
 _ANCHORS = frozenset({"tag_after", "tag_before", "intro"})
 _ACTIONS = frozenset({"action", "action_after"})
 _PRONOUN_TAGS = frozenset({"tag_after", "tag_before"})
@@ -829,7 +830,7 @@ class Attributor:
                     return m.key  # "…; but Mr. Pell's answer was, a little later--"
         if not handed and not body.endswith("."):
             return None
-        if not handed and _SILENCE.search(body):
+        if not handed and _SAID_NO_MORE.search(body):
             return None  # "Clara said no more.": she hands nothing over
         # the verb is among the last few words: search only there
         verbs = [v for v in _LEAD_VERB_RE.finditer(text, max(s0, end - 90), end)
