@@ -88,7 +88,12 @@ _PAST_PERFECT = re.compile(r"\b(?:had|has|have)\s+$")
 _SILENCE = re.compile(r"\b(?:did\s+not|didn['’]t|does\s+not|doesn['’]t|would\s+not|wouldn['’]t|never)\s+"
                       r"(?:interrupt|answer|respond|reply|speak|say\s+(?:a\s+word|anything))|"
                       r"\bsaid\s+nothing\b|\b(?:stayed|remained|kept)\s+(?:silent|quiet)\b|"
-                      r"\bheld\s+(?:his|her|their)\s+tongue\b")
+                      r"\bheld\s+(?:his|her|their)\s+tongue\b|"
+                      # "Tobias said no more." / "Agnes bowed." / "…, but he made no reply."
+                      r"\bsaid\s+no\s+more\b|\bmade\s+no\s+(?:reply|answer|rejoinder|response)\b|"
+                      r"\b(?:was|were)\s+(?:silent|speechless)\b|\b(?:bowed|nodded)\b|\bassent(?:ed)?\b|"
+                      r"\bwithout\s+(?:a\s+word|answering|replying)\b|\bno\s+(?:answer|reply)\b|"
+                      r"\bcould\s+(?:not|only)\s+(?:answer|reply|speak|bow|smile)\b")
 
 
 # a speech verb: "said", "went on"; a dash is no part of the word ("said he--", "--said she")
@@ -428,8 +433,10 @@ class _Turn:
     fixed: bool = True  # some evidence of its own (a tag, an action): never changed
 
 
+_SAID_NO_MORE = re.compile(r"\bsaid\s+(?:no\s+more|nothing)\b")
 _ANCHORS = frozenset({"tag_after", "tag_before", "intro"})
 _ACTIONS = frozenset({"action", "action_after"})
+_PRONOUN_TAGS = frozenset({"tag_after", "tag_before"})
 _GUESSES = frozenset({"turn", "addressee", "recent", "narration", "pair", "none", "gender"})
 
 
@@ -469,11 +476,20 @@ class Attributor:
     last_mentions: list[Mention] = field(default_factory=list)  # of the last paragraph seen
     _fits: dict[str, list[str]] = field(default_factory=dict)  # pronoun class -> cast keys it fits
 
+    # the speakers of the last conversation before the latest scene break or heading: a line
+    # right after a chapter heading that nothing else attributes goes on with the last of them
+    before_break: list[str] = field(default_factory=list)
+    after_heading: bool = False  # the scene was last reset by a chapter heading (not a break)
     # the current run of voiced paragraphs, one speaker each, for the turn-taking pass
     chain: list[_Turn] = field(default_factory=list)
 
-    def reset(self) -> None:
+    def reset(self, *, heading: bool = False) -> None:
+        """Forget the scene (a scene break, a heading). `heading`: a chapter heading, which may
+        cut a speech or a conversation in two."""
         self.settle()
+        if self.speakers:
+            self.before_break = self.speakers[-6:]
+        self.after_heading = heading
         self.prev_subjects = []
         self.pair = None
         self.holder = None
@@ -878,6 +894,8 @@ class Attributor:
                     return m.key  # "…; but Mr. Pell's answer was, a little later--"
         if not handed and not body.endswith("."):
             return None
+        if not handed and _SAID_NO_MORE.search(body):
+            return None  # "Clara said no more.": she hands nothing over
         # the verb is among the last few words: search only there
         verbs = [v for v in _LEAD_VERB_RE.finditer(text, max(s0, end - 90), end)
                  if not (_NEGATED.search(text, max(s0, v.start() - 24), v.start())
@@ -1159,7 +1177,10 @@ class Attributor:
             self.settle()
             return
         key = voices[0].speakers[0]
-        anchored = any((v.named and v.source in _ANCHORS) or v.source in _ACTIONS for v in voices)
+        # a named tag or an action anchors the turn-taking, and so does a "said she" that can mean
+        # only one of at most two people of her pronouns in view
+        anchored = any((v.named and v.source in _ANCHORS) or v.source in _ACTIONS
+                       or (v.source in _PRONOUN_TAGS and v.rivals <= 2) for v in voices)
         fixed = anchored or any(v.source not in _GUESSES for v in voices)
         avoid = set().union(*voc)
         if continues and self.chain and self.chain[-1].key == key:
@@ -1395,6 +1416,9 @@ class Attributor:
         if ok(self.addressee) and self.prev_voiced:
             assert self.addressee is not None
             return SpeakerGuess((self.addressee,), False, "addressee")
+        if self.prev_subject is not None and self.prev_subjects and ok(self.prev_subjects[-1]):
+            # "He laughed; but Clara was not convinced.": the one the narration ends on answers
+            return SpeakerGuess((self.prev_subjects[-1],), False, "narration")
         if ok(self.prev_subject):
             assert self.prev_subject is not None
             return SpeakerGuess((self.prev_subject,), False, "narration")
@@ -1419,6 +1443,10 @@ class Attributor:
             only = [k for k in self.names.keys if ok(k)]
             if len(only) == 1:
                 return SpeakerGuess((only[0],), False, "gender")
+        if not self.speakers and self.after_heading and self.before_break and ok(self.before_break[-1]):
+            # a chapter heading inside a speech or a conversation: nobody else is in view, so
+            # the last voice before it goes on (after a scene break, a new scene: nobody)
+            return SpeakerGuess((self.before_break[-1],), False, "recent")
         return SpeakerGuess((), False, "none")
 
     def _tag_after(self, q: Quote, hi: int, outside: list[Mention], before_m: list[Mention],
