@@ -262,38 +262,8 @@ class Database:
     def _start_writer(self) -> None:
         self._armed = False
         self._timer = None
-        if not self._queue or (self._writer is not None and not self._writer.done()):
-            return
-        if self._write is not None and not self._lock.locked():
-            # The usual case: the whole group on the loop's thread, now (no task, no lock to wait for).
-            group, self._queue = self._queue, []
-            try:
-                self._commit_now(group)
-                return
-            except _Busy:  # another process holds the database: the writer task waits for it
-                self._queue[:0] = group
-        self._writer = asyncio.get_running_loop().create_task(self._write_queued())
-
-    def _commit_now(self, group: Group) -> None:
-        """Commit `group` on the writer's connection without waiting for a lock (`_Busy` if another
-        process holds it: nothing was written), and answer its callers."""
-        assert self._write is not None
-        results: list[tuple[list[list[Any] | None] | None, BaseException | None]] = []
-        try:
-            try:
-                _transaction(self._write, functools.partial(_apply_group, group=group, results=results), waits=False)
-            except _BatchFailed:
-                _transaction(self._write, functools.partial(_apply_group, group=group, results=results, isolate=True),
-                             waits=False)
-        except _Busy:
-            raise
-        except Exception as exc:  # BEGIN or COMMIT failed: nothing of the group is saved
-            for _, fut in group:
-                if not fut.done():
-                    fut.set_exception(exc)
-            return
-        self._after_commit()
-        _answer(group, results)
+        if self._queue and (self._writer is None or self._writer.done()):
+            self._writer = asyncio.get_running_loop().create_task(self._write_queued())
 
     async def _write_queued(self) -> None:
         while self._queue:
