@@ -11,8 +11,9 @@ which rule picked the candidate and how sure it was, distance since the candidat
 and last spoke, turn-taking parity (spoke two turns back), being addressed by name in the line
 or in the one before, where in the paragraph they are named, pronoun agreement with the tag.
 
-The model's probability for the winner, mapped through a fitted calibration, becomes the line's
-`confidence`; lines below `REVIEW_BELOW` are marked for a person to check. The weights are a
+How likely the winner is right, judged by a second stage (review.py: margin, kind of evidence,
+rivals, the exchange around), becomes the line's `confidence` (without its weights: the model's
+probability through a fitted calibration); lines below `REVIEW_BELOW` are marked for a person to check. The weights are a
 plain table in `ranker_weights.py`, written by `bench/train_ranker.py` from the PDNC development
 novels (no corpus text in it, pure Python at run time).
 """
