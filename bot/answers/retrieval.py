@@ -112,6 +112,13 @@ _INFLECTION_GROUPS: tuple[tuple[str, ...], ...] = (
     ("tell", "told"), ("say", "said"), ("hear", "heard"), ("buy", "bought"), ("fight", "fought"),
     ("know", "knew", "known"), ("forget", "forgot", "forgotten"), ("lose", "lost"), ("win", "won"),
     ("send", "sent"), ("spend", "spent"), ("swear", "swore", "sworn"), ("wear", "wore", "worn"),
+    # The same kinship words in the Japanese of anime and manga fan fiction, as the tokenizer
+    # splits them ("Onee-chan" is "onee" + "chan"): asked about "your sister", the story's
+    # "Onee-chan" is the reader's own word, not a looser synonym.
+    ("sister", "onee", "nee", "oneesan", "neesan", "aneki", "imouto"),
+    ("brother", "onii", "nii", "oniisan", "niisan", "aniki", "otouto"),
+    ("mother", "kaa", "okaa", "kaasan", "okaasan"),
+    ("father", "tou", "otou", "tousan", "otousan"),
 )
 _INFLECTIONS: dict[str, tuple[str, ...]] = {w: g for g in _INFLECTION_GROUPS for w in g}
 _SYNONYMS: dict[str, tuple[str, ...]] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answers import AnswerEngine
-from bot.answers.retrieval import first_person_narrator, story_facts
+from bot.answers.retrieval import analyse, first_person_narrator, story_facts
 from bot.store import Database
 from bot.story.model import Character, Story
 from bot.story.readers import read_document
@@ -210,3 +210,15 @@ async def test_what_someone_told_you_is_the_line_that_reports_it(db: Database) -
     s = story(STEP)
     a = await AnswerEngine(db, cooldown_seconds=0).answer(s, "Ann", "What did your mother tell you?", len(s) - 1)
     assert "never trust a river in spring" in a.text
+
+
+
+def test_a_japanese_kinship_word_is_the_readers_own_word() -> None:
+    s = story(ROOM)
+    bob = next(c for c in s.characters if c.key == "bob")
+    q = analyse("What did you call your sister?", s, bob)
+    # Fan fiction writes "Nee-san" / "Onee-chan" where the reader says "sister": the line that
+    # says it holds the reader's own word (full weight), not a looser synonym.
+    assert q.exact is not None and q.exact.search("Nee-san, stop fussing,")
+    assert q.exact.search("Onee-chan,")
+    assert not q.exact.search("Nii-san, stop fussing,")  # a brother is not a sister
