@@ -62,6 +62,30 @@ def features(groups: Sequence[Group], chosen: Sequence[int]) -> list[dict[str, f
     changed_share = sum(c != 0 for c in chosen) / n
     out: list[dict[str, float]] = [{} for _ in groups]
     for block in _blocks(groups):
+        # per block, once (a block can be thousands of lines long): the nearest named tag each
+        # way, the untagged stretch around each line, how many people speak in it
+        m = len(block)
+        prev_nam = [-1] * m
+        next_nam = [-1] * m
+        last = -1
+        for bi, gi in enumerate(block):
+            prev_nam[bi] = last
+            if groups[gi].kind == "nam":
+                last = bi
+        last = -1
+        for bi in range(m - 1, -1, -1):
+            next_nam[bi] = last
+            if groups[block[bi]].kind == "nam":
+                last = bi
+        run_lo = [0] * m
+        run_hi = [0] * m
+        for bi in range(m):
+            imp_before = bi > 0 and groups[block[bi - 1]].kind == "imp"
+            run_lo[bi] = run_lo[bi - 1] if imp_before else bi
+        for bi in range(m - 1, -1, -1):
+            imp_after = bi + 1 < m and groups[block[bi + 1]].kind == "imp"
+            run_hi[bi] = run_hi[bi + 1] if imp_after else bi
+        n_speakers = len({who[j] for j in block})
         for bi, gi in enumerate(block):
             g = groups[gi]
             c = chosen[gi]
@@ -96,31 +120,21 @@ def features(groups: Sequence[Group], chosen: Sequence[int]) -> list[dict[str, f
             f["changed_share"] = changed_share
             # the exchange around: named tags before and after in this block, and whether
             # alternation from them lands on the chosen speaker
-            for step, tag in ((-1, "pn"), (1, "nn")):
-                j = bi + step
-                while 0 <= j < len(block) and groups[block[j]].kind != "nam":
-                    j += step
-                if 0 <= j < len(block):
+            for j, tag in ((prev_nam[bi], "pn"), (next_nam[bi], "nn")):
+                if j >= 0:
                     d = abs(j - bi)
                     f[tag + "_dist"] = math.log1p(d) / 3
-                    if d > 0:
-                        same_spk = who[block[j]] == k
-                        f[tag + ("_parity_ok" if same_spk == (d % 2 == 0) else "_parity_bad")] = 1.0
+                    same_spk = who[block[j]] == k
+                    f[tag + ("_parity_ok" if same_spk == (d % 2 == 0) else "_parity_bad")] = 1.0
                 else:
                     f[tag + "_none"] = 1.0
             # the untagged stretch this group sits in
             if g.kind == "imp":
-                lo = bi
-                while lo > 0 and groups[block[lo - 1]].kind == "imp":
-                    lo -= 1
-                hi = bi
-                while hi + 1 < len(block) and groups[block[hi + 1]].kind == "imp":
-                    hi += 1
+                lo, hi = run_lo[bi], run_hi[bi]
                 f["imp_run"] = math.log1p(hi - lo + 1) / 3
                 f["imp_pos"] = math.log1p(min(bi - lo, hi - bi)) / 3
-            f["block_len"] = math.log1p(len(block)) / 3
-            speakers = {who[j] for j in block}
-            f["block_two" if len(speakers) <= 2 else "block_many"] = 1.0
+            f["block_len"] = math.log1p(m) / 3
+            f["block_two" if n_speakers <= 2 else "block_many"] = 1.0
             if bi >= 1 and who[block[bi - 1]] == k:
                 f["same_as_prev"] = 1.0
             if bi >= 2 and who[block[bi - 2]] == k and who[block[bi - 1]] != k:
