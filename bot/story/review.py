@@ -18,10 +18,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from bot.story.ranker import Group
+
+class Group(Protocol):
+    """What this stage reads of a ranked run of quotes (ranker.Group; a protocol, so that the
+    ranker imports this module and not the other way round)."""
+    cands: list[str]
+    feats: list[dict[str, float]]
+    kind: str
+    para: int
+    probs: list[float]
+    src: str
+    ctx: dict[str, float]
+    genders: list[str | None]
 
 _LOGIT_CAP = 8.0
 
