@@ -88,7 +88,12 @@ _PAST_PERFECT = re.compile(r"\b(?:had|has|have)\s+$")
 _SILENCE = re.compile(r"\b(?:did\s+not|didn['’]t|does\s+not|doesn['’]t|would\s+not|wouldn['’]t|never)\s+"
                       r"(?:interrupt|answer|respond|reply|speak|say\s+(?:a\s+word|anything))|"
                       r"\bsaid\s+nothing\b|\b(?:stayed|remained|kept)\s+(?:silent|quiet)\b|"
-                      r"\bheld\s+(?:his|her|their)\s+tongue\b")
+                      r"\bheld\s+(?:his|her|their)\s+tongue\b|"
+                      # "Tobias said no more." / "Agnes bowed." / "…, but he made no reply."
+                      r"\bsaid\s+no\s+more\b|\bmade\s+no\s+(?:reply|answer|rejoinder|response)\b|"
+                      r"\b(?:was|were)\s+(?:silent|speechless)\b|\b(?:bowed|nodded)\b|\bassent(?:ed)?\b|"
+                      r"\bwithout\s+(?:a\s+word|answering|replying)\b|\bno\s+(?:answer|reply)\b|"
+                      r"\bcould\s+(?:not|only)\s+(?:answer|reply|speak|bow|smile)\b")
 
 
 # a speech verb: "said", "went on"; a dash is no part of the word ("said he--", "--said she")
@@ -101,7 +106,8 @@ def _ing(base: str) -> str:
         return base[:-2] + "ying"
     if base.endswith("e") and not base.endswith(("ee", "ye", "oe")):
         return base[:-1] + "ing"
-    if base in ("sob", "snap", "beg", "yap", "rap", "begin", "stop", "chat", "quip"):
+    if base in ("sob", "snap", "beg", "yap", "rap", "begin", "stop", "chat", "quip", "submit", "admit", "commit",
+                "permit", "regret", "rebut"):
         return base + base[-1] + "ing"
     return base + "ing"
 
@@ -119,6 +125,9 @@ _LEAD_VERBS = ({*SPEECH_VERBS, *(_ing(b) for b in _LEAD_BASES), "going on", "bre
 # a tag before its line: "Agnes interrupted him by exclaiming--"
 _TAG_VERB_RE = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + word_alternation(
     {*SPEECH_VERBS, *THOUGHT_VERBS, *(_ing(b) for b in _LEAD_BASES)}) + r")(?![\w'’])(?!-\w)")
+_PROGRESSIVE = re.compile(r"(?<![\w'’])(?:was|were)\s+(?:\w+ly\s+)?(" + word_alternation(
+    {*(_ing(b) for b in _LEAD_BASES), "beginning", "going on", "calling out", "crying out"}) + r")(?![\w'’])(?!-\w)")
+_ANY_WORDS = re.compile(r"[\w'’]+(?:\s+[\w'’]+)*")
 _LEAD_VERB_RE = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + word_alternation(_LEAD_VERBS) + r")(?![\w'’])(?!-\w)")
 # a sentence that ends by handing over the word: a colon, a dash, a comma
 _LEAD_END = re.compile(r"(?:[,:;]\s*(?:--+|[—–])?|--+|[—–])\s*$")
@@ -126,7 +135,14 @@ _NEGATED = re.compile(r"\b(?:not|never|n['’]t|without|nothing|cannot)\s+(?:\w+
 _HELP = re.compile(r"\bhelp\s+$")
 _AS_SAID = re.compile(r"\s+(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b")
 # words a tag before its line may carry after the verb ("said, in a somewhat hurt voice,")
-_TAG_TAIL = 6
+_TAG_TAIL = 8
+_OWNED_BODY = re.compile(r"['’]s\s+(?:\w+\s+)?(?:eyes|eye|hand|hands|face|head|gaze|looks|heart|arm|arms|mind|thoughts)\b")
+# "the new policeman", "the second gentleman": not the one the cast calls "the policeman"
+_OTHER_ONE = frozenset({"new", "other", "first", "second", "third", "fourth", "last", "former", "latter", "next",
+                        "another", "younger", "elder", "older", "same", "real", "false", "strange"})
+_SPACED_END = re.compile(r"\w[ \t]{3,}\Z")
+# a verb of a clause about what was said, not its tag: "what she said"
+_REPORTED = re.compile(r"(?<![\w'’])(?:what|whatever)\s+(?:[\w'’.]+\s+){1,2}(?:\w+ly\s+)?$")
 _TURNED = re.compile(r"\b(?:turning|turned|looking|looked|glancing|glanced|nodding|bowing|addressing|"
                      r"said|says|added|whispered|replied|answered|cried|observed|remarked|continued|"
                      r"went\s+on|called|murmured|explained|repeated|exclaimed)"
@@ -135,12 +151,26 @@ _TURNED = re.compile(r"\b(?:turning|turned|looking|looked|glancing|glanced|noddi
 _STAGE = re.compile(r"\s*\([^()\n]{1,120}\)\s*[,;]?\s*(?:--+|[—–])?\s*")
 # "…" was said at the same moment by Agnes / were the first words that came from him /
 # "…" from Mr. Pell
-_AGENT = re.compile(r"\s*,?\s*(?:(?:was|were|had\s+been|came|burst|broke|escaped)\b[^.;!?\"“”]{0,60}?\b"
-                    r"(?:by|from)|from)\s+")
+_AGENT = re.compile(r"\s*,?\s*(?:(?:at\s+last|at\s+once|then|now|[a-z]+ly)\s+)?"
+                    r"(?:(?:was|were|had\s+been|came|burst|broke|escaped)\b[^.;!?\"“”]{0,60}?\b"
+                    r"(?:by|from|(?:view|opinion|answer|reply|cry|exclamation|remark|comment|verdict|response|"
+                    r"rejoinder|retort|advice|declaration|words)\s+of)|from)\s+")
 _HEARD = re.compile(r"\b(?:heard|hear|hears|hearing|overheard|let|made|bade|bid)\s+$")
 _LOST_DASH = re.compile(r"[ \t]{3,}(?:\r?\n|\Z)")
 _WHO = re.compile(r",\s+who\b")
 _ADJACENT = re.compile(r"(?:['’]s)?,?\s+(?:\w+ly\s+)?")
+# a tag's verb whose subject is not the one doing it: "Clara felt persuaded", "was answered"
+_COPULA = re.compile(r"(?<![\w'’])(?:was|were|be|been|being|is|are|am|felt|feel|feels|seemed|seems|looked|"
+                     r"appeared|became|become|got|grew)\s+(?:\w+ly\s+)?$", re.I)
+# "Tobias began to think…": the verb starts something else, not the line's words
+_ASPECT = frozenset({"began", "begins", "begin", "begun", "continued", "continues", "proceeded", "proceeds",
+                     "resumed", "went on", "ventured", "hazarded", "pursued", "returned"})
+_INFINITIVE_AFTER = re.compile(r"\s+to\s+([a-z]+)\b")
+_NOT_VERBS = frozenset({"his", "her", "their", "my", "your", "our", "its", "the", "a", "an", "him", "them", "me",
+                        "us", "you", "himself", "herself", "themselves", "myself", "yourself", "one", "each",
+                        "every", "this", "that", "these", "those", "all", "both", "some", "any", "no", "whom",
+                        "which", "what", "whoever", "it", "everybody", "everyone", "anybody", "anyone",
+                        "nobody", "somebody", "someone", "mama", "mamma", "papa"})
 _OBJECT_BEFORE = re.compile(r"(?<![\w'’])(him|her|them)\s+(?:\w+ly\s+)?$")
 _INFINITIVE = re.compile(r"\s+to\s+(?:[\w'’]+,?\s+){0,5}")
 
@@ -167,6 +197,7 @@ class NameIndex:
         self.pron: dict[str, str | None] = {c.key: _pron_class(c.pronouns) for c in cast
                                             if c.key not in self.same_as}
         self.keys = [c.key for c in cast if c.key not in self.same_as]
+        self.names_of: dict[str, tuple[str, ...]] = {c.key: tuple(c.names()) for c in cast}
         # family names and titles, for "said her mother" (Mrs. Bennet, mother of Elizabeth Bennet)
         self.surname: dict[str, str] = {}
         self.titled: set[str] = set()
@@ -196,9 +227,16 @@ class NameIndex:
                     continue
                 base = _strip_honorific(n)
                 words = base.split()
-                if len(words) >= 2 and words[0].lower() == "the":
-                    # "The Policeman", "The King": met as "the policeman", "the King"
-                    lower.setdefault("the " + " ".join(words[1:]).lower(), set()).add(owner)
+                if len(words) >= 2 and words[0].lower() in ("the", "his", "her", "their"):
+                    # "The Policeman", "The King": met as "the policeman", "the King"; "His
+                    # Valet" as "the valet"; "The Voice" first heard as "a Voice"
+                    rest = " ".join(words[1:]).lower()
+                    lower.setdefault("the " + rest, set()).add(owner)
+                    if words[0].lower() == "the" and rest not in _GENDER:
+                        lower.setdefault(("an " if rest[:1] in "aeiou" else "a ") + rest, set()).add(owner)
+                elif len(words) >= 3 and words[0].lower() in ("a", "an"):
+                    # "A Lady In The Group": met as "a lady in the group"
+                    lower.setdefault(" ".join(words).lower(), set()).add(owner)
                 elif len(words) >= 2 and words[0].lower().rstrip(".") in _RANKS:
                     # "Colonel Ducroix" is "the Colonel" (while he is the only one)
                     lower.setdefault("the " + words[0].lower().rstrip("."), set()).add(owner)
@@ -395,8 +433,10 @@ class _Turn:
     fixed: bool = True  # some evidence of its own (a tag, an action): never changed
 
 
+_SAID_NO_MORE = re.compile(r"\bsaid\s+(?:no\s+more|nothing)\b")
 _ANCHORS = frozenset({"tag_after", "tag_before", "intro"})
 _ACTIONS = frozenset({"action", "action_after"})
+_PRONOUN_TAGS = frozenset({"tag_after", "tag_before"})
 _GUESSES = frozenset({"turn", "addressee", "recent", "narration", "pair", "none", "gender"})
 
 
@@ -434,12 +474,22 @@ class Attributor:
     holder: str | None = None
     _titles: dict[str, str] | None = None
     last_mentions: list[Mention] = field(default_factory=list)  # of the last paragraph seen
+    _fits: dict[str, list[str]] = field(default_factory=dict)  # pronoun class -> cast keys it fits
 
+    # the speakers of the last conversation before the latest scene break or heading: a line
+    # right after a chapter heading that nothing else attributes goes on with the last of them
+    before_break: list[str] = field(default_factory=list)
+    after_heading: bool = False  # the scene was last reset by a chapter heading (not a break)
     # the current run of voiced paragraphs, one speaker each, for the turn-taking pass
     chain: list[_Turn] = field(default_factory=list)
 
-    def reset(self) -> None:
+    def reset(self, *, heading: bool = False) -> None:
+        """Forget the scene (a scene break, a heading). `heading`: a chapter heading, which may
+        cut a speech or a conversation in two."""
         self.settle()
+        if self.speakers:
+            self.before_break = self.speakers[-6:]
+        self.after_heading = heading
         self.prev_subjects = []
         self.pair = None
         self.holder = None
@@ -475,7 +525,8 @@ class Attributor:
                 break
         return tuple(out)
 
-    def _relative(self, owner: tuple[str, ...], noun: str, gender: str | None) -> str | None:
+    def _relative(self, owner: tuple[str, ...], noun: str, gender: str | None,
+                  before: list[Mention] | None = None) -> str | None:
         """"her mother" of Elizabeth Bennet: the one other cast member of her family that fits
         (parents and spouses are the titled ones: Mrs. Bennet, Mr. Bennet)."""
         if len(owner) != 1 or noun not in _KIN:
@@ -498,6 +549,9 @@ class Attributor:
             fits = titled if titled or noun not in ("husband", "wife") else fits
         elif noun in _SIBLINGS:
             fits = [k for k in fits if k not in self.names.titled]
+        if len(fits) > 1 and before is not None:
+            # "her mother" beside a mother and an aunt by marriage of that name: the one in view
+            return self._in_view(frozenset(fits), before)
         return fits[0] if len(fits) == 1 else None
 
     def _group(self) -> tuple[str, ...]:
@@ -530,7 +584,10 @@ class Attributor:
         if cls in ("i", "we"):
             return (self.narrator,) if self.narrator and cls == "i" and self.narrator not in exclude else ()
         # the first-person narrator is "I" in the narration, never "he" or "she"
-        ok = [k for k in self.names.keys if self._compatible(k, cls) and k not in exclude and k != self.narrator]
+        fit = self._fits.get(cls)
+        if fit is None:  # (the cast's pronouns do not change: worked out once per class)
+            fit = self._fits[cls] = [k for k in self.names.keys if self._compatible(k, cls)]
+        ok = [k for k in fit if k not in exclude and k != self.narrator]
         if not ok:
             return ()
         # a character whose pronouns are known to fit comes before one whose pronouns are
@@ -613,7 +670,7 @@ class Attributor:
 
     def _subject_in(self, a: int, b: int, mentions: list[Mention], *, first_words: int | None,
                     before: list[Mention], subjects: list[Mention], speech_tag: bool,
-                    exclude: set[str], nearest: bool = False) -> _Subject | None:
+                    exclude: set[str], nearest: bool = False, main: bool = False) -> _Subject | None:
         """The grammatical subject of text[a:b]: the first name, pronoun or group phrase not
         governed by a preposition, optionally only within the first `first_words` words."""
         text = self.text
@@ -652,7 +709,10 @@ class Attributor:
         if nearest:  # "…; and Fred laughed, and Bob said “Tim!”": the subject nearest the verb
             # that opens a clause ("Mrs. Hale, picking up a jar of plum jam, exclaimed":
             # not "a jar"); without one, the first subject
-            heads = [c for c in cands if _opens_clause(text, a, c[0])]
+            # (not "Isabella" of "that Isabella's eyes were bent on the door": her eyes are)
+            heads = [c for c in cands if _opens_clause(text, a, c[0])
+                     and not (c[1] == "name" and _OWNED_BODY.match(text, c[2].end if isinstance(c[2], Mention) else c[0]))
+                     and not (main and c[1] == "pron" and _in_subordinate(text, a, c[0]))]
             if any(c[1] in ("name", "pron") for c in heads):
                 # "Clara, a good deal surprised at this, could only answer,": a phrase
                 # with no person in it is no rival for a name
@@ -709,6 +769,12 @@ class Attributor:
                     continue  # "said the obliging Mrs. Ford": the name is the subject
                 words = str(val).split()
                 owner = words[0].lower()
+                if (speech_tag and len(words) == 3 and owner in ("the", "a", "an", "this", "that")
+                        and words[-1].lower() not in _BODY and words[1].lower() not in _OTHER_ONE):
+                    # "said the burly barman": the cast's "the barman"
+                    key = self.names.by_lower.get("the " + words[-1].lower())
+                    if key is not None and key in self.names.pron:
+                        return _Subject((key,), True)
                 gender = _GENDER.get(words[-1].lower())
                 noun = words[-1].lower()
                 if noun in ("other", "companion", "latter") and owner in ("the", "his", "her"):
@@ -727,9 +793,17 @@ class Attributor:
                                 return _Subject((k,), False)
                 if owner in ("his", "her", "their") and words[-1].lower() in _BODY:
                     continue  # "His voice shook": the owner is the subject (the pronoun, next)
+                if owner in ("his", "her", "their") and noun in ("ladyship", "lordship"):
+                    # "said her ladyship": the titled one in view, not a relative of "her"
+                    titled = frozenset(k for k in self.names.keys if any(
+                        n.strip().lower().startswith("lady " if noun == "ladyship" else "lord ")
+                        for n in self.names.names_of.get(k, ())))
+                    who = self._in_view(titled, before) if titled else None
+                    if who is not None and who not in exclude:
+                        return _Subject((who,), False)
                 if owner in ("his", "her", "their"):
                     res = self._resolve_pronoun(_PRON_CLASS[owner], before, subjects, False, set())
-                    kin = self._relative(res, words[-1].lower(), gender)
+                    kin = self._relative(res, words[-1].lower(), gender, before if speech_tag else None)
                     if kin is not None:
                         return _Subject((kin,), False)
                     if gender is not None and speech_tag and words[-1].lower() in _KIN:
@@ -766,7 +840,13 @@ class Attributor:
         between = text[a:b].rstrip()
         if not between or between[-1] not in ",;:—–-" or quotes[i - 1].close < 0:
             return None
-        if (len(list(_VERB_RE.finditer(text, a, b))) != 1 or len(_WORDS.findall(text, a, b)) > 40
+        # (verbs of a clause on the speaker do not count: "said the Duchess, who agreed with all
+        # that Alice said;")
+        fv = _VERB_RE.search(text, a, b)
+        w = _WHO.search(text, fv.end(), b) if fv is not None else None
+        cut = (w.start() if w is not None and fv is not None and len(_WORDS.findall(text, fv.end(), w.start())) <= 4
+               and not any(c in ";:" for c in text[a : w.start()]) else b)
+        if (len(list(_VERB_RE.finditer(text, a, cut))) != 1 or len(_WORDS.findall(text, a, b)) > 40
                 or sentence_ends(text, a, b)):
             return None  # "…" Naruto stammered. Gaara's hand clenched, "…": a new sentence, not the tag
         if any(m.key not in prev.speakers and _SPEECH_NOUN.match(text, m.end, b) for m in self.names.find(text, a, b)):
@@ -814,11 +894,14 @@ class Attributor:
                     return m.key  # "…; but Mr. Pell's answer was, a little later--"
         if not handed and not body.endswith("."):
             return None
+        if not handed and _SAID_NO_MORE.search(body):
+            return None  # "Clara said no more.": she hands nothing over
         # the verb is among the last few words: search only there
         verbs = [v for v in _LEAD_VERB_RE.finditer(text, max(s0, end - 90), end)
                  if not (_NEGATED.search(text, max(s0, v.start() - 24), v.start())
                          and not _HELP.search(text, max(s0, v.start() - 8), v.start()))
-                 and not _PAST_PERFECT.search(text, max(s0, v.start() - 8), v.start())]
+                 and not _PAST_PERFECT.search(text, max(s0, v.start() - 8), v.start())
+                 and not _REPORTED.search(text, max(s0, v.start() - 30), v.start())]
         if not verbs:
             return None
         v = verbs[-1]
@@ -832,7 +915,7 @@ class Attributor:
             # "…no chance for Hugh to come near her and say,", "she heard Tobias say to his
             # sister--", "Mr. Pell's suddenly saying,--": the name right before the verb
             if s0 <= m.start and m.end <= v.start() and (_INFINITIVE.fullmatch(text, m.end, v.start())
-                                                         or _ADJACENT.fullmatch(text, m.end, v.start())):
+                                                         or _next_to_verb(text, s0, m, v.start())):
                 return m.key if m.key in self.names.pron else None
         who = self._relative_subject(s0, v.start(), outside, set())
         if who is not None:  # "…, when Agnes, who was out of breath, cried out on seeing her,"
@@ -843,7 +926,8 @@ class Attributor:
             return res[0] if len(res) == 1 and res[0] in self.names.pron else None
         subj = self._subject_in(s0, v.start(), outside, first_words=None, before=before,
                                 subjects=[m for m in before if _is_subject_pos(text, ps, m.start)],
-                                speech_tag=False, exclude=set(), nearest=True)
+                                speech_tag=False, exclude=set(), nearest=True,
+                                main=_ELIDED.search(text, s0, v.start()) is not None)
         if subj is None or len(subj.keys) != 1 or subj.keys[0] not in self.names.pron:
             return None
         return subj.keys[0]
@@ -1093,7 +1177,10 @@ class Attributor:
             self.settle()
             return
         key = voices[0].speakers[0]
-        anchored = any((v.named and v.source in _ANCHORS) or v.source in _ACTIONS for v in voices)
+        # a named tag or an action anchors the turn-taking, and so does a "said she" that can mean
+        # only one of at most two people of her pronouns in view
+        anchored = any((v.named and v.source in _ANCHORS) or v.source in _ACTIONS
+                       or (v.source in _PRONOUN_TAGS and v.rivals <= 2) for v in voices)
         fixed = anchored or any(v.source not in _GUESSES for v in voices)
         avoid = set().union(*voc)
         if continues and self.chain and self.chain[-1].key == key:
@@ -1329,6 +1416,9 @@ class Attributor:
         if ok(self.addressee) and self.prev_voiced:
             assert self.addressee is not None
             return SpeakerGuess((self.addressee,), False, "addressee")
+        if self.prev_subject is not None and self.prev_subjects and ok(self.prev_subjects[-1]):
+            # "He laughed; but Clara was not convinced.": the one the narration ends on answers
+            return SpeakerGuess((self.prev_subjects[-1],), False, "narration")
         if ok(self.prev_subject):
             assert self.prev_subject is not None
             return SpeakerGuess((self.prev_subject,), False, "narration")
@@ -1353,6 +1443,10 @@ class Attributor:
             only = [k for k in self.names.keys if ok(k)]
             if len(only) == 1:
                 return SpeakerGuess((only[0],), False, "gender")
+        if not self.speakers and self.after_heading and self.before_break and ok(self.before_break[-1]):
+            # a chapter heading inside a speech or a conversation: nobody else is in view, so
+            # the last voice before it goes on (after a scene break, a new scene: nobody)
+            return SpeakerGuess((self.before_break[-1],), False, "recent")
         return SpeakerGuess((), False, "none")
 
     def _tag_after(self, q: Quote, hi: int, outside: list[Mention], before_m: list[Mention],
@@ -1365,12 +1459,18 @@ class Attributor:
         ends = sentence_ends(text, a, b)
         win = ends[0] if ends else b
         v = _VERB_RE.search(text, a, win)
+        pv = _PROGRESSIVE.search(text, a, win)  # "…!" Clara was beginning, when…
+        progressive = pv is not None and (v is None or pv.start() < v.start())
+        if progressive and pv is not None:
+            v = _ANY_WORDS.search(text, pv.start(1), pv.end(1))
         if v is None:
             return None
         if len(_WORDS.findall(text, a, v.start())) > 6:
             return None
         if any(c in ";:" for c in text[a : v.start()]) or _NEGATED.search(text, max(a, v.start() - 24), v.start()):
             return None  # "He listened; admitted that…", "Hugh did not answer": no tag
+        if (not progressive and _COPULA.search(text, max(a, v.start() - 24), v.start())) or _starts_other(text, v, win):
+            return None  # "Agnes felt persuaded that…", "Tobias began to think…": no tag either
         mind = bool(_MIND.search(text, a, win))
         thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, win))
                    or _to_oneself(text, v.end(), win))
@@ -1378,7 +1478,7 @@ class Attributor:
             # "“Splendid,” Hugh heard Tobias say, “…”": the name right before the verb
             if a <= m.start and m.end <= v.start() and m.key not in voc \
                     and m.key in self.names.pron and _HEARD.search(text, a, m.start) \
-                    and _ADJACENT.fullmatch(text, m.end, v.start()):
+                    and _next_to_verb(text, a, m, v.start()):
                 return SpeakerGuess((m.key,), thought, "tag_after", True)
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
                                 speech_tag=not thought, exclude=voc)
@@ -1422,11 +1522,13 @@ class Attributor:
         if a >= b:
             return None
         tail = text[a:b].rstrip()
-        if not tail or (tail[-1] not in ",:—–-" and not _TAG_VERB_RE.search(tail[-14:])):
-            return None
+        if not tail or (tail[-1] not in ",:—–-" and not _TAG_VERB_RE.search(tail[-14:])
+                        and not _SPACED_END.search(text, a, b)):
+            return None  # (spaces left where a dash was lost: "…thus began, with a smile   “…”")
         v = None
         for v_ in _TAG_VERB_RE.finditer(text, a, b):
-            v = v_
+            if not _REPORTED.search(text, max(a, v_.start() - 30), v_.start()):
+                v = v_  # (not "what she said": "heard Clara say, with a voice which showed what she said,")
         if v is None or len(_WORDS.findall(text, v.end(), b)) > _TAG_TAIL:
             return None
         mind = bool(_MIND.search(text, a, b))
@@ -1435,7 +1537,7 @@ class Attributor:
         for m in reversed(outside):
             # "even Clara said,", "she heard Agnes say,", "stopped by Mr. Pell's saying":
             # the name right before the verb
-            if a <= m.start and m.end <= v.start() and _ADJACENT.fullmatch(text, m.end, v.start()):
+            if a <= m.start and m.end <= v.start() and _next_to_verb(text, a, m, v.start()):
                 if m.key in voc:
                     break
                 if m.key in self.names.pron:
@@ -1443,8 +1545,10 @@ class Attributor:
         who = self._relative_subject(a, v.start(), outside, voc)
         if who is not None:
             return SpeakerGuess((who,), thought, "tag_before", True)
+        # ("…, as he knew he must, at this wit, and then added": the sentence's own subject)
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
-                                speech_tag=not thought, exclude=voc, nearest=True)
+                                speech_tag=not thought, exclude=voc, nearest=True,
+                                main=_ELIDED.search(text, a, v.start()) is not None)
         if subj is None:
             subj = self._subject_in(v.end(), b, outside, first_words=3, before=before_m, subjects=subjects,
                                     speech_tag=not thought, exclude=voc)
@@ -1515,6 +1619,27 @@ def confidence(v: SpeakerGuess, *, n_quotes: int, first: bool) -> float:
     return _RULE_CONFIDENCE.get(v.source, 0.16)
 
 
+def _next_to_verb(text: str, a: int, m: Mention, v: int) -> bool:
+    """Is the name `m` right before the verb at `v` its subject? "even Clara said", "Mr. Pell's
+    saying"; across a comma only when the name opens its clause ("Hugh, approaching Clara,
+    said": Clara closes an aside, she is no subject)."""
+    if not _ADJACENT.fullmatch(text, m.end, v):
+        return False
+    return "," not in text[m.end : v] or _opens_clause(text, a, m.start)
+
+
+def _starts_other(text: str, v: re.Match[str], end: int) -> bool:
+    """"began to think", "went on to explain his plan" (a speech verb is still a tag: "went on
+    to say")."""
+    if v.group(0) not in _ASPECT:
+        return False
+    inf = _INFINITIVE_AFTER.match(text, v.end(), end)
+    if inf is None:
+        return False
+    w = inf.group(1)
+    return w not in _NOT_VERBS and w not in SPEECH_VERBS and w not in _LEAD_BASES and w not in ("speak", "talk", "tell")
+
+
 def _before(q: Quote) -> int:
     return q.open if q.open >= 0 else q.start
 
@@ -1540,6 +1665,7 @@ _SUBORDINATE = re.compile(r"(?<![\w'’])(?:when|while|whilst|that|till|until|as
 _PERSONAL = re.compile(r"^(?:[Hh]is|[Hh]er|[Tt]heir)\s|\b(?:other|latter|companion|" + "|".join(_GENDER) + r")$")
 _COMPLETE = re.compile(r"[.!?…]['’_)]*\s*\Z")
 _HANDED = re.compile(r"\w[\w'’]*\s*(?:,|:|;|,?\s*--+|,?\s*[—–])\s*\Z")
+_ADVERBS_END = re.compile(r"(?:\s+(?:[a-z]+ly|then|thus|now|again|almost|still|soon|presently|at\s+last|at\s+once))+\Z")
 _CLAUSE_AND = re.compile(r"[,;:—–]\s*(?:and|but|then|while)\s*$")
 
 
@@ -1552,8 +1678,23 @@ def _opens_clause(text: str, a: int, pos: int) -> bool:
         head = text[a:pos].rstrip()
     if not head:
         return True
+    head = _ADVERBS_END.sub("", head)  # ", and then almost immediately Clara thus began"
+    if not head:
+        return True
     tail = head[-12:]
     return head[-1] in ",;:—–-(" or _CLAUSE_AND.search(tail) is not None or _SUBORDINATE.search(tail) is not None
+
+
+# a verb whose subject is left out, the sentence's: "…, and then added", "…, and stretching his
+# legs to the fire, said"
+_ELIDED = re.compile(r"(?:[,;]\s*(?:and|but)\s+(?:(?:then|so|thus|again|at\s+last|at\s+once|[a-z]+ly)\s+)*"
+                     r"|[,;]\s*and\s+[a-z]+ing\b[^,;]{0,80},\s*)\Z")
+
+
+def _in_subordinate(text: str, a: int, pos: int) -> bool:
+    """Does the word at `pos` open a subordinate clause ("as he knew", "when Clara came in")?"""
+    head = _ADVERBS_END.sub("", text[max(a, pos - 40) : pos].rstrip())
+    return bool(head) and head[-1] not in ",;:—–-(" and _SUBORDINATE.search(head[-12:]) is not None
 
 
 def _is_subject_pos(text: str, ps: int, pos: int) -> bool:

@@ -72,11 +72,11 @@ _SPEECH_BASES = (
     "cheer encourage console comfort soothe coax wheedle plead persuade announce inform instruct "
     "direct reassure retaliate sputter splutter snap bark yelp yap grunt snort sniff sniffle "
     "simper smile grin giggle cackle moralize moralise philosophize philosophise declaim recite "
-    "fume rage rave rant jest joke banter tease"
+    "fume rage rave rant jest joke banter tease vociferate utter"
 )
 _SPEECH_IRREGULAR = (
     "swore swears besought beseeches beseech spoke broke_in struck_in put_in went_on began resumed "
-    "told sang flung_out shot_out threw_out bade bid bids"
+    "told sang flung_out shot_out threw_out bade bid bids add"
 )
 
 
@@ -87,7 +87,7 @@ def _inflect(base: str) -> tuple[str, ...]:
         return (base[:-1] + "ied", base[:-1] + "ies")
     if base.endswith(("sh", "ch", "ss", "x", "o")):
         return (base + "ed", base + "es")
-    if base in ("snap", "sob", "rap", "yap", "beg", "jest"):
+    if base in ("snap", "sob", "rap", "yap", "beg", "jest", "submit", "admit", "commit", "permit", "regret", "rebut"):
         return ((base + base[-1] + "ed") if base != "jest" else "jested", base + "s")
     return (base + "ed", base + "s")
 

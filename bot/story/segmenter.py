@@ -390,7 +390,7 @@ def segment(doc: Document, cast: Sequence[Character] | None = None, *, slug: str
             else:
                 out.keep_stranded_title()
                 out.close_scene()
-            att.reset()
+            att.reset(heading=True)
             trace.append(None)
             after_thought = False
             h_end = p.end
