@@ -89,6 +89,7 @@ class Ranker:
         self.weights = dict(weights or {})
         # the second stage's weights (review.py): P(the chosen speaker is right)
         self.conf_weights = dict(conf_weights or {})
+        self.conf_by_kind = review.fold(self.conf_weights)
         self.calibration = calibration
         # the rules' pick is overruled only by a candidate this much more probable than it, per
         # kind of evidence (a named tag is never overruled by default)
@@ -134,7 +135,8 @@ class Ranker:
                 self.choose(g)
             chosen = [g.cands.index(g.chosen) for g in groups]
             if self.conf_weights:
-                confs = [review.score(self.conf_weights, f) for f in review.features(groups, chosen)]
+                confs = [review.score(self.conf_by_kind[g.kind], f)
+                         for g, f in zip(groups, review.features(groups, chosen, copies=False), strict=True)]
             else:
                 confs = [self.confidence(g.probs[c]) for g, c in zip(groups, chosen, strict=True)]
             for g, conf in zip(groups, confs, strict=True):

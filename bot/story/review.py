@@ -59,10 +59,11 @@ def _blocks(groups: Sequence[Group]) -> list[list[int]]:
     return out
 
 
-def features(groups: Sequence[Group], chosen: Sequence[int]) -> list[dict[str, float]]:
+def features(groups: Sequence[Group], chosen: Sequence[int], *, copies: bool = True) -> list[dict[str, float]]:
     """Features of every group's chosen candidate (`chosen[i]` indexes `groups[i].cands`;
     `groups[i].probs` holds the ranker's probabilities), each also copied per kind of
-    evidence ("nam:…"), as the ranker's are."""
+    evidence ("nam:…"), as the ranker's are — unless `copies` is false (run time scores
+    them with per-kind tables instead, see `fold`)."""
     n = len(groups)
     if n == 0:
         return []
@@ -151,12 +152,30 @@ def features(groups: Sequence[Group], chosen: Sequence[int]) -> list[dict[str, f
                 f["alternates"] = 1.0
             if bi + 1 < len(block) and who[block[bi + 1]] == k:
                 f["same_as_next"] = 1.0
-    for g, f in zip(groups, out, strict=True):
-        for name, v in list(f.items()):
-            f[g.kind + ":" + name] = v
+    if copies:
+        for g, f in zip(groups, out, strict=True):
+            for name, v in list(f.items()):
+                f[g.kind + ":" + name] = v
+    return out
+
+
+KINDS = ("nam", "pro", "act", "imp")
+
+
+def fold(weights: Mapping[str, float]) -> dict[str, dict[str, float]]:
+    """Per kind of evidence, one table: the shared weight of each feature plus its kind's own
+    ("pro:lp"), so that features without copies score as the copied ones do."""
+    shared = {k: v for k, v in weights.items() if k.split(":", 1)[0] not in KINDS}
+    out = {}
+    for kind in KINDS:
+        t = dict(shared)
+        for k, v in weights.items():
+            if k.startswith(kind + ":"):
+                t[k[len(kind) + 1 :]] = t.get(k[len(kind) + 1 :], 0.0) + v
+        out[kind] = t
     return out
 
 
 def score(weights: Mapping[str, float], f: Mapping[str, float]) -> float:
-    """P(right) for one feature dict."""
+    """P(right) for one feature dict (with copies, or without and a `fold`ed table)."""
     return _sigmoid(sum(weights.get(k, 0.0) * v for k, v in f.items()))

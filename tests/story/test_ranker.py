@@ -125,3 +125,15 @@ def test_second_stage_features_read_the_exchange_around_a_line() -> None:
     # choosing the runner-up turns the parity around
     g = second_stage.features(groups, [0, 0, 0, 1, 0, 0])
     assert "pn_parity_ok" in g[3] and "overruled" in g[3]
+
+
+def test_folded_tables_score_features_without_copies_as_with_them() -> None:
+    groups = [_g(1, "nam", ["anna", "ben"], [0.9, 0.1]), _g(2, "imp", ["ben", "anna"], [0.6, 0.4])]
+    weights = {"b": 0.5, "lmargin": 1.0, "imp:lmargin": -2.0, "nam:b": 0.7, "imp:imp_run": 3.0}
+    tables = second_stage.fold(weights)
+    with_copies = second_stage.features(groups, [0, 0])
+    bare = second_stage.features(groups, [0, 0], copies=False)
+    assert not any(k.startswith("imp:") for k in bare[1])
+    for g, a, b in zip(groups, with_copies, bare, strict=True):
+        assert abs(second_stage.score(weights, a) - second_stage.score(tables[g.kind], b)) < 1e-12
+    assert tables["imp"]["lmargin"] == -1.0 and tables["nam"]["lmargin"] == 1.0
