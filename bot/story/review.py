@@ -122,10 +122,10 @@ def features(groups: Sequence[Group], chosen: Sequence[int], *, copies: bool = T
             gk = g.genders[c] if c < len(g.genders) else None
             same = sum(1 for j, x in enumerate(g.genders) if j != c and x is not None and x == gk)
             f[f"same_g{min(same, 3)}"] = 1.0
-            if gk is None:
-                f["g_unknown"] = 1.0
+            # (no feature says "the chosen one's pronouns are unknown": in the cast files it was
+            # fitted on that marks groups and minor voices, in a discovered cast it is common)
             for name, v in g.feats[c].items():
-                if not name.startswith("pick"):
+                if not name.startswith("pick") and name != "pron_unknown":
                     f["c:" + name] = v
             f["named_share"] = named_share
             f["changed_share"] = changed_share

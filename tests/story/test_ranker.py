@@ -137,3 +137,12 @@ def test_folded_tables_score_features_without_copies_as_with_them() -> None:
     for g, a, b in zip(groups, with_copies, bare, strict=True):
         assert abs(second_stage.score(weights, a) - second_stage.score(tables[g.kind], b)) < 1e-12
     assert tables["imp"]["lmargin"] == -1.0 and tables["nam"]["lmargin"] == 1.0
+
+
+def test_named_tags_of_people_with_unknown_pronouns_are_not_marked() -> None:
+    # a discovered cast often has no pronouns: that alone is no reason to doubt a named tag
+    cast = [Character(key="anna", name="Anna"), Character(key="ben", name="Ben")]
+    text = EXCHANGE.replace('"Then who opened it?"', '"Then who opened it?" Anna said.')
+    story = segment(read_document(text, fmt="txt", name="t.txt"), cast)
+    named = [b for b in story.beats if b.kind == "dialogue" and ("said" in b.text or "asked" in b.text)]
+    assert len(named) == 3 and not any(b.review for b in named)
