@@ -190,8 +190,7 @@ async def open_db(folder: Path) -> Store:
     # (the sessions of one phase must not be live in the next one's channels)
     url = PG_SERVER.new_url() if PG_SERVER is not None else PG_URL
     db: Store = await PgDatabase.open(url, pool_size=8) if url else await Database.open(folder / "bench.sqlite3")
-    if isinstance(db, Database):
-        db.commit_window = COMMIT_WINDOW  # as the bot opens it (`open_store`)
+    db.commit_window = COMMIT_WINDOW  # as the bot opens it (`open_store`)
     await db.migrate()
     return db
 

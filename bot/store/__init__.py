@@ -24,7 +24,9 @@ async def open_store(database_url: str | None, database_path: Path | str) -> Sto
         if not is_postgres_url(database_url):
             raise StoreError("DATABASE_URL must start with postgresql:// (leave it empty to use the SQLite "
                              "file at DATABASE_PATH)")
-        return await PgDatabase.open(database_url)
+        pg = await PgDatabase.open(database_url)
+        pg.commit_window = COMMIT_WINDOW
+        return pg
     db = await Database.open(database_path)
     db.commit_window = COMMIT_WINDOW
     return db

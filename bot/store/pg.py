@@ -10,6 +10,7 @@ processes starting at once never apply one twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -44,7 +45,9 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 IntegrityError: type[BaseException] = asyncpg.IntegrityConstraintViolationError
 # Failures that may pass (the server restarting, a lost connection, a lock timeout): the engine
 # treats them as it treats a full disk under SQLite.
-FAULT_ERRORS: tuple[type[BaseException], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+# (InternalClientError: a connection the server ended while it was idle refuses the next query so.)
+FAULT_ERRORS: tuple[type[BaseException], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError,
+                                                 asyncpg.InternalClientError, OSError)
 
 
 def pg_migrations_dir() -> Path:
@@ -149,28 +152,70 @@ _Queued = tuple[list[tuple[str, Any, bool]], "asyncio.Future[list[list[Any] | No
 # Batches per commit: bounds one transaction's size (and how long its callers wait for it).
 _GROUP_MAX = 2000
 
+# Statements written over arrays (`... FROM unnest(?::bigint[], ?::text[], ...)`): each caller
+# gives ONE row (one value per array), and a group sends all its callers' rows as one statement
+# whose k-th array holds every row's k-th value. asyncpg encodes an array in C, where
+# `executemany` encodes and sends a Bind and an Execute message per row from Python: the hot
+# path's writes cost a fixed few tens of microseconds per group instead of per row.
+_ARRAYED: set[str] = set()
+# Those of them that answer each caller: their rows start with the caller's row number (1, 2, ...
+# in the order of the arrays), which is left out of the rows the caller gets.
+_NUMBERED: set[str] = set()
+
+# (first, second) -> one statement doing both, over first's arrays then second's: a group holding
+# rows of both (every session's post intent, and others' results) costs one round trip, not two.
+_MERGED: dict[tuple[str, str], str] = {}
+
+
+def over_arrays(sql: str, *, numbered: bool = False) -> str:
+    """Mark `sql` as written over arrays (see `_ARRAYED`); returns it. Each row must be
+    independent of the others in the same statement. It returns no rows, or with `numbered`
+    rows whose first column is the number of the caller's row (see `_NUMBERED`)."""
+    _ARRAYED.add(sql)
+    if numbered:
+        _NUMBERED.add(sql)
+    return sql
+
+
+def merge_arrayed(first: str, second: str, both: str) -> None:
+    """`both` does what statements `first` and `second` (both over arrays, returning nothing) do,
+    in one statement taking first's arrays then second's: rows of one must never touch rows of
+    the other (they see the same snapshot)."""
+    _MERGED[first, second] = both
+
 
 def _returns_rows(sql: str) -> bool:
     """A SELECT, or a write with RETURNING (a write's `WITH` parts need no RETURNING)."""
     return sql.lstrip()[:6].upper() == "SELECT" or " RETURNING " in sql.upper()
 
 
+def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as the arrays of a statement over arrays: the k-th holds every row's k-th value."""
+    return list(map(list, zip(*rows, strict=True)))
+
+
+# One round trip: (sql, its rows, where the rows it returns go: one (batch, statement) for a
+# fetch, one per row for a numbered statement over arrays, else None; over arrays)
+_Trip = tuple[str, list[tuple[Any, ...]], list[tuple[int, int]] | None, bool]
+
+
 async def _write_group(conn: asyncpg.Connection, batches: list[list[tuple[str, Any, bool]]]
                        ) -> list[list[list[Any] | None]]:
     """Every batch of `batches` in ONE transaction; the results of each, as `batch` returns them.
     Batches of one shape go together, statement by statement, each statement with all their
-    rows at once; shapes in order of first arrival."""
+    rows at once (as arrays, or `executemany`); shapes in order of first arrival."""
     shapes: dict[tuple[tuple[str, bool], ...], list[int]] = {}
     for i, ops in enumerate(batches):
         shapes.setdefault(tuple((sql, many) for sql, _, many in ops), []).append(i)
     results: list[list[list[Any] | None]] = [[None] * len(ops) for ops in batches]
-    # (query, rows, where the rows of a fetch go): each one round trip
-    calls: list[tuple[str, list[tuple[Any, ...]], tuple[int, int] | None]] = []
+    calls: list[_Trip] = []
     for shape, members in shapes.items():
         for k, (sql, many) in enumerate(shape):
-            query = translate(sql)
-            if not many and _returns_rows(sql):
-                calls.extend((query, [tuple(batches[i][k][1])], (i, k)) for i in members)
+            if sql in _NUMBERED and not many:
+                calls.append((sql, [tuple(batches[i][k][1]) for i in members], [(i, k) for i in members], True))
+                continue
+            if not many and sql not in _ARRAYED and _returns_rows(sql):
+                calls.extend((sql, [tuple(batches[i][k][1])], [(i, k)], False) for i in members)
                 continue
             rows: list[tuple[Any, ...]] = []
             for i in members:
@@ -181,15 +226,31 @@ async def _write_group(conn: asyncpg.Connection, batches: list[list[tuple[str, A
                     rows.append(tuple(params))
                     results[i][k] = []
             if rows:
-                calls.append((query, rows, None))
+                calls.append((sql, rows, None, sql in _ARRAYED))
+    if len(calls) == 2 and calls[0][3] and calls[1][3] and calls[0][2] is None and calls[1][2] is None:
+        for a, b in ((0, 1), (1, 0)):
+            both = _MERGED.get((calls[a][0], calls[b][0]))
+            if both is not None:
+                calls = [(both, [(*_columns(calls[a][1]), *_columns(calls[b][1]))], None, False)]
+                break
 
-    async def run(query: str, rows: list[tuple[Any, ...]], into: tuple[int, int] | None) -> None:
-        if into is not None:
-            results[into[0]][into[1]] = list(await conn.fetch(query, *rows[0]))
-        elif len(rows) == 1:
-            await conn.execute(query, *rows[0])
+    async def run(sql: str, rows: list[tuple[Any, ...]], into: list[tuple[int, int]] | None, arrays: bool) -> None:
+        query = translate(sql)
+        if into is None:
+            if arrays:
+                await conn.execute(query, *_columns(rows))
+            elif len(rows) == 1:
+                await conn.execute(query, *rows[0])
+            else:
+                await conn.executemany(query, rows)  # atomic on its own
+        elif not arrays:
+            results[into[0][0]][into[0][1]] = list(await conn.fetch(query, *rows[0]))
         else:
-            await conn.executemany(query, rows)  # atomic on its own
+            for i, k in into:
+                results[i][k] = []
+            for r in await conn.fetch(query, *_columns(rows)):
+                i, k = into[r[0] - 1]
+                results[i][k].append(tuple(r)[1:])
 
     if len(calls) == 1:  # one statement is its own transaction: one round trip, not three
         await run(*calls[0])
@@ -198,6 +259,14 @@ async def _write_group(conn: asyncpg.Connection, batches: list[list[tuple[str, A
         for call in calls:
             await run(*call)
     return results
+
+
+def _usable(conn: Any) -> bool:
+    """The connection is open (the pool takes back one the server ended: asking it then raises)."""
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:
+        return False
 
 
 async def _commit_group(conn: asyncpg.Connection, group: list[_Queued]) -> None:
@@ -209,6 +278,11 @@ async def _commit_group(conn: asyncpg.Connection, group: list[_Queued]) -> None:
         for item in group:
             sql, _, many = item[0][0]
             shapes.setdefault((sql, many), []).append(item)
+        if len(shapes) == 2:  # two statements over arrays that one statement can do together
+            (a, _), (b, _) = shapes
+            if (a, b) in _MERGED or (b, a) in _MERGED:
+                await _commit_together(conn, group)
+                return
         for members in shapes.values():
             await _commit_together(conn, members)
         return
@@ -219,7 +293,7 @@ async def _commit_together(conn: asyncpg.Connection, group: list[_Queued]) -> No
     try:
         results = await _write_group(conn, [ops for ops, _ in group])
     except asyncpg.PostgresError:
-        if len(group) == 1 or conn.is_closed():
+        if len(group) == 1 or not _usable(conn):
             raise
         # One batch broke the group (a constraint, say): each alone, so only that one fails.
         for ops, fut in group:
@@ -237,24 +311,42 @@ async def _commit_together(conn: asyncpg.Connection, group: list[_Queued]) -> No
             fut.set_result(out)
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What the pool does to a connection given back (after asyncpg has rolled back a transaction
+    left open): nothing. asyncpg's default sends `RESET ALL; UNLISTEN *; CLOSE ALL; ...`, a round
+    trip per acquire that doubled the cost of every write group and read; the store never sets a
+    session variable, listens, keeps a cursor or takes a session-level advisory lock."""
+
+
 class PgDatabase:
     """A pool of connections to one PostgreSQL database (`DATABASE_URL`)."""
 
     dialect = "postgres"
     path: Path | None = None
+    # Group commit's window, as SQLite's `Database.commit_window`: a write arriving within this
+    # many seconds of the last commit waits for the rest of it, so that the writes of every
+    # session posting meanwhile go together (a post leaves at most this much later). 0: commit
+    # as soon as the event loop turns; the bot sets `COMMIT_WINDOW` (`open_store`).
+    commit_window = 0.0
 
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
         self.url = url
         self._queue: list[_Queued] = []
         self._writer: asyncio.Task[None] | None = None
+        self._armed = False  # the writer is due to start (the window is running)
+        self._last_commit = 0.0
+        # The writer's connection, kept from one group to the next (taking one from the pool and
+        # giving it back costs as much CPU as a group's statement); given back when it fails.
+        self._wconn: Any = None
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int = 4) -> PgDatabase:
         from bot.store.db import StoreError
 
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size, command_timeout=60)
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size, command_timeout=60,
+                                             reset=_keep_session)
         except (OSError, asyncpg.PostgresError, ValueError) as exc:
             raise StoreError(
                 f"cannot connect to the PostgreSQL database at {redact(url)} ({exc}); check DATABASE_URL "
@@ -269,6 +361,8 @@ class PgDatabase:
             _, late = await asyncio.wait([self._writer], timeout=5.0)
             for task in late:
                 task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        await self._release_writer()
         await self._pool.close()
 
     async def __aenter__(self) -> PgDatabase:
@@ -289,38 +383,78 @@ class PgDatabase:
         """Run `(sql, params, many)` statements as one atomic unit; returns the rows of each
         single statement (the same method as SQLite's `Database.batch`).
 
-        Group commit, as on SQLite: batches that arrive while a commit is under way are queued,
-        and ONE writer task commits them all in one transaction on one connection. Batches of the
-        same shape (the same statements, e.g. every session's "post recorded") are sent together:
-        each statement once with all their rows (`executemany`, pipelined), so a group of a
-        thousand sessions costs a handful of round trips instead of thousands. Reads use the
-        pool's other connections and never queue behind the writes. The call returns only once
-        its batch is committed ("intent recorded before the send, result after" holds). If the
-        group fails, each of its batches is retried alone, so a failing batch raises for its
-        caller only. Batches committed together must not depend on each other's order: the
+        Group commit, as on SQLite: batches that arrive within `commit_window` of the last
+        commit, or while one is under way, are queued, and ONE writer task commits them together
+        on a connection of its own. Batches of the same shape (the same statements, e.g. every
+        session's "post recorded") are sent together: a statement over arrays (`over_arrays`) once
+        for all their rows, two such merged into one (`merge_arrayed`), any other statement with
+        all its rows at once (`executemany`), so a group of a thousand sessions costs a round trip
+        or two instead of thousands. Reads use the pool's other connections and never queue
+        behind the writes. The call returns only once its batch is committed ("intent recorded
+        before the send, result after" holds). If the group fails, each of its batches is retried
+        alone, so a failing batch raises for its caller only. Batches committed together must not
+        depend on each other's order: the
         repositories write one session's rows from under that session's lock, one at a time."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[list[list[Any] | None]] = loop.create_future()
         self._queue.append((list(ops), fut))
-        if self._writer is None or self._writer.done():
-            self._writer = loop.create_task(self._write_queued(), name="narrator-pg-writer")
+        if not self._armed and (self._writer is None or self._writer.done()):
+            self._armed = True  # else the writer takes this batch with its next group
+            wait = self._last_commit + self.commit_window - loop.time()
+            if wait > 0:
+                loop.call_later(wait, self._start_writer)
+            else:
+                loop.call_soon(self._start_writer)
         return await fut
 
+    def _start_writer(self) -> None:
+        self._armed = False
+        if self._queue and (self._writer is None or self._writer.done()):
+            self._writer = asyncio.get_running_loop().create_task(self._write_queued(), name="narrator-pg-writer")
+            self._writer.add_done_callback(self._writer_done)
+
+    def _writer_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():  # perhaps before it ever ran: no caller may wait for it forever
+            for _, fut in self._queue:
+                fut.cancel()
+            self._queue = []
+
     async def _write_queued(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._queue:
-            group, self._queue = self._queue[:_GROUP_MAX], self._queue[_GROUP_MAX:]
+            group: list[_Queued] = []
             try:
-                async with self._pool.acquire() as conn:
-                    await _commit_group(conn, group)
+                # the writes that came during the last commit gather for the rest of its window
+                wait = self._last_commit + self.commit_window - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                self._last_commit = loop.time()
+                group, self._queue = self._queue[:_GROUP_MAX], self._queue[_GROUP_MAX:]
+                if self._wconn is not None and not _usable(self._wconn):
+                    await self._release_writer()
+                if self._wconn is None:
+                    self._wconn = await self._pool.acquire()
+                await _commit_group(self._wconn, group)
             except asyncio.CancelledError:
                 for _, fut in group + self._queue:
                     fut.cancel()
                 self._queue = []
+                await self._release_writer()
                 raise
-            except Exception as exc:  # no connection at all: nothing of the group was saved
+            except Exception as exc:  # no connection, or it broke: nothing of the group was saved
                 for _, fut in group:
                     if not fut.done():
                         fut.set_exception(exc)
+                await self._release_writer()
+
+    async def _release_writer(self) -> None:
+        conn, self._wconn = self._wconn, None
+        if conn is not None:
+            try:
+                await self._pool.release(conn, timeout=5.0)
+            except Exception:  # a broken connection: terminated, the pool drops it
+                with contextlib.suppress(asyncpg.InterfaceError):
+                    conn.terminate()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[asyncpg.Record]:
         async with self._pool.acquire() as conn:

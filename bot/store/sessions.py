@@ -8,6 +8,7 @@ runs each transaction in ONE round trip to the database thread: BEGIN, statement
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import operator
 import sqlite3
@@ -18,7 +19,7 @@ from typing import Any
 from bot.store.db import Database
 from bot.store.pg import FAULT_ERRORS as PG_FAULT_ERRORS
 from bot.store.pg import IntegrityError as PgIntegrityError
-from bot.store.pg import PgDatabase
+from bot.store.pg import PgDatabase, merge_arrayed, over_arrays
 
 INTEGRITY_ERRORS: tuple[type[BaseException], ...] = (sqlite3.IntegrityError, PgIntegrityError)
 # A write the database refused for a reason that may pass (disk, lock, lost connection).
@@ -84,7 +85,57 @@ _PG_FINISH = (
     " ON CONFLICT (session_id, seq, part) DO UPDATE SET message_id = excluded.message_id) " + _UPDATE)
 
 
+# The hot path on PostgreSQL, written over arrays (`pg.over_arrays`): a group commit sends every
+# session's post intent as ONE statement, and every session's post result as another.
+_PG_BEGIN = over_arrays(
+    "INSERT INTO posts (session_id, seq, kind, first_beat, last_beat, status, created_at)"
+    " SELECT s, q, k, f, l, 'posting', c FROM unnest(?::bigint[], ?::integer[], ?::text[], ?::integer[],"
+    " ?::integer[], ?::double precision[]) AS t(s, q, k, f, l, c)")
+# A post's result when the session changed only in what a post changes (`_POSTED_COLUMNS`): the
+# post posted, its earlier parts (as text, '' for none: arrays of arrays must be rectangular), the
+# votes cleared where flagged, and the session moved on. Data-modifying WITH parts run exactly
+# once, atomically with the rest.
+_POSTED_COLUMNS = ("position", "state", "next_due_at", "updated_at", "title_posted")
+_PG_POSTED = over_arrays(
+    "WITH d AS (SELECT * FROM unnest(?::bigint[], ?::integer[], ?::bigint[], ?::double precision[],"
+    " ?::boolean[], ?::text[], ?::integer[], ?::text[], ?::double precision[], ?::double precision[],"
+    " ?::integer[]) AS t(id, seq, mid, at, clear, parts, position, state, next_due_at, updated_at, title_posted)),"
+    " p AS (UPDATE posts SET status = 'posted', message_id = d.mid, posted_at = d.at FROM d"
+    " WHERE posts.session_id = d.id AND posts.seq = d.seq),"
+    " v AS (DELETE FROM votes USING d WHERE votes.session_id = d.id AND d.clear),"
+    " pp AS (INSERT INTO post_parts (session_id, seq, part, message_id)"
+    " SELECT d.id, d.seq, (t.ord - 1)::integer, t.m FROM d,"
+    " unnest(string_to_array(d.parts, ',')::bigint[]) WITH ORDINALITY AS t(m, ord) WHERE d.parts <> ''"
+    " ON CONFLICT (session_id, seq, part) DO UPDATE SET message_id = excluded.message_id)"
+    " UPDATE sessions SET " + ", ".join(f"{c} = d.{c}" for c in _POSTED_COLUMNS) + " FROM d WHERE sessions.id = d.id")
+# Both in one statement, for a group holding some sessions' intents and others' results (never
+# one session's both: its result is committed before its next intent is written).
+merge_arrayed(_PG_BEGIN, _PG_POSTED, "WITH b AS (" + _PG_BEGIN + "), " + _PG_POSTED.removeprefix("WITH "))
+
 _insert_values = operator.attrgetter(*_COLUMNS[1:])
+
+_PG_TYPES = {"guild_id": "bigint", "channel_id": "bigint", "parent_id": "bigint", "story_slug": "text",
+             "story_hash": "text", "position": "integer", "state": "text", "mode": "text", "wpm": "integer",
+             "votes_needed": "integer", "scene_breather": "double precision", "tidy": "text",
+             "include_notes": "integer", "pause_reason": "text", "next_due_at": "double precision",
+             "started_by": "bigint", "created_at": "double precision", "updated_at": "double precision",
+             "title_posted": "integer"}
+_AUDIT_TYPES = {"a_guild": "bigint", "a_channel": "bigint", "actor_id": "bigint", "action": "text",
+                "from_beat": "integer", "to_beat": "integer", "detail": "text", "at": "double precision"}
+# Sessions started together, each with its audit entry (where `audited`), as ONE statement over
+# arrays: the ids are drawn first, so that each caller gets its own (by row number).
+_PG_CREATE = over_arrays(
+    "WITH d AS MATERIALIZED (SELECT t.*, nextval(pg_get_serial_sequence('sessions', 'id')) AS id FROM unnest("
+    + ", ".join(f"?::{t}[]" for t in (*_PG_TYPES.values(), "boolean", *_AUDIT_TYPES.values()))
+    + ") WITH ORDINALITY AS t(" + ", ".join((*_PG_TYPES, "audited", *_AUDIT_TYPES, "ord")) + ")),"
+    " s AS (INSERT INTO sessions (id, " + ", ".join(_COLUMNS[1:]) + ") SELECT id, " + ", ".join(_COLUMNS[1:])
+    + " FROM d),"
+    " a AS (INSERT INTO audit_log (session_id, guild_id, channel_id, actor_id, action, from_beat, to_beat,"
+    " detail, at) SELECT id, a_guild, a_channel, actor_id, action, from_beat, to_beat, detail, at FROM d"
+    " WHERE audited)"
+    " SELECT ord, id FROM d", numbered=True)
+assert tuple(_PG_TYPES) == _COLUMNS[1:]
+_NO_AUDIT = (False, None, None, 0, "", None, None, "", 0.0)
 
 
 def _row(r: Sequence[Any]) -> SessionRow:
@@ -93,6 +144,10 @@ def _row(r: Sequence[Any]) -> SessionRow:
 
 _mutable_values = operator.attrgetter(*_MUTABLE, "id")
 _UPDATED_AT = _MUTABLE.index("updated_at")
+
+
+_others = operator.attrgetter(*(c for c in _MUTABLE if c not in _POSTED_COLUMNS), "id")
+_posted_values = operator.attrgetter(*_POSTED_COLUMNS)
 
 
 def _update_params(row: SessionRow) -> tuple[Any, ...]:
@@ -174,6 +229,10 @@ def _audit_params(a: AuditEntry) -> tuple[Any, ...]:
 class SessionStore:
     def __init__(self, db: Database | PgDatabase) -> None:
         self.db = db
+        # PostgreSQL: channels whose live session is being asked for in this turn of the event
+        # loop, and who waits for each (`live_for_channel` answers them all with one query).
+        self._live_asked: dict[int, list[asyncio.Future[SessionRow | None]]] = {}
+        self._live_tasks: set[asyncio.Task[None]] = set()
 
     # -- one-round-trip transactions ------------------------------------------------------------
     async def _batch(self, *ops: tuple[str, Any, bool]) -> list[list[Any] | None]:
@@ -189,17 +248,10 @@ class SessionStore:
         """Insert a new session (and its audit entry, in the same transaction); its id. Many
         sessions started at once share one commit (`Database.batch`)."""
         if self.db.dialect == "postgres":
-            # One statement (the session and its audit entry) through the group commit: starting
-            # thousands of sessions costs one round trip each, not a pooled transaction each.
-            values = _insert_values(row)
-            sql, params = _INSERT + " RETURNING id", values
-            if audit is not None:
-                sql = (f"WITH s AS ({sql}) INSERT INTO audit_log (session_id, guild_id, channel_id, actor_id,"
-                       " action, from_beat, to_beat, detail, at) SELECT s.id, ?::bigint, ?::bigint, ?::bigint,"
-                       " ?, ?::integer, ?::integer, ?, ?::double precision FROM s RETURNING session_id")
-                params = (*values, *_audit_params(audit)[1:])
+            # One statement for all the sessions a group commit starts (each with its audit entry)
+            extra = _NO_AUDIT if audit is None else (True, *_audit_params(audit)[1:])
             try:
-                made = (await self._batch((sql, params, False)))[0]
+                made = (await self._batch((_PG_CREATE, (*_insert_values(row), *extra), False)))[0]
             except INTEGRITY_ERRORS as exc:
                 raise LiveSessionExists(str(exc)) from exc
             return int(made[0][0]) if made else 0
@@ -243,13 +295,49 @@ class SessionStore:
 
     async def get(self, session_id: int) -> SessionRow | None:
         r = await self.db.fetchone(_SELECT + " WHERE id = ?", (session_id,))
-        return _row(tuple(r)) if r else None
+        return _row(r) if r else None
 
     async def live_for_channel(self, channel_id: int) -> SessionRow | None:
-        """The live (playing, waiting or paused) session in the channel: one index lookup."""
+        """The live (playing, waiting or paused) session in the channel: one index lookup. On
+        PostgreSQL the lookups asked for in the same turn of the event loop (thousands of starts
+        arriving at once) are one query, one round trip."""
+        if self.db.dialect == "postgres":
+            loop = asyncio.get_running_loop()
+            fut: asyncio.Future[SessionRow | None] = loop.create_future()
+            if not self._live_asked:
+                loop.call_soon(self._look_up_live)
+            self._live_asked.setdefault(channel_id, []).append(fut)
+            return await fut
         r = await self.db.fetchone(_SELECT + " WHERE channel_id = ? AND state IN ('playing', 'waiting', 'paused')"
                                    " LIMIT 1", (channel_id,))
-        return _row(tuple(r)) if r else None
+        return _row(r) if r else None
+
+    def _look_up_live(self) -> None:
+        asked, self._live_asked = self._live_asked, {}
+        task = asyncio.get_running_loop().create_task(self._live_rows(asked))
+        self._live_tasks.add(task)  # (a strong reference until it is done)
+        task.add_done_callback(self._live_tasks.discard)
+
+    async def _live_rows(self, asked: dict[int, list[asyncio.Future[SessionRow | None]]]) -> None:
+        try:
+            rows = await self.db.fetchall(
+                _SELECT + " WHERE channel_id = ANY(?) AND state IN ('playing', 'waiting', 'paused')", (list(asked),))
+        except asyncio.CancelledError:
+            for futs in asked.values():
+                for fut in futs:
+                    fut.cancel()
+            raise
+        except Exception as exc:  # every caller hears of it
+            for futs in asked.values():
+                for fut in futs:
+                    if not fut.done():
+                        fut.set_exception(exc)
+            return
+        found = {int(r[2]): _row(r) for r in rows}
+        for channel, futs in asked.items():
+            for fut in futs:
+                if not fut.done():
+                    fut.set_result(found.get(channel))
 
     async def latest_for_channel(self, channel_id: int) -> SessionRow | None:
         """The live session in the channel, else the most recent ended one (that one is not
@@ -257,7 +345,7 @@ class SessionStore:
         r = await self.db.fetchone(
             _SELECT + " WHERE channel_id = ? ORDER BY state IN ('playing', 'waiting', 'paused') DESC, id DESC"
             " LIMIT 1", (channel_id,))
-        return _row(tuple(r)) if r else None
+        return _row(r) if r else None
 
     async def resumable(self, shard_count: int | None = None,
                         shard_ids: Sequence[int] = ()) -> list[SessionRow]:
@@ -270,7 +358,7 @@ class SessionStore:
                     + ", ".join("?" for _ in shard_ids) + ")")
             params = [shard_count, *shard_ids]
         rows = await self.db.fetchall(sql + " ORDER BY id", params)
-        return [_row(tuple(r)) for r in rows]
+        return [_row(r) for r in rows]
 
     async def post_summaries(self, session_ids: Sequence[int] | None = None) -> dict[int, PostSummary]:
         """Per session: highest seq, newest posted message, whether any post is unresolved."""
@@ -299,6 +387,9 @@ class SessionStore:
     async def begin_post(self, session_id: int, seq: int, kind: str, first: int | None, last: int | None,
                          now: float) -> None:
         """Record that we are about to submit this post (committed before the stage is called)."""
+        if self.db.dialect == "postgres":
+            await self._batch((_PG_BEGIN, (session_id, seq, kind, first, last, now), False))
+            return
         await self._batch(("INSERT INTO posts (session_id, seq, kind, first_beat, last_beat, status, created_at)"
                            " VALUES (?, ?, ?, ?, ?, 'posting', ?)", (session_id, seq, kind, first, last, now), False))
 
@@ -310,6 +401,10 @@ class SessionStore:
         columns that differ are written (a post changes 3 or 4 of them; rewriting `state` alone
         costs more than the rest of the transaction, through its two indexes)."""
         if self.db.dialect == "postgres":  # one statement: one round trip, shared by a group
+            if old is not None and _others(old) == _others(row):
+                await self._batch((_PG_POSTED, (session_id, seq, message_id, now, clear_votes,
+                                                ",".join(map(str, parts)), *_posted_values(row)), False))
+                return
             await self._batch((_PG_FINISH, (message_id, now, session_id, seq, session_id, clear_votes, session_id,
                                             seq, list(parts), *_update_params(row)), False))
             return

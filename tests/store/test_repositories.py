@@ -369,3 +369,125 @@ async def test_stale_posts_of_many_sessions_at_once_match_one_by_one(store_db: A
         one = await store.stale_posts(row.id, row.position, include_closing=row.state != "finished")
         assert many.get(row.id, []) == one
     assert many[rows[1].id][-2].parts == (BIG + 3,)
+
+
+async def test_postgres_sends_a_groups_intents_and_results_as_one_statement(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hot path on PostgreSQL: a group holding some sessions' post intents and other sessions'
+    post results (with parts, with votes cleared or kept) is ONE statement over arrays; each write
+    lands whole, and a refused intent (a duplicate) fails alone, the rest of its group retried."""
+    import asyncio
+
+    from bot.store import pg
+
+    sent: list[str] = []
+    db = await pg.PgDatabase.open(pg_url)
+    try:
+        await db.migrate()
+        store = SessionStore(db)
+        sids = [await store.create(_row(channel=BIG + i)) for i in range(40)]
+        olds = {sid: await store.get(sid) for sid in sids}
+        done, fresh = sids[:20], sids[20:]
+        for sid in done:
+            await store.begin_post(sid, 1, "beat", 0, 0, 1.0)
+            await store.add_vote(sid, 0, 7, 1.0)
+        await store.begin_post(fresh[0], 1, "beat", 0, 0, 1.0)  # its second intent is refused
+        real = pg._write_group
+
+        class Spy:  # the connection, noting each statement executed
+            def __init__(self, conn: Any) -> None:
+                self.conn = conn
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self.conn, name)
+
+            async def execute(self, query: str, *args: Any) -> Any:
+                sent.append(query)
+                return await self.conn.execute(query, *args)
+
+        async def counted(conn: Any, batches: Any) -> Any:
+            return await real(Spy(conn), batches)
+
+        monkeypatch.setattr(pg, "_write_group", counted)
+        news = {}
+        for i, sid in enumerate(done):
+            old = olds[sid]
+            assert old is not None
+            new = old.copy()
+            new.position, new.next_due_at, new.updated_at = 1, 1_700_000_050.5 + i, 1_700_000_001.0
+            new.state = "waiting" if i % 4 == 0 else "playing"
+            news[sid] = new
+        outcomes = await asyncio.gather(
+            *(store.finish_post(sid, 1, 9000 + sid, 3.0, news[sid], clear_votes=i % 2 == 0,
+                                parts=(8000 + sid, 8500 + sid) if i % 3 == 0 else (), old=olds[sid])
+              for i, sid in enumerate(done)),
+            *(store.begin_post(sid, 1, "title", None, None, 2.0) for sid in fresh), return_exceptions=True)
+        monkeypatch.undo()
+        assert "WITH b AS (INSERT INTO posts" in sent[0]  # both kinds, one statement (refused: retried)
+        assert isinstance(outcomes[len(done)], Exception)
+        assert all(o is None for k, o in enumerate(outcomes) if k != len(done))
+        for i, sid in enumerate(done):
+            post = (await store.posts(sid))[0]
+            assert (post.status, post.message_id, post.posted_at, post.parts) == (
+                "posted", 9000 + sid, 3.0, (8000 + sid, 8500 + sid) if i % 3 == 0 else ())
+            assert await store.get(sid) == news[sid]
+            assert await store.voters(sid, 0) == (set() if i % 2 == 0 else {7})
+        for sid in fresh:
+            assert [(p.seq, p.kind, p.status, p.first_beat) for p in await store.unresolved_posts(sid)] == [
+                (1, "beat" if sid == fresh[0] else "title", "posting", 0 if sid == fresh[0] else None)]
+    finally:
+        await db.close()
+
+
+async def test_postgres_writer_gets_a_new_connection_when_its_own_breaks(pg_url: str) -> None:
+    """The group-commit writer keeps its connection between groups; when that connection dies
+    (the server restarted, an admin ended it), a write fails at most once, as a database fault,
+    and the next one is written on a fresh connection."""
+    from bot.store import pg
+    from bot.store.sessions import DatabaseFault
+
+    db = await pg.PgDatabase.open(pg_url)
+    try:
+        await db.migrate()
+        store = SessionStore(db)
+        sid = await store.create(_row())
+        await store.begin_post(sid, 1, "beat", 0, 0, 1.0)
+        writer = db._wconn
+        assert writer is not None
+        pid = writer.get_server_pid()
+        assert await db.fetchone("SELECT pg_terminate_backend(?)", (pid,))
+        try:  # refused if the writer had not yet seen its connection end (nothing written then)
+            await store.begin_post(sid, 2, "beat", 1, 1, 2.0)
+        except DatabaseFault:
+            await store.begin_post(sid, 2, "beat", 1, 1, 2.0)
+        assert db._wconn is not None and db._wconn.get_server_pid() != pid
+        assert [p.seq for p in await store.unresolved_posts(sid)] == [1, 2]
+    finally:
+        await db.close()
+
+
+async def test_live_lookups_asked_together_each_get_their_own_session(store_db: Any) -> None:
+    """Thousands of starts arriving at once each look up their channel's live session; on
+    PostgreSQL those asked in the same turn of the event loop are one query. Each caller gets its
+    own channel's live session, or None (no session, or only an ended one)."""
+    import asyncio
+
+    store = SessionStore(store_db)
+    live = {BIG + i: await store.create(_row(channel=BIG + i, state="playing" if i % 3 else "paused"))
+            for i in range(12)}
+    await store.create(_row(channel=BIG + 100, state="finished"))
+    queries: list[str] = []
+    real = store_db.fetchall
+
+    async def counted(sql: str, params: Any = ()) -> Any:
+        queries.append(sql)
+        return await real(sql, params)
+
+    store_db.fetchall = counted
+    channels = [*live, BIG + 100, BIG + 200, BIG + 3]
+    got = await asyncio.gather(*(store.live_for_channel(c) for c in channels))
+    del store_db.fetchall
+    assert [g.id if g is not None else None for g in got] == [*live.values(), None, None, live[BIG + 3]]
+    assert all(g is None or g.channel_id == c for g, c in zip(got, channels, strict=True))
+    if store_db.dialect == "postgres":
+        assert len(queries) == 1
