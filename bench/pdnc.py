@@ -227,10 +227,11 @@ def calibration(sc: ModuleType, golds: list[dict[str, Any]], preds: dict[str, di
           f"unmarked lines {sum(r[1] for r in rest) / max(1, len(rest)):.1%} right; "
           f"marked lines {sum(r[1] for r in marked) / max(1, len(marked)):.1%} right")
     levels: dict[float, list[int]] = defaultdict(lambda: [0, 0])
-    for c, ok, _m in rows:
-        levels[round(c, 2)][0] += 1
-        levels[round(c, 2)][1] += int(ok)
-    print("by confidence level: " + "  ".join(f"{c:.2f}: {r / t:.0%} of {t}" for c, (t, r) in sorted(levels.items())))
+    for c, ok, _m in rows:  # tenths: the confidence is continuous
+        levels[min(int(c * 10), 9) / 10][0] += 1
+        levels[min(int(c * 10), 9) / 10][1] += int(ok)
+    print("by confidence (from .. +0.1): right / lines: "
+          + "  ".join(f"{c:.1f}: {r / t:.0%} of {t}" for c, (t, r) in sorted(levels.items())))
     print("curve (lines marked = lowest confidence first -> accuracy of the unmarked rest):")
     rows.sort(key=lambda r: r[0])
     out = []

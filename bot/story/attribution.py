@@ -136,6 +136,16 @@ _HELP = re.compile(r"\bhelp\s+$")
 _AS_SAID = re.compile(r"\s+(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b")
 # words a tag before its line may carry after the verb ("said, in a somewhat hurt voice,")
 _TAG_TAIL = 8
+# "receiving no other answer than a sigh--", "could get no more reply than", "evoked the answer:":
+# the line that follows is the other person's answer, not the sentence subject's
+_ANSWER_GOT = re.compile(
+    r"\b(?:receiv(?:e|es|ed|ing)|g[eo]t(?:s|ting|ten)?|obtain(?:s|ed|ing)?|dr(?:ew|aw|aws|awn|awing)|"
+    r"evok(?:e|es|ed|ing)|elicit(?:s|ed|ing)?|extract(?:s|ed|ing)?)\s+"
+    r"(?:(?:from\s+)?(?:him|her|them)\s+)?"
+    r"(?:(?:no|other|more|further|better|nothing|only|the|this|a|an)\s+){0,3}"
+    r"(?:answer|reply|response|rejoinder)s?\b"
+    r"(?:\s+(?:than|but|save|except)\b[^.!?;]{0,40}|(?:\s+from\s+\w+(?:\s+\w+)?)?\s*[:,—–-]*\s*)\Z",
+    re.IGNORECASE)
 _OWNED_BODY = re.compile(r"['’]s\s+(?:\w+\s+)?(?:eyes|eye|hand|hands|face|head|gaze|looks|heart|arm|arms|mind|thoughts)\b")
 # "the new policeman", "the second gentleman": not the one the cast calls "the policeman"
 _OTHER_ONE = frozenset({"new", "other", "first", "second", "third", "fourth", "last", "former", "latter", "next",
@@ -1522,6 +1532,14 @@ class Attributor:
         if a >= b:
             return None
         tail = text[a:b].rstrip()
+        got = _ANSWER_GOT.search(text, a, b)
+        if got is not None:
+            # "…, and receiving no other answer than a plaintive--“…”": the one who got the
+            # answer is not the one who gives it
+            subj = self._subject_in(a, got.start(), outside, first_words=None, before=before_m, subjects=subjects,
+                                    speech_tag=True, exclude=voc, nearest=True)
+            if subj is not None and subj.keys:
+                return SpeakerGuess((), False, "tag_before", exclude=subj.keys)
         if not tail or (tail[-1] not in ",:—–-" and not _TAG_VERB_RE.search(tail[-14:])
                         and not _SPACED_END.search(text, a, b)):
             return None  # (spaces left where a dash was lost: "…thus began, with a smile   “…”")

@@ -11,8 +11,9 @@ which rule picked the candidate and how sure it was, distance since the candidat
 and last spoke, turn-taking parity (spoke two turns back), being addressed by name in the line
 or in the one before, where in the paragraph they are named, pronoun agreement with the tag.
 
-The model's probability for the winner, mapped through a fitted calibration, becomes the line's
-`confidence`; lines below `REVIEW_BELOW` are marked for a person to check. The weights are a
+How likely the winner is right, judged by a second stage (review.py: margin, kind of evidence,
+rivals, the exchange around), becomes the line's `confidence` (without its weights: the model's
+probability through a fitted calibration); lines below `REVIEW_BELOW` are marked for a person to check. The weights are a
 plain table in `ranker_weights.py`, written by `bench/train_ranker.py` from the PDNC development
 novels (no corpus text in it, pure Python at run time).
 """
@@ -25,6 +26,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bot.story import review
 from bot.story.attribution import Mention, NameIndex, SpeakerGuess
 from bot.story.quotes import Quote
 
@@ -70,6 +72,9 @@ class Group:
     para: int = 0  # paragraph number (consecutive paragraphs differ by one; a scene break by more)
     chosen: str = ""
     probs: list[float] = field(default_factory=list)
+    src: str = "none"  # the rule (and tag form) behind the pick, e.g. "tag_after:pron", "turn"
+    ctx: dict[str, float] = field(default_factory=dict)  # the run's own shape (see `features`), for review.py
+    genders: list[str | None] = field(default_factory=list)  # each candidate's pronouns, if known
 
 
 class Ranker:
@@ -79,8 +84,12 @@ class Ranker:
     for `collect`, which training uses)."""
 
     def __init__(self, weights: Mapping[str, float] | None = None, calibration: tuple[float, float] = (1.0, 0.0),
-                 collect: list[Group] | None = None, margins: Mapping[str, float] | None = None) -> None:
+                 collect: list[Group] | None = None, margins: Mapping[str, float] | None = None,
+                 conf_weights: Mapping[str, float] | None = None) -> None:
         self.weights = dict(weights or {})
+        # the second stage's weights (review.py): P(the chosen speaker is right)
+        self.conf_weights = dict(conf_weights or {})
+        self.conf_by_kind = review.fold(self.conf_weights)
         self.calibration = calibration
         # the rules' pick is overruled only by a candidate this much more probable than it, per
         # kind of evidence (a named tag is never overruled by default)
@@ -116,24 +125,30 @@ class Ranker:
 
     def rerank(self, text: str, names: NameIndex, trace: Sequence[TraceEntry], narrator: str | None = None) -> None:
         """Re-decide every single-speaker run of spoken quotes in `trace` in place (speakers,
-        runner-up, confidence of its `SpeakerGuess`es)."""
+        runner-up, confidence of its `SpeakerGuess`es). The confidence is the second stage's
+        P(right) (review.py) when it has weights, else the calibrated probability."""
         if not self.weights and self.collect is None:
             return
         groups = features(text, names, trace, narrator)
-        for g in groups:
-            if self.weights:
+        if self.weights:
+            for g in groups:
                 self.choose(g)
+            chosen = [g.cands.index(g.chosen) for g in groups]
+            if self.conf_weights:
+                confs = [review.score(self.conf_by_kind[g.kind], f)
+                         for g, f in zip(groups, review.features(groups, chosen, copies=False), strict=True)]
+            else:
+                confs = [self.confidence(g.probs[c]) for g, c in zip(groups, chosen, strict=True)]
+            for g, conf in zip(groups, confs, strict=True):
                 order = sorted(range(len(g.cands)), key=lambda i: (g.cands[i] != g.chosen, -g.probs[i]))
-                p = g.probs[order[0]]
                 runner = g.cands[order[1]] if len(order) > 1 else None
-                conf = self.confidence(p)
                 for v in g.voices:
                     if g.chosen != v.speakers[0]:
                         v.speakers = (g.chosen,)
                     v.runner_up = runner
                     v.confidence = conf
-            if self.collect is not None:
-                self.collect.append(g)
+        if self.collect is not None:
+            self.collect.extend(groups)
 
 
 def _source(v: SpeakerGuess) -> str:
@@ -197,6 +212,7 @@ def features(text: str, names: NameIndex, trace: Sequence[TraceEntry], narrator:
         ps, pe, quotes, voices, mentions = e
         if not quotes:
             prev_narr = [m.key for m in mentions]
+
             prev_pi = pi
             for m in mentions:
                 last_ment[m.key] = pi
@@ -339,8 +355,14 @@ def features(text: str, names: NameIndex, trace: Sequence[TraceEntry], narrator:
                     if called is not None and pk is not None:
                         f["called_same" if pk == called else "called_other"] = 1.0
                     feats.append(f)
+                ctx = {"rule_conf": best.confidence, "rivals": float(min(best.rivals, 4)),
+                       "loglen": math.log1p(qlen), "nq": float(len(run)), "conv2": float(conv2),
+                       "n_turners": float(len(set(turns[-6:]))), "voc": float(bool(voc)),
+                       "called": float(called is not None), "adjacent": float(adjacent),
+                       "narr_before": float(narr_before), "n_outside": float(len(outside)),
+                       "n_runs": float(len(runs)), "n_cands": float(len(cands))}
                 out.append(Group([(quotes[i].start, quotes[i].end) for i in run], vs, pick, cands, feats,
-                                 _KIND.get(src, "imp")))
+                                 _KIND.get(src, "imp"), src=src, ctx=ctx, genders=[pron.get(k) for k in cands]))
                 # the paragraphs around are next to this run only if no other run of its own
                 # paragraph stands between
                 where.append((pi, run is runs[0], run is runs[-1]))
@@ -406,7 +428,7 @@ def default_ranker() -> Ranker:
     """The shipped model (empty weights: the rules' picks and confidences as they are), loaded once."""
     from bot.story import ranker_weights as rw
 
-    return Ranker(rw.WEIGHTS, rw.CALIBRATION, margins=rw.MARGINS)
+    return Ranker(rw.WEIGHTS, rw.CALIBRATION, margins=rw.MARGINS, conf_weights=rw.CONF_WEIGHTS)
 
 
 def describe(weights: Mapping[str, float]) -> list[str]:  # for the training script's report
