@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from bot.story.attribution import HONORIFICS
 from bot.story.model import Character
-from bot.story.quotes import _VERB_ALT, _VERB_RE
+from bot.story.quotes import _VERB_ALT, _VERB_RE, word_alternation
 
 # titles and ranks written before a name ("Mr. Knightley", "M. Riviere", "Inspector Ratcliffe")
 _TITLES = (r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sir|Lady|Lord|Madame|Madam|Mme|Monsieur|M(?=\.)|Mademoiselle|Mlle|Captain|"
@@ -282,7 +282,7 @@ def find_cast(text: str, *, limit: int = 30, hints: list[str] | tuple[str, ...] 
                          or (_title(f) in _OFFICE_TITLES | _RANK_WORDS and alone[f] >= 5) for f in fs)
                   or sum(voc[f] for f in fs) >= 4 or fs & hinted}
 
-    every_rx = re.compile(r"[“\"‘]|(?<![\w'’-])(?:" + _literal_alternation(every)
+    every_rx = re.compile(r"[“\"‘]|(?<![\w'’-])(?:" + word_alternation(every, any_space=False)
                           + r")(?![\w-])") if every else re.compile(r"[“\"‘]")
 
     chars: list[Character] = []
@@ -440,7 +440,7 @@ def _group_forms(text: str, cands: list[str], weight: dict[str, float]) -> dict[
     by_weight = sorted(cands, key=lambda w: (-len(bare(w)), bool(_title(w)), -weight.get(w, 0), w))
     heads0 = [w for w in by_weight if len(bare(w)) >= 2 and not _title(w)]
     parts = sorted({p for w in cands for p in w.split() if p[:1].isupper() and not _title(p)}, key=len, reverse=True)
-    cut_rx = re.compile(r"[“\"‘]|(?<![\w'’-])(?:" + _literal_alternation(parts) + r")(?![\w-])") if parts \
+    cut_rx = re.compile(r"[“\"‘]|(?<![\w'’-])(?:" + word_alternation(parts, any_space=False) + r")(?![\w-])") if parts \
         else re.compile(r"[“\"‘]")
     # the gender of each full name, from the pronouns after it and after its first name
     text_gender = dict(zip(heads0, _pronouns(text, [_plain({h, h.split()[0]}) for h in heads0], cut_rx, most=150),
@@ -585,32 +585,11 @@ _NOUN_GENDER.update({w: "she/her" for w in ("queen", "princess", "duchess", "wom
                                              "wife", "daughter", "maid", "widow")})
 
 
-def _literal_alternation(words: set[str] | list[str]) -> str:
-    """The words as one regex alternative, as a trie ("Mr\\. (?:Elton|Knightley)"): the same
-    matches as "|".join of them longest first, found much faster among many names."""
-    trie: dict[str, dict] = {}  # type: ignore[type-arg]
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:  # type: ignore[type-arg]
-        alts = [re.escape(ch) + build(node[ch]) for ch in sorted(node) if ch]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return build(trie)
-
-
 def _pronouns(text: str, groups: list[set[str]], names_rx: re.Pattern[str], most: int = 400) -> list[str]:
     """he/him or she/her per group of name forms, from the pronouns that follow the name in its
     own sentence, up to the next quote or the next mention of someone else, and from he/she
     tags after it (one pass over the text for all). Only subjects and possessives count: in
     "The Rabbit hurried past her" or "Ralph took her hand" the "her" is someone else's."""
-    from bot.story.quotes import word_alternation
 
     owner: dict[str, int] = {}
     for i, forms in enumerate(groups):

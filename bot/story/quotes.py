@@ -98,9 +98,11 @@ SPEECH_VERBS = frozenset(w.replace("_", " ") for w in _SPEECH.split())
 THOUGHT_VERBS = frozenset(_THOUGHT.split())
 
 
-def word_alternation(words: Iterable[str]) -> str:
+def word_alternation(words: Iterable[str], *, any_space: bool = True) -> str:
     """One regex alternative for a set of words, as a trie ("sa(?:id|ys?)"...): a few hundred
-    verbs matched as fast as a handful (a space in a phrase matches any whitespace)."""
+    verbs matched as fast as a handful, the same matches as "|".join of them longest first (a
+    space in a phrase matches any whitespace; with `any_space=False` only a space)."""
+    space = r"\s+" if any_space else re.escape(" ")
     trie: dict[str, dict] = {}  # type: ignore[type-arg]
     for w in words:
         node = trie
@@ -109,7 +111,7 @@ def word_alternation(words: Iterable[str]) -> str:
         node[""] = {}
 
     def build(node: dict) -> str:  # type: ignore[type-arg]
-        alts = [(r"\s+" if ch == " " else re.escape(ch)) + build(node[ch]) for ch in sorted(node) if ch]
+        alts = [(space if ch == " " else re.escape(ch)) + build(node[ch]) for ch in sorted(node) if ch]
         if not alts:
             return ""
         body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"

@@ -48,18 +48,6 @@ _MAX_CANDIDATES = 10
 _FAR = math.log1p(60.0)
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
-
-
-def _sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
 @dataclass(slots=True)
 class Group:
     """A run of quotes of one paragraph that the rules gave to one speaker: the unit ranked."""
@@ -121,7 +109,7 @@ class Ranker:
 
     def confidence(self, p: float) -> float:
         a, b = self.calibration
-        return _sigmoid(a * _logit(p) + b)
+        return review.sigmoid(a * review.logit(p, 1e-6) + b)
 
     def rerank(self, text: str, names: NameIndex, trace: Sequence[TraceEntry], narrator: str | None = None) -> None:
         """Re-decide every single-speaker run of spoken quotes in `trace` in place (speakers,

@@ -36,12 +36,13 @@ class Group(Protocol):
 _LOGIT_CAP = 8.0
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-4), 1 - 1e-4)
+def logit(p: float, eps: float = 1e-4) -> float:
+    """log(p / (1 - p)), with p kept `eps` away from 0 and 1."""
+    p = min(max(p, eps), 1 - eps)
     return math.log(p / (1 - p))
 
 
-def _sigmoid(x: float) -> float:
+def sigmoid(x: float) -> float:
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
@@ -106,9 +107,9 @@ def features(groups: Sequence[Group], chosen: Sequence[int], *, copies: bool = T
             others = [q for j, q in enumerate(g.probs) if j != c]
             p2 = max(others) if others else 0.0
             f["b"] = 1.0
-            f["lp"] = max(-_LOGIT_CAP, min(_LOGIT_CAP, _logit(p))) / _LOGIT_CAP
+            f["lp"] = max(-_LOGIT_CAP, min(_LOGIT_CAP, logit(p))) / _LOGIT_CAP
             f["margin"] = p - p2
-            f["lmargin"] = max(-_LOGIT_CAP, min(_LOGIT_CAP, _logit(p) - _logit(p2) if others else _LOGIT_CAP)) / _LOGIT_CAP
+            f["lmargin"] = max(-_LOGIT_CAP, min(_LOGIT_CAP, logit(p) - logit(p2) if others else _LOGIT_CAP)) / _LOGIT_CAP
             f["margin<.2"] = float(p - p2 < 0.2)
             f["p>.9"] = float(p > 0.9)
             f["agree" if c == 0 else "overruled"] = 1.0
@@ -178,4 +179,4 @@ def fold(weights: Mapping[str, float]) -> dict[str, dict[str, float]]:
 
 def score(weights: Mapping[str, float], f: Mapping[str, float]) -> float:
     """P(right) for one feature dict (with copies, or without and a `fold`ed table)."""
-    return _sigmoid(sum(weights.get(k, 0.0) * v for k, v in f.items()))
+    return sigmoid(sum(weights.get(k, 0.0) * v for k, v in f.items()))

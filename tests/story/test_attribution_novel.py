@@ -7,19 +7,7 @@ from __future__ import annotations
 from bot.story.model import Character
 from bot.story.readers import read_document
 from bot.story.segmenter import segment
-
-CAST = [
-    Character("clara", "Clara Venn", ("Clara", "Miss Venn"), "she/her"),
-    Character("hugh", "Hugh Marlow", ("Hugh", "Mr. Marlow"), "he/him"),
-    Character("agnes", "Agnes Pell", ("Agnes", "Mrs. Pell"), "she/her"),
-    Character("tobias", "Tobias Grebe", ("Tobias", "Mr. Grebe"), "he/him"),
-]
-
-
-def speakers(text: str) -> list[str | None]:
-    """The speaker of every quoted span, in order."""
-    story = segment(read_document(text), CAST)
-    return [b.speaker for b in story.beats if b.kind in ("dialogue", "thought") for _ in b.quotes]
+from tests.story.novel_cast import CAST, speakers
 
 
 def test_a_narration_paragraph_ending_in_a_speech_verb_hands_the_next_line_to_its_subject() -> None:

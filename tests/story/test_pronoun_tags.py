@@ -5,24 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.story.model import Character
-from bot.story.ranker import Ranker
-from bot.story.readers import read_document
-from bot.story.segmenter import segment
-
-CAST = [
-    Character("clara", "Clara Venn", ("Clara", "Miss Venn"), "she/her"),
-    Character("hugh", "Hugh Marlow", ("Hugh", "Mr. Marlow"), "he/him"),
-    Character("agnes", "Agnes Pell", ("Agnes", "Mrs. Pell"), "she/her"),
-    Character("tobias", "Tobias Grebe", ("Tobias", "Mr. Grebe"), "he/him"),
-]
-
-
-def speakers(text: str, *, rules_only: bool = False) -> list[str | None]:
-    """The speaker of every quoted span, in order (with `rules_only`, as the rules alone decide
-    it: the learned ranker re-decides on top of them)."""
-    story = segment(read_document(text), CAST, ranker=Ranker() if rules_only else None)
-    return [b.speaker for b in story.beats if b.kind in ("dialogue", "thought") for _ in b.quotes]
+from tests.story.novel_cast import speakers
 
 
 @pytest.mark.parametrize("got", [

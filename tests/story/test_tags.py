@@ -4,21 +4,7 @@ speaker, which verbs are no tag at all, and descriptive cast names met in a tag.
 from __future__ import annotations
 
 from bot.story.model import Character
-from bot.story.readers import read_document
-from bot.story.segmenter import segment
-
-CAST = [
-    Character("clara", "Clara Venn", ("Clara", "Miss Venn"), "she/her"),
-    Character("hugh", "Hugh Marlow", ("Hugh", "Mr. Marlow"), "he/him"),
-    Character("agnes", "Agnes Pell", ("Agnes", "Mrs. Pell"), "she/her"),
-    Character("tobias", "Tobias Grebe", ("Tobias", "Mr. Grebe"), "he/him"),
-]
-
-
-def speakers(text: str, cast: list[Character] = CAST) -> list[str | None]:
-    """The speaker of every quoted span, in order."""
-    story = segment(read_document(text), cast)
-    return [b.speaker for b in story.beats if b.kind in ("dialogue", "thought") for _ in b.quotes]
+from tests.story.novel_cast import CAST, speakers
 
 
 def test_a_name_closing_an_aside_before_the_verb_is_not_the_speaker() -> None:

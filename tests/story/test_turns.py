@@ -5,30 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.story.model import Character
-from bot.story.ranker import Ranker
-from bot.story.readers import read_document
-from bot.story.segmenter import segment
-
-CAST = [
-    Character("clara", "Clara Venn", ("Clara", "Miss Venn"), "she/her"),
-    Character("hugh", "Hugh Marlow", ("Hugh", "Mr. Marlow"), "he/him"),
-    Character("agnes", "Agnes Pell", ("Agnes", "Mrs. Pell"), "she/her"),
-    Character("tobias", "Tobias Grebe", ("Tobias", "Mr. Grebe"), "he/him"),
-]
-
-
-def speakers(text: str) -> list[str | None]:
-    """The speaker of every quoted span, in order."""
-    story = segment(read_document(text), CAST)
-    return [b.speaker for b in story.beats if b.kind in ("dialogue", "thought") for _ in b.quotes]
-
-
-def rule_speakers(text: str) -> list[str | None]:
-    """The same, as the rules alone decide it (the learned ranker re-decides on top of them and
-    may agree for reasons of its own)."""
-    story = segment(read_document(text), CAST, ranker=Ranker())
-    return [b.speaker for b in story.beats if b.kind in ("dialogue", "thought") for _ in b.quotes]
+from tests.story.novel_cast import rule_speakers, speakers
 
 
 @pytest.mark.parametrize("silence", [

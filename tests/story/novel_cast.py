@@ -1,0 +1,28 @@
+"""The cast and helpers shared by the attribution tests written on sentences of our own
+(test_attribution_novel, test_tags, test_turns, test_pronoun_tags)."""
+
+from __future__ import annotations
+
+from bot.story.model import Character
+from bot.story.ranker import Ranker
+from bot.story.readers import read_document
+from bot.story.segmenter import segment
+
+CAST = [
+    Character("clara", "Clara Venn", ("Clara", "Miss Venn"), "she/her"),
+    Character("hugh", "Hugh Marlow", ("Hugh", "Mr. Marlow"), "he/him"),
+    Character("agnes", "Agnes Pell", ("Agnes", "Mrs. Pell"), "she/her"),
+    Character("tobias", "Tobias Grebe", ("Tobias", "Mr. Grebe"), "he/him"),
+]
+
+
+def speakers(text: str, cast: list[Character] = CAST, *, rules_only: bool = False) -> list[str | None]:
+    """The speaker of every quoted span, in order (with `rules_only`, as the rules alone decide
+    it: the learned ranker re-decides on top of them and may agree for reasons of its own)."""
+    story = segment(read_document(text), cast, ranker=Ranker() if rules_only else None)
+    return [b.speaker for b in story.beats if b.kind in ("dialogue", "thought") for _ in b.quotes]
+
+
+def rule_speakers(text: str) -> list[str | None]:
+    """`speakers` as the rules alone decide it."""
+    return speakers(text, rules_only=True)
