@@ -1534,7 +1534,7 @@ class Attributor:
         tail = text[a:b].rstrip()
         got = _ANSWER_GOT.search(text, a, b)
         if got is not None:
-            # "…, and receiving no other answer than a plaintive--“…”": the one who got the
+            # "…, and receiving no answer but one sulky--“…”": the one who got the
             # answer is not the one who gives it
             subj = self._subject_in(a, got.start(), outside, first_words=None, before=before_m, subjects=subjects,
                                     speech_tag=True, exclude=voc, nearest=True)
@@ -1563,7 +1563,7 @@ class Attributor:
         who = self._relative_subject(a, v.start(), outside, voc)
         if who is not None:
             return SpeakerGuess((who,), thought, "tag_before", True)
-        # ("…, as he knew he must, at this wit, and then added": the sentence's own subject)
+        # ("Tobias chuckled, since he felt he ought to, and then added": the sentence's own subject)
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
                                 speech_tag=not thought, exclude=voc, nearest=True,
                                 main=_ELIDED.search(text, a, v.start()) is not None)

@@ -283,7 +283,7 @@ _SPEECH_LEAD = re.compile(r"(?<![\w'’])(?:voice|tone|turning|looking|smiling|l
 
 
 # Words that were meant, looked or nearly said, not spoken: "as much as to say, “…”", "a glance
-# which meant, “…”", "her eyes said: “…”", "it was on the tip of his tongue to reply: “…”".
+# which meant, “…”", "her eyes said: “…”", "she nearly answered: “…”".
 _UNSPOKEN_LEAD = re.compile(
     r"(?<![\w'’])(?:as\s+(?:if|though|much\s+as|who\s+should|who\s+would)\s+(?:\w+\s+){0,2}(?:to\s+)?"
     r"(?:say|ask|exclaim|cry|reply|observe|remark|answer)"
@@ -335,7 +335,7 @@ def _is_mention(text: str, q: Quote, para_start: int, lead: int, broken: bool = 
         word = m.group(1)
         if ((word.lower() in _DETERMINERS and not _INTERJECTION.match(body))
                 or word.endswith(("'s", "’s", "s'", "s’")) or (word == "s" and text[m.start() - 1] == " ")):
-            # the overture to “The Poet and the Peasant.”, a “Capital Hunter.”, Lee's “Euphorion,”:
+            # the prelude to “The Miller's Daughter.”, a “Grand Reform.”, Ann's “Ode to Autumn,”:
             # a title or a name after an article, preposition or possessive
             return True
     if body[-1] in _SPOKEN_END or len(body.split()) > 8:

@@ -45,7 +45,7 @@ def test_the_speaker_is_the_one_right_before_the_verb_not_the_sentence_subject()
 def test_a_negated_or_reported_verb_hands_nothing_over() -> None:
     text = ("\"Is it far?\" asked Clara.\n\n"
             "\"Three miles,\" said Hugh.\n\n"
-            "Clara did not answer. She had never heard him speak so sharply.\n\n"
+            "Clara did not answer. Never before had she heard him speak in that cold way.\n\n"
             "\"And the road is bad.\"\n")
     # Clara stays silent: the line after is Hugh's, not hers
     assert speakers(text)[-1] == "hugh"
@@ -202,8 +202,8 @@ def test_the_one_a_tag_turns_to_is_not_the_speaker_and_answers_next() -> None:
 
 
 def test_a_stage_direction_between_two_parts_of_a_speech_keeps_the_speaker() -> None:
-    text = ("\"I would tell you,\" said Hugh, leaning forward, \"but I believe\" (seeing Clara looked "
-            "distressed) \"it must be at some other time.\"\n")
+    text = ("\"I would explain,\" said Hugh, leaning forward, \"but I think\" (noticing that Clara seemed "
+            "upset) \"we had better leave it for tomorrow.\"\n")
     assert speakers(text) == ["hugh", "hugh", "hugh"]
 
 

@@ -9,7 +9,7 @@ from tests.story.novel_cast import speakers
 
 
 @pytest.mark.parametrize("got", [
-    "and, receiving no other answer than a tired",
+    "and, receiving no other answer than one weary",
     "but could get no more reply than a muttered",
     "and at last evoked the answer:",
     "and drew from him only the reply",

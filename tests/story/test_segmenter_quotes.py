@@ -83,7 +83,7 @@ def test_titles_and_scare_quotes_are_not_speech() -> None:
 
 def test_named_words_with_their_own_comma_or_stop_are_not_speech() -> None:
     # American punctuation puts the comma inside the marks; the sentence goes on around them
-    text = ("She kept up with the “younger set,” in which it was usual, and he was an authority on "
+    text = ("She belonged to the “smart crowd,” where such things were done, and he was an expert on "
             "“form.” He greeted her with a “Que voulez-vous?” and his usual “Ah!” and answers of "
             "“Yes, yes,” all day.")
     assert inside(text) == ["Que voulez-vous?", "Ah!", "Yes, yes,"]
@@ -124,7 +124,7 @@ def test_lower_case_continuation_after_a_tag_is_speech() -> None:
 
 
 @pytest.mark.parametrize("lead", ["shook his head, as much as to say,", "gave her a look which meant,",
-                                  "Her eyes said:", "It was on the tip of his tongue to reply:",
+                                  "Her eyes said:", "It was on the tip of her tongue to retort:",
                                   "He felt like answering:", "smiled as if to say,"])
 def test_words_only_looked_or_nearly_said_are_not_speech(lead: str) -> None:
     assert inside(f"Tom {lead} “You will not leave.” Then he went on reading.") == []
