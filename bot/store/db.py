@@ -197,16 +197,31 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """`BEGIN IMMEDIATE` ... `COMMIT`, or `ROLLBACK` if the block raises."""
+        """`BEGIN IMMEDIATE` ... `COMMIT`, or `ROLLBACK` if the block raises.
+
+        The worker thread's checkpoints and reads share this connection without the lock; a COMMIT
+        that met a checkpoint between two steps failed ("cannot commit transaction - SQL statements
+        in progress") and left the transaction open, holding the write lock for good: every later
+        write was "database is locked". So the end of a transaction runs on the worker thread too,
+        between two of its jobs, and a COMMIT that fails all the same is rolled back."""
         async with self._lock:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._end("ROLLBACK")
                 raise
-            else:
-                await self._conn.execute("COMMIT")
+            try:
+                await self._end("COMMIT")
+            except BaseException:
+                try:
+                    await self._end("ROLLBACK")  # never keep the write lock after a failed commit
+                except sqlite3.Error:
+                    pass  # the failed commit already ended it (SQLite rolls back on some errors)
+                raise
+
+    async def _end(self, sql: str) -> None:
+        await self._worker.call(_end_transaction, self._raw, sql)
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn(conn)` as one `BEGIN IMMEDIATE` ... `COMMIT` transaction (rolled back if it
@@ -407,6 +422,14 @@ def _answer(group: Group, results: list[Any]) -> None:
             fut.set_exception(err)
         elif out is not None:
             fut.set_result(out)
+
+
+def _end_transaction(conn: sqlite3.Connection, sql: str) -> None:
+    """COMMIT or ROLLBACK (a ROLLBACK of a transaction SQLite already ended is nothing to do; a
+    COMMIT with none open still fails: what the block wrote was lost)."""
+    if sql == "ROLLBACK" and not conn.in_transaction:
+        return
+    conn.execute(sql)
 
 
 def _fetchall(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
