@@ -183,3 +183,15 @@ def test_a_post_counts_from_when_it_leaves_not_from_its_grant() -> None:
     assert b.local_wait(1, 1, 1.0) == pytest.approx(1.7)
     b.restamp(1, 1, 0.2)  # never earlier
     assert b.local_wait(1, 1, 1.0) == pytest.approx(1.7)
+
+
+def test_a_slot_taken_as_the_global_window_frees_keeps_the_margin_too() -> None:
+    limits = EngineLimits()
+    budget = RateBudget(limits)
+    for i in range(limits.global_requests):  # a full second of posts, each in its own channel
+        assert budget.try_take(i, i, 0.0) == 0.0
+    edge = limits.global_window
+    # the window frees at `edge`, but a post taken then leaves later than its slot: not yet
+    assert budget.try_take(999, 999, edge + limits.margin / 2) is None
+    assert 0 < budget.global_wait(edge + limits.margin / 2) <= limits.margin
+    assert budget.try_take(999, 999, edge + limits.margin + 1e-6) == 0.0
