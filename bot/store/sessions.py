@@ -60,13 +60,11 @@ class SessionRow:
 
     def copy(self) -> SessionRow:
         """A copy to change (cheaper than `dataclasses.replace`: this runs on every post)."""
-        return SessionRow(self.id, self.guild_id, self.channel_id, self.parent_id, self.story_slug, self.story_hash,
-                          self.position, self.state, self.mode, self.wpm, self.votes_needed, self.scene_breather,
-                          self.tidy, self.include_notes, self.pause_reason, self.next_due_at, self.started_by,
-                          self.created_at, self.updated_at, self.title_posted)
+        return SessionRow(*_all_values(self))
 
 
 _COLUMNS = tuple(f.name for f in fields(SessionRow))
+_all_values = operator.attrgetter(*_COLUMNS)  # every field, in order: a new field is copied too
 _MUTABLE = tuple(c for c in _COLUMNS if c not in ("id", "guild_id", "channel_id", "parent_id", "created_at"))
 _SELECT = "SELECT " + ", ".join(_COLUMNS) + " FROM sessions"
 _UPDATE = "UPDATE sessions SET " + ", ".join(f"{c} = ?" for c in _MUTABLE) + " WHERE id = ?"
