@@ -3,8 +3,11 @@ pacing and rate numbers, the rate budget and the engine's counters."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.engine.budget import BudgetGate, EngineLimits
 from bot.engine.clock import Clock
@@ -26,6 +29,32 @@ class EngineStats:
     sent_late: deque[float] = field(default_factory=lambda: deque(maxlen=200_000))
 
 
+class TickTimers:
+    """Wake-ups on the tick grid (`Backstage.tick`): ONE clock timer per grid point, however many
+    sessions wait for it (a timer per session costs a timer object and a dozen comparisons in the
+    event loop's heap each; at a thousand sessions those were a tenth of a post's CPU)."""
+
+    __slots__ = ("_clock", "_due")
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._due: dict[float, list[asyncio.Future[Any]]] = {}
+
+    def wake_at(self, when: float, fut: asyncio.Future[Any]) -> None:
+        """Resolve `fut` with True at `when` (monotonic seconds: a grid point, so that waiters
+        share it) unless it is done by then (a waiter woken early leaves nothing to cancel)."""
+        waiting = self._due.get(when)
+        if waiting is None:
+            waiting = self._due[when] = []
+            self._clock.call_later(when - self._clock.monotonic(), functools.partial(self._fire, when))
+        waiting.append(fut)
+
+    def _fire(self, when: float) -> None:
+        for fut in self._due.pop(when, ()):
+            if not fut.done():
+                fut.set_result(True)
+
+
 @dataclass(eq=False, slots=True)
 class Backstage:
 
@@ -38,5 +67,16 @@ class Backstage:
     stats: EngineStats = field(default_factory=EngineStats)
     awake: set[object] = field(default_factory=set)  # players running, not parked (is_idle)
     closing: bool = False
+    ticks: TickTimers = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ticks = TickTimers(self.clock)
+
+    @property
+    def tick(self) -> float:
+        """Due beats are served on a grid of this many seconds (0: each at its own time): the
+        store's group-commit window, so the sessions due in one window wake together and their
+        posts' intents share one commit (`SessionPlayer._step`)."""
+        return self.store.db.commit_window
 
 
