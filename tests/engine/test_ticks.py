@@ -84,3 +84,38 @@ async def test_a_post_leaves_within_the_margin_of_its_slot_however_long_the_comm
     finally:
         await rig.narrator.close()
         await rig.db.close()
+
+
+async def test_the_tick_is_the_largest_fraction_of_the_window_that_wakes_few_enough_sessions() -> None:
+    import asyncio
+
+    from bot.engine.backstage import TickTimers
+    from bot.engine.clock import FakeClock
+
+    clock = FakeClock()
+    ticks = TickTimers(clock, lambda: 0.1)
+    loop = asyncio.get_running_loop()
+
+    async def one_second(per_tick: int, tick: float) -> list[asyncio.Future[object]]:
+        futs: list[asyncio.Future[object]] = []
+        for k in range(1, round(1 / tick) + 1):
+            for _ in range(per_tick):
+                futs.append(loop.create_future())
+                ticks.wake_at(clock.monotonic() + k * tick, futs[-1])
+        assert clock.pending() == round(1 / tick)  # one timer per tick, however many wait for it
+        await clock.advance(1.0)
+        return futs
+
+    early = loop.create_future()
+    early.set_result(None)  # woken early (a command): left alone at its tick
+    ticks.wake_at(clock.monotonic() + 0.1, early)
+    futs = await one_second(300, 0.1)  # 3,000 sessions due a second: 300 in a 0.1 s tick
+    assert early.result() is None and all(f.result() is True for f in futs)
+    await one_second(300, 0.1)
+    assert ticks.scale == 1 / 8  # 37.5 per 12.5 ms tick (a quarter would still be 75)
+    for _ in range(2):  # (the rate is measured over the second before a tick: one of each rate)
+        await one_second(20, 0.0125)  # 1,600 a second: 40 per 25 ms
+    assert ticks.scale == 1 / 4
+    for _ in range(2):
+        await one_second(1, 0.025)  # 40 a second: the whole window
+    assert ticks.scale == 1.0
