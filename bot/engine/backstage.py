@@ -42,8 +42,8 @@ class TickTimers:
 
     __slots__ = ("_clock", "_due", "_since", "_window", "_woken", "scale")
 
-    PER_TICK = 64
-    FINEST = 1 / 8
+    PER_TICK = 100
+    FINEST = 1 / 16
 
     def __init__(self, clock: Clock, window: Callable[[], float]) -> None:
         self._clock = clock

@@ -112,10 +112,10 @@ async def test_the_tick_is_the_largest_fraction_of_the_window_that_wakes_few_eno
     futs = await one_second(300, 0.1)  # 3,000 sessions due a second: 300 in a 0.1 s tick
     assert early.result() is None and all(f.result() is True for f in futs)
     await one_second(300, 0.1)
-    assert ticks.scale == 1 / 8  # 37.5 per 12.5 ms tick (a quarter would still be 75)
+    assert ticks.scale == 1 / 4  # 75 per 25 ms tick (half would still be 150)
     for _ in range(2):  # (the rate is measured over the second before a tick: one of each rate)
-        await one_second(20, 0.0125)  # 1,600 a second: 40 per 25 ms
-    assert ticks.scale == 1 / 4
+        await one_second(40, 0.025)  # 1,600 a second: 80 per 50 ms
+    assert ticks.scale == 1 / 2
     for _ in range(2):
-        await one_second(1, 0.025)  # 40 a second: the whole window
+        await one_second(2, 0.05)  # 40 a second: the whole window
     assert ticks.scale == 1.0
