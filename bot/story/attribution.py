@@ -755,8 +755,8 @@ class Attributor:
                     keys.append(self.narrator)
                 return _Subject(tuple(keys), True)
             if kind == "pron":
-                if prevword in ("and",):
-                    continue
+                if prevword == "and" and not _CLAUSE_AND.search(text, max(a, pos - 12), pos):
+                    continue  # "Clara and he said": one of a group ("…; and he answered:" is a clause's own)
                 cls = _PRON_CLASS[str(val)]
                 if str(val) in ("him", "them") or (str(val) == "her" and not _starts_clause(text, a, pos)):
                     continue

@@ -30,3 +30,16 @@ def test_a_line_introduced_by_its_speaker_stays_hers(rules_only: bool) -> None:
             "\"It is,\" said Hugh.\n\n"
             "Clara pressed him about the flour and the price of it, and answered herself: \"We shall see.\"\n")
     assert speakers(text, rules_only=rules_only)[2] == "clara"
+
+
+@pytest.mark.parametrize("joined", [
+    "; and he answered:",
+    ", and he went on:",
+    ", and he pleaded quietly:",
+])
+def test_and_he_after_a_comma_opens_his_own_clause(joined: str) -> None:
+    # "…, and he answered:" is a clause of its own whose subject is "he" (Hugh), not one of a
+    # group with the sentence's first subject ("Clara and he said" would be)
+    text = ("\"Will you stay for supper?\" asked Hugh.\n\n"
+            f"\"Do not ask me,\" said Clara, as she drew her hands away{joined} \"You will not go back?\"\n")
+    assert speakers(text, rules_only=True) == ["hugh", "clara", "hugh"]
