@@ -558,11 +558,32 @@ class Attributor:
             titled = [k for k in fits if k in self.names.titled]
             fits = titled if titled or noun not in ("husband", "wife") else fits
         elif noun in _SIBLINGS:
-            fits = [k for k in fits if k not in self.names.titled]
+            # children are the untitled ones; grown brothers may both be titled ("Mr. Hale" and
+            # "Mr. John Hale")
+            untitled = [k for k in fits if k not in self.names.titled]
+            fits = untitled if untitled or noun not in ("brother", "sister") else fits
         if len(fits) > 1 and before is not None:
             # "her mother" beside a mother and an aunt by marriage of that name: the one in view
             return self._in_view(frozenset(fits), before)
         return fits[0] if len(fits) == 1 else None
+
+    def _kin_in_view(self, cls: str, noun: str, gender: str | None, before: list[Mention],
+                     subjects: list[Mention]) -> str | None:
+        """"her mother" of a tag: the relative of the latest person of `cls` in view who has
+        one in the cast, other than that person (parents and spouses only: a sister or a cousin
+        may be anyone's)."""
+        if noun not in _ELDERS:
+            return None
+        tried: set[str] = set()
+        for o in [*(m.key for m in reversed(subjects)), *(m.key for m in reversed(before)),
+                  *reversed(self.speakers[-6:]), *reversed(self.recent[-12:])]:
+            if o in tried or not self._compatible(o, cls):
+                continue
+            tried.add(o)
+            kin = self._relative((o,), noun, gender, before)
+            if kin is not None and kin != o:
+                return kin
+        return None
 
     def _group(self) -> tuple[str, ...]:
         """"They said together" answering someone: the two others of the exchange; otherwise the
@@ -778,6 +799,9 @@ class Attributor:
                 if any(end <= m.start <= end + 2 and m.start < limit for m in mentions):
                     continue  # "said the obliging Mrs. Ford": the name is the subject
                 words = str(val).split()
+                while len(words) > 2 and (words[-1].lower() in _NOT_NOUN or (
+                        words[-1].endswith("ly") and words[-1].lower() not in _LY_NOUNS)):
+                    words.pop()  # "said his brother hesitatingly", "said her mother to Clara"
                 owner = words[0].lower()
                 if (speech_tag and len(words) == 3 and owner in ("the", "a", "an", "this", "that")
                         and words[-1].lower() not in _BODY and words[1].lower() not in _OTHER_ONE):
@@ -814,6 +838,10 @@ class Attributor:
                 if owner in ("his", "her", "their"):
                     res = self._resolve_pronoun(_PRON_CLASS[owner], before, subjects, False, set())
                     kin = self._relative(res, words[-1].lower(), gender, before if speech_tag else None)
+                    if kin is None and speech_tag:
+                        # "said her mother" when the "her" in view has no mother in the cast (she
+                        # may be the mother herself): the next of the pronoun's people in view who has
+                        kin = self._kin_in_view(_PRON_CLASS[owner], words[-1].lower(), gender, before, subjects)
                     if kin is not None:
                         return _Subject((kin,), False)
                     if gender is not None and speech_tag and words[-1].lower() in _KIN:
@@ -1594,6 +1622,10 @@ class Attributor:
         return None
 
 
+# words that end a description before its noun's end ("his brother to Hugh", "her mother again")
+_NOT_NOUN = frozenset("""to at with in as and who whom which from for on of into upon after again once then now
+still too also aloud but or while when""".split())
+_LY_NOUNS = frozenset({"family", "ally", "bully", "lily", "fly", "belly", "folly", "jelly"})
 _ONESELF = re.compile(r"\s+(?:to\s+)?(?:him|her|them|my|your|our|one)sel(?:f|ves)\b")
 
 
