@@ -468,6 +468,9 @@ class Attributor:
     runon: str | None = None  # speaker whose speech runs on into the next paragraph
     prev_subject: str | None = None  # subject of the narration paragraph just before
     prev_subjects: list[str] = field(default_factory=list)  # subjects of its last sentences
+    # a voiced paragraph that goes on in narration after its last line and its tag ("“No,”
+    # Clara admitted. She was at a loss."): the subjects of those sentences, latest last
+    tail_subjects: list[str] = field(default_factory=list)
     prev_voiced: bool = False
     # the narration paragraph just before ends by bringing someone in to speak ("Clara said,",
     # "…, and the old man began again, to say--"): who, for the next line
@@ -665,6 +668,11 @@ class Attributor:
                 return (self.runon,)
             if self.lead_in in okset:
                 return (self.lead_in,)
+            # "“No,” Clara admitted. She was at a loss, and Agnes waited.\n\n“Why?” she
+            # asked.": the narration after the last line says who is in view
+            for k in reversed(self.tail_subjects):
+                if k in okset:
+                    return (k,)
             # "“Hi,” said Lee. / “Hello,” he said.": the other party of the exchange answers.
             if self.addressee in okset:
                 return (self.addressee,)
@@ -688,6 +696,22 @@ class Attributor:
             if k in keys:
                 return k
         return None
+
+    def _tail_subjects(self, last: Quote, pe: int, outside: list[Mention]) -> list[str]:
+        """The single subjects of the narration sentences after a paragraph's last line (the
+        sentence of its tag left out), latest last."""
+        if last.close < 0:
+            return []
+        sents = _sentences(self.text, last.close + 1, pe)
+        if sents and _VERB_RE.search(self.text, sents[0][0], sents[0][1]):
+            sents = sents[1:]
+        out: list[str] = []
+        for s0, s1 in sents:
+            found = self._subject_in(s0, s1, outside, first_words=4, before=[m for m in outside if m.start < s0],
+                                     subjects=[], speech_tag=False, exclude=set())
+            if found and len(found.keys) == 1 and found.keys[0] in self.names.pron:
+                out.append(found.keys[0])
+        return out
 
     def _conversation(self) -> tuple[str, ...]:
         """(last speaker, the one before them) when the exchange has two distinct voices."""
@@ -1164,6 +1188,7 @@ class Attributor:
                                              and out[-1].speakers) else None
         self.prev_subject = None
         self.prev_voiced = True
+        self.tail_subjects = self._tail_subjects(last, pe, outside)
         self.addressee = None
         if last.close >= 0 and self.runon is None and (len(_sentences(text, last.close + 1, pe)) >= 2
                                                         or _LEAD_END.search(text, last.close + 1, pe)):
