@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.story.novel_cast import speakers
+from bot.story.model import Character
+from tests.story.novel_cast import CAST, speakers
 
 
 @pytest.mark.parametrize("got", [
@@ -43,3 +44,41 @@ def test_and_he_after_a_comma_opens_his_own_clause(joined: str) -> None:
     text = ("\"Will you stay for supper?\" asked Hugh.\n\n"
             f"\"Do not ask me,\" said Clara, as she drew her hands away{joined} \"You will not go back?\"\n")
     assert speakers(text, rules_only=True) == ["hugh", "clara", "hugh"]
+
+
+VENN = [*CAST, Character("mrs-venn", "Mrs. Venn", (), "she/her")]
+
+
+@pytest.mark.parametrize("rules_only", [True, False])
+def test_her_mother_is_the_mother_of_the_daughter_in_view(rules_only: bool) -> None:
+    # the narration ends on the mother, so "her" first means Mrs. Venn, who has no mother in the
+    # cast: "her mother" is the mother of the next "she" in view (Clara), not Clara herself
+    text = ("\"I shall be back by six,\" said Hugh.\n\n"
+            "Clara came in from the garden, and Mrs. Venn looked up from her sewing.\n\n"
+            "\"Where have you been all this while?\" asked her mother.\n")
+    assert speakers(text, VENN, rules_only=rules_only)[1] == "mrs-venn"
+
+
+@pytest.mark.parametrize("tag", ["said his brother", "said his brother slowly", "said his brother to Clara"])
+def test_his_brother_among_two_titled_brothers(tag: str) -> None:
+    # grown brothers may both carry a title; the noun ends the description ("slowly", "to
+    # Clara" are no part of it)
+    cast = [*CAST, Character("edward", "Mr. Edward Crane", ("Edward",), "he/him"),
+            Character("crane", "Mr. Crane", ("Mr. Crane",), "he/him")]
+    text = ("\"The roof wants mending,\" said Edward.\n\n"
+            f"\"It has wanted mending these ten years,\" {tag}.\n")
+    assert speakers(text, cast, rules_only=True) == ["edward", "crane"]
+
+
+@pytest.mark.parametrize("tail", [
+    "Mrs. Venn put down her sewing and looked at them both.",
+    "Agnes said nothing, and Mrs. Venn put down her sewing.",
+])
+@pytest.mark.parametrize("rules_only", [True, False])
+def test_narration_after_the_last_line_brings_in_the_next_speaker(tail: str, rules_only: bool) -> None:
+    # the conversation's other party is Agnes, but the narration closing Clara's paragraph
+    # turns to Mrs. Venn: "she asked" is hers
+    text = ("\"Will you come to the fair with me?\" asked Agnes.\n\n"
+            f"\"No,\" Clara admitted. {tail}\n\n"
+            "\"And why not, pray?\" she asked.\n")
+    assert speakers(text, VENN, rules_only=rules_only) == ["agnes", "clara", "mrs-venn"]
