@@ -908,7 +908,10 @@ class Attributor:
         if prev is None or prev.source != "tag_after" or not prev.speakers or set(prev.speakers) & voc:
             return None
         between = text[a:b].rstrip()
-        if not between or between[-1] not in ",;:—–-" or quotes[i - 1].close < 0:
+        # "“Go away!” said she, in a whisper. “Now, this minute.”": a tag that is a sentence of its
+        # own, then a line with no tag of its own, goes on with the same voice
+        period = between.endswith(".") and not self._own_tag(quotes[i])
+        if not between or (between[-1] not in ",;:—–-" and not period) or quotes[i - 1].close < 0:
             return None
         # (verbs of a clause on the speaker do not count: "said the Duchess, who agreed with all
         # that Alice said;")
@@ -916,13 +919,26 @@ class Attributor:
         w = _WHO.search(text, fv.end(), b) if fv is not None else None
         cut = (w.start() if w is not None and fv is not None and len(_WORDS.findall(text, fv.end(), w.start())) <= 4
                and not any(c in ";:" for c in text[a : w.start()]) else b)
+        ends = sentence_ends(text, a, b)
         if (len(list(_VERB_RE.finditer(text, a, cut))) != 1 or len(_WORDS.findall(text, a, b)) > 40
-                or sentence_ends(text, a, b)):
+                or (ends and not (period and len(ends) == 1 and not text[ends[0] : b].strip()))):
             return None  # "…" Naruto stammered. Gaara's hand clenched, "…": a new sentence, not the tag
         if any(m.key not in prev.speakers and _SPEECH_NOUN.match(text, m.end, b) for m in self.names.find(text, a, b)):
             return None  # "…," was Clara's view; and Agnes's reply was, "…"
         return SpeakerGuess(prev.speakers, prev.thought, "tag_after", prev.named, prev.exclude, prev.gender,
                             rivals=prev.rivals)
+
+    def _own_tag(self, q: Quote) -> bool:
+        """A speech verb among the first words after the line, in its paragraph: its own tag."""
+        if q.close < 0:
+            return False
+        c = q.close + 1
+        hi = min(len(self.text), c + 160)
+        brk = self.text.find("\n\n", c, hi)
+        hi = brk if brk >= 0 else hi
+        ends = sentence_ends(self.text, c, hi)
+        v = _VERB_RE.search(self.text, c, ends[0] if ends else hi)
+        return v is not None and len(_WORDS.findall(self.text, c, v.start())) <= 6
 
     def _turned_to(self, quotes: Sequence[Quote], i: int, ps: int, pe: int, outside: list[Mention]) -> set[str]:
         """People a line's own tag says it is spoken to: "said he, turning to Agnes", "whispered

@@ -82,3 +82,20 @@ def test_narration_after_the_last_line_brings_in_the_next_speaker(tail: str, rul
             f"\"No,\" Clara admitted. {tail}\n\n"
             "\"And why not, pray?\" she asked.\n")
     assert speakers(text, VENN, rules_only=rules_only) == ["agnes", "clara", "mrs-venn"]
+
+
+@pytest.mark.parametrize("tag", ["said he, with a smile.", "said he."])
+def test_a_tag_that_is_a_sentence_of_its_own_keeps_the_voice_of_the_next_line(tag: str) -> None:
+    # Clara answers Hugh by name, so "said he" is Hugh's; the untagged line after the tag's own
+    # sentence is his too (not Tobias's, the last "he" who spoke)
+    text = ("\"Will you walk with us?\" asked Hugh.\n\n"
+            "\"I will,\" said Tobias.\n\n"
+            "\"Not today, Hugh,\" said Clara.\n\n"
+            f"\"But the sun is out!\" {tag} \"Come, only as far as the mill.\"\n")
+    assert speakers(text, rules_only=True) == ["hugh", "tobias", "clara", "hugh", "hugh"]
+
+
+def test_a_second_line_with_a_tag_of_its_own_is_not_carried_on() -> None:
+    text = ("\"Will you walk with us?\" asked Hugh.\n\n"
+            "\"Not today,\" said Clara. \"I have letters to write,\" said Agnes.\n")
+    assert speakers(text, rules_only=True) == ["hugh", "clara", "agnes"]
