@@ -711,14 +711,6 @@ class Attributor:
                                      subjects=[], speech_tag=False, exclude=set())
             if found and len(found.keys) == 1 and found.keys[0] in self.names.pron:
                 out.append(found.keys[0])
-        if sents:
-            # "Emma said it would be awkward; and Mr. Woodhouse opposed it.": its last clause's
-            s0, s1 = sents[-1]
-            tail = self._subject_in(s0, s1, [m for m in outside if m.end <= s1], first_words=None,
-                                    before=[m for m in outside if m.start < s0], subjects=[],
-                                    speech_tag=False, exclude=set(), nearest=True)
-            if tail and tail.named and len(tail.keys) == 1 and tail.keys[0] in self.names.pron:
-                out.append(tail.keys[0])
         return out
 
     def _conversation(self) -> tuple[str, ...]:

@@ -72,7 +72,7 @@ def test_his_brother_among_two_titled_brothers(tag: str) -> None:
 
 @pytest.mark.parametrize("tail", [
     "Mrs. Venn put down her sewing and looked at them both.",
-    "Agnes said nothing, and Mrs. Venn put down her sewing.",
+    "Agnes said nothing. Mrs. Venn put down her sewing.",
 ])
 @pytest.mark.parametrize("rules_only", [True, False])
 def test_narration_after_the_last_line_brings_in_the_next_speaker(tail: str, rules_only: bool) -> None:
