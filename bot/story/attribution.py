@@ -469,7 +469,7 @@ class Attributor:
     prev_subject: str | None = None  # subject of the narration paragraph just before
     prev_subjects: list[str] = field(default_factory=list)  # subjects of its last sentences
     # a voiced paragraph that goes on in narration after its last line and its tag ("“No,”
-    # Clara admitted. She was at a loss."): the subjects of those sentences, latest last
+    # Clara admitted. Mrs. Pell put down her sewing."): the subjects of those sentences, latest last
     tail_subjects: list[str] = field(default_factory=list)
     prev_voiced: bool = False
     # the narration paragraph just before ends by bringing someone in to speak ("Clara said,",
@@ -668,8 +668,8 @@ class Attributor:
                 return (self.runon,)
             if self.lead_in in okset:
                 return (self.lead_in,)
-            # "“No,” Clara admitted. She was at a loss, and Agnes waited.\n\n“Why?” she
-            # asked.": the narration after the last line says who is in view
+            # "“No,” Clara admitted. Mrs. Pell put down her sewing.\n\n“And why not?” she
+            # asked.": the narration after the last line says who is in view (Mrs. Pell)
             for k in reversed(self.tail_subjects):
                 if k in okset:
                     return (k,)
@@ -864,7 +864,7 @@ class Attributor:
                     kin = self._relative(res, words[-1].lower(), gender, before if speech_tag else None)
                     if kin is None and speech_tag:
                         # "said her mother" when the "her" in view has no mother in the cast (she
-                        # may be the mother herself): the next of the pronoun's people in view who has
+                        # may be the mother herself): the mother of the next "her" in view who has one
                         kin = self._kin_in_view(_PRON_CLASS[owner], words[-1].lower(), gender, before, subjects)
                     if kin is not None:
                         return _Subject((kin,), False)
