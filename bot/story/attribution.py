@@ -807,12 +807,17 @@ class Attributor:
                     continue
                 if cls == "it" and not any(self._compatible(k, "it") for k in self.names.keys):
                     continue  # "It was Ruth who spoke first."
+                # "Fanny was silent, and Clara mused, till, looking up, she exclaimed": a clause
+                # subject earlier in the pronoun's own sentence comes before earlier sentences'
+                near = [m for m in mentions if a <= m.start < pos and m.key in self.names.pron
+                        and _opens_clause(text, a, m.start) and _CLAUSE_VERB.match(text, m.end)]
+                subj = [*subjects, *near] if near else subjects
                 if cls == "i" and self.narrator and re.match(r"I\s+and\s+", text[pos:limit]):
                     after = [m2 for m2 in mentions if pos < m2.start < limit]
                     if after:
                         return _Subject((self.narrator, after[0].key), False)
-                return _Subject(self._resolve_pronoun(cls, before, subjects, speech_tag, exclude), False,
-                                rivals=self._rivals(cls, before, subjects, exclude))
+                return _Subject(self._resolve_pronoun(cls, before, subj, speech_tag, exclude), False,
+                                rivals=self._rivals(cls, before, subj, exclude))
             if kind == "group":
                 return _Subject(self._group(), False)
             if kind == "stranger":
@@ -1667,6 +1672,8 @@ class Attributor:
 _NOT_NOUN = frozenset("""to at with in as and who whom which from for on of into upon after again once then now
 still too also aloud but or while when""".split())
 _LY_NOUNS = frozenset({"family", "ally", "bully", "lily", "fly", "belly", "folly", "jelly"})
+# what follows a clause's subject: a verb ("Clara mused"), or an aside ("Clara, looking up,")
+_CLAUSE_VERB = re.compile(r"\s*,|\s+(?!(?:and|or|nor|but|to|of|in|with|at|by|for|from|on|into)\b)[a-z]")
 _ONESELF = re.compile(r"\s+(?:to\s+)?(?:him|her|them|my|your|our|one)sel(?:f|ves)\b")
 
 

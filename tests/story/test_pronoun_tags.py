@@ -99,3 +99,12 @@ def test_a_second_line_with_a_tag_of_its_own_is_not_carried_on() -> None:
     text = ("\"Will you walk with us?\" asked Hugh.\n\n"
             "\"Not today,\" said Clara. \"I have letters to write,\" said Agnes.\n")
     assert speakers(text, rules_only=True) == ["hugh", "clara", "agnes"]
+
+
+@pytest.mark.parametrize("rules_only", [True, False])
+def test_a_clause_subject_of_the_tags_own_sentence_comes_first(rules_only: bool) -> None:
+    # Agnes opens the sentence, but Clara is the subject of the clause the pronoun goes on from
+    text = ("\"The coach is late again,\" said Hugh.\n\n"
+            "Agnes was silent, and Clara mused for a while, till, looking up suddenly, she exclaimed, "
+            "\"Here it comes at last!\"\n")
+    assert speakers(text, rules_only=rules_only) == ["hugh", "clara"]
