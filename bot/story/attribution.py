@@ -678,6 +678,12 @@ class Attributor:
                 return (self.addressee,)
             conv = self._conversation()
             if len(conv) == 2 and conv[1] in okset:
+                if len(okset & (set(self.speakers[-4:]) | set(self.recent[-6:]))) >= 3:
+                    # three or more of the pronoun's people about, and one just named who is
+                    # neither of the last two voices: the line is that newcomer's
+                    named = next((k for k in reversed(self.recent) if k in okset), None)
+                    if named is not None and named not in conv:
+                        return (named,)
                 return (conv[1],)
         for k in reversed(self.speakers[-4:]):
             if k in okset:

@@ -108,3 +108,20 @@ def test_a_clause_subject_of_the_tags_own_sentence_comes_first(rules_only: bool)
             "Agnes was silent, and Clara mused for a while, till, looking up suddenly, she exclaimed, "
             "\"Here it comes at last!\"\n")
     assert speakers(text, rules_only=rules_only) == ["hugh", "clara"]
+
+
+@pytest.mark.parametrize("rules_only", [True, False])
+def test_a_third_woman_just_named_takes_the_she_line(rules_only: bool) -> None:
+    # three women about; the last line's tag names Mrs. Venn, who has not spoken yet: the
+    # next "she said" is hers, not the exchange's other party (Agnes)
+    text = ("\"Shall we go to the fair?\" asked Agnes.\n\n"
+            "\"I would rather not,\" said Clara, with a glance across the room at Mrs. Venn.\n\n"
+            "\"Then you shall both stay at home,\" she said.\n")
+    assert speakers(text, VENN, rules_only=rules_only) == ["agnes", "clara", "mrs-venn"]
+
+
+def test_with_two_women_about_the_she_line_is_the_other_partys() -> None:
+    text = ("\"Shall we go to the fair?\" asked Agnes.\n\n"
+            "\"I would rather not,\" said Clara, with a glance across the room at Hugh.\n\n"
+            "\"Then I shall go alone,\" she said.\n")
+    assert speakers(text, VENN, rules_only=True) == ["agnes", "clara", "agnes"]
