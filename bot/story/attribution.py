@@ -469,8 +469,10 @@ class Attributor:
     prev_subject: str | None = None  # subject of the narration paragraph just before
     prev_subjects: list[str] = field(default_factory=list)  # subjects of its last sentences
     # a voiced paragraph that goes on in narration after its last line and its tag ("“No,”
-    # Clara admitted. Mrs. Pell put down her sewing."): the subjects of those sentences, latest last
-    tail_subjects: list[str] = field(default_factory=list)
+    # Clara admitted. Mrs. Pell put down her sewing."): the subjects of those sentences, latest
+    # last (read when a pronoun tag needs them: its last line, its end, its mentions)
+    tail: tuple[Quote, int, list[Mention]] | None = None
+    _tail_keys: list[str] | None = None
     prev_voiced: bool = False
     # the narration paragraph just before ends by bringing someone in to speak ("Clara said,",
     # "…, and the old man began again, to say--"): who, for the next line
@@ -670,7 +672,7 @@ class Attributor:
                 return (self.lead_in,)
             # "“No,” Clara admitted. Mrs. Pell put down her sewing.\n\n“And why not?” she
             # asked.": the narration after the last line says who is in view (Mrs. Pell)
-            for k in reversed(self.tail_subjects):
+            for k in reversed(self._tail_subjects()):
                 if k in okset:
                     return (k,)
             # "“Hi,” said Lee. / “Hello,” he said.": the other party of the exchange answers.
@@ -703,11 +705,15 @@ class Attributor:
                 return k
         return None
 
-    def _tail_subjects(self, last: Quote, pe: int, outside: list[Mention]) -> list[str]:
-        """The single subjects of the narration sentences after a paragraph's last line (the
-        sentence of its tag left out), latest last."""
-        if last.close < 0:
-            return []
+    def _tail_subjects(self) -> list[str]:
+        """The single subjects of the narration sentences after the last voiced paragraph's last
+        line (the sentence of its tag left out), latest last."""
+        if self._tail_keys is not None:
+            return self._tail_keys
+        self._tail_keys = []
+        if self.tail is None or self.tail[0].close < 0:
+            return self._tail_keys
+        last, pe, outside = self.tail
         sents = _sentences(self.text, last.close + 1, pe)
         if sents and _VERB_RE.search(self.text, sents[0][0], sents[0][1]):
             sents = sents[1:]
@@ -717,6 +723,7 @@ class Attributor:
                                      subjects=[], speech_tag=False, exclude=set())
             if found and len(found.keys) == 1 and found.keys[0] in self.names.pron:
                 out.append(found.keys[0])
+        self._tail_keys = out
         return out
 
     def _conversation(self) -> tuple[str, ...]:
@@ -1215,7 +1222,7 @@ class Attributor:
                                              and out[-1].speakers) else None
         self.prev_subject = None
         self.prev_voiced = True
-        self.tail_subjects = self._tail_subjects(last, pe, outside)
+        self.tail, self._tail_keys = (last, pe, outside), None
         self.addressee = None
         if last.close >= 0 and self.runon is None and (len(_sentences(text, last.close + 1, pe)) >= 2
                                                         or _LEAD_END.search(text, last.close + 1, pe)):
