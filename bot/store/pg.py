@@ -172,8 +172,9 @@ _MERGED: dict[tuple[str, str], str] = {}
 # `sql` -> what the server is sent, for the statements over rows and their merges (translated once)
 _SENT: dict[str, str] = {}
 
-# Rows as sent: compact, and NaN or infinity refused here (JSON has neither), not by the server.
-_dumps = json.JSONEncoder(allow_nan=False, check_circular=False, separators=(",", ":")).encode
+# Rows as sent, compact. (A NaN or an infinity goes out as a token JSON lacks: the server refuses
+# that statement, and the group's writes are retried one by one, so only that write fails.)
+_dumps = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
 
 
 def json_rows(columns: Sequence[tuple[str, str]]) -> str:
