@@ -316,9 +316,6 @@ def _hot(group: list[_Queued]) -> tuple[str, ...] | None:
     return None
 
 
-_NOTHING: list[list[Any] | None] = [[]]  # what a single statement returning no rows answers
-
-
 async def _commit_group(conn: asyncpg.Connection, group: list[_Queued]) -> None:
     """Commit `group` and settle its callers' futures."""
     hot = _hot(group)
@@ -332,7 +329,7 @@ async def _commit_group(conn: asyncpg.Connection, group: list[_Queued]) -> None:
             return
         for _, fut in group:
             if not fut.done():
-                fut.set_result(_NOTHING)
+                fut.set_result([[]])  # a single statement that returns no rows: its own list each
         return
     if len(group) > 1 and all(len(ops) == 1 for ops, _ in group):
         # Every batch is ONE statement, atomic on its own: each kind's statement commits by
