@@ -441,8 +441,19 @@ class _Turn:
     pron_tag: bool  # "said she": only someone of the same pronouns may replace the speaker
     avoid: set[str]  # addressed by name in the line
     fixed: bool = True  # some evidence of its own (a tag, an action): never changed
+    near: tuple[str, ...] = ()  # the first turn of a run: people the narration just before it named
+    named: set[str] = field(default_factory=set)  # people the line names (calls or talks about)
+    called: set[str] = field(default_factory=set)  # pronouns of whom it calls "sir", "madam"…
 
 
+# words that call someone without their name, and that someone's pronouns: "No, sir." / "Well, mamma,"
+_CALLED_GENDER = {w: "he" for w in ("sir", "papa", "father", "my lord", "young man", "my boy", "uncle",
+                                    "monsieur", "sire", "my son", "old fellow", "my good man")}
+_CALLED_GENDER.update({w: "she" for w in ("madam", "ma'am", "ma’am", "mamma", "mama", "mother", "my lady",
+                                          "aunt", "madame", "mademoiselle", "my daughter", "my good woman")})
+_CALLED_WORD = re.compile(r"(?:^|[,!?.;:—–-]\s*|\b(?:[Oo]h|[Dd]ear|[Yy]es|[Nn]o|[Ww]ell)\s+)("
+                          + "|".join(sorted((re.escape(w) for w in _CALLED_GENDER), key=len, reverse=True))
+                          + r")(?=\s*(?:[,!?.;:—–-]|$))", re.I)
 _SAID_NO_MORE = re.compile(r"\bsaid\s+(?:no\s+more|nothing)\b")
 _ANCHORS = frozenset({"tag_after", "tag_before", "intro"})
 _ACTIONS = frozenset({"action", "action_after"})
@@ -492,6 +503,7 @@ class Attributor:
     after_heading: bool = False  # the scene was last reset by a chapter heading (not a break)
     # the current run of voiced paragraphs, one speaker each, for the turn-taking pass
     chain: list[_Turn] = field(default_factory=list)
+    narrated: list[str] = field(default_factory=list)  # people the last narration paragraph named
 
     def reset(self, *, heading: bool = False) -> None:
         """Forget the scene (a scene break, a heading). `heading`: a chapter heading, which may
@@ -1006,6 +1018,7 @@ class Attributor:
                     self.prev_subjects.append(tail_subj.keys[0])
             self.lead_in = self._lead_in(ps, pe, outside)
             self._note_mentions([m.key for m in outside])
+            self.narrated = [m.key for m in outside if m.key in self.names.pron]
             self.prev_voiced = False
             self.runon = None
             return []
@@ -1129,7 +1142,7 @@ class Attributor:
         if len(self.speakers) > 64:
             del self.speakers[:-32]
         self._note_mentions([m.key for m in outside])
-        self._log_turn(out, voc, continues=self.runon is not None and _before(quotes[0]) - ps < 3
+        self._log_turn(out, voc, {m.key for ms in inside for m in ms}, self._called_genders(quotes), continues=self.runon is not None and _before(quotes[0]) - ps < 3
                        and out[0].source == "runon")
         last = quotes[-1]
         self.runon = out[-1].speakers[0] if (last.close == -1 and last.kind in ("double", "single")
@@ -1178,7 +1191,17 @@ class Attributor:
                                 subjects=[], speech_tag=False, exclude=set())
         return spk if subj is not None and subj.keys == (self.addressee,) and subj.named else None
     # ---------------------------------------------------------------- turn-taking pass
-    def _log_turn(self, voices: list[SpeakerGuess], voc: list[set[str]], *, continues: bool) -> None:
+    def _called_genders(self, quotes: Sequence[Quote]) -> set[str]:
+        """The pronouns of whoever the lines call without a name ("No, sir." -> he, "Well,
+        mamma," -> she)."""
+        out: set[str] = set()
+        for q in quotes:
+            for m in _CALLED_WORD.finditer(self.text[q.start : q.end]):
+                out.add(_CALLED_GENDER[m.group(1).lower()])
+        return out
+
+    def _log_turn(self, voices: list[SpeakerGuess], voc: list[set[str]], named: set[str], called: set[str], *,
+                  continues: bool) -> None:
         """Remember a voiced paragraph for `settle`: one speaker per paragraph keeps the chain
         going (a speech running on from the paragraph before is the same turn); a paragraph
         with several voices ends it."""
@@ -1192,22 +1215,28 @@ class Attributor:
         anchored = any((v.named and v.source in _ANCHORS) or v.source in _ACTIONS
                        or (v.source in _PRONOUN_TAGS and v.rivals <= 2) for v in voices)
         fixed = anchored or any(v.source not in _GUESSES for v in voices)
-        avoid = set().union(*voc)
+        # (and whom a tag rules out: "said his wife", "receiving no answer but…")
+        avoid = set().union(*voc, *(v.exclude for v in voices))
         if continues and self.chain and self.chain[-1].key == key:
             t = self.chain[-1]
             t.voices.extend(voices)
             t.anchor = t.anchor or anchored
             t.avoid |= avoid
+            t.named |= named
+            t.called |= called
             return
         pron_tag = not anchored and any(v.source.startswith("tag") for v in voices)
-        self.chain.append(_Turn(key, voices, anchored, pron_tag, avoid, fixed))
+        near = tuple(self.narrated) if not self.chain and not self.prev_voiced else ()
+        self.chain.append(_Turn(key, voices, anchored, pron_tag, avoid, fixed, near, named, called))
 
     def settle(self) -> None:
-        """Turn-taking across a run of voiced paragraphs: a line with no tag of its own takes
-        its speaker from the nearest line whose tag names its speaker (before *or after* it),
-        by parity: two people alternate. Changes the chain's voices in place (the segmenter
-        rebuilds their beats)."""
+        """Turn-taking across a run of voiced paragraphs: the lines with no tag of their own get
+        their speakers from the whole run at once (`_decode`); each one's confidence says
+        where the nearest lines whose tags name their speakers are (before *or after* it) and
+        whether their parity (two people alternate) agrees. Changes the chain's voices in place
+        (the segmenter rebuilds their beats)."""
         chain, self.chain = self.chain, []
+        self._decode(chain)
         idx = [i for i, t in enumerate(chain) if t.anchor]
         # a run between two people only is easier to follow than one among three or more
         two = len({t.key for t in chain}) <= 2
@@ -1234,17 +1263,112 @@ class Attributor:
                 want, where = (a if (nxt - j) % 2 == 0 else self._other(chain, j, a)), "after"
             elif prev is not None:
                 where = "before"
-            if not (want is None or want == t.key or want in t.avoid or want not in self.names.pron
-                    or (t.pron_tag and (self.names.pron.get(want) is None
-                                        or self.names.pron.get(want) != self.names.pron.get(t.key)))):
-                t.key = want
-                for v in t.voices:
-                    v.runner_up = v.speakers[0] if v.speakers else v.runner_up
-                    v.speakers = (want,)
-                    v.source = "settled"
             agree = want is not None and want == t.key
             for v in t.voices:
                 v.confidence = _TURN_CONFIDENCE[where, agree, two]
+
+    def _decode(self, chain: list[_Turn]) -> None:
+        """Decide the speakers of a run's untagged turns jointly rather than one by one from
+        the run's start (where one wrong first guess is carried by alternation to the run's
+        end): every assignment of speakers to the turns is scored against all the evidence in
+        the run and the best one is kept (a second-order Viterbi over the likely people).
+        Evidence (weights in `_DECODE_W`): the turns whose speaker a tag or an action says
+        (kept as they are), the rules' guess for each other turn, who each line calls by name
+        or by "sir"/"madam", names a line mentions in passing, who the narration before the run
+        named; and people take turns: a speaker seldom follows themself, the one who spoke two
+        turns back usually speaks again, a third voice is rarer."""
+        if len(chain) < 2 or all(t.fixed for t in chain):
+            return
+        pron = self.names.pron
+        w = _DECODE_W
+        count: dict[str, float] = {}
+
+        def add(k: str | None, weight: float) -> None:
+            if k is not None and k in pron:
+                count[k] = count.get(k, 0.0) + weight
+
+        for t in chain:
+            add(t.key, 1.0)
+            for v in t.voices:
+                add(v.addressee, 0.5)
+            for k in t.avoid:
+                add(k, 0.3)
+        for k in chain[0].near:
+            add(k, 0.4)
+        kept = list(dict.fromkeys(t.key for t in chain if t.fixed))
+        cands = kept + sorted((k for k in count if k not in kept), key=lambda k: -count[k])
+        cands = cands[: max(_DECODE_CANDIDATES, len(kept))]
+        if len(cands) < 2:
+            return
+        n = len(chain)
+        never = -1e9
+        emit: list[list[float]] = []
+        seen: set[str] = set()  # the rules' speakers of the turns so far
+        for j, t in enumerate(chain):
+            if j > 0:
+                seen.add(chain[j - 1].key)
+            prev_to = {v.addressee for v in chain[j - 1].voices} if j > 0 else set()
+            src = t.voices[0].source
+            row: list[float] = []
+            for k in cands:
+                if t.fixed or (t.pron_tag and (pron.get(k) is None or pron.get(k) != pron.get(t.key))):
+                    row.append(0.0 if k == t.key else never)
+                    continue
+                e = 0.0
+                if k == t.key and (src != "turn" or k not in seen):
+                    # (a guess from the turns before counts once: after that it only echoes them)
+                    e += w.get("g_" + src, 0.3)
+                if k in t.avoid:
+                    e -= w["avoid"]
+                elif k in t.named:
+                    e -= w["named"]
+                if k in prev_to:
+                    e += w["prev_to"]
+                pk = pron.get(k)
+                for nb in (j - 1, j + 1):
+                    if pk is not None and 0 <= nb < n and len(chain[nb].called) == 1:
+                        e += w["called"] if pk in chain[nb].called else -w["called"]
+                if j < 2 and k in chain[0].near:
+                    e += w["near"]
+                row.append(e)
+            emit.append(row)
+        c = range(len(cands))
+        # state: (speaker of turn j-1, speaker of turn j)
+        score: dict[tuple[int, int], float] = {
+            (a, b): emit[0][a] + emit[1][b] - (w["same"] if a == b else 0.0)
+            for a in c for b in c if emit[0][a] > never / 2 and emit[1][b] > never / 2}
+        back: list[dict[tuple[int, int], tuple[int, int]]] = []
+        for j in range(2, n):
+            nxt: dict[tuple[int, int], float] = {}
+            bk: dict[tuple[int, int], tuple[int, int]] = {}
+            for (a, b), sc in score.items():
+                for d in c:
+                    e = emit[j][d]
+                    if e <= never / 2:
+                        continue
+                    val = sc + e + (-w["same"] if d == b else w["alt"] if d == a else -w["third"])
+                    if val > nxt.get((b, d), never):
+                        nxt[b, d] = val
+                        bk[b, d] = (a, b)
+            back.append(bk)
+            score = nxt
+        if not score:
+            return
+        state = max(score, key=lambda st: score[st])
+        path = [state[1], state[0]]
+        for bk in reversed(back):
+            state = bk[state]
+            path.append(state[0])
+        path.reverse()
+        for t, i in zip(chain, path, strict=True):
+            want = cands[i]
+            if t.fixed or want == t.key:
+                continue
+            t.key = want
+            for v in t.voices:
+                v.runner_up = v.speakers[0] if v.speakers else v.runner_up
+                v.speakers = (want,)
+                v.source = "settled"
 
     def _other(self, chain: list[_Turn], j: int, a: str) -> str | None:
         """The other party of a two-person exchange with `a`, around turn j."""
@@ -1613,6 +1737,18 @@ _NAMED_CONFIDENCE: dict[str, float] = {"tag_after": 0.98, "tag_before": 0.86, "i
 # a line with no tag of its own in a run of voiced paragraphs (see `Attributor.settle`): where
 # the nearest named tags are, whether their parity agrees with the speaker, and whether the run
 # is between two people only
+# weights of the evidence `Attributor._decode` weighs (tuned on the PDNC development novels by the
+# rules' own accuracy, bench/pdnc.py): the rules' guess for a turn, by the rule that made it
+# (a guess that only echoes the turns before counts once); someone the line calls by name (not
+# the speaker), names in passing (hardly ever the speaker), or calls "sir"/"madam" (the pronouns
+# of the one who speaks before and after it); the one the line before called by name (answers);
+# people the narration before the run named (take part in its first exchange); and the turns'
+# shape: a speaker following themself, the one of two turns back speaking again, a third voice
+_DECODE_W: dict[str, float] = {"g_turn": 0.4, "g_addressee": 1.5, "g_narration": 0.7, "g_recent": 0.3,
+                               "g_pair": 1.0, "g_gender": 0.5, "g_none": 0.0, "avoid": 5.0, "named": 3.0,
+                               "called": 1.0, "prev_to": 1.5, "near": 0.5, "same": 2.0, "alt": 2.0,
+                               "third": 1.0}
+_DECODE_CANDIDATES = 6
 _TURN_CONFIDENCE: dict[tuple[str, bool, bool], float] = {
     ("between", True, True): 0.95, ("between", True, False): 0.75, ("between", False, True): 0.84, ("between", False, False): 0.68,
     ("after", True, True): 0.74, ("after", True, False): 0.55, ("after", False, True): 0.67, ("after", False, False): 0.5,
