@@ -444,6 +444,7 @@ class _Turn:
     near: tuple[str, ...] = ()  # the first turn of a run: people the narration just before it named
     named: set[str] = field(default_factory=set)  # people the line names (calls or talks about)
     called: set[str] = field(default_factory=set)  # pronouns of whom it calls "sir", "madam"…
+    dear: set[str] = field(default_factory=set)  # whom it calls "my dear Clara", "dearest Hugh"
 
 
 # words that call someone without their name, and that someone's pronouns: "No, sir." / "Well, mamma,"
@@ -454,6 +455,9 @@ _CALLED_GENDER.update({w: "she" for w in ("madam", "ma'am", "ma’am", "mamma", 
 _CALLED_WORD = re.compile(r"(?:^|[,!?.;:—–-]\s*|\b(?:[Oo]h|[Dd]ear|[Yy]es|[Nn]o|[Ww]ell)\s+)("
                           + "|".join(sorted((re.escape(w) for w in _CALLED_GENDER), key=len, reverse=True))
                           + r")(?=\s*(?:[,!?.;:—–-]|$))", re.I)
+# an endearment right before a name the line calls: "My dear Clara,", "Oh, dearest Hugh!"
+_ENDEARMENT = re.compile(r"(?<![\w'’])(?:(?:[Mm]y|[Oo]h?|[Aa]h)[,!]?\s+)?"
+                         r"(?:(?:[Dd]ear|[Dd]earest|[Pp]oor|[Gg]ood|[Ll]ittle|[Ss]weet)\s+)?(?:[Dd]ear|[Dd]earest|[Ss]weet)\s+$")
 _SAID_NO_MORE = re.compile(r"\bsaid\s+(?:no\s+more|nothing)\b")
 _ANCHORS = frozenset({"tag_after", "tag_before", "intro"})
 _ACTIONS = frozenset({"action", "action_after"})
@@ -1142,7 +1146,8 @@ class Attributor:
         if len(self.speakers) > 64:
             del self.speakers[:-32]
         self._note_mentions([m.key for m in outside])
-        self._log_turn(out, voc, {m.key for ms in inside for m in ms}, self._called_genders(quotes), continues=self.runon is not None and _before(quotes[0]) - ps < 3
+        self._log_turn(out, voc, {m.key for ms in inside for m in ms}, self._called_genders(quotes),
+                       self._dear_vocatives(quotes, inside), continues=self.runon is not None and _before(quotes[0]) - ps < 3
                        and out[0].source == "runon")
         last = quotes[-1]
         self.runon = out[-1].speakers[0] if (last.close == -1 and last.kind in ("double", "single")
@@ -1200,8 +1205,20 @@ class Attributor:
                 out.add(_CALLED_GENDER[m.group(1).lower()])
         return out
 
-    def _log_turn(self, voices: list[SpeakerGuess], voc: list[set[str]], named: set[str], called: set[str], *,
-                  continues: bool) -> None:
+    def _dear_vocatives(self, quotes: Sequence[Quote], inside: list[list[Mention]]) -> set[str]:
+        """People a line calls with an endearment or "O" before the name ("My dear Clara, …",
+        "Oh, dearest Hugh!"), which `_vocatives` does not count."""
+        text = self.text
+        out: set[str] = set()
+        for q, ms in zip(quotes, inside, strict=True):
+            for m in ms:
+                after = text[m.end : q.end].lstrip()
+                if (after == "" or after[0] in ",!?.…—–-;:") and _ENDEARMENT.search(text, q.start, m.start):
+                    out.add(m.key)
+        return out
+
+    def _log_turn(self, voices: list[SpeakerGuess], voc: list[set[str]], named: set[str], called: set[str],
+                  dear: set[str], *, continues: bool) -> None:
         """Remember a voiced paragraph for `settle`: one speaker per paragraph keeps the chain
         going (a speech running on from the paragraph before is the same turn); a paragraph
         with several voices ends it."""
@@ -1224,10 +1241,11 @@ class Attributor:
             t.avoid |= avoid
             t.named |= named
             t.called |= called
+            t.dear |= dear
             return
         pron_tag = not anchored and any(v.source.startswith("tag") for v in voices)
         near = tuple(self.narrated) if not self.chain and not self.prev_voiced else ()
-        self.chain.append(_Turn(key, voices, anchored, pron_tag, avoid, fixed, near, named, called))
+        self.chain.append(_Turn(key, voices, anchored, pron_tag, avoid, fixed, near, named, called, dear))
 
     def settle(self) -> None:
         """Turn-taking across a run of voiced paragraphs: the lines with no tag of their own get
@@ -1307,7 +1325,7 @@ class Attributor:
         for j, t in enumerate(chain):
             if j > 0:
                 seen.add(chain[j - 1].key)
-            prev_to = {v.addressee for v in chain[j - 1].voices} if j > 0 else set()
+            prev_to = ({v.addressee for v in chain[j - 1].voices} | chain[j - 1].dear) if j > 0 else set()
             src = t.voices[0].source
             row: list[float] = []
             for k in cands:
@@ -1318,7 +1336,7 @@ class Attributor:
                 if k == t.key and (src != "turn" or k not in seen):
                     # (a guess from the turns before counts once: after that it only echoes them)
                     e += w.get("g_" + src, 0.3)
-                if k in t.avoid:
+                if k in t.avoid or k in t.dear:
                     e -= w["avoid"]
                 elif k in t.named:
                     e -= w["named"]
