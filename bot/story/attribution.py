@@ -445,6 +445,7 @@ class _Turn:
     named: set[str] = field(default_factory=set)  # people the line names (calls or talks about)
     called: set[str] = field(default_factory=set)  # pronouns of whom it calls "sir", "madam"…
     dear: set[str] = field(default_factory=set)  # whom it calls "my dear Clara", "dearest Hugh"
+    gap: bool = False  # a short narration paragraph comes between this turn and the one before
 
 
 # words that call someone without their name, and that someone's pronouns: "No, sir." / "Well, mamma,"
@@ -508,6 +509,7 @@ class Attributor:
     # the current run of voiced paragraphs, one speaker each, for the turn-taking pass
     chain: list[_Turn] = field(default_factory=list)
     narrated: list[str] = field(default_factory=list)  # people the last narration paragraph named
+    gap: bool = False  # the run goes on across the narration paragraph just read (see `_pause`)
 
     def reset(self, *, heading: bool = False) -> None:
         """Forget the scene (a scene break, a heading). `heading`: a chapter heading, which may
@@ -977,7 +979,7 @@ class Attributor:
             else:
                 outside.append(m)
         if not quotes:
-            self.settle()
+            self._pause(ps, pe)
             opening = self._opening_subject(ps, pe, quotes, outside)
             if opening is not None:
                 outside = sorted([*outside, opening], key=lambda m: m.start)
@@ -1244,8 +1246,21 @@ class Attributor:
             t.dear |= dear
             return
         pron_tag = not anchored and any(v.source.startswith("tag") for v in voices)
-        near = tuple(self.narrated) if not self.chain and not self.prev_voiced else ()
-        self.chain.append(_Turn(key, voices, anchored, pron_tag, avoid, fixed, near, named, called, dear))
+        near = tuple(self.narrated) if (not self.chain or self.gap) and not self.prev_voiced else ()
+        gap, self.gap = self.gap, False
+        self.chain.append(_Turn(key, voices, anchored, pron_tag, avoid, fixed, near, named, called, dear, gap))
+
+    def _pause(self, ps: int, pe: int) -> None:
+        """A narration paragraph: a short one about no one but the two last speakers ("Clara
+        looked down at her hands.") pauses the run, which goes on after it; a longer one, one
+        that names someone else, or a second one, ends it."""
+        short = len(_WORDS.findall(self.text, ps, pe)) <= _DECODE_W["gap_words"]
+        pair = {t.key for t in self.chain[-2:]}
+        if self.chain and self.prev_voiced and short and all(m.key in pair for m in self.names.find(self.text, ps, pe)):
+            self.gap = True
+            return
+        self.gap = False
+        self.settle()
 
     def settle(self) -> None:
         """Turn-taking across a run of voiced paragraphs: the lines with no tag of their own get
@@ -1254,6 +1269,7 @@ class Attributor:
         whether their parity (two people alternate) agrees. Changes the chain's voices in place
         (the segmenter rebuilds their beats)."""
         chain, self.chain = self.chain, []
+        self.gap = False
         self._decode(chain)
         idx = [i for i, t in enumerate(chain) if t.anchor]
         # a run between two people only is easier to follow than one among three or more
@@ -1348,12 +1364,14 @@ class Attributor:
                         e += w["called"] if pk in chain[nb].called else -w["called"]
                 if j < 2 and k in chain[0].near:
                     e += w["near"]
+                if t.gap and k in t.near:
+                    e += w["near_gap"]
                 row.append(e)
             emit.append(row)
         c = range(len(cands))
         # state: (speaker of turn j-1, speaker of turn j)
         score: dict[tuple[int, int], float] = {
-            (a, b): emit[0][a] + emit[1][b] - (w["same"] if a == b else 0.0)
+            (a, b): emit[0][a] + emit[1][b] - (w["same_gap" if chain[1].gap else "same"] if a == b else 0.0)
             for a in c for b in c if emit[0][a] > never / 2 and emit[1][b] > never / 2}
         back: list[dict[tuple[int, int], tuple[int, int]]] = []
         for j in range(2, n):
@@ -1364,7 +1382,13 @@ class Attributor:
                     e = emit[j][d]
                     if e <= never / 2:
                         continue
-                    val = sc + e + (-w["same"] if d == b else w["alt"] if d == a else -w["third"])
+                    if chain[j].gap:
+                        tr = -w["same_gap"] if d == b else w["alt_gap"] if d == a else -w["third_gap"]
+                    elif chain[j - 1].gap:
+                        tr = (-w["same"] if d == b else w["alt_gap"] if d == a else -w["third_gap"])
+                    else:
+                        tr = -w["same"] if d == b else w["alt"] if d == a else -w["third"]
+                    val = sc + e + tr
                     if val > nxt.get((b, d), never):
                         nxt[b, d] = val
                         bk[b, d] = (a, b)
@@ -1752,9 +1776,6 @@ _RULE_CONFIDENCE: dict[str, float] = {
 _PRONOUN_CONFIDENCE: dict[str, tuple[float, float, float, float]] = {
     "tag_after": (0.94, 0.8, 0.7, 0.65), "tag_before": (0.75, 0.67, 0.58, 0.41)}
 _NAMED_CONFIDENCE: dict[str, float] = {"tag_after": 0.98, "tag_before": 0.86, "intro": 0.9}
-# a line with no tag of its own in a run of voiced paragraphs (see `Attributor.settle`): where
-# the nearest named tags are, whether their parity agrees with the speaker, and whether the run
-# is between two people only
 # weights of the evidence `Attributor._decode` weighs (tuned on the PDNC development novels by the
 # rules' own accuracy, bench/pdnc.py): the rules' guess for a turn, by the rule that made it
 # (a guess that only echoes the turns before counts once); someone the line calls by name (not
@@ -1762,11 +1783,16 @@ _NAMED_CONFIDENCE: dict[str, float] = {"tag_after": 0.98, "tag_before": 0.86, "i
 # of the one who speaks before and after it); the one the line before called by name (answers);
 # people the narration before the run named (take part in its first exchange); and the turns'
 # shape: a speaker following themself, the one of two turns back speaking again, a third voice
+# (weaker across a short narration paragraph, "_gap", of at most `gap_words` words)
 _DECODE_W: dict[str, float] = {"g_turn": 0.4, "g_addressee": 1.5, "g_narration": 0.7, "g_recent": 0.3,
                                "g_pair": 1.0, "g_gender": 0.5, "g_none": 0.0, "avoid": 5.0, "named": 3.0,
                                "called": 1.0, "prev_to": 1.5, "near": 0.5, "same": 2.0, "alt": 2.0,
-                               "third": 1.0}
-_DECODE_CANDIDATES = 6
+                               "third": 1.0, "gap_words": 100, "same_gap": 0.0, "alt_gap": 0.5,
+                               "third_gap": 0.5, "near_gap": 0.5}
+_DECODE_CANDIDATES = 6  # people weighed per run (the most likely by the run's own evidence)
+# a line with no tag of its own in a run of voiced paragraphs (see `Attributor.settle`): where
+# the nearest named tags are, whether their parity agrees with the speaker, and whether the run
+# is between two people only
 _TURN_CONFIDENCE: dict[tuple[str, bool, bool], float] = {
     ("between", True, True): 0.95, ("between", True, False): 0.75, ("between", False, True): 0.84, ("between", False, False): 0.68,
     ("after", True, True): 0.74, ("after", True, False): 0.55, ("after", False, True): 0.67, ("after", False, False): 0.5,

@@ -137,3 +137,18 @@ def test_a_name_called_late_in_a_run_sets_the_turns_before_it_too() -> None:
             "\"Did you come round by the bridge, then, Hugh?\"\n\n"
             "\"I did, and lost an hour.\"\n")
     assert rule_speakers(text) == ["agnes", "clara", "clara", "clara", "hugh", "clara", "hugh"]
+
+
+def test_a_short_narration_pauses_the_exchange_rather_than_ending_it() -> None:
+    # a sentence about one of the two between their lines: after it the exchange goes on
+    # between the same two (the line calls Clara, so it is Hugh's), not with whoever the scene
+    # named before it began
+    text = ("Tobias had gone up to bed, and the fire was low.\n\n"
+            "\"You sang well tonight,\" said Hugh.\n\n"
+            "\"I was afraid I would forget the words,\" said Clara.\n\n"
+            "\"Nobody would have noticed if you had.\"\n\n"
+            "Clara looked down at her hands.\n\n"
+            "\"You need not be shy about it, Clara. Everyone said so.\"\n\n"
+            "\"Then I shall sing again next week,\" said Clara.\n")
+    assert rule_speakers(text) == ["hugh", "clara", "hugh", "hugh", "clara"]
+    assert speakers(text) == ["hugh", "clara", "hugh", "hugh", "clara"]
