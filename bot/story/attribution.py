@@ -1325,6 +1325,8 @@ class Attributor:
             add(t.key, 1.0)
             for v in t.voices:
                 add(v.addressee, 0.5)
+            for k in t.dear:
+                add(k, 0.5)
             for k in t.avoid:
                 add(k, 0.3)
         for k in chain[0].near:

@@ -152,3 +152,12 @@ def test_a_short_narration_pauses_the_exchange_rather_than_ending_it() -> None:
             "\"Then I shall sing again next week,\" said Clara.\n")
     assert rule_speakers(text) == ["hugh", "clara", "hugh", "hugh", "clara"]
     assert speakers(text) == ["hugh", "clara", "hugh", "hugh", "clara"]
+
+
+def test_someone_called_my_dear_answers_next() -> None:
+    # "my dear Clara" calls Clara although no comma stands before her name: she answers the line
+    text = ("Tobias brought Clara into the kitchen, where Agnes was baking bread.\n\n"
+            "\"You must be hungry after the journey, my dear Clara.\"\n\n"
+            "\"I could eat a horse.\"\n\n"
+            "\"Then sit down, and we shall feed you.\"\n")
+    assert rule_speakers(text) == ["tobias", "clara", "tobias"]
