@@ -453,9 +453,11 @@ _CALLED_GENDER = {w: "he" for w in ("sir", "papa", "father", "my lord", "young m
                                     "monsieur", "sire", "my son", "old fellow", "my good man")}
 _CALLED_GENDER.update({w: "she" for w in ("madam", "ma'am", "ma’am", "mamma", "mama", "mother", "my lady",
                                           "aunt", "madame", "mademoiselle", "my daughter", "my good woman")})
-_CALLED_WORD = re.compile(r"(?:^|[,!?.;:—–-]\s*|\b(?:[Oo]h|[Dd]ear|[Yy]es|[Nn]o|[Ww]ell)\s+)("
+_CALLED_WORD = re.compile(r"(?<![\w'’])("
                           + "|".join(sorted((re.escape(w) for w in _CALLED_GENDER), key=len, reverse=True))
                           + r")(?=\s*(?:[,!?.;:—–-]|$))", re.I)
+# what comes before such a word when it calls someone: nothing, a stop, or "Oh"/"Yes"/"Well"…
+_CALLED_BEFORE = re.compile(r"(?:[,!?.;:—–-]\s*|\b(?:[Oo]h|[Dd]ear|[Yy]es|[Nn]o|[Ww]ell)\s+)$")
 # an endearment right before a name the line calls: "My dear Clara,", "Oh, dearest Hugh!"
 _ENDEARMENT = re.compile(r"(?<![\w'’])(?:(?:[Mm]y|[Oo]h?|[Aa]h)[,!]?\s+)?"
                          r"(?:(?:[Dd]ear|[Dd]earest|[Pp]oor|[Gg]ood|[Ll]ittle|[Ss]weet)\s+)?(?:[Dd]ear|[Dd]earest|[Ss]weet)\s+$")
@@ -1201,10 +1203,13 @@ class Attributor:
     def _called_genders(self, quotes: Sequence[Quote]) -> set[str]:
         """The pronouns of whoever the lines call without a name ("No, sir." -> he, "Well,
         mamma," -> she)."""
+        text = self.text
         out: set[str] = set()
         for q in quotes:
-            for m in _CALLED_WORD.finditer(self.text[q.start : q.end]):
-                out.add(_CALLED_GENDER[m.group(1).lower()])
+            for m in _CALLED_WORD.finditer(text, q.start, q.end):
+                lo = max(q.start, m.start() - 12)
+                if (lo == q.start and not text[lo : m.start()].strip()) or _CALLED_BEFORE.search(text, lo, m.start()):
+                    out.add(_CALLED_GENDER[m.group(1).lower()])
         return out
 
     def _dear_vocatives(self, quotes: Sequence[Quote], inside: list[list[Mention]]) -> set[str]:
@@ -1254,11 +1259,12 @@ class Attributor:
         """A narration paragraph: a short one about no one but the two last speakers ("Clara
         looked down at her hands.") pauses the run, which goes on after it; a longer one, one
         that names someone else, or a second one, ends it."""
-        short = len(_WORDS.findall(self.text, ps, pe)) <= _DECODE_W["gap_words"]
-        pair = {t.key for t in self.chain[-2:]}
-        if self.chain and self.prev_voiced and short and all(m.key in pair for m in self.names.find(self.text, ps, pe)):
-            self.gap = True
-            return
+        if self.chain and self.prev_voiced:
+            pair = {t.key for t in self.chain[-2:]}
+            if (all(m.key in pair for m in self.last_mentions)
+                    and len(_WORDS.findall(self.text, ps, pe)) <= _DECODE_W["gap_words"]):
+                self.gap = True
+                return
         self.gap = False
         self.settle()
 
