@@ -438,7 +438,6 @@ class _Turn:
     key: str
     voices: list[SpeakerGuess]
     anchor: bool  # a tag names the speaker
-    pron_tag: bool  # "said she": only someone of the same pronouns may replace the speaker
     avoid: set[str]  # addressed by name in the line
     fixed: bool = True  # some evidence of its own (a tag, an action): never changed
     near: tuple[str, ...] = ()  # the first turn of a run: people the narration just before it named
@@ -1213,8 +1212,8 @@ class Attributor:
         return out
 
     def _dear_vocatives(self, quotes: Sequence[Quote], inside: list[list[Mention]]) -> set[str]:
-        """People a line calls with an endearment or "O" before the name ("My dear Clara, …",
-        "Oh, dearest Hugh!"), which `_vocatives` does not count."""
+        """People a line calls with an endearment before the name ("My dear Clara, …", "Oh,
+        dearest Hugh!"), which `_vocatives` does not count."""
         text = self.text
         out: set[str] = set()
         for q, ms in zip(quotes, inside, strict=True):
@@ -1250,10 +1249,9 @@ class Attributor:
             t.called |= called
             t.dear |= dear
             return
-        pron_tag = not anchored and any(v.source.startswith("tag") for v in voices)
         near = tuple(self.narrated) if (not self.chain or self.gap) and not self.prev_voiced else ()
         gap, self.gap = self.gap, False
-        self.chain.append(_Turn(key, voices, anchored, pron_tag, avoid, fixed, near, named, called, dear, gap))
+        self.chain.append(_Turn(key, voices, anchored, avoid, fixed, near, named, called, dear, gap))
 
     def _pause(self, ps: int, pe: int) -> None:
         """A narration paragraph: a short one about no one but the two last speakers ("Clara
@@ -1353,7 +1351,7 @@ class Attributor:
             src = t.voices[0].source
             row: list[float] = []
             for k in cands:
-                if t.fixed or (t.pron_tag and (pron.get(k) is None or pron.get(k) != pron.get(t.key))):
+                if t.fixed:  # (a "said she" too: the pronoun rules decide it)
                     row.append(0.0 if k == t.key else never)
                     continue
                 e = 0.0
