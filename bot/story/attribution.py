@@ -485,6 +485,11 @@ class Attributor:
     runon: str | None = None  # speaker whose speech runs on into the next paragraph
     prev_subject: str | None = None  # subject of the narration paragraph just before
     prev_subjects: list[str] = field(default_factory=list)  # subjects of its last sentences
+    # a voiced paragraph that goes on in narration after its last line and its tag ("“No,”
+    # Clara admitted. Mrs. Pell put down her sewing."): the subjects of those sentences, latest
+    # last (read when a pronoun tag needs them: its last line, its end, its mentions)
+    tail: tuple[Quote, int, list[Mention]] | None = None
+    _tail_keys: list[str] | None = None
     prev_voiced: bool = False
     # the narration paragraph just before ends by bringing someone in to speak ("Clara said,",
     # "…, and the old man began again, to say--"): who, for the next line
@@ -577,11 +582,32 @@ class Attributor:
             titled = [k for k in fits if k in self.names.titled]
             fits = titled if titled or noun not in ("husband", "wife") else fits
         elif noun in _SIBLINGS:
-            fits = [k for k in fits if k not in self.names.titled]
+            # children are the untitled ones; grown brothers may both be titled ("Mr. Hale" and
+            # "Mr. John Hale")
+            untitled = [k for k in fits if k not in self.names.titled]
+            fits = untitled if untitled or noun not in ("brother", "sister") else fits
         if len(fits) > 1 and before is not None:
             # "her mother" beside a mother and an aunt by marriage of that name: the one in view
             return self._in_view(frozenset(fits), before)
         return fits[0] if len(fits) == 1 else None
+
+    def _kin_in_view(self, cls: str, noun: str, gender: str | None, before: list[Mention],
+                     subjects: list[Mention]) -> str | None:
+        """"her mother" of a tag: the relative of the latest person of `cls` in view who has
+        one in the cast, other than that person (parents and spouses only: a sister or a cousin
+        may be anyone's)."""
+        if noun not in _ELDERS:
+            return None
+        tried: set[str] = set()
+        for o in [*(m.key for m in reversed(subjects)), *(m.key for m in reversed(before)),
+                  *reversed(self.speakers[-6:]), *reversed(self.recent[-12:])]:
+            if o in tried or not self._compatible(o, cls):
+                continue
+            tried.add(o)
+            kin = self._relative((o,), noun, gender, before)
+            if kin is not None and kin != o:
+                return kin
+        return None
 
     def _group(self) -> tuple[str, ...]:
         """"They said together" answering someone: the two others of the exchange; otherwise the
@@ -663,11 +689,22 @@ class Attributor:
                 return (self.runon,)
             if self.lead_in in okset:
                 return (self.lead_in,)
+            # "“No,” Clara admitted. Mrs. Pell put down her sewing.\n\n“And why not?” she
+            # asked.": the narration after the last line says who is in view (Mrs. Pell)
+            for k in reversed(self._tail_subjects()):
+                if k in okset:
+                    return (k,)
             # "“Hi,” said Lee. / “Hello,” he said.": the other party of the exchange answers.
             if self.addressee in okset:
                 return (self.addressee,)
             conv = self._conversation()
             if len(conv) == 2 and conv[1] in okset:
+                if len(okset & (set(self.speakers[-4:]) | set(self.recent[-6:]))) >= 3:
+                    # three or more of the pronoun's people about, and one just named who is
+                    # neither of the last two voices: the line is that newcomer's
+                    named = next((k for k in reversed(self.recent) if k in okset), None)
+                    if named is not None and named not in conv:
+                        return (named,)
                 return (conv[1],)
         for k in reversed(self.speakers[-4:]):
             if k in okset:
@@ -686,6 +723,27 @@ class Attributor:
             if k in keys:
                 return k
         return None
+
+    def _tail_subjects(self) -> list[str]:
+        """The single subjects of the narration sentences after the last voiced paragraph's last
+        line (the sentence of its tag left out), latest last."""
+        if self._tail_keys is not None:
+            return self._tail_keys
+        self._tail_keys = []
+        if self.tail is None or self.tail[0].close < 0:
+            return self._tail_keys
+        last, pe, outside = self.tail
+        sents = _sentences(self.text, last.close + 1, pe)
+        if sents and _VERB_RE.search(self.text, sents[0][0], sents[0][1]):
+            sents = sents[1:]
+        out: list[str] = []
+        for s0, s1 in sents:
+            found = self._subject_in(s0, s1, outside, first_words=4, before=[m for m in outside if m.start < s0],
+                                     subjects=[], speech_tag=False, exclude=set())
+            if found and len(found.keys) == 1 and found.keys[0] in self.names.pron:
+                out.append(found.keys[0])
+        self._tail_keys = out
+        return out
 
     def _conversation(self) -> tuple[str, ...]:
         """(last speaker, the one before them) when the exchange has two distinct voices."""
@@ -774,19 +832,24 @@ class Attributor:
                     keys.append(self.narrator)
                 return _Subject(tuple(keys), True)
             if kind == "pron":
-                if prevword in ("and",):
-                    continue
+                if prevword == "and" and not _CLAUSE_AND.search(text, max(a, pos - 12), pos):
+                    continue  # "Clara and he said": one of a group ("…; and he answered:" is a clause's own)
                 cls = _PRON_CLASS[str(val)]
                 if str(val) in ("him", "them") or (str(val) == "her" and not _starts_clause(text, a, pos)):
                     continue
                 if cls == "it" and not any(self._compatible(k, "it") for k in self.names.keys):
                     continue  # "It was Ruth who spoke first."
+                # "Fanny was silent, and Clara mused, till, looking up, she exclaimed": a clause
+                # subject earlier in the pronoun's own sentence comes before earlier sentences'
+                near = [m for m in mentions if a <= m.start < pos and m.key in self.names.pron
+                        and _opens_clause(text, a, m.start) and _CLAUSE_VERB.match(text, m.end)]
+                subj = [*subjects, *near] if near else subjects
                 if cls == "i" and self.narrator and re.match(r"I\s+and\s+", text[pos:limit]):
                     after = [m2 for m2 in mentions if pos < m2.start < limit]
                     if after:
                         return _Subject((self.narrator, after[0].key), False)
-                return _Subject(self._resolve_pronoun(cls, before, subjects, speech_tag, exclude), False,
-                                rivals=self._rivals(cls, before, subjects, exclude))
+                return _Subject(self._resolve_pronoun(cls, before, subj, speech_tag, exclude), False,
+                                rivals=self._rivals(cls, before, subj, exclude))
             if kind == "group":
                 return _Subject(self._group(), False)
             if kind == "stranger":
@@ -797,6 +860,9 @@ class Attributor:
                 if any(end <= m.start <= end + 2 and m.start < limit for m in mentions):
                     continue  # "said the obliging Mrs. Ford": the name is the subject
                 words = str(val).split()
+                while len(words) > 2 and (words[-1].lower() in _NOT_NOUN or (
+                        words[-1].endswith("ly") and words[-1].lower() not in _LY_NOUNS)):
+                    words.pop()  # "said his brother hesitatingly", "said her mother to Clara"
                 owner = words[0].lower()
                 if (speech_tag and len(words) == 3 and owner in ("the", "a", "an", "this", "that")
                         and words[-1].lower() not in _BODY and words[1].lower() not in _OTHER_ONE):
@@ -833,6 +899,10 @@ class Attributor:
                 if owner in ("his", "her", "their"):
                     res = self._resolve_pronoun(_PRON_CLASS[owner], before, subjects, False, set())
                     kin = self._relative(res, words[-1].lower(), gender, before if speech_tag else None)
+                    if kin is None and speech_tag:
+                        # "said her mother" when the "her" in view has no mother in the cast (she
+                        # may be the mother herself): the mother of the next "her" in view who has one
+                        kin = self._kin_in_view(_PRON_CLASS[owner], words[-1].lower(), gender, before, subjects)
                     if kin is not None:
                         return _Subject((kin,), False)
                     if gender is not None and speech_tag and words[-1].lower() in _KIN:
@@ -867,7 +937,10 @@ class Attributor:
         if prev is None or prev.source != "tag_after" or not prev.speakers or set(prev.speakers) & voc:
             return None
         between = text[a:b].rstrip()
-        if not between or between[-1] not in ",;:—–-" or quotes[i - 1].close < 0:
+        # "“Go away!” said she, in a whisper. “Now, this minute.”": a tag that is a sentence of its
+        # own, then a line with no tag of its own, goes on with the same voice
+        period = between.endswith(".") and not self._own_tag(quotes[i])
+        if not between or (between[-1] not in ",;:—–-" and not period) or quotes[i - 1].close < 0:
             return None
         # (verbs of a clause on the speaker do not count: "said the Duchess, who agreed with all
         # that Alice said;")
@@ -875,13 +948,26 @@ class Attributor:
         w = _WHO.search(text, fv.end(), b) if fv is not None else None
         cut = (w.start() if w is not None and fv is not None and len(_WORDS.findall(text, fv.end(), w.start())) <= 4
                and not any(c in ";:" for c in text[a : w.start()]) else b)
+        ends = sentence_ends(text, a, b)
         if (len(list(_VERB_RE.finditer(text, a, cut))) != 1 or len(_WORDS.findall(text, a, b)) > 40
-                or sentence_ends(text, a, b)):
+                or (ends and not (period and len(ends) == 1 and not text[ends[0] : b].strip()))):
             return None  # "…" Naruto stammered. Gaara's hand clenched, "…": a new sentence, not the tag
         if any(m.key not in prev.speakers and _SPEECH_NOUN.match(text, m.end, b) for m in self.names.find(text, a, b)):
             return None  # "…," was Clara's view; and Agnes's reply was, "…"
         return SpeakerGuess(prev.speakers, prev.thought, "tag_after", prev.named, prev.exclude, prev.gender,
                             rivals=prev.rivals)
+
+    def _own_tag(self, q: Quote) -> bool:
+        """A speech verb among the first words after the line, in its paragraph: its own tag."""
+        if q.close < 0:
+            return False
+        c = q.close + 1
+        hi = min(len(self.text), c + 160)
+        brk = self.text.find("\n\n", c, hi)
+        hi = brk if brk >= 0 else hi
+        ends = sentence_ends(self.text, c, hi)
+        v = _VERB_RE.search(self.text, c, ends[0] if ends else hi)
+        return v is not None and len(_WORDS.findall(self.text, c, v.start())) <= 6
 
     def _turned_to(self, quotes: Sequence[Quote], i: int, ps: int, pe: int, outside: list[Mention]) -> set[str]:
         """People a line's own tag says it is spoken to: "said he, turning to Agnes", "whispered
@@ -1157,6 +1243,7 @@ class Attributor:
                                              and out[-1].speakers) else None
         self.prev_subject = None
         self.prev_voiced = True
+        self.tail, self._tail_keys = (last, pe, outside), None
         self.addressee = None
         if last.close >= 0 and self.runon is None and (len(_sentences(text, last.close + 1, pe)) >= 2
                                                         or _LEAD_END.search(text, last.close + 1, pe)):
@@ -1766,6 +1853,12 @@ class Attributor:
         return None
 
 
+# words that end a description before its noun's end ("his brother to Hugh", "her mother again")
+_NOT_NOUN = frozenset("""to at with in as and who whom which from for on of into upon after again once then now
+still too also aloud but or while when""".split())
+_LY_NOUNS = frozenset({"family", "ally", "bully", "lily", "fly", "belly", "folly", "jelly"})
+# what follows a clause's subject: a verb ("Clara mused"), or an aside ("Clara, looking up,")
+_CLAUSE_VERB = re.compile(r"\s*,|\s+(?!(?:and|or|nor|but|to|of|in|with|at|by|for|from|on|into)\b)[a-z]")
 _ONESELF = re.compile(r"\s+(?:to\s+)?(?:him|her|them|my|your|our|one)sel(?:f|ves)\b")
 
 
