@@ -438,11 +438,28 @@ class _Turn:
     key: str
     voices: list[SpeakerGuess]
     anchor: bool  # a tag names the speaker
-    pron_tag: bool  # "said she": only someone of the same pronouns may replace the speaker
     avoid: set[str]  # addressed by name in the line
     fixed: bool = True  # some evidence of its own (a tag, an action): never changed
+    near: tuple[str, ...] = ()  # the first turn of a run: people the narration just before it named
+    named: set[str] = field(default_factory=set)  # people the line names (calls or talks about)
+    called: set[str] = field(default_factory=set)  # pronouns of whom it calls "sir", "madam"…
+    dear: set[str] = field(default_factory=set)  # whom it calls "my dear Clara", "dearest Hugh"
+    gap: bool = False  # a short narration paragraph comes between this turn and the one before
 
 
+# words that call someone without their name, and that someone's pronouns: "No, sir." / "Well, mamma,"
+_CALLED_GENDER = {w: "he" for w in ("sir", "papa", "father", "my lord", "young man", "my boy", "uncle",
+                                    "monsieur", "sire", "my son", "old fellow", "my good man")}
+_CALLED_GENDER.update({w: "she" for w in ("madam", "ma'am", "ma’am", "mamma", "mama", "mother", "my lady",
+                                          "aunt", "madame", "mademoiselle", "my daughter", "my good woman")})
+_CALLED_WORD = re.compile(r"(?<![\w'’])("
+                          + "|".join(sorted((re.escape(w) for w in _CALLED_GENDER), key=len, reverse=True))
+                          + r")(?=\s*(?:[,!?.;:—–-]|$))", re.I)
+# what comes before such a word when it calls someone: nothing, a stop, or "Oh"/"Yes"/"Well"…
+_CALLED_BEFORE = re.compile(r"(?:[,!?.;:—–-]\s*|\b(?:[Oo]h|[Dd]ear|[Yy]es|[Nn]o|[Ww]ell)\s+)$")
+# an endearment right before a name the line calls: "My dear Clara,", "Oh, dearest Hugh!"
+_ENDEARMENT = re.compile(r"(?<![\w'’])(?:(?:[Mm]y|[Oo]h?|[Aa]h)[,!]?\s+)?"
+                         r"(?:(?:[Dd]ear|[Dd]earest|[Pp]oor|[Gg]ood|[Ll]ittle|[Ss]weet)\s+)?(?:[Dd]ear|[Dd]earest|[Ss]weet)\s+$")
 _SAID_NO_MORE = re.compile(r"\bsaid\s+(?:no\s+more|nothing)\b")
 _ANCHORS = frozenset({"tag_after", "tag_before", "intro"})
 _ACTIONS = frozenset({"action", "action_after"})
@@ -497,6 +514,8 @@ class Attributor:
     after_heading: bool = False  # the scene was last reset by a chapter heading (not a break)
     # the current run of voiced paragraphs, one speaker each, for the turn-taking pass
     chain: list[_Turn] = field(default_factory=list)
+    narrated: list[str] = field(default_factory=list)  # people the last narration paragraph named
+    gap: bool = False  # the run goes on across the narration paragraph just read (see `_pause`)
 
     def reset(self, *, heading: bool = False) -> None:
         """Forget the scene (a scene break, a heading). `heading`: a chapter heading, which may
@@ -1047,7 +1066,7 @@ class Attributor:
             else:
                 outside.append(m)
         if not quotes:
-            self.settle()
+            self._pause(ps, pe)
             opening = self._opening_subject(ps, pe, quotes, outside)
             if opening is not None:
                 outside = sorted([*outside, opening], key=lambda m: m.start)
@@ -1092,6 +1111,7 @@ class Attributor:
                     self.prev_subjects.append(tail_subj.keys[0])
             self.lead_in = self._lead_in(ps, pe, outside)
             self._note_mentions([m.key for m in outside])
+            self.narrated = [m.key for m in outside if m.key in self.names.pron]
             self.prev_voiced = False
             self.runon = None
             return []
@@ -1215,7 +1235,8 @@ class Attributor:
         if len(self.speakers) > 64:
             del self.speakers[:-32]
         self._note_mentions([m.key for m in outside])
-        self._log_turn(out, voc, continues=self.runon is not None and _before(quotes[0]) - ps < 3
+        self._log_turn(out, voc, {m.key for ms in inside for m in ms}, self._called_genders(quotes),
+                       self._dear_vocatives(quotes, inside), continues=self.runon is not None and _before(quotes[0]) - ps < 3
                        and out[0].source == "runon")
         last = quotes[-1]
         self.runon = out[-1].speakers[0] if (last.close == -1 and last.kind in ("double", "single")
@@ -1265,7 +1286,32 @@ class Attributor:
                                 subjects=[], speech_tag=False, exclude=set())
         return spk if subj is not None and subj.keys == (self.addressee,) and subj.named else None
     # ---------------------------------------------------------------- turn-taking pass
-    def _log_turn(self, voices: list[SpeakerGuess], voc: list[set[str]], *, continues: bool) -> None:
+    def _called_genders(self, quotes: Sequence[Quote]) -> set[str]:
+        """The pronouns of whoever the lines call without a name ("No, sir." -> he, "Well,
+        mamma," -> she)."""
+        text = self.text
+        out: set[str] = set()
+        for q in quotes:
+            for m in _CALLED_WORD.finditer(text, q.start, q.end):
+                lo = max(q.start, m.start() - 12)
+                if (lo == q.start and not text[lo : m.start()].strip()) or _CALLED_BEFORE.search(text, lo, m.start()):
+                    out.add(_CALLED_GENDER[m.group(1).lower()])
+        return out
+
+    def _dear_vocatives(self, quotes: Sequence[Quote], inside: list[list[Mention]]) -> set[str]:
+        """People a line calls with an endearment before the name ("My dear Clara, …", "Oh,
+        dearest Hugh!"), which `_vocatives` does not count."""
+        text = self.text
+        out: set[str] = set()
+        for q, ms in zip(quotes, inside, strict=True):
+            for m in ms:
+                after = text[m.end : q.end].lstrip()
+                if (after == "" or after[0] in ",!?.…—–-;:") and _ENDEARMENT.search(text, q.start, m.start):
+                    out.add(m.key)
+        return out
+
+    def _log_turn(self, voices: list[SpeakerGuess], voc: list[set[str]], named: set[str], called: set[str],
+                  dear: set[str], *, continues: bool) -> None:
         """Remember a voiced paragraph for `settle`: one speaker per paragraph keeps the chain
         going (a speech running on from the paragraph before is the same turn); a paragraph
         with several voices ends it."""
@@ -1279,22 +1325,43 @@ class Attributor:
         anchored = any((v.named and v.source in _ANCHORS) or v.source in _ACTIONS
                        or (v.source in _PRONOUN_TAGS and v.rivals <= 2) for v in voices)
         fixed = anchored or any(v.source not in _GUESSES for v in voices)
-        avoid = set().union(*voc)
+        # (and whom a tag rules out: "said his wife", "receiving no answer but…")
+        avoid = set().union(*voc, *(v.exclude for v in voices))
         if continues and self.chain and self.chain[-1].key == key:
             t = self.chain[-1]
             t.voices.extend(voices)
             t.anchor = t.anchor or anchored
             t.avoid |= avoid
+            t.named |= named
+            t.called |= called
+            t.dear |= dear
             return
-        pron_tag = not anchored and any(v.source.startswith("tag") for v in voices)
-        self.chain.append(_Turn(key, voices, anchored, pron_tag, avoid, fixed))
+        near = tuple(self.narrated) if (not self.chain or self.gap) and not self.prev_voiced else ()
+        gap, self.gap = self.gap, False
+        self.chain.append(_Turn(key, voices, anchored, avoid, fixed, near, named, called, dear, gap))
+
+    def _pause(self, ps: int, pe: int) -> None:
+        """A narration paragraph: a short one about no one but the two last speakers ("Clara
+        looked down at her hands.") pauses the run, which goes on after it; a longer one, one
+        that names someone else, or a second one, ends it."""
+        if self.chain and self.prev_voiced:
+            pair = {t.key for t in self.chain[-2:]}
+            if (all(m.key in pair for m in self.last_mentions)
+                    and len(_WORDS.findall(self.text, ps, pe)) <= _DECODE_W["gap_words"]):
+                self.gap = True
+                return
+        self.gap = False
+        self.settle()
 
     def settle(self) -> None:
-        """Turn-taking across a run of voiced paragraphs: a line with no tag of its own takes
-        its speaker from the nearest line whose tag names its speaker (before *or after* it),
-        by parity: two people alternate. Changes the chain's voices in place (the segmenter
-        rebuilds their beats)."""
+        """Turn-taking across a run of voiced paragraphs: the lines with no tag of their own get
+        their speakers from the whole run at once (`_decode`); each one's confidence says
+        where the nearest lines whose tags name their speakers are (before *or after* it) and
+        whether their parity (two people alternate) agrees. Changes the chain's voices in place
+        (the segmenter rebuilds their beats)."""
         chain, self.chain = self.chain, []
+        self.gap = False
+        self._decode(chain)
         idx = [i for i, t in enumerate(chain) if t.anchor]
         # a run between two people only is easier to follow than one among three or more
         two = len({t.key for t in chain}) <= 2
@@ -1321,17 +1388,122 @@ class Attributor:
                 want, where = (a if (nxt - j) % 2 == 0 else self._other(chain, j, a)), "after"
             elif prev is not None:
                 where = "before"
-            if not (want is None or want == t.key or want in t.avoid or want not in self.names.pron
-                    or (t.pron_tag and (self.names.pron.get(want) is None
-                                        or self.names.pron.get(want) != self.names.pron.get(t.key)))):
-                t.key = want
-                for v in t.voices:
-                    v.runner_up = v.speakers[0] if v.speakers else v.runner_up
-                    v.speakers = (want,)
-                    v.source = "settled"
             agree = want is not None and want == t.key
             for v in t.voices:
                 v.confidence = _TURN_CONFIDENCE[where, agree, two]
+
+    def _decode(self, chain: list[_Turn]) -> None:
+        """Decide the speakers of a run's untagged turns jointly rather than one by one from
+        the run's start (where one wrong first guess is carried by alternation to the run's
+        end): every assignment of speakers to the turns is scored against all the evidence in
+        the run and the best one is kept (a second-order Viterbi over the likely people).
+        Evidence (weights in `_DECODE_W`): the turns whose speaker a tag or an action says
+        (kept as they are), the rules' guess for each other turn, who each line calls by name
+        or by "sir"/"madam", names a line mentions in passing, who the narration before the run
+        named; and people take turns: a speaker seldom follows themself, the one who spoke two
+        turns back usually speaks again, a third voice is rarer."""
+        if len(chain) < 2 or all(t.fixed for t in chain):
+            return
+        pron = self.names.pron
+        w = _DECODE_W
+        count: dict[str, float] = {}
+
+        def add(k: str | None, weight: float) -> None:
+            if k is not None and k in pron:
+                count[k] = count.get(k, 0.0) + weight
+
+        for t in chain:
+            add(t.key, 1.0)
+            for v in t.voices:
+                add(v.addressee, 0.5)
+            for k in t.dear:
+                add(k, 0.5)
+            for k in t.avoid:
+                add(k, 0.3)
+        for k in chain[0].near:
+            add(k, 0.4)
+        kept = list(dict.fromkeys(t.key for t in chain if t.fixed))
+        cands = kept + sorted((k for k in count if k not in kept), key=lambda k: -count[k])
+        cands = cands[: max(_DECODE_CANDIDATES, len(kept))]
+        if len(cands) < 2:
+            return
+        n = len(chain)
+        never = -1e9
+        emit: list[list[float]] = []
+        seen: set[str] = set()  # the rules' speakers of the turns so far
+        for j, t in enumerate(chain):
+            if j > 0:
+                seen.add(chain[j - 1].key)
+            prev_to = ({v.addressee for v in chain[j - 1].voices} | chain[j - 1].dear) if j > 0 else set()
+            src = t.voices[0].source
+            row: list[float] = []
+            for k in cands:
+                if t.fixed:  # (a "said she" too: the pronoun rules decide it)
+                    row.append(0.0 if k == t.key else never)
+                    continue
+                e = 0.0
+                if k == t.key and (src != "turn" or k not in seen):
+                    # (a guess from the turns before counts once: after that it only echoes them)
+                    e += w.get("g_" + src, 0.3)
+                if k in t.avoid or k in t.dear:
+                    e -= w["avoid"]
+                elif k in t.named:
+                    e -= w["named"]
+                if k in prev_to:
+                    e += w["prev_to"]
+                pk = pron.get(k)
+                for nb in (j - 1, j + 1):
+                    if pk is not None and 0 <= nb < n and len(chain[nb].called) == 1:
+                        e += w["called"] if pk in chain[nb].called else -w["called"]
+                if j < 2 and k in chain[0].near:
+                    e += w["near"]
+                if t.gap and k in t.near:
+                    e += w["near_gap"]
+                row.append(e)
+            emit.append(row)
+        c = range(len(cands))
+        # state: (speaker of turn j-1, speaker of turn j)
+        score: dict[tuple[int, int], float] = {
+            (a, b): emit[0][a] + emit[1][b] - (w["same_gap" if chain[1].gap else "same"] if a == b else 0.0)
+            for a in c for b in c if emit[0][a] > never / 2 and emit[1][b] > never / 2}
+        back: list[dict[tuple[int, int], tuple[int, int]]] = []
+        for j in range(2, n):
+            nxt: dict[tuple[int, int], float] = {}
+            bk: dict[tuple[int, int], tuple[int, int]] = {}
+            for (a, b), sc in score.items():
+                for d in c:
+                    e = emit[j][d]
+                    if e <= never / 2:
+                        continue
+                    if chain[j].gap:
+                        tr = -w["same_gap"] if d == b else w["alt_gap"] if d == a else -w["third_gap"]
+                    elif chain[j - 1].gap:
+                        tr = (-w["same"] if d == b else w["alt_gap"] if d == a else -w["third_gap"])
+                    else:
+                        tr = -w["same"] if d == b else w["alt"] if d == a else -w["third"]
+                    val = sc + e + tr
+                    if val > nxt.get((b, d), never):
+                        nxt[b, d] = val
+                        bk[b, d] = (a, b)
+            back.append(bk)
+            score = nxt
+        if not score:
+            return
+        state = max(score, key=lambda st: score[st])
+        path = [state[1], state[0]]
+        for bk in reversed(back):
+            state = bk[state]
+            path.append(state[0])
+        path.reverse()
+        for t, i in zip(chain, path, strict=True):
+            want = cands[i]
+            if t.fixed or want == t.key:
+                continue
+            t.key = want
+            for v in t.voices:
+                v.runner_up = v.speakers[0] if v.speakers else v.runner_up
+                v.speakers = (want,)
+                v.source = "settled"
 
     def _other(self, chain: list[_Turn], j: int, a: str) -> str | None:
         """The other party of a two-person exchange with `a`, around turn j."""
@@ -1703,6 +1875,20 @@ _RULE_CONFIDENCE: dict[str, float] = {
 _PRONOUN_CONFIDENCE: dict[str, tuple[float, float, float, float]] = {
     "tag_after": (0.94, 0.8, 0.7, 0.65), "tag_before": (0.75, 0.67, 0.58, 0.41)}
 _NAMED_CONFIDENCE: dict[str, float] = {"tag_after": 0.98, "tag_before": 0.86, "intro": 0.9}
+# weights of the evidence `Attributor._decode` weighs (tuned on the PDNC development novels by the
+# rules' own accuracy, bench/pdnc.py): the rules' guess for a turn, by the rule that made it
+# (a guess that only echoes the turns before counts once); someone the line calls by name (not
+# the speaker), names in passing (hardly ever the speaker), or calls "sir"/"madam" (the pronouns
+# of the one who speaks before and after it); the one the line before called by name (answers);
+# people the narration before the run named (take part in its first exchange); and the turns'
+# shape: a speaker following themself, the one of two turns back speaking again, a third voice
+# (weaker across a short narration paragraph, "_gap", of at most `gap_words` words)
+_DECODE_W: dict[str, float] = {"g_turn": 0.4, "g_addressee": 1.5, "g_narration": 0.7, "g_recent": 0.3,
+                               "g_pair": 1.0, "g_gender": 0.5, "g_none": 0.0, "avoid": 5.0, "named": 3.0,
+                               "called": 1.0, "prev_to": 1.5, "near": 0.5, "same": 2.0, "alt": 2.0,
+                               "third": 1.0, "gap_words": 100, "same_gap": 0.0, "alt_gap": 0.5,
+                               "third_gap": 0.5, "near_gap": 0.5}
+_DECODE_CANDIDATES = 6  # people weighed per run (the most likely by the run's own evidence)
 # a line with no tag of its own in a run of voiced paragraphs (see `Attributor.settle`): where
 # the nearest named tags are, whether their parity agrees with the speaker, and whether the run
 # is between two people only
