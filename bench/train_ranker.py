@@ -191,7 +191,13 @@ def stage2_rows(rows: list[dict[str, Any]], choice: list[tuple[str, float, int, 
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, wt: np.ndarray, l2: float, iters: int = 60) -> np.ndarray:
-    """Weighted L2 logistic regression by Newton steps (the first column is the bias, not penalised)."""
+    """Weighted L2 logistic regression by Newton steps (the first column is the bias, not penalised).
+    (Measured against it, leave-one-novel-out, at 25% marked: boosted trees of depth 2-3 on the
+    same features, alone or on top of it, 95.0-95.3% vs 95.2%; a second ranker without the rules'
+    pick or without turn-taking, its agreement as features; margins over same-pronoun and last
+    speakers; the neighbours' confidence stacked; per-rule copies; question/answer openings;
+    even an oracle of each novel's accuracy per kind of evidence (+0.5). None beat noise: the
+    linear model stays.)"""
     w = np.zeros(x.shape[1])
     pen = np.full(x.shape[1], l2)
     pen[0] = 0.0

@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.discord_app.buttons import CONTINUE_REACTIONS, ContinueButton
-from bot.discord_app.commands import setup_commands
+from bot.discord_app.commands import CastPageButton, setup_commands
 from bot.discord_app.errors import NarratorTree, report_error, send_ephemeral
 from bot.discord_app.library_commands import (
     LIBRARY_ITEMS,
@@ -90,7 +90,7 @@ class NarratorBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         ContinueButton.handler = self.on_continue
-        self.add_dynamic_items(ContinueButton, *LIBRARY_ITEMS)  # every button keeps working after a restart
+        self.add_dynamic_items(ContinueButton, CastPageButton, *LIBRARY_ITEMS)  # every button keeps working after a restart
         resumed = await self.narrator.resume_all()
         if resumed:
             log.info("resumed %d session(s)", resumed)

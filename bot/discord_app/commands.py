@@ -9,12 +9,14 @@ itself, and /ask answers, appear in the channel through the webhook stage.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any, Literal
 
 import discord
 from discord import app_commands
 
+from bot.answers.voice import defuse
 from bot.discord_app.errors import send_ephemeral
 from bot.discord_app.library_commands import (
     add_library_commands,
@@ -37,6 +39,7 @@ from bot.discord_app.render import (
 from bot.discord_app.services import CommandHost
 from bot.engine.api import Actor, AdvanceResult, Mode, SessionView
 from bot.engine.stage import Cue, Place, Voice
+from bot.server_library import split_key
 from bot.story.model import Beat, Character, Story
 
 log = logging.getLogger(__name__)
@@ -357,13 +360,16 @@ class StoryGroup(app_commands.Group):
     async def characters(self, interaction: discord.Interaction[Any], story: str | None = None) -> None:
         if story:
             await refresh(self.bot, interaction.guild_id, quick=True)
-            found = await load_story(self.bot, resolve_story(self.bot, story, interaction.guild_id))
+            key = resolve_story(self.bot, story, interaction.guild_id)
+            found = await load_story(self.bot, key)
         else:
             place = await self.bot.interaction_place(interaction)
-            _, found = await self._session_story(place)
+            view, found = await self._session_story(place)
+            key = view.story_slug
         if found is None:
             raise Refused(f"“{echo(story or '')}” cannot be loaded just now; `/story list` shows what can be played.")
-        await send_ephemeral(interaction, f"The cast of **{escape(found.title)}**:", embeds=cast_embeds(found))
+        content, extra = cast_message(found, key)
+        await send_ephemeral(interaction, content, **extra)
 
     @app_commands.command(name="list", description="Stories available to play")
     async def list_stories(self, interaction: discord.Interaction[Any]) -> None:
@@ -409,24 +415,83 @@ def advance_reply(mode: str, result: AdvanceResult) -> str:
     return "The next beat is already on its way."
 
 
-def cast_embeds(story: Story) -> list[discord.Embed]:
+CAST_PAGE = 10  # characters per page: one embed each, and a message holds at most 10 embeds
+
+
+def cast_pages(story: Story) -> int:
+    return max(1, -(-len(story.characters) // CAST_PAGE))
+
+
+def cast_embeds(story: Story, page: int = 0) -> list[discord.Embed]:
+    """One page of the cast: an embed per character (avatar, colour, the persona's first
+    sentence, pronouns). Names and personas of imported stories are user text: echoed with
+    links and mentions defused. Ten embeds of at most ~500 characters stay under Discord's
+    6,000 characters per message."""
     cast = list(story.characters)
     if not cast:
         return [discord.Embed(description="This story has no named characters.")]
-    if len(cast) <= 10:
-        out = []
-        for c in cast:
-            e = discord.Embed(description=escape(first_sentence(c.persona)) if c.persona else None,
-                              colour=colour_for(voice_of(story, c)))
-            e.set_author(name=trim(c.name, 256), icon_url=avatar_for(voice_of(story, c)))
-            if c.pronouns:
-                e.set_footer(text=c.pronouns)
-            out.append(e)
-        return out
-    embed = discord.Embed(title="Cast", colour=discord.Colour.dark_gold())
-    for c in cast[:25]:
-        embed.add_field(name=trim(c.name, 256), value=trim(first_sentence(c.persona) or "—", 1024), inline=False)
-    return [embed]
+    page = min(max(page, 0), cast_pages(story) - 1)
+    out = []
+    for c in cast[page * CAST_PAGE: (page + 1) * CAST_PAGE]:
+        e = discord.Embed(description=echo(first_sentence(c.persona)) if c.persona else None,
+                          colour=colour_for(voice_of(story, c)))
+        e.set_author(name=trim(defuse(c.name), 256), icon_url=avatar_for(voice_of(story, c)))
+        if c.pronouns:
+            e.set_footer(text=trim(defuse(c.pronouns), 100))
+        out.append(e)
+    return out
+
+
+def cast_message(story: Story, key: str, page: int = 0) -> tuple[str, dict[str, Any]]:
+    """The reply of `/story characters`: its content, and its embeds and (for a long cast) a
+    view of page buttons that keep working after a restart (`CastPageButton`)."""
+    pages = cast_pages(story)
+    page = min(max(page, 0), pages - 1)
+    head = f"The cast of **{echo(story.title)}**"
+    if pages > 1:
+        first = page * CAST_PAGE + 1
+        last = min(len(story.characters), first + CAST_PAGE - 1)
+        head += f" — {first}–{last} of {len(story.characters)} (page {page + 1} of {pages})"
+    extra: dict[str, Any] = {"embeds": cast_embeds(story, page)}
+    if pages > 1 and len(f"cast:n:{pages}:{key}") <= 100:  # a custom_id holds 100 characters
+        view = discord.ui.View(timeout=None)
+        view.add_item(CastPageButton("p", page - 1, key, disabled=page == 0))
+        view.add_item(CastPageButton("n", page + 1, key, disabled=page + 1 >= pages))
+        extra["view"] = view
+    return head + ":", extra
+
+
+class CastPageButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+                     template=r"cast:(?P<dir>[pn]):(?P<page>-?[0-9]{1,5}):(?P<key>[a-z0-9-]{1,80}(?:@[0-9]{1,20})?)"):
+    """◀ / ▶ under a paged cast: turns the (ephemeral) message to another page. Its custom_id
+    names the story's library key and the page, so it needs no memory and survives restarts."""
+
+    def __init__(self, direction: str, page: int, key: str, *, disabled: bool = False) -> None:
+        label = "◀ Previous" if direction == "p" else "Next ▶"
+        super().__init__(discord.ui.Button(label=label, style=discord.ButtonStyle.secondary, disabled=disabled,
+                                           custom_id=f"cast:{direction}:{page}:{key}"))
+        self.page, self.key = page, key
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> CastPageButton:
+        return cls(match["dir"], int(match["page"]), match["key"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot: CommandHost = interaction.client  # the NarratorBot
+        where = split_key(self.key)
+        story = None
+        if where is None or where[0] == interaction.guild_id:  # another server's story stays private
+            try:
+                story = await load_story(bot, self.key)
+            except Exception as exc:  # e.g. the database is down: say so, keep the message
+                log.warning("turning a cast page: loading %s failed: %s", self.key, exc)
+        if story is None:
+            await interaction.response.edit_message(content="That story is no longer in the library.",
+                                                    embeds=[], view=None)
+            return
+        content, extra = cast_message(story, self.key, self.page)
+        await interaction.response.edit_message(content=content, **extra)
 
 
 def story_choices(bot: CommandHost, current: str, guild_id: int | None = None) -> list[app_commands.Choice[str]]:

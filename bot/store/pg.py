@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -41,6 +42,9 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
     applied_at DOUBLE PRECISION NOT NULL
 )
 """
+
+# Seconds a statement may take before asyncpg gives up on it (a server that stopped answering).
+_COMMAND_TIMEOUT = 60.0
 
 IntegrityError: type[BaseException] = asyncpg.IntegrityConstraintViolationError
 # Failures that may pass (the server restarting, a lost connection, a lock timeout): the engine
@@ -152,36 +156,54 @@ _Queued = tuple[list[tuple[str, Any, bool]], "asyncio.Future[list[list[Any] | No
 # Batches per commit: bounds one transaction's size (and how long its callers wait for it).
 _GROUP_MAX = 2000
 
-# Statements written over arrays (`... FROM unnest(?::bigint[], ?::text[], ...)`): each caller
-# gives ONE row (one value per array), and a group sends all its callers' rows as one statement
-# whose k-th array holds every row's k-th value. asyncpg encodes an array in C, where
-# `executemany` encodes and sends a Bind and an Execute message per row from Python: the hot
-# path's writes cost a fixed few tens of microseconds per group instead of per row.
-_ARRAYED: set[str] = set()
+# Statements written over rows (`over_rows`): each caller gives ONE row (a tuple of values), and
+# a group sends all its callers' rows as ONE parameter, a JSON array of arrays that the statement
+# unpacks (`json_rows`). One `json.dumps` in C per group: passing a column per array instead made
+# asyncpg check every value from Python (an `isinstance` against an abstract base class each), and
+# `executemany` encodes and sends a Bind and an Execute message per row. The hot path's writes cost a
+# fixed few tens of microseconds per group instead of per row.
+_ROWS: set[str] = set()
 # Those of them that answer each caller: their rows start with the caller's row number (1, 2, ...
-# in the order of the arrays), which is left out of the rows the caller gets.
+# in the order of the rows), which is left out of the rows the caller gets.
 _NUMBERED: set[str] = set()
-
-# (first, second) -> one statement doing both, over first's arrays then second's: a group holding
+# (first, second) -> one statement doing both, over first's rows then second's: a group holding
 # rows of both (every session's post intent, and others' results) costs one round trip, not two.
 _MERGED: dict[tuple[str, str], str] = {}
+# `sql` -> what the server is sent, for the statements over rows and their merges (translated once)
+_SENT: dict[str, str] = {}
+
+# Rows as sent, compact. (A NaN or an infinity goes out as a token JSON lacks: the server refuses
+# that statement, and the group's writes are retried one by one, so only that write fails.)
+_dumps = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
 
 
-def over_arrays(sql: str, *, numbered: bool = False) -> str:
-    """Mark `sql` as written over arrays (see `_ARRAYED`); returns it. Each row must be
-    independent of the others in the same statement. It returns no rows, or with `numbered`
-    rows whose first column is the number of the caller's row (see `_NUMBERED`)."""
-    _ARRAYED.add(sql)
+def json_rows(columns: Sequence[tuple[str, str]]) -> str:
+    """A FROM item for a statement over rows: the rows of its `?` parameter as the named columns
+    (`(name, SQL type)`; "jsonb" keeps a nested array as it is), then `ord`, the row's number.
+    Write it as `FROM <this> AS t`."""
+    cols = ", ".join(f"j.r->{i} AS {name}" if kind == "jsonb" else
+                     f"j.r->>{i} AS {name}" if kind == "text" else f"(j.r->>{i})::{kind} AS {name}"
+                     for i, (name, kind) in enumerate(columns))
+    return f"(SELECT {cols}, j.ord FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS j(r, ord))"
+
+
+def over_rows(sql: str, *, numbered: bool = False) -> str:
+    """Mark `sql` as written over rows (see `_ROWS`: one `?`, read through `json_rows`); returns
+    it. Each row must be independent of the others in the same statement. It returns no rows, or
+    with `numbered` rows whose first column is the number of the caller's row (`ord`)."""
+    _ROWS.add(sql)
+    _SENT[sql] = translate(sql)
     if numbered:
         _NUMBERED.add(sql)
     return sql
 
 
-def merge_arrayed(first: str, second: str, both: str) -> None:
-    """`both` does what statements `first` and `second` (both over arrays, returning nothing) do,
-    in one statement taking first's arrays then second's: rows of one must never touch rows of
-    the other (they see the same snapshot)."""
+def merge_rows(first: str, second: str, both: str) -> None:
+    """`both` does what statements `first` and `second` (both over rows, returning nothing) do, in
+    one statement taking first's rows then second's: rows of one must never touch rows of the
+    other (they see the same snapshot)."""
     _MERGED[first, second] = both
+    _SENT[both] = translate(both)
 
 
 def _returns_rows(sql: str) -> bool:
@@ -189,21 +211,16 @@ def _returns_rows(sql: str) -> bool:
     return sql.lstrip()[:6].upper() == "SELECT" or " RETURNING " in sql.upper()
 
 
-def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
-    """Rows as the arrays of a statement over arrays: the k-th holds every row's k-th value."""
-    return list(map(list, zip(*rows, strict=True)))
-
-
 # One round trip: (sql, its rows, where the rows it returns go: one (batch, statement) for a
-# fetch, one per row for a numbered statement over arrays, else None; over arrays)
-_Trip = tuple[str, list[tuple[Any, ...]], list[tuple[int, int]] | None, bool]
+# fetch, one per row for a numbered statement over rows, else None; over rows)
+_Trip = tuple[str, list[Any], list[tuple[int, int]] | None, bool]
 
 
 async def _write_group(conn: asyncpg.Connection, batches: list[list[tuple[str, Any, bool]]]
                        ) -> list[list[list[Any] | None]]:
     """Every batch of `batches` in ONE transaction; the results of each, as `batch` returns them.
     Batches of one shape go together, statement by statement, each statement with all their
-    rows at once (as arrays, or `executemany`); shapes in order of first arrival."""
+    rows at once (over rows, or `executemany`); shapes in order of first arrival."""
     shapes: dict[tuple[tuple[str, bool], ...], list[int]] = {}
     for i, ops in enumerate(batches):
         shapes.setdefault(tuple((sql, many) for sql, _, many in ops), []).append(i)
@@ -212,43 +229,43 @@ async def _write_group(conn: asyncpg.Connection, batches: list[list[tuple[str, A
     for shape, members in shapes.items():
         for k, (sql, many) in enumerate(shape):
             if sql in _NUMBERED and not many:
-                calls.append((sql, [tuple(batches[i][k][1]) for i in members], [(i, k) for i in members], True))
+                calls.append((sql, [batches[i][k][1] for i in members], [(i, k) for i in members], True))
                 continue
-            if not many and sql not in _ARRAYED and _returns_rows(sql):
+            if not many and sql not in _ROWS and _returns_rows(sql):
                 calls.extend((sql, [tuple(batches[i][k][1])], [(i, k)], False) for i in members)
                 continue
-            rows: list[tuple[Any, ...]] = []
+            rows: list[Any] = []
             for i in members:
                 params = batches[i][k][1]
                 if many:
                     rows.extend(tuple(p) for p in params)
                 else:
-                    rows.append(tuple(params))
+                    rows.append(params)
                     results[i][k] = []
             if rows:
-                calls.append((sql, rows, None, sql in _ARRAYED))
+                calls.append((sql, rows, None, sql in _ROWS))
     if len(calls) == 2 and calls[0][3] and calls[1][3] and calls[0][2] is None and calls[1][2] is None:
         for a, b in ((0, 1), (1, 0)):
             both = _MERGED.get((calls[a][0], calls[b][0]))
             if both is not None:
-                calls = [(both, [(*_columns(calls[a][1]), *_columns(calls[b][1]))], None, False)]
+                calls = [(both, [(_dumps(calls[a][1]), _dumps(calls[b][1]))], None, False)]
                 break
 
-    async def run(sql: str, rows: list[tuple[Any, ...]], into: list[tuple[int, int]] | None, arrays: bool) -> None:
-        query = translate(sql)
+    async def run(sql: str, rows: list[Any], into: list[tuple[int, int]] | None, over: bool) -> None:
+        query = _SENT.get(sql) or translate(sql)
         if into is None:
-            if arrays:
-                await conn.execute(query, *_columns(rows))
+            if over:
+                await conn.execute(query, _dumps(rows))
             elif len(rows) == 1:
                 await conn.execute(query, *rows[0])
             else:
                 await conn.executemany(query, rows)  # atomic on its own
-        elif not arrays:
+        elif not over:
             results[into[0][0]][into[0][1]] = list(await conn.fetch(query, *rows[0]))
         else:
             for i, k in into:
                 results[i][k] = []
-            for r in await conn.fetch(query, *_columns(rows)):
+            for r in await conn.fetch(query, _dumps(rows)):
                 i, k = into[r[0] - 1]
                 results[i][k].append(tuple(r)[1:])
 
@@ -262,27 +279,65 @@ async def _write_group(conn: asyncpg.Connection, batches: list[list[tuple[str, A
 
 
 def _usable(conn: Any) -> bool:
-    """The connection is open (the pool takes back one the server ended: asking it then raises)."""
+    """The connection is open (a connection the server ended says so once asyncpg has seen it)."""
     try:
         return not conn.is_closed()
     except asyncpg.InterfaceError:
         return False
 
 
+def _hot(group: list[_Queued]) -> tuple[str, ...] | None:
+    """The one statement, then its parameters, that commits `group` when every batch of it is a
+    single statement over rows returning nothing, of one kind or of two that merge (the hot path:
+    posts' intents and results); else None."""
+    rows: dict[str, list[Any]] = {}
+    for ops, _ in group:
+        if len(ops) != 1:
+            return None
+        sql, params, many = ops[0]
+        if many or sql not in _ROWS or sql in _NUMBERED:
+            return None
+        got = rows.get(sql)
+        if got is None:
+            rows[sql] = [params]
+        else:
+            got.append(params)
+    if len(rows) == 1:
+        ((sql, only),) = rows.items()
+        return _SENT[sql], _dumps(only)
+    if len(rows) == 2:
+        (a, ra), (b, rb) = rows.items()
+        both = _MERGED.get((a, b))
+        if both is not None:
+            return _SENT[both], _dumps(ra), _dumps(rb)
+        both = _MERGED.get((b, a))
+        if both is not None:
+            return _SENT[both], _dumps(rb), _dumps(ra)
+    return None
+
+
 async def _commit_group(conn: asyncpg.Connection, group: list[_Queued]) -> None:
     """Commit `group` and settle its callers' futures."""
+    hot = _hot(group)
+    if hot is not None:
+        try:
+            await conn.execute(*hot)  # one statement, atomic on its own: no BEGIN/COMMIT round trips
+        except asyncpg.PostgresError:
+            if len(group) == 1 or not _usable(conn):
+                raise
+            await _one_by_one(conn, group)
+            return
+        for _, fut in group:
+            if not fut.done():
+                fut.set_result([[]])  # a single statement that returns no rows: its own list each
+        return
     if len(group) > 1 and all(len(ops) == 1 for ops, _ in group):
-        # Every batch is ONE statement, atomic on its own (the hot path: a post's intent, its
-        # result): each shape's statement commits by itself, with no BEGIN/COMMIT round trips.
+        # Every batch is ONE statement, atomic on its own: each kind's statement commits by
+        # itself, with no BEGIN/COMMIT round trips.
         shapes: dict[tuple[str, bool], list[_Queued]] = {}
         for item in group:
             sql, _, many = item[0][0]
             shapes.setdefault((sql, many), []).append(item)
-        if len(shapes) == 2:  # two statements over arrays that one statement can do together
-            (a, _), (b, _) = shapes
-            if (a, b) in _MERGED or (b, a) in _MERGED:
-                await _commit_together(conn, group)
-                return
         for members in shapes.values():
             await _commit_together(conn, members)
         return
@@ -295,20 +350,24 @@ async def _commit_together(conn: asyncpg.Connection, group: list[_Queued]) -> No
     except asyncpg.PostgresError:
         if len(group) == 1 or not _usable(conn):
             raise
-        # One batch broke the group (a constraint, say): each alone, so only that one fails.
-        for ops, fut in group:
-            try:
-                alone = await _write_group(conn, [ops])
-            except asyncpg.PostgresError as exc:
-                if not fut.done():
-                    fut.set_exception(exc)
-            else:
-                if not fut.done():
-                    fut.set_result(alone[0])
+        await _one_by_one(conn, group)
         return
     for (_, fut), out in zip(group, results, strict=True):
         if not fut.done():
             fut.set_result(out)
+
+
+async def _one_by_one(conn: asyncpg.Connection, group: list[_Queued]) -> None:
+    """One batch broke the group (a constraint, say): each alone, so only that one fails."""
+    for ops, fut in group:
+        try:
+            alone = await _write_group(conn, [ops])
+        except asyncpg.PostgresError as exc:
+            if not fut.done():
+                fut.set_exception(exc)
+        else:
+            if not fut.done():
+                fut.set_result(alone[0])
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
@@ -337,15 +396,16 @@ class PgDatabase:
         self._armed = False  # the writer is due to start (the window is running)
         self._last_commit = 0.0
         # The writer's connection, kept from one group to the next (taking one from the pool and
-        # giving it back costs as much CPU as a group's statement); given back when it fails.
-        self._wconn: Any = None
+        # giving it back costs as much CPU as a group's statement), and outside the pool (whose
+        # wrapper adds a Python call per statement); closed and replaced when it fails.
+        self._wconn: asyncpg.Connection | None = None
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int = 4) -> PgDatabase:
         from bot.store.db import StoreError
 
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size, command_timeout=60,
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size, command_timeout=_COMMAND_TIMEOUT,
                                              reset=_keep_session)
         except (OSError, asyncpg.PostgresError, ValueError) as exc:
             raise StoreError(
@@ -386,8 +446,8 @@ class PgDatabase:
         Group commit, as on SQLite: batches that arrive within `commit_window` of the last
         commit, or while one is under way, are queued, and ONE writer task commits them together
         on a connection of its own. Batches of the same shape (the same statements, e.g. every
-        session's "post recorded") are sent together: a statement over arrays (`over_arrays`) once
-        for all their rows, two such merged into one (`merge_arrayed`), any other statement with
+        session's "post recorded") are sent together: a statement over rows (`over_rows`) once for
+        all their rows, two such merged into one (`merge_rows`), any other statement with
         all its rows at once (`executemany`), so a group of a thousand sessions costs a round trip
         or two instead of thousands. Reads use the pool's other connections and never queue
         behind the writes. The call returns only once its batch is committed ("intent recorded
@@ -429,12 +489,17 @@ class PgDatabase:
                 if wait > 0:
                     await asyncio.sleep(wait)
                 self._last_commit = loop.time()
-                group, self._queue = self._queue[:_GROUP_MAX], self._queue[_GROUP_MAX:]
-                if self._wconn is not None and not _usable(self._wconn):
+                if len(self._queue) <= _GROUP_MAX:
+                    group, self._queue = self._queue, []
+                else:
+                    group, self._queue = self._queue[:_GROUP_MAX], self._queue[_GROUP_MAX:]
+                conn = self._wconn
+                if conn is not None and conn.is_closed():
                     await self._release_writer()
-                if self._wconn is None:
-                    self._wconn = await self._pool.acquire()
-                await _commit_group(self._wconn, group)
+                    conn = None
+                if conn is None:
+                    conn = self._wconn = await asyncpg.connect(self.url, command_timeout=_COMMAND_TIMEOUT)
+                await _commit_group(conn, group)
             except asyncio.CancelledError:
                 for _, fut in group + self._queue:
                     fut.cancel()
@@ -451,8 +516,8 @@ class PgDatabase:
         conn, self._wconn = self._wconn, None
         if conn is not None:
             try:
-                await self._pool.release(conn, timeout=5.0)
-            except Exception:  # a broken connection: terminated, the pool drops it
+                await conn.close(timeout=5.0)
+            except Exception:  # a broken connection
                 with contextlib.suppress(asyncpg.InterfaceError):
                     conn.terminate()
 

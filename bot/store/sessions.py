@@ -19,7 +19,7 @@ from typing import Any
 from bot.store.db import Database
 from bot.store.pg import FAULT_ERRORS as PG_FAULT_ERRORS
 from bot.store.pg import IntegrityError as PgIntegrityError
-from bot.store.pg import PgDatabase, merge_arrayed, over_arrays
+from bot.store.pg import PgDatabase, json_rows, merge_rows, over_rows
 
 INTEGRITY_ERRORS: tuple[type[BaseException], ...] = (sqlite3.IntegrityError, PgIntegrityError)
 # A write the database refused for a reason that may pass (disk, lock, lost connection).
@@ -83,32 +83,34 @@ _PG_FINISH = (
     " ON CONFLICT (session_id, seq, part) DO UPDATE SET message_id = excluded.message_id) " + _UPDATE)
 
 
-# The hot path on PostgreSQL, written over arrays (`pg.over_arrays`): a group commit sends every
+# The hot path on PostgreSQL, written over rows (`pg.over_rows`): a group commit sends every
 # session's post intent as ONE statement, and every session's post result as another.
-_PG_BEGIN = over_arrays(
+_PG_BEGIN = over_rows(
     "INSERT INTO posts (session_id, seq, kind, first_beat, last_beat, status, created_at)"
-    " SELECT s, q, k, f, l, 'posting', c FROM unnest(?::bigint[], ?::integer[], ?::text[], ?::integer[],"
-    " ?::integer[], ?::double precision[]) AS t(s, q, k, f, l, c)")
+    " SELECT s, q, k, f, l, 'posting', c FROM "
+    + json_rows((("s", "bigint"), ("q", "integer"), ("k", "text"), ("f", "integer"), ("l", "integer"),
+                 ("c", "double precision"))) + " AS t")
 # A post's result when the session changed only in what a post changes (`_POSTED_COLUMNS`): the
-# post posted, its earlier parts (as text, '' for none: arrays of arrays must be rectangular), the
-# votes cleared where flagged, and the session moved on. Data-modifying WITH parts run exactly
-# once, atomically with the rest.
+# post posted, its earlier parts (a nested array), the votes cleared where flagged, and the
+# session moved on. Data-modifying WITH parts run exactly once, atomically with the rest.
 _POSTED_COLUMNS = ("position", "state", "next_due_at", "updated_at", "title_posted")
-_PG_POSTED = over_arrays(
-    "WITH d AS (SELECT * FROM unnest(?::bigint[], ?::integer[], ?::bigint[], ?::double precision[],"
-    " ?::boolean[], ?::text[], ?::integer[], ?::text[], ?::double precision[], ?::double precision[],"
-    " ?::integer[]) AS t(id, seq, mid, at, clear, parts, position, state, next_due_at, updated_at, title_posted)),"
+_PG_POSTED = over_rows(
+    "WITH d AS (SELECT * FROM "
+    + json_rows((("id", "bigint"), ("seq", "integer"), ("mid", "bigint"), ("at", "double precision"),
+                 ("clear", "boolean"), ("parts", "jsonb"), ("position", "integer"), ("state", "text"),
+                 ("next_due_at", "double precision"), ("updated_at", "double precision"),
+                 ("title_posted", "integer"))) + " AS t),"
     " p AS (UPDATE posts SET status = 'posted', message_id = d.mid, posted_at = d.at FROM d"
     " WHERE posts.session_id = d.id AND posts.seq = d.seq),"
     " v AS (DELETE FROM votes USING d WHERE votes.session_id = d.id AND d.clear),"
     " pp AS (INSERT INTO post_parts (session_id, seq, part, message_id)"
-    " SELECT d.id, d.seq, (t.ord - 1)::integer, t.m FROM d,"
-    " unnest(string_to_array(d.parts, ',')::bigint[]) WITH ORDINALITY AS t(m, ord) WHERE d.parts <> ''"
+    " SELECT d.id, d.seq, (e.ord - 1)::integer, e.m::bigint FROM d,"
+    " jsonb_array_elements_text(d.parts) WITH ORDINALITY AS e(m, ord)"
     " ON CONFLICT (session_id, seq, part) DO UPDATE SET message_id = excluded.message_id)"
     " UPDATE sessions SET " + ", ".join(f"{c} = d.{c}" for c in _POSTED_COLUMNS) + " FROM d WHERE sessions.id = d.id")
 # Both in one statement, for a group holding some sessions' intents and others' results (never
 # one session's both: its result is committed before its next intent is written).
-merge_arrayed(_PG_BEGIN, _PG_POSTED, "WITH b AS (" + _PG_BEGIN + "), " + _PG_POSTED.removeprefix("WITH "))
+merge_rows(_PG_BEGIN, _PG_POSTED, "WITH b AS (" + _PG_BEGIN + "), " + _PG_POSTED.removeprefix("WITH "))
 
 _insert_values = operator.attrgetter(*_COLUMNS[1:])
 
@@ -121,11 +123,10 @@ _PG_TYPES = {"guild_id": "bigint", "channel_id": "bigint", "parent_id": "bigint"
 _AUDIT_TYPES = {"a_guild": "bigint", "a_channel": "bigint", "actor_id": "bigint", "action": "text",
                 "from_beat": "integer", "to_beat": "integer", "detail": "text", "at": "double precision"}
 # Sessions started together, each with its audit entry (where `audited`), as ONE statement over
-# arrays: the ids are drawn first, so that each caller gets its own (by row number).
-_PG_CREATE = over_arrays(
-    "WITH d AS MATERIALIZED (SELECT t.*, nextval(pg_get_serial_sequence('sessions', 'id')) AS id FROM unnest("
-    + ", ".join(f"?::{t}[]" for t in (*_PG_TYPES.values(), "boolean", *_AUDIT_TYPES.values()))
-    + ") WITH ORDINALITY AS t(" + ", ".join((*_PG_TYPES, "audited", *_AUDIT_TYPES, "ord")) + ")),"
+# rows: the ids are drawn first, so that each caller gets its own (by row number).
+_PG_CREATE = over_rows(
+    "WITH d AS MATERIALIZED (SELECT t.*, nextval(pg_get_serial_sequence('sessions', 'id')) AS id FROM "
+    + json_rows((*_PG_TYPES.items(), ("audited", "boolean"), *_AUDIT_TYPES.items())) + " AS t),"
     " s AS (INSERT INTO sessions (id, " + ", ".join(_COLUMNS[1:]) + ") SELECT id, " + ", ".join(_COLUMNS[1:])
     + " FROM d),"
     " a AS (INSERT INTO audit_log (session_id, guild_id, channel_id, actor_id, action, from_beat, to_beat,"
@@ -405,8 +406,8 @@ class SessionStore:
         once rather than with the next group (SQLite; see `Database.batch`)."""
         if self.db.dialect == "postgres":  # one statement: one round trip, shared by a group
             if old is not None and _others(old) == _others(row):
-                await self._batch((_PG_POSTED, (session_id, seq, message_id, now, clear_votes,
-                                                ",".join(map(str, parts)), *_posted_values(row)), False))
+                await self._batch((_PG_POSTED, (session_id, seq, message_id, now, clear_votes, parts,
+                                                *_posted_values(row)), False))
                 return
             await self._batch((_PG_FINISH, (message_id, now, session_id, seq, session_id, clear_votes, session_id,
                                             seq, list(parts), *_update_params(row)), False))

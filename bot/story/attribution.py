@@ -438,11 +438,28 @@ class _Turn:
     key: str
     voices: list[SpeakerGuess]
     anchor: bool  # a tag names the speaker
-    pron_tag: bool  # "said she": only someone of the same pronouns may replace the speaker
     avoid: set[str]  # addressed by name in the line
     fixed: bool = True  # some evidence of its own (a tag, an action): never changed
+    near: tuple[str, ...] = ()  # the first turn of a run: people the narration just before it named
+    named: set[str] = field(default_factory=set)  # people the line names (calls or talks about)
+    called: set[str] = field(default_factory=set)  # pronouns of whom it calls "sir", "madam"…
+    dear: set[str] = field(default_factory=set)  # whom it calls "my dear Clara", "dearest Hugh"
+    gap: bool = False  # a short narration paragraph comes between this turn and the one before
 
 
+# words that call someone without their name, and that someone's pronouns: "No, sir." / "Well, mamma,"
+_CALLED_GENDER = {w: "he" for w in ("sir", "papa", "father", "my lord", "young man", "my boy", "uncle",
+                                    "monsieur", "sire", "my son", "old fellow", "my good man")}
+_CALLED_GENDER.update({w: "she" for w in ("madam", "ma'am", "ma’am", "mamma", "mama", "mother", "my lady",
+                                          "aunt", "madame", "mademoiselle", "my daughter", "my good woman")})
+_CALLED_WORD = re.compile(r"(?<![\w'’])("
+                          + "|".join(sorted((re.escape(w) for w in _CALLED_GENDER), key=len, reverse=True))
+                          + r")(?=\s*(?:[,!?.;:—–-]|$))", re.I)
+# what comes before such a word when it calls someone: nothing, a stop, or "Oh"/"Yes"/"Well"…
+_CALLED_BEFORE = re.compile(r"(?:[,!?.;:—–-]\s*|\b(?:[Oo]h|[Dd]ear|[Yy]es|[Nn]o|[Ww]ell)\s+)$")
+# an endearment right before a name the line calls: "My dear Clara,", "Oh, dearest Hugh!"
+_ENDEARMENT = re.compile(r"(?<![\w'’])(?:(?:[Mm]y|[Oo]h?|[Aa]h)[,!]?\s+)?"
+                         r"(?:(?:[Dd]ear|[Dd]earest|[Pp]oor|[Gg]ood|[Ll]ittle|[Ss]weet)\s+)?(?:[Dd]ear|[Dd]earest|[Ss]weet)\s+$")
 _SAID_NO_MORE = re.compile(r"\bsaid\s+(?:no\s+more|nothing)\b")
 _ANCHORS = frozenset({"tag_after", "tag_before", "intro"})
 _ACTIONS = frozenset({"action", "action_after"})
@@ -468,6 +485,11 @@ class Attributor:
     runon: str | None = None  # speaker whose speech runs on into the next paragraph
     prev_subject: str | None = None  # subject of the narration paragraph just before
     prev_subjects: list[str] = field(default_factory=list)  # subjects of its last sentences
+    # a voiced paragraph that goes on in narration after its last line and its tag ("“No,”
+    # Clara admitted. Mrs. Pell put down her sewing."): the subjects of those sentences, latest
+    # last (read when a pronoun tag needs them: its last line, its end, its mentions)
+    tail: tuple[Quote, int, list[Mention]] | None = None
+    _tail_keys: list[str] | None = None
     prev_voiced: bool = False
     # the narration paragraph just before ends by bringing someone in to speak ("Clara said,",
     # "…, and the old man began again, to say--"): who, for the next line
@@ -492,6 +514,8 @@ class Attributor:
     after_heading: bool = False  # the scene was last reset by a chapter heading (not a break)
     # the current run of voiced paragraphs, one speaker each, for the turn-taking pass
     chain: list[_Turn] = field(default_factory=list)
+    narrated: list[str] = field(default_factory=list)  # people the last narration paragraph named
+    gap: bool = False  # the run goes on across the narration paragraph just read (see `_pause`)
 
     def reset(self, *, heading: bool = False) -> None:
         """Forget the scene (a scene break, a heading). `heading`: a chapter heading, which may
@@ -558,11 +582,32 @@ class Attributor:
             titled = [k for k in fits if k in self.names.titled]
             fits = titled if titled or noun not in ("husband", "wife") else fits
         elif noun in _SIBLINGS:
-            fits = [k for k in fits if k not in self.names.titled]
+            # children are the untitled ones; grown brothers may both be titled ("Mr. Hale" and
+            # "Mr. John Hale")
+            untitled = [k for k in fits if k not in self.names.titled]
+            fits = untitled if untitled or noun not in ("brother", "sister") else fits
         if len(fits) > 1 and before is not None:
             # "her mother" beside a mother and an aunt by marriage of that name: the one in view
             return self._in_view(frozenset(fits), before)
         return fits[0] if len(fits) == 1 else None
+
+    def _kin_in_view(self, cls: str, noun: str, gender: str | None, before: list[Mention],
+                     subjects: list[Mention]) -> str | None:
+        """"her mother" of a tag: the relative of the latest person of `cls` in view who has
+        one in the cast, other than that person (parents and spouses only: a sister or a cousin
+        may be anyone's)."""
+        if noun not in _ELDERS:
+            return None
+        tried: set[str] = set()
+        for o in [*(m.key for m in reversed(subjects)), *(m.key for m in reversed(before)),
+                  *reversed(self.speakers[-6:]), *reversed(self.recent[-12:])]:
+            if o in tried or not self._compatible(o, cls):
+                continue
+            tried.add(o)
+            kin = self._relative((o,), noun, gender, before)
+            if kin is not None and kin != o:
+                return kin
+        return None
 
     def _group(self) -> tuple[str, ...]:
         """"They said together" answering someone: the two others of the exchange; otherwise the
@@ -644,11 +689,22 @@ class Attributor:
                 return (self.runon,)
             if self.lead_in in okset:
                 return (self.lead_in,)
+            # "“No,” Clara admitted. Mrs. Pell put down her sewing.\n\n“And why not?” she
+            # asked.": the narration after the last line says who is in view (Mrs. Pell)
+            for k in reversed(self._tail_subjects()):
+                if k in okset:
+                    return (k,)
             # "“Hi,” said Lee. / “Hello,” he said.": the other party of the exchange answers.
             if self.addressee in okset:
                 return (self.addressee,)
             conv = self._conversation()
             if len(conv) == 2 and conv[1] in okset:
+                if len(okset & (set(self.speakers[-4:]) | set(self.recent[-6:]))) >= 3:
+                    # three or more of the pronoun's people about, and one just named who is
+                    # neither of the last two voices: the line is that newcomer's
+                    named = next((k for k in reversed(self.recent) if k in okset), None)
+                    if named is not None and named not in conv:
+                        return (named,)
                 return (conv[1],)
         for k in reversed(self.speakers[-4:]):
             if k in okset:
@@ -667,6 +723,27 @@ class Attributor:
             if k in keys:
                 return k
         return None
+
+    def _tail_subjects(self) -> list[str]:
+        """The single subjects of the narration sentences after the last voiced paragraph's last
+        line (the sentence of its tag left out), latest last."""
+        if self._tail_keys is not None:
+            return self._tail_keys
+        self._tail_keys = []
+        if self.tail is None or self.tail[0].close < 0:
+            return self._tail_keys
+        last, pe, outside = self.tail
+        sents = _sentences(self.text, last.close + 1, pe)
+        if sents and _VERB_RE.search(self.text, sents[0][0], sents[0][1]):
+            sents = sents[1:]
+        out: list[str] = []
+        for s0, s1 in sents:
+            found = self._subject_in(s0, s1, outside, first_words=4, before=[m for m in outside if m.start < s0],
+                                     subjects=[], speech_tag=False, exclude=set())
+            if found and len(found.keys) == 1 and found.keys[0] in self.names.pron:
+                out.append(found.keys[0])
+        self._tail_keys = out
+        return out
 
     def _conversation(self) -> tuple[str, ...]:
         """(last speaker, the one before them) when the exchange has two distinct voices."""
@@ -755,19 +832,24 @@ class Attributor:
                     keys.append(self.narrator)
                 return _Subject(tuple(keys), True)
             if kind == "pron":
-                if prevword in ("and",):
-                    continue
+                if prevword == "and" and not _CLAUSE_AND.search(text, max(a, pos - 12), pos):
+                    continue  # "Clara and he said": one of a group ("…; and he answered:" is a clause's own)
                 cls = _PRON_CLASS[str(val)]
                 if str(val) in ("him", "them") or (str(val) == "her" and not _starts_clause(text, a, pos)):
                     continue
                 if cls == "it" and not any(self._compatible(k, "it") for k in self.names.keys):
                     continue  # "It was Ruth who spoke first."
+                # "Fanny was silent, and Clara mused, till, looking up, she exclaimed": a clause
+                # subject earlier in the pronoun's own sentence comes before earlier sentences'
+                near = [m for m in mentions if a <= m.start < pos and m.key in self.names.pron
+                        and _opens_clause(text, a, m.start) and _CLAUSE_VERB.match(text, m.end)]
+                subj = [*subjects, *near] if near else subjects
                 if cls == "i" and self.narrator and re.match(r"I\s+and\s+", text[pos:limit]):
                     after = [m2 for m2 in mentions if pos < m2.start < limit]
                     if after:
                         return _Subject((self.narrator, after[0].key), False)
-                return _Subject(self._resolve_pronoun(cls, before, subjects, speech_tag, exclude), False,
-                                rivals=self._rivals(cls, before, subjects, exclude))
+                return _Subject(self._resolve_pronoun(cls, before, subj, speech_tag, exclude), False,
+                                rivals=self._rivals(cls, before, subj, exclude))
             if kind == "group":
                 return _Subject(self._group(), False)
             if kind == "stranger":
@@ -778,6 +860,9 @@ class Attributor:
                 if any(end <= m.start <= end + 2 and m.start < limit for m in mentions):
                     continue  # "said the obliging Mrs. Ford": the name is the subject
                 words = str(val).split()
+                while len(words) > 2 and (words[-1].lower() in _NOT_NOUN or (
+                        words[-1].endswith("ly") and words[-1].lower() not in _LY_NOUNS)):
+                    words.pop()  # "said his brother hesitatingly", "said her mother to Clara"
                 owner = words[0].lower()
                 if (speech_tag and len(words) == 3 and owner in ("the", "a", "an", "this", "that")
                         and words[-1].lower() not in _BODY and words[1].lower() not in _OTHER_ONE):
@@ -814,6 +899,10 @@ class Attributor:
                 if owner in ("his", "her", "their"):
                     res = self._resolve_pronoun(_PRON_CLASS[owner], before, subjects, False, set())
                     kin = self._relative(res, words[-1].lower(), gender, before if speech_tag else None)
+                    if kin is None and speech_tag:
+                        # "said her mother" when the "her" in view has no mother in the cast (she
+                        # may be the mother herself): the mother of the next "her" in view who has one
+                        kin = self._kin_in_view(_PRON_CLASS[owner], words[-1].lower(), gender, before, subjects)
                     if kin is not None:
                         return _Subject((kin,), False)
                     if gender is not None and speech_tag and words[-1].lower() in _KIN:
@@ -848,7 +937,10 @@ class Attributor:
         if prev is None or prev.source != "tag_after" or not prev.speakers or set(prev.speakers) & voc:
             return None
         between = text[a:b].rstrip()
-        if not between or between[-1] not in ",;:—–-" or quotes[i - 1].close < 0:
+        # "“Go away!” said she, in a whisper. “Now, this minute.”": a tag that is a sentence of its
+        # own, then a line with no tag of its own, goes on with the same voice
+        period = between.endswith(".") and not self._own_tag(quotes[i])
+        if not between or (between[-1] not in ",;:—–-" and not period) or quotes[i - 1].close < 0:
             return None
         # (verbs of a clause on the speaker do not count: "said the Duchess, who agreed with all
         # that Alice said;")
@@ -856,13 +948,26 @@ class Attributor:
         w = _WHO.search(text, fv.end(), b) if fv is not None else None
         cut = (w.start() if w is not None and fv is not None and len(_WORDS.findall(text, fv.end(), w.start())) <= 4
                and not any(c in ";:" for c in text[a : w.start()]) else b)
+        ends = sentence_ends(text, a, b)
         if (len(list(_VERB_RE.finditer(text, a, cut))) != 1 or len(_WORDS.findall(text, a, b)) > 40
-                or sentence_ends(text, a, b)):
+                or (ends and not (period and len(ends) == 1 and not text[ends[0] : b].strip()))):
             return None  # "…" Naruto stammered. Gaara's hand clenched, "…": a new sentence, not the tag
         if any(m.key not in prev.speakers and _SPEECH_NOUN.match(text, m.end, b) for m in self.names.find(text, a, b)):
             return None  # "…," was Clara's view; and Agnes's reply was, "…"
         return SpeakerGuess(prev.speakers, prev.thought, "tag_after", prev.named, prev.exclude, prev.gender,
                             rivals=prev.rivals)
+
+    def _own_tag(self, q: Quote) -> bool:
+        """A speech verb among the first words after the line, in its paragraph: its own tag."""
+        if q.close < 0:
+            return False
+        c = q.close + 1
+        hi = min(len(self.text), c + 160)
+        brk = self.text.find("\n\n", c, hi)
+        hi = brk if brk >= 0 else hi
+        ends = sentence_ends(self.text, c, hi)
+        v = _VERB_RE.search(self.text, c, ends[0] if ends else hi)
+        return v is not None and len(_WORDS.findall(self.text, c, v.start())) <= 6
 
     def _turned_to(self, quotes: Sequence[Quote], i: int, ps: int, pe: int, outside: list[Mention]) -> set[str]:
         """People a line's own tag says it is spoken to: "said he, turning to Agnes", "whispered
@@ -961,7 +1066,7 @@ class Attributor:
             else:
                 outside.append(m)
         if not quotes:
-            self.settle()
+            self._pause(ps, pe)
             opening = self._opening_subject(ps, pe, quotes, outside)
             if opening is not None:
                 outside = sorted([*outside, opening], key=lambda m: m.start)
@@ -1006,6 +1111,7 @@ class Attributor:
                     self.prev_subjects.append(tail_subj.keys[0])
             self.lead_in = self._lead_in(ps, pe, outside)
             self._note_mentions([m.key for m in outside])
+            self.narrated = [m.key for m in outside if m.key in self.names.pron]
             self.prev_voiced = False
             self.runon = None
             return []
@@ -1129,13 +1235,15 @@ class Attributor:
         if len(self.speakers) > 64:
             del self.speakers[:-32]
         self._note_mentions([m.key for m in outside])
-        self._log_turn(out, voc, continues=self.runon is not None and _before(quotes[0]) - ps < 3
+        self._log_turn(out, voc, {m.key for ms in inside for m in ms}, self._called_genders(quotes),
+                       self._dear_vocatives(quotes, inside), continues=self.runon is not None and _before(quotes[0]) - ps < 3
                        and out[0].source == "runon")
         last = quotes[-1]
         self.runon = out[-1].speakers[0] if (last.close == -1 and last.kind in ("double", "single")
                                              and out[-1].speakers) else None
         self.prev_subject = None
         self.prev_voiced = True
+        self.tail, self._tail_keys = (last, pe, outside), None
         self.addressee = None
         if last.close >= 0 and self.runon is None and (len(_sentences(text, last.close + 1, pe)) >= 2
                                                         or _LEAD_END.search(text, last.close + 1, pe)):
@@ -1178,7 +1286,32 @@ class Attributor:
                                 subjects=[], speech_tag=False, exclude=set())
         return spk if subj is not None and subj.keys == (self.addressee,) and subj.named else None
     # ---------------------------------------------------------------- turn-taking pass
-    def _log_turn(self, voices: list[SpeakerGuess], voc: list[set[str]], *, continues: bool) -> None:
+    def _called_genders(self, quotes: Sequence[Quote]) -> set[str]:
+        """The pronouns of whoever the lines call without a name ("No, sir." -> he, "Well,
+        mamma," -> she)."""
+        text = self.text
+        out: set[str] = set()
+        for q in quotes:
+            for m in _CALLED_WORD.finditer(text, q.start, q.end):
+                lo = max(q.start, m.start() - 12)
+                if (lo == q.start and not text[lo : m.start()].strip()) or _CALLED_BEFORE.search(text, lo, m.start()):
+                    out.add(_CALLED_GENDER[m.group(1).lower()])
+        return out
+
+    def _dear_vocatives(self, quotes: Sequence[Quote], inside: list[list[Mention]]) -> set[str]:
+        """People a line calls with an endearment before the name ("My dear Clara, …", "Oh,
+        dearest Hugh!"), which `_vocatives` does not count."""
+        text = self.text
+        out: set[str] = set()
+        for q, ms in zip(quotes, inside, strict=True):
+            for m in ms:
+                after = text[m.end : q.end].lstrip()
+                if (after == "" or after[0] in ",!?.…—–-;:") and _ENDEARMENT.search(text, q.start, m.start):
+                    out.add(m.key)
+        return out
+
+    def _log_turn(self, voices: list[SpeakerGuess], voc: list[set[str]], named: set[str], called: set[str],
+                  dear: set[str], *, continues: bool) -> None:
         """Remember a voiced paragraph for `settle`: one speaker per paragraph keeps the chain
         going (a speech running on from the paragraph before is the same turn); a paragraph
         with several voices ends it."""
@@ -1192,22 +1325,43 @@ class Attributor:
         anchored = any((v.named and v.source in _ANCHORS) or v.source in _ACTIONS
                        or (v.source in _PRONOUN_TAGS and v.rivals <= 2) for v in voices)
         fixed = anchored or any(v.source not in _GUESSES for v in voices)
-        avoid = set().union(*voc)
+        # (and whom a tag rules out: "said his wife", "receiving no answer but…")
+        avoid = set().union(*voc, *(v.exclude for v in voices))
         if continues and self.chain and self.chain[-1].key == key:
             t = self.chain[-1]
             t.voices.extend(voices)
             t.anchor = t.anchor or anchored
             t.avoid |= avoid
+            t.named |= named
+            t.called |= called
+            t.dear |= dear
             return
-        pron_tag = not anchored and any(v.source.startswith("tag") for v in voices)
-        self.chain.append(_Turn(key, voices, anchored, pron_tag, avoid, fixed))
+        near = tuple(self.narrated) if (not self.chain or self.gap) and not self.prev_voiced else ()
+        gap, self.gap = self.gap, False
+        self.chain.append(_Turn(key, voices, anchored, avoid, fixed, near, named, called, dear, gap))
+
+    def _pause(self, ps: int, pe: int) -> None:
+        """A narration paragraph: a short one about no one but the two last speakers ("Clara
+        looked down at her hands.") pauses the run, which goes on after it; a longer one, one
+        that names someone else, or a second one, ends it."""
+        if self.chain and self.prev_voiced:
+            pair = {t.key for t in self.chain[-2:]}
+            if (all(m.key in pair for m in self.last_mentions)
+                    and len(_WORDS.findall(self.text, ps, pe)) <= _DECODE_W["gap_words"]):
+                self.gap = True
+                return
+        self.gap = False
+        self.settle()
 
     def settle(self) -> None:
-        """Turn-taking across a run of voiced paragraphs: a line with no tag of its own takes
-        its speaker from the nearest line whose tag names its speaker (before *or after* it),
-        by parity: two people alternate. Changes the chain's voices in place (the segmenter
-        rebuilds their beats)."""
+        """Turn-taking across a run of voiced paragraphs: the lines with no tag of their own get
+        their speakers from the whole run at once (`_decode`); each one's confidence says
+        where the nearest lines whose tags name their speakers are (before *or after* it) and
+        whether their parity (two people alternate) agrees. Changes the chain's voices in place
+        (the segmenter rebuilds their beats)."""
         chain, self.chain = self.chain, []
+        self.gap = False
+        self._decode(chain)
         idx = [i for i, t in enumerate(chain) if t.anchor]
         # a run between two people only is easier to follow than one among three or more
         two = len({t.key for t in chain}) <= 2
@@ -1234,17 +1388,122 @@ class Attributor:
                 want, where = (a if (nxt - j) % 2 == 0 else self._other(chain, j, a)), "after"
             elif prev is not None:
                 where = "before"
-            if not (want is None or want == t.key or want in t.avoid or want not in self.names.pron
-                    or (t.pron_tag and (self.names.pron.get(want) is None
-                                        or self.names.pron.get(want) != self.names.pron.get(t.key)))):
-                t.key = want
-                for v in t.voices:
-                    v.runner_up = v.speakers[0] if v.speakers else v.runner_up
-                    v.speakers = (want,)
-                    v.source = "settled"
             agree = want is not None and want == t.key
             for v in t.voices:
                 v.confidence = _TURN_CONFIDENCE[where, agree, two]
+
+    def _decode(self, chain: list[_Turn]) -> None:
+        """Decide the speakers of a run's untagged turns jointly rather than one by one from
+        the run's start (where one wrong first guess is carried by alternation to the run's
+        end): every assignment of speakers to the turns is scored against all the evidence in
+        the run and the best one is kept (a second-order Viterbi over the likely people).
+        Evidence (weights in `_DECODE_W`): the turns whose speaker a tag or an action says
+        (kept as they are), the rules' guess for each other turn, who each line calls by name
+        or by "sir"/"madam", names a line mentions in passing, who the narration before the run
+        named; and people take turns: a speaker seldom follows themself, the one who spoke two
+        turns back usually speaks again, a third voice is rarer."""
+        if len(chain) < 2 or all(t.fixed for t in chain):
+            return
+        pron = self.names.pron
+        w = _DECODE_W
+        count: dict[str, float] = {}
+
+        def add(k: str | None, weight: float) -> None:
+            if k is not None and k in pron:
+                count[k] = count.get(k, 0.0) + weight
+
+        for t in chain:
+            add(t.key, 1.0)
+            for v in t.voices:
+                add(v.addressee, 0.5)
+            for k in t.dear:
+                add(k, 0.5)
+            for k in t.avoid:
+                add(k, 0.3)
+        for k in chain[0].near:
+            add(k, 0.4)
+        kept = list(dict.fromkeys(t.key for t in chain if t.fixed))
+        cands = kept + sorted((k for k in count if k not in kept), key=lambda k: -count[k])
+        cands = cands[: max(_DECODE_CANDIDATES, len(kept))]
+        if len(cands) < 2:
+            return
+        n = len(chain)
+        never = -1e9
+        emit: list[list[float]] = []
+        seen: set[str] = set()  # the rules' speakers of the turns so far
+        for j, t in enumerate(chain):
+            if j > 0:
+                seen.add(chain[j - 1].key)
+            prev_to = ({v.addressee for v in chain[j - 1].voices} | chain[j - 1].dear) if j > 0 else set()
+            src = t.voices[0].source
+            row: list[float] = []
+            for k in cands:
+                if t.fixed:  # (a "said she" too: the pronoun rules decide it)
+                    row.append(0.0 if k == t.key else never)
+                    continue
+                e = 0.0
+                if k == t.key and (src != "turn" or k not in seen):
+                    # (a guess from the turns before counts once: after that it only echoes them)
+                    e += w.get("g_" + src, 0.3)
+                if k in t.avoid or k in t.dear:
+                    e -= w["avoid"]
+                elif k in t.named:
+                    e -= w["named"]
+                if k in prev_to:
+                    e += w["prev_to"]
+                pk = pron.get(k)
+                for nb in (j - 1, j + 1):
+                    if pk is not None and 0 <= nb < n and len(chain[nb].called) == 1:
+                        e += w["called"] if pk in chain[nb].called else -w["called"]
+                if j < 2 and k in chain[0].near:
+                    e += w["near"]
+                if t.gap and k in t.near:
+                    e += w["near_gap"]
+                row.append(e)
+            emit.append(row)
+        c = range(len(cands))
+        # state: (speaker of turn j-1, speaker of turn j)
+        score: dict[tuple[int, int], float] = {
+            (a, b): emit[0][a] + emit[1][b] - (w["same_gap" if chain[1].gap else "same"] if a == b else 0.0)
+            for a in c for b in c if emit[0][a] > never / 2 and emit[1][b] > never / 2}
+        back: list[dict[tuple[int, int], tuple[int, int]]] = []
+        for j in range(2, n):
+            nxt: dict[tuple[int, int], float] = {}
+            bk: dict[tuple[int, int], tuple[int, int]] = {}
+            for (a, b), sc in score.items():
+                for d in c:
+                    e = emit[j][d]
+                    if e <= never / 2:
+                        continue
+                    if chain[j].gap:
+                        tr = -w["same_gap"] if d == b else w["alt_gap"] if d == a else -w["third_gap"]
+                    elif chain[j - 1].gap:
+                        tr = (-w["same"] if d == b else w["alt_gap"] if d == a else -w["third_gap"])
+                    else:
+                        tr = -w["same"] if d == b else w["alt"] if d == a else -w["third"]
+                    val = sc + e + tr
+                    if val > nxt.get((b, d), never):
+                        nxt[b, d] = val
+                        bk[b, d] = (a, b)
+            back.append(bk)
+            score = nxt
+        if not score:
+            return
+        state = max(score, key=lambda st: score[st])
+        path = [state[1], state[0]]
+        for bk in reversed(back):
+            state = bk[state]
+            path.append(state[0])
+        path.reverse()
+        for t, i in zip(chain, path, strict=True):
+            want = cands[i]
+            if t.fixed or want == t.key:
+                continue
+            t.key = want
+            for v in t.voices:
+                v.runner_up = v.speakers[0] if v.speakers else v.runner_up
+                v.speakers = (want,)
+                v.source = "settled"
 
     def _other(self, chain: list[_Turn], j: int, a: str) -> str | None:
         """The other party of a two-person exchange with `a`, around turn j."""
@@ -1594,6 +1853,12 @@ class Attributor:
         return None
 
 
+# words that end a description before its noun's end ("his brother to Hugh", "her mother again")
+_NOT_NOUN = frozenset("""to at with in as and who whom which from for on of into upon after again once then now
+still too also aloud but or while when""".split())
+_LY_NOUNS = frozenset({"family", "ally", "bully", "lily", "fly", "belly", "folly", "jelly"})
+# what follows a clause's subject: a verb ("Clara mused"), or an aside ("Clara, looking up,")
+_CLAUSE_VERB = re.compile(r"\s*,|\s+(?!(?:and|or|nor|but|to|of|in|with|at|by|for|from|on|into)\b)[a-z]")
 _ONESELF = re.compile(r"\s+(?:to\s+)?(?:him|her|them|my|your|our|one)sel(?:f|ves)\b")
 
 
@@ -1610,6 +1875,20 @@ _RULE_CONFIDENCE: dict[str, float] = {
 _PRONOUN_CONFIDENCE: dict[str, tuple[float, float, float, float]] = {
     "tag_after": (0.94, 0.8, 0.7, 0.65), "tag_before": (0.75, 0.67, 0.58, 0.41)}
 _NAMED_CONFIDENCE: dict[str, float] = {"tag_after": 0.98, "tag_before": 0.86, "intro": 0.9}
+# weights of the evidence `Attributor._decode` weighs (tuned on the PDNC development novels by the
+# rules' own accuracy, bench/pdnc.py): the rules' guess for a turn, by the rule that made it
+# (a guess that only echoes the turns before counts once); someone the line calls by name (not
+# the speaker), names in passing (hardly ever the speaker), or calls "sir"/"madam" (the pronouns
+# of the one who speaks before and after it); the one the line before called by name (answers);
+# people the narration before the run named (take part in its first exchange); and the turns'
+# shape: a speaker following themself, the one of two turns back speaking again, a third voice
+# (weaker across a short narration paragraph, "_gap", of at most `gap_words` words)
+_DECODE_W: dict[str, float] = {"g_turn": 0.4, "g_addressee": 1.5, "g_narration": 0.7, "g_recent": 0.3,
+                               "g_pair": 1.0, "g_gender": 0.5, "g_none": 0.0, "avoid": 5.0, "named": 3.0,
+                               "called": 1.0, "prev_to": 1.5, "near": 0.5, "same": 2.0, "alt": 2.0,
+                               "third": 1.0, "gap_words": 100, "same_gap": 0.0, "alt_gap": 0.5,
+                               "third_gap": 0.5, "near_gap": 0.5}
+_DECODE_CANDIDATES = 6  # people weighed per run (the most likely by the run's own evidence)
 # a line with no tag of its own in a run of voiced paragraphs (see `Attributor.settle`): where
 # the nearest named tags are, whether their parity agrees with the speaker, and whether the run
 # is between two people only

@@ -8,7 +8,10 @@ with what the ranking model does not weigh: the margin over the runner-up, the k
 (named tag, pronoun tag, action, none), how many candidates share the chosen one's pronouns,
 how far the nearest named tags are and whether turn-taking from them lands on the chosen
 speaker, the length of the untagged run, whether the rules and the ranker agree, whether the
-line calls someone, and text-wide habits (how often its lines are tagged by name). A logistic
+line calls someone, text-wide habits (how often its lines are tagged by name), and the stretch
+between two named tags the line sits in (its weakest margin, whether the ranker overruled the
+rules in it, how many of its lines' own words speak against their chosen speakers: an exchange
+off by one is wrong as a whole). A logistic
 model over these gives P(right), the line's confidence. Its weights (`CONF_WEIGHTS` in
 ranker_weights.py) are fitted by bench/train_ranker.py on the ranker's cross-validated choices,
 so that they judge the ranker as it behaves on a novel it has not seen.
@@ -98,6 +101,7 @@ def features(groups: Sequence[Group], chosen: Sequence[int], *, copies: bool = T
             imp_after = bi + 1 < m and groups[block[bi + 1]].kind == "imp"
             run_hi[bi] = run_hi[bi + 1] if imp_after else bi
         n_speakers = len({who[j] for j in block})
+        stretch = _stretches(groups, chosen, block)
         for bi, gi in enumerate(block):
             g = groups[gi]
             c = chosen[gi]
@@ -153,10 +157,58 @@ def features(groups: Sequence[Group], chosen: Sequence[int], *, copies: bool = T
                 f["alternates"] = 1.0
             if bi + 1 < len(block) and who[block[bi + 1]] == k:
                 f["same_as_next"] = 1.0
+            sg = stretch[bi]
+            if sg is not None:
+                f.update(sg)
     if copies:
         for g, f in zip(groups, out, strict=True):
             for name, v in list(f.items()):
                 f[g.kind + ":" + name] = v
+    return out
+
+
+# what a line's own words and the next line say against its chosen speaker (the ranker's features
+# of that candidate): it calls them by name or by a word of their sex ("madam"), names them inside
+# the quote, the narration's pronoun is of the other sex, the next line calls someone of theirs
+_CONTRA = ("voc", "inq", "called_same", "pp_clash", "nx1_called_other")
+# … and for them: it calls someone of the other sex, the next line calls them
+_SUPPORT = ("called_other", "nx1_voc", "nx1_called_same")
+
+
+def _stretches(groups: Sequence[Group], chosen: Sequence[int], block: Sequence[int]) -> list[dict[str, float] | None]:
+    """Per line of one block, the stretch between two named tags it sits in (None for a named
+    line). Untagged alternation off by one is wrong as a whole stretch, so what is seen anywhere
+    in it speaks for each of its lines: the weakest and the mean margin of the ranker over the
+    runner-up, whether it overruled the rules anywhere, and how many lines' own words speak
+    against or for their chosen speaker (see _CONTRA, _SUPPORT)."""
+    out: list[dict[str, float] | None] = [None] * len(block)
+    start = 0
+    while start < len(block):
+        if groups[block[start]].kind == "nam":
+            start += 1
+            continue
+        end = start
+        while end < len(block) and groups[block[end]].kind != "nam":
+            end += 1
+        margins: list[float] = []
+        contra = support = 0
+        overruled = False
+        for gi in block[start:end]:
+            g = groups[gi]
+            c = chosen[gi]
+            p = g.probs[c] if g.probs else 1.0
+            margins.append(p - max((q for j, q in enumerate(g.probs) if j != c), default=0.0))
+            own = g.feats[c]
+            contra += sum(1 for k in _CONTRA if own.get(k))
+            support += sum(1 for k in _SUPPORT if own.get(k))
+            overruled |= c != 0
+        f = {"sg_minmargin": min(margins), "sg_meanmargin": sum(margins) / len(margins),
+             "sg_contra": math.log1p(contra), "sg_support": math.log1p(support)}
+        if overruled:
+            f["sg_overruled"] = 1.0
+        for bi in range(start, end):
+            out[bi] = f
+        start = end
     return out
 
 

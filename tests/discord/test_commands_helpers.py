@@ -1,5 +1,6 @@
 """The pure parts of the slash commands: recap trimming, replies, the status embed, story lookup."""
 
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -8,6 +9,8 @@ import pytest
 from bot.discord_app.commands import (
     advance_reply,
     cast_embeds,
+    cast_message,
+    cast_pages,
     recap_text,
     resolve_story,
     status_embed,
@@ -16,6 +19,7 @@ from bot.discord_app.commands import (
 from bot.discord_app.permissions import Refused
 from bot.engine.api import AdvanceResult, SessionView
 from bot.engine.stage import Place
+from bot.story.model import Character
 from tests.discord.stories import short_story
 
 STORY = short_story("tale", beats=30, scenes=1)
@@ -63,6 +67,27 @@ def test_cast_embeds_carry_avatar_and_one_line_persona() -> None:
     assert [e.author.name for e in embeds] == ["Gaara", "Rock Lee", "Clyde Discord"]
     assert embeds[0].description == "A quiet boy of the sand."
     assert all(e.author.icon_url for e in embeds)
+
+
+def test_a_long_cast_is_paged_within_discord_s_limits() -> None:
+    long = "A very long persona, said over and over without a full stop " * 40
+    cast = tuple(Character(key=f"c{n}", name=f"@everyone {'N' * 300}{n}", persona=long, pronouns="she/her " * 30)
+                 for n in range(23))
+    story = replace(STORY, characters=cast)
+    assert cast_pages(story) == 3
+    pages = [cast_embeds(story, p) for p in range(3)]
+    assert [len(p) for p in pages] == [10, 10, 3]
+    for embeds in pages:
+        total = sum(len(e.author.name or "") + len(e.description or "") + len(e.footer.text or "") for e in embeds)
+        assert total <= 6000, "Discord refuses a message whose embeds hold more than 6,000 characters"
+        assert all("@everyone" not in (e.author.name or "") for e in embeds), "a name never pings"
+    content, extra = cast_message(story, "tale", page=5)
+    assert "21–23 of 23 (page 3 of 3)" in content, "a page past the end shows the last"
+    ids = [c.custom_id for c in extra["view"].children]
+    assert ids == ["cast:p:1:tale", "cast:n:3:tale"]
+    assert [c.item.disabled for c in extra["view"].children] == [False, True]
+    content, extra = cast_message(STORY, "tale")
+    assert "page" not in content and "view" not in extra, "one page needs no buttons"
 
 
 def test_story_lookup_by_slug_or_title() -> None:

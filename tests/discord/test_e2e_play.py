@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
+from bot.story.model import Character
 from tests.discord.e2e import (
     SEED,
     assert_played_in_order,
@@ -33,6 +34,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 RATE_SCALE = 0.05  # this module shrinks Discord's rate windows (emulator and bot alike)
 SHORT = short_story("short-tale", beats=12, scenes=2)
 LONGER = short_story("three-parts", beats=18, scenes=3)
+CROWD = tuple(Character(key=f"villager-{n:02d}", name=f"Villager {n:02d}",
+                        persona=f"Villager number {n}, see https://example.com/v{n} for more.")
+              for n in range(1, 24))  # 23 characters: three pages of ten
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -46,7 +50,9 @@ async def bot(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> A
         ("gaara", "dialogue", f"“Listen, {pings}!” Gaara said."),
         ("clyde", "dialogue", "“My name is hard to say,” Clyde said."),
     ]])
-    async with running(make_bot(emulator, work, story_root(work, SHORT, LONGER, mentions, seed=True), rate_scale=RATE_SCALE)) as proc:
+    crowd = make_story("crowd", [[(None, "narration", "A crowd gathered in the square.")]], cast=CROWD)
+    async with running(make_bot(emulator, work, story_root(work, SHORT, LONGER, mentions, crowd, seed=True),
+                                rate_scale=RATE_SCALE)) as proc:
         yield proc
 
 
@@ -255,6 +261,38 @@ async def test_reader_commands_list_characters_and_autocomplete(bot: BotProcess,
     assert "No story is playing" in await i.wait_reply()
     i = await emu.invoke(emu.reader, emu.channel, "ask", options={"character": "gaara", "question": "hi?"})
     assert "No story is playing" in await i.wait_reply()
+
+
+async def test_a_long_cast_is_paged_with_buttons_that_turn_the_page(bot: BotProcess, emulator: Emulator) -> None:
+    emu = emulator
+    i = await emu.invoke(emu.reader, emu.channel, "story", subcommand="characters", options={"story": "crowd"})
+    text = await i.wait_reply()
+    msg = i.original
+    assert msg is not None and i.ephemeral
+    names = [e["author"]["name"] for e in msg.embeds]
+    assert names == [f"Villager {n:02d}" for n in range(1, 11)], "ten a page, in the story's order"
+    assert "1–10 of 23 (page 1 of 3)" in text
+    assert "Villager number 1, see" in text and "https://example.com" not in text, "a persona's link is defused"
+
+    def page_buttons() -> tuple[dict[str, object], dict[str, object]]:
+        assert msg is not None
+        buttons = [c for row in msg.components for c in row["components"]]
+        return (next(c for c in buttons if c["custom_id"].startswith("cast:p:")),
+                next(c for c in buttons if c["custom_id"].startswith("cast:n:")))
+
+    prev, nxt = page_buttons()
+    assert prev.get("disabled") and not nxt.get("disabled"), "no page before the first"
+    for page, first in ((2, 11), (3, 21)):
+        turn = await emu.press_button(emu.reader, msg, str(nxt["custom_id"]))
+        await turn.wait_response()
+        assert turn.response_type == 7, "the same message turns its page"
+        names = [e["author"]["name"] for e in msg.embeds]
+        assert names[0] == f"Villager {first:02d}" and f"(page {page} of 3)" in msg.content
+        prev, nxt = page_buttons()
+    assert len(names) == 3 and nxt.get("disabled") and not prev.get("disabled"), "no page after the last"
+    turn = await emu.press_button(emu.reader, msg, str(prev["custom_id"]))
+    await turn.wait_response()
+    assert "(page 2 of 3)" in msg.content
 
 
 async def test_vote_mode_needs_two_readers_and_bots_do_not_vote(bot: BotProcess, emulator: Emulator) -> None:

@@ -225,13 +225,13 @@ async def test_postgres_commits_concurrent_sessions_together(pg_url: str, monkey
     from bot.store import pg
 
     groups: list[int] = []
-    real = pg._write_group
+    real = pg._commit_group
 
-    async def counted(conn: Any, batches: Any) -> Any:
-        groups.append(len(batches))
-        return await real(conn, batches)
+    async def counted(conn: Any, group: Any) -> None:
+        groups.append(len(group))
+        await real(conn, group)
 
-    monkeypatch.setattr(pg, "_write_group", counted)
+    monkeypatch.setattr(pg, "_commit_group", counted)
     db = await pg.PgDatabase.open(pg_url)
     try:
         await db.migrate()
@@ -392,7 +392,7 @@ async def test_postgres_sends_a_groups_intents_and_results_as_one_statement(
             await store.begin_post(sid, 1, "beat", 0, 0, 1.0)
             await store.add_vote(sid, 0, 7, 1.0)
         await store.begin_post(fresh[0], 1, "beat", 0, 0, 1.0)  # its second intent is refused
-        real = pg._write_group
+        real = pg._commit_group
 
         class Spy:  # the connection, noting each statement executed
             def __init__(self, conn: Any) -> None:
@@ -405,10 +405,10 @@ async def test_postgres_sends_a_groups_intents_and_results_as_one_statement(
                 sent.append(query)
                 return await self.conn.execute(query, *args)
 
-        async def counted(conn: Any, batches: Any) -> Any:
-            return await real(Spy(conn), batches)
+        async def counted(conn: Any, group: Any) -> None:
+            await real(Spy(conn), group)
 
-        monkeypatch.setattr(pg, "_write_group", counted)
+        monkeypatch.setattr(pg, "_commit_group", counted)
         news = {}
         for i, sid in enumerate(done):
             old = olds[sid]

@@ -133,8 +133,9 @@ _PATHOLOGICAL = {
 
 
 def test_pathological_megabyte_inputs_segment_in_linear_time() -> None:
-    """Each ~1 MB input must segment in < 5 s of CPU (about 1 s on the dev machine): generous,
-    so a loaded CI box passes, while a quadratic pass (minutes) cannot."""
+    """Each ~1 MB input must segment in < 20 s of CPU. The slowest (20k short speeches, opening
+    quotes never closed) take ~4.5 s on the dev machine and passed 5 s under load: the bound is
+    generous so that a loaded CI box passes, while a quadratic pass (many minutes) cannot."""
     import time
 
     for label, text in _PATHOLOGICAL.items():
@@ -142,7 +143,7 @@ def test_pathological_megabyte_inputs_segment_in_linear_time() -> None:
         story = attempt(text)
         spent = time.process_time() - t0
         assert story is not None, label
-        assert spent < 5.0, f"{label}: {spent:.1f} s"
+        assert spent < 20.0, f"{label}: {spent:.1f} s"
         assert max(len(b.text) for b in story.beats) <= 2000
 
 
