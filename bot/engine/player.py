@@ -268,13 +268,18 @@ class SessionPlayer:
         if self.running:
             self.bs.awake.add(self)
 
-    async def park(self, delay: float | None) -> None:
-        """Sleep `delay` seconds (None: until woken); how late the timer fired goes to `stats.lateness`."""
+    async def park(self, delay: float | None, at: float | None = None) -> None:
+        """Sleep `delay` seconds (None: until woken); how late the timer fired goes to `stats.lateness`.
+        `at`: the tick (monotonic, on the `Backstage.tick` grid) the delay ends at: a timer shared
+        with every session due in that tick."""
         clock = self.bs.clock
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         handle = None
         target = 0.0
-        if delay is not None:
+        if at is not None:
+            target = at
+            self.bs.ticks.wake_at(at, fut)
+        elif delay is not None:
             delay = max(0.0, delay)
             target = clock.monotonic() + delay
             handle = clock.call_later(delay, functools.partial(_fire, fut))
@@ -344,8 +349,19 @@ class SessionPlayer:
         now = bs.clock.now()
         due = row.next_due_at if row.next_due_at is not None else now
         if due > now:
-            await self._wait_until_due(due - now)
-            return True
+            wait = due - now
+            tick = bs.tick
+            at = None
+            if tick > 0:
+                # Wake on the tick at or before the due time (never after it), with every other
+                # session due in that tick: their intents then share one commit, which is most of
+                # a post's cost to the database. A beat leaves up to one tick early, never late.
+                mono = bs.clock.monotonic()
+                at = (mono + wait + 1e-9) // tick * tick  # (a due time on the grid keeps its tick)
+                wait = at - mono
+            if wait > 0:
+                await self._wait_until_due(wait, at)
+                return True
         webhook = self.place.parent_id or self.place.channel_id
         grant = bs.gate.request(self.place.channel_id, webhook)
         if isinstance(grant, float):
@@ -359,8 +375,9 @@ class SessionPlayer:
             await self.park(retry)
         return True
 
-    async def _wait_until_due(self, wait: float) -> None:
-        """Sleep until the next beat is due, showing typing shortly before a long beat."""
+    async def _wait_until_due(self, wait: float, at: float | None = None) -> None:
+        """Sleep until the next beat is due (`at`: on the tick grid), showing typing shortly before
+        a long beat."""
         bs = self.bs
         nxt = self.playable_from(self.row.position) if self.row.title_posted else None
         lead = bs.pacing.typing_lead
@@ -376,7 +393,7 @@ class SessionPlayer:
                 except Exception as exc:  # best effort by contract
                     log.debug("session %s: typing failed: %s", self.row.id, exc)
             return
-        await self.park(wait)
+        await self.park(wait, at)
 
     def _take_fixes(self) -> None:
         """The library's current version of the story, when it has the same beats (a speaker fixed
@@ -395,7 +412,7 @@ class SessionPlayer:
                     or self.fault is not None:
                 return None
             now = bs.clock.now()
-            if row.next_due_at is not None and row.next_due_at > now + 1e-6:
+            if row.next_due_at is not None and row.next_due_at > now + bs.tick + 1e-6:
                 return None  # the pace changed while we waited for the budget
             self._take_fixes()
             kind, first, last, cue, words = next_post(self.story, row, bs.pacing, bs.limits.max_cue_chars, now)
@@ -508,8 +525,11 @@ class SessionPlayer:
                 new.next_due_at = max(floor, due + pacing.delay_after(last_words, row.wpm)) if auto else None
         try:
             # votes are only ever cast in vote mode (a change of mode clears them)
+            # The result waits for the next tick's commit, unless the session is due again before
+            # that (a compressed time scale, catching up): then it would hold the next post back.
+            hurry = new.next_due_at is not None and new.next_due_at - now < 2 * bs.tick
             await bs.store.finish_post(row.id, seq, message_id, now, new, clear_votes=beat and row.mode != "auto",
-                                       parts=parts, old=row)
+                                       parts=parts, old=row, hurry=hurry)
         except DatabaseFault:
             self.pending = (seq, kind, first, last, message_id, words, parts)
             raise

@@ -26,7 +26,12 @@ from bot.store.migrations import (
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another process's lock on the database
-COMMIT_WINDOW = 0.02  # the bot's `Database.commit_window`: see there; below `EngineLimits.margin` (test_budget)
+# The bot's `Database.commit_window` (see there). A post's intent never waits for it (`batch(hurry=True)`),
+# so it is not bounded by the rate budget's margin; the engine wakes due sessions on this grid (`Backstage.tick`).
+COMMIT_WINDOW = 0.2
+# PostgreSQL's `commit_window`: its writer does not hurry intents, so a post may leave up to one window
+# after its rate slot was taken: this stays below `EngineLimits.margin` (test_budget).
+PG_COMMIT_WINDOW = 0.02
 GROUP_MAX = 128  # batches that make a group worth committing without waiting for the rest of the window
 
 
@@ -244,7 +249,7 @@ class Database:
             self._last_checkpoint = now
             self._worker.call(_checkpoint, self._raw).add_done_callback(_ignore)
 
-    async def batch(self, ops: Sequence[tuple[str, Any, bool]]) -> list[list[Any] | None]:
+    async def batch(self, ops: Sequence[tuple[str, Any, bool]], *, hurry: bool = False) -> list[list[Any] | None]:
         """Run `(sql, params, many)` statements as one atomic unit; returns the rows of each
         single statement. PgDatabase has the same method, so the repositories' hot path is written
         once for both backends.
@@ -254,21 +259,27 @@ class Database:
         committed as soon as the event loop turns. Should one batch fail, the group is rolled back and
         redone with each batch in a SAVEPOINT, so the failing batch raises for its caller alone.
         The call returns only once its batch is committed, so "intent recorded before the send,
-        result after" holds as before."""
+        result after" holds as before.
+
+        `hurry` (a post's intent: its rate slot is taken, the send waits for this commit): commit at
+        the next turn of the event loop, taking along whatever waits for the window. The engine
+        wakes the sessions that are due on the window's grid, so their intents share that commit
+        and the previous round's results ride along: about one commit per window, and a post
+        leaves one loop turn after its slot was taken, whatever the window."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[list[list[Any] | None]] = loop.create_future()
         queue = self._queue
         queue.append((list(ops), fut))
         if not self._armed and (self._writer is None or self._writer.done()):
             self._armed = True  # else the writer takes this batch with the next commit
-            wait = self._last_commit + self.commit_window - loop.time()
+            wait = 0.0 if hurry else self._last_commit + self.commit_window - loop.time()
             if wait > 0:
                 self._timer = loop.call_later(wait, self._start_writer)
             else:
                 loop.call_soon(self._start_writer)
-        elif len(queue) == GROUP_MAX and self._timer is not None:
-            # Enough for one commit: waiting longer saves nothing and makes a commit that holds the
-            # loop longer (the many-session lateness).
+        elif (hurry or len(queue) == GROUP_MAX) and self._timer is not None:
+            # An intent (see `hurry`), or enough for one commit: waiting longer saves nothing and
+            # makes a commit that holds the loop longer (the many-session lateness).
             self._timer.cancel()
             self._timer = None
             loop.call_soon(self._start_writer)

@@ -234,8 +234,10 @@ class SessionStore:
         self._live_tasks: set[asyncio.Task[None]] = set()
 
     # -- one-round-trip transactions ------------------------------------------------------------
-    async def _batch(self, *ops: tuple[str, Any, bool]) -> list[list[Any] | None]:
+    async def _batch(self, *ops: tuple[str, Any, bool], hurry: bool = False) -> list[list[Any] | None]:
         try:
+            if hurry and isinstance(self.db, Database):  # (PostgreSQL's window stays below the margin)
+                return await self.db.batch(ops, hurry=True)
             return await self.db.batch(ops)
         except INTEGRITY_ERRORS:
             raise
@@ -385,20 +387,23 @@ class SessionStore:
     # -- posts ----------------------------------------------------------------------------------
     async def begin_post(self, session_id: int, seq: int, kind: str, first: int | None, last: int | None,
                          now: float) -> None:
-        """Record that we are about to submit this post (committed before the stage is called)."""
+        """Record that we are about to submit this post (committed before the stage is called). Its
+        rate slot is taken: it commits at once (`hurry`), with whatever else is queued."""
         if self.db.dialect == "postgres":
             await self._batch((_PG_BEGIN, (session_id, seq, kind, first, last, now), False))
             return
         await self._batch(("INSERT INTO posts (session_id, seq, kind, first_beat, last_beat, status, created_at)"
-                           " VALUES (?, ?, ?, ?, ?, 'posting', ?)", (session_id, seq, kind, first, last, now), False))
+                           " VALUES (?, ?, ?, ?, ?, 'posting', ?)", (session_id, seq, kind, first, last, now), False),
+                          hurry=True)
 
     async def finish_post(self, session_id: int, seq: int, message_id: int, now: float,
                           row: SessionRow, *, clear_votes: bool = False, parts: Sequence[int] = (),
-                          old: SessionRow | None = None) -> None:
+                          old: SessionRow | None = None, hurry: bool = False) -> None:
         """Mark the post posted (with the earlier `parts` of a split cue) AND move the session on,
         atomically. `old`: the session row as saved before, when the caller knows it: only the
         columns that differ are written (a post changes 3 or 4 of them; rewriting `state` alone
-        costs more than the rest of the transaction, through its two indexes)."""
+        costs more than the rest of the transaction, through its two indexes). `hurry`: commit at
+        once rather than with the next group (SQLite; see `Database.batch`)."""
         if self.db.dialect == "postgres":  # one statement: one round trip, shared by a group
             if old is not None and _others(old) == _others(row):
                 await self._batch((_PG_POSTED, (session_id, seq, message_id, now, clear_votes, parts,
@@ -417,7 +422,7 @@ class SessionStore:
         ops.append(_update_op(row, old))
         if clear_votes:
             ops.append(("DELETE FROM votes WHERE session_id = ?", (session_id,), False))
-        await self._batch(*ops)
+        await self._batch(*ops, hurry=hurry)
 
     async def set_post_status(self, session_id: int, seqs: Sequence[int], status: str) -> None:
         await self._batch(("UPDATE posts SET status = ? WHERE session_id = ? AND seq = ?",

@@ -22,13 +22,13 @@ class FailingStore(SessionStore):
     def heal(self) -> None:
         self.failing = set()
 
-    async def _batch(self, *ops: tuple[str, Any, bool]) -> list[list[Any] | None]:
+    async def _batch(self, *ops: tuple[str, Any, bool], hurry: bool = False) -> list[list[Any] | None]:
         caller = sys._getframe(1).f_code.co_name  # the SessionStore method writing
         if "*" in self.failing or caller in self.failing:
             self.refused.append(caller)
             # as the store reports a full disk: nothing of the transaction was saved
             raise DatabaseFault("database or disk is full")
-        return await super()._batch(*ops)
+        return await super()._batch(*ops, hurry=hurry)
 
     async def create(self, row: SessionRow, audit: AuditEntry | None = None) -> int:
         if "*" in self.failing or "create" in self.failing:
