@@ -40,7 +40,7 @@ from bot.engine.pacing import Pacing
 from bot.engine.recording import RecordingStage
 from bot.engine.stage import Cue, MessageRef, Place, SeenMessage
 from bot.store import Database, PgDatabase, Store
-from bot.store.db import COMMIT_WINDOW, PG_COMMIT_WINDOW
+from bot.store.db import COMMIT_WINDOW
 from bot.story.model import Beat, Character, Scene, Story
 
 MOD = Actor(user_id=1, name="bench", moderator=True)
@@ -190,7 +190,7 @@ async def open_db(folder: Path) -> Store:
     # (the sessions of one phase must not be live in the next one's channels)
     url = PG_SERVER.new_url() if PG_SERVER is not None else PG_URL
     db: Store = await PgDatabase.open(url, pool_size=8) if url else await Database.open(folder / "bench.sqlite3")
-    db.commit_window = PG_COMMIT_WINDOW if url else COMMIT_WINDOW  # as the bot opens it (`open_store`)
+    db.commit_window = COMMIT_WINDOW  # as the bot opens it (`open_store`)
     await db.migrate()
     return db
 

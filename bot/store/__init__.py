@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.store.db import COMMIT_WINDOW, PG_COMMIT_WINDOW, Database, StoreError
+from bot.store.db import COMMIT_WINDOW, Database, StoreError
 from bot.store.migrations import MigrationError, MigrationStatus
 from bot.store.pg import PgDatabase
 
@@ -25,7 +25,7 @@ async def open_store(database_url: str | None, database_path: Path | str) -> Sto
             raise StoreError("DATABASE_URL must start with postgresql:// (leave it empty to use the SQLite "
                              "file at DATABASE_PATH)")
         pg = await PgDatabase.open(database_url)
-        pg.commit_window = PG_COMMIT_WINDOW
+        pg.commit_window = COMMIT_WINDOW
         return pg
     db = await Database.open(database_path)
     db.commit_window = COMMIT_WINDOW

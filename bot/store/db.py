@@ -29,9 +29,6 @@ BUSY_TIMEOUT_MS = 5000  # how long a write waits for another process's lock on t
 # The bot's `Database.commit_window` (see there). A post's intent never waits for it (`batch(hurry=True)`),
 # so it is not bounded by the rate budget's margin; the engine wakes due sessions on this grid (`Backstage.tick`).
 COMMIT_WINDOW = 0.2
-# PostgreSQL's `commit_window`: its writer does not hurry intents, so a post may leave up to one window
-# after its rate slot was taken: this stays below `EngineLimits.margin` (test_budget).
-PG_COMMIT_WINDOW = 0.02
 GROUP_MAX = 128  # batches that make a group worth committing without waiting for the rest of the window
 
 

@@ -155,6 +155,10 @@ class PgConnection:
 _Queued = tuple[list[tuple[str, Any, bool]], "asyncio.Future[list[list[Any] | None]]"]
 # Batches per commit: bounds one transaction's size (and how long its callers wait for it).
 _GROUP_MAX = 2000
+# Batches that make a group worth committing without waiting for the rest of the window (as
+# SQLite's `GROUP_MAX`): at thousands of sessions a 200 ms window of results made commits long
+# enough that the intents queued behind them left 0.2 s after their rate slots.
+_GROUP_FULL = 128
 
 # Statements written over rows (`over_rows`): each caller gives ONE row (a tuple of values), and
 # a group sends all its callers' rows as ONE parameter, a JSON array of arrays that the statement
@@ -278,6 +282,11 @@ async def _write_group(conn: asyncpg.Connection, batches: list[list[tuple[str, A
     return results
 
 
+def _settle(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
 def _usable(conn: Any) -> bool:
     """The connection is open (a connection the server ended says so once asyncpg has seen it)."""
     try:
@@ -384,8 +393,8 @@ class PgDatabase:
     path: Path | None = None
     # Group commit's window, as SQLite's `Database.commit_window`: a write arriving within this
     # many seconds of the last commit waits for the rest of it, so that the writes of every
-    # session posting meanwhile go together (a post leaves at most this much later). 0: commit
-    # as soon as the event loop turns; the bot sets `COMMIT_WINDOW` (`open_store`).
+    # session posting meanwhile go together; a hurried one (a post's intent) does not wait. 0:
+    # commit as soon as the event loop turns; the bot sets `COMMIT_WINDOW` (`open_store`).
     commit_window = 0.0
 
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
@@ -394,6 +403,9 @@ class PgDatabase:
         self._queue: list[_Queued] = []
         self._writer: asyncio.Task[None] | None = None
         self._armed = False  # the writer is due to start (the window is running)
+        self._timer: asyncio.TimerHandle | None = None  # ... at the end of the window
+        self._hurried = False  # a queued batch must not wait for the window (`batch(hurry=True)`)
+        self._sleep: asyncio.Future[None] | None = None  # the writer waiting out the window
         self._last_commit = 0.0
         # The writer's connection, kept from one group to the next (taking one from the pool and
         # giving it back costs as much CPU as a group's statement), and outside the pool (whose
@@ -439,7 +451,7 @@ class PgDatabase:
         async with self._pool.acquire() as conn, conn.transaction():
             yield PgConnection(conn)
 
-    async def batch(self, ops: Sequence[tuple[str, Any, bool]]) -> list[list[Any] | None]:
+    async def batch(self, ops: Sequence[tuple[str, Any, bool]], *, hurry: bool = False) -> list[list[Any] | None]:
         """Run `(sql, params, many)` statements as one atomic unit; returns the rows of each
         single statement (the same method as SQLite's `Database.batch`).
 
@@ -454,21 +466,35 @@ class PgDatabase:
         before the send, result after" holds). If the group fails, each of its batches is retried
         alone, so a failing batch raises for its caller only. Batches committed together must not
         depend on each other's order: the
-        repositories write one session's rows from under that session's lock, one at a time."""
+        repositories write one session's rows from under that session's lock, one at a time.
+
+        `hurry` (a post's intent, as on SQLite): the next group is committed at once, without
+        waiting for the rest of the window, and takes along whatever is queued; so is a full
+        group (`_GROUP_FULL`)."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[list[list[Any] | None]] = loop.create_future()
         self._queue.append((list(ops), fut))
+        if hurry:
+            self._hurried = True
         if not self._armed and (self._writer is None or self._writer.done()):
             self._armed = True  # else the writer takes this batch with its next group
-            wait = self._last_commit + self.commit_window - loop.time()
+            wait = 0.0 if hurry else self._last_commit + self.commit_window - loop.time()
             if wait > 0:
-                loop.call_later(wait, self._start_writer)
+                self._timer = loop.call_later(wait, self._start_writer)
             else:
                 loop.call_soon(self._start_writer)
+        elif hurry or len(self._queue) == _GROUP_FULL:
+            if self._timer is not None:  # the writer was due at the end of the window: now
+                self._timer.cancel()
+                self._timer = None
+                loop.call_soon(self._start_writer)
+            elif self._sleep is not None and not self._sleep.done():  # it waits out the window
+                self._sleep.set_result(None)
         return await fut
 
     def _start_writer(self) -> None:
         self._armed = False
+        self._timer = None
         if self._queue and (self._writer is None or self._writer.done()):
             self._writer = asyncio.get_running_loop().create_task(self._write_queued(), name="narrator-pg-writer")
             self._writer.add_done_callback(self._writer_done)
@@ -484,10 +510,18 @@ class PgDatabase:
         while self._queue:
             group: list[_Queued] = []
             try:
-                # the writes that came during the last commit gather for the rest of its window
+                # the writes that came during the last commit gather for the rest of its window,
+                # unless one of them is hurried (then or while waiting)
                 wait = self._last_commit + self.commit_window - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
+                if wait > 0 and not self._hurried and len(self._queue) < _GROUP_FULL:
+                    self._sleep = loop.create_future()
+                    wake = loop.call_later(wait, _settle, self._sleep)
+                    try:
+                        await self._sleep
+                    finally:
+                        wake.cancel()
+                        self._sleep = None
+                self._hurried = False
                 self._last_commit = loop.time()
                 if len(self._queue) <= _GROUP_MAX:
                     group, self._queue = self._queue, []

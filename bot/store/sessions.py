@@ -236,9 +236,7 @@ class SessionStore:
     # -- one-round-trip transactions ------------------------------------------------------------
     async def _batch(self, *ops: tuple[str, Any, bool], hurry: bool = False) -> list[list[Any] | None]:
         try:
-            if hurry and isinstance(self.db, Database):  # (PostgreSQL's window stays below the margin)
-                return await self.db.batch(ops, hurry=True)
-            return await self.db.batch(ops)
+            return await self.db.batch(ops, hurry=hurry)
         except INTEGRITY_ERRORS:
             raise
         except FAULT_ERRORS as exc:

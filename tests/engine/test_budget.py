@@ -22,16 +22,6 @@ def test_window_slides() -> None:
     assert w.wait(10.0) == 0
 
 
-def test_a_commit_window_an_intent_waits_for_fits_in_the_budget_margin() -> None:
-    """A post's slot is taken before its intent is committed, so the request reaches Discord as
-    much later than the budget counted it as the intent waits: the margin on every wait must cover
-    that (a 50 ms window made the real-limits e2e test meet a global 429). SQLite's intents never
-    wait for its window (`test_ticks`); PostgreSQL's writer waits for its own."""
-    from bot.store.db import PG_COMMIT_WINDOW
-
-    assert PG_COMMIT_WINDOW < EngineLimits().margin
-
-
 def test_try_take_is_local_wait_global_wait_and_take_in_one() -> None:
     b = RateBudget(EngineLimits(margin=0.05, global_requests=3))
     assert b.try_take(1, 1, 0.0, in_turn=False) is None  # others are waiting first: nothing taken

@@ -57,3 +57,86 @@ async def test_rows_sent_as_one_parameter_come_back_exactly(pg_url: str) -> None
                 "posted", BIG - 100 - i, when[i], when[i], parts[i % 3], None if i % 2 else 0)
     finally:
         await db.close()
+
+
+async def test_a_hurried_batch_commits_at_once_even_while_the_writer_waits_out_its_window(
+        pg_url: str, monkeypatch: Any) -> None:
+    """A post's intent (`batch(hurry=True)`) never waits for the commit window, as on SQLite:
+    whether the writer is due at the end of the window or already waiting it out, it commits at
+    once and takes along the batches that were waiting."""
+    db = await pg.PgDatabase.open(pg_url)
+    try:
+        await db.execute("CREATE TABLE IF NOT EXISTS hurry_t (x BIGINT)")
+        await db.execute("DELETE FROM hurry_t")
+        db.commit_window = 30.0  # far longer than this test may take
+        commits = 0
+        real = pg._commit_group
+
+        async def counted(conn: Any, group: Any) -> None:
+            nonlocal commits
+            commits += 1
+            await real(conn, group)
+
+        monkeypatch.setattr(pg, "_commit_group", counted)
+        insert = "INSERT INTO hurry_t VALUES (?)"
+        await db.batch([(insert, (1,), False)])  # the first commit goes at once
+        assert commits == 1
+        # (a) the writer is idle, due at the end of the window
+        waiting = asyncio.ensure_future(db.batch([(insert, (2,), False)]))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not waiting.done(), "within the window of the last commit: it waits for the next one"
+        await asyncio.wait_for(db.batch([(insert, (3,), False)], hurry=True), 5.0)
+        await asyncio.wait_for(waiting, 1.0)
+        assert commits == 2
+        # (b) the writer is running and waits out the window before its next group
+        gate = asyncio.Event()
+
+        async def slow(conn: Any, group: Any) -> None:
+            nonlocal commits
+            commits += 1
+            await gate.wait()
+            await real(conn, group)
+
+        monkeypatch.setattr(pg, "_commit_group", slow)
+        db.commit_window = 0.0
+        first = asyncio.ensure_future(db.batch([(insert, (4,), False)]))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        db.commit_window = 30.0
+        second = asyncio.ensure_future(db.batch([(insert, (5,), False)]))  # queued behind the commit
+        gate.set()
+        await asyncio.wait_for(first, 5.0)
+        monkeypatch.setattr(pg, "_commit_group", counted)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not second.done(), "the writer waits out the window"
+        await asyncio.wait_for(db.batch([(insert, (6,), False)], hurry=True), 5.0)
+        await asyncio.wait_for(second, 1.0)
+        assert commits == 4
+        rows = await db.fetchall("SELECT x FROM hurry_t ORDER BY x")
+        assert [r[0] for r in rows] == [1, 2, 3, 4, 5, 6]
+    finally:
+        await db.close()
+
+
+async def test_a_full_group_commits_without_waiting_out_the_window(pg_url: str) -> None:
+    """128 writes waiting (`_GROUP_FULL`) are committed at once: at thousands of sessions a whole
+    window of results made commits so long that the intents queued behind them left late."""
+    db = await pg.PgDatabase.open(pg_url)
+    try:
+        await db.execute("CREATE TABLE IF NOT EXISTS full_t (x BIGINT)")
+        await db.execute("DELETE FROM full_t")
+        db.commit_window = 30.0  # far longer than this test may take
+        insert = "INSERT INTO full_t VALUES (?)"
+        await db.batch([(insert, (0,), False)])  # the first commit goes at once; the window starts
+        few = [asyncio.ensure_future(db.batch([(insert, (i,), False)])) for i in range(1, pg._GROUP_FULL)]
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not any(f.done() for f in few), "fewer than a full group wait for the window"
+        last = db.batch([(insert, (pg._GROUP_FULL,), False)])
+        await asyncio.wait_for(asyncio.gather(last, *few), 5.0)
+        rows = await db.fetchall("SELECT count(*) FROM full_t")
+        assert rows[0][0] == pg._GROUP_FULL + 1
+    finally:
+        await db.close()
