@@ -526,8 +526,9 @@ class SessionPlayer:
         try:
             # votes are only ever cast in vote mode (a change of mode clears them)
             # The result waits for the next tick's commit, unless the session is due again before
-            # that (a compressed time scale, catching up): then it would hold the next post back.
-            hurry = new.next_due_at is not None and new.next_due_at - now < 2 * bs.tick
+            # that (a compressed time scale, catching up): then it would hold the next post back;
+            # nor when readers move the story on (manual, vote): the next ▶ waits for this commit.
+            hurry = new.next_due_at is None or new.next_due_at - now < 2 * bs.tick
             await bs.store.finish_post(row.id, seq, message_id, now, new, clear_votes=beat and row.mode != "auto",
                                        parts=parts, old=row, hurry=hurry)
         except DatabaseFault:

@@ -285,7 +285,9 @@ class SessionStore:
         if entries:
             ops.append((_AUDIT_INSERT, entries, True))
         try:
-            await self._batch(*ops)
+            # (a command, a reader's ▶, a recovery: someone waits for it, and it is rare beside
+            # the posts: it does not wait for the commit window)
+            await self._batch(*ops, hurry=True)
         except INTEGRITY_ERRORS as exc:
             raise LiveSessionExists(str(exc)) from exc
 
@@ -512,7 +514,7 @@ class SessionStore:
     # -- votes ----------------------------------------------------------------------------------
     async def add_vote(self, session_id: int, position: int, user_id: int, now: float) -> None:
         await self._batch(("INSERT INTO votes (session_id, position, user_id, voted_at) VALUES (?, ?, ?, ?)"
-                           " ON CONFLICT DO NOTHING", (session_id, position, user_id, now), False))
+                           " ON CONFLICT DO NOTHING", (session_id, position, user_id, now), False), hurry=True)
 
     async def voters(self, session_id: int, position: int) -> set[int]:
         rows = await self.db.fetchall("SELECT user_id FROM votes WHERE session_id = ? AND position = ?",
@@ -521,7 +523,7 @@ class SessionStore:
 
     # -- audit ----------------------------------------------------------------------------------
     async def audit(self, entry: AuditEntry) -> None:
-        await self._batch((_AUDIT_INSERT, _audit_params(entry), False))
+        await self._batch((_AUDIT_INSERT, _audit_params(entry), False), hurry=True)
 
     async def audit_log(self, channel_id: int, limit: int = 100) -> list[AuditEntry]:
         rows = await self.db.fetchall(

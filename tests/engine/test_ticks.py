@@ -119,3 +119,37 @@ async def test_the_tick_is_the_largest_fraction_of_the_window_that_wakes_few_eno
     for _ in range(2):
         await one_second(2, 0.05)  # 40 a second: the whole window
     assert ticks.scale == 1.0
+
+
+async def test_a_readers_step_is_committed_at_once_whatever_the_window(tmp_path: Path) -> None:
+    """In manual mode the next ▶ waits for this post's result (the session's lock): it does not
+    wait for the commit window (200 ms live), or every step would lag by it."""
+    import asyncio
+
+    from bot.engine.api import Actor
+
+    rig = await make_rig(tmp_path, [simple_story(scenes=1, beats=6)], pacing=PACE)
+    place = Place(channel_id=700, guild_id=1)
+    try:
+        await rig.narrator.start(place, "tale", MOD, mode="manual")
+        await rig.advance(10)
+        rig.db.commit_window = 30.0  # far longer than this test may take
+
+        async def position() -> int:
+            rows = await rig.db.fetchall("SELECT position FROM sessions WHERE channel_id = ?", (place.channel_id,))
+            return int(rows[0][0])
+
+        for _ in range(3):
+            before = await position()
+            last = rig.stage.posts[-1].message_id
+            step = asyncio.ensure_future(rig.narrator.advance(place, Actor(42, "Reader"), message_id=last))
+            await rig.advance(30)  # (fake time: the reading pace between two presses)
+            assert (await asyncio.wait_for(step, 5.0)).advanced
+            for _ in range(100):  # a few turns of the event loop, no real time
+                if await position() != before:
+                    break
+                await asyncio.sleep(0)
+            assert await position() == before + 1, "the step is committed without waiting for the window"
+    finally:
+        await rig.narrator.close()
+        await rig.db.close()
