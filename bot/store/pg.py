@@ -329,16 +329,7 @@ async def _commit_group(conn: asyncpg.Connection, group: list[_Queued]) -> None:
     """Commit `group` and settle its callers' futures."""
     hot = _hot(group)
     if hot is not None:
-        try:
-            await conn.execute(*hot)  # one statement, atomic on its own: no BEGIN/COMMIT round trips
-        except asyncpg.PostgresError:
-            if len(group) == 1 or not _usable(conn):
-                raise
-            await _one_by_one(conn, group)
-            return
-        for _, fut in group:
-            if not fut.done():
-                fut.set_result([[]])  # a single statement that returns no rows: its own list each
+        await _commit_together(conn, group, hot)
         return
     if len(group) > 1 and all(len(ops) == 1 for ops, _ in group):
         # Every batch is ONE statement, atomic on its own: each kind's statement commits by
@@ -353,9 +344,15 @@ async def _commit_group(conn: asyncpg.Connection, group: list[_Queued]) -> None:
     await _commit_together(conn, group)
 
 
-async def _commit_together(conn: asyncpg.Connection, group: list[_Queued]) -> None:
+async def _commit_together(conn: asyncpg.Connection, group: list[_Queued], hot: tuple[str, ...] | None = None) -> None:
+    """One transaction for `group` (`hot`: its one statement and parameters, see `_hot`); if it
+    fails, each batch alone."""
     try:
-        results = await _write_group(conn, [ops for ops, _ in group])
+        if hot is not None:
+            await conn.execute(*hot)  # one statement, atomic on its own: no BEGIN/COMMIT round trips
+            results: list[list[list[Any] | None]] = [[[]] for _ in group]  # no rows: a list of its own each
+        else:
+            results = await _write_group(conn, [ops for ops, _ in group])
     except asyncpg.PostgresError:
         if len(group) == 1 or not _usable(conn):
             raise
