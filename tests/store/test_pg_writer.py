@@ -142,17 +142,6 @@ async def test_a_full_group_commits_without_waiting_out_the_window(pg_url: str) 
         await db.close()
 
 
-async def _until(done: Any, what: str) -> None:
-    """Let the event loop (and the server) run until `done()`; fails after 5 s."""
-    async def poll() -> None:
-        while not done():
-            await asyncio.sleep(0)
-    try:
-        await asyncio.wait_for(poll(), 5.0)
-    except TimeoutError:
-        raise AssertionError(f"never happened: {what}") from None
-
-
 async def test_a_hurried_batch_commits_while_a_slow_results_commit_is_in_flight(
         pg_url: str, monkeypatch: Any) -> None:
     """A post's intent (hurried) arriving while the writer commits a window of results does not
@@ -163,20 +152,21 @@ async def test_a_hurried_batch_commits_while_a_slow_results_commit_is_in_flight(
     try:
         await db.execute("CREATE TABLE IF NOT EXISTS lane_t (x BIGINT)")
         await db.execute("DELETE FROM lane_t")
-        gate = asyncio.Event()
+        gate, entered = asyncio.Event(), asyncio.Event()
         held: list[int] = []
         real = pg._commit_group
 
         async def slow_results(conn: Any, group: Any) -> None:
             if any(ops[0][1] == (-1,) for ops, _ in group):  # the results' commit: in flight until the gate opens
                 held.append(len(group))
+                entered.set()
                 await gate.wait()
             await real(conn, group)
 
         monkeypatch.setattr(pg, "_commit_group", slow_results)
         insert = "INSERT INTO lane_t VALUES (?)"
         results = asyncio.ensure_future(db.batch([(insert, (-1,), False)]))
-        await _until(lambda: held, "the results' commit started")
+        await asyncio.wait_for(entered.wait(), 5.0)  # the results' commit is in flight
         behind = asyncio.ensure_future(db.batch([(insert, (2,), False)]))  # not hurried: waits for the writer
         intents = [db.batch([(insert, (10 + i,), False)], hurry=True) for i in range(3)]
         await asyncio.wait_for(asyncio.gather(*intents), 5.0)
@@ -227,13 +217,14 @@ async def test_the_hurried_lane_retries_one_by_one_and_survives_its_connection_d
     try:
         await db.execute("CREATE TABLE IF NOT EXISTS lane_u (x BIGINT PRIMARY KEY)")
         await db.execute("DELETE FROM lane_u")
-        gate = asyncio.Event()
+        gate, entered = asyncio.Event(), asyncio.Event()
         held: list[int] = []
         real = pg._commit_group
 
         async def slow_results(conn: Any, group: Any) -> None:
             if any(ops[0][1] == (-1,) for ops, _ in group):
                 held.append(len(group))
+                entered.set()
                 await gate.wait()
             await real(conn, group)
 
@@ -241,7 +232,7 @@ async def test_the_hurried_lane_retries_one_by_one_and_survives_its_connection_d
         insert = "INSERT INTO lane_u VALUES (?)"
         await db.batch([(insert, (7,), False)])
         results = asyncio.ensure_future(db.batch([(insert, (-1,), False)]))
-        await _until(lambda: held, "the results' commit started")
+        await asyncio.wait_for(entered.wait(), 5.0)  # the results' commit is in flight
         got = await asyncio.wait_for(asyncio.gather(
             *(db.batch([(insert, (x,), False)], hurry=True) for x in (1, 7, 3)), return_exceptions=True), 5.0)
         assert got[0] == [[]] and got[2] == [[]]
