@@ -215,6 +215,18 @@ def _returns_rows(sql: str) -> bool:
     return sql.lstrip()[:6].upper() == "SELECT" or " RETURNING " in sql.upper()
 
 
+def _merged(a: str, rows_a: list[Any], b: str, rows_b: list[Any]) -> tuple[str, str, str] | None:
+    """The one statement doing statements `a` and `b` over their rows (`merge_rows`, in either
+    order), then its two parameters; None when they do not merge."""
+    both = _MERGED.get((a, b))
+    if both is not None:
+        return both, _dumps(rows_a), _dumps(rows_b)
+    both = _MERGED.get((b, a))
+    if both is not None:
+        return both, _dumps(rows_b), _dumps(rows_a)
+    return None
+
+
 # One round trip: (sql, its rows, where the rows it returns go: one (batch, statement) for a
 # fetch, one per row for a numbered statement over rows, else None; over rows)
 _Trip = tuple[str, list[Any], list[tuple[int, int]] | None, bool]
@@ -249,11 +261,10 @@ async def _write_group(conn: asyncpg.Connection, batches: list[list[tuple[str, A
             if rows:
                 calls.append((sql, rows, None, sql in _ROWS))
     if len(calls) == 2 and calls[0][3] and calls[1][3] and calls[0][2] is None and calls[1][2] is None:
-        for a, b in ((0, 1), (1, 0)):
-            both = _MERGED.get((calls[a][0], calls[b][0]))
-            if both is not None:
-                calls = [(both, [(_dumps(calls[a][1]), _dumps(calls[b][1]))], None, False)]
-                break
+        merged = _merged(calls[0][0], calls[0][1], calls[1][0], calls[1][1])
+        if merged is not None:
+            both, *params = merged
+            calls = [(both, [tuple(params)], None, False)]
 
     async def run(sql: str, rows: list[Any], into: list[tuple[int, int]] | None, over: bool) -> None:
         query = _SENT.get(sql) or translate(sql)
@@ -316,12 +327,9 @@ def _hot(group: list[_Queued]) -> tuple[str, ...] | None:
         return _SENT[sql], _dumps(only)
     if len(rows) == 2:
         (a, ra), (b, rb) = rows.items()
-        both = _MERGED.get((a, b))
-        if both is not None:
-            return _SENT[both], _dumps(ra), _dumps(rb)
-        both = _MERGED.get((b, a))
-        if both is not None:
-            return _SENT[both], _dumps(rb), _dumps(ra)
+        merged = _merged(a, ra, b, rb)
+        if merged is not None:
+            return _SENT[merged[0]], *merged[1:]
     return None
 
 

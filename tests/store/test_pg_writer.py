@@ -314,3 +314,29 @@ async def test_one_sessions_intent_never_commits_before_its_previous_result(
     assert any(lanes), "no intent went to the hurried lane: the test did not test it"
     await rig.narrator.close()
     await db.close()
+
+
+_MA = pg.over_rows("INSERT INTO merge_t (x, tag) SELECT x, 'a' FROM " + pg.json_rows((("x", "bigint"),)) + " AS t")
+_MB = pg.over_rows("INSERT INTO merge_t (x, tag) SELECT x, 'b' FROM " + pg.json_rows((("x", "bigint"),)) + " AS t")
+# (tagged otherwise, so that the rows say which statement wrote them)
+pg.merge_rows(_MA, _MB, "WITH a AS (INSERT INTO merge_t (x, tag) SELECT x, 'a+' FROM "
+              + pg.json_rows((("x", "bigint"),)) + " AS t) INSERT INTO merge_t (x, tag) SELECT x, 'b+' FROM "
+              + pg.json_rows((("x", "bigint"),)) + " AS t")
+
+
+async def test_two_statements_over_rows_that_merge_go_as_one_whether_in_one_batch_or_many(pg_url: str) -> None:
+    """Statements over rows registered as merging (`merge_rows`) go as their one merged statement,
+    first's rows then second's whichever comes first: for a group of one-statement batches of
+    both kinds (the hot path: intents and results) and for a batch holding both statements."""
+    db = await pg.PgDatabase.open(pg_url)
+    try:
+        await db.execute("CREATE TABLE IF NOT EXISTS merge_t (x BIGINT, tag TEXT)")
+        await db.execute("DELETE FROM merge_t")
+        await db.batch([(_MB, (2,), False), (_MA, (1,), False)])  # one batch, the second's statement first
+        await asyncio.gather(db.batch([(_MB, (4,), False)]), db.batch([(_MA, (3,), False)]),
+                             db.batch([(_MB, (5,), False)]))
+        await db.batch([(_MB, (6,), False)])  # alone: no merge
+        rows = await db.fetchall("SELECT x, tag FROM merge_t ORDER BY x")
+        assert [tuple(r) for r in rows] == [(1, "a+"), (2, "b+"), (3, "a+"), (4, "b+"), (5, "b+"), (6, "b")]
+    finally:
+        await db.close()
