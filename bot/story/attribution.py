@@ -494,6 +494,9 @@ class Attributor:
     # the narration paragraph just before ends by bringing someone in to speak ("Clara said,",
     # "…, and the old man began again, to say--"): who, for the next line
     lead_in: str | None = None
+    # the lead-in came from a pronoun ("…, that she could not help replying,"): how many people
+    # it could mean (0: the narration named the speaker); see `_lead_rivals`
+    lead_rivals: int = 0
     narrator: str | None = None  # the character who says "I" in the narration, if known
     addressee: str | None = None  # who the last voiced paragraph spoke to ("…, Mr. Darcy?")
     # voices heard only inside someone's head ("… cackled in the back of his mind"): every line
@@ -714,6 +717,21 @@ class Attributor:
                 return (k,)
         return ()
 
+    def _lead_rivals(self, ps: int, pe: int, outside: list[Mention]) -> int:
+        """The lead-in just found (`lead_in`) for the narration text[ps:pe]: 0 when its last
+        sentence names that person ("…, Clara exclaimed,"); otherwise the lead-in is a pronoun
+        read like any "said she" ("…, that she could not help replying,"), as sure as one:
+        how many people of its pronoun are in view (at least 1)."""
+        k = self.lead_in
+        if k is None:
+            return 0
+        sents = _sentences(self.text, ps, pe)
+        s0 = sents[-1][0] if sents else ps
+        if any(m.key == k and m.start >= s0 and not _PRONOUN.fullmatch(self.text, m.start, m.end) for m in outside):
+            return 0  # (a paragraph's opening "She", resolved beforehand, is no name)
+        cls = self.names.pron.get(k)
+        return max(1, self._rivals(cls, outside, [], set())) if cls else 1
+
     def _in_view(self, keys: frozenset[str], before: list[Mention]) -> str | None:
         """The one of `keys` most recently named or heard."""
         for m in reversed(before):
@@ -804,7 +822,9 @@ class Attributor:
                 # "Clara, a good deal surprised at this, could only answer,": a phrase
                 # with no person in it is no rival for a name
                 heads = [c for c in heads if c[1] != "generic" or _PERSONAL.search(str(c[2]))]
-            cands = heads[::-1] if heads else cands
+            # (nearest first; at one position the description before its possessive: "His
+            # mother, …, insisted" is the mother, not "his")
+            cands = sorted(heads, key=lambda c: (-c[0], order[c[1]])) if heads else cands
         for pos, kind, val in cands:
             lw = _LAST_WORD.search(text, max(a, pos - 20), pos)
             prevword = lw.group(1).lower() if lw and pos > a and text[lw.end(1):pos].strip() in ("", ",") else ""
@@ -830,6 +850,11 @@ class Attributor:
                         j = m2.end
                 if self.narrator and self.narrator not in keys and re.match(r"\s+and\s+I\b", text[j:limit]):
                     keys.append(self.narrator)
+                if len(keys) == 1 and _PRONOUN.fullmatch(text, m.start, m.end):
+                    # a paragraph's opening "She" resolved beforehand (see `_opening_subject`):
+                    # a pronoun, as sure as one, not a name
+                    cls = _PRON_CLASS[text[m.start : m.end].lower()]
+                    return _Subject((m.key,), False, rivals=max(1, self._rivals(cls, before, subjects, exclude)))
                 return _Subject(tuple(keys), True)
             if kind == "pron":
                 if prevword == "and" and not _CLAUSE_AND.search(text, max(a, pos - 12), pos):
@@ -1110,6 +1135,7 @@ class Attributor:
                         and (not found or found.keys != tail_subj.keys)):
                     self.prev_subjects.append(tail_subj.keys[0])
             self.lead_in = self._lead_in(ps, pe, outside)
+            self.lead_rivals = self._lead_rivals(ps, pe, outside)
             self._note_mentions([m.key for m in outside])
             self.narrated = [m.key for m in outside if m.key in self.names.pron]
             self.prev_voiced = False
@@ -1154,7 +1180,7 @@ class Attributor:
         lead = self.lead_in
         self.lead_in = None
         if ev[0] is None and lead is not None and lead not in voc[0]:
-            ev[0] = SpeakerGuess((lead,), False, "tag_before", True)
+            ev[0] = SpeakerGuess((lead,), False, "tag_before", not self.lead_rivals, rivals=self.lead_rivals)
         # action beats in the paragraph
         for i, q in enumerate(quotes):
             if ev[i] is not None:
@@ -1250,6 +1276,7 @@ class Attributor:
             # "“…” He walked off to the window. Clara turned back to her cousin, saying
             # quietly--" (a sentence after the last line's own tag)
             self.lead_in = self._lead_in(last.close + 1, pe, outside)
+            self.lead_rivals = self._lead_rivals(last.close + 1, pe, outside)
         spoken = [v for i, v in enumerate(out) if not (v.thought and quotes[i].kind == "italic")] or out
         spk = spoken[-1].speakers[0] if spoken[-1].speakers else None
         called = {k for vs in called_voc for k in vs} - {spk}
