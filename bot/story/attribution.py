@@ -834,7 +834,9 @@ class Attributor:
                 # "Clara, a good deal surprised at this, could only answer,": a phrase
                 # with no person in it is no rival for a name
                 heads = [c for c in heads if c[1] != "generic" or _PERSONAL.search(str(c[2]))]
-            cands = heads[::-1] if heads else cands
+            # (nearest first; at one position the description before its possessive: "His
+            # mother, …, insisted" is the mother, not "his")
+            cands = sorted(heads, key=lambda c: (-c[0], order[c[1]])) if heads else cands
         for pos, kind, val in cands:
             lw = _LAST_WORD.search(text, max(a, pos - 20), pos)
             prevword = lw.group(1).lower() if lw and pos > a and text[lw.end(1):pos].strip() in ("", ",") else ""
@@ -864,6 +866,11 @@ class Attributor:
                         j = m2.end
                 if self.narrator and self.narrator not in keys and re.match(r"\s+and\s+I\b", text[j:limit]):
                     keys.append(self.narrator)
+                if len(keys) == 1 and _PRONOUN.fullmatch(text, m.start, m.end):
+                    # a paragraph's opening "She" resolved beforehand (see `_opening_subject`):
+                    # a pronoun, as sure as one, not a name
+                    cls = _PRON_CLASS[text[m.start : m.end].lower()]
+                    return _Subject((m.key,), False, rivals=max(1, self._rivals(cls, before, subjects, exclude)))
                 return _Subject(tuple(keys), True)
             if kind == "pron":
                 if prevword == "and" and not _CLAUSE_AND.search(text, max(a, pos - 12), pos):
