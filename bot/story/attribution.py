@@ -1899,7 +1899,9 @@ class Attributor:
         for v_ in _TAG_VERB_RE.finditer(text, a, b):
             if (not _REPORTED.search(text, max(a, v_.start() - 30), v_.start()) and not _starts_other(text, v_, b)
                     and not _VERB_AS_ADJECTIVE.match(text, v_.end(), b)):
-                v = v_  # (nor "as soon as Agnes began to nod")  # (not "what she said": "heard Clara say, with a voice which showed what she said,")
+                # (not "what she said": "heard Clara say, with a voice which showed what she said,";
+                # nor "as soon as Agnes began to nod"; nor "Agnes's concluding words")
+                v = v_
         if v is None or len(_WORDS.findall(text, v.end(), b)) > _TAG_TAIL:
             return None
         mind = bool(_MIND.search(text, a, b))
