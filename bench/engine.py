@@ -259,17 +259,31 @@ async def many_sessions(folder: Path, count: int = 1000, seconds: float = 20.0) 
     pacing = PACING
     n = Narrator(db, stage, {story.slug: story}, clock=SystemClock(), limits=EngineLimits.unlimited(),
                  pacing=pacing)
+    # How long each post's intent took to commit (its rate slot taken, the send waits for it):
+    # from the player's call to its return, event loop turns included.
+    store = n.backstage.store
+    begin = store.begin_post
+    intent_waits: list[float] = []
+
+    async def timed_begin(*args: Any, **kw: Any) -> None:
+        t = time.perf_counter()
+        await begin(*args, **kw)
+        intent_waits.append(time.perf_counter() - t)
+
+    store.begin_post = timed_begin  # type: ignore[method-assign]
     # As on a live bot, sessions run out of step: their starts arrive over one beat interval.
     ramped = await start_all(n, count, story.slug, 100_000, ramp=pacing.max_delay)
     await asyncio.sleep(3.0)  # the title cards, then every session at its own pace
     n.stats.lateness.clear()
     n.stats.sent_late.clear()
+    intent_waits.clear()
     posts0, c0 = stage.posts, time.process_time()
     await asyncio.sleep(seconds)
     cpu = time.process_time() - c0
     cpu_ms = cpu * 1000 / max(1, stage.posts - posts0)
     lat = sorted(n.stats.lateness)
     sent = sorted(n.stats.sent_late) or [0.0]
+    intents = sorted(intent_waits) or [0.0]
     out = {
         "start_s": burst,
         "ramp_start_s": ramped,
@@ -279,6 +293,8 @@ async def many_sessions(folder: Path, count: int = 1000, seconds: float = 20.0) 
         "max_ms": lat[-1] * 1000,
         "sent_p50_ms": statistics.median(sent) * 1000,
         "sent_p99_ms": sent[int(len(sent) * 0.99)] * 1000,
+        "intent_p50_ms": statistics.median(intents) * 1000,
+        "intent_p99_ms": intents[int(len(intents) * 0.99)] * 1000,
         "rss_mb": rss_mb(),
         "cpu_ms": cpu_ms,
         "busy": cpu / seconds,
@@ -397,6 +413,8 @@ def scale(counts: list[int], backends: list[str], seconds: float) -> None:
                             ("timer lateness max (ms)", "max_ms", "{:.1f}"),
                             ("beat due -> sent p50 (ms)", "sent_p50_ms", "{:.1f}"),
                             ("beat due -> sent p99 (ms)", "sent_p99_ms", "{:.1f}"),
+                            ("post intent committed in p50 (ms)", "intent_p50_ms", "{:.1f}"),
+                            ("post intent committed in p99 (ms)", "intent_p99_ms", "{:.1f}"),
                             ("RSS (MB)", "rss_mb", "{:.0f}"),
                             ("resume all (s)", "resume_s", "{:.2f}"),
                             ("every session posted again (s)", "catch_up_s", "{:.2f}"),

@@ -58,33 +58,55 @@ class EngineLimits:
 
 
 class RateWindow:
-    """At most `limit` events in any `span` seconds."""
+    """At most `limit` events in any `span` seconds. The times are kept `keep` seconds (at least
+    `span`): the global window keeps `span` + margin, for `kept_wait`."""
 
-    __slots__ = ("limit", "span", "times")
+    __slots__ = ("keep", "limit", "span", "times")
 
-    def __init__(self, limit: int, span: float) -> None:
+    def __init__(self, limit: int, span: float, keep: float | None = None) -> None:
         self.limit = limit
         self.span = span
+        self.keep = span if keep is None else max(span, keep)
         self.times: deque[float] = deque()
 
     def _prune(self, now: float) -> None:
         t = self.times
-        while t and t[0] <= now - self.span:
+        while t and t[0] <= now - self.keep:
             t.popleft()
 
     def wait(self, now: float) -> float:
         """Seconds until one more event fits (0 when it fits now)."""
         self._prune(now)
-        if len(self.times) < self.limit:
+        t = self.times
+        if len(t) < self.limit:
             return 0.0
-        return self.times[len(self.times) - self.limit] + self.span - now
+        oldest = t[len(t) - self.limit]  # the limit-th newest: one more fits once it is `span` old
+        return 0.0 if oldest <= now - self.span else oldest + self.span - now
+
+    def kept_wait(self, now: float) -> float:
+        """Seconds until one more event fits in a window `keep` long."""
+        self._prune(now)
+        t = self.times
+        if len(t) < self.limit:
+            return 0.0
+        return t[len(t) - self.limit] + self.keep - now
 
     def take(self, now: float) -> None:
         self.times.append(now)
 
     def count(self, now: float) -> int:
+        """Events in the last `span` seconds."""
         self._prune(now)
-        return len(self.times)
+        t = self.times
+        if self.keep == self.span:
+            return len(t)
+        since = now - self.span
+        n = 0
+        for x in reversed(t):
+            if x <= since:
+                break
+            n += 1
+        return n
 
 
 class RateBudget:
@@ -93,13 +115,13 @@ class RateBudget:
         self._channels: dict[int, RateWindow] = {}
         self._webhooks: dict[int, RateWindow] = {}
         self._reactions: dict[int, RateWindow] = {}
-        self.global_window = RateWindow(limits.global_requests, limits.global_window)
-        # The same takes over the window plus the margin. A slot taken the moment the window frees
-        # (no wait, so no margin) leaves after the intent's commit, up to a commit window later,
-        # while an earlier post may have left at once: Discord then saw one post too many in its
-        # second (a global 429 in the twenty-channel end-to-end test). Immediate takes keep the
-        # margin too.
-        self._global_guard = RateWindow(limits.global_requests, limits.global_window + limits.margin)
+        # Its times are kept the window plus the margin, and a take must fit that longer window
+        # too (`kept_wait`). A slot taken the moment the window frees (no wait, so no margin)
+        # leaves after the intent's commit, up to a commit window later, while an earlier post may
+        # have left at once: Discord then saw one post too many in its second (a global 429 in the
+        # twenty-channel end-to-end test). Immediate takes keep the margin too.
+        self.global_window = RateWindow(limits.global_requests, limits.global_window,
+                                        keep=limits.global_window + limits.margin)
         self._takes = 0
 
     def _channel(self, key: int) -> RateWindow:
@@ -140,26 +162,26 @@ class RateBudget:
         w = max(cw.wait(now), ww.wait(now))
         if w > 0:
             return w + self.limits.margin
-        if not in_turn or self.global_window.wait(now) > 0 or self._global_guard.wait(now) > 0:
+        gw = self.global_window
+        if not in_turn or gw.wait(now) > 0 or gw.kept_wait(now) > 0:
             return None
         cw.times.append(now)
         ww.times.append(now)
-        self.global_window.times.append(now)
-        self._global_guard.times.append(now)
+        gw.times.append(now)
         self._takes += 1
         if self._takes % 10_000 == 0:
             self._forget_idle(now)
         return 0.0
 
     def global_wait(self, now: float) -> float:
-        w = self.global_window.wait(now)
-        return w + self.limits.margin if w > 0 else self._global_guard.wait(now)
+        gw = self.global_window
+        w = gw.wait(now)
+        return w + self.limits.margin if w > 0 else gw.kept_wait(now)
 
     def take(self, channel: int, webhook: int, now: float) -> None:
         self._channel(channel).take(now)
         self._webhook(webhook).take(now)
         self.global_window.take(now)
-        self._global_guard.take(now)
         self._takes += 1
         if self._takes % 10_000 == 0:
             self._forget_idle(now)
@@ -173,7 +195,6 @@ class RateBudget:
 
     def take_global(self, now: float) -> None:
         self.global_window.take(now)
-        self._global_guard.take(now)
 
     def _forget_idle(self, now: float) -> None:
         for table in (self._channels, self._webhooks, self._reactions):

@@ -390,7 +390,7 @@ class SessionStore:
         """Record that we are about to submit this post (committed before the stage is called). Its
         rate slot is taken: it commits at once (`hurry`), with whatever else is queued."""
         if self.db.dialect == "postgres":
-            await self._batch((_PG_BEGIN, (session_id, seq, kind, first, last, now), False))
+            await self._batch((_PG_BEGIN, (session_id, seq, kind, first, last, now), False), hurry=True)
             return
         await self._batch(("INSERT INTO posts (session_id, seq, kind, first_beat, last_beat, status, created_at)"
                            " VALUES (?, ?, ?, ?, ?, 'posting', ?)", (session_id, seq, kind, first, last, now), False),

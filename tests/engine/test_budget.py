@@ -22,6 +22,25 @@ def test_window_slides() -> None:
     assert w.wait(10.0) == 0
 
 
+def test_a_window_kept_longer_than_its_span_counts_and_waits_over_its_span() -> None:
+    """The global window keeps its times span + margin long (one deque for the window and the
+    margin's guard): what it counts and its own wait still cover only its span; `kept_wait`
+    covers the kept span."""
+    w = RateWindow(2, 1.0, keep=1.05)
+    w.take(0.0)
+    w.take(0.9)
+    assert w.count(0.95) == 2 and w.wait(0.95) == pytest.approx(0.05)  # both in its second
+    assert w.kept_wait(0.95) == pytest.approx(0.1)
+    assert w.count(1.02) == 1 and w.wait(1.02) == 0.0  # 0.0 left its second: one more fits it...
+    assert w.kept_wait(1.02) == pytest.approx(0.03)  # ...but not the kept span yet
+    assert w.count(1.06) == 1 and w.kept_wait(1.06) == 0.0 and len(w.times) == 1  # 0.0 forgotten
+    b = RateBudget(EngineLimits(margin=0.05, global_requests=2))
+    assert b.try_take(1, 1, 0.0) == 0.0 and b.try_take(2, 2, 0.9) == 0.0
+    assert b.global_wait(0.95) == pytest.approx(0.05 + 0.05)  # full: the window's wait plus the margin
+    assert b.global_wait(1.02) == pytest.approx(0.03) and b.try_take(3, 3, 1.02) is None
+    assert b.try_take(3, 3, 1.0501) == 0.0 and b.global_window.count(1.0501) == 2
+
+
 def test_try_take_is_local_wait_global_wait_and_take_in_one() -> None:
     b = RateBudget(EngineLimits(margin=0.05, global_requests=3))
     assert b.try_take(1, 1, 0.0, in_turn=False) is None  # others are waiting first: nothing taken
