@@ -56,14 +56,18 @@ _PREPOSITIONS = frozenset({"to", "at", "with", "from", "of", "for", "toward", "t
                            "joining", "meeting", "greeting", "thanking", "kissing", "embracing"})
 _GENDER = {w: "he" for w in ("man", "boy", "brother", "father", "husband", "son", "uncle", "king",
                               "prince", "gentleman", "lord", "sir", "nephew", "grandfather", "fellow",
-                              "lad", "monk", "priest", "duke", "emperor")}
+                              "lad", "monk", "priest", "duke", "emperor", "papa")}
 _GENDER.update({w: "she" for w in ("woman", "girl", "sister", "mother", "wife", "daughter", "aunt", "queen",
                                    "princess", "lady", "niece", "grandmother", "lass", "nun", "duchess",
-                                   "empress", "maid", "mistress", "widow")})
+                                   "empress", "maid", "mistress", "widow", "mamma", "mama")})
 _BODY = frozenset("""eyes eye voice voices hand hands face mouth lips jaw head gaze expression smile brow brows
 heart fingers finger shoulders shoulder arms arm legs leg breath tone throat cheeks cheek chin fists fist
-hair body knees feet foot words reply answer laugh grin frown look gaze glance stomach chest""".split())
-_POSSESSIVE = re.compile(r"['’]s\s+(?:(?:own|old|young|little|elder|younger|older|big|best)\s+)?([a-z]+)")
+hair body knees feet foot words reply answer laugh grin frown look gaze glance stomach chest countenance features
+complexion colour color""".split())
+# a possessive "'s"; a text whose apostrophes were lost in its conversion keeps a space ("Clara s
+# mother", "I don t"): a lone "s" after a name is nothing else
+_APOS_S = r"(?:['’]| (?=s\s))s"
+_POSSESSIVE = re.compile(_APOS_S + r"\s+(?:(?:own|old|young|little|elder|younger|older|big|best)\s+)?([a-z]+)")
 _STRANGER = re.compile(r"(?<![\w'’])(?<!\w-)([A-Z][a-z'’]+)(?:\s[A-Z][a-z'’]+)?(?![\w'’])(?!-\w)")
 _NOT_NAMES = frozenset("""The Then But And He She It They I We You His Her Their Its A An Mr Mrs Ms Miss Dr Sir
 Lady Lord Someone Somebody Everyone Everybody Nobody No Yes Oh Ah Well Now So If This That There Here What Why
@@ -146,7 +150,7 @@ _ANSWER_GOT = re.compile(
     r"(?:answer|reply|response|rejoinder)s?\b"
     r"(?:\s+(?:than|but|save|except)\b[^.!?;]{0,40}|(?:\s+from\s+\w+(?:\s+\w+)?)?\s*[:,—–-]*\s*)\Z",
     re.IGNORECASE)
-_OWNED_BODY = re.compile(r"['’]s\s+(?:\w+\s+)?(?:eyes|eye|hand|hands|face|head|gaze|looks|heart|arm|arms|mind|thoughts)\b")
+_OWNED_BODY = re.compile(_APOS_S + r"\s+(?:\w+\s+)?(?:eyes|eye|hand|hands|face|head|gaze|looks|heart|arm|arms|mind|thoughts)\b")
 # "the new policeman", "the second gentleman": not the one the cast calls "the policeman"
 _OTHER_ONE = frozenset({"new", "other", "first", "second", "third", "fourth", "last", "former", "latter", "next",
                         "another", "younger", "elder", "older", "same", "real", "false", "strange"})
@@ -166,9 +170,32 @@ _AGENT = re.compile(r"\s*,?\s*(?:(?:at\s+last|at\s+once|then|now|[a-z]+ly)\s+)?"
                     r"(?:by|from|(?:view|opinion|answer|reply|cry|exclamation|remark|comment|verdict|response|"
                     r"rejoinder|retort|advice|declaration|words)\s+of)|from)\s+")
 _HEARD = re.compile(r"\b(?:heard|hear|hears|hearing|overheard|let|made|bade|bid)\s+$")
+# the sentence's subject is spoken to, not speaking: "Clara came in and was greeted with, “…”"
+# (the one who greets may follow: "was met by Mrs. Pell with")
+_RECEIVED = re.compile(r"\b(?:was|were|being|is|are)\s+(?:(?:at\s+once|then|now|soon|\w+ly)\s+)?(?:greeted|accosted|addressed|met|saluted|"
+                       r"welcomed|received|hailed|interrupted|assailed|stopped)\b(?P<rest>(?:[^.;!?\"“”]|\.(?=\s[A-Z])){0,60}?)"
+                       r"\b(?:with|by)\s*[,:]?\s*(?:--+|[—–])?\s*\Z")
+# what is repeated or heard is someone else's: "she echoed Agnes's last words, “…”"
+_ECHOED = re.compile(r"\b(?:echo(?:ed|es|ing)?|repeat(?:ed|s|ing)?|quot(?:ed|es|ing)|recall(?:ed|s|ing)?|"
+                     r"remember(?:ed|s|ing)?|heard|hear|caught|mimick(?:ed|ing)|imitat(?:ed|es|ing))\s+"
+                     r"(?:(?:Mr|Mrs|Ms|Miss|Dr|Lady|Lord|Sir|Captain|the|his|her|their|my)\.?\s+)?$")
+# "on Hugh's reply, “…” she said": a time, not the owner of the line that follows
+_TIME_BEFORE = re.compile(r"(?<![\w'’])(?:[Oo]n|[Uu]pon|[Aa]fter|[Aa]t|[Bb]efore|[Tt]o|[Ii]n|[Ww]ith|[Aa]gainst)\s+"
+                          r"(?:(?:Mr|Mrs|Ms|Miss|Dr|Lady|Lord|Sir|Captain|the|his|her|their|my)\.?\s+)?$")
+# a speech verb's participle that only describes a noun: "Agnes's concluding words"
+_VERB_AS_ADJECTIVE = re.compile(r"\s+(?:words?|remarks?|speech|answers?|repl(?:y|ies)|questions?|observations?|"
+                                r"sentences?|phrases?|lines?|tones?|voice)\b")
+# a speech verb that reports what was said instead of tagging a line: "…?" Hugh shrugged,
+# declared that he had never heard of it / declared he had never …
+_REPORTS = re.compile(r"\s+(?:that\b|(?:he|she|they|it|I|we|you)\s+(?!(?:to|in|with|at|as|of|for|from|on|and|"
+                      r"but|again|once|then|now|aloud|gravely|coldly|softly|quietly|shortly|simply|slowly|"
+                      r"presently|calmly|sharply|quickly|kindly|warmly|earnestly)\b)(?![a-z]*ly\b)[a-z]+\b)")
+# "Clara often heard him say": the one heard speaks, not the one hearing
+_HEARD_PRONOUN = re.compile(r"\b(?:heard|hear|hears|hearing|overheard|let|made|bade|bid)\s+(him|her|it|them)\s+"
+                            r"(?:\w+ly\s+)?$")
 _LOST_DASH = re.compile(r"[ \t]{3,}(?:\r?\n|\Z)")
 _WHO = re.compile(r",\s+who\b")
-_ADJACENT = re.compile(r"(?:['’]s)?,?\s+(?:\w+ly\s+)?")
+_ADJACENT = re.compile(r"(?:" + _APOS_S + r")?,?\s+(?:\w+ly\s+)?")
 # a tag's verb whose subject is not the one doing it: "Clara felt persuaded", "was answered"
 _COPULA = re.compile(r"(?<![\w'’])(?:was|were|be|been|being|is|are|am|felt|feel|feels|seemed|seems|looked|"
                      r"appeared|became|become|got|grew)\s+(?:\w+ly\s+)?$", re.I)
@@ -494,6 +521,9 @@ class Attributor:
     # the narration paragraph just before ends by bringing someone in to speak ("Clara said,",
     # "…, and the old man began again, to say--"): who, for the next line
     lead_in: str | None = None
+    # how `_lead_in` knew its speaker: 0 a name, else how many people its pronoun could mean
+    # (a pronoun lead-in is as sure as a pronoun tag, not as a name)
+    lead_rivals: int = 0
     narrator: str | None = None  # the character who says "I" in the narration, if known
     addressee: str | None = None  # who the last voiced paragraph spoke to ("…, Mr. Darcy?")
     # voices heard only inside someone's head ("… cackled in the back of his mind"): every line
@@ -804,7 +834,9 @@ class Attributor:
                 # "Clara, a good deal surprised at this, could only answer,": a phrase
                 # with no person in it is no rival for a name
                 heads = [c for c in heads if c[1] != "generic" or _PERSONAL.search(str(c[2]))]
-            cands = heads[::-1] if heads else cands
+            # (nearest first; at one position the description before its possessive: "His
+            # mother, …, insisted" is the mother, not "his")
+            cands = sorted(heads, key=lambda c: (-c[0], order[c[1]])) if heads else cands
         for pos, kind, val in cands:
             lw = _LAST_WORD.search(text, max(a, pos - 20), pos)
             prevword = lw.group(1).lower() if lw and pos > a and text[lw.end(1):pos].strip() in ("", ",") else ""
@@ -817,7 +849,11 @@ class Attributor:
                 m = val
                 rel = _POSSESSIVE.match(text, m.end, limit)
                 if rel and rel.group(1) not in _BODY and rel.group(1) not in SPEECH_VERBS:
-                    # "said Gaara's brother": someone else, of the noun's gender if it has one
+                    # "said Gaara's brother": someone else, of the noun's gender if it has one;
+                    # "said Clara's mother": her relative in the cast, when there is one
+                    kin = self._relative((m.key,), rel.group(1), _GENDER.get(rel.group(1)), before) if speech_tag else None
+                    if kin is not None:
+                        return _Subject((kin,), False)
                     return _Subject((), False, (m.key,), _GENDER.get(rel.group(1)))
                 # "Lee and Naruto said": a group of named speakers
                 keys = [m.key]
@@ -830,6 +866,11 @@ class Attributor:
                         j = m2.end
                 if self.narrator and self.narrator not in keys and re.match(r"\s+and\s+I\b", text[j:limit]):
                     keys.append(self.narrator)
+                if len(keys) == 1 and _PRONOUN.fullmatch(text, m.start, m.end):
+                    # a paragraph's opening "She" resolved beforehand (see `_opening_subject`):
+                    # a pronoun, as sure as one, not a name
+                    cls = _PRON_CLASS[text[m.start : m.end].lower()]
+                    return _Subject((m.key,), False, rivals=max(1, self._rivals(cls, before, subjects, exclude)))
                 return _Subject(tuple(keys), True)
             if kind == "pron":
                 if prevword == "and" and not _CLAUSE_AND.search(text, max(a, pos - 12), pos):
@@ -992,6 +1033,7 @@ class Attributor:
         exclaimed,", "Mr. Pell, trying not to laugh, went on.", "…ending with these words to
         her aunt:"): the subject of that speech verb says the next paragraph's first line."""
         text = self.text
+        self.lead_rivals = 0
         sents = _sentences(text, ps, pe)
         if not sents:
             return None
@@ -1037,14 +1079,22 @@ class Attributor:
             return who
         obj = _OBJECT_BEFORE.search(text, s0, v.start())
         if obj is not None:  # "…never heard him say so much."
-            res = self._resolve_pronoun(_PRON_CLASS[obj.group(1).lower()], before, [], False, set())
-            return res[0] if len(res) == 1 and res[0] in self.names.pron else None
+            cls = _PRON_CLASS[obj.group(1).lower()]
+            res = self._resolve_pronoun(cls, before, [], False, set())
+            if len(res) != 1 or res[0] not in self.names.pron:
+                return None
+            self.lead_rivals = max(1, self._rivals(cls, before, [], set()))
+            return res[0]
         subj = self._subject_in(s0, v.start(), outside, first_words=None, before=before,
                                 subjects=[m for m in before if _is_subject_pos(text, ps, m.start)],
                                 speech_tag=False, exclude=set(), nearest=True,
                                 main=_ELIDED.search(text, s0, v.start()) is not None)
         if subj is None or len(subj.keys) != 1 or subj.keys[0] not in self.names.pron:
             return None
+        if not subj.named and not (subj.keys[0] == self.narrator and not subj.rivals):
+            # "She laid down her pen and said:" -- a pronoun, as unsure as "said she" (the
+            # narrator's "I" is sure)
+            self.lead_rivals = max(1, subj.rivals)
         return subj.keys[0]
 
     # ---------------------------------------------------------------- the paragraph
@@ -1154,7 +1204,7 @@ class Attributor:
         lead = self.lead_in
         self.lead_in = None
         if ev[0] is None and lead is not None and lead not in voc[0]:
-            ev[0] = SpeakerGuess((lead,), False, "tag_before", True)
+            ev[0] = SpeakerGuess((lead,), False, "tag_before", not self.lead_rivals, rivals=self.lead_rivals)
         # action beats in the paragraph
         for i, q in enumerate(quotes):
             if ev[i] is not None:
@@ -1740,9 +1790,14 @@ class Attributor:
             return None  # "He listened; admitted that…", "Hugh did not answer": no tag
         if (not progressive and _COPULA.search(text, max(a, v.start() - 24), v.start())) or _starts_other(text, v, win):
             return None  # "Agnes felt persuaded that…", "Tobias began to think…": no tag either
+        if _REPORTS.match(text, v.end(), win) and _WORDS.search(text, a, v.start()):
+            return None  # "…?" Tobias shrugged, declared he knew nothing of it: reported, no tag
         mind = bool(_MIND.search(text, a, win))
         thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, win))
                    or _to_oneself(text, v.end(), win))
+        heard = self._heard_pronoun(a, v.start(), outside, before_m, subjects, voc)
+        if heard is not None:
+            return SpeakerGuess(heard.speakers, thought, "tag_after", False, heard.exclude, rivals=heard.rivals)
         for m in outside:
             # "“Splendid,” Hugh heard Tobias say, “…”": the name right before the verb
             if a <= m.start and m.end <= v.start() and m.key not in voc \
@@ -1755,6 +1810,10 @@ class Attributor:
             subj = self._subject_in(v.end(), win, outside, first_words=3, before=before_m, subjects=subjects,
                                     speech_tag=not thought, exclude=voc)
         if subj is None:
+            return None
+        if subj.named and set(subj.keys) & voc and len(_WORDS.findall(text, q.start, q.end)) > 2:
+            # "“Stop, Mr. Grebe!” But Mr. Grebe only laughed": the one called is no speaker (a
+            # line that is only a name may be the speaker's own: "“Carrow,” said the lady")
             return None
         if mind and len(subj.keys) == 1:
             self.inner_voices.add(subj.keys[0])
@@ -1774,9 +1833,27 @@ class Attributor:
             b = _before(q)
             if max(lo, b - 80) <= m.start < b:
                 own = _SPEECH_NOUN.match(text, m.end, b)
+                if own and (_ECHOED.search(text, max(lo, m.start - 30), m.start)
+                            or _TIME_BEFORE.search(text, max(lo, m.start - 10), m.start)):
+                    continue  # "she echoed Agnes's words," / "on Hugh's answer, “…” she said"
                 if own and not text[own.end() : b].strip(" \t\n,:—–-") and m.key not in voc:
                     return SpeakerGuess((m.key,), False, "tag_before", True)
         return None
+
+    def _heard_pronoun(self, a: int, v: int, outside: list[Mention], before_m: list[Mention],
+                       subjects: list[Mention], voc: set[str]) -> SpeakerGuess | None:
+        """"…," Clara heard him say. / Tobias could hear her murmur: the object of "heard" right
+        before the speech verb at `v` speaks -- someone other than the one hearing."""
+        obj = _HEARD_PRONOUN.search(self.text, a, v)
+        if obj is None:
+            return None
+        cls = _PRON_CLASS[obj.group(1).lower()]
+        hearers = {m.key for m in outside if a <= m.start < obj.start()}
+        fits = cls != "it" or any(self._compatible(k, "it") for k in self.names.keys)
+        res = self._resolve_pronoun(cls, before_m, subjects, True, voc | hearers) if fits else ()
+        if not res:  # (an "it" the cast has no one for: at least not the one hearing)
+            return SpeakerGuess((), False, "", False, tuple(sorted(hearers))) if hearers else None
+        return SpeakerGuess(res, False, "", False, rivals=max(1, self._rivals(cls, before_m, subjects, voc | hearers)))
 
     def _tag_before(self, q: Quote, lo: int, outside: list[Mention], before_m: list[Mention],
                     subjects: list[Mention], voc: set[str]) -> SpeakerGuess | None:
@@ -1799,18 +1876,40 @@ class Attributor:
                                     speech_tag=True, exclude=voc, nearest=True)
             if subj is not None and subj.keys:
                 return SpeakerGuess((), False, "tag_before", exclude=subj.keys)
+        got = _RECEIVED.search(text, a, b)
+        if got is not None:
+            for m in outside:  # "…, and was met by Mrs. Pell with, “…”"
+                if got.start("rest") <= m.start < got.end("rest") and _TIME_BEFORE.search(text, got.start("rest"), m.start) is None \
+                        and text[got.start("rest"):m.start].strip().endswith("by") and m.key not in voc:
+                    return SpeakerGuess((m.key,), False, "tag_before", True)
+            subj = self._subject_in(a, got.start(), outside, first_words=None, before=before_m, subjects=subjects,
+                                    speech_tag=True, exclude=voc, nearest=True)
+            if subj is not None and subj.keys:
+                # the one the sentence brought in beside its subject ("Clara found Mrs. Pell
+                # at home, and was greeted with,"), if anyone; as unsure as a pronoun
+                other = [m.key for m in outside if a <= m.start < got.start() and m.key not in subj.keys
+                         and m.key not in voc and m.key in self.names.pron]
+                if other:
+                    return SpeakerGuess((other[-1],), False, "tag_before", False, subj.keys, rivals=len(set(other)))
+                return SpeakerGuess((), False, "tag_before", exclude=subj.keys)
         if not tail or (tail[-1] not in ",:—–-" and not _TAG_VERB_RE.search(tail[-14:])
                         and not _SPACED_END.search(text, a, b)):
             return None  # (spaces left where a dash was lost: "…thus began, with a smile   “…”")
         v = None
         for v_ in _TAG_VERB_RE.finditer(text, a, b):
-            if not _REPORTED.search(text, max(a, v_.start() - 30), v_.start()):
-                v = v_  # (not "what she said": "heard Clara say, with a voice which showed what she said,")
+            if (not _REPORTED.search(text, max(a, v_.start() - 30), v_.start()) and not _starts_other(text, v_, b)
+                    and not _VERB_AS_ADJECTIVE.match(text, v_.end(), b)):
+                # (not "what she said": "heard Clara say, with a voice which showed what she said,";
+                # nor "as soon as Agnes began to nod"; nor "Agnes's concluding words")
+                v = v_
         if v is None or len(_WORDS.findall(text, v.end(), b)) > _TAG_TAIL:
             return None
         mind = bool(_MIND.search(text, a, b))
         thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, b))
                    or _to_oneself(text, v.end(), b))
+        heard = self._heard_pronoun(a, v.start(), outside, before_m, subjects, voc)
+        if heard is not None:
+            return SpeakerGuess(heard.speakers, thought, "tag_before", False, heard.exclude, rivals=heard.rivals)
         for m in reversed(outside):
             # "even Clara said,", "she heard Agnes say,", "stopped by Mr. Pell's saying":
             # the name right before the verb
@@ -1826,7 +1925,7 @@ class Attributor:
         subj = self._subject_in(a, v.start(), outside, first_words=None, before=before_m, subjects=subjects,
                                 speech_tag=not thought, exclude=voc, nearest=True,
                                 main=_ELIDED.search(text, a, v.start()) is not None)
-        if subj is None:
+        if subj is None and not v.group(0).endswith("ing"):  # (", addressing Hugh,": Hugh is spoken to)
             subj = self._subject_in(v.end(), b, outside, first_words=3, before=before_m, subjects=subjects,
                                     speech_tag=not thought, exclude=voc)
         if subj is None:
@@ -1951,7 +2050,7 @@ def _starts_clause(text: str, a: int, pos: int) -> bool:
 
 # "Mary's reproach", "Mrs. Musgrove's hearty answer", "Aunt Jo's quiet question of"
 _SPEECH_NOUN = re.compile(
-    r"['’]s\s+(?:[a-z]+\s+){0,2}?(?:answer|reply|rejoinder|remark|observation|comment|exclamation|"
+    _APOS_S + r"\s+(?:[a-z]+\s+){0,2}?(?:answer|reply|rejoinder|remark|observation|comment|exclamation|"
     r"conclusion|inquiry|enquiry|question|retort|response|reproach|declaration|reasoning|language|"
     r"words|speech|cry|advice|address|greeting|salutation|request|entreaty|protest|assurance|"
     r"explanation|apology|answer|warning|reflection|sentiment|opinion|verdict|objection|"
