@@ -254,8 +254,9 @@ def features(text: str, names: NameIndex, trace: Sequence[TraceEntry], narrator:
                     break
             if called is not None:
                 this_called = called
-            ok = (len(v0.speakers) == 1 and v0.speakers[0] in pron and bool(spoken)
-                  and not any(v.thought for v in vs))
+            # a thought in quote marks is ranked too ("“Why?” he wondered"): who thinks it is found as
+            # who says a line is, and the second stage judges it like any other line
+            ok = len(v0.speakers) == 1 and v0.speakers[0] in pron and bool(spoken)
             if ok:
                 pick = v0.speakers[0]
                 best = max(vs, key=lambda v: _STRENGTH.get(_source(v), 0))
