@@ -528,8 +528,9 @@ class Attributor:
     narrator: str | None = None  # the character who says "I" in the narration, if known
     addressee: str | None = None  # who the last voiced paragraph spoke to ("…, Mr. Darcy?")
     # voices heard only inside someone's head ("… cackled in the back of his mind"): every line
-    # of theirs is a thought, for the whole story
+    # of theirs is a thought, for the whole story (see `_inner_voice`)
     inner_voices: set[str] = field(default_factory=set)
+    aloud: set[str] = field(default_factory=set)  # who has spoken a line aloud so far
     # two people a narration paragraph named together as its subject ("Priya and Sam listened"):
     # while only they speak, an untagged line is the other one's
     pair: tuple[str, ...] | None = None
@@ -567,6 +568,14 @@ class Attributor:
         self.addressee = None
 
     # ---------------------------------------------------------------- helpers
+    def _inner_voice(self, key: str) -> None:
+        """A line of `key`'s was heard in someone's head ("“…,” Shukaku cackled in the back of his
+        mind"): all of theirs are thoughts from now on -- unless they have spoken aloud before
+        (a character "said, uppermost in his thoughts," or whose words "kept running in her
+        head" is no voice in a head: their later lines are spoken)."""
+        if key not in self.aloud:
+            self.inner_voices.add(key)
+
     def _note_mentions(self, keys: Sequence[str]) -> None:
         for k in keys:
             if self.recent and self.recent[-1] == k:
@@ -1223,7 +1232,7 @@ class Attributor:
                     break
             if subj and subj.keys and not (set(subj.keys) & voc[i]):
                 if inner and len(subj.keys) == 1:
-                    self.inner_voices.add(subj.keys[0])
+                    self._inner_voice(subj.keys[0])
                 ev[i] = SpeakerGuess(subj.keys, inner, "action")
         for i in range(1, n):
             if ev[i] is None and ev[i - 1] is not None:
@@ -1267,6 +1276,7 @@ class Attributor:
             thought = (v.thought or q.kind == "italic" or (q.kind == "aside" and not v.source.startswith("tag"))
                        or (len(v.speakers) == 1 and v.speakers[0] in self.inner_voices))
             out.append(SpeakerGuess(v.speakers, thought, v.source, v.named, v.exclude, rivals=v.rivals))
+        self.aloud.update(v.speakers[0] for v in out if len(v.speakers) == 1 and not v.thought)
         stranger = [v.speakers[0] if v.speakers and v.speakers[0].startswith("?") else None for v in out]
         out = [SpeakerGuess((), v.thought, "stranger") if stranger[i] else v for i, v in enumerate(out)]
         for i, v in enumerate(out):
@@ -1765,7 +1775,7 @@ class Attributor:
             # line that is only a name may be the speaker's own: "“Carrow,” said the lady")
             return None
         if mind and len(subj.keys) == 1:
-            self.inner_voices.add(subj.keys[0])
+            self._inner_voice(subj.keys[0])
         return SpeakerGuess(subj.keys, thought, "tag_after", subj.named, subj.exclude, subj.gender, rivals=subj.rivals)
 
     def _owned_words(self, q: Quote, lo: int, hi: int, outside: list[Mention], voc: set[str]) -> SpeakerGuess | None:
@@ -1880,7 +1890,7 @@ class Attributor:
         if subj is None:
             return None
         if mind and len(subj.keys) == 1:
-            self.inner_voices.add(subj.keys[0])
+            self._inner_voice(subj.keys[0])
         return SpeakerGuess(subj.keys, thought, "tag_before", subj.named, subj.exclude, subj.gender,
                             rivals=subj.rivals)
 

@@ -216,6 +216,16 @@ def test_a_voice_heard_in_the_head_stays_a_thought() -> None:
                                                      ("gaara", "dialogue")]
 
 
+def test_one_who_has_spoken_aloud_is_no_voice_in_a_head() -> None:
+    # the words went round "in his head" once: his later lines are still spoken, not thoughts
+    text = ("“Hello,” Lee said.\n\n"
+            "“Eat something,” Lee said, the words going round and round in his head.\n\n"
+            "“Now,” Lee said.\n\n“Fine,” Lee said.")
+    beats = voiced(run(text))
+    assert [b.speaker for b in beats] == ["lee"] * 4
+    assert [b.kind for b in beats][2:] == ["dialogue", "dialogue"]
+
+
 def test_told_it_silently_is_a_thought_but_not_an_inner_voice() -> None:
     text = "“Be quiet,” Gaara told it silently.\n\n“Lee,” Gaara said."
     assert [b.kind for b in voiced(run(text))] == ["thought", "dialogue"]
