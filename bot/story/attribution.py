@@ -175,13 +175,15 @@ _HEARD = re.compile(r"\b(?:heard|hear|hears|hearing|overheard|let|made|bade|bid)
 _RECEIVED = re.compile(r"\b(?:was|were|being|is|are)\s+(?:(?:at\s+once|then|now|soon|\w+ly)\s+)?(?:greeted|accosted|addressed|met|saluted|"
                        r"welcomed|received|hailed|interrupted|assailed|stopped)\b(?P<rest>(?:[^.;!?\"“”]|\.(?=\s[A-Z])){0,60}?)"
                        r"\b(?:with|by)\s*[,:]?\s*(?:--+|[—–])?\s*\Z")
+# a title or determiner that may stand right before a name, then the end of the window
+_TITLE_THEN_END = r"(?:(?:Mr|Mrs|Ms|Miss|Dr|Lady|Lord|Sir|Captain|the|his|her|their|my)\.?\s+)?$"
 # what is repeated or heard is someone else's: "she echoed Agnes's last words, “…”"
 _ECHOED = re.compile(r"\b(?:echo(?:ed|es|ing)?|repeat(?:ed|s|ing)?|quot(?:ed|es|ing)|recall(?:ed|s|ing)?|"
                      r"remember(?:ed|s|ing)?|heard|hear|caught|mimick(?:ed|ing)|imitat(?:ed|es|ing))\s+"
-                     r"(?:(?:Mr|Mrs|Ms|Miss|Dr|Lady|Lord|Sir|Captain|the|his|her|their|my)\.?\s+)?$")
+                     + _TITLE_THEN_END)
 # "on Hugh's reply, “…” she said": a time, not the owner of the line that follows
 _TIME_BEFORE = re.compile(r"(?<![\w'’])(?:[Oo]n|[Uu]pon|[Aa]fter|[Aa]t|[Bb]efore|[Tt]o|[Ii]n|[Ww]ith|[Aa]gainst)\s+"
-                          r"(?:(?:Mr|Mrs|Ms|Miss|Dr|Lady|Lord|Sir|Captain|the|his|her|their|my)\.?\s+)?$")
+                          + _TITLE_THEN_END)
 # a speech verb's participle that only describes a noun: "Agnes's concluding words"
 _VERB_AS_ADJECTIVE = re.compile(r"\s+(?:words?|remarks?|speech|answers?|repl(?:y|ies)|questions?|observations?|"
                                 r"sentences?|phrases?|lines?|tones?|voice)\b")
