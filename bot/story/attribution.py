@@ -1969,6 +1969,8 @@ def _thought_tag(text: str, v: re.Match[str], a: int, b: int, mind: bool) -> boo
     """Is the tag around verb `v` (tag text `a`..`b`) one of thinking rather than speaking?"""
     word = v.group(0)
     if word in THOUGHT_VERBS:
+        if word.endswith("ing") and any(w.group(0) not in THOUGHT_VERBS for w in _VERB_RE.finditer(text, a, v.start())):
+            return False  # "he added, thinking the joke fair,": the speaking verb is the tag's
         return (not _THOUGHT_NOUN.search(text, max(a, v.start() - 24), v.start())
                 and not _ALOUD.match(text, v.end(), b))
     if mind or _to_oneself(text, v.end(), b, a):
