@@ -1969,7 +1969,9 @@ def _thought_tag(text: str, v: re.Match[str], a: int, b: int, mind: bool) -> boo
     """Is the tag around verb `v` (tag text `a`..`b`) one of thinking rather than speaking?"""
     word = v.group(0)
     if word in THOUGHT_VERBS:
-        if word.endswith("ing") and any(w.group(0) not in THOUGHT_VERBS for w in _VERB_RE.finditer(text, a, v.start())):
+        lo = max(a, text.rfind(";", a, v.start()) + 1)  # (not "she repeated; and went on thinking to herself")
+        if (word.endswith("ing") and not _to_oneself(text, v.end(), b, a)
+                and any(w.group(0) not in THOUGHT_VERBS for w in _VERB_RE.finditer(text, lo, v.start()))):
             return False  # "he added, thinking the joke fair,": the speaking verb is the tag's
         return (not _THOUGHT_NOUN.search(text, max(a, v.start() - 24), v.start())
                 and not _ALOUD.match(text, v.end(), b))

@@ -98,3 +98,8 @@ def test_a_thinking_participle_after_a_speaking_verb_is_spoken() -> None:
     text = ('"You are late," said Clara.\n\n'
             '"Or perhaps," Hugh added, thinking the jest harmless enough, "the clock is early."\n')
     assert [k for _, k in kinds(text)] == ["dialogue", "dialogue", "dialogue"]
+    # another clause, or words to oneself: a thought again
+    text = ('"Late!" Clara repeated; and went on thinking to herself, "late again."\n\n'
+            '"So," Hugh added, thinking to himself, "she minds."\n')
+    got = kinds(text)
+    assert got[1] == ("clara", "thought") and got[3] == ("hugh", "thought")
