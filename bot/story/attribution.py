@@ -1954,8 +1954,8 @@ _ALOUD = re.compile(r"\s+aloud\b")
 
 def _mind_at(text: str, v: re.Match[str], a: int, b: int) -> bool:
     """"he added in his mind", "…," cackled in the back of his mind: a place in the mind right
-    beside the tag's verb (a few words, no comma between). Not "as it was uppermost in their
-    thoughts, he simply replied", nor "drawing in his head again, confirmed"."""
+    beside the tag's verb (a few words, no comma between). Not "the matter being foremost in
+    their thoughts, he only answered", nor "drawing in his head again, confirmed"."""
     for m in _MIND.finditer(text, a, b):
         gap = text[v.end() : m.start()] if m.start() >= v.end() else text[m.end() : v.start()]
         if m.start() < v.end() and m.end() > v.start():
@@ -1977,7 +1977,7 @@ def _thought_tag(text: str, v: re.Match[str], a: int, b: int, mind: bool) -> boo
                 and not _ALOUD.match(text, v.end(), b))
     if mind or _to_oneself(text, v.end(), b, a):
         return True
-    # "he mentally added", "she added inwardly"; not "he said; and silently handed his glass"
+    # "he mentally added", "she added inwardly"; not "he said; and silently passed the salt"
     return bool(_SILENT_PREV.search(text, max(a, v.start() - 24), v.start()) or _SILENT_NEXT.match(text, v.end(), b))
 # How often each rule was right on the PDNC development novels (bench/pdnc.py), per rule and
 # whether the tag named the speaker; see `confidence`.

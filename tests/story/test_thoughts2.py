@@ -50,7 +50,7 @@ def test_a_silent_adverb_on_the_tags_verb_is_a_thought() -> None:
 def test_a_mind_phrase_away_from_the_verb_is_no_thought() -> None:
     text = ('"Have you seen the letter?" Agnes asked.\n\n'
             'As the letter was uppermost in their thoughts, Hugh only replied: "It came this morning."\n\n'
-            'Tobias, leaning out and drawing in his head again, confirmed it with: "Yes, the post."\n')
+            'Tobias, bending low and ducking in his head once more, agreed with: "Yes, the post."\n')
     assert [k for _, k in kinds(text)] == ["dialogue", "dialogue", "dialogue"]
 
 
@@ -83,7 +83,7 @@ def test_thinking_aloud_and_the_noun_thought_are_spoken() -> None:
 def test_the_passive_thought_is_no_thinking_tag() -> None:
     # "it was thought “daring” to…": what people in general held, nobody's inner words
     text = ('"Go on," said Agnes.\n\n'
-            'Hugh had never been contradicted; and at a time when it was beginning to be thought '
+            'Hugh had never been contradicted; and in those years, when it had come to be thought '
             '"old-fashioned" to keep horses, he kept four.\n')
     assert kinds(text) == [("agnes", "dialogue"), ("hugh", "dialogue")]
 
