@@ -1943,7 +1943,8 @@ _SUBJECT_THEN = re.compile(r"(?:\s+(?:[A-Z][\w'’.-]*|he|she|they|we)){1,3}")
 _SELF_VERB = re.compile(r"\b(?:tell(?:s|ing)?|told|ask(?:s|ed|ing)?|answer(?:s|ed|ing)?|remind(?:s|ed|ing)?|"
                         r"assur(?:es|ed|ing)|promis(?:es|ed|ing)|repeat(?:s|ed|ing)?)$")
 # a word of the mind beside the tag's own verb: "he added inwardly", "she silently mouthed"
-_SILENT_NEXT = re.compile(r"\s+(?:silently|inwardly|mentally|wordlessly)\b")
+_SILENT_NEXT = re.compile(r"(?:\s+(?!(?:and|or|but|then|after|before|while)\b)[\w'’]+){0,2}?\s+"
+                          r"(?:silently|inwardly|mentally|wordlessly)\b")  # (or "told it silently")
 _SILENT_PREV = re.compile(r"\b(?:silently|inwardly|mentally|wordlessly)\s+$")
 # "thought" as a noun ("a novel thought", "her own thought", "train of thought"), passive ("it
 # was thought “very English”"), or thinking aloud: no thought

@@ -103,3 +103,9 @@ def test_a_thinking_participle_after_a_speaking_verb_is_spoken() -> None:
             '"So," Hugh added, thinking to himself, "she minds."\n')
     got = kinds(text)
     assert got[1] == ("clara", "thought") and got[3] == ("hugh", "thought")
+
+
+def test_a_silent_adverb_after_the_verbs_object_is_a_thought() -> None:
+    text = ('"Hush now," Hugh told the dog silently.\n\n'
+            '"Good night," Clara said and silently left the room.\n')
+    assert kinds(text) == [("hugh", "thought"), ("clara", "dialogue")]
