@@ -37,7 +37,6 @@ _TITLE_WORDS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "lady", 
                           "little", "big", "master", "mistress", "professor", "prof", "colonel", "general",
                           "doctor", "father", "mother", "brother", "sister", "no"})
 
-_SILENT = re.compile(r"\b(?:silently|inwardly|mentally|wordlessly)\b")
 _MIND = re.compile(r"\b(?:in|inside|within|at) (?:the (?:back|depths|recesses|corner) of )?"
                    r"(?:his|her|their|my|your|its|[A-Z]\w+['’]s) (?:mind|head|skull|thoughts)\b")
 _PRONOUN = re.compile(r"(?<![\w'’])(?<!\w-)(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Hh]is|[Hh]er|[Tt]heir|[Hh]im|[Tt]hem|I|[Ww]e)(?![\w'’])(?!-\w)")
@@ -1230,7 +1229,7 @@ class Attributor:
                                         subjects=[m for m in before_m if _is_subject_pos(text, ps, m.start)],
                                         speech_tag=False, exclude=voc[i])
                 if subj is not None:
-                    inner = bool(_MIND.search(text, s0, s1)) and bool(_VERB_RE.search(text, s0, s1))
+                    inner = any(_mind_at(text, v, s0, s1) for v in _VERB_RE.finditer(text, s0, s1))
                     break
             if subj and subj.keys and not (set(subj.keys) & voc[i]):
                 if inner and len(subj.keys) == 1:
@@ -1753,9 +1752,8 @@ class Attributor:
             return None  # "Agnes felt persuaded that…", "Tobias began to think…": no tag either
         if _REPORTS.match(text, v.end(), win) and _WORDS.search(text, a, v.start()):
             return None  # "…?" Tobias shrugged, declared he knew nothing of it: reported, no tag
-        mind = bool(_MIND.search(text, a, win))
-        thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, win))
-                   or _to_oneself(text, v.end(), win))
+        mind = _mind_at(text, v, a, win)
+        thought = _thought_tag(text, v, a, win, mind)
         heard = self._heard_pronoun(a, v.start(), outside, before_m, subjects, voc)
         if heard is not None:
             return SpeakerGuess(heard.speakers, thought, "tag_after", False, heard.exclude, rivals=heard.rivals)
@@ -1865,9 +1863,8 @@ class Attributor:
                 v = v_
         if v is None or len(_WORDS.findall(text, v.end(), b)) > _TAG_TAIL:
             return None
-        mind = bool(_MIND.search(text, a, b))
-        thought = (v.group(0) in THOUGHT_VERBS or mind or bool(_SILENT.search(text, a, b))
-                   or _to_oneself(text, v.end(), b))
+        mind = _mind_at(text, v, a, b)
+        thought = _thought_tag(text, v, a, b, mind)
         heard = self._heard_pronoun(a, v.start(), outside, before_m, subjects, voc)
         if heard is not None:
             return SpeakerGuess(heard.speakers, thought, "tag_before", False, heard.exclude, rivals=heard.rivals)
@@ -1919,12 +1916,70 @@ still too also aloud but or while when""".split())
 _LY_NOUNS = frozenset({"family", "ally", "bully", "lily", "fly", "belly", "folly", "jelly"})
 # what follows a clause's subject: a verb ("Clara mused"), or an aside ("Clara, looking up,")
 _CLAUSE_VERB = re.compile(r"\s*,|\s+(?!(?:and|or|nor|but|to|of|in|with|at|by|for|from|on|into)\b)[a-z]")
-_ONESELF = re.compile(r"\s+(?:to\s+)?(?:him|her|them|my|your|our|one)sel(?:f|ves)\b")
+_ONESELF = re.compile(r"\s+(to\s+)?(him|her|them|my|your|our|one)sel(?:f|ves)\b")
 
 
-def _to_oneself(text: str, a: int, b: int) -> bool:
-    """"he told himself", "she said to herself": words meant for no one else are a thought."""
-    return _ONESELF.match(text, a, b) is not None
+def _to_oneself(text: str, a: int, b: int, lo: int | None = None) -> bool:
+    """"he told himself", "she said to herself": words meant for no one else are a thought. Not
+    "she corrected herself", "Tom explained himself" (a bare "herself" is the words' object only
+    after telling or asking), nor "she added to myself" (said to the narrator: "myself" is a
+    thought only when "I" speaks; `lo` is where the tag starts)."""
+    m = _ONESELF.match(text, a, b)
+    if m is None:
+        # "said Agnes to herself", "thought he to himself": the subject between verb and words
+        s = _SUBJECT_THEN.match(text, a, b)
+        m = _ONESELF.match(text, s.end(), b) if s else None
+        if m is None or not m.group(1):
+            return False
+    if not m.group(1) and not _SELF_VERB.search(text, max(0, a - 12), a):
+        return False
+    if m.group(2) in ("my", "our") and lo is not None:
+        return re.search(r"\bI\b" if m.group(2) == "my" else r"\b[Ww]e\b", text[lo:a]) is not None
+    return True
+
+
+_SUBJECT_THEN = re.compile(r"(?:\s+(?:[A-Z][\w'’.-]*|he|she|they|we)){1,3}")
+# the verbs whose bare reflexive object is the one spoken to: "told herself", "asked himself"
+_SELF_VERB = re.compile(r"\b(?:tell(?:s|ing)?|told|ask(?:s|ed|ing)?|answer(?:s|ed|ing)?|remind(?:s|ed|ing)?|"
+                        r"assur(?:es|ed|ing)|promis(?:es|ed|ing)|repeat(?:s|ed|ing)?)$")
+# a word of the mind beside the tag's own verb: "he added inwardly", "she silently mouthed"
+_SILENT_NEXT = re.compile(r"(?:\s+(?!(?:and|or|but|then|after|before|while)\b)[\w'’]+){0,2}?\s+"
+                          r"(?:silently|inwardly|mentally|wordlessly)\b")  # (or "told it silently")
+_SILENT_PREV = re.compile(r"\b(?:silently|inwardly|mentally|wordlessly)\s+$")
+# "thought" as a noun ("a novel thought", "her own thought", "train of thought"), passive ("it
+# was thought “very English”"), or thinking aloud: no thought
+_THOUGHT_NOUN = re.compile(r"(?:\b(?:an?)\s+(?:\w+\s+)?|\b(?:own|of|the|his|my|their|our|your|be|been|being|was|"
+                           r"were|is|are)\s+)$")
+_ALOUD = re.compile(r"\s+aloud\b")
+
+
+def _mind_at(text: str, v: re.Match[str], a: int, b: int) -> bool:
+    """"he added in his mind", "…," cackled in the back of his mind: a place in the mind right
+    beside the tag's verb (a few words, no comma between). Not "the matter being foremost in
+    their thoughts, he only answered", nor "drawing in his head again, confirmed"."""
+    for m in _MIND.finditer(text, a, b):
+        gap = text[v.end() : m.start()] if m.start() >= v.end() else text[m.end() : v.start()]
+        if m.start() < v.end() and m.end() > v.start():
+            continue
+        if not any(c in gap for c in ",;:—–") and len(_WORDS.findall(gap)) <= 3:
+            return True
+    return False
+
+
+def _thought_tag(text: str, v: re.Match[str], a: int, b: int, mind: bool) -> bool:
+    """Is the tag around verb `v` (tag text `a`..`b`) one of thinking rather than speaking?"""
+    word = v.group(0)
+    if word in THOUGHT_VERBS:
+        lo = max(a, text.rfind(";", a, v.start()) + 1)  # (not "she repeated; and went on thinking to herself")
+        if (word.endswith("ing") and not _to_oneself(text, v.end(), b, a)
+                and any(w.group(0) not in THOUGHT_VERBS for w in _VERB_RE.finditer(text, lo, v.start()))):
+            return False  # "he added, thinking the joke fair,": the speaking verb is the tag's
+        return (not _THOUGHT_NOUN.search(text, max(a, v.start() - 24), v.start())
+                and not _ALOUD.match(text, v.end(), b))
+    if mind or _to_oneself(text, v.end(), b, a):
+        return True
+    # "he mentally added", "she added inwardly"; not "he said; and silently passed the salt"
+    return bool(_SILENT_PREV.search(text, max(a, v.start() - 24), v.start()) or _SILENT_NEXT.match(text, v.end(), b))
 # How often each rule was right on the PDNC development novels (bench/pdnc.py), per rule and
 # whether the tag named the speaker; see `confidence`.
 _RULE_CONFIDENCE: dict[str, float] = {
