@@ -163,7 +163,7 @@ class RateBudget:
         if w > 0:
             return w + self.limits.margin
         gw = self.global_window
-        if not in_turn or gw.wait(now) > 0 or gw.kept_wait(now) > 0:
+        if not in_turn or gw.kept_wait(now) > 0:  # (the kept window holds the span: it covers `wait`)
             return None
         cw.times.append(now)
         ww.times.append(now)
