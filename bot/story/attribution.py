@@ -1917,6 +1917,11 @@ _LY_NOUNS = frozenset({"family", "ally", "bully", "lily", "fly", "belly", "folly
 # what follows a clause's subject: a verb ("Clara mused"), or an aside ("Clara, looking up,")
 _CLAUSE_VERB = re.compile(r"\s*,|\s+(?!(?:and|or|nor|but|to|of|in|with|at|by|for|from|on|into)\b)[a-z]")
 _ONESELF = re.compile(r"\s+(to\s+)?(him|her|them|my|your|our|one)sel(?:f|ves)\b")
+# a subject between a tag's verb and its reflexive: "said Agnes to herself"
+_SUBJECT_THEN = re.compile(r"(?:\s+(?:[A-Z][\w'’.-]*|he|she|they|we)){1,3}")
+# the verbs whose bare reflexive object is the one spoken to: "told herself", "asked himself"
+_SELF_VERB = re.compile(r"\b(?:tell(?:s|ing)?|told|ask(?:s|ed|ing)?|answer(?:s|ed|ing)?|remind(?:s|ed|ing)?|"
+                        r"assur(?:es|ed|ing)|promis(?:es|ed|ing)|repeat(?:s|ed|ing)?)$")
 
 
 def _to_oneself(text: str, a: int, b: int, lo: int | None = None) -> bool:
@@ -1937,11 +1942,6 @@ def _to_oneself(text: str, a: int, b: int, lo: int | None = None) -> bool:
         return re.search(r"\bI\b" if m.group(2) == "my" else r"\b[Ww]e\b", text[lo:a]) is not None
     return True
 
-
-_SUBJECT_THEN = re.compile(r"(?:\s+(?:[A-Z][\w'’.-]*|he|she|they|we)){1,3}")
-# the verbs whose bare reflexive object is the one spoken to: "told herself", "asked himself"
-_SELF_VERB = re.compile(r"\b(?:tell(?:s|ing)?|told|ask(?:s|ed|ing)?|answer(?:s|ed|ing)?|remind(?:s|ed|ing)?|"
-                        r"assur(?:es|ed|ing)|promis(?:es|ed|ing)|repeat(?:s|ed|ing)?)$")
 # a word of the mind beside the tag's own verb: "he added inwardly", "she silently mouthed"
 _SILENT_NEXT = re.compile(r"(?:\s+(?!(?:and|or|but|then|after|before|while)\b)[\w'’]+){0,2}?\s+"
                           r"(?:silently|inwardly|mentally|wordlessly)\b")  # (or "told it silently")
@@ -1958,9 +1958,9 @@ def _mind_at(text: str, v: re.Match[str], a: int, b: int) -> bool:
     beside the tag's verb (a few words, no comma between). Not "the matter being foremost in
     their thoughts, he only answered", nor "drawing in his head again, confirmed"."""
     for m in _MIND.finditer(text, a, b):
-        gap = text[v.end() : m.start()] if m.start() >= v.end() else text[m.end() : v.start()]
         if m.start() < v.end() and m.end() > v.start():
             continue
+        gap = text[v.end() : m.start()] if m.start() >= v.end() else text[m.end() : v.start()]
         if not any(c in gap for c in ",;:—–") and len(_WORDS.findall(gap)) <= 3:
             return True
     return False
@@ -1980,6 +1980,8 @@ def _thought_tag(text: str, v: re.Match[str], a: int, b: int, mind: bool) -> boo
         return True
     # "he mentally added", "she added inwardly"; not "he said; and silently passed the salt"
     return bool(_SILENT_PREV.search(text, max(a, v.start() - 24), v.start()) or _SILENT_NEXT.match(text, v.end(), b))
+
+
 # How often each rule was right on the PDNC development novels (bench/pdnc.py), per rule and
 # whether the tag named the speaker; see `confidence`.
 _RULE_CONFIDENCE: dict[str, float] = {
