@@ -1942,6 +1942,7 @@ def _to_oneself(text: str, a: int, b: int, lo: int | None = None) -> bool:
         return re.search(r"\bI\b" if m.group(2) == "my" else r"\b[Ww]e\b", text[lo:a]) is not None
     return True
 
+
 # a word of the mind beside the tag's own verb: "he added inwardly", "she silently mouthed"
 _SILENT_NEXT = re.compile(r"(?:\s+(?!(?:and|or|but|then|after|before|while)\b)[\w'’]+){0,2}?\s+"
                           r"(?:silently|inwardly|mentally|wordlessly)\b")  # (or "told it silently")
