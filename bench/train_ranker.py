@@ -86,7 +86,7 @@ def collect(job: tuple[dict[str, Any], str]) -> dict[str, Any]:
         rows.append({"spans": g.spans, "cands": g.cands, "pick": g.pick, "feats": feats,
                      "y": y[0] if y else -1, "n": n, "gold": gold_spk,
                      "conf": g.voices[0].confidence, "para": g.para, "kind": g.kind,
-                     "src": g.src, "ctx": g.ctx, "genders": g.genders})
+                     "src": g.src, "ctx": g.ctx, "genders": g.genders, "style": g.style})
     return {"id": record["id"], "novel": record["novel"], "rows": rows, "names": name_of,
             "preds": predictions(story)}
 
@@ -187,7 +187,8 @@ def stage2_rows(rows: list[dict[str, Any]], choice: list[tuple[str, float, int, 
     groups = [Group(r["spans"], [], r["pick"], r["cands"],
                     [{k2: v for k2, v in f.items() if k2.split(":", 1)[0] not in _KINDS} for f in r["feats"]],
                     r["kind"], r["para"], k, probs,
-                    src=r.get("src", "none"), ctx=r.get("ctx", {}), genders=r.get("genders", [None] * len(r["cands"])))
+                    src=r.get("src", "none"), ctx=r.get("ctx", {}), genders=r.get("genders", [None] * len(r["cands"])),
+                    style=r.get("style", []))
               for r, (k, _p, _i, probs) in zip(rows, choice, strict=True)]
     return review.features(groups, [c[2] for c in choice])
 

@@ -11,7 +11,8 @@ speaker, the length of the untagged run, whether the rules and the ranker agree,
 line calls someone, text-wide habits (how often its lines are tagged by name), and the stretch
 between two named tags the line sits in (its weakest margin, whether the ranker overruled the
 rules in it, how many of its lines' own words speak against their chosen speakers: an exchange
-off by one is wrong as a whole). A logistic
+off by one is wrong as a whole), and whether the line's words sound like the chosen one's lines
+tagged by name or like another candidate's (ranker.py `_style`). A logistic
 model over these gives P(right), the line's confidence. Its weights (`CONF_WEIGHTS` in
 ranker_weights.py) are fitted by bench/train_ranker.py on the ranker's cross-validated choices,
 so that they judge the ranker as it behaves on a novel it has not seen.
@@ -35,6 +36,7 @@ class Group(Protocol):
     src: str
     ctx: dict[str, float]
     genders: list[str | None]
+    style: list[float | None]
 
 _LOGIT_CAP = 8.0
 
@@ -127,6 +129,17 @@ def features(groups: Sequence[Group], chosen: Sequence[int], *, copies: bool = T
             gk = g.genders[c] if c < len(g.genders) else None
             same = sum(1 for j, x in enumerate(g.genders) if j != c and x is not None and x == gk)
             f[f"same_g{min(same, 3)}"] = 1.0
+            # do the line's words sound like the chosen one's lines tagged by name, or like another candidate's?
+            mine = g.style[c] if c < len(g.style) else None
+            if mine is None:
+                f["style_none"] = 1.0
+            else:
+                rest = [x for j, x in enumerate(g.style) if j != c and x is not None]
+                if rest:
+                    gap = mine - max(rest)
+                    f["style_gap"] = max(-1.0, min(1.0, gap / _STYLE_SCALE))
+                    if gap < -2:
+                        f["style_against"] = 1.0
             # (no feature says "the chosen one's pronouns are unknown": in the cast files it was
             # fitted on that marks groups and minor voices, in a discovered cast it is common)
             for name, v in g.feats[c].items():
@@ -213,6 +226,7 @@ def _stretches(groups: Sequence[Group], chosen: Sequence[int], block: Sequence[i
 
 
 KINDS = ("nam", "pro", "act", "imp")
+_STYLE_SCALE = 5.0  # log-likelihood ratio of a line's words between two speakers: beyond this, as sure as it gets
 
 
 def fold(weights: Mapping[str, float]) -> dict[str, dict[str, float]]:
