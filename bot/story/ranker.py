@@ -399,7 +399,7 @@ def features(text: str, names: NameIndex, trace: Sequence[TraceEntry], narrator:
 
 
 _WORD = re.compile(r"[a-z]+(?:['’][a-z]+)?")
-_STYLE_PRIOR = 200.0  # how many words of the whole text's speech a speaker's own counts are smoothed with
+_STYLE_PRIOR = 500.0  # how many words of the whole text's speech a speaker's own counts are smoothed with
 _STYLE_MIN = 40  # a speaker needs this many words of lines tagged with their name to be judged by them
 
 
@@ -443,6 +443,11 @@ def _style(text: str, groups: Sequence[Group]) -> None:
             mine = said.get(k)
             out.append(None if mine is None else unsaid[k] * n_words + sum(m * mine.get(w, 0.0) for w, m in items))
         g.style = out
+        # for the ranker too: how much more than the likeliest other candidate each sounds like the speaker
+        for j, (x, f) in enumerate(zip(out, g.feats, strict=True)):
+            rest = [y for i, y in enumerate(out) if i != j and y is not None]
+            if x is not None and rest:
+                f["style_rel"] = max(-1.0, min(1.0, (x - max(rest)) / review.STYLE_SCALE))
 
 
 _NAMED = frozenset({"tag_after:named", "tag_before:named", "intro"})

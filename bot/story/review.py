@@ -39,6 +39,7 @@ class Group(Protocol):
     style: list[float | None]
 
 _LOGIT_CAP = 8.0
+STYLE_SCALE = 5.0  # a log-likelihood ratio of a line's words between two speakers beyond which it is as sure as it gets
 
 
 def logit(p: float, eps: float = 1e-4) -> float:
@@ -137,7 +138,7 @@ def features(groups: Sequence[Group], chosen: Sequence[int], *, copies: bool = T
                 rest = [x for j, x in enumerate(g.style) if j != c and x is not None]
                 if rest:
                     gap = mine - max(rest)
-                    f["style_gap"] = max(-1.0, min(1.0, gap / _STYLE_SCALE))
+                    f["style_gap"] = max(-1.0, min(1.0, gap / STYLE_SCALE))
                     if gap < -2:
                         f["style_against"] = 1.0
             # (no feature says "the chosen one's pronouns are unknown": in the cast files it was
@@ -226,7 +227,6 @@ def _stretches(groups: Sequence[Group], chosen: Sequence[int], block: Sequence[i
 
 
 KINDS = ("nam", "pro", "act", "imp")
-_STYLE_SCALE = 5.0  # log-likelihood ratio of a line's words between two speakers: beyond this, as sure as it gets
 
 
 def fold(weights: Mapping[str, float]) -> dict[str, dict[str, float]]:

@@ -84,3 +84,10 @@ def test_the_second_stage_doubts_a_line_that_sounds_like_another_candidate() -> 
     assert "style_against" not in fits and fits["style_gap"] == 1.0
     unknown = review.features([_ranked([None, 6.0])], [0], copies=False)[0]
     assert unknown["style_none"] == 1.0 and "style_gap" not in unknown
+
+
+def test_the_ranker_sees_which_candidate_the_line_sounds_like_most() -> None:
+    boatman = _groups(STORY)[-2]
+    rel = {k: f.get("style_rel") for k, f in zip(boatman.cands, boatman.feats, strict=True)}
+    tobias, agnes = rel["tobias"], rel["agnes"]
+    assert tobias is not None and agnes is not None and tobias > 0 > agnes
