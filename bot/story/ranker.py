@@ -25,6 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from bot.story import review
 from bot.story.attribution import Mention, NameIndex, SpeakerGuess
@@ -411,7 +412,8 @@ def _style(text: str, groups: Sequence[Group]) -> None:
     spelled out, a pet phrase, a dialect, "ma'am" or "old sport"), which no rule about tags and
     turns sees. Sets `Group.style` (None: too few words of theirs to judge); the run's own words
     never count for itself."""
-    bags = [Counter(_WORD.findall(" ".join(text[a:b] for a, b in g.spans).lower())) for g in groups]
+    words = [_WORD.findall(" ".join(text[a:b] for a, b in g.spans).lower()) for g in groups]
+    bags = [Counter(ws) for ws in words]
     everyone: Counter[str] = Counter()
     own: dict[str, Counter[str]] = {}
     for g, bag in zip(groups, bags, strict=True):
@@ -431,17 +433,16 @@ def _style(text: str, groups: Sequence[Group]) -> None:
     unsaid = {k: math.log(_STYLE_PRIOR / (n + _STYLE_PRIOR)) for k, n in sizes.items()}
     said = {k: {w: ratio(c, sizes[k], w) - unsaid[k] for w, c in counts.items()}
             for k, counts in own.items() if sizes[k] >= _STYLE_MIN}
-    for g, bag in zip(groups, bags, strict=True):
-        n_words = sum(bag.values())
-        items = list(bag.items())
+    for g, bag, ws in zip(groups, bags, words, strict=True):
+        n_words = len(ws)
         out: list[float | None] = []
         for k in g.cands:
             if g.kind == "nam" and k == g.pick:  # leave this run out of its own speaker's model
                 size = sizes[k] - n_words
-                out.append(sum(m * ratio(own[k][w] - m, size, w) for w, m in items) if size >= _STYLE_MIN else None)
+                out.append(sum(m * ratio(own[k][w] - m, size, w) for w, m in bag.items()) if size >= _STYLE_MIN else None)
                 continue
             mine = said.get(k)
-            out.append(None if mine is None else unsaid[k] * n_words + sum(m * mine.get(w, 0.0) for w, m in items))
+            out.append(None if mine is None else unsaid[k] * n_words + sum(map(mine.get, ws, repeat(0.0))))
         g.style = out
         # for the ranker too: how much more than the likeliest other candidate each sounds like the speaker
         for j, (x, f) in enumerate(zip(out, g.feats, strict=True)):
