@@ -401,7 +401,7 @@ def features(text: str, names: NameIndex, trace: Sequence[TraceEntry], narrator:
 
 _WORD = re.compile(r"[a-z]+(?:['’][a-z]+)?")
 _STYLE_PRIOR = 500.0  # how many words of the whole text's speech a speaker's own counts are smoothed with
-_STYLE_MIN = 40  # a speaker needs this many words of lines tagged with their name to be judged by them
+_STYLE_MIN = 100  # a speaker needs this many words of lines tagged with their name to be judged by them
 
 
 def _style(text: str, groups: Sequence[Group]) -> None:

@@ -4,7 +4,7 @@ a word model of their own speech (bot/story/ranker.py `_style`), and the second 
 
 from __future__ import annotations
 
-from bot.story import review
+from bot.story import ranker, review
 from bot.story.model import Character
 from bot.story.ranker import Group, Ranker
 from bot.story.readers import read_document
@@ -14,22 +14,25 @@ CAST = [Character(key="tobias", name="Tobias", pronouns="he/him"),
         Character(key="agnes", name="Agnes", pronouns="she/her"),
         Character(key="hugh", name="Hugh", pronouns="he/him")]
 
-# Tobias talks like an old boatman, Agnes like a schoolmistress; Hugh says one thing, by name
-STORY = """Tobias and Agnes stood on the quay while the boats came in.
+# Tobias talks like an old boatman, Agnes like a schoolmistress (each says enough under a tag with
+# their name to be judged by it); Hugh says one long thing, by name
+_TOBIAS = ["Aye, missy, the tide be turning right enough, and the old boat be wanting her nets afore the dark.",
+           "Aye, aye, but the fish be running now, missy, and old Tobias ain't never been wrong about the fish.",
+           "Ain't no evidence like a wet finger in the wind, missy. Aye, the nets be wanting mending, that be true."]
+_AGNES = ["I must observe, however, that the evidence of the clouds suggests otherwise; one would consider it prudent.",
+          "Nevertheless, one must consider the evidence carefully; it would be most imprudent, I observe, to ignore it.",
+          "I observe that you consider the wind a sufficient authority; however, the evidence suggests a storm."]
+_HUGH = ("Well, I never heard such a thing in all my days upon this quiet and peaceful harbour of ours, where the "
+         "gulls sit on every post and the children run along the wall, and nobody ever argued about the weather "
+         "before the two of you came along with your nets and your books and your barometers and your fingers in "
+         "the wind, and I would thank you both to let a plain man drink his tea in peace on a fine evening like "
+         "this one, when the water is flat and the sky is clear from one end of the bay to the other")
+_TAGGED = "\n\n".join(f'"{t}" said Tobias.\n\n"{a}" said Agnes.' for t, a in zip(_TOBIAS * 3, _AGNES * 3, strict=True))
+STORY = f"""Tobias and Agnes stood on the quay while the boats came in.
 
-"Aye, missy, the tide be turning right enough, and the old boat be wanting her nets afore the dark," said Tobias.
+{_TAGGED}
 
-"I must observe, however, that the evidence of the clouds suggests otherwise, and I would consider it prudent to wait," said Agnes.
-
-"Aye, aye, but the fish be running now, missy, and old Tobias ain't never been wrong about the fish nor the tide," said Tobias.
-
-"Nevertheless, one must consider the evidence carefully; it would be most imprudent, I observe, to ignore it entirely," said Agnes.
-
-"Ain't no evidence like a wet finger in the wind, missy. Aye, the nets be wanting mending, that be the truth," said Tobias.
-
-"I observe that you consider the wind a sufficient authority; however, the evidence of the barometer suggests a storm," said Agnes.
-
-"Well, I never heard such a thing in all my days upon this quiet and peaceful harbour of ours, where the gulls sit on every post and the children run along the wall, and nobody ever argued about the weather before the two of you came along," said Hugh.
+"{_HUGH}," said Hugh.
 
 Neither of them looked at him.
 
@@ -65,6 +68,7 @@ def test_a_tagged_line_is_left_out_of_its_own_speakers_model() -> None:
     hugh = next(g for g in groups if g.pick == "hugh")
     # Hugh has no other line tagged with his name (his one line is long enough to make a model of
     # its own): it cannot vouch for itself
+    assert len(_HUGH.split()) >= ranker._STYLE_MIN
     assert _style_of(hugh, "hugh") is None
     # Tobias's tagged lines are judged by his other tagged lines
     tobias = next(g for g in groups if g.pick == "tobias")
