@@ -136,6 +136,18 @@ _LEAD_VERB_RE = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + word_alternation(_LEAD_
 _LEAD_END = re.compile(r"(?:[,:;]\s*(?:--+|[—–])?|--+|[—–])\s*$")
 _NEGATED = re.compile(r"\b(?:not|never|n['’]t|without|nothing|cannot)\s+(?:\w+\s+)?$")
 _HELP = re.compile(r"\bhelp\s+$")
+# narration after a line that opens a clause of its own ("…;" and Hugh muttered: / "…" To which
+# Clara returned, / "…," when Agnes suggested-- / "…" Which Hugh confirmed.): a tag for the next
+# line or someone's answer, not this line's tag (a speaker going on: "…," and he added)
+_NEW_CLAUSE = re.compile(r"\W*(?:(?:and|but)(?:\s+(?:then|so|thus))?(?:\s+(?:when|while|whilst))?|to\s+which|"
+                         r"which|whereupon|when|while|whilst)\b", re.IGNORECASE)
+_NEW_CLAUSE_IN = re.compile(r"[,;]\s*(?:and\s+)?(?:when|while|whilst|whereupon)\b")
+_GOING_ON = frozenset({"added", "adds", "continued", "continues", "went on", "goes on", "resumed", "resumes",
+                       "pursued", "concluded", "repeated", "repeats"})
+# "…" Hugh said nothing. / Clara said no more / Tobias then said something about the weather /
+# Agnes agreed to it: the one who answers (or does not), not the tag of the line (but "…" She said
+# nothing of the kind: the words she kept back are hers)
+_NO_TAG_OBJECT = re.compile(r"\s+(?:no\s+more|nothing(?!\s+of\s+th)|something|not\s+a\s+word|a\s+few\s+words|to\s+(?:it|this|that))\b")
 _AS_SAID = re.compile(r"\s+(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b")
 # words a tag before its line may carry after the verb ("said, in a somewhat hurt voice,")
 _TAG_TAIL = 8
@@ -1208,6 +1220,11 @@ class Attributor:
                     # finished line after a tag that hands it over is that tag's; the tag after it
                     # introduces the next line
                     tag = self._tag_before(q, lo, outside, before_m, subjects_so_far, voc[i]) or tag
+                elif tag is not None and not tag.named and _HANDED_ON.search(text, lo, _before(q)):
+                    # "…, when Hugh interrupted: “…,” he said": the name handing the line over
+                    # outranks the pronoun after it
+                    named = self._tag_before(q, lo, outside, before_m, subjects_so_far, voc[i])
+                    tag = named if named is not None and named.named else tag
             if tag is None:
                 tag = self._tag_before(q, lo, outside, before_m, subjects_so_far, voc[i])
             if tag is not None:
@@ -1256,8 +1273,8 @@ class Attributor:
                 before_m = [m for m in outside if m.start < s0]
                 subj = self._subject_in(s0, s1, outside, first_words=3, before=before_m, subjects=[],
                                         speech_tag=False, exclude=voc[i])
-                if subj and subj.keys and not (set(subj.keys) & voc[i]):
-                    ev[i] = SpeakerGuess(subj.keys, False, "action_after")
+                if subj and subj.keys and not (set(subj.keys) & voc[i]) and not _SILENCE.search(text, s0, s1):
+                    ev[i] = SpeakerGuess(subj.keys, False, "action_after")  # (not "Clara said nothing.")
         for i in range(n):
             intro = self._introduces(quotes[i], inside[i])
             cur = ev[i]
@@ -1752,6 +1769,10 @@ class Attributor:
             return None  # "Agnes felt persuaded that…", "Tobias began to think…": no tag either
         if _REPORTS.match(text, v.end(), win) and _WORDS.search(text, a, v.start()):
             return None  # "…?" Tobias shrugged, declared he knew nothing of it: reported, no tag
+        if _NO_TAG_OBJECT.match(text, v.end(), win) or (
+                (_NEW_CLAUSE.match(text, a, v.start()) or _NEW_CLAUSE_IN.search(text, a, v.start()))
+                and v.group(0) not in _GOING_ON):
+            return None  # "…" Hugh said nothing. / "…;" and Clara muttered: "…"
         mind = _mind_at(text, v, a, win)
         thought = _thought_tag(text, v, a, win, mind)
         heard = self._heard_pronoun(a, v.start(), outside, before_m, subjects, voc)
@@ -2201,6 +2222,7 @@ _SUBORDINATE = re.compile(r"(?<![\w'’])(?:when|while|whilst|that|till|until|as
                           r"whereupon|so|even|then|before|after|since)$")
 _PERSONAL = re.compile(r"^(?:[Hh]is|[Hh]er|[Tt]heir)\s|\b(?:other|latter|companion|" + "|".join(_GENDER) + r")$")
 _COMPLETE = re.compile(r"[.!?…]['’_)]*\s*\Z")
+_HANDED_ON = re.compile(r"\w[\w'’]*\s*(?::|,?\s*--+|,?\s*[—–])\s*\Z")  # "Hugh interrupted:" (not "as Clara thought,")
 _HANDED = re.compile(r"\w[\w'’]*\s*(?:,|:|;|,?\s*--+|,?\s*[—–])\s*\Z")
 _ADVERBS_END = re.compile(r"(?:\s+(?:[a-z]+ly|then|thus|now|again|almost|still|soon|presently|at\s+last|at\s+once))+\Z")
 _CLAUSE_AND = re.compile(r"[,;:—–]\s*(?:and|but|then|while)\s*$")

@@ -1,0 +1,102 @@
+"""Named tags that belong to another line or to someone who answers (sentences of our own): a
+clause of its own after a line, a tag whose verb has an object ("said nothing"), and a name
+handing the line over that outranks a pronoun after it."""
+
+from __future__ import annotations
+
+from bot.story.attribution import Attributor, NameIndex
+from bot.story.quotes import detect_style, find_quotes
+from tests.story.novel_cast import CAST
+
+
+def _voices(text: str) -> list[tuple[tuple[str, ...], str, bool]]:
+    """(speakers, rule, named) of every quote, as the rules give them paragraph by paragraph."""
+    att = Attributor(text, NameIndex(CAST, text))
+    style = detect_style(text)
+    out = []
+    pos = 0
+    for para in text.split("\n\n"):
+        ps = text.index(para, pos)
+        pe = ps + len(para)
+        pos = pe
+        quotes = find_quotes(text, ps, pe, style)
+        out.extend((v.speakers, v.source, v.named) for v in att.paragraph(ps, pe, quotes))
+    return out
+
+
+def test_a_clause_opened_by_and_after_a_line_introduces_the_next_line() -> None:
+    # "…;" and Hugh muttered: "…": Hugh's words are the next line, not this one
+    text = ("Agnes folded her letter.\n\n"
+            "\"You find it amusing?\" she asked, without looking up. \"The whole town will talk of "
+            "nothing else by Sunday, I am sure;\" and Hugh muttered: \"Let it talk.\"\n")
+    voices = _voices(text)
+    assert voices[1][0] != ("hugh",)
+    assert voices[2][0] == ("hugh",)
+
+
+def test_a_when_clause_after_a_line_is_not_its_tag() -> None:
+    # the name in "when Clara suggested--" hands over the next paragraph's line
+    text = ("Hugh looked at the broken wheel.\n\n"
+            "He caught the word, and saying only--\"A smith, this instant,\" was hurrying off, when "
+            "Clara quietly suggested--\n\n"
+            "\"Would not the carter be nearer?\"\n")
+    voices = _voices(text)
+    assert voices[0][0] != ("clara",)
+    assert voices[1][0] == ("clara",)
+
+
+def test_to_which_someone_returned_is_the_answer_not_the_tag() -> None:
+    text = ("Tobias came in late.\n\n"
+            "He said to her at the table, on the evening before her leaving the house for the "
+            "summer, \"You shall stay until Monday, ma'am.\" To which "
+            "Agnes returned, with a bow: \"As you wish.\"\n")
+    voices = _voices(text)
+    assert voices[0][0] != ("agnes",)
+    assert voices[1][0] == ("agnes",)
+
+
+def test_which_someone_confirmed_is_the_listener() -> None:
+    text = ("Hugh and Clara stood at the door.\n\n"
+            "\"I gave my word to my sister that I would not.\" Which Clara hastily confirmed.\n")
+    (spk, _rule, named), = _voices(text)
+    assert not (spk == ("clara",) and named)
+
+
+def test_someone_who_said_nothing_after_a_line_is_not_its_speaker() -> None:
+    text = ("Hugh and Clara walked on together under the limes.\n\n"
+            "\"It was your own idea, then, entirely?\" Clara said nothing. After a silence he went "
+            "on with his questions.\n")
+    (spk, _rule, _named), = _voices(text)
+    assert spk != ("clara",)
+
+
+def test_someone_who_said_no_more_after_a_line_is_not_its_speaker() -> None:
+    text = ("Agnes and Clara sat by the fire.\n\n"
+            "\"Agnes told me so herself this morning.\" Clara said no more, but looked hurt.\n")
+    (spk, _rule, _named), = _voices(text)
+    assert spk != ("clara",)
+
+
+def test_the_words_someone_kept_back_are_still_theirs() -> None:
+    text = ("Clara sat at her desk.\n\n"
+            "\"Do sit down, Agnes, and leave the drawers alone.\" Clara said nothing of the kind, "
+            "however.\n")
+    (spk, _rule, _named), = _voices(text)
+    assert spk == ("clara",)
+
+
+def test_someone_going_on_after_and_is_still_the_speaker() -> None:
+    text = ("Hugh stood by the window.\n\n"
+            "\"What could she mean by it!\"--and Hugh repeated the words twice over.\n")
+    (spk, _rule, _named), = _voices(text)
+    assert spk == ("hugh",)
+
+
+def test_a_name_handing_the_line_over_outranks_the_pronoun_after_it() -> None:
+    # "the King said … when the White Rabbit interrupted: “…,” he said": the one who
+    # interrupted, not the man named last before him
+    text = ("\"That will do,\" Tobias said, turning to the others. They were just beginning to "
+            "write it down when Hugh interrupted: \"Will not do, he means,\" he said in a low voice.\n")
+    voices = _voices(text)
+    assert voices[0][0] == ("tobias",)
+    assert voices[1][0] == ("hugh",) and voices[1][2]
