@@ -305,12 +305,14 @@ class NameIndex:
             # first names of the aliases too ("May" of "May Welland")
             for a in c.aliases:
                 ap = a.split()
-                if len(ap) == 2 and ap[0][:1].isupper() and ap[0].lower().rstrip(".") not in _TITLE_WORDS:
+                if len(ap) == 2 and ap[0][:1].isupper() and ap[0].lower().rstrip(".") not in _TITLE_WORDS \
+                        and ap[0] not in _NOT_NAMES:  # (not the "A" of "A Voice")
                     derived.setdefault(ap[0].strip(".,"), set()).add(owner)
             if len(parts) > 1:
                 for p in parts:
                     p2 = p.strip(".,")
-                    if len(p2) >= 2 and p2[:1].isupper() and p2.lower().rstrip(".") not in _TITLE_WORDS:
+                    if len(p2) >= 2 and p2[:1].isupper() and p2.lower().rstrip(".") not in _TITLE_WORDS \
+                            and p2 not in _NOT_NAMES:  # (not the "From" of "A Voice From Within")
                         derived.setdefault(p2, set()).add(owner)
                         if p is parts[-1] and parts[0].lower().rstrip(".") not in _TITLE_WORDS:
                             surname_of.setdefault(p2, set()).add(owner)
@@ -1273,8 +1275,14 @@ class Attributor:
                 before_m = [m for m in outside if m.start < s0]
                 subj = self._subject_in(s0, s1, outside, first_words=3, before=before_m, subjects=[],
                                         speech_tag=False, exclude=voc[i])
-                if subj and subj.keys and not (set(subj.keys) & voc[i]) and not _SILENCE.search(text, s0, s1):
-                    ev[i] = SpeakerGuess(subj.keys, False, "action_after")  # (not "Clara said nothing.")
+                # (not "Clara said nothing."; nor, when the line opens its paragraph, the one who spoke
+                # the line before: "“Give it back.” “Why should I?” She threw it on the table." --
+                # the one answered reacts; nor a later line of the paragraph)
+                answered = (subj is not None and self.prev_voiced and bool(self.speakers)
+                            and subj.keys == (self.speakers[-1],))
+                if subj and subj.keys and not (set(subj.keys) & voc[i]) and not _SILENCE.search(text, s0, s1) \
+                        and not (i == 0 and _before(q) - ps < 3 and answered):
+                    ev[i] = SpeakerGuess(subj.keys, False, "action_after")
         for i in range(n):
             intro = self._introduces(quotes[i], inside[i])
             cur = ev[i]

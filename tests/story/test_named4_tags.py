@@ -5,6 +5,7 @@ handing the line over that outranks a pronoun after it."""
 from __future__ import annotations
 
 from bot.story.attribution import Attributor, NameIndex
+from bot.story.model import Character
 from bot.story.quotes import detect_style, find_quotes
 from tests.story.novel_cast import CAST
 
@@ -100,3 +101,30 @@ def test_a_name_handing_the_line_over_outranks_the_pronoun_after_it() -> None:
     voices = _voices(text)
     assert voices[0][0] == ("tobias",)
     assert voices[1][0] == ("hugh",) and voices[1][2]
+
+
+def test_the_article_of_a_description_is_no_name() -> None:
+    # "A Voice" (alias of "A Voice From Within") gives no first name "A", nor "From" a surname:
+    # "A moment later" and "From the hall" mention nobody
+    cast = [*CAST, Character("voice", "A Voice From Within", ("A Voice",), "she/her")]
+    text = "A moment later she looked up. From the hall a voice from within called, and Clara came."
+    found = [(m.key, text[m.start:m.end]) for m in NameIndex(cast, text).find(text, 0, len(text))]
+    assert ("voice", "A") not in found and ("voice", "From") not in found
+    assert ("voice", "a voice from within") in found and ("clara", "Clara") in found
+
+
+def test_the_one_answered_reacting_after_a_line_is_not_its_speaker() -> None:
+    # a line opening its paragraph, then the one who spoke the line before does something:
+    # the one answered reacts, the line is the other's
+    text = ("\"Give the letter back to me, Hugh,\" said Clara. \"It is mine.\"\n\n"
+            "\"Why should I? Burn it yourself.\" Clara threw the letter on the table.\n")
+    voices = _voices(text)
+    assert voices[0][0] == ("clara",)
+    assert voices[2][0] != ("clara",)
+
+
+def test_an_actor_who_did_not_speak_before_still_owns_the_line() -> None:
+    text = ("Hugh came in from the garden.\n\n"
+            "\"It is raining again.\" Clara threw her gloves on the table.\n")
+    (spk, rule, _named), = _voices(text)
+    assert spk == ("clara",) and rule == "action_after"
