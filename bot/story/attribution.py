@@ -73,6 +73,13 @@ Lady Lord Someone Somebody Everyone Everybody Nobody No Yes Oh Ah Well Now So If
 How When Where Who Which One Two Both All Another Each Still Just Even After Before Finally Suddenly Instead
 Maybe Perhaps Again Once Later Soon Meanwhile Outside Inside Behind Beside Across Around Together Slowly
 Quietly Softly God As At On In To Upon For From With By Of Next Said Thus Whereupon Presently""".split())
+# a beat whose actor hears the line: "Clara could just catch the words,", "not too soon to hear
+# her friend exclaim to Hugh,", "she could distinguish,"
+_SAY_FORMS = r"(?:say|said|exclaim|cry|call|whisper|murmur|mutter|add|answer|reply|repeat|begin|go\s+on)\w*"
+_PERCEIVED = re.compile(r"\b(?:hear|catch|distinguish|make\s+out)\s+(?:the\s+(?:words|question|answer)\b|"
+                        r"(?:[\w'’]+\s+){1,3}?" + _SAY_FORMS + r"\b)[^.!?;“”\"]{0,40}$|"
+                        r"\b(?:could|can)\s+(?:just\s+|only\s+|now\s+)?(?:hear|catch|distinguish)\s*[,:]\s*$")
+_DESCRIBED = frozenset({"a", "an", "the", "his", "her", "their", "another", "one", "some"})
 _ELDERS = frozenset({"mother", "father", "wife", "husband", "mama", "papa", "mamma"})
 _SIBLINGS = frozenset({"sister", "brother", "daughter", "son"})
 _KIN = _ELDERS | _SIBLINGS | {"aunt", "uncle", "cousin", "niece", "nephew"}
@@ -308,14 +315,20 @@ class NameIndex:
                 if len(ap) == 2 and ap[0][:1].isupper() and ap[0].lower().rstrip(".") not in _TITLE_WORDS \
                         and ap[0] not in _NOT_NAMES:  # (not the "A" of "A Voice")
                     derived.setdefault(ap[0].strip(".,"), set()).add(owner)
-            if len(parts) > 1:
-                for p in parts:
-                    p2 = p.strip(".,")
-                    if len(p2) >= 2 and p2[:1].isupper() and p2.lower().rstrip(".") not in _TITLE_WORDS \
-                            and p2 not in _NOT_NAMES:  # (not the "From" of "A Voice From Within")
-                        derived.setdefault(p2, set()).add(owner)
-                        if p is parts[-1] and parts[0].lower().rstrip(".") not in _TITLE_WORDS:
-                            surname_of.setdefault(p2, set()).add(owner)
+            pieces = parts if len(parts) > 1 else []
+            described = bool(pieces) and pieces[0].lower() in _DESCRIBED
+            if described:
+                # a description ("A Tall Man", "The Man With The Black Beard"): only its noun
+                # stands for it alone ("the Rabbit"), not "Tall", "Black" or the "New" of "New York"
+                head = next((i for i, w in enumerate(pieces) if i and w.lower() in _PREPOSITIONS), len(pieces))
+                pieces = pieces[head - 1 : head]
+            for p in pieces:
+                p2 = p.strip(".,")
+                if len(p2) >= 2 and p2[:1].isupper() and p2.lower().rstrip(".") not in _TITLE_WORDS \
+                        and p2 not in _NOT_NAMES:  # (not the "From" of "A Voice From Within")
+                    derived.setdefault(p2, set()).add(owner)
+                    if p is parts[-1] and not described and parts[0].lower().rstrip(".") not in _TITLE_WORDS:
+                        surname_of.setdefault(p2, set()).add(owner)
         for form, keys in derived.items():
             if len(keys) > 1:
                 # a bare surname shared by a family ("Denham": Ralph Denham, Mrs. Denham) is the
@@ -1250,6 +1263,9 @@ class Attributor:
                 if subj is not None:
                     inner = any(_mind_at(text, v, s0, s1) for v in _VERB_RE.finditer(text, s0, s1))
                     break
+            if subj and subj.keys and s0 < _before(q) and _PERCEIVED.search(text, s0, _before(q)):
+                voc[i] = voc[i] | set(subj.keys)  # "Clara could just catch the words, “…”": she hears them
+                continue
             if subj and subj.keys and not (set(subj.keys) & voc[i]):
                 if inner and len(subj.keys) == 1:
                     self._inner_voice(subj.keys[0])

@@ -128,3 +128,23 @@ def test_an_actor_who_did_not_speak_before_still_owns_the_line() -> None:
             "\"It is raining again.\" Clara threw her gloves on the table.\n")
     (spk, rule, _named), = _voices(text)
     assert spk == ("clara",) and rule == "action_after"
+
+
+def test_only_the_noun_of_a_description_stands_for_it_alone() -> None:
+    # "The Mayor Of Port Royal" is "the Mayor", never "Port" nor the "Royal" of "Royal Street";
+    # "A Tall Stranger" is no "Tall" opening a sentence
+    cast = [*CAST, Character("mayor", "The Mayor Of Port Royal", (), "he/him"),
+            Character("stranger", "A Tall Stranger", (), "he/him")]
+    text = ("Port Royal lay quiet. Tall poplars lined Royal Street. The Mayor bowed, and the "
+            "Stranger bowed back.")
+    found = [(m.key, text[m.start:m.end]) for m in NameIndex(cast, text).find(text, 0, len(text))]
+    assert [k for k, _ in found] == ["mayor", "stranger"]
+
+
+def test_the_one_who_hears_a_line_is_not_its_speaker() -> None:
+    for lead in ("Clara turned away, but not too soon to hear her cousin exclaim to Tobias, ",
+                 "Clara could just catch the words, ",
+                 "Though it was spoken low, Clara could distinguish, "):
+        text = "Hugh and Clara stood in the hall.\n\n" + lead + "\"What a sweet girl she is!\"\n"
+        (spk, _rule, _named), = _voices(text)
+        assert spk != ("clara",), lead
