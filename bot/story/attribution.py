@@ -73,8 +73,8 @@ Lady Lord Someone Somebody Everyone Everybody Nobody No Yes Oh Ah Well Now So If
 How When Where Who Which One Two Both All Another Each Still Just Even After Before Finally Suddenly Instead
 Maybe Perhaps Again Once Later Soon Meanwhile Outside Inside Behind Beside Across Around Together Slowly
 Quietly Softly God As At On In To Upon For From With By Of Next Said Thus Whereupon Presently""".split())
-# a beat whose actor hears the line: "Clara could just catch the words,", "not too soon to hear
-# her friend exclaim to Hugh,", "she could distinguish,"
+# a beat whose actor hears the line: "Clara could only catch the words,", "in time to hear her
+# cousin exclaim to Hugh,", "she could distinguish,"
 _SAY_FORMS = r"(?:say|said|exclaim|cry|call|whisper|murmur|mutter|add|answer|reply|repeat|begin|go\s+on)\w*"
 _PERCEIVED = re.compile(r"\b(?:hear|catch|distinguish|make\s+out)\s+(?:the\s+(?:words|question|answer)\b|"
                         r"(?:[\w'’]+\s+){1,3}?" + _SAY_FORMS + r"\b)[^.!?;“”\"]{0,40}$|"
@@ -1266,7 +1266,7 @@ class Attributor:
                     inner = any(_mind_at(text, v, s0, s1) for v in _VERB_RE.finditer(text, s0, s1))
                     break
             if subj and subj.keys and s0 < _before(q) and _PERCEIVED.search(text, s0, _before(q)):
-                voc[i] = voc[i] | set(subj.keys)  # "Clara could just catch the words, “…”": she hears them
+                voc[i] = voc[i] | set(subj.keys)  # "Clara could only catch the words, “…”": she hears them
                 continue
             if subj and subj.keys and not (set(subj.keys) & voc[i]):
                 if inner and len(subj.keys) == 1:
@@ -1925,7 +1925,7 @@ class Attributor:
                     return SpeakerGuess((m.key,), thought, "tag_before", True)
         kin = _KIN_BEFORE.search(text, a, v.start())
         if kin is not None:
-            # "Hugh made no answer, and after a while his mother ventured:": the one relative of
+            # "Hugh gave no reply, and presently his mother ventured:": the one relative of
             # the one "his" means, when the cast has exactly one
             owner = self._resolve_pronoun(_PRON_CLASS[kin.group(1).lower()], before_m, subjects, True, voc)
             noun = kin.group(2).lower()

@@ -142,8 +142,8 @@ def test_only_the_noun_of_a_description_stands_for_it_alone() -> None:
 
 
 def test_the_one_who_hears_a_line_is_not_its_speaker() -> None:
-    for lead in ("Clara turned away, but not too soon to hear her cousin exclaim to Tobias, ",
-                 "Clara could just catch the words, ",
+    for lead in ("Clara left the room, yet she was in time to hear her cousin exclaim to Tobias, ",
+                 "From the stairs Clara could only just catch the words, ",
                  "Though it was spoken low, Clara could distinguish, "):
         text = "Hugh and Clara stood in the hall.\n\n" + lead + "\"What a sweet girl she is!\"\n"
         (spk, _rule, _named), = _voices(text)
@@ -151,9 +151,9 @@ def test_the_one_who_hears_a_line_is_not_its_speaker() -> None:
 
 
 def test_a_relative_handed_the_line_is_that_relative() -> None:
-    # "Hugh made no answer, and after a moment his mother ventured:": Hugh's mother, not Hugh
+    # "Hugh gave no reply, and presently his mother ventured:": Hugh's mother, not Hugh
     cast = [*CAST, Character("mrsmarlow", "Mrs. Marlow", (), "she/her")]
-    text = ("Hugh made no answer, and after a moment his mother ventured: \"I meant to ask you to "
+    text = ("Hugh gave no reply, and presently his mother ventured: \"I meant to ask you to "
             "take me round to the vicarage before dinner.\"\n")
     att = Attributor(text, NameIndex(cast, text))
     (voice,) = att.paragraph(0, len(text), find_quotes(text, 0, len(text), detect_style(text)))
