@@ -79,8 +79,6 @@ _SAY_FORMS = r"(?:say|said|exclaim|cry|call|whisper|murmur|mutter|add|answer|rep
 _PERCEIVED = re.compile(r"\b(?:hear|catch|distinguish|make\s+out)\s+(?:the\s+(?:words|question|answer)\b|"
                         r"(?:[\w'’]+\s+){1,3}?" + _SAY_FORMS + r"\b)[^.!?;“”\"]{0,40}$|"
                         r"\b(?:could|can)\s+(?:just\s+|only\s+|now\s+)?(?:hear|catch|distinguish)\s*[,:]\s*$")
-_KIN_BEFORE = re.compile(r"(?<![\w'’])(his|her|their)\s+(?:own\s+)?(mother|father|wife|husband|sister|brother|"
-                         r"daughter|son|aunt|uncle|mamma|mama|papa)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 _DESCRIBED = frozenset({"a", "an", "the", "his", "her", "their", "another", "one", "some"})
 _ELDERS = frozenset({"mother", "father", "wife", "husband", "mama", "papa", "mamma"})
 _SIBLINGS = frozenset({"sister", "brother", "daughter", "son"})
@@ -1923,15 +1921,6 @@ class Attributor:
                     break
                 if m.key in self.names.pron:
                     return SpeakerGuess((m.key,), thought, "tag_before", True)
-        kin = _KIN_BEFORE.search(text, a, v.start())
-        if kin is not None:
-            # "Hugh gave no reply, and presently his mother ventured:": the one relative of
-            # the one "his" means, when the cast has exactly one
-            owner = self._resolve_pronoun(_PRON_CLASS[kin.group(1).lower()], before_m, subjects, True, voc)
-            noun = kin.group(2).lower()
-            rel = self._relative(owner, noun, _GENDER.get(noun), before_m)
-            if rel is not None and rel not in voc:
-                return SpeakerGuess((rel,), thought, "tag_before", False, owner, rivals=1)
         who = self._relative_subject(a, v.start(), outside, voc)
         if who is not None:
             return SpeakerGuess((who,), thought, "tag_before", True)

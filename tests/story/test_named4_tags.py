@@ -149,12 +149,3 @@ def test_the_one_who_hears_a_line_is_not_its_speaker() -> None:
         (spk, _rule, _named), = _voices(text)
         assert spk != ("clara",), lead
 
-
-def test_a_relative_handed_the_line_is_that_relative() -> None:
-    # "Hugh gave no reply, and after a little while his mother ventured:": Hugh's mother, not Hugh
-    cast = [*CAST, Character("mrsmarlow", "Mrs. Marlow", (), "she/her")]
-    text = ("Hugh gave no reply, and after a little while his mother ventured: \"I meant to ask you to "
-            "take me round to the vicarage before dinner.\"\n")
-    att = Attributor(text, NameIndex(cast, text))
-    (voice,) = att.paragraph(0, len(text), find_quotes(text, 0, len(text), detect_style(text)))
-    assert voice.speakers == ("mrsmarlow",)
