@@ -783,6 +783,10 @@ class Attributor:
             m = next((m for m in before if a <= m.start < b and m.key == v.speakers[0]), None)
             if m is not None and m not in out:
                 out.append(m)
+        for m in before:
+            # the agent of a passive ("this was opposed by Tobias,") is its sentence's doer
+            if m not in out and _AGENT_BEFORE.search(self.text, max(0, m.start - 60), m.start):
+                out.append(m)
         return sorted(out, key=lambda m: m.start) if len(out) > len(subjects) else subjects
 
     def _in_view(self, keys: frozenset[str], before: list[Mention]) -> str | None:
@@ -2268,6 +2272,9 @@ _ELIDED = re.compile(r"(?:[,;]\s*(?:and|but)\s+(?:(?:then|so|thus|again|at\s+las
                      r"|[,;]\s*and\s+[a-z]+ing\b[^,;]{0,80},\s*)\Z")
 
 
+# a passive verb and "by" right before a name: "was opposed by", "had been answered at once by"
+_AGENT_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:[a-z]+ly\s+|not\s+|at\s+once\s+)*[a-z]+(?:ed|en|wn)"
+                           r"(?:\s+[a-z]+ly|\s+at\s+once)?\s+by\s+$")
 # a sentence's opening before its main clause: a subordinate clause or a phrase, up to its
 # comma ("After they had talked an hour,", "In a minute, however,", "Turning to the window,")
 _OPENER = re.compile(r"(?:After|When|Whenever|While|Whilst|As|Though|Although|If|Since|Before|Until|Till|Once|"

@@ -70,3 +70,14 @@ def test_a_named_tag_makes_its_speaker_the_subject_for_a_later_pronoun_in_the_pa
             "\"Clara,\" he repeated.\n")
     g = guesses(text)
     assert [v.speakers for v in g[2:]] == [("hugh",), ("hugh",)]
+
+
+@pytest.mark.parametrize("passive", ["this was at once opposed by", "the plan was warmly defended by"])
+def test_the_agent_of_a_passive_is_its_sentences_doer(passive: str) -> None:
+    # "Hugh thought …. But this was opposed by Tobias, who declared …. “…,” said he": Tobias
+    # does the opposing (and speaks), though Hugh opens the paragraph as its subject
+    text = (OPENING + "Hugh thought the plan a poor one, and was sure nobody would like it. "
+            f"But {passive} Tobias, who declared it to be a good one. "
+            "\"It suits us all,\" said he, \"as well as any plan could.\"\n")
+    g = guesses(text)
+    assert g[2].speakers == ("tobias",)
