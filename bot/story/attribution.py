@@ -771,16 +771,19 @@ class Attributor:
 
     def _tagged_subjects(self, quotes: Sequence[Quote], i: int, ev: Sequence[SpeakerGuess | None],
                          before: list[Mention], subjects: list[Mention]) -> list[Mention]:
-        """`subjects` with the names of this paragraph's earlier tags ("“Mary,” said Ralph, as soon
-        as Mr. Basnett had shut the door. “Mary,” he repeated.": Ralph, not the man named after
-        him in his tag's own clause): a tag's speaker is the subject of its sentence."""
+        """`subjects` with the speakers of this paragraph's earlier tags ("“Mary,” said Ralph, as
+        soon as Mr. Basnett had shut the door. “Mary,” he repeated.": Ralph, not the man named
+        after him in his tag's own clause): a tag's speaker is the subject of its sentence (a
+        pronoun tag's where its tag is)."""
         out = list(subjects)
         for j in range(i):
             v = ev[j]
-            if v is None or not v.named or len(v.speakers) != 1 or not v.source.startswith("tag_after"):
+            if v is None or len(v.speakers) != 1 or not v.source.startswith("tag_after") or quotes[j].close < 0:
                 continue
             a, b = _after(quotes[j]), _before(quotes[j + 1])
             m = next((m for m in before if a <= m.start < b and m.key == v.speakers[0]), None)
+            if m is None and not v.named:  # "…,” said she.": she, where her tag is
+                m = Mention(a, a, v.speakers[0])
             if m is not None and m not in out:
                 out.append(m)
         for m in before:

@@ -81,3 +81,12 @@ def test_the_agent_of_a_passive_is_its_sentences_doer(passive: str) -> None:
             "\"It suits us all,\" said he, \"as well as any plan could.\"\n")
     g = guesses(text)
     assert g[2].speakers == ("tobias",)
+
+
+def test_a_pronoun_tag_makes_its_speaker_the_subject_for_a_later_pronoun_in_the_paragraph() -> None:
+    # the same with a pronoun tag: "“Hugh,” said she, when Clara had shut the door. “Hugh,” she
+    # repeated.": both lines are the first "she"'s (Agnes, answering Clara), not Clara's
+    text = (OPENING + "\"Hugh,\" said she, when Clara had shut the door behind her. "
+            "\"Hugh,\" she repeated.\n")
+    g = guesses(text)
+    assert [v.speakers for v in g[2:]] == [("agnes",), ("agnes",)]
