@@ -90,3 +90,15 @@ def test_a_pronoun_tag_makes_its_speaker_the_subject_for_a_later_pronoun_in_the_
             "\"Hugh,\" she repeated.\n")
     g = guesses(text)
     assert [v.speakers for v in g[2:]] == [("agnes",), ("agnes",)]
+
+
+def test_the_last_voice_in_the_last_clause_after_his_line_does_not_take_the_next_pronoun() -> None:
+    # "“…,” Tobias observed. Hugh's hands clenched, and Tobias stepped back, never having seen
+    # Hugh so angry.": the last clause's subject is the one who just spoke; the next "he asked"
+    # is Hugh's (the one in view beside him), not Tobias speaking twice
+    text = ("\"You look tired,\" said Agnes.\n\n"
+            "\"He has had a long day,\" Tobias observed. Hugh's hands clenched, and Tobias stepped back "
+            "a little, never having seen Hugh so angry.\n\n"
+            "\"Who did this?\" he asked.\n")
+    g = guesses(text)
+    assert g[2].speakers == ("hugh",)
