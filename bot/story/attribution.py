@@ -825,12 +825,12 @@ class Attributor:
             # ("“…,” Hugh said. Clara frowned, and Hugh sighed, seeing her so cross.": the next
             # "she said" answers him)
             s0, s1 = sents[-1]
-            last = self._subject_in(s0, s1, [m for m in outside if m.end <= s1], first_words=None,
-                                    before=[m for m in outside if m.start < s0], subjects=[], speech_tag=False,
-                                    exclude=set(), nearest=True)
-            if last and len(last.keys) == 1 and last.named and last.keys[0] in self.names.pron \
-                    and out[-1:] != [last.keys[0]] and self.speakers[-1:] != [last.keys[0]]:
-                out.append(last.keys[0])
+            end = self._subject_in(s0, s1, [m for m in outside if m.end <= s1], first_words=None,
+                                   before=[m for m in outside if m.start < s0], subjects=[], speech_tag=False,
+                                   exclude=set(), nearest=True)
+            if end and len(end.keys) == 1 and end.named and end.keys[0] in self.names.pron \
+                    and out[-1:] != [end.keys[0]] and self.speakers[-1:] != [end.keys[0]]:
+                out.append(end.keys[0])
         self._tail_keys = out
         return out
 
