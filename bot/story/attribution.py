@@ -774,7 +774,8 @@ class Attributor:
         """`subjects` with the speakers of this paragraph's earlier tags ("“Mary,” said Ralph, as
         soon as Mr. Basnett had shut the door. “Mary,” he repeated.": Ralph, not the man named
         after him in his tag's own clause): a tag's speaker is the subject of its sentence (a
-        pronoun tag's where its tag is)."""
+        pronoun tag's where its tag is); and the agent of a passive ("this was opposed by Tobias,
+        who declared …"), its sentence's doer."""
         out = list(subjects)
         for j in range(i):
             v = ev[j]
@@ -787,7 +788,6 @@ class Attributor:
             if m is not None and m not in out:
                 out.append(m)
         for m in before:
-            # the agent of a passive ("this was opposed by Tobias,") is its sentence's doer
             if m not in out and _AGENT_BEFORE.search(self.text, max(0, m.start - 60), m.start):
                 out.append(m)
         return sorted(out, key=lambda m: m.start) if len(out) > len(subjects) else subjects
@@ -2283,7 +2283,7 @@ _AGENT_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:[a-z]+ly\s+|n
 # a sentence's opening before its main clause: a subordinate clause or a phrase, up to its
 # comma ("After they had talked an hour,", "In a minute, however,", "Turning to the window,")
 _OPENER = re.compile(r"(?:After|When|Whenever|While|Whilst|As|Though|Although|If|Since|Before|Until|Till|Once|"
-                     r"Because|In|At|On|Upon|For|With|Without|During|By|From|Having|Being|[A-Z][a-z]+ing)\b"
+                     r"Because|In|At|On|Upon|For|With|Without|During|By|From|Having|Being|(?!(?:No|Some|Every|Any)thing)[A-Z][a-z]+ing)\b"
                      r"[^,.;:!?\"“”]{0,120},(?:\s*(?:however|then|too|indeed|at\s+last|at\s+length|[a-z]+ly),)?\s*")
 
 
