@@ -73,6 +73,13 @@ Lady Lord Someone Somebody Everyone Everybody Nobody No Yes Oh Ah Well Now So If
 How When Where Who Which One Two Both All Another Each Still Just Even After Before Finally Suddenly Instead
 Maybe Perhaps Again Once Later Soon Meanwhile Outside Inside Behind Beside Across Around Together Slowly
 Quietly Softly God As At On In To Upon For From With By Of Next Said Thus Whereupon Presently""".split())
+# a beat whose actor hears the line: "Clara could only catch the words,", "in time to hear her
+# cousin exclaim to Hugh,", "she could distinguish,"
+_SAY_FORMS = r"(?:say|said|exclaim|cry|call|whisper|murmur|mutter|add|answer|reply|repeat|begin|go\s+on)\w*"
+_PERCEIVED = re.compile(r"\b(?:hear|catch|distinguish|make\s+out)\s+(?:the\s+(?:words|question|answer)\b|"
+                        r"(?:[\w'’]+\s+){1,3}?" + _SAY_FORMS + r"\b)[^.!?;“”\"]{0,40}$|"
+                        r"\b(?:could|can)\s+(?:just\s+|only\s+|now\s+)?(?:hear|catch|distinguish)\s*[,:]\s*$")
+_DESCRIBED = frozenset({"a", "an", "the", "his", "her", "their", "another", "one", "some"})
 _ELDERS = frozenset({"mother", "father", "wife", "husband", "mama", "papa", "mamma"})
 _SIBLINGS = frozenset({"sister", "brother", "daughter", "son"})
 _KIN = _ELDERS | _SIBLINGS | {"aunt", "uncle", "cousin", "niece", "nephew"}
@@ -136,6 +143,18 @@ _LEAD_VERB_RE = re.compile(r"(?<![\w'’])(?<!\w-)(?:" + word_alternation(_LEAD_
 _LEAD_END = re.compile(r"(?:[,:;]\s*(?:--+|[—–])?|--+|[—–])\s*$")
 _NEGATED = re.compile(r"\b(?:not|never|n['’]t|without|nothing|cannot)\s+(?:\w+\s+)?$")
 _HELP = re.compile(r"\bhelp\s+$")
+# narration after a line that opens a clause of its own ("…;" and Hugh muttered: / "…" To which
+# Clara returned, / "…," when Agnes suggested-- / "…" Which Hugh confirmed.): a tag for the next
+# line or someone's answer, not this line's tag (a speaker going on: "…," and he added)
+_NEW_CLAUSE = re.compile(r"\W*(?:(?:and|but)(?:\s+(?:then|so|thus))?(?:\s+(?:when|while|whilst))?|to\s+which|"
+                         r"which|whereupon|when|while|whilst)\b", re.IGNORECASE)
+_NEW_CLAUSE_IN = re.compile(r"[,;]\s*(?:and\s+)?(?:when|while|whilst|whereupon)\b")
+_GOING_ON = frozenset({"added", "adds", "continued", "continues", "went on", "goes on", "resumed", "resumes",
+                       "pursued", "concluded", "repeated", "repeats"})
+# "…" Hugh said nothing. / Clara said no more / Tobias then said something about the weather /
+# Agnes agreed to it: the one who answers (or does not), not the tag of the line (but "…" She said
+# nothing of the kind: the words she kept back are hers)
+_NO_TAG_OBJECT = re.compile(r"\s+(?:no\s+more|nothing(?!\s+of\s+th)|something|not\s+a\s+word|a\s+few\s+words|to\s+(?:it|this|that))\b")
 _AS_SAID = re.compile(r"\s+(?:\w+ly\s+)?(?:" + _VERB_ALT + r")\b")
 # words a tag before its line may carry after the verb ("said, in a somewhat hurt voice,")
 _TAG_TAIL = 8
@@ -293,15 +312,23 @@ class NameIndex:
             # first names of the aliases too ("May" of "May Welland")
             for a in c.aliases:
                 ap = a.split()
-                if len(ap) == 2 and ap[0][:1].isupper() and ap[0].lower().rstrip(".") not in _TITLE_WORDS:
+                if len(ap) == 2 and ap[0][:1].isupper() and ap[0].lower().rstrip(".") not in _TITLE_WORDS \
+                        and ap[0] not in _NOT_NAMES:  # (not the "A" of "A Voice")
                     derived.setdefault(ap[0].strip(".,"), set()).add(owner)
-            if len(parts) > 1:
-                for p in parts:
-                    p2 = p.strip(".,")
-                    if len(p2) >= 2 and p2[:1].isupper() and p2.lower().rstrip(".") not in _TITLE_WORDS:
-                        derived.setdefault(p2, set()).add(owner)
-                        if p is parts[-1] and parts[0].lower().rstrip(".") not in _TITLE_WORDS:
-                            surname_of.setdefault(p2, set()).add(owner)
+            pieces = parts if len(parts) > 1 else []
+            described = bool(pieces) and pieces[0].lower() in _DESCRIBED
+            if described:
+                # a description ("A Tall Man", "The Man With The Black Beard"): only its noun
+                # stands for it alone ("the Rabbit"), not "Tall", "Black" or the "New" of "New York"
+                head = next((i for i, w in enumerate(pieces) if i and w.lower() in _PREPOSITIONS), len(pieces))
+                pieces = pieces[head - 1 : head]
+            for p in pieces:
+                p2 = p.strip(".,")
+                if len(p2) >= 2 and p2[:1].isupper() and p2.lower().rstrip(".") not in _TITLE_WORDS \
+                        and p2 not in _NOT_NAMES:  # (not the "From" of "A Voice From Within")
+                    derived.setdefault(p2, set()).add(owner)
+                    if p is parts[-1] and not described and parts[0].lower().rstrip(".") not in _TITLE_WORDS:
+                        surname_of.setdefault(p2, set()).add(owner)
         for form, keys in derived.items():
             if len(keys) > 1:
                 # a bare surname shared by a family ("Denham": Ralph Denham, Mrs. Denham) is the
@@ -755,6 +782,43 @@ class Attributor:
                 return (k,)
         return ()
 
+    def _main_subject(self, s0: int, s1: int, outside: list[Mention]) -> _Subject | None:
+        """The subject of a narration sentence's main clause: its first words', or, when it opens
+        with a subordinate clause or a phrase ("After they had talked an hour, Hugh went out";
+        "In a minute, however, Clara was calm"), the first words' after that opening."""
+        found = self._subject_in(s0, s1, outside, first_words=4, before=[m for m in outside if m.start < s0],
+                                 subjects=[], speech_tag=False, exclude=set())
+        op = _OPENER.match(self.text, s0, s1)
+        if op is None:
+            return found
+        main = self._subject_in(op.end(), s1, outside, first_words=4,
+                                before=[m for m in outside if m.start < op.end()], subjects=[],
+                                speech_tag=False, exclude=set())
+        return main if main is not None and main.keys else found
+
+    def _tagged_subjects(self, quotes: Sequence[Quote], i: int, ev: Sequence[SpeakerGuess | None],
+                         before: list[Mention], subjects: list[Mention]) -> list[Mention]:
+        """`subjects` with the speakers of this paragraph's earlier tags ("“Mary,” said Ralph, as
+        soon as Mr. Basnett had shut the door. “Mary,” he repeated.": Ralph, not the man named
+        after him in his tag's own clause): a tag's speaker is the subject of its sentence (a
+        pronoun tag's where its tag is); and the agent of a passive ("this was opposed by Tobias,
+        who declared …"), its sentence's doer."""
+        out = list(subjects)
+        for j in range(i):
+            v = ev[j]
+            if v is None or len(v.speakers) != 1 or not v.source.startswith("tag_after") or quotes[j].close < 0:
+                continue
+            a, b = _after(quotes[j]), _before(quotes[j + 1])
+            m = next((m for m in before if a <= m.start < b and m.key == v.speakers[0]), None)
+            if m is None and not v.named:  # "…,” said she.": she, where her tag is
+                m = Mention(a, a, v.speakers[0])
+            if m is not None and m not in out:
+                out.append(m)
+        for m in before:
+            if m not in out and _AGENT_BEFORE.search(self.text, max(0, m.start - 60), m.start):
+                out.append(m)
+        return sorted(out, key=lambda m: m.start) if len(out) > len(subjects) else subjects
+
     def _in_view(self, keys: frozenset[str], before: list[Mention]) -> str | None:
         """The one of `keys` most recently named or heard."""
         for m in reversed(before):
@@ -779,10 +843,21 @@ class Attributor:
             sents = sents[1:]
         out: list[str] = []
         for s0, s1 in sents:
-            found = self._subject_in(s0, s1, outside, first_words=4, before=[m for m in outside if m.start < s0],
-                                     subjects=[], speech_tag=False, exclude=set())
+            found = self._main_subject(s0, s1, outside)
             if found and len(found.keys) == 1 and found.keys[0] in self.names.pron:
                 out.append(found.keys[0])
+        if sents:
+            # the subject of the last clause ("…, and Mrs. Pell looked in to ask whether Clara
+            # was coming"), as after a narration paragraph -- someone other than the last voice
+            # ("“…,” Hugh said. Clara frowned, and Hugh sighed, seeing her so cross.": the next
+            # "she said" answers him)
+            s0, s1 = sents[-1]
+            end = self._subject_in(s0, s1, [m for m in outside if m.end <= s1], first_words=None,
+                                   before=[m for m in outside if m.start < s0], subjects=[], speech_tag=False,
+                                   exclude=set(), nearest=True)
+            if end and len(end.keys) == 1 and end.named and end.keys[0] in self.names.pron \
+                    and out[-1:] != [end.keys[0]] and self.speakers[-1:] != [end.keys[0]]:
+                out.append(end.keys[0])
         self._tail_keys = out
         return out
 
@@ -889,6 +964,10 @@ class Attributor:
                 cls = _PRON_CLASS[str(val)]
                 if str(val) in ("him", "them") or (str(val) == "her" and not _starts_clause(text, a, pos)):
                     continue
+                # a pronoun means someone named before it, not after ("she said, in a whisper
+                # to Clara,": not Clara)
+                before = [m for m in before if m.start < pos]
+                subjects = [m for m in subjects if m.start < pos]
                 if cls == "it" and not any(self._compatible(k, "it") for k in self.names.keys):
                     continue  # "It was Ruth who spoke first."
                 # "Fanny was silent, and Clara mused, till, looking up, she exclaimed": a clause
@@ -1139,9 +1218,7 @@ class Attributor:
             for s0, s1 in sents:
                 # a pronoun subject ("He dug for two hours.") means the latest fitting name
                 # earlier in this same paragraph before anyone from earlier paragraphs
-                found = self._subject_in(s0, s1, outside, first_words=4,
-                                         before=[m for m in outside if m.start < s0], subjects=[],
-                                         speech_tag=False, exclude=set())
+                found = self._main_subject(s0, s1, outside)
                 if found and len(found.keys) == 1:
                     first = found.keys[0]
                     break
@@ -1157,9 +1234,7 @@ class Attributor:
             # "“I wish we could,” said she" -- the pronoun is the one in view at the end
             self.prev_subjects = []
             for s0, s1 in sents[-3:]:
-                found = self._subject_in(s0, s1, outside, first_words=4,
-                                         before=[m for m in outside if m.start < s0], subjects=[],
-                                         speech_tag=False, exclude=set())
+                found = self._main_subject(s0, s1, outside)
                 if found and len(found.keys) == 1:
                     self.prev_subjects.append(found.keys[0])
                 # "Clara, seeing her cousin sulk, let the matter drop; and, a while later,
@@ -1198,6 +1273,7 @@ class Attributor:
             hi = _before(quotes[i + 1]) if i + 1 < n else pe
             before_m = [m for m in outside if m.start < _before(q)]
             subjects_so_far = [m for m in before_m if _is_subject_pos(text, ps, m.start)]
+            subjects_so_far = self._tagged_subjects(quotes, i, ev, before_m, subjects_so_far)
             tag = self._interrupted(quotes, i, ev, voc[i])
             if tag is None:  # "…," was Clara's quick answer: before "answer" is read as a verb
                 tag = self._owned_words(q, lo, hi, outside, voc[i])
@@ -1208,6 +1284,11 @@ class Attributor:
                     # finished line after a tag that hands it over is that tag's; the tag after it
                     # introduces the next line
                     tag = self._tag_before(q, lo, outside, before_m, subjects_so_far, voc[i]) or tag
+                elif tag is not None and not tag.named and _HANDED_ON.search(text, lo, _before(q)):
+                    # "…, when Hugh interrupted: “…,” he said": the name handing the line over
+                    # outranks the pronoun after it
+                    named = self._tag_before(q, lo, outside, before_m, subjects_so_far, voc[i])
+                    tag = named if named is not None and named.named else tag
             if tag is None:
                 tag = self._tag_before(q, lo, outside, before_m, subjects_so_far, voc[i])
             if tag is not None:
@@ -1231,6 +1312,9 @@ class Attributor:
                 if subj is not None:
                     inner = any(_mind_at(text, v, s0, s1) for v in _VERB_RE.finditer(text, s0, s1))
                     break
+            if subj and subj.keys and s0 < _before(q) and _PERCEIVED.search(text, s0, _before(q)):
+                voc[i] = voc[i] | set(subj.keys)  # "Clara could only catch the words, “…”": she hears them
+                continue
             if subj and subj.keys and not (set(subj.keys) & voc[i]):
                 if inner and len(subj.keys) == 1:
                     self._inner_voice(subj.keys[0])
@@ -1256,7 +1340,13 @@ class Attributor:
                 before_m = [m for m in outside if m.start < s0]
                 subj = self._subject_in(s0, s1, outside, first_words=3, before=before_m, subjects=[],
                                         speech_tag=False, exclude=voc[i])
-                if subj and subj.keys and not (set(subj.keys) & voc[i]):
+                # (not "Clara said nothing."; nor, when the line opens its paragraph, the one who spoke
+                # the line before: "“Give it back.” “Why should I?” She threw it on the table." --
+                # the one answered reacts; nor a later line of the paragraph)
+                answered = (subj is not None and self.prev_voiced and bool(self.speakers)
+                            and subj.keys == (self.speakers[-1],))
+                if subj and subj.keys and not (set(subj.keys) & voc[i]) and not _SILENCE.search(text, s0, s1) \
+                        and not (i == 0 and _before(q) - ps < 3 and answered):
                     ev[i] = SpeakerGuess(subj.keys, False, "action_after")
         for i in range(n):
             intro = self._introduces(quotes[i], inside[i])
@@ -1752,6 +1842,10 @@ class Attributor:
             return None  # "Agnes felt persuaded that…", "Tobias began to think…": no tag either
         if _REPORTS.match(text, v.end(), win) and _WORDS.search(text, a, v.start()):
             return None  # "…?" Tobias shrugged, declared he knew nothing of it: reported, no tag
+        if _NO_TAG_OBJECT.match(text, v.end(), win) or (
+                (_NEW_CLAUSE.match(text, a, v.start()) or _NEW_CLAUSE_IN.search(text, a, v.start()))
+                and v.group(0) not in _GOING_ON):
+            return None  # "…" Hugh said nothing. / "…;" and Clara muttered: "…"
         mind = _mind_at(text, v, a, win)
         thought = _thought_tag(text, v, a, win, mind)
         heard = self._heard_pronoun(a, v.start(), outside, before_m, subjects, voc)
@@ -2201,6 +2295,7 @@ _SUBORDINATE = re.compile(r"(?<![\w'’])(?:when|while|whilst|that|till|until|as
                           r"whereupon|so|even|then|before|after|since)$")
 _PERSONAL = re.compile(r"^(?:[Hh]is|[Hh]er|[Tt]heir)\s|\b(?:other|latter|companion|" + "|".join(_GENDER) + r")$")
 _COMPLETE = re.compile(r"[.!?…]['’_)]*\s*\Z")
+_HANDED_ON = re.compile(r"\w[\w'’]*\s*(?::|,?\s*--+|,?\s*[—–])\s*\Z")  # "Hugh interrupted:" (not "as Clara thought,")
 _HANDED = re.compile(r"\w[\w'’]*\s*(?:,|:|;|,?\s*--+|,?\s*[—–])\s*\Z")
 _ADVERBS_END = re.compile(r"(?:\s+(?:[a-z]+ly|then|thus|now|again|almost|still|soon|presently|at\s+last|at\s+once))+\Z")
 _CLAUSE_AND = re.compile(r"[,;:—–]\s*(?:and|but|then|while)\s*$")
@@ -2226,6 +2321,16 @@ def _opens_clause(text: str, a: int, pos: int) -> bool:
 # legs to the fire, said"
 _ELIDED = re.compile(r"(?:[,;]\s*(?:and|but)\s+(?:(?:then|so|thus|again|at\s+last|at\s+once|[a-z]+ly)\s+)*"
                      r"|[,;]\s*and\s+[a-z]+ing\b[^,;]{0,80},\s*)\Z")
+
+
+# a passive verb and "by" right before a name: "was opposed by", "had been answered at once by"
+_AGENT_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:[a-z]+ly\s+|not\s+|at\s+once\s+)*[a-z]+(?:ed|en|wn)"
+                           r"(?:\s+[a-z]+ly|\s+at\s+once)?\s+by\s+$")
+# a sentence's opening before its main clause: a subordinate clause or a phrase, up to its
+# comma ("After they had talked an hour,", "In a minute, however,", "Turning to the window,")
+_OPENER = re.compile(r"(?:After|When|Whenever|While|Whilst|As|Though|Although|If|Since|Before|Until|Till|Once|"
+                     r"Because|In|At|On|Upon|For|With|Without|During|By|From|Having|Being|(?!(?:No|Some|Every|Any)thing)[A-Z][a-z]+ing)\b"
+                     r"[^,.;:!?\"“”]{0,120},(?:\s*(?:however|then|too|indeed|at\s+last|at\s+length|[a-z]+ly),)?\s*")
 
 
 def _in_subordinate(text: str, a: int, pos: int) -> bool:
