@@ -139,6 +139,8 @@ def features(groups: Sequence[Group], chosen: Sequence[int], *, copies: bool = T
                 if rest:
                     gap = mine - max(rest)
                     f["style_gap"] = max(-1.0, min(1.0, gap / STYLE_SCALE))
+                    # … and how far beyond: a long line's words can speak much louder than a short one's
+                    f["style_far"] = max(-1.0, min(1.0, gap / (4 * STYLE_SCALE)))
                     if gap < -2:
                         f["style_against"] = 1.0
             # (no feature says "the chosen one's pronouns are unknown": in the cast files it was

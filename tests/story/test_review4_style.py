@@ -86,6 +86,9 @@ def test_the_second_stage_doubts_a_line_that_sounds_like_another_candidate() -> 
     assert against["style_against"] == 1.0 and against["style_gap"] == -1.0
     fits = review.features([_ranked([6.0, -4.0])], [0], copies=False)[0]
     assert "style_against" not in fits and fits["style_gap"] == 1.0
+    # how far beyond counts too: a gap of 10 is half as far as it gets, one of 40 as far
+    assert review.features([_ranked([-4.0, 6.0])], [0], copies=False)[0]["style_far"] == -0.5
+    assert review.features([_ranked([-34.0, 6.0])], [0], copies=False)[0]["style_far"] == -1.0
     unknown = review.features([_ranked([None, 6.0])], [0], copies=False)[0]
     assert unknown["style_none"] == 1.0 and "style_gap" not in unknown
 
