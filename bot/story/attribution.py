@@ -480,9 +480,13 @@ class _Turn:
 
 # words that call someone without their name, and that someone's pronouns: "No, sir." / "Well, mamma,"
 _CALLED_GENDER = {w: "he" for w in ("sir", "papa", "father", "my lord", "young man", "my boy", "uncle",
-                                    "monsieur", "sire", "my son", "old fellow", "my good man")}
+                                    "monsieur", "sire", "my son", "old fellow", "my good man", "brother",
+                                    "dad", "daddy", "my dear fellow", "old man", "old chap", "my lad", "dear boy",
+                                    "grandpapa", "nephew")}
 _CALLED_GENDER.update({w: "she" for w in ("madam", "ma'am", "ma’am", "mamma", "mama", "mother", "my lady",
-                                          "aunt", "madame", "mademoiselle", "my daughter", "my good woman")})
+                                          "aunt", "madame", "mademoiselle", "my daughter", "my good woman",
+                                          "sister", "miss", "mummy", "my girl", "my dear girl", "grandmamma",
+                                          "niece", "dear girl")})
 _CALLED_WORD = re.compile(r"(?<![\w'’])("
                           + "|".join(sorted((re.escape(w) for w in _CALLED_GENDER), key=len, reverse=True))
                           + r")(?=\s*(?:[,!?.;:—–-]|$))", re.I)
