@@ -761,6 +761,43 @@ class Attributor:
                 return (k,)
         return ()
 
+    def _main_subject(self, s0: int, s1: int, outside: list[Mention]) -> _Subject | None:
+        """The subject of a narration sentence's main clause: its first words', or, when it opens
+        with a subordinate clause or a phrase ("After they had talked an hour, Hugh went out";
+        "In a minute, however, Clara was calm"), the first words' after that opening."""
+        found = self._subject_in(s0, s1, outside, first_words=4, before=[m for m in outside if m.start < s0],
+                                 subjects=[], speech_tag=False, exclude=set())
+        op = _OPENER.match(self.text, s0, s1)
+        if op is None:
+            return found
+        main = self._subject_in(op.end(), s1, outside, first_words=4,
+                                before=[m for m in outside if m.start < op.end()], subjects=[],
+                                speech_tag=False, exclude=set())
+        return main if main is not None and main.keys else found
+
+    def _tagged_subjects(self, quotes: Sequence[Quote], i: int, ev: Sequence[SpeakerGuess | None],
+                         before: list[Mention], subjects: list[Mention]) -> list[Mention]:
+        """`subjects` with the speakers of this paragraph's earlier tags ("“Mary,” said Ralph, as
+        soon as Mr. Basnett had shut the door. “Mary,” he repeated.": Ralph, not the man named
+        after him in his tag's own clause): a tag's speaker is the subject of its sentence (a
+        pronoun tag's where its tag is); and the agent of a passive ("this was opposed by Tobias,
+        who declared …"), its sentence's doer."""
+        out = list(subjects)
+        for j in range(i):
+            v = ev[j]
+            if v is None or len(v.speakers) != 1 or not v.source.startswith("tag_after") or quotes[j].close < 0:
+                continue
+            a, b = _after(quotes[j]), _before(quotes[j + 1])
+            m = next((m for m in before if a <= m.start < b and m.key == v.speakers[0]), None)
+            if m is None and not v.named:  # "…,” said she.": she, where her tag is
+                m = Mention(a, a, v.speakers[0])
+            if m is not None and m not in out:
+                out.append(m)
+        for m in before:
+            if m not in out and _AGENT_BEFORE.search(self.text, max(0, m.start - 60), m.start):
+                out.append(m)
+        return sorted(out, key=lambda m: m.start) if len(out) > len(subjects) else subjects
+
     def _in_view(self, keys: frozenset[str], before: list[Mention]) -> str | None:
         """The one of `keys` most recently named or heard."""
         for m in reversed(before):
@@ -785,10 +822,21 @@ class Attributor:
             sents = sents[1:]
         out: list[str] = []
         for s0, s1 in sents:
-            found = self._subject_in(s0, s1, outside, first_words=4, before=[m for m in outside if m.start < s0],
-                                     subjects=[], speech_tag=False, exclude=set())
+            found = self._main_subject(s0, s1, outside)
             if found and len(found.keys) == 1 and found.keys[0] in self.names.pron:
                 out.append(found.keys[0])
+        if sents:
+            # the subject of the last clause ("…, and Mrs. Pell looked in to ask whether Clara
+            # was coming"), as after a narration paragraph -- someone other than the last voice
+            # ("“…,” Hugh said. Clara frowned, and Hugh sighed, seeing her so cross.": the next
+            # "she said" answers him)
+            s0, s1 = sents[-1]
+            end = self._subject_in(s0, s1, [m for m in outside if m.end <= s1], first_words=None,
+                                   before=[m for m in outside if m.start < s0], subjects=[], speech_tag=False,
+                                   exclude=set(), nearest=True)
+            if end and len(end.keys) == 1 and end.named and end.keys[0] in self.names.pron \
+                    and out[-1:] != [end.keys[0]] and self.speakers[-1:] != [end.keys[0]]:
+                out.append(end.keys[0])
         self._tail_keys = out
         return out
 
@@ -895,6 +943,10 @@ class Attributor:
                 cls = _PRON_CLASS[str(val)]
                 if str(val) in ("him", "them") or (str(val) == "her" and not _starts_clause(text, a, pos)):
                     continue
+                # a pronoun means someone named before it, not after ("she said, in a whisper
+                # to Clara,": not Clara)
+                before = [m for m in before if m.start < pos]
+                subjects = [m for m in subjects if m.start < pos]
                 if cls == "it" and not any(self._compatible(k, "it") for k in self.names.keys):
                     continue  # "It was Ruth who spoke first."
                 # "Fanny was silent, and Clara mused, till, looking up, she exclaimed": a clause
@@ -1145,9 +1197,7 @@ class Attributor:
             for s0, s1 in sents:
                 # a pronoun subject ("He dug for two hours.") means the latest fitting name
                 # earlier in this same paragraph before anyone from earlier paragraphs
-                found = self._subject_in(s0, s1, outside, first_words=4,
-                                         before=[m for m in outside if m.start < s0], subjects=[],
-                                         speech_tag=False, exclude=set())
+                found = self._main_subject(s0, s1, outside)
                 if found and len(found.keys) == 1:
                     first = found.keys[0]
                     break
@@ -1163,9 +1213,7 @@ class Attributor:
             # "“I wish we could,” said she" -- the pronoun is the one in view at the end
             self.prev_subjects = []
             for s0, s1 in sents[-3:]:
-                found = self._subject_in(s0, s1, outside, first_words=4,
-                                         before=[m for m in outside if m.start < s0], subjects=[],
-                                         speech_tag=False, exclude=set())
+                found = self._main_subject(s0, s1, outside)
                 if found and len(found.keys) == 1:
                     self.prev_subjects.append(found.keys[0])
                 # "Clara, seeing her cousin sulk, let the matter drop; and, a while later,
@@ -1204,6 +1252,7 @@ class Attributor:
             hi = _before(quotes[i + 1]) if i + 1 < n else pe
             before_m = [m for m in outside if m.start < _before(q)]
             subjects_so_far = [m for m in before_m if _is_subject_pos(text, ps, m.start)]
+            subjects_so_far = self._tagged_subjects(quotes, i, ev, before_m, subjects_so_far)
             tag = self._interrupted(quotes, i, ev, voc[i])
             if tag is None:  # "…," was Clara's quick answer: before "answer" is read as a verb
                 tag = self._owned_words(q, lo, hi, outside, voc[i])
@@ -2298,6 +2347,16 @@ def _opens_clause(text: str, a: int, pos: int) -> bool:
 # legs to the fire, said"
 _ELIDED = re.compile(r"(?:[,;]\s*(?:and|but)\s+(?:(?:then|so|thus|again|at\s+last|at\s+once|[a-z]+ly)\s+)*"
                      r"|[,;]\s*and\s+[a-z]+ing\b[^,;]{0,80},\s*)\Z")
+
+
+# a passive verb and "by" right before a name: "was opposed by", "had been answered at once by"
+_AGENT_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:[a-z]+ly\s+|not\s+|at\s+once\s+)*[a-z]+(?:ed|en|wn)"
+                           r"(?:\s+[a-z]+ly|\s+at\s+once)?\s+by\s+$")
+# a sentence's opening before its main clause: a subordinate clause or a phrase, up to its
+# comma ("After they had talked an hour,", "In a minute, however,", "Turning to the window,")
+_OPENER = re.compile(r"(?:After|When|Whenever|While|Whilst|As|Though|Although|If|Since|Before|Until|Till|Once|"
+                     r"Because|In|At|On|Upon|For|With|Without|During|By|From|Having|Being|(?!(?:No|Some|Every|Any)thing)[A-Z][a-z]+ing)\b"
+                     r"[^,.;:!?\"“”]{0,120},(?:\s*(?:however|then|too|indeed|at\s+last|at\s+length|[a-z]+ly),)?\s*")
 
 
 def _in_subordinate(text: str, a: int, pos: int) -> bool:
