@@ -225,7 +225,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, wt: np.ndarray, l2: float, iters:
     96.51, with it 86.7 (implicit 77.2), 24.2 % -> 96.91 % (--mark 0.245: 24.7 % -> 96.98 %;
     0.25: 25.3 % -> 97.05 %), CV 25 % 97.02, 447 confident errors; the gap also on a scale four
     times wider (`style_far`: a long line's words speak louder): 24.3 % -> 97.00 % (--mark 0.245:
-    24.7 % -> 97.08 %), CV 25 % 97.07. On top of it and
+    24.7 % -> 97.08 %), CV 25 % 97.07; with turns4 merged too, without the word model 86.6, 24.1 %
+    -> 96.48 %, CV 25 % 96.62, with it 86.7, 24.3 % -> 97.1 %, CV 25 % 97.1. On top of it and
     lost: smoothing with 250 or 1,000 words (96.57 / 96.52), a gap of 8 as sure as it gets (96.56);
     this stage's L2 at 1e-4 / 1e-3 / 3e-3 on the merged rules (96.94 / 96.96 / 96.88 vs 96.98);
     word pairs as well as words (96.24 vs 96.40); models from named and pronoun tags (96.13); punctuation as words
