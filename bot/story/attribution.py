@@ -502,7 +502,7 @@ class _Turn:
     dear: set[str] = field(default_factory=set)  # whom it calls "my dear Clara", "dearest Hugh"
     gap: bool = False  # a short narration paragraph comes between this turn and the one before
     chars: int = 0  # how long its lines are (characters): a story told over several paragraphs
-    margin: float | None = None  # how sure the run's decoding is of this turn (see `_run_margins`)
+    margin: float | None = None  # how sure the run's decoding is of this turn (see `_decode_run`)
 
 
 # words that call someone without their name, and that someone's pronouns: "No, sir." / "Well, mamma,"
@@ -1591,10 +1591,11 @@ class Attributor:
         if len(cands) < 2:
             return
         ev, gap, long = _run_evidence(chain, cands, pron), [t.gap for t in chain], [t.chars >= _LONG_TURN for t in chain]
-        path = _decode_run(ev, gap, w, long)
-        if path is None:
+        decoded = _decode_run(ev, gap, w, long)
+        if decoded is None:
             return
-        for t, m in zip(chain, _run_margins(ev, gap, w, path, long), strict=True):
+        path, margins = decoded
+        for t, m in zip(chain, margins, strict=True):
             t.margin = m
         for t, i in zip(chain, path, strict=True):
             want = cands[i]
@@ -2192,107 +2193,80 @@ def _shape_weight(gap: Sequence[bool], j: int, rel: str, long: Sequence[bool] = 
 
 
 def _decode_run(ev: Sequence[Sequence[dict[str, float] | None]], gap: Sequence[bool],
-                w: dict[str, float], long: Sequence[bool] = ()) -> list[int] | None:
-    """The best assignment of candidates (indices) to a run's turns: a second-order Viterbi
+                w: dict[str, float], long: Sequence[bool] = ()) -> tuple[list[int], list[float]] | None:
+    """The best assignment of candidates (indices) to a run's turns — a second-order Viterbi
     over the evidence `ev` (see `_run_evidence`) and the turns' shape (`gap`, `long`: see
-    `_shape_weight`), weighted by `w`."""
+    `_shape_weight`), weighted by `w` — and how sure it is of each turn: the best score of the
+    whole run minus the best score of any assignment that gives that turn to someone else
+    (max-marginals of the same chain, forward and backward). A thin margin: the run would read
+    almost as well with that line given to another voice."""
     n = len(ev)
     never = -1e9
     emit = [[never if e is None else sum(w.get(f, 0.0) * x for f, x in e.items()) for e in row] for row in ev]
-    c = range(len(emit[0]))
+    ok = [[i for i, e in enumerate(row) if e > never / 2] for row in emit]
 
     def tr(j: int, rel: str) -> float:
         name, sign = _shape_weight(gap, j, rel, long)
         return sign * w[name] if name else 0.0
 
+    # the transition into turn j: (same speaker as j-1, the one of j-2, anyone else)
+    trans = [(0.0, 0.0, 0.0)] * 2 + [(tr(j, "same"), tr(j, "alt"), tr(j, "third")) for j in range(2, n)]
     same1 = tr(1, "same")
-    # state: (speaker of turn j-1, speaker of turn j)
-    score: dict[tuple[int, int], float] = {
-        (a, b): emit[0][a] + emit[1][b] + (same1 if a == b else 0.0)
-        for a in c for b in c if emit[0][a] > never / 2 and emit[1][b] > never / 2}
-    back: list[dict[tuple[int, int], tuple[int, int]]] = []
-    for j in range(2, n):
-        nxt: dict[tuple[int, int], float] = {}
-        bk: dict[tuple[int, int], tuple[int, int]] = {}
-        t_same, t_alt, t_third = tr(j, "same"), tr(j, "alt"), tr(j, "third")
-        for (a, b), sc in score.items():
-            for d in c:
-                e = emit[j][d]
-                if e <= never / 2:
-                    continue
-                val = sc + e + (t_same if d == b else t_alt if d == a else t_third)
-                if val > nxt.get((b, d), never):
-                    nxt[b, d] = val
-                    bk[b, d] = (a, b)
-        back.append(bk)
-        score = nxt
-    if not score:
-        return None
-    state = max(score, key=lambda st: score[st])
-    path = [state[1], state[0]]
-    for bk in reversed(back):
-        state = bk[state]
-        path.append(state[0])
-    path.reverse()
-    return path
-
-
-def _run_margins(ev: Sequence[Sequence[dict[str, float] | None]], gap: Sequence[bool],
-                 w: dict[str, float], path: Sequence[int], long: Sequence[bool] = ()) -> list[float]:
-    """How sure the decoder is of each turn of `path` (its best assignment, see `_decode_run`):
-    the best score of the whole run minus the best score of any assignment that gives that
-    turn to someone else (max-marginals of the same second-order chain, forward and backward).
-    A thin margin: the run would read almost as well with that line given to another voice."""
-    n = len(ev)
-    never = -1e9
-    emit = [[never if e is None else sum(w.get(f, 0.0) * x for f, x in e.items()) for e in row] for row in ev]
-    c = [i for i in range(len(emit[0]))]
-
-    def tr(j: int, rel: str) -> float:
-        name, sign = _shape_weight(gap, j, rel, long)
-        return sign * w[name] if name else 0.0
-
-    def step(j: int, a: int, b: int, d: int, t: tuple[float, float, float]) -> float:
-        return t[0] if d == b else t[1] if d == a else t[2]
-
-    trans = [(0.0, 0.0, 0.0), (0.0, 0.0, 0.0)] + [(tr(j, "same"), tr(j, "alt"), tr(j, "third")) for j in range(2, n)]
-    same1 = tr(1, "same")
-    ok = [[i for i in c if emit[j][i] > never / 2] for j in range(n)]
+    # state: (speaker of turn j-1, speaker of turn j); fwd[j]: the best score of turns 0..j ending in it
     fwd: list[dict[tuple[int, int], float]] = [{}, {(a, b): emit[0][a] + emit[1][b] + (same1 if a == b else 0.0)
                                                     for a in ok[0] for b in ok[1]}]
+    back: list[dict[tuple[int, int], tuple[int, int]]] = [{}, {}]
     for j in range(2, n):
         cur: dict[tuple[int, int], float] = {}
+        bk: dict[tuple[int, int], tuple[int, int]] = {}
+        t_same, t_alt, t_third = trans[j]
+        row = emit[j]
         for (a, b), sc in fwd[j - 1].items():
             for d in ok[j]:
-                val = sc + emit[j][d] + step(j, a, b, d, trans[j])
+                val = sc + row[d] + (t_same if d == b else t_alt if d == a else t_third)
                 if val > cur.get((b, d), never):
                     cur[b, d] = val
+                    bk[b, d] = (a, b)
         fwd.append(cur)
+        back.append(bk)
+    last = fwd[n - 1]
+    if not last:
+        return None
+    state = max(last, key=lambda st: last[st])
+    path = [state[1], state[0]]
+    for j in range(n - 1, 1, -1):
+        state = back[j][state]
+        path.append(state[0])
+    path.reverse()
+    # bwd[j]: the best score of turns j+1.. given the state at j
     bwd: list[dict[tuple[int, int], float]] = [{} for _ in range(n)]
-    bwd[n - 1] = {st: 0.0 for st in fwd[n - 1]}
+    bwd[n - 1] = {st: 0.0 for st in last}
     for j in range(n - 2, 0, -1):
+        nxt, row, (t_same, t_alt, t_third) = bwd[j + 1], emit[j + 1], trans[j + 1]
         cur = {}
         for (a, b) in fwd[j]:
             best = never
             for d in ok[j + 1]:
-                nb = bwd[j + 1].get((b, d))
+                nb = nxt.get((b, d))
                 if nb is not None:
-                    best = max(best, nb + emit[j + 1][d] + step(j + 1, a, b, d, trans[j + 1]))
+                    best = max(best, nb + row[d] + (t_same if d == b else t_alt if d == a else t_third))
             cur[a, b] = best
         bwd[j] = cur
-    marg = [[never] * len(c) for _ in range(n)]
+    marg = [[never] * len(emit[0]) for _ in range(n)]
     for j in range(1, n):
         for (a, b), sc in fwd[j].items():
             tot = sc + bwd[j].get((a, b), never)
             marg[j][b] = max(marg[j][b], tot)
             if j == 1:
                 marg[0][a] = max(marg[0][a], tot)
-    out = []
+    margins = []
     for j, i in enumerate(path):
         rest = max((m for k, m in enumerate(marg[j]) if k != i), default=never)
-        out.append(marg[j][i] - rest if rest > never / 2 else 99.0)
-    return out
-# how often a decoded turn is right by its margin (see `_run_margins`), on the dev novels: ~43 %
+        margins.append(marg[j][i] - rest if rest > never / 2 else 99.0)
+    return path, margins
+
+
+# how often a decoded turn is right by its margin (see `_decode_run`), on the dev novels: ~43 %
 # under 0.5, ~55 % at 1-2, ~66 % at 2-3, ~80 % at 3-6, ~92 % above 6
 _MARGIN_LOW, _MARGIN_HIGH, _MARGIN_SCALE = 0.4, 0.95, 3.0
 # a line with no tag of its own in a run of voiced paragraphs (see `Attributor.settle`): where

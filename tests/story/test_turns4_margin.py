@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 
-from bot.story.attribution import _decode_run, _run_margins, _shape_weight
+from bot.story.attribution import _decode_run, _shape_weight
 from bot.story.ranker import Ranker
 from bot.story.readers import read_document
 from bot.story.segmenter import segment
@@ -61,12 +61,13 @@ def test_the_margin_of_a_turn_is_the_best_run_minus_the_best_run_that_gives_it_t
         [{"named": -1.0}, {}, {"g": 1.0}],
     ]
     gap = [False, False, True, False, False]
-    path = _decode_run(ev, gap, w)
-    assert path is not None
+    decoded = _decode_run(ev, gap, w)
+    assert decoded is not None
+    path, margins = decoded
     every = {p: _score(ev, gap, w, p) for p in itertools.product(range(3), repeat=5)
              if all(ev[j][i] is not None for j, i in enumerate(p))}
     best = max(every.values())
-    margins = _run_margins(ev, gap, w, path)
+    assert abs(_score(ev, gap, w, tuple(path)) - best) < 1e-9  # the decoded path is the best run
     for j, i in enumerate(path):
         rest = [s for p, s in every.items() if p[j] != i]
         assert abs(margins[j] - (best - max(rest) if rest else 99.0)) < 1e-9
