@@ -25,7 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
 
 from bot.story import review
 from bot.story.attribution import Mention, NameIndex, SpeakerGuess
@@ -413,19 +413,18 @@ def _style(text: str, groups: Sequence[Group]) -> None:
     turns sees. Sets `Group.style` (None: too few words of theirs to judge); the run's own words
     never count for itself."""
     words = [_WORD.findall(" ".join(text[a:b] for a, b in g.spans).lower()) for g in groups]
-    bags = [Counter(ws) for ws in words]
-    everyone: Counter[str] = Counter()
+    everyone = Counter(chain.from_iterable(words))
     own: dict[str, Counter[str]] = {}
-    for g, bag in zip(groups, bags, strict=True):
-        everyone.update(bag)
+    for g, ws in zip(groups, words, strict=True):
         if g.kind == "nam":
-            own.setdefault(g.pick, Counter()).update(bag)
+            own.setdefault(g.pick, Counter()).update(ws)
     total = sum(everyone.values())
-    vocab = len(everyone) + 1
+    # P(word | anyone's speech), and its log, once per word
+    pb = {w: (c + 0.5) / (total + 0.5 * (len(everyone) + 1)) for w, c in everyone.items()}
+    log_pb = {w: math.log(p) for w, p in pb.items()}
 
     def ratio(count: int, size: int, w: str) -> float:
-        pb = (everyone[w] + 0.5) / (total + 0.5 * vocab)
-        return math.log((count + _STYLE_PRIOR * pb) / (size + _STYLE_PRIOR)) - math.log(pb)
+        return math.log((count + _STYLE_PRIOR * pb[w]) / (size + _STYLE_PRIOR)) - log_pb[w]
 
     # a word a speaker never said scores the same for every such word (log(prior / (size + prior))):
     # only the words they did say are looked up
@@ -433,22 +432,28 @@ def _style(text: str, groups: Sequence[Group]) -> None:
     unsaid = {k: math.log(_STYLE_PRIOR / (n + _STYLE_PRIOR)) for k, n in sizes.items()}
     said = {k: {w: ratio(c, sizes[k], w) - unsaid[k] for w, c in counts.items()}
             for k, counts in own.items() if sizes[k] >= _STYLE_MIN}
-    for g, bag, ws in zip(groups, bags, words, strict=True):
+    for g, ws in zip(groups, words, strict=True):
         n_words = len(ws)
         out: list[float | None] = []
         for k in g.cands:
             if g.kind == "nam" and k == g.pick:  # leave this run out of its own speaker's model
                 size = sizes[k] - n_words
-                out.append(sum(m * ratio(own[k][w] - m, size, w) for w, m in bag.items()) if size >= _STYLE_MIN else None)
+                mine_all = own[k]
+                out.append(sum(m * ratio(mine_all[w] - m, size, w) for w, m in Counter(ws).items())
+                           if size >= _STYLE_MIN else None)
                 continue
             mine = said.get(k)
             out.append(None if mine is None else unsaid[k] * n_words + sum(map(mine.get, ws, repeat(0.0))))
         g.style = out
-        # for the ranker too: how much more than the likeliest other candidate each sounds like the speaker
-        for j, (x, f) in enumerate(zip(out, g.feats, strict=True)):
-            rest = [y for i, y in enumerate(out) if i != j and y is not None]
-            if x is not None and rest:
-                f["style_rel"] = max(-1.0, min(1.0, (x - max(rest)) / review.STYLE_SCALE))
+        # for the ranker too: how much more than the likeliest other candidate each sounds like the
+        # speaker (the best other is the best of all, or the second best for the best itself)
+        known = sorted(((x, i) for i, x in enumerate(out) if x is not None), key=lambda xi: -xi[0])
+        if len(known) < 2:
+            continue
+        (top, top_i), (second, _) = known[0], known[1]
+        for i, (x, f) in enumerate(zip(out, g.feats, strict=True)):
+            if x is not None:
+                f["style_rel"] = max(-1.0, min(1.0, (x - (second if i == top_i else top)) / review.STYLE_SCALE))
 
 
 _NAMED = frozenset({"tag_after:named", "tag_before:named", "intro"})
