@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from bot.story.attribution import Attributor, NameIndex, SpeakerGuess
 from bot.story.model import Character
+from bot.story.quotes import detect_style, find_quotes
 from bot.story.ranker import Ranker
 from bot.story.readers import read_document
 from bot.story.segmenter import segment
@@ -26,3 +28,22 @@ def speakers(text: str, cast: list[Character] = CAST, *, rules_only: bool = Fals
 def rule_speakers(text: str) -> list[str | None]:
     """`speakers` as the rules alone decide it."""
     return speakers(text, rules_only=True)
+
+
+def paragraph_guesses(text: str, cast: list[Character] = CAST) -> list[SpeakerGuess]:
+    """The attributor's guesses for every quote, paragraph by paragraph (blank-line separated),
+    before turn-taking settles the untagged ones and without the ranker."""
+    att = Attributor(text, NameIndex(cast, text))
+    style = detect_style(text)
+    out: list[SpeakerGuess] = []
+    pos = 0
+    for para in text.split("\n\n"):
+        ps, pe = pos, pos + len(para.rstrip("\n"))
+        out.extend(att.paragraph(ps, pe, find_quotes(text, ps, pe, style)))
+        pos += len(para) + 2
+    return out
+
+
+def paragraph_voices(text: str, cast: list[Character] = CAST) -> list[tuple[tuple[str, ...], str, bool]]:
+    """(speakers, rule, named) of every quote, as `paragraph_guesses` gives them."""
+    return [(v.speakers, v.source, v.named) for v in paragraph_guesses(text, cast)]

@@ -3,27 +3,10 @@ as a pronoun (sentences of our own)."""
 
 from __future__ import annotations
 
-from bot.story.attribution import Attributor, NameIndex
 from bot.story.model import Character
-from bot.story.quotes import detect_style, find_quotes
-from tests.story.novel_cast import CAST, speakers
+from tests.story.novel_cast import CAST, paragraph_voices, speakers
 
 FAMILY = [*CAST, Character("mrsvenn", "Mrs. Venn", (), "she/her")]
-
-
-def _voices(text: str, cast: list[Character] = CAST) -> list[tuple[tuple[str, ...], str, bool]]:
-    """(speakers, rule, named) of every quote, as the rules give them paragraph by paragraph."""
-    att = Attributor(text, NameIndex(cast, text))
-    style = detect_style(text)
-    out = []
-    pos = 0
-    for para in text.split("\n\n"):
-        ps = text.index(para, pos)
-        pe = ps + len(para)
-        pos = pe
-        quotes = find_quotes(text, ps, pe, style)
-        out.extend((v.speakers, v.source, v.named) for v in att.paragraph(ps, pe, quotes))
-    return out
 
 
 def test_a_lead_in_with_a_pronoun_is_no_named_tag() -> None:
@@ -31,7 +14,7 @@ def test_a_lead_in_with_a_pronoun_is_no_named_tag() -> None:
     text = ("Clara and Agnes waited by the gate while the rain came on.\n\n"
             "She pulled her shawl closer and, turning round, said:\n\n"
             "\"We had better go in.\"\n")
-    (spk, rule, named), = _voices(text)
+    (spk, rule, named), = paragraph_voices(text)
     assert rule == "tag_before" and spk in (("clara",), ("agnes",))
     assert not named
 
@@ -40,7 +23,7 @@ def test_a_lead_in_with_a_name_stays_a_named_tag() -> None:
     text = ("Clara and Agnes waited by the gate while the rain came on.\n\n"
             "Agnes pulled her shawl closer and, turning round, said:\n\n"
             "\"We had better go in.\"\n")
-    assert _voices(text) == [(("agnes",), "tag_before", True)]
+    assert paragraph_voices(text) == [(("agnes",), "tag_before", True)]
 
 
 def test_the_one_heard_speaks_not_the_one_hearing() -> None:

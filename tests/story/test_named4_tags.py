@@ -4,25 +4,9 @@ handing the line over that outranks a pronoun after it."""
 
 from __future__ import annotations
 
-from bot.story.attribution import Attributor, NameIndex
+from bot.story.attribution import NameIndex
 from bot.story.model import Character
-from bot.story.quotes import detect_style, find_quotes
-from tests.story.novel_cast import CAST
-
-
-def _voices(text: str) -> list[tuple[tuple[str, ...], str, bool]]:
-    """(speakers, rule, named) of every quote, as the rules give them paragraph by paragraph."""
-    att = Attributor(text, NameIndex(CAST, text))
-    style = detect_style(text)
-    out = []
-    pos = 0
-    for para in text.split("\n\n"):
-        ps = text.index(para, pos)
-        pe = ps + len(para)
-        pos = pe
-        quotes = find_quotes(text, ps, pe, style)
-        out.extend((v.speakers, v.source, v.named) for v in att.paragraph(ps, pe, quotes))
-    return out
+from tests.story.novel_cast import CAST, paragraph_voices
 
 
 def test_a_clause_opened_by_and_after_a_line_introduces_the_next_line() -> None:
@@ -30,7 +14,7 @@ def test_a_clause_opened_by_and_after_a_line_introduces_the_next_line() -> None:
     text = ("Agnes folded her letter.\n\n"
             "\"You find it amusing?\" she asked, without looking up. \"The whole town will talk of "
             "nothing else by Sunday, I am sure;\" and Hugh muttered: \"Let it talk.\"\n")
-    voices = _voices(text)
+    voices = paragraph_voices(text)
     assert voices[1][0] != ("hugh",)
     assert voices[2][0] == ("hugh",)
 
@@ -41,7 +25,7 @@ def test_a_when_clause_after_a_line_is_not_its_tag() -> None:
             "He caught the word, and saying only--\"A smith, this instant,\" was hurrying off, when "
             "Clara quietly suggested--\n\n"
             "\"Would not the carter be nearer?\"\n")
-    voices = _voices(text)
+    voices = paragraph_voices(text)
     assert voices[0][0] != ("clara",)
     assert voices[1][0] == ("clara",)
 
@@ -51,7 +35,7 @@ def test_to_which_someone_returned_is_the_answer_not_the_tag() -> None:
             "He said to her at the table, on the evening before her leaving the house for the "
             "summer, \"You shall stay until Monday, ma'am.\" To which "
             "Agnes returned, with a bow: \"As you wish.\"\n")
-    voices = _voices(text)
+    voices = paragraph_voices(text)
     assert voices[0][0] != ("agnes",)
     assert voices[1][0] == ("agnes",)
 
@@ -59,7 +43,7 @@ def test_to_which_someone_returned_is_the_answer_not_the_tag() -> None:
 def test_which_someone_confirmed_is_the_listener() -> None:
     text = ("Hugh and Clara stood at the door.\n\n"
             "\"I gave my word to my sister that I would not.\" Which Clara hastily confirmed.\n")
-    (spk, _rule, named), = _voices(text)
+    (spk, _rule, named), = paragraph_voices(text)
     assert not (spk == ("clara",) and named)
 
 
@@ -67,14 +51,14 @@ def test_someone_who_said_nothing_after_a_line_is_not_its_speaker() -> None:
     text = ("Hugh and Clara walked on together under the limes.\n\n"
             "\"It was your own idea, then, entirely?\" Clara said nothing. After a silence he went "
             "on with his questions.\n")
-    (spk, _rule, _named), = _voices(text)
+    (spk, _rule, _named), = paragraph_voices(text)
     assert spk != ("clara",)
 
 
 def test_someone_who_said_no_more_after_a_line_is_not_its_speaker() -> None:
     text = ("Agnes and Clara sat by the fire.\n\n"
             "\"Agnes told me so herself this morning.\" Clara said no more, but looked hurt.\n")
-    (spk, _rule, _named), = _voices(text)
+    (spk, _rule, _named), = paragraph_voices(text)
     assert spk != ("clara",)
 
 
@@ -82,14 +66,14 @@ def test_the_words_someone_kept_back_are_still_theirs() -> None:
     text = ("Clara sat at her desk.\n\n"
             "\"Do sit down, Agnes, and leave the drawers alone.\" Clara said nothing of the kind, "
             "however.\n")
-    (spk, _rule, _named), = _voices(text)
+    (spk, _rule, _named), = paragraph_voices(text)
     assert spk == ("clara",)
 
 
 def test_someone_going_on_after_and_is_still_the_speaker() -> None:
     text = ("Hugh stood by the window.\n\n"
             "\"What could she mean by it!\"--and Hugh repeated the words twice over.\n")
-    (spk, _rule, _named), = _voices(text)
+    (spk, _rule, _named), = paragraph_voices(text)
     assert spk == ("hugh",)
 
 
@@ -98,7 +82,7 @@ def test_a_name_handing_the_line_over_outranks_the_pronoun_after_it() -> None:
     # interrupted, not the man named last before him
     text = ("\"That will do,\" Tobias said, turning to the others. They were just beginning to "
             "write it down when Hugh interrupted: \"Will not do, he means,\" he said in a low voice.\n")
-    voices = _voices(text)
+    voices = paragraph_voices(text)
     assert voices[0][0] == ("tobias",)
     assert voices[1][0] == ("hugh",) and voices[1][2]
 
@@ -118,7 +102,7 @@ def test_the_one_answered_reacting_after_a_line_is_not_its_speaker() -> None:
     # the one answered reacts, the line is the other's
     text = ("\"Give the letter back to me, Hugh,\" said Clara. \"It is mine.\"\n\n"
             "\"Why should I? Burn it yourself.\" Clara threw the letter on the table.\n")
-    voices = _voices(text)
+    voices = paragraph_voices(text)
     assert voices[0][0] == ("clara",)
     assert voices[2][0] != ("clara",)
 
@@ -126,7 +110,7 @@ def test_the_one_answered_reacting_after_a_line_is_not_its_speaker() -> None:
 def test_an_actor_who_did_not_speak_before_still_owns_the_line() -> None:
     text = ("Hugh came in from the garden.\n\n"
             "\"It is raining again.\" Clara threw her gloves on the table.\n")
-    (spk, rule, _named), = _voices(text)
+    (spk, rule, _named), = paragraph_voices(text)
     assert spk == ("clara",) and rule == "action_after"
 
 
@@ -146,6 +130,6 @@ def test_the_one_who_hears_a_line_is_not_its_speaker() -> None:
                  "From the stairs Clara could only just catch the words, ",
                  "Though it was spoken low, Clara could distinguish, "):
         text = "Hugh and Clara stood in the hall.\n\n" + lead + "\"What a sweet girl she is!\"\n"
-        (spk, _rule, _named), = _voices(text)
+        (spk, _rule, _named), = paragraph_voices(text)
         assert spk != ("clara",), lead
 

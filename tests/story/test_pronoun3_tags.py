@@ -5,26 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.story.attribution import Attributor, NameIndex, SpeakerGuess
 from bot.story.model import Character
-from bot.story.quotes import detect_style, find_quotes
-from tests.story.novel_cast import CAST, speakers
+from tests.story.novel_cast import CAST, paragraph_guesses, speakers
 
 FAMILY = [*CAST, Character("mrs-marlow", "Mrs. Marlow", (), "she/her"),
           Character("janey", "Janey Marlow", ("Janey",), "she/her")]
-
-
-def guesses(text: str, cast: list[Character] = CAST) -> list[SpeakerGuess]:
-    """The attributor's guesses for every quote, paragraph by paragraph (blank-line separated)."""
-    att = Attributor(text, NameIndex(cast, text))
-    style = detect_style(text)
-    out: list[SpeakerGuess] = []
-    pos = 0
-    for para in text.split("\n\n"):
-        ps, pe = pos, pos + len(para.rstrip("\n"))
-        out.extend(att.paragraph(ps, pe, find_quotes(text, ps, pe, style)))
-        pos += len(para) + 2
-    return out
 
 
 @pytest.mark.parametrize("rules_only", [True, False])
@@ -47,7 +32,7 @@ EXCHANGE = ("\"You will stay to dinner, Hugh?\" said Agnes.\n\n"
 def test_a_lead_in_by_pronoun_is_as_sure_as_a_pronoun_tag(lead: str) -> None:
     # "…that she could not help replying," hands the next line to "she": a pronoun; the line is
     # hers as a "said she" would be, and no surer than one (not a named tag)
-    g = guesses(EXCHANGE + lead + "\n\n\"You are both very rude.\"\n")
+    g = paragraph_guesses(EXCHANGE + lead + "\n\n\"You are both very rude.\"\n")
     assert g[2].speakers == ("agnes",) and g[2].source == "tag_before"
     assert not g[2].named and g[2].rivals == 1
 
@@ -55,7 +40,7 @@ def test_a_lead_in_by_pronoun_is_as_sure_as_a_pronoun_tag(lead: str) -> None:
 @pytest.mark.parametrize("lead", ["He said it with such a smile that Agnes could not help replying,",
                                   "Agnes answered, a little crossly,"])
 def test_a_lead_in_by_name_stays_a_named_tag(lead: str) -> None:
-    g = guesses(EXCHANGE + lead + "\n\n\"You are both very rude.\"\n")
+    g = paragraph_guesses(EXCHANGE + lead + "\n\n\"You are both very rude.\"\n")
     assert g[2].speakers == ("agnes",) and g[2].named and g[2].rivals == 0
 
 
@@ -64,15 +49,15 @@ def test_a_lead_in_by_name_stays_a_named_tag(lead: str) -> None:
 def test_a_paragraphs_opening_she_is_a_pronoun_not_a_name(opening: str) -> None:
     # the opening "She" is resolved before the paragraph's own names (the one in view goes on),
     # but the tag it makes is a pronoun tag, as sure as one
-    g = guesses(EXCHANGE + opening + " \"Sit here.\"\n")
+    g = paragraph_guesses(EXCHANGE + opening + " \"Sit here.\"\n")
     assert g[2].speakers == ("agnes",) and not g[2].named and g[2].rivals >= 1
 
 
 def test_a_paragraph_opening_with_a_name_keeps_its_named_tag() -> None:
-    g = guesses(EXCHANGE + "Agnes put her hand on the seat beside her and said, \"Sit here.\"\n")
+    g = paragraph_guesses(EXCHANGE + "Agnes put her hand on the seat beside her and said, \"Sit here.\"\n")
     assert g[2].speakers == ("agnes",) and g[2].named
 
 
 def test_a_one_sentence_lead_in_opening_with_she_is_a_pronoun() -> None:
-    g = guesses(EXCHANGE + "She could not help replying, a little crossly,\n\n\"You are both very rude.\"\n")
+    g = paragraph_guesses(EXCHANGE + "She could not help replying, a little crossly,\n\n\"You are both very rude.\"\n")
     assert g[2].speakers == ("agnes",) and not g[2].named and g[2].rivals >= 1

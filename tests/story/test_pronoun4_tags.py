@@ -5,24 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.story.attribution import Attributor, NameIndex, SpeakerGuess
-from bot.story.model import Character
-from bot.story.quotes import detect_style, find_quotes
-from tests.story.novel_cast import CAST, speakers
-
-
-def guesses(text: str, cast: list[Character] = CAST) -> list[SpeakerGuess]:
-    """The attributor's guesses for every quote, paragraph by paragraph (blank-line separated)."""
-    att = Attributor(text, NameIndex(cast, text))
-    style = detect_style(text)
-    out: list[SpeakerGuess] = []
-    pos = 0
-    for para in text.split("\n\n"):
-        ps, pe = pos, pos + len(para.rstrip("\n"))
-        out.extend(att.paragraph(ps, pe, find_quotes(text, ps, pe, style)))
-        pos += len(para) + 2
-    return out
-
+from tests.story.novel_cast import paragraph_guesses, speakers
 
 OPENING = "\"Well, then,\" said Agnes.\n\n\"We shall see,\" said Clara.\n\n"
 
@@ -45,7 +28,7 @@ def test_the_last_clause_after_a_line_brings_in_the_next_pronoun(tail: str) -> N
     text = ("\"You will stay, Hugh?\" said Clara.\n\n"
             f"\"If you wish it,\" said Hugh. They sat on in silence for a time, {tail} would dine at home.\n\n"
             "\"Dearest Hugh,\" she said, smiling at them both.\n")
-    g = guesses(text)
+    g = paragraph_guesses(text)
     assert g[2].speakers == ("agnes",) and g[2].source == "tag_after"
 
 
@@ -59,7 +42,7 @@ def test_the_main_clause_subject_after_an_opening_clause_is_in_view(opener: str)
             f"Hugh had been at the window an hour. {opener} Tobias walked over to the ladies, and he "
             "gave his opinion of the weather.\n\n"
             "\"I thought as much,\" said he.\n")
-    g = guesses(text)
+    g = paragraph_guesses(text)
     assert g[1].speakers == ("tobias",)
 
 
@@ -68,7 +51,7 @@ def test_a_named_tag_makes_its_speaker_the_subject_for_a_later_pronoun_in_the_pa
     # second "he" is Hugh (his tag's subject), not Tobias (named later in the tag's own clause)
     text = (OPENING + "\"Clara,\" said Hugh, as soon as Tobias had shut the door behind him. "
             "\"Clara,\" he repeated.\n")
-    g = guesses(text)
+    g = paragraph_guesses(text)
     assert [v.speakers for v in g[2:]] == [("hugh",), ("hugh",)]
 
 
@@ -79,7 +62,7 @@ def test_the_agent_of_a_passive_is_its_sentences_doer(passive: str) -> None:
     text = (OPENING + "Hugh thought the plan a poor one, and was sure nobody would like it. "
             f"But {passive} Tobias, who declared it to be a good one. "
             "\"It suits us all,\" said he, \"as well as any plan could.\"\n")
-    g = guesses(text)
+    g = paragraph_guesses(text)
     assert g[2].speakers == ("tobias",)
 
 
@@ -88,7 +71,7 @@ def test_a_pronoun_tag_makes_its_speaker_the_subject_for_a_later_pronoun_in_the_
     # repeated.": both lines are the first "she"'s (Agnes, answering Clara), not Clara's
     text = (OPENING + "\"Hugh,\" said she, when Clara had shut the door behind her. "
             "\"Hugh,\" she repeated.\n")
-    g = guesses(text)
+    g = paragraph_guesses(text)
     assert [v.speakers for v in g[2:]] == [("agnes",), ("agnes",)]
 
 
@@ -100,5 +83,5 @@ def test_the_last_voice_in_the_last_clause_after_his_line_does_not_take_the_next
             "\"He has had a long day,\" Tobias observed. Hugh's hands clenched, and Tobias stepped back "
             "a little, never having seen Hugh so angry.\n\n"
             "\"Who did this?\" he asked.\n")
-    g = guesses(text)
+    g = paragraph_guesses(text)
     assert g[2].speakers == ("hugh",)
