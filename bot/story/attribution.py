@@ -556,9 +556,7 @@ class Attributor:
     # the narration paragraph just before ends by bringing someone in to speak ("Clara said,",
     # "…, and the old man began again, to say--"): who, for the next line
     lead_in: str | None = None
-    # how `_lead_in` knew its speaker: 0 a name, else how many people its pronoun could mean
-    # (a pronoun lead-in is as sure as a pronoun tag, not as a name)
-    lead_rivals: int = 0
+    lead_rivals: int = 0  # how `_lead_in` knew them (see there)
     narrator: str | None = None  # the character who says "I" in the narration, if known
     addressee: str | None = None  # who the last voiced paragraph spoke to ("…, Mr. Darcy?")
     # voices heard only inside someone's head ("… cackled in the back of his mind"): every line
@@ -804,9 +802,9 @@ class Attributor:
 
     def _tagged_subjects(self, quotes: Sequence[Quote], i: int, ev: Sequence[SpeakerGuess | None],
                          before: list[Mention], subjects: list[Mention]) -> list[Mention]:
-        """`subjects` with the speakers of this paragraph's earlier tags ("“Mary,” said Ralph, as
-        soon as Mr. Basnett had shut the door. “Mary,” he repeated.": Ralph, not the man named
-        after him in his tag's own clause): a tag's speaker is the subject of its sentence (a
+        """`subjects` with the speakers of this paragraph's earlier tags ("“Clara,” said Hugh, as
+        soon as Tobias had shut the door. “Clara,” he repeated.": Hugh, not the man named after
+        him in his tag's own clause): a tag's speaker is the subject of its sentence (a
         pronoun tag's where its tag is); and the agent of a passive ("this was opposed by Tobias,
         who declared …"), its sentence's doer."""
         out = list(subjects)
@@ -1124,12 +1122,17 @@ class Attributor:
                 out.add(m.key)
         return out
 
-    def _lead_in(self, ps: int, pe: int, outside: list[Mention]) -> str | None:
+    def _hand_over(self, lead: tuple[str, int] | None) -> None:
+        """Remember who the narration brings in to speak next (see `_lead_in`)."""
+        self.lead_in, self.lead_rivals = lead if lead is not None else (None, 0)
+
+    def _lead_in(self, ps: int, pe: int, outside: list[Mention]) -> tuple[str, int] | None:
         """A narration paragraph whose last sentence brings someone in to speak ("…, Clara
         exclaimed,", "Mr. Pell, trying not to laugh, went on.", "…ending with these words to
-        her aunt:"): the subject of that speech verb says the next paragraph's first line."""
+        her aunt:"): the subject of that speech verb says the next paragraph's first line. With
+        it, how it was known: 0 by a name, else how many people its pronoun could mean (a
+        pronoun lead-in is as sure as a pronoun tag, not as a name)."""
         text = self.text
-        self.lead_rivals = 0
         sents = _sentences(text, ps, pe)
         if not sents:
             return None
@@ -1144,7 +1147,7 @@ class Attributor:
             for m in reversed([m for m in outside if s0 <= m.start < end]):
                 own = _SPEECH_NOUN.match(text, m.end, end)
                 if own and len(_WORDS.findall(text, own.end(), end)) <= 3 and m.key in self.names.pron:
-                    return m.key  # "…; but Mr. Pell's answer was, a little later--"
+                    return m.key, 0  # "…; but Mr. Pell's answer was, a little later--"
         if not handed and not body.endswith("."):
             return None
         if not handed and _SAID_NO_MORE.search(body):
@@ -1169,18 +1172,17 @@ class Attributor:
             # sister--", "Mr. Pell's suddenly saying,--": the name right before the verb
             if s0 <= m.start and m.end <= v.start() and (_INFINITIVE.fullmatch(text, m.end, v.start())
                                                          or _next_to_verb(text, s0, m, v.start())):
-                return m.key if m.key in self.names.pron else None
+                return (m.key, 0) if m.key in self.names.pron else None
         who = self._relative_subject(s0, v.start(), outside, set())
         if who is not None:  # "…, when Agnes, who was out of breath, cried out on seeing her,"
-            return who
+            return who, 0
         obj = _OBJECT_BEFORE.search(text, s0, v.start())
         if obj is not None:  # "…never heard him say so much."
             cls = _PRON_CLASS[obj.group(1).lower()]
             res = self._resolve_pronoun(cls, before, [], False, set())
             if len(res) != 1 or res[0] not in self.names.pron:
                 return None
-            self.lead_rivals = max(1, self._rivals(cls, before, [], set()))
-            return res[0]
+            return res[0], max(1, self._rivals(cls, before, [], set()))
         subj = self._subject_in(s0, v.start(), outside, first_words=None, before=before,
                                 subjects=[m for m in before if _is_subject_pos(text, ps, m.start)],
                                 speech_tag=False, exclude=set(), nearest=True,
@@ -1190,8 +1192,8 @@ class Attributor:
         if not subj.named and not (subj.keys[0] == self.narrator and not subj.rivals):
             # "She laid down her pen and said:" -- a pronoun, as unsure as "said she" (the
             # narrator's "I" is sure)
-            self.lead_rivals = max(1, subj.rivals)
-        return subj.keys[0]
+            return subj.keys[0], max(1, subj.rivals)
+        return subj.keys[0], 0
 
     # ---------------------------------------------------------------- the paragraph
     def paragraph(self, ps: int, pe: int, quotes: Sequence[Quote]) -> list[SpeakerGuess]:
@@ -1251,7 +1253,7 @@ class Attributor:
                 if (tail_subj and len(tail_subj.keys) == 1 and tail_subj.named
                         and (not found or found.keys != tail_subj.keys)):
                     self.prev_subjects.append(tail_subj.keys[0])
-            self.lead_in = None if self.holder and self._unquoted_reply(ps, pe) else self._lead_in(ps, pe, outside)
+            self._hand_over(None if self.holder and self._unquoted_reply(ps, pe) else self._lead_in(ps, pe, outside))
             self._note_mentions([m.key for m in outside])
             self.narrated = [m.key for m in outside if m.key in self.names.pron]
             self.prev_voiced = False
@@ -1407,7 +1409,7 @@ class Attributor:
                                                         or _LEAD_END.search(text, last.close + 1, pe)):
             # "“…” He walked off to the window. Clara turned back to her cousin, saying
             # quietly--" (a sentence after the last line's own tag)
-            self.lead_in = self._lead_in(last.close + 1, pe, outside)
+            self._hand_over(self._lead_in(last.close + 1, pe, outside))
         spoken = [v for i, v in enumerate(out) if not (v.thought and quotes[i].kind == "italic")] or out
         spk = spoken[-1].speakers[0] if spoken[-1].speakers else None
         called = {k for vs in called_voc for k in vs} - {spk}
