@@ -244,6 +244,32 @@ class Mention:
     key: str
 
 
+def _scan(rx: re.Pattern[str], names: re.Pattern[str], text: str, start: int, end: int) -> list[re.Match[str]]:
+    """The matches of `rx.finditer(text, start, end)`, found fast: `names` is `rx` without what
+    comes before a name (the look-behinds and a stammer's "G-"), which is what made the scan slow
+    (a regex starting with look-behinds is tried at every character; one starting with its
+    names' letters is not). Every match of `rx` has a name where `names` matches, at most a
+    stammer after its start; so `rx` is only tried at the names `names` finds and the stammer
+    letters right before them, leftmost first, as `finditer` would."""
+    out: list[re.Match[str]] = []
+    pos = start
+    while True:
+        f = names.search(text, pos, end)
+        if f is None:
+            return out
+        c = f.start()
+        while c - 2 >= pos and text[c - 1] == "-" and "A" <= text[c - 2] <= "Z":
+            c -= 2  # "G-G…": a stammer may start the match
+        for at in range(c, f.start() + 1, 2):
+            m = rx.match(text, at, end)
+            if m is not None:
+                out.append(m)
+                pos = m.end()
+                break
+        else:
+            pos = f.start() + 1
+
+
 class NameIndex:
     """Finds mentions of cast members: names, aliases, parts of full names, honorific forms."""
 
@@ -351,23 +377,27 @@ class NameIndex:
         self.by_lower: dict[str, str] = {f: next(iter(k)) for f, k in lower.items() if len(k) == 1}
         suffix = "(?:-(?:" + "|".join(sorted(HONORIFICS, key=len, reverse=True)) + "))?"
         self.rx: re.Pattern[str] | None = None
+        self._rx_names: re.Pattern[str] | None = None
         if self.by_form:
             # "G-Gaara" (a stammer) is a mention of Gaara too
-            self.rx = re.compile(r"(?<![\w'’])(?<!\w-)(?:[A-Z]-(?=[A-Z]))*(" + word_alternation(list(self.by_form)) + ")"
-                                 + suffix + r"(?!\w)(?!-\w)")
+            names = "(" + word_alternation(list(self.by_form)) + ")" + suffix + r"(?!\w)(?!-\w)"
+            self.rx = re.compile(r"(?<![\w'’])(?<!\w-)(?:[A-Z]-(?=[A-Z]))*" + names)
+            self._rx_names = re.compile(names)
         self.rx_lower: re.Pattern[str] | None = None
+        self._rx_lower_names: re.Pattern[str] | None = None
         if self.by_lower:
-            self.rx_lower = re.compile(r"(?<![\w'’])(?<!\w-)(" + word_alternation(list(self.by_lower)) + ")" + suffix
-                                       + r"(?!\w)(?!-\w)", re.I)
+            names = "(" + word_alternation(list(self.by_lower)) + ")" + suffix + r"(?!\w)(?!-\w)"
+            self.rx_lower = re.compile(r"(?<![\w'’])(?<!\w-)" + names, re.I)
+            self._rx_lower_names = re.compile(names, re.I)
 
     def find(self, text: str, start: int, end: int) -> list[Mention]:
         out: list[Mention] = []
-        if self.rx is not None:
-            for m in self.rx.finditer(text, start, end):
+        if self.rx is not None and self._rx_names is not None:
+            for m in _scan(self.rx, self._rx_names, text, start, end):
                 form = m.group(1)
                 out.append(Mention(m.start(), m.end(), self.by_form[form if form in self.by_form else " ".join(form.split())]))
-        if self.rx_lower is not None:
-            for m in self.rx_lower.finditer(text, start, end):
+        if self.rx_lower is not None and self._rx_lower_names is not None:
+            for m in _scan(self.rx_lower, self._rx_lower_names, text, start, end):
                 key = self.by_lower.get(" ".join(m.group(1).lower().split()))
                 if key is not None:
                     out.append(Mention(m.start(), m.end(), key))
@@ -514,8 +544,7 @@ _CALLED_GENDER.update({w: "she" for w in ("madam", "ma'am", "ma’am", "mamma", 
                                           "aunt", "madame", "mademoiselle", "my daughter", "my good woman",
                                           "sister", "miss", "mummy", "my girl", "my dear girl", "grandmamma",
                                           "niece", "dear girl")})
-_CALLED_WORD = re.compile(r"(?<![\w'’])("
-                          + "|".join(sorted((re.escape(w) for w in _CALLED_GENDER), key=len, reverse=True))
+_CALLED_WORD = re.compile(r"(?<![\w'’])(" + word_alternation(_CALLED_GENDER, any_space=False)
                           + r")(?=\s*(?:[,!?.;:—–-]|$))", re.I)
 # what comes before such a word when it calls someone: nothing, a stop, or "Oh"/"Yes"/"Well"…
 _CALLED_BEFORE = re.compile(r"(?:[,!?.;:—–-]\s*|\b(?:[Oo]h|[Dd]ear|[Yy]es|[Nn]o|[Ww]ell)\s+)$")
