@@ -1580,9 +1580,8 @@ class Attributor:
                 where = "before"
             agree = want is not None and want == t.key
             conf = _TURN_CONFIDENCE[where, agree, two]
-            if t.margin is not None:
-                # (and how much better the run reads with this speaker than with any other)
-                conf = (conf + _MARGIN_LOW + (_MARGIN_HIGH - _MARGIN_LOW) * (1.0 - math.exp(-t.margin / _MARGIN_SCALE))) / 2
+            if t.margin is not None:  # and how much better the run reads with this speaker than with any other
+                conf = (conf + _margin_confidence(t.margin)) / 2
             for v in t.voices:
                 v.confidence = conf
 
@@ -2300,6 +2299,13 @@ def _decode_run(ev: Sequence[Sequence[dict[str, float] | None]], gap: Sequence[b
 # how often a decoded turn is right by its margin (see `_decode_run`), on the dev novels: ~43 %
 # under 0.5, ~55 % at 1-2, ~66 % at 2-3, ~80 % at 3-6, ~92 % above 6
 _MARGIN_LOW, _MARGIN_HIGH, _MARGIN_SCALE = 0.4, 0.95, 3.0
+
+
+def _margin_confidence(margin: float) -> float:
+    """How likely a decoded turn is right by its margin alone (see `_decode_run`)."""
+    return _MARGIN_LOW + (_MARGIN_HIGH - _MARGIN_LOW) * (1.0 - math.exp(-margin / _MARGIN_SCALE))
+
+
 # a line with no tag of its own in a run of voiced paragraphs (see `Attributor.settle`): where
 # the nearest named tags are, whether their parity agrees with the speaker, and whether the run
 # is between two people only
