@@ -76,20 +76,19 @@ class RateWindow:
 
     def wait(self, now: float) -> float:
         """Seconds until one more event fits (0 when it fits now)."""
-        self._prune(now)
-        t = self.times
-        if len(t) < self.limit:
-            return 0.0
-        oldest = t[len(t) - self.limit]  # the limit-th newest: one more fits once it is `span` old
-        return 0.0 if oldest <= now - self.span else oldest + self.span - now
+        return self._wait(now, self.span)
 
     def kept_wait(self, now: float) -> float:
         """Seconds until one more event fits in a window `keep` long."""
+        return self._wait(now, self.keep)
+
+    def _wait(self, now: float, length: float) -> float:
         self._prune(now)
         t = self.times
         if len(t) < self.limit:
             return 0.0
-        return t[len(t) - self.limit] + self.keep - now
+        oldest = t[len(t) - self.limit]  # the limit-th newest: one more fits once it is `length` old
+        return 0.0 if oldest <= now - length else oldest + length - now
 
     def take(self, now: float) -> None:
         self.times.append(now)
