@@ -391,6 +391,14 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     session variable, listens, keeps a cursor or takes a session-level advisory lock."""
 
 
+def _cancel(*queues: list[_Queued]) -> None:
+    """Cancel the futures of the callers of these queued batches (their writer was cancelled:
+    none may wait for it forever)."""
+    for queue in queues:
+        for _, fut in queue:
+            fut.cancel()
+
+
 class _WriterConnection:
     """A group-commit writer's own connection: opened for its first group and kept from one to the
     next, closed and replaced when it fails."""
@@ -463,11 +471,6 @@ class PgDatabase:
         self._fast: list[_Queued] = []
         self._fast_writer: asyncio.Task[None] | None = None
         self._spare = _WriterConnection(url)
-
-    @property
-    def _wconn(self) -> asyncpg.Connection | None:
-        """The writer's connection, when it has one."""
-        return self._main.conn
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int = 4) -> PgDatabase:
@@ -579,14 +582,12 @@ class PgDatabase:
 
     def _writer_done(self, task: asyncio.Task[None]) -> None:
         if task.cancelled():  # perhaps before it ever ran: no caller may wait for it forever
-            for _, fut in self._queue:
-                fut.cancel()
+            _cancel(self._queue)
             self._queue = []
 
     def _fast_done(self, task: asyncio.Task[None]) -> None:
         if task.cancelled():
-            for _, fut in self._fast:
-                fut.cancel()
+            _cancel(self._fast)
             self._fast = []
 
     async def _write_queued(self) -> None:
@@ -617,8 +618,7 @@ class PgDatabase:
                 finally:
                     self._committing = False
             except asyncio.CancelledError:
-                for _, fut in group + self._queue:
-                    fut.cancel()
+                _cancel(group, self._queue)
                 self._queue = []
                 await self._main.release()
                 raise
@@ -630,8 +630,7 @@ class PgDatabase:
             try:
                 await self._spare.commit(group)
             except asyncio.CancelledError:
-                for _, fut in group + self._fast:
-                    fut.cancel()
+                _cancel(group, self._fast)
                 self._fast = []
                 await self._spare.release()
                 raise

@@ -240,7 +240,7 @@ async def test_the_hurried_lane_retries_one_by_one_and_survives_its_connection_d
         rows = await db.fetchall("SELECT x FROM lane_u ORDER BY x")
         assert [r[0] for r in rows] == [1, 3, 7]
         spare = db._spare.conn
-        assert spare is not None and spare is not db._wconn
+        assert spare is not None and spare is not db._main.conn
         pid = spare.get_server_pid()
         assert await db.fetchone("SELECT pg_terminate_backend(?)", (pid,))
         store = SessionStore(db)

@@ -452,7 +452,7 @@ async def test_postgres_writer_gets_a_new_connection_when_its_own_breaks(pg_url:
         store = SessionStore(db)
         sid = await store.create(_row())
         await store.begin_post(sid, 1, "beat", 0, 0, 1.0)
-        writer = db._wconn
+        writer = db._main.conn
         assert writer is not None
         pid = writer.get_server_pid()
         assert await db.fetchone("SELECT pg_terminate_backend(?)", (pid,))
@@ -460,7 +460,7 @@ async def test_postgres_writer_gets_a_new_connection_when_its_own_breaks(pg_url:
             await store.begin_post(sid, 2, "beat", 1, 1, 2.0)
         except DatabaseFault:
             await store.begin_post(sid, 2, "beat", 1, 1, 2.0)
-        assert db._wconn is not None and db._wconn.get_server_pid() != pid
+        assert db._main.conn is not None and db._main.conn.get_server_pid() != pid
         assert [p.seq for p in await store.unresolved_posts(sid)] == [1, 2]
     finally:
         await db.close()
